@@ -1,0 +1,133 @@
+/* thresh/db.h - a thresh database: one folder on disk holding a model.
+ *
+ * A database folder holds the token statistics (an LMDB environment), the
+ * installation's identity secret and optionally thresh.conf. One handle is
+ * safe to share between threads; many processes may open one folder at once.
+ */
+#ifndef THRESH_DB_H
+#define THRESH_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "thresh/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct thresh_db thresh_db;
+
+/* Flags of thresh_db_options.flags. */
+#define THRESH_DB_CREATE 0x1u   /* create the folder when it does not exist */
+#define THRESH_DB_EMPTY 0x2u    /* a created database starts empty, not from the default model */
+#define THRESH_DB_RDONLY 0x4u   /* open read-only: learning returns THRESH_EREADONLY */
+#define THRESH_DB_NOCONFIG 0x8u /* do not read thresh.conf */
+#define THRESH_DB_EXCL 0x10u    /* with CREATE: fail with THRESH_EEXIST if it exists */
+
+/* Options of thresh_db_open(). Initialise with thresh_db_options_init(),
+ * then change what you need; the size field lets later versions grow it. */
+typedef struct thresh_db_options {
+	size_t size;        /* sizeof(thresh_db_options), set by _init */
+	unsigned flags;     /* THRESH_DB_* */
+	const char *model;  /* dump that seeds a created database; NULL: $THRESH_MODEL, else the installed default model */
+	const char *config; /* configuration file; NULL: DIR/thresh.conf when it exists */
+	char *errbuf;       /* optional: receives a one-line explanation of a failure */
+	size_t errbuf_size; /* size of errbuf */
+} thresh_db_options;
+
+/* thresh_db_options_init - fill opts with the defaults (no flags, every
+ * pointer NULL). Cannot fail; accepts NULL. Added in 0.1. */
+THRESH_API void thresh_db_options_init(thresh_db_options *opts);
+
+/* thresh_db_open - open (and with THRESH_DB_CREATE create) a database folder.
+ * [in]  dir   the folder.
+ * [in]  opts  options, or NULL for the defaults.
+ * [out] out   the handle, released with thresh_db_close().
+ * A database is created from the default model unless THRESH_DB_EMPTY is
+ * given; creation is atomic: a crash leaves no half-made folder behind.
+ * Returns 0, THRESH_EINVAL, THRESH_ENOENT (no folder and no CREATE),
+ * THRESH_EEXIST (EXCL), THRESH_EVERSION, THRESH_ECORRUPT, THRESH_EACCES,
+ * THRESH_EBUSY, THRESH_EFULL, THRESH_EIO, THRESH_ENOMEM, THRESH_ENOMODEL,
+ * THRESH_EFORMAT (a bad model dump) or THRESH_ECONFIG. Added in 0.1. */
+THRESH_API int thresh_db_open(const char *dir, const thresh_db_options *opts,
+                              thresh_db **out);
+
+/* thresh_db_close - close a handle. No other thread may use it any more.
+ * Accepts NULL. Added in 0.1. */
+THRESH_API void thresh_db_close(thresh_db *db);
+
+/* Statistics of a database; set size before the call. */
+typedef struct thresh_stats {
+	size_t size;               /* sizeof(thresh_stats), set by the caller */
+	uint32_t format_version;   /* the on-disk format */
+	uint32_t tokenizer;        /* the tokenizer feature set the model was made with */
+	uint64_t spam_messages;    /* comments learned as spam */
+	uint64_t ham_messages;     /* comments learned as ham */
+	uint64_t tokens;           /* distinct tokens stored */
+	uint64_t learned;          /* distinct comments remembered for duplicate detection */
+	uint64_t map_size;         /* bytes of the current LMDB map */
+	uint64_t used_bytes;       /* bytes of the map in use */
+} thresh_stats;
+
+/* thresh_db_stats - read the statistics.
+ * [in,out] st  st->size must be set; fields past it are left alone.
+ * Returns 0, THRESH_EINVAL or a store error. Added in 0.1. */
+THRESH_API int thresh_db_stats(thresh_db *db, thresh_stats *st);
+
+/* Classifier parameters, by name:
+ *   "robs"           Robinson's s, the strength of the prior (> 0)
+ *   "robx"           Robinson's x, the prior of an unseen token (0..1)
+ *   "min_dev"        tokens whose estimate lies within this of 0.5 are ignored (0..0.5)
+ *   "hold_cutoff"    score at or above which a comment is held (0..1)
+ *   "reject_cutoff"  score at or above which a comment is rejected (hold..1)
+ *   "blatant_cutoff" score at or above which a rejected comment is flagged blatant
+ * They are stored in the database; thresh.conf may override them for one
+ * process without changing what is stored. */
+
+/* thresh_db_param_get - the value in force (override or stored).
+ * Returns 0, THRESH_EINVAL or THRESH_EPARAM (unknown name). Added in 0.1. */
+THRESH_API int thresh_db_param_get(thresh_db *db, const char *name, double *value);
+
+/* thresh_db_param_set - store a parameter in the database (and drop any
+ * override of it for this handle).
+ * Returns 0, THRESH_EINVAL, THRESH_EPARAM (unknown name or out of range),
+ * THRESH_EREADONLY or a store error. Added in 0.1. */
+THRESH_API int thresh_db_param_set(thresh_db *db, const char *name, double value);
+
+/* thresh_db_param_name - the name of parameter i (0-based), NULL past the
+ * last; for listing them. Cannot fail. Added in 0.1. */
+THRESH_API const char *thresh_db_param_name(size_t i);
+
+/* thresh_db_export - write the model (format, tokenizer, key, parameters,
+ * counts, every token) to a dump file. The identity secret, author records and
+ * rate-limit state are never exported. The file is written beside its final
+ * name and renamed into place, so a crash never leaves half a dump.
+ * The dump format is text, versioned, documented in docs/dump-format.md.
+ * Returns 0, THRESH_EINVAL, THRESH_EIO, THRESH_EACCES, THRESH_EFULL or a store
+ * error. Added in 0.1. */
+THRESH_API int thresh_db_export(thresh_db *db, const char *path);
+
+#define THRESH_IMPORT_MERGE 0x1u /* add the dump's counts to the model instead of replacing it */
+
+/* thresh_db_import - load a dump written by thresh_db_export.
+ * The whole dump is parsed and checked before anything is stored, and stored
+ * in one transaction: a bad dump changes nothing. Replacing takes the dump's
+ * key, tokenizer and parameters; merging needs the same key and tokenizer.
+ * [in]  flags   0 to replace the model, THRESH_IMPORT_MERGE to add to it.
+ * [out] errbuf  optional: "line N: what was wrong" on THRESH_EFORMAT.
+ * Returns 0, THRESH_EINVAL, THRESH_ENOENT, THRESH_EFORMAT, THRESH_EVERSION,
+ * THRESH_EREADONLY, THRESH_EFULL or a store error. Added in 0.1. */
+THRESH_API int thresh_db_import(thresh_db *db, const char *path, unsigned flags,
+                                char *errbuf, size_t errbuf_size);
+
+/* thresh_db_prune - forget tokens not seen for older_than_days days, except
+ * those seen in at least keep_min_count comments (0: keep none of them).
+ * [out] removed  optional: how many tokens were removed.
+ * Returns 0, THRESH_EINVAL, THRESH_EREADONLY or a store error. Added in 0.1. */
+THRESH_API int thresh_db_prune(thresh_db *db, uint32_t older_than_days,
+                               uint64_t keep_min_count, uint64_t *removed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

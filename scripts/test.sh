@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# test.sh - build thresh and run every test; ends with "N passed, N failed".
+#   scripts/test.sh            build in build/ and run the suite
+#   scripts/test.sh --werror   the same with warnings as errors (CI)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh || exit 1
+
+werror=false
+[ "${1:-}" = "--werror" ] && werror=true
+builddir=${BUILDDIR:-build}
+if [ ! -d "$builddir" ]; then
+  meson setup "$builddir" -Dwerror=$werror || exit 1
+else
+  meson configure "$builddir" -Dwerror=$werror >/dev/null || exit 1
+fi
+ninja -C "$builddir" || { echo "0 passed, 1 failed"; exit 1; }
+
+meson test -C "$builddir" --print-errorlogs --num-processes 2
+rc=$?
+# Count single tests, not test programs: Criterion's "Synthesis:" lines and
+# unittest's "Ran N tests" / "FAILED (failures=N, errors=N)" in meson's log.
+log="$builddir/meson-logs/testlog.txt"
+read -r passed failed skipped < <(awk '
+  /Synthesis: Tested:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Passing:") p += $(i+1)
+      if ($i == "Failing:" || $i == "Crashing:") f += $(i+1)
+      if ($i == "Skipped:") s += $(i+1)
+    }
+  }
+  /^Ran [0-9]+ tests? in/ { ran = $2; pending = 1 }
+  pending && /^(OK|FAILED)/ {
+    bad = 0; sk = 0
+    if (match($0, /failures=[0-9]+/)) bad += substr($0, RSTART+9, RLENGTH-9)
+    if (match($0, /errors=[0-9]+/)) bad += substr($0, RSTART+7, RLENGTH-7)
+    if (match($0, /skipped=[0-9]+/)) sk = substr($0, RSTART+8, RLENGTH-8)
+    p += ran - bad - sk; f += bad; s += sk; pending = 0
+  }
+  END { printf "%d %d %d\n", p, f, s }' "$log")
+# A test program that crashed or timed out before printing its totals still fails.
+[ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$rc"

@@ -1,0 +1,381 @@
+/* admin.c - the small commands that look after a database: init, stats,
+ * export, import, prune, set and get. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum { O_DB, O_EMPTY, O_JSON, O_MERGE, O_OLDER, O_MINCOUNT };
+
+/* parse_args - the options of a small command and up to max positionals.
+ * Returns -1 to go on, or an exit status. */
+static int parse_args(struct cli *cli, int argc, char **argv, const struct opt_def *defs,
+                      int (*on_opt)(int id, const char *arg, void *ctx), void *ctx,
+                      const char **pos, int min, int max)
+{
+	const char *cmd = argv[0], *arg;
+	struct opt_iter it;
+	int o, n = 0;
+	opt_start(&it, cmd, argc, argv);
+	while ((o = opt_next(&it, defs, &arg)) != OPT_DONE) {
+		switch (o) {
+		case OPT_HELP:
+			help_print(stdout, cmd);
+			return CLI_OK;
+		case OPT_ERROR:
+			return CLI_FAIL;
+		case O_DB:
+			cli->db_opt = arg;
+			break;
+		case OPT_POSITIONAL:
+			if (n >= max)
+				return usage_error(cmd, "unexpected argument '%s'", arg);
+			pos[n++] = arg;
+			break;
+		default:
+			if (on_opt && on_opt(o, arg, ctx))
+				return CLI_FAIL;
+		}
+	}
+	if (n < min)
+		return usage_error(cmd, "missing argument (see 'thresh %s --help')", cmd);
+	for (int i = n; i < max; i++)
+		pos[i] = NULL;
+	return -1;
+}
+
+static int stats_get(thresh_db *db, const char *dir, thresh_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->size = sizeof *st;
+	int rc = thresh_db_stats(db, st);
+	if (rc)
+		cli_warn("%s: %s", dir, thresh_strerror(rc));
+	return rc ? CLI_FAIL : 0;
+}
+
+/* ---------- init ---------- */
+
+static int init_opt(int id, const char *arg, void *ctx)
+{
+	(void)arg;
+	if (id == O_EMPTY)
+		*(int *)ctx = 1;
+	return 0;
+}
+
+int cmd_init(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {
+		{"empty", OPT_NOARG, O_EMPTY}, {"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	char err[1024] = "";
+	int empty = 0, rc;
+	thresh_db_options o;
+	thresh_db *db;
+	if ((rc = parse_args(cli, argc, argv, defs, init_opt, &empty, NULL, 0, 0)) >= 0)
+		return rc;
+	const char *dir = cli_db_dir(cli);
+	if (!dir)
+		return CLI_FAIL;
+	thresh_db_options_init(&o);
+	o.flags = THRESH_DB_CREATE | THRESH_DB_EXCL | (empty ? THRESH_DB_EMPTY : 0);
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	if ((rc = thresh_db_open(dir, &o, &db))) {
+		if (rc == THRESH_EEXIST)
+			cli_warn("%s: a database already exists there (nothing was changed)", dir);
+		else
+			cli_warn("%s: %s%s%s", dir, thresh_strerror(rc), err[0] ? ": " : "", err);
+		return CLI_FAIL;
+	}
+	thresh_db_close(db);
+	printf("created %s %s\n", dir, empty ? "(empty)" : "from the default model");
+	return CLI_OK;
+}
+
+/* ---------- stats ---------- */
+
+static int json_opt(int id, const char *arg, void *ctx)
+{
+	(void)arg;
+	if (id == O_JSON)
+		*(int *)ctx = 1;
+	return 0;
+}
+
+int cmd_stats(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {
+		{"json", OPT_NOARG, O_JSON}, {"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	int json = 0, rc;
+	thresh_db *db;
+	thresh_stats st;
+	char num[40];
+	if ((rc = parse_args(cli, argc, argv, defs, json_opt, &json, NULL, 0, 0)) >= 0)
+		return rc;
+	if (cli_db_open(cli, 0, &db))
+		return CLI_FAIL;
+	const char *dir = cli_db_dir(cli);
+	if (stats_get(db, dir, &st)) {
+		thresh_db_close(db);
+		return CLI_FAIL;
+	}
+	if (json) {
+		fputs("{\"database\":", stdout);
+		json_put_string(stdout, dir, strlen(dir));
+		printf(",\"format_version\":%" PRIu32 ",\"tokenizer\":%" PRIu32
+		       ",\"spam_messages\":%" PRIu64 ",\"ham_messages\":%" PRIu64 ",\"tokens\":%" PRIu64
+		       ",\"learned\":%" PRIu64 ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64
+		       ",\"params\":{",
+		       st.format_version, st.tokenizer, st.spam_messages, st.ham_messages, st.tokens,
+		       st.learned, st.map_size, st.used_bytes);
+	} else {
+		printf("%-16s%s\n", "database:", dir);
+		printf("%-16s%" PRIu32 "\n", "format:", st.format_version);
+		printf("%-16s%" PRIu32 "\n", "tokenizer:", st.tokenizer);
+		printf("%-16s%" PRIu64 "\n", "spam comments:", st.spam_messages);
+		printf("%-16s%" PRIu64 "\n", "ham comments:", st.ham_messages);
+		printf("%-16s%" PRIu64 "\n", "tokens:", st.tokens);
+		printf("%-16s%" PRIu64 "\n", "learned:", st.learned);
+		printf("%-16s%" PRIu64 "\n", "map size:", st.map_size);
+		printf("%-16s%" PRIu64 "\n", "used:", st.used_bytes);
+	}
+	const char *name;
+	for (size_t i = 0; (name = thresh_db_param_name(i)); i++) {
+		double v;
+		if ((rc = thresh_db_param_get(db, name, &v))) {
+			if (json)
+				putchar('\n');
+			cli_warn("%s: parameter %s: %s", dir, name, thresh_strerror(rc));
+			thresh_db_close(db);
+			return CLI_FAIL;
+		}
+		if (json)
+			printf("%s\"%s\":%s", i ? "," : "", name, fmt_double(num, sizeof num, v));
+		else
+			printf("%-15s %s\n", name, fmt_double(num, sizeof num, v));
+	}
+	if (json)
+		puts("}}");
+	thresh_db_close(db);
+	return CLI_OK;
+}
+
+/* ---------- export and import ---------- */
+
+int cmd_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {{"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	const char *pos[1] = {NULL};
+	thresh_db *db;
+	thresh_stats st;
+	int rc;
+	if ((rc = parse_args(cli, argc, argv, defs, NULL, NULL, pos, 1, 1)) >= 0)
+		return rc;
+	if (cli_db_open(cli, 0, &db))
+		return CLI_FAIL;
+	if ((rc = thresh_db_export(db, pos[0]))) {
+		cli_warn("export %s: %s", pos[0], thresh_strerror(rc));
+		thresh_db_close(db);
+		return CLI_FAIL;
+	}
+	rc = stats_get(db, cli_db_dir(cli), &st);
+	thresh_db_close(db);
+	if (rc)
+		return CLI_FAIL;
+	printf("exported %s: %" PRIu64 " spam, %" PRIu64 " ham, %" PRIu64 " tokens\n", pos[0],
+	       st.spam_messages, st.ham_messages, st.tokens);
+	return CLI_OK;
+}
+
+static int import_opt(int id, const char *arg, void *ctx)
+{
+	(void)arg;
+	if (id == O_MERGE)
+		*(int *)ctx = 1;
+	return 0;
+}
+
+int cmd_import(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {
+		{"merge", OPT_NOARG, O_MERGE}, {"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	const char *pos[1] = {NULL};
+	char err[1024] = "";
+	int merge = 0, rc;
+	thresh_db *db;
+	thresh_stats st;
+	if ((rc = parse_args(cli, argc, argv, defs, import_opt, &merge, pos, 1, 1)) >= 0)
+		return rc;
+	/* A missing dump must not create a database on its way to failing. */
+	if (access(pos[0], R_OK) != 0) {
+		cli_warn("import %s: %s", pos[0], strerror(errno));
+		return CLI_FAIL;
+	}
+	/* Replacing takes everything from the dump: a missing database is
+	 * created empty rather than from the default model. */
+	if (cli_db_open(cli, merge ? 0 : THRESH_DB_EMPTY, &db))
+		return CLI_FAIL;
+	rc = thresh_db_import(db, pos[0], merge ? THRESH_IMPORT_MERGE : 0, err, sizeof err);
+	if (rc) {
+		if (err[0] && !strncmp(err, "line ", 5))
+			cli_warn("import %s: %s (nothing was changed)", pos[0], err);
+		else if (err[0])
+			cli_warn("import %s: %s: %s (nothing was changed)", pos[0], thresh_strerror(rc), err);
+		else
+			cli_warn("import %s: %s (nothing was changed)", pos[0], thresh_strerror(rc));
+		thresh_db_close(db);
+		return rc == THRESH_EFORMAT || rc == THRESH_EVERSION ? CLI_BADINPUT : CLI_FAIL;
+	}
+	rc = stats_get(db, cli_db_dir(cli), &st);
+	thresh_db_close(db);
+	if (rc)
+		return CLI_FAIL;
+	printf("%s %s: the model now has %" PRIu64 " spam, %" PRIu64 " ham, %" PRIu64 " tokens\n",
+	       merge ? "merged" : "imported", pos[0], st.spam_messages, st.ham_messages, st.tokens);
+	return CLI_OK;
+}
+
+/* ---------- prune ---------- */
+
+struct prune_args {
+	const char *cmd;
+	uint64_t days, min_count;
+	int have_days;
+};
+
+static int prune_opt(int id, const char *arg, void *ctx)
+{
+	struct prune_args *p = ctx;
+	if (id == O_OLDER) {
+		if (parse_u64(arg, UINT32_MAX, &p->days))
+			return usage_error(p->cmd, "--older-than %s: expected a whole number of days", arg);
+		p->have_days = 1;
+	} else if (id == O_MINCOUNT) {
+		if (parse_u64(arg, UINT64_MAX, &p->min_count))
+			return usage_error(p->cmd, "--min-count %s: expected a whole number", arg);
+	}
+	return 0;
+}
+
+int cmd_prune(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {{"older-than", OPT_ARG, O_OLDER},
+	                                      {"min-count", OPT_ARG, O_MINCOUNT},
+	                                      {"db", OPT_ARG, O_DB},
+	                                      {NULL, 0, 0}};
+	struct prune_args p = {argv[0], 0, 0, 0};
+	uint64_t removed = 0;
+	thresh_db *db;
+	int rc;
+	if ((rc = parse_args(cli, argc, argv, defs, prune_opt, &p, NULL, 0, 0)) >= 0)
+		return rc;
+	if (!p.have_days)
+		return usage_error(argv[0], "missing --older-than DAYS");
+	if (cli_db_open(cli, 0, &db))
+		return CLI_FAIL;
+	rc = thresh_db_prune(db, (uint32_t)p.days, p.min_count, &removed);
+	if (rc) {
+		cli_warn("%s: prune: %s", cli_db_dir(cli), thresh_strerror(rc));
+		thresh_db_close(db);
+		return CLI_FAIL;
+	}
+	thresh_db_close(db);
+	printf("pruned %" PRIu64 " tokens\n", removed);
+	return CLI_OK;
+}
+
+/* ---------- set and get ---------- */
+
+/* param_list - "robs, robx, ..." for messages. */
+static const char *param_list(char *buf, size_t size)
+{
+	const char *name;
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; (name = thresh_db_param_name(i)); i++) {
+		int n = snprintf(buf + o, size - o, "%s%s", i ? ", " : "", name);
+		if (n < 0 || (size_t)n >= size - o)
+			break;
+		o += (size_t)n;
+	}
+	return buf;
+}
+
+static int is_param(const char *name)
+{
+	const char *p;
+	for (size_t i = 0; (p = thresh_db_param_name(i)); i++)
+		if (!strcmp(p, name))
+			return 1;
+	return 0;
+}
+
+int cmd_set(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {{"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	const char *pos[2] = {NULL, NULL};
+	char names[256];
+	double v;
+	thresh_db *db;
+	int rc;
+	if ((rc = parse_args(cli, argc, argv, defs, NULL, NULL, pos, 2, 2)) >= 0)
+		return rc;
+	if (!is_param(pos[0]))
+		return usage_error(argv[0], "unknown parameter '%s' (one of: %s)", pos[0],
+		                   param_list(names, sizeof names));
+	if (parse_double(pos[1], &v))
+		return usage_error(argv[0], "%s: '%s' is not a number", pos[0], pos[1]);
+	if (cli_db_open(cli, 0, &db))
+		return CLI_FAIL;
+	rc = thresh_db_param_set(db, pos[0], v);
+	thresh_db_close(db);
+	if (rc == THRESH_EPARAM) {
+		if (strstr(pos[0], "_cutoff"))
+			cli_warn("set %s %s: value out of range (each cutoff lies in 0..1, and "
+			         "hold_cutoff <= reject_cutoff <= blatant_cutoff)", pos[0], pos[1]);
+		else
+			cli_warn("set %s %s: value out of range (see 'thresh set --help')", pos[0], pos[1]);
+		return CLI_FAIL;
+	}
+	if (rc) {
+		cli_warn("set %s: %s", pos[0], thresh_strerror(rc));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+int cmd_get(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {{"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	const char *pos[1] = {NULL}, *name;
+	char names[256], num[40];
+	double v;
+	thresh_db *db;
+	int rc;
+	if ((rc = parse_args(cli, argc, argv, defs, NULL, NULL, pos, 0, 1)) >= 0)
+		return rc;
+	if (pos[0] && !is_param(pos[0]))
+		return usage_error(argv[0], "unknown parameter '%s' (one of: %s)", pos[0],
+		                   param_list(names, sizeof names));
+	if (cli_db_open(cli, 0, &db))
+		return CLI_FAIL;
+	for (size_t i = 0; (name = thresh_db_param_name(i)); i++) {
+		if (pos[0] && strcmp(pos[0], name))
+			continue;
+		if ((rc = thresh_db_param_get(db, name, &v))) {
+			cli_warn("get %s: %s", name, thresh_strerror(rc));
+			thresh_db_close(db);
+			return CLI_FAIL;
+		}
+		if (pos[0])
+			printf("%s\n", fmt_double(num, sizeof num, v));
+		else
+			printf("%s %s\n", name, fmt_double(num, sizeof num, v));
+	}
+	thresh_db_close(db);
+	return CLI_OK;
+}

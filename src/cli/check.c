@@ -1,0 +1,279 @@
+/* check.c - `thresh check`: one comment from stdin, or a whole file.
+ *
+ *   $ echo 'Buy cheap pills at http://spam.example' | thresh check --explain
+ *   reject 0.9987 bayes
+ *     0.9900  spam=12 ham=0  url-host:spam.example
+ *
+ *   $ thresh check --tsv comments.tsv         one "score<TAB>verdict" per line
+ *
+ * The exit status of a single check is its verdict (0 accept, 1 hold,
+ * 2 reject). A check never changes the database: it runs with
+ * THRESH_CHECK_READONLY (no rate-limit or author records). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The most a single check reads from stdin: room for every field at its
+ * limit, written with JSON escapes. */
+#define CHECK_INPUT_MAX (4u << 20)
+
+enum { O_JSON, O_FORMAT, O_EXPLAIN, O_TSV, O_DB };
+
+static const struct opt_def check_opts[] = {
+	{"json", OPT_NOARG, O_JSON},
+	{"format", OPT_ARG, O_FORMAT},
+	{"explain", OPT_NOARG, O_EXPLAIN},
+	{"tsv", OPT_ARG, O_TSV},
+	{"db", OPT_ARG, O_DB},
+	{NULL, 0, 0},
+};
+
+static void print_text(const thresh_result *r)
+{
+	size_t n = thresh_result_reason_count(r);
+	printf("%s %.4f ", thresh_verdict_name(thresh_result_verdict(r)), thresh_result_score(r));
+	if (n == 0)
+		fputs("-", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? " " : "", thresh_result_reason(r, i));
+	putchar('\n');
+	for (size_t i = 0; i < thresh_result_token_count(r); i++) {
+		const char *text;
+		double prob;
+		uint64_t spam, ham;
+		if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
+			continue;
+		printf("  %.4f  spam=%" PRIu64 " ham=%" PRIu64 "  %s\n", prob, spam, ham, text);
+	}
+}
+
+static void print_json(const thresh_result *r)
+{
+	size_t n = thresh_result_reason_count(r);
+	fputs("{\"verdict\":\"", stdout);
+	fputs(thresh_verdict_name(thresh_result_verdict(r)), stdout);
+	fputs("\",\"score\":", stdout);
+	json_put_double(stdout, thresh_result_score(r));
+	fputs(",\"reasons\":[", stdout);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = thresh_result_reason(r, i);
+		if (i)
+			putchar(',');
+		json_put_string(stdout, s, strlen(s));
+	}
+	printf("],\"blatant\":%s,\"retry_after\":", thresh_result_blatant(r) ? "true" : "false");
+	json_put_double(stdout, thresh_result_retry_after(r));
+	fputs(",\"tokens\":[", stdout);
+	for (size_t i = 0; i < thresh_result_token_count(r); i++) {
+		const char *text;
+		double prob;
+		uint64_t spam, ham;
+		if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
+			continue;
+		fputs(i ? ",{\"token\":" : "{\"token\":", stdout);
+		json_put_string(stdout, text, strlen(text));
+		fputs(",\"prob\":", stdout);
+		json_put_double(stdout, prob);
+		printf(",\"spam\":%" PRIu64 ",\"ham\":%" PRIu64 "}", spam, ham);
+	}
+	fputs("]}\n", stdout);
+}
+
+/* check_one - the comment on stdin. */
+static int check_one(struct cli *cli, int json_in, int json_out, int explain)
+{
+	thresh_comment *c = NULL;
+	thresh_result *res = NULL;
+	thresh_db *db = NULL;
+	char *buf = NULL, why[512];
+	size_t len, line;
+	int rc, status = CLI_FAIL;
+
+	if (cli_read_now(cli))
+		return CLI_FAIL;
+	rc = read_all(stdin, CHECK_INPUT_MAX, &buf, &len);
+	if (rc == -2) {
+		cli_warn("<stdin>: more than %u bytes: too large for one comment", CHECK_INPUT_MAX);
+		return CLI_BADINPUT;
+	}
+	if (rc) {
+		cli_warn("<stdin>: %s", strerror(errno));
+		return CLI_FAIL;
+	}
+	if (thresh_comment_new(&c)) {
+		cli_warn("out of memory");
+		goto out;
+	}
+	if (json_in) {
+		if (comment_from_json(c, buf, len, 0, NULL, why, sizeof why, &line)) {
+			cli_warn("<stdin>:%zu: %s", line, why);
+			status = CLI_BADINPUT;
+			goto out;
+		}
+	} else {
+		/* The whole input is the content, less one trailing line end. */
+		if (len && buf[len - 1] == '\n') {
+			len--;
+			if (len && buf[len - 1] == '\r')
+				len--;
+		}
+		if ((rc = thresh_comment_set(c, "content", buf, len))) {
+			cli_warn("<stdin>: %s", thresh_strerror(rc));
+			status = CLI_BADINPUT;
+			goto out;
+		}
+	}
+	cli_set_time(cli, c);
+	if (cli_db_open(cli, 0, &db))
+		goto out;
+	unsigned flags = THRESH_CHECK_READONLY | (explain ? THRESH_CHECK_EXPLAIN : 0);
+	if ((rc = thresh_check(db, c, flags, &res))) {
+		cli_warn("check: %s", thresh_strerror(rc));
+		status = (rc == THRESH_EUTF8 || rc == THRESH_ETOOBIG || rc == THRESH_ENUL) ? CLI_BADINPUT
+		                                                                           : CLI_FAIL;
+		goto out;
+	}
+	if (json_out)
+		print_json(res);
+	else
+		print_text(res);
+	switch (thresh_result_verdict(res)) {
+	case THRESH_ACCEPT:
+		status = CLI_OK;
+		break;
+	case THRESH_HOLD:
+		status = CLI_HOLD;
+		break;
+	case THRESH_REJECT:
+		status = CLI_REJECT;
+		break;
+	}
+out:
+	thresh_result_free(res);
+	thresh_db_close(db);
+	thresh_comment_free(c);
+	free(buf);
+	return status;
+}
+
+/* check_tsv - every line of a file against one snapshot of the model. The
+ * label column (before the first tab) is ignored; a line without a tab is
+ * all text. A line that cannot be checked prints "nan<TAB>error". */
+static int check_tsv(struct cli *cli, const char *path)
+{
+	static char obuf[1 << 16];
+	struct line_reader lr;
+	thresh_comment *c = NULL;
+	thresh_db *db = NULL;
+	thresh_view *v = NULL;
+	uint64_t bad = 0;
+	char *line;
+	size_t len;
+	int rc, got, status = CLI_FAIL;
+
+	if (cli_read_now(cli))
+		return CLI_FAIL;
+	if (lr_open(&lr, path)) {
+		cli_warn("%s: %s", path, strerror(errno));
+		return CLI_FAIL;
+	}
+	if (thresh_comment_new(&c)) {
+		cli_warn("out of memory");
+		goto out;
+	}
+	if (cli_db_open(cli, 0, &db))
+		goto out;
+	if ((rc = thresh_view_open(db, &v))) {
+		cli_warn("%s: %s", cli_db_dir(cli), thresh_strerror(rc));
+		goto out;
+	}
+	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	while ((got = lr_next(&lr, &line, &len)) > 0) {
+		thresh_result *res = NULL;
+		char *tab = memchr(line, '\t', len);
+		const char *text = tab ? tab + 1 : line;
+		size_t tlen = tab ? len - (size_t)(tab + 1 - line) : len;
+		thresh_comment_reset(c);
+		cli_set_time(cli, c);
+		rc = thresh_comment_set(c, "content", text, tlen);
+		if (!rc)
+			rc = thresh_view_check(v, c, THRESH_CHECK_READONLY, &res);
+		if (rc == THRESH_EUTF8 || rc == THRESH_ETOOBIG || rc == THRESH_ENUL) {
+			cli_warn("%s:%zu: %s", lr.name, lr.lineno, thresh_strerror(rc));
+			fputs("nan\terror\n", stdout);
+			bad++;
+			continue;
+		}
+		if (rc) {
+			cli_warn("%s:%zu: %s", lr.name, lr.lineno, thresh_strerror(rc));
+			goto out;
+		}
+		printf("%.6f\t%s\n", thresh_result_score(res),
+		       thresh_verdict_name(thresh_result_verdict(res)));
+		thresh_result_free(res);
+	}
+	if (got < 0) {
+		cli_warn("%s: line %zu: %s", lr.name, lr.lineno + 1, strerror(errno));
+		goto out;
+	}
+	status = bad ? CLI_BADINPUT : CLI_OK;
+out:
+	fflush(stdout);
+	thresh_view_close(v);
+	thresh_db_close(db);
+	thresh_comment_free(c);
+	lr_close(&lr);
+	return status;
+}
+
+int cmd_check(struct cli *cli, int argc, char **argv)
+{
+	const char *cmd = argv[0], *arg, *tsv = NULL;
+	int json_in = 0, json_out = 0, explain = 0, format_given = 0, o;
+	struct opt_iter it;
+
+	opt_start(&it, cmd, argc, argv);
+	while ((o = opt_next(&it, check_opts, &arg)) != OPT_DONE) {
+		switch (o) {
+		case OPT_HELP:
+			help_print(stdout, cmd);
+			return CLI_OK;
+		case OPT_ERROR:
+			return CLI_FAIL;
+		case O_JSON:
+			json_in = 1;
+			break;
+		case O_FORMAT:
+			if (!strcmp(arg, "json"))
+				json_out = 1;
+			else if (!strcmp(arg, "text"))
+				json_out = 0;
+			else
+				return usage_error(cmd, "--format %s: expected text or json", arg);
+			format_given = 1;
+			break;
+		case O_EXPLAIN:
+			explain = 1;
+			break;
+		case O_TSV:
+			tsv = arg;
+			break;
+		case O_DB:
+			cli->db_opt = arg;
+			break;
+		case OPT_POSITIONAL:
+			return usage_error(cmd, "unexpected argument '%s' (check reads one comment on "
+			                        "standard input; use --tsv FILE for a file)", arg);
+		}
+	}
+	if (tsv) {
+		if (json_in || explain || format_given)
+			return usage_error(cmd, "--tsv prints score<TAB>verdict lines; "
+			                        "--json, --explain and --format do not apply");
+		return check_tsv(cli, tsv);
+	}
+	return check_one(cli, json_in, json_out, explain);
+}

@@ -1,0 +1,211 @@
+/* cli.h - the pieces the `thresh` command's files share.
+ *
+ * The command uses the public API alone (<thresh/thresh.h>), exactly as an
+ * outside program would. Each command lives in its own file and has the
+ * shape  int cmd_NAME(struct cli *cli, int argc, char **argv)  where argv[0]
+ * is the command's name; it returns the process's exit status. */
+#ifndef THRESH_CLI_H
+#define THRESH_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <thresh/thresh.h>
+
+/* Exit statuses; `thresh check` uses 0, 1 and 2 for its verdict. */
+#define CLI_OK 0
+#define CLI_HOLD 1
+#define CLI_REJECT 2
+#define CLI_FAIL 3     /* usage, database or file error */
+#define CLI_BADINPUT 4 /* a bad line or comment was reported (and skipped) */
+#define CLI_INTR 130   /* interrupted by SIGINT or SIGTERM */
+
+/* Labels as the command spells them. */
+#define CLI_LABEL_SPAM "spam"
+#define CLI_LABEL_HAM "ham"
+
+/* Settings given before (or after) the command. */
+struct cli {
+	const char *db_opt; /* --db DIR, or NULL */
+	int have_now;       /* THRESH_NOW was set */
+	int64_t now;        /* its value, seconds since the epoch */
+};
+
+typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
+
+/* ---- commands (one file each, admin.c holds the small ones) ---- */
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_train(struct cli *cli, int argc, char **argv);
+int cmd_untrain(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_eval(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_prune(struct cli *cli, int argc, char **argv);
+int cmd_set(struct cli *cli, int argc, char **argv);
+int cmd_get(struct cli *cli, int argc, char **argv);
+
+/* ---- help.c ---- */
+/* help_text - the --help text of a command (NULL: the general help), or
+ * NULL when there is no such command. */
+const char *help_text(const char *cmd);
+/* help_print - print the help of cmd (NULL: general) to f. */
+void help_print(FILE *f, const char *cmd);
+/* usage_error - "thresh: MESSAGE" and a hint to --help on stderr; returns
+ * CLI_FAIL so callers can `return usage_error(...)`. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- util.c: messages ---- */
+/* cli_warn - "thresh: MESSAGE" on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- util.c: option parsing ---- */
+enum { OPT_NOARG = 0, OPT_ARG = 1 };
+#define OPT_POSITIONAL (-1) /* a positional argument, in *arg */
+#define OPT_DONE (-2)       /* no more arguments */
+#define OPT_ERROR (-3)      /* an unknown option or a missing argument (reported) */
+#define OPT_HELP (-4)       /* -h or --help */
+
+struct opt_def {
+	const char *name; /* long name without "--" */
+	int has_arg;      /* OPT_NOARG or OPT_ARG */
+	int id;           /* >= 0, returned by opt_next */
+};
+
+struct opt_iter {
+	int argc;
+	char **argv;
+	int i;            /* next argument to look at */
+	int no_more_opts; /* after "--" */
+	const char *cmd;  /* for messages */
+};
+
+/* opt_start - iterate over argv[1..argc). */
+void opt_start(struct opt_iter *it, const char *cmd, int argc, char **argv);
+/* opt_next - the next option's id (its value in *arg when it takes one),
+ * OPT_POSITIONAL, OPT_HELP, OPT_DONE or OPT_ERROR (already reported).
+ * Accepts "--name VALUE", "--name=VALUE", "--" and "-" (a positional). */
+int opt_next(struct opt_iter *it, const struct opt_def *defs, const char **arg);
+
+/* parse_u64 - a decimal number without sign; 0 or -1. */
+int parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* parse_double - a finite decimal number; 0 or -1. */
+int parse_double(const char *s, double *out);
+
+/* ---- util.c: the database ---- */
+/* cli_db_dir - the database folder: --db, $THRESH_DB, $XDG_DATA_HOME/thresh or
+ * ~/.local/share/thresh. Returns a static buffer, or NULL (reported). */
+const char *cli_db_dir(const struct cli *cli);
+/* cli_db_open - open the database, creating a missing one from the default
+ * model (or empty, with THRESH_DB_EMPTY in extra_flags) with a note on
+ * stderr. Prints the error itself. Returns 0 or CLI_FAIL. */
+int cli_db_open(const struct cli *cli, unsigned extra_flags, thresh_db **out);
+/* cli_set_time - apply THRESH_NOW to a comment. */
+void cli_set_time(const struct cli *cli, thresh_comment *c);
+/* cli_read_now - read THRESH_NOW into cli; 0 or CLI_FAIL (reported). */
+int cli_read_now(struct cli *cli);
+
+/* ---- util.c: reading lines ---- */
+struct line_reader {
+	FILE *f;
+	const char *name;   /* for messages: the path, or "<stdin>" */
+	int is_stdin;
+	char *buf;
+	size_t cap;
+	size_t lineno;      /* of the line last returned */
+	uint64_t bytes;     /* read so far, newlines included */
+	uint64_t size;      /* file size when known (regular file), else 0 */
+	int size_known;
+};
+
+/* lr_open - open path ("-" is stdin) for reading; 0 or -1 (errno set). */
+int lr_open(struct line_reader *lr, const char *path);
+/* lr_next - the next line without "\n" or "\r\n", and without a UTF-8 byte
+ * order mark when it is the file's first line (may hold NUL bytes: use *len). Returns 1 with a line, 0 at the end, -1 on a read error or
+ * an interrupt (errno set, EINTR for an interrupt). */
+int lr_next(struct line_reader *lr, char **line, size_t *len);
+/* lr_close - close it (not stdin). */
+void lr_close(struct line_reader *lr);
+
+/* read_all - the whole of f into a malloc'd buffer (NUL-terminated, length
+ * in *len), at most max bytes. Returns 0, -1 on a read error (errno set) or
+ * -2 when longer than max. */
+int read_all(FILE *f, size_t max, char **out, size_t *len);
+
+/* ---- util.c: progress on a terminal ---- */
+struct progress {
+	int on;            /* stderr is a terminal */
+	double last;       /* when last drawn, seconds */
+	uint64_t total;    /* bytes expected, 0 when unknown */
+	const char *what;  /* "train", ... */
+	int drawn;
+};
+void progress_start(struct progress *p, const char *what, uint64_t total);
+/* progress_update - redraw at most about ten times a second. */
+void progress_update(struct progress *p, uint64_t lines, uint64_t bytes);
+/* progress_end - wipe the bar. */
+void progress_end(struct progress *p);
+/* now_seconds - a monotonic clock. */
+double now_seconds(void);
+
+/* ---- util.c: signals ---- */
+extern volatile sig_atomic_t cli_interrupted;
+/* signals_catch - SIGINT and SIGTERM set cli_interrupted (once; a second
+ * signal acts as usual). Reads are not restarted, so a blocked read ends. */
+void signals_catch(void);
+
+/* ---- util.c: JSON output ---- */
+void json_put_string(FILE *f, const char *s, size_t len);
+/* json_put_double - the shortest text that reads back as v; null when not finite. */
+void json_put_double(FILE *f, double v);
+/* fmt_double - the same, into buf (at least 32 bytes). */
+const char *fmt_double(char *buf, size_t size, double v);
+
+/* ---- input.c: training records ---- */
+enum rec_format { REC_PLAIN, REC_TSV, REC_JSONL };
+
+struct rec_reader {
+	enum rec_format fmt;
+	int label;                /* REC_PLAIN: the label of every line */
+	char **paths;             /* inputs; NULL or empty: stdin */
+	int npaths;
+	int cur;                  /* index of the open input */
+	struct line_reader lr;
+	int open;
+	uint64_t done_bytes;      /* bytes of inputs already finished */
+	uint64_t total_bytes;     /* sum of their sizes, 0 when one is unknown */
+	thresh_comment *c;        /* the record's comment */
+	const struct cli *cli;
+	char why[512];            /* a bad line's reason */
+};
+
+#define REC_OK 1
+#define REC_EOF 0
+#define REC_BAD (-1)   /* a bad line: why, lr.name and lr.lineno tell */
+#define REC_IOERR (-2) /* a read error (reported) */
+#define REC_INTR (-3)  /* interrupted */
+
+/* rec_open - open every input up front (so a missing file stops the command
+ * before anything is learned). Returns 0 or CLI_FAIL (reported). */
+int rec_open(struct rec_reader *r, const struct cli *cli, enum rec_format fmt, int label,
+             char **paths, int npaths);
+/* rec_next - the next record: its comment in r->c, its label in *label. */
+int rec_next(struct rec_reader *r, int *label);
+/* rec_bytes - bytes read so far over all inputs. */
+uint64_t rec_bytes(const struct rec_reader *r);
+void rec_close(struct rec_reader *r);
+
+/* parse_label - THRESH_SPAM or THRESH_HAM for "spam" / "ham", else -1. */
+int parse_label(const char *s, size_t len);
+
+/* comment_from_json - fill c (reset first) from one JSON object.
+ * want_label: 1 to require "label" (returned in *label), 0 to ignore it.
+ * Returns 0, or -1 with the reason in why and the line (1-based, within
+ * text) in *line. */
+int comment_from_json(thresh_comment *c, const char *text, size_t len, int want_label,
+                      int *label, char *why, size_t whysize, size_t *line);
+
+#endif

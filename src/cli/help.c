@@ -1,0 +1,408 @@
+/* help.c - the help texts of `thresh` and its usage messages.
+ *
+ * Each text starts with its "usage:" lines (up to the first empty line);
+ * usage_error() repeats them under an error. Keep these texts true to the
+ * code and to docs/thresh.1. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define ENV_DB                                                                                \
+	"Environment:\n"                                                                          \
+	"  THRESH_DB      the database folder when --db is not given\n"                           \
+	"  XDG_DATA_HOME  without --db and THRESH_DB the folder is $XDG_DATA_HOME/thresh\n"      \
+	"                 (when XDG_DATA_HOME is an absolute path), else\n"                        \
+	"                 ~/.local/share/thresh\n"                                                 \
+	"  THRESH_MODEL   the model dump a new database starts from (default: the\n"              \
+	"                 model installed with thresh)\n"
+
+#define ENV_NOW                                                                               \
+	"  THRESH_NOW     seconds since the epoch: the time given to every comment\n"             \
+	"                 learned or checked, instead of now (for tests and replays of\n"        \
+	"                 old comments; token ages, and so prune, follow it)\n"
+
+#define CREATES                                                                               \
+	"A missing database folder is created from the default model first, with a\n"           \
+	"note on stderr (\"thresh: created DIR from the default model\").\n"
+
+#define EXIT_FAIL "  3  usage error, database error, or a file that cannot be read or written\n"
+
+static const char general_help[] =
+	"usage: thresh [--db DIR] COMMAND [OPTIONS] [ARGS]\n"
+	"       thresh --help | --version | help COMMAND\n"
+	"\n"
+	"thresh is the admin command of the thresh comment-spam filter: it creates a\n"
+	"database, trains it from moderation decisions, checks comments and measures\n"
+	"how well the classifier separates spam from ham.\n"
+	"\n"
+	"Commands:\n"
+	"  init      create the database (from the default model, or --empty)\n"
+	"  train     learn comments as spam or ham\n"
+	"  untrain   take back comments learned earlier\n"
+	"  check     check one comment (stdin), or score every line of a file (--tsv)\n"
+	"  eval      cross-validate the classifier on a labelled file\n"
+	"  stats     show the database's counts and parameters\n"
+	"  export    write the model to a dump file\n"
+	"  import    load a dump file (replace the model, or --merge into it)\n"
+	"  prune     forget tokens not seen for a number of days\n"
+	"  set       store a classifier parameter\n"
+	"  get       show classifier parameters\n"
+	"  help      show the help of a command (as COMMAND --help does)\n"
+	"\n"
+	"Global options:\n"
+	"  --db DIR     the database folder (also accepted after the command)\n"
+	"  -h, --help   this help\n"
+	"  --version    the versions of thresh and of the loaded libthresh\n"
+	"\n"
+	"The database folder is --db DIR, else $THRESH_DB, else $XDG_DATA_HOME/thresh,\n"
+	"else ~/.local/share/thresh. Every command but init and eval creates a missing\n"
+	"database from the default model first, with a note on stderr.\n"
+	"\n" ENV_DB ENV_NOW
+	"  TMPDIR         where eval makes its temporary databases (default /tmp)\n"
+	"\n"
+	"Exit status:\n"
+	"  0  success; for check: the verdict is accept\n"
+	"  1  check: hold\n"
+	"  2  check: reject\n" EXIT_FAIL
+	"  4  bad input: a line or comment was refused (the other lines were used)\n"
+	"  130  interrupted by SIGINT or SIGTERM (train, untrain, eval)\n";
+
+static const char init_help[] =
+	"usage: thresh [--db DIR] init [--empty]\n"
+	"\n"
+	"Create the database folder. It starts from the default model (the dump named\n"
+	"by $THRESH_MODEL, else the one installed with thresh), or empty with --empty.\n"
+	"Creation is atomic. An existing database is left alone and is an error.\n"
+	"Prints \"created DIR from the default model\" or \"created DIR (empty)\".\n"
+	"\n"
+	"Options:\n"
+	"  --empty     start with an empty model instead of the default one\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  created\n" EXIT_FAIL
+	"     (a database already exists there, or the default model is missing)\n";
+
+#define LEARN_FORMS(cmd)                                                                      \
+	"usage: thresh [--db DIR] " cmd " spam|ham [FILE...]\n"                                  \
+	"       thresh [--db DIR] " cmd " --tsv [FILE...]\n"                                     \
+	"       thresh [--db DIR] " cmd " --jsonl [FILE...]\n"
+
+#define LEARN_INPUT                                                                           \
+	"Input (standard input when no FILE is given; '-' names it):\n"                         \
+	"  spam|ham   one comment per line, all with that label\n"                             \
+	"  --tsv      lines \"LABEL<TAB>TEXT\", LABEL spam or ham; the text may hold tabs\n"   \
+	"  --jsonl    one JSON object per line: \"label\" (\"spam\" or \"ham\") and the\n"       \
+	"             comment's fields: content, author, email, url, ip, user_agent,\n"       \
+	"             referrer, permalink, type, lang, honeypot, form_age, or their\n"        \
+	"             Akismet names (comment_content, comment_author, ...). Values are\n"     \
+	"             strings (numbers are taken as written, null leaves a field out);\n"     \
+	"             an unknown or repeated key is an error.\n"                               \
+	"Lines may end in LF or CRLF; empty lines are skipped.\n"                               \
+	"\n"                                                                                     \
+	"Bad lines: a line with invalid UTF-8, a NUL byte, a field over its size\n"            \
+	"limit, a bad label, no text, or malformed JSON is reported on stderr as\n"             \
+	"\"thresh: FILE:LINE: reason\" and skipped; the good lines are still used and\n"         \
+	"the exit status is 4. Every FILE is checked before anything is stored, so a\n"        \
+	"missing or unreadable file changes nothing.\n"                                         \
+	"\n"                                                                                     \
+	"Comments are stored in batches of 1000, each in one transaction: the database\n"      \
+	"only ever holds whole batches. SIGINT or SIGTERM stops the reading, stores the\n"     \
+	"comments read so far and prints the summary of what was stored (exit 130).\n"       \
+	"A progress line is drawn on stderr when stderr is a terminal.\n"
+
+static const char train_help[] =
+	LEARN_FORMS("train")
+	"\n"
+	"Learn comments as spam or ham. A comment already learned under the same label\n"
+	"is not counted again (a duplicate); one learned under the other label moves.\n"
+	"At the end one summary line on stdout:\n"
+	"  trained N comments: L learned, D duplicates, M moved; S lines skipped\n"
+	"\n" LEARN_INPUT
+	"\n"
+	"Options:\n"
+	"  --tsv       read LABEL<TAB>TEXT lines\n"
+	"  --jsonl     read JSON lines\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB ENV_NOW
+	"\n"
+	"Exit status:\n"
+	"  0  every line was learned (or was a duplicate)\n" EXIT_FAIL
+	"  4  some lines were bad and skipped (the others were learned)\n"
+	"  130  interrupted (what was stored is in the summary)\n";
+
+static const char untrain_help[] =
+	LEARN_FORMS("untrain")
+	"\n"
+	"Take back comments learned earlier under the given label; counts return to\n"
+	"what they were before. A comment not learned under that label is counted as\n"
+	"not found and changes nothing. At the end one summary line on stdout:\n"
+	"  untrained N comments: U unlearned, F not found; S lines skipped\n"
+	"\n" LEARN_INPUT
+	"\n"
+	"Options:\n"
+	"  --tsv       read LABEL<TAB>TEXT lines\n"
+	"  --jsonl     read JSON lines\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB ENV_NOW
+	"\n"
+	"Exit status:\n"
+	"  0  every line was processed\n" EXIT_FAIL
+	"  4  some lines were bad and skipped (the others were untrained)\n"
+	"  130  interrupted (what was stored is in the summary)\n";
+
+static const char check_help[] =
+	"usage: thresh [--db DIR] check [--json] [--explain] [--format text|json] < COMMENT\n"
+	"       thresh [--db DIR] check --tsv FILE\n"
+	"\n"
+	"Check one comment read from standard input. Without --json the whole input is\n"
+	"the comment's content, less one trailing newline; with --json it is one JSON\n"
+	"object with the fields train --jsonl reads (a \"label\" is ignored).\n"
+	"The text output is one line: the verdict, the score with 4 decimals and the\n"
+	"reasons that fired, separated by spaces, or \"-\" when none did:\n"
+	"  reject 0.9987 bayes\n"
+	"With --explain, the tokens that weighed most follow, strongest first:\n"
+	"  \"  PROB  spam=N ham=N  TOKEN\", e.g. \"  0.9900  spam=12 ham=0  url-host:example.com\"\n"
+	"--format json prints one object instead:\n"
+	"  {\"verdict\":\"reject\",\"score\":0.9987,\"reasons\":[\"bayes\"],\"blatant\":false,\n"
+	"   \"retry_after\":0,\"tokens\":[{\"token\":\"...\",\"prob\":0.99,\"spam\":12,\"ham\":0}]}\n"
+	"(\"tokens\" is empty without --explain). A check never changes the database.\n"
+	"\n"
+	"With --tsv, every line of FILE ('-': standard input) is scored against one\n"
+	"snapshot of the model, and one line \"SCORE<TAB>VERDICT\" (score with 6\n"
+	"decimals) is printed per input line, in order. The text before the first tab\n"
+	"(a label) is ignored; a line without a tab is all text. A line that cannot be\n"
+	"checked (invalid UTF-8, a NUL byte, too long) prints \"nan<TAB>error\", is\n"
+	"reported on stderr as FILE:LINE, and makes the exit status 4.\n"
+	"\n"
+	"Options:\n"
+	"  --json           read a JSON object instead of plain text\n"
+	"  --explain        list the tokens that weighed most\n"
+	"  --format FORMAT  text (the default) or json\n"
+	"  --tsv FILE       score every line of FILE\n"
+	"  --db DIR         the database folder\n"
+	"  -h, --help       this help\n"
+	"\n" CREATES "\n" ENV_DB ENV_NOW
+	"\n"
+	"Exit status:\n"
+	"  0  accept (with --tsv: every line was scored)\n"
+	"  1  hold\n"
+	"  2  reject\n" EXIT_FAIL
+	"  4  bad input: invalid UTF-8, a NUL byte, too large, malformed JSON, an\n"
+	"     unknown field (--tsv: some lines could not be checked)\n";
+
+static const char eval_help[] =
+	"usage: thresh eval [--folds K] [--seed N] [--json] FILE\n"
+	"\n"
+	"Cross-validate the classifier on FILE, lines \"LABEL<TAB>TEXT\" (LABEL spam or\n"
+	"ham; '-' reads standard input). Repeated texts are dropped (the first is kept);\n"
+	"a text found under both labels is dropped altogether. The rest is shuffled\n"
+	"with a deterministic generator seeded by --seed and dealt, spam and ham apart,\n"
+	"into K folds. Each fold is scored by a fresh empty database, made in a\n"
+	"temporary folder under $TMPDIR and trained on the other K-1 folds; the folder\n"
+	"is removed afterwards. Your own database is not used, so the cutoffs are the\n"
+	"defaults of a new database.\n"
+	"\n"
+	"Printed (spam is the positive class): the number of comments, the ROC AUC\n"
+	"(rank-based, ties averaged), accuracy, precision, recall and F1 when a score at\n"
+	"or above reject_cutoff counts as spam and when a score at or above 0.5 does,\n"
+	"and the moderation table: the percentage of ham and of spam accepted (score\n"
+	"below hold_cutoff), held (from hold_cutoff up to reject_cutoff) and rejected\n"
+	"(reject_cutoff and above).\n"
+	"With --json one object with the keys n, n_spam, n_ham, folds, seed,\n"
+	"duplicates_dropped, conflicts_dropped, bad_lines, hold_cutoff, reject_cutoff,\n"
+	"auc, accuracy, precision, recall, f1, accuracy_05, precision_05, recall_05,\n"
+	"f1_05, ham_accepted_pct, ham_held_pct, ham_rejected_pct, spam_accepted_pct,\n"
+	"spam_held_pct, spam_rejected_pct (percentages from 0 to 100; a precision\n"
+	"with nothing predicted spam is 0).\n"
+	"Bad lines are reported as FILE:LINE and skipped (exit status 4 at the end).\n"
+	"\n"
+	"Options:\n"
+	"  --folds K   the number of folds, 2 to 1000 (default 5)\n"
+	"  --seed N    the shuffle's seed, a whole number (default 1)\n"
+	"  --json      print one JSON object\n"
+	"  -h, --help  this help\n"
+	"\n"
+	"Environment:\n"
+	"  TMPDIR      where the temporary databases go (default /tmp)\n" ENV_NOW
+	"\n"
+	"Exit status:\n"
+	"  0  success\n" EXIT_FAIL
+	"  4  bad lines were skipped, or too few usable comments (both labels and at\n"
+	"     least K comments are needed)\n"
+	"  130  interrupted (the temporary databases are removed)\n";
+
+static const char stats_help[] =
+	"usage: thresh [--db DIR] stats [--json]\n"
+	"\n"
+	"Show the database: its folder, format version, tokenizer feature set, the\n"
+	"comments learned as spam and as ham, the distinct tokens, the comments\n"
+	"remembered for duplicate detection (learned), the LMDB map size and the bytes\n"
+	"in use, then every classifier parameter in force (stored, or overridden by\n"
+	"thresh.conf), as lines \"NAME:  VALUE\" and \"PARAM  VALUE\". With --json one\n"
+	"object: database, format_version, tokenizer, spam_messages, ham_messages,\n"
+	"tokens, learned, map_size, used_bytes and params {NAME: VALUE}.\n"
+	"\n"
+	"Options:\n"
+	"  --json      print one JSON object\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  success\n" EXIT_FAIL;
+
+static const char export_help[] =
+	"usage: thresh [--db DIR] export FILE\n"
+	"\n"
+	"Write the model (format, tokenizer, key, parameters, counts, every token and\n"
+	"the digests of learned comments) to the dump file FILE, a versioned text\n"
+	"format. The identity secret, author records and rate-limit state are never\n"
+	"exported. The dump is written beside FILE and renamed into place, so a crash\n"
+	"never leaves half a dump. Prints \"exported FILE: N spam, N ham, N tokens\".\n"
+	"\n"
+	"Options:\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  success\n" EXIT_FAIL;
+
+static const char import_help[] =
+	"usage: thresh [--db DIR] import [--merge] FILE\n"
+	"\n"
+	"Load a dump written by export. Without --merge the model is replaced by the\n"
+	"dump's (its key, tokenizer, parameters, counts and tokens); with --merge the\n"
+	"dump's counts are added to the model, which needs a dump of the same model\n"
+	"(same key and tokenizer). The whole dump is checked before anything is\n"
+	"stored, and stored in one transaction: a bad dump changes nothing and is\n"
+	"reported as \"thresh: import FILE: line N: reason\".\n"
+	"Prints \"imported FILE: the model now has N spam, N ham, N tokens\" (\"merged\"\n"
+	"with --merge).\n"
+	"\n"
+	"Options:\n"
+	"  --merge     add to the model instead of replacing it\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n"
+	"A missing database folder is created first: empty when replacing (the dump\n"
+	"replaces everything anyway), from the default model with --merge.\n"
+	"\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  success\n" EXIT_FAIL
+	"  4  the dump is malformed, truncated or of a format version this build\n"
+	"     cannot read\n";
+
+static const char prune_help[] =
+	"usage: thresh [--db DIR] prune --older-than DAYS [--min-count N]\n"
+	"\n"
+	"Forget the tokens not seen in a learned comment for DAYS days or more (their\n"
+	"last-seen day is before today - DAYS), except those seen in at least N\n"
+	"comments (with --min-count; by default none is kept). A token's last-seen day\n"
+	"is the day of the last comment learned with it (see THRESH_NOW).\n"
+	"Prints \"pruned N tokens\".\n"
+	"\n"
+	"Options:\n"
+	"  --older-than DAYS  the age in days, a whole number (required)\n"
+	"  --min-count N      keep tokens seen in N or more comments\n"
+	"  --db DIR           the database folder\n"
+	"  -h, --help         this help\n"
+	"\n" CREATES "\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  success\n" EXIT_FAIL;
+
+#define PARAMS                                                                                \
+	"Parameters:\n"                                                                           \
+	"  robs            Robinson's s, the strength of the prior (> 0)\n"                      \
+	"  robx            Robinson's x, the estimate of an unseen token (between 0 and 1)\n"   \
+	"  min_dev         tokens whose estimate lies within this of 0.5 are ignored\n"         \
+	"                  (0 to below 0.5)\n"                                                   \
+	"  hold_cutoff     score at or above which a comment is held (0..1)\n"                   \
+	"  reject_cutoff   score at or above which a comment is rejected (0..1)\n"               \
+	"  blatant_cutoff  score at or above which a rejected comment is blatant (0..1)\n"       \
+	"The cutoffs must stay ordered: hold_cutoff <= reject_cutoff <= blatant_cutoff.\n"      \
+	"The library refuses a value outside its range (exit status 3).\n"
+
+static const char set_help[] =
+	"usage: thresh [--db DIR] set PARAM VALUE\n"
+	"\n"
+	"Store a classifier parameter in the database. Prints nothing on success.\n"
+	"\n" PARAMS
+	"\n"
+	"Options:\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  stored\n" EXIT_FAIL
+	"     (also an unknown parameter or a value out of range)\n";
+
+static const char get_help[] =
+	"usage: thresh [--db DIR] get [PARAM]\n"
+	"\n"
+	"Print the value in force of a classifier parameter (stored, or overridden by\n"
+	"thresh.conf), or without PARAM every parameter as \"NAME VALUE\" lines.\n"
+	"\n" PARAMS
+	"\n"
+	"Options:\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  success\n" EXIT_FAIL;
+
+static const struct {
+	const char *cmd;
+	const char *text;
+} helps[] = {
+	{"init", init_help},     {"train", train_help},   {"untrain", untrain_help},
+	{"check", check_help},   {"eval", eval_help},     {"stats", stats_help},
+	{"export", export_help}, {"import", import_help}, {"prune", prune_help},
+	{"set", set_help},       {"get", get_help},
+};
+
+const char *help_text(const char *cmd)
+{
+	if (!cmd)
+		return general_help;
+	for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+		if (!strcmp(helps[i].cmd, cmd))
+			return helps[i].text;
+	return NULL;
+}
+
+void help_print(FILE *f, const char *cmd)
+{
+	const char *t = help_text(cmd);
+	fputs(t ? t : general_help, f);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	const char *t = help_text(cmd), *end;
+	fflush(stdout);
+	fputs("thresh: ", stderr);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (!t)
+		t = general_help;
+	end = strstr(t, "\n\n");
+	fprintf(stderr, "%.*s\n", end ? (int)(end - t) : (int)strlen(t), t);
+	fprintf(stderr, "Try 'thresh %s%s--help' for more.\n", cmd ? cmd : "", cmd ? " " : "");
+	return CLI_FAIL;
+}

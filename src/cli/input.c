@@ -1,0 +1,306 @@
+/* input.c - training records from files: plain lines, label<TAB>text lines
+ * and JSON lines, with the file and line of every bad one.
+ *
+ *   plain   one comment per line; the label comes from the command line
+ *   tsv     spam<TAB>Buy cheap pills        (text may hold more tabs)
+ *   jsonl   {"label":"ham","content":"Nice post","author":"Ann"}
+ *
+ * Lines end in "\n" or "\r\n"; empty lines are skipped without a word. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+int parse_label(const char *s, size_t len)
+{
+	if (len == 4 && !memcmp(s, CLI_LABEL_SPAM, 4))
+		return THRESH_SPAM;
+	if (len == 3 && !memcmp(s, CLI_LABEL_HAM, 3))
+		return THRESH_HAM;
+	return -1;
+}
+
+/* ---------- a comment from a JSON object ---------- */
+
+struct json_ctx {
+	thresh_comment *c;
+	int want_label;
+	int label;            /* -1 until seen */
+	unsigned seen_label;
+	char seen[16][24];    /* field names set so far, to refuse duplicates */
+	int nseen;
+};
+
+/* printable - a key shortened and made safe for a message. */
+static const char *printable(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 4 < size; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		buf[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (len && o + 4 >= size) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static int on_member(const struct json_member *m, void *vctx, char *why, size_t whysize)
+{
+	struct json_ctx *x = vctx;
+	char kb[48];
+	const char *key = printable(m->key, m->key_len, kb, sizeof kb);
+	int nul_in_key = strlen(m->key) != m->key_len;
+
+	if (!nul_in_key && !strcmp(m->key, "label")) {
+		if (x->seen_label++) {
+			snprintf(why, whysize, "duplicate key \"label\"");
+			return -1;
+		}
+		if (!x->want_label)
+			return 0; /* check --json: a training record's label is ignored */
+		if (m->type != JSON_STRING || (x->label = parse_label(m->str, m->str_len)) < 0) {
+			snprintf(why, whysize, "\"label\" must be \"spam\" or \"ham\"");
+			return -1;
+		}
+		return 0;
+	}
+	if (nul_in_key || !thresh_comment_is_field(m->key)) {
+		snprintf(why, whysize, "unknown field \"%s\"", key);
+		return -1;
+	}
+	for (int i = 0; i < x->nseen; i++)
+		if (!strcmp(x->seen[i], m->key)) {
+			snprintf(why, whysize, "duplicate key \"%s\"", key);
+			return -1;
+		}
+	if (x->nseen < (int)(sizeof x->seen / sizeof x->seen[0]) && m->key_len < sizeof x->seen[0])
+		memcpy(x->seen[x->nseen++], m->key, m->key_len + 1);
+	const char *old = NULL;
+	if (thresh_comment_get(x->c, m->key, &old) == 0 && old) {
+		snprintf(why, whysize, "field \"%s\" given twice (once under its other name)", key);
+		return -1;
+	}
+	if (m->type == JSON_NULL)
+		return 0; /* null: the field is absent */
+	if (m->type != JSON_STRING && m->type != JSON_NUMBER) {
+		snprintf(why, whysize, "field \"%s\" must be a string, a number or null, not %s", key,
+		         json_type_name(m->type));
+		return -1;
+	}
+	int rc = thresh_comment_set(x->c, m->key, m->str, m->str_len);
+	if (rc) {
+		if (rc == THRESH_EINVAL && !strcmp(m->key, "form_age"))
+			snprintf(why, whysize, "field \"form_age\": not a number of seconds >= 0");
+		else
+			snprintf(why, whysize, "field \"%s\": %s", key, thresh_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int comment_from_json(thresh_comment *c, const char *text, size_t len, int want_label,
+                      int *label, char *why, size_t whysize, size_t *line)
+{
+	struct json_ctx x;
+	char inner[384];
+	size_t pos = 0;
+	memset(&x, 0, sizeof x);
+	x.c = c;
+	x.want_label = want_label;
+	x.label = -1;
+	thresh_comment_reset(c);
+	int rc = json_object_parse(text, len, on_member, &x, inner, sizeof inner, &pos);
+	size_t col = 1;
+	*line = 1;
+	for (size_t i = 0; i < pos && i < len; i++, col++)
+		if (text[i] == '\n') {
+			(*line)++;
+			col = 0;
+		}
+	if (rc == -1) {
+		snprintf(why, whysize, "malformed JSON: %s (column %zu)", inner, col);
+		return -1;
+	}
+	if (rc) {
+		snprintf(why, whysize, "%s", inner);
+		return -1;
+	}
+	if (want_label && x.label < 0) {
+		snprintf(why, whysize, "no \"label\" (\"spam\" or \"ham\")");
+		return -1;
+	}
+	if (want_label)
+		*label = x.label;
+	return 0;
+}
+
+/* ---------- the record reader ---------- */
+
+int rec_open(struct rec_reader *r, const struct cli *cli, enum rec_format fmt, int label,
+             char **paths, int npaths)
+{
+	static char *stdin_path[] = {"-"};
+	int stdin_uses = 0;
+	memset(r, 0, sizeof *r);
+	r->fmt = fmt;
+	r->label = label;
+	r->cli = cli;
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	r->paths = paths;
+	r->npaths = npaths;
+	/* Check every input now: a missing file stops the command before anything
+	 * is learned. Their sizes make the progress bar's percentage. Nothing is
+	 * opened here: opening and closing a named pipe would lose its writer. */
+	int all_known = 1;
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+		if (!strcmp(paths[i], "-")) {
+			if (stdin_uses++) {
+				cli_warn("standard input ('-') given more than once");
+				return CLI_FAIL;
+			}
+			if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+				r->total_bytes += (uint64_t)st.st_size;
+			else
+				all_known = 0;
+			continue;
+		}
+		if (stat(paths[i], &st) != 0 || access(paths[i], R_OK) != 0) {
+			cli_warn("%s: %s", paths[i], strerror(errno));
+			return CLI_FAIL;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			cli_warn("%s: %s", paths[i], strerror(EISDIR));
+			return CLI_FAIL;
+		}
+		if (S_ISREG(st.st_mode))
+			r->total_bytes += (uint64_t)st.st_size;
+		else
+			all_known = 0;
+	}
+	if (!all_known)
+		r->total_bytes = 0;
+	if (thresh_comment_new(&r->c)) {
+		cli_warn("out of memory");
+		return CLI_FAIL;
+	}
+	r->cur = -1;
+	return 0;
+}
+
+uint64_t rec_bytes(const struct rec_reader *r)
+{
+	return r->done_bytes + (r->open ? r->lr.bytes : 0);
+}
+
+void rec_close(struct rec_reader *r)
+{
+	if (r->open)
+		lr_close(&r->lr);
+	r->open = 0;
+	thresh_comment_free(r->c);
+	r->c = NULL;
+}
+
+/* set_content - the comment is the text alone. */
+static int set_content(struct rec_reader *r, const char *text, size_t len)
+{
+	thresh_comment_reset(r->c);
+	int rc = thresh_comment_set(r->c, "content", text, len);
+	if (rc) {
+		snprintf(r->why, sizeof r->why, "%s", thresh_strerror(rc));
+		return REC_BAD;
+	}
+	return REC_OK;
+}
+
+/* parse_record - one non-empty line into r->c and *label. */
+static int parse_record(struct rec_reader *r, char *line, size_t len, int *label)
+{
+	size_t jline;
+	int rc;
+	switch (r->fmt) {
+	case REC_PLAIN:
+		*label = r->label;
+		rc = set_content(r, line, len);
+		break;
+	case REC_TSV: {
+		char *tab = memchr(line, '\t', len);
+		if (!tab) {
+			snprintf(r->why, sizeof r->why, "expected LABEL<TAB>TEXT (no tab on the line)");
+			return REC_BAD;
+		}
+		if ((*label = parse_label(line, (size_t)(tab - line))) < 0) {
+			char lb[48];
+			snprintf(r->why, sizeof r->why, "bad label \"%s\" (expected spam or ham)",
+			         printable(line, (size_t)(tab - line), lb, sizeof lb));
+			return REC_BAD;
+		}
+		size_t tlen = len - (size_t)(tab + 1 - line);
+		if (tlen == 0) {
+			snprintf(r->why, sizeof r->why, "no text after the label");
+			return REC_BAD;
+		}
+		rc = set_content(r, tab + 1, tlen);
+		break;
+	}
+	case REC_JSONL:
+	default:
+		if (comment_from_json(r->c, line, len, 1, label, r->why, sizeof r->why, &jline))
+			return REC_BAD;
+		rc = REC_OK;
+		break;
+	}
+	if (rc == REC_OK)
+		cli_set_time(r->cli, r->c);
+	return rc;
+}
+
+int rec_next(struct rec_reader *r, int *label)
+{
+	char *line;
+	size_t len;
+	for (;;) {
+		if (cli_interrupted)
+			return REC_INTR;
+		if (!r->open) {
+			if (r->cur + 1 >= r->npaths)
+				return REC_EOF;
+			r->cur++;
+			if (lr_open(&r->lr, r->paths[r->cur])) {
+				cli_warn("%s: %s", r->paths[r->cur], strerror(errno));
+				return REC_IOERR;
+			}
+			r->open = 1;
+		}
+		int got = lr_next(&r->lr, &line, &len);
+		if (got < 0) {
+			if (errno == EINTR && cli_interrupted)
+				return REC_INTR;
+			cli_warn("%s: line %zu: %s", r->lr.name, r->lr.lineno + 1, strerror(errno));
+			return REC_IOERR;
+		}
+		if (got == 0) {
+			r->done_bytes += r->lr.bytes;
+			lr_close(&r->lr);
+			r->open = 0;
+			continue;
+		}
+		/* Empty lines (also "\r\n" alone, or only blanks in JSON lines) are skipped. */
+		if (len == 0)
+			continue;
+		if (r->fmt == REC_JSONL && strspn(line, " \t") == len)
+			continue;
+		return parse_record(r, line, len, label);
+	}
+}

@@ -1,0 +1,62 @@
+/* bayes.c - Robinson's token estimates and Fisher's combination. */
+#include <math.h>
+
+#include "bayes.h"
+
+/* Estimates are kept away from 0 and 1 so ln() stays finite. */
+#define PROB_FLOOR 1e-6
+
+double bayes_token_prob(const tok_counts *c, const bayes_totals *tot, const bayes_params *p)
+{
+	double b = c->spam, g = c->ham, n = b + g;
+	double f;
+	if (n == 0)
+		return p->robx;
+	/* A class with no comments yet counts as one, so p(w) stays defined. */
+	double bs = b / (double)(tot->spam ? tot->spam : 1);
+	double gs = g / (double)(tot->ham ? tot->ham : 1);
+	double pw = bs + gs > 0 ? bs / (bs + gs) : 0.5;
+	f = (p->robs * p->robx + n * pw) / (p->robs + n);
+	if (f < PROB_FLOOR)
+		f = PROB_FLOOR;
+	if (f > 1 - PROB_FLOOR)
+		f = 1 - PROB_FLOOR;
+	return f;
+}
+
+double bayes_chi2q(double x2, unsigned v)
+{
+	double m = x2 / 2.0, sum, term;
+	if (x2 <= 0 || v < 2)
+		return 1.0;
+	sum = term = exp(-m);
+	for (unsigned i = 1; i < v / 2; i++) {
+		term *= m / i;
+		sum += term;
+	}
+	return sum < 1.0 ? sum : 1.0;
+}
+
+double bayes_score(const tok_counts *counts, size_t n, const bayes_totals *tot,
+                   const bayes_params *p, double *probs)
+{
+	double ln_f = 0, ln_1f = 0;
+	unsigned k = 0;
+	for (size_t i = 0; i < n; i++) {
+		double f = bayes_token_prob(&counts[i], tot, p);
+		if (probs)
+			probs[i] = f;
+		if (fabs(f - 0.5) < p->min_dev)
+			continue;
+		ln_f += log(f);
+		ln_1f += log(1 - f);
+		k++;
+	}
+	if (k == 0)
+		return 0.5;
+	/* Spam evidence S grows as the f(w) approach 1 (so the 1 - f(w) approach
+	 * 0); ham evidence H as they approach 0. */
+	double s = 1 - bayes_chi2q(-2 * ln_1f, 2 * k);
+	double h = 1 - bayes_chi2q(-2 * ln_f, 2 * k);
+	return (1 + s - h) / 2;
+}

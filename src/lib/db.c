@@ -1,0 +1,515 @@
+/* db.c - opening, creating and describing a database folder; parameters. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "thresh/error.h"
+#include "db_int.h"
+
+struct param_def {
+	const char *name;
+	double def, min, max;
+};
+
+/* Defaults chosen by cross-validation on both corpora (see README). */
+static const struct param_def params[P_COUNT] = {
+	[P_ROBS] = {"robs", 0.1, 1e-6, 1000},
+	[P_ROBX] = {"robx", 0.5, 0.01, 0.99},
+	[P_MIN_DEV] = {"min_dev", 0.1, 0, 0.49},
+	[P_HOLD] = {"hold_cutoff", 0.5, 0, 1},
+	[P_REJECT] = {"reject_cutoff", 0.99, 0, 1},
+	[P_BLATANT] = {"blatant_cutoff", 0.9999, 0, 1},
+};
+
+static const char *const param_keys[P_COUNT] = {
+	"p:robs", "p:robx", "p:min_dev", "p:hold_cutoff", "p:reject_cutoff", "p:blatant_cutoff",
+};
+
+int param_index(const char *name)
+{
+	for (int i = 0; i < P_COUNT; i++)
+		if (strcmp(params[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int param_valid(int i, double v)
+{
+	return v == v && v >= params[i].min && v <= params[i].max;
+}
+
+const char *param_meta_key(int i)
+{
+	return param_keys[i];
+}
+
+const char *thresh_db_param_name(size_t i)
+{
+	return i < P_COUNT ? params[i].name : NULL;
+}
+
+uint32_t db_day(int64_t t)
+{
+	if (t <= 0)
+		t = (int64_t)time(NULL);
+	return (uint32_t)(t / 86400);
+}
+
+void db_set_err(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	if (!buf || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+int meta_init(store_txn *t)
+{
+	unsigned char key[HASH_MODEL_KEY_BYTES];
+	uint32_t fmt = DB_FORMAT_VERSION, tok = TOK_F_DEFAULT;
+	uint64_t zero = 0;
+	int rc;
+	hash_random(key, sizeof key);
+	if ((rc = store_meta_put(t, "magic", DB_MAGIC, sizeof DB_MAGIC)) ||
+	    (rc = store_meta_put(t, "format", &fmt, sizeof fmt)) ||
+	    (rc = store_meta_put(t, "key", key, sizeof key)) ||
+	    (rc = store_meta_put(t, "tokenizer", &tok, sizeof tok)) ||
+	    (rc = store_meta_put(t, "spam", &zero, sizeof zero)) ||
+	    (rc = store_meta_put(t, "ham", &zero, sizeof zero)))
+		return rc;
+	for (int i = 0; i < P_COUNT; i++)
+		if ((rc = store_meta_put(t, param_keys[i], &params[i].def, sizeof(double))))
+			return rc;
+	return 0;
+}
+
+int meta_load(thresh_db *db, store_txn *t, model_meta *m)
+{
+	char magic[sizeof DB_MAGIC];
+	uint32_t fmt;
+	int rc = store_meta_get(t, "magic", magic, sizeof magic);
+	if (rc == THRESH_ENOTFOUND || (rc == 0 && memcmp(magic, DB_MAGIC, sizeof magic) != 0))
+		return THRESH_ECORRUPT;
+	if (rc)
+		return rc;
+	if ((rc = store_meta_get(t, "format", &fmt, sizeof fmt)))
+		return rc == THRESH_ENOTFOUND ? THRESH_ECORRUPT : rc;
+	if (fmt != DB_FORMAT_VERSION)
+		return THRESH_EVERSION;
+	if ((rc = store_meta_get(t, "key", m->key, sizeof m->key)) ||
+	    (rc = store_meta_get(t, "tokenizer", &m->tokenizer, sizeof m->tokenizer)) ||
+	    (rc = store_meta_get(t, "spam", &m->tot.spam, sizeof m->tot.spam)) ||
+	    (rc = store_meta_get(t, "ham", &m->tot.ham, sizeof m->tot.ham)))
+		return rc == THRESH_ENOTFOUND ? THRESH_ECORRUPT : rc;
+	for (int i = 0; i < P_COUNT; i++) {
+		rc = store_meta_get(t, param_keys[i], &m->param[i], sizeof(double));
+		if (rc == THRESH_ENOTFOUND)
+			m->param[i] = params[i].def;
+		else if (rc)
+			return rc;
+	}
+	if (db) {
+		pthread_mutex_lock(&db->lock);
+		for (int i = 0; i < P_COUNT; i++)
+			if (db->has_override[i])
+				m->param[i] = db->override[i];
+		pthread_mutex_unlock(&db->lock);
+	}
+	return 0;
+}
+
+void thresh_db_options_init(thresh_db_options *opts)
+{
+	if (!opts)
+		return;
+	memset(opts, 0, sizeof *opts);
+	opts->size = sizeof *opts;
+}
+
+/* errno_code - a THRESH_E* code for an errno value of a file operation. */
+static int errno_code(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return THRESH_ENOENT;
+	case EACCES:
+	case EPERM:
+		return THRESH_EACCES;
+	case ENOSPC:
+	case EDQUOT:
+		return THRESH_EFULL;
+	case ENOMEM:
+		return THRESH_ENOMEM;
+	case EROFS:
+		return THRESH_EREADONLY;
+	case EEXIST:
+	case ENOTEMPTY:
+		return THRESH_EEXIST;
+	default:
+		return THRESH_EIO;
+	}
+}
+
+/* mkdir_parents - create every missing folder above path (like mkdir -p of
+ * its dirname). Returns 0 or a THRESH_E* code. */
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+	if (n >= sizeof buf)
+		return THRESH_EINVAL;
+	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (!slash || slash == buf)
+		return 0;
+	*slash = '\0';
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return errno_code(errno);
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		return errno_code(errno);
+	return 0;
+}
+
+/* remove_tree - remove a folder we made and the files in it (no subfolders
+ * deeper than one level are ever made). Best effort. */
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		char p[PATH_MAX];
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+				continue;
+			if (unlink(p) != 0 && errno == EISDIR)
+				remove_tree(p);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* dir_state - 0: missing, 1: empty folder, 2: holds a database, 3: holds
+ * something else, or a THRESH_E* code. */
+static int dir_state(const char *dir)
+{
+	struct stat st;
+	char p[PATH_MAX];
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? 0 : errno_code(errno);
+	if (!S_ISDIR(st.st_mode))
+		return 3;
+	if (snprintf(p, sizeof p, "%s/data.mdb", dir) >= (int)sizeof p)
+		return THRESH_EINVAL;
+	if (access(p, F_OK) == 0)
+		return 2;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno_code(errno);
+	struct dirent *e;
+	int empty = 1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty ? 1 : 3;
+}
+
+static int init_meta_fn(store_txn *t, void *ctx)
+{
+	(void)ctx;
+	return meta_init(t);
+}
+
+/* model_path - the dump a new database starts from. */
+static const char *model_path(const thresh_db_options *o)
+{
+	const char *env;
+	if (o && o->model)
+		return o->model;
+	if ((env = getenv("THRESH_MODEL")) && *env)
+		return env;
+	return THRESH_MODEL_DIR "/default.dump";
+}
+
+/* create_db - build a new database in a temporary sibling folder and rename
+ * it into place, so no reader ever sees half a database and a crash leaves
+ * at worst a stray temporary folder. Returns 0, THRESH_EEXIST when another
+ * process created dir first, or another code. */
+static int create_db(const char *dir, const thresh_db_options *o, unsigned flags)
+{
+	char tmp[PATH_MAX];
+	store *st = NULL;
+	int rc;
+	if ((rc = mkdir_parents(dir)))
+		return rc;
+	if (snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", dir) >= (int)sizeof tmp)
+		return THRESH_EINVAL;
+	if (!mkdtemp(tmp))
+		return errno_code(errno);
+	if ((rc = store_open(tmp, 0, 0, &st)))
+		goto fail;
+	if ((rc = store_write(st, init_meta_fn, NULL)))
+		goto fail;
+	if (!(flags & THRESH_DB_EMPTY)) {
+		const char *mp = model_path(o);
+		if (access(mp, R_OK) != 0) {
+			db_set_err(o ? o->errbuf : NULL, o ? o->errbuf_size : 0,
+			           "default model %s: %s (set THRESH_MODEL or create the database empty)",
+			           mp, strerror(errno));
+			rc = THRESH_ENOMODEL;
+			goto fail;
+		}
+		rc = dump_import_path(st, mp, 0, o ? o->errbuf : NULL, o ? o->errbuf_size : 0);
+		if (rc)
+			goto fail;
+	}
+	store_close(st);
+	st = NULL;
+	if (rename(tmp, dir) != 0) {
+		rc = errno_code(errno);
+		goto fail;
+	}
+	return 0;
+fail:
+	store_close(st);
+	remove_tree(tmp);
+	return rc;
+}
+
+static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db **out)
+{
+	char dir[PATH_MAX];
+	unsigned flags = opts ? opts->flags : 0;
+	char *errbuf = opts ? opts->errbuf : NULL;
+	size_t errsize = opts ? opts->errbuf_size : 0;
+	thresh_db *db = NULL;
+	store_txn *t = NULL;
+	model_meta m;
+	int rc;
+
+	if (!dir_in || !*dir_in || !out || (opts && opts->size < sizeof(size_t)))
+		return THRESH_EINVAL;
+	/* Without trailing slashes, so "DIR.new-XXXXXX" is a sibling of DIR. */
+	size_t dlen = strlen(dir_in);
+	if (dlen >= sizeof dir)
+		return THRESH_EINVAL;
+	memcpy(dir, dir_in, dlen + 1);
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dir[--dlen] = '\0';
+	if ((rc = hash_init()))
+		return rc;
+	rc = dir_state(dir);
+	if (rc < 0)
+		return rc;
+	if (rc == 3) {
+		db_set_err(errbuf, errsize, "%s is not a thresh database folder", dir);
+		return THRESH_ECORRUPT;
+	}
+	if (rc == 2 && (flags & THRESH_DB_CREATE) && (flags & THRESH_DB_EXCL))
+		return THRESH_EEXIST;
+	if (rc < 2) {
+		if (!(flags & THRESH_DB_CREATE) || (flags & THRESH_DB_RDONLY)) {
+			db_set_err(errbuf, errsize, "%s: no database here", dir);
+			return THRESH_ENOENT;
+		}
+		rc = create_db(dir, opts, flags);
+		if (rc == THRESH_EEXIST && !(flags & THRESH_DB_EXCL))
+			rc = 0; /* another process won the race: open its database */
+		if (rc)
+			return rc;
+	}
+
+	if (!(db = calloc(1, sizeof *db)) || !(db->dir = strdup(dir))) {
+		rc = THRESH_ENOMEM;
+		goto fail;
+	}
+	db->flags = flags;
+	pthread_mutex_init(&db->lock, NULL);
+	if ((rc = store_open(dir, (flags & THRESH_DB_RDONLY) ? STORE_RDONLY : 0, 0, &db->st)))
+		goto fail_mutex;
+	if ((rc = store_read_begin(db->st, &t)))
+		goto fail_mutex;
+	rc = meta_load(NULL, t, &m);
+	store_read_end(t);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc) {
+		db_set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
+		goto fail_mutex;
+	}
+	*out = db;
+	return 0;
+fail_mutex:
+	pthread_mutex_destroy(&db->lock);
+fail:
+	if (db) {
+		store_close(db->st);
+		free(db->dir);
+		free(db);
+	}
+	return rc;
+}
+
+int thresh_db_open(const char *dir, const thresh_db_options *opts, thresh_db **out)
+{
+	char *errbuf = opts && opts->size >= sizeof *opts ? opts->errbuf : NULL;
+	size_t errsize = errbuf ? opts->errbuf_size : 0;
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	int rc = db_open(dir, opts, out);
+	/* Every failure gets a message, the specific one when there is one. */
+	if (rc && errbuf && errsize && !errbuf[0])
+		db_set_err(errbuf, errsize, "%s: %s", dir ? dir : "(null)", thresh_strerror(rc));
+	return rc;
+}
+
+void thresh_db_close(thresh_db *db)
+{
+	if (!db)
+		return;
+	store_close(db->st);
+	pthread_mutex_destroy(&db->lock);
+	free(db->dir);
+	free(db);
+}
+
+int thresh_db_stats(thresh_db *db, thresh_stats *st)
+{
+	store_txn *t;
+	model_meta m;
+	store_info info;
+	thresh_stats full;
+	int rc;
+	if (!db || !st || st->size < sizeof(size_t))
+		return THRESH_EINVAL;
+	if ((rc = store_read_begin(db->st, &t)))
+		return rc;
+	rc = meta_load(db, t, &m);
+	if (!rc)
+		rc = store_info_get(t, &info);
+	store_read_end(t);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc)
+		return rc;
+	memset(&full, 0, sizeof full);
+	full.size = st->size;
+	full.format_version = DB_FORMAT_VERSION;
+	full.tokenizer = m.tokenizer;
+	full.spam_messages = m.tot.spam;
+	full.ham_messages = m.tot.ham;
+	full.tokens = info.tokens;
+	full.learned = info.learned;
+	full.map_size = info.map_size;
+	full.used_bytes = info.used_bytes;
+	memcpy(st, &full, st->size < sizeof full ? st->size : sizeof full);
+	return 0;
+}
+
+int thresh_db_param_get(thresh_db *db, const char *name, double *value)
+{
+	store_txn *t;
+	model_meta m;
+	int i, rc;
+	if (!db || !name || !value)
+		return THRESH_EINVAL;
+	if ((i = param_index(name)) < 0)
+		return THRESH_EPARAM;
+	if ((rc = store_read_begin(db->st, &t)))
+		return rc;
+	rc = meta_load(db, t, &m);
+	store_read_end(t);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc)
+		return rc;
+	*value = m.param[i];
+	return 0;
+}
+
+struct param_set {
+	thresh_db *db;
+	int i;
+	double v;
+};
+
+static int param_set_fn(store_txn *t, void *ctx)
+{
+	struct param_set *p = ctx;
+	model_meta m;
+	int rc = meta_load(NULL, t, &m);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc)
+		return rc;
+	m.param[p->i] = p->v;
+	/* Cutoffs must stay ordered: hold <= reject <= blatant. */
+	if (m.param[P_HOLD] > m.param[P_REJECT] || m.param[P_REJECT] > m.param[P_BLATANT])
+		return THRESH_EPARAM;
+	return store_meta_put(t, param_keys[p->i], &p->v, sizeof p->v);
+}
+
+int thresh_db_param_set(thresh_db *db, const char *name, double value)
+{
+	struct param_set p = {db, 0, value};
+	int rc;
+	if (!db || !name)
+		return THRESH_EINVAL;
+	if ((p.i = param_index(name)) < 0 || !param_valid(p.i, value))
+		return THRESH_EPARAM;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	if ((rc = store_write(db->st, param_set_fn, &p)))
+		return rc;
+	pthread_mutex_lock(&db->lock);
+	db->has_override[p.i] = 0;
+	pthread_mutex_unlock(&db->lock);
+	return 0;
+}
+
+struct prune_ctx {
+	uint32_t before;
+	uint64_t keep, removed;
+};
+
+static int prune_fn(store_txn *t, void *ctx)
+{
+	struct prune_ctx *p = ctx;
+	return store_tokens_prune(t, p->before, p->keep, &p->removed);
+}
+
+int thresh_db_prune(thresh_db *db, uint32_t older_than_days, uint64_t keep_min_count, uint64_t *removed)
+{
+	struct prune_ctx p;
+	int rc;
+	if (!db)
+		return THRESH_EINVAL;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	uint32_t today = db_day(0);
+	p.before = older_than_days >= today ? 0 : today - older_than_days;
+	p.keep = keep_min_count;
+	p.removed = 0;
+	if ((rc = store_write(db->st, prune_fn, &p)))
+		return rc;
+	if (removed)
+		*removed = p.removed;
+	return 0;
+}

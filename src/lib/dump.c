@@ -1,0 +1,441 @@
+/* dump.c - the model dump: a versioned text format for export and import.
+ *
+ * The format is documented in docs/dump-format.md. In short:
+ *
+ *   thresh-dump 1
+ *   tokenizer 63
+ *   key 00112233445566778899aabbccddeeff
+ *   messages 1005 951
+ *   param robs 0.1                      (one line per parameter)
+ *   tokens 2
+ *   t 0123456789abcdef 12 3 20418       (id, spam, ham, last-seen day)
+ *   t 89abcdef01234567 0 7 20418
+ *   learned 1
+ *   l 00112233445566778899aabbccddeeff spam
+ *   end
+ *
+ * An import reads and checks the whole file before it stores anything. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "thresh/error.h"
+#include "db_int.h"
+
+#define DUMP_VERSION 1
+#define DUMP_LINE_MAX 256
+
+/* ---------- export ---------- */
+
+struct export_ctx {
+	FILE *f;
+};
+
+static int export_token(uint64_t id, const tok_counts *c, void *ctx)
+{
+	struct export_ctx *e = ctx;
+	if (fprintf(e->f, "t %016" PRIx64 " %" PRIu32 " %" PRIu32 " %" PRIu32 "\n", id, c->spam, c->ham,
+	            c->day) < 0)
+		return THRESH_EIO;
+	return 0;
+}
+
+static int export_learned(const void *k, size_t kl, const void *v, size_t vl, void *ctx)
+{
+	struct export_ctx *e = ctx;
+	const unsigned char *d = k;
+	if (kl != HASH_DIGEST_BYTES || vl != 1)
+		return THRESH_ECORRUPT;
+	fputs("l ", e->f);
+	for (size_t i = 0; i < kl; i++)
+		fprintf(e->f, "%02x", d[i]);
+	fprintf(e->f, " %s\n", *(const unsigned char *)v ? "spam" : "ham");
+	return 0;
+}
+
+int thresh_db_export(thresh_db *db, const char *path)
+{
+	char tmp[4096];
+	store_txn *t = NULL;
+	model_meta m;
+	store_info info;
+	struct export_ctx e;
+	int rc;
+
+	if (!db || !path)
+		return THRESH_EINVAL;
+	if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+		return THRESH_EINVAL;
+	if (!(e.f = fopen(tmp, "w")))
+		return errno == EACCES ? THRESH_EACCES : errno == ENOSPC ? THRESH_EFULL
+		       : errno == ENOENT ? THRESH_ENOENT : THRESH_EIO;
+	if ((rc = store_read_begin(db->st, &t)))
+		goto fail;
+	/* The stored parameters, not this process's overrides. */
+	if ((rc = meta_load(NULL, t, &m)) || (rc = store_info_get(t, &info)))
+		goto fail;
+	fprintf(e.f, "thresh-dump %d\ntokenizer %" PRIu32 "\nkey ", DUMP_VERSION, m.tokenizer);
+	for (size_t i = 0; i < sizeof m.key; i++)
+		fprintf(e.f, "%02x", m.key[i]);
+	fprintf(e.f, "\nmessages %" PRIu64 " %" PRIu64 "\n", m.tot.spam, m.tot.ham);
+	for (size_t i = 0; thresh_db_param_name(i); i++)
+		fprintf(e.f, "param %s %.17g\n", thresh_db_param_name(i), m.param[i]);
+	fprintf(e.f, "tokens %" PRIu64 "\n", info.tokens);
+	if ((rc = store_tokens_foreach(t, export_token, &e)))
+		goto fail;
+	fprintf(e.f, "learned %" PRIu64 "\n", info.learned);
+	if ((rc = store_rec_foreach(t, "learned", export_learned, &e)))
+		goto fail;
+	fputs("end\n", e.f);
+	store_read_end(t);
+	t = NULL;
+	hash_wipe(m.key, sizeof m.key);
+	if (fflush(e.f) != 0 || fsync(fileno(e.f)) != 0) {
+		rc = errno == ENOSPC ? THRESH_EFULL : THRESH_EIO;
+		goto fail;
+	}
+	if (fclose(e.f) != 0) {
+		e.f = NULL;
+		rc = THRESH_EIO;
+		goto fail;
+	}
+	e.f = NULL;
+	if (rename(tmp, path) != 0) {
+		rc = errno == EACCES ? THRESH_EACCES : THRESH_EIO;
+		goto fail;
+	}
+	return 0;
+fail:
+	hash_wipe(m.key, sizeof m.key);
+	store_read_end(t);
+	if (e.f)
+		fclose(e.f);
+	unlink(tmp);
+	return rc;
+}
+
+/* ---------- import ---------- */
+
+struct dump_token {
+	uint64_t id;
+	tok_counts c;
+};
+
+struct dump_learned {
+	unsigned char d[HASH_DIGEST_BYTES];
+	int label;
+};
+
+struct dump {
+	uint32_t tokenizer;
+	unsigned char key[HASH_MODEL_KEY_BYTES];
+	bayes_totals tot;
+	double param[P_COUNT];
+	unsigned char has_param[P_COUNT];
+	struct dump_token *tok;
+	size_t ntok;
+	struct dump_learned *lrn;
+	size_t nlrn;
+	unsigned flags;
+};
+
+static int hex_decode(const char *s, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = s[2 * i + k];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else
+				return -1;
+		}
+		out[i] = (unsigned char)v;
+	}
+	return s[2 * n] == '\0' ? 0 : -1;
+}
+
+/* read_line - the next line without its newline into buf; 1 at end of file,
+ * -1 when a line is too long or holds a NUL, -2 when the file ends inside a
+ * line (a truncated dump). */
+static int read_line(FILE *f, char *buf, size_t size)
+{
+	if (!fgets(buf, (int)size, f))
+		return 1;
+	size_t n = strlen(buf);
+	if (n > 0 && buf[n - 1] != '\n' && n + 1 < size && feof(f))
+		return -2;
+	if (n == 0 || buf[n - 1] != '\n')
+		return -1;
+	buf[n - 1] = '\0';
+	return 0;
+}
+
+/* parse_u64 - a decimal number without sign, spaces or overflow. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* dump_fail - "line N: message" into the caller's optional buffer. */
+static void dump_fail(char *errbuf, size_t errsize, size_t lineno, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	db_set_err(errbuf, errsize, "line %zu: %s", lineno, msg);
+}
+
+#define FAIL(...)                                                   \
+	do {                                                            \
+		dump_fail(errbuf, errsize, lineno, __VA_ARGS__);            \
+		rc = THRESH_EFORMAT;                                        \
+		goto out;                                                   \
+	} while (0)
+
+/* dump_parse - read a whole dump into d; nothing is stored. */
+static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
+{
+	char line[DUMP_LINE_MAX], w1[32], w2[64], w3[64];
+	size_t lineno = 0, cap = 0;
+	uint64_t ntok = 0, nlrn = 0, a, b;
+	int rc = 0, r, state = 0; /* 0 header, 1 tokens, 2 learned, 3 end */
+
+	memset(d, 0, sizeof *d);
+	unsigned seen = 0; /* bits: version, tokenizer, key, messages */
+	while ((r = read_line(f, line, sizeof line)) == 0) {
+		lineno++;
+		char extra;
+		if (state == 3)
+			FAIL("text after \"end\"");
+		if (state == 1 && d->ntok < ntok) {
+			char idhex[32];
+			uint64_t sp, hm, dy;
+			if (sscanf(line, "t %31s %63s %63s %31s%c", idhex, w2, w3, w1, &extra) != 4)
+				FAIL("expected \"t ID SPAM HAM DAY\"");
+			unsigned char idb[8];
+			if (strlen(idhex) != 16 || hex_decode(idhex, idb, 8))
+				FAIL("token id must be 16 lower-case hex digits");
+			if (parse_u64(w2, UINT32_MAX, &sp) || parse_u64(w3, UINT32_MAX, &hm) ||
+			    parse_u64(w1, UINT32_MAX, &dy))
+				FAIL("token counts must be decimal numbers below 2^32");
+			if (sp == 0 && hm == 0)
+				FAIL("a token with no counts");
+			uint64_t id = 0;
+			for (int i = 0; i < 8; i++)
+				id = (id << 8) | idb[i];
+			if (d->ntok == cap) {
+				cap = cap ? cap * 2 : 1024;
+				void *p = realloc(d->tok, cap * sizeof *d->tok);
+				if (!p) {
+					rc = THRESH_ENOMEM;
+					goto out;
+				}
+				d->tok = p;
+			}
+			d->tok[d->ntok].id = id;
+			d->tok[d->ntok].c.spam = (uint32_t)sp;
+			d->tok[d->ntok].c.ham = (uint32_t)hm;
+			d->tok[d->ntok].c.day = (uint32_t)dy;
+			d->ntok++;
+			continue;
+		}
+		if (state == 2 && d->nlrn < nlrn) {
+			char dhex[64];
+			if (sscanf(line, "l %63s %31s%c", dhex, w1, &extra) != 2)
+				FAIL("expected \"l DIGEST spam|ham\"");
+			struct dump_learned *l = &d->lrn[d->nlrn];
+			if (strlen(dhex) != 2 * HASH_DIGEST_BYTES || hex_decode(dhex, l->d, HASH_DIGEST_BYTES))
+				FAIL("digest must be 32 lower-case hex digits");
+			if (!strcmp(w1, "spam"))
+				l->label = 1;
+			else if (!strcmp(w1, "ham"))
+				l->label = 0;
+			else
+				FAIL("label must be spam or ham");
+			d->nlrn++;
+			continue;
+		}
+		if (sscanf(line, "%31s", w1) != 1)
+			FAIL("empty line");
+		if (lineno == 1) {
+			if (sscanf(line, "thresh-dump %63s%c", w2, &extra) != 1 || parse_u64(w2, 1000, &a))
+				FAIL("not a thresh dump (expected \"thresh-dump VERSION\")");
+			if (a != DUMP_VERSION) {
+				db_set_err(errbuf, errsize, "line 1: dump format %" PRIu64 " (this build reads %d)",
+				           a, DUMP_VERSION);
+				rc = THRESH_EVERSION;
+				goto out;
+			}
+			seen |= 1;
+		} else if (state == 0 && !strcmp(w1, "tokenizer")) {
+			if (sscanf(line, "tokenizer %63s%c", w2, &extra) != 1 || parse_u64(w2, UINT32_MAX, &a))
+				FAIL("expected \"tokenizer NUMBER\"");
+			d->tokenizer = (uint32_t)a;
+			seen |= 2;
+		} else if (state == 0 && !strcmp(w1, "key")) {
+			if (sscanf(line, "key %63s%c", w2, &extra) != 1 ||
+			    strlen(w2) != 2 * HASH_MODEL_KEY_BYTES || hex_decode(w2, d->key, HASH_MODEL_KEY_BYTES))
+				FAIL("expected \"key\" and 32 lower-case hex digits");
+			seen |= 4;
+		} else if (state == 0 && !strcmp(w1, "messages")) {
+			if (sscanf(line, "messages %63s %63s%c", w2, w3, &extra) != 2 ||
+			    parse_u64(w2, UINT64_MAX, &a) || parse_u64(w3, UINT64_MAX, &b))
+				FAIL("expected \"messages SPAM HAM\"");
+			d->tot.spam = a;
+			d->tot.ham = b;
+			seen |= 8;
+		} else if (state == 0 && !strcmp(w1, "param")) {
+			int i;
+			char *end;
+			if (sscanf(line, "param %63s %63s%c", w2, w3, &extra) != 2)
+				FAIL("expected \"param NAME VALUE\"");
+			if ((i = param_index(w2)) < 0)
+				FAIL("unknown parameter \"%s\"", w2);
+			double v = strtod(w3, &end);
+			if (*end || !param_valid(i, v))
+				FAIL("parameter %s: value out of range", w2);
+			d->param[i] = v;
+			d->has_param[i] = 1;
+		} else if (state == 0 && !strcmp(w1, "tokens")) {
+			if (seen != 15)
+				FAIL("\"tokens\" before the header (tokenizer, key, messages) is complete");
+			if (sscanf(line, "tokens %63s%c", w2, &extra) != 1 || parse_u64(w2, 1ull << 32, &ntok))
+				FAIL("expected \"tokens COUNT\"");
+			state = 1;
+		} else if (state == 1 && !strcmp(w1, "learned")) {
+			if (sscanf(line, "learned %63s%c", w2, &extra) != 1 || parse_u64(w2, 1ull << 32, &nlrn))
+				FAIL("expected \"learned COUNT\"");
+			if (nlrn && !(d->lrn = calloc(nlrn, sizeof *d->lrn))) {
+				rc = THRESH_ENOMEM;
+				goto out;
+			}
+			state = 2;
+		} else if (state == 2 && !strcmp(w1, "end")) {
+			if (strcmp(line, "end"))
+				FAIL("expected \"end\"");
+			state = 3;
+		} else if (state == 1 && d->ntok == ntok) {
+			FAIL("expected \"learned COUNT\" after %" PRIu64 " tokens", ntok);
+		} else {
+			FAIL("unexpected \"%s\"", w1);
+		}
+	}
+	lineno++;
+	if (r == -2)
+		FAIL("the dump ends inside a line: truncated?");
+	if (r < 0)
+		FAIL("line too long or not a text line");
+	lineno--;
+	if (ferror(f)) {
+		rc = THRESH_EIO;
+		goto out;
+	}
+	if (state != 3) {
+		lineno++;
+		FAIL("the dump ends early (no \"end\" line): truncated?");
+	}
+out:
+	return rc;
+}
+
+static void dump_free(struct dump *d)
+{
+	free(d->tok);
+	free(d->lrn);
+	hash_wipe(d->key, sizeof d->key);
+}
+
+static int import_fn(store_txn *t, void *ctx)
+{
+	struct dump *d = ctx;
+	int rc;
+	if (d->flags & THRESH_IMPORT_MERGE) {
+		model_meta m;
+		if ((rc = meta_load(NULL, t, &m)))
+			return rc;
+		int same = hash_equal(m.key, d->key, sizeof m.key) && m.tokenizer == d->tokenizer;
+		hash_wipe(m.key, sizeof m.key);
+		if (!same)
+			return THRESH_EFORMAT;
+		uint64_t sp = m.tot.spam + d->tot.spam, hm = m.tot.ham + d->tot.ham;
+		if ((rc = store_meta_put(t, "spam", &sp, sizeof sp)) ||
+		    (rc = store_meta_put(t, "ham", &hm, sizeof hm)))
+			return rc;
+		for (size_t i = 0; i < d->ntok; i++)
+			if ((rc = store_token_add(t, d->tok[i].id, d->tok[i].c.spam, d->tok[i].c.ham,
+			                          d->tok[i].c.day)))
+				return rc;
+		for (size_t i = 0; i < d->nlrn; i++)
+			if ((rc = store_learned_put(t, d->lrn[i].d, d->lrn[i].label)))
+				return rc;
+		return 0;
+	}
+	if ((rc = store_tokens_clear(t)) ||
+	    (rc = store_meta_put(t, "key", d->key, sizeof d->key)) ||
+	    (rc = store_meta_put(t, "tokenizer", &d->tokenizer, sizeof d->tokenizer)) ||
+	    (rc = store_meta_put(t, "spam", &d->tot.spam, sizeof d->tot.spam)) ||
+	    (rc = store_meta_put(t, "ham", &d->tot.ham, sizeof d->tot.ham)))
+		return rc;
+	for (int i = 0; i < P_COUNT; i++)
+		if (d->has_param[i] && (rc = store_meta_put(t, param_meta_key(i), &d->param[i], sizeof(double))))
+			return rc;
+	for (size_t i = 0; i < d->ntok; i++)
+		if ((rc = store_token_put(t, d->tok[i].id, &d->tok[i].c)))
+			return rc;
+	for (size_t i = 0; i < d->nlrn; i++)
+		if ((rc = store_learned_put(t, d->lrn[i].d, d->lrn[i].label)))
+			return rc;
+	return 0;
+}
+
+int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, size_t errbuf_size)
+{
+	struct dump d;
+	FILE *f = fopen(path, "r");
+	int rc;
+	if (!f) {
+		db_set_err(errbuf, errbuf_size, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? THRESH_ENOENT : errno == EACCES ? THRESH_EACCES : THRESH_EIO;
+	}
+	rc = dump_parse(f, &d, errbuf, errbuf_size);
+	fclose(f);
+	if (!rc) {
+		d.flags = flags;
+		rc = store_write(st, import_fn, &d);
+		if (rc == THRESH_EFORMAT)
+			db_set_err(errbuf, errbuf_size, "%s: a merge needs a dump of the same model (key and tokenizer)", path);
+	}
+	dump_free(&d);
+	return rc;
+}
+
+int thresh_db_import(thresh_db *db, const char *path, unsigned flags, char *errbuf, size_t errbuf_size)
+{
+	if (!db || !path || (flags & ~THRESH_IMPORT_MERGE))
+		return THRESH_EINVAL;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	return dump_import_path(db->st, path, flags, errbuf, errbuf_size);
+}

@@ -1,0 +1,61 @@
+/* hash.c - the only user of libsodium: token ids, digests and secrets. */
+#include <sodium.h>
+#include <string.h>
+
+#include "thresh/error.h"
+#include "comment_int.h"
+#include "hash.h"
+
+int hash_init(void)
+{
+	/* sodium_init is idempotent and thread-safe; 1 means "already done". */
+	return sodium_init() < 0 ? THRESH_ENOMEM : 0;
+}
+
+void hash_random(void *buf, size_t n)
+{
+	randombytes_buf(buf, n);
+}
+
+uint64_t hash_token(const unsigned char key[HASH_MODEL_KEY_BYTES], const void *s, size_t n)
+{
+	unsigned char out[crypto_shorthash_BYTES];
+	uint64_t id;
+	crypto_shorthash(out, s, n, key);
+	/* Little-endian by definition of SipHash's output, whatever the host. */
+	id = 0;
+	for (int i = crypto_shorthash_BYTES - 1; i >= 0; i--)
+		id = (id << 8) | out[i];
+	return id;
+}
+
+void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
+                         const struct thresh_comment *c,
+                         unsigned char out[HASH_DIGEST_BYTES])
+{
+	static const enum comment_field parts[] = {F_CONTENT, F_AUTHOR, F_EMAIL, F_URL};
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, key, HASH_MODEL_KEY_BYTES, HASH_DIGEST_BYTES);
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		/* Length-prefix each field so ("ab","") and ("a","b") differ. */
+		uint64_t n = c->val[parts[i]] ? c->len[parts[i]] + 1 : 0;
+		unsigned char len[8];
+		for (int k = 0; k < 8; k++)
+			len[k] = (unsigned char)(n >> (8 * k));
+		crypto_generichash_update(&st, len, sizeof len);
+		if (n)
+			crypto_generichash_update(&st, (const unsigned char *)c->val[parts[i]],
+			                          c->len[parts[i]]);
+	}
+	crypto_generichash_final(&st, out, HASH_DIGEST_BYTES);
+}
+
+void hash_wipe(void *p, size_t n)
+{
+	sodium_memzero(p, n);
+}
+
+int hash_equal(const void *a, const void *b, size_t n)
+{
+	return sodium_memcmp(a, b, n) == 0;
+}

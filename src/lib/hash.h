@@ -1,0 +1,40 @@
+/* hash.h - every use of libsodium in thresh: token ids, digests, secrets.
+ * Only hash.c includes <sodium.h>. */
+#ifndef THRESH_HASH_H
+#define THRESH_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HASH_MODEL_KEY_BYTES 16 /* crypto_shorthash_KEYBYTES (SipHash-2-4) */
+#define HASH_DIGEST_BYTES 16    /* learned-comment digests */
+#define HASH_SECRET_BYTES 32    /* the per-installation identity secret */
+#define HASH_ID_BYTES 16        /* hashed identities (e-mail, IP) */
+
+struct thresh_comment;
+
+/* hash_init - initialise libsodium; idempotent and thread-safe.
+ * Returns 0 or THRESH_ENOMEM when libsodium cannot start. */
+int hash_init(void);
+
+/* hash_random - fill buf with n random bytes. Cannot fail once hash_init succeeded. */
+void hash_random(void *buf, size_t n);
+
+/* hash_token - the 64-bit id of a token: SipHash-2-4 of its bytes under key.
+ * Cannot fail. */
+uint64_t hash_token(const unsigned char key[HASH_MODEL_KEY_BYTES], const void *s, size_t n);
+
+/* hash_comment_digest - a keyed BLAKE2b-128 digest of the fields that make
+ * a comment the same comment (content, author, email, url), for duplicate
+ * detection. Cannot fail. */
+void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
+                         const struct thresh_comment *c,
+                         unsigned char out[HASH_DIGEST_BYTES]);
+
+/* hash_wipe - zero memory that held a secret, in a way the compiler keeps. */
+void hash_wipe(void *p, size_t n);
+
+/* hash_equal - constant-time comparison; 1 when equal. */
+int hash_equal(const void *a, const void *b, size_t n);
+
+#endif

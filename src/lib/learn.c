@@ -1,0 +1,259 @@
+/* learn.c - learning and unlearning, in batches of one write transaction.
+ *
+ * Each learned comment is remembered in `learned` by its digest and label:
+ *   learn L, not learned       -> counts += tokens under L          (learned)
+ *   learn L, learned as L      -> nothing                           (duplicates)
+ *   learn L, learned as not-L  -> tokens move from not-L to L       (moved)
+ *   unlearn L, learned as L    -> counts -= tokens under L          (unlearned)
+ *   unlearn L, otherwise       -> nothing                           (not_found)
+ * Comments are tokenized when added to the batch, outside any transaction;
+ * the transaction only reads and writes counts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "thresh/error.h"
+#include "thresh/learn.h"
+#include "comment_int.h"
+#include "db_int.h"
+
+enum { OP_LEARN, OP_UNLEARN };
+
+struct batch_entry {
+	unsigned char digest[HASH_DIGEST_BYTES];
+	int label, op;
+	uint32_t day;
+	size_t first, n; /* its token ids: ids[first .. first+n) */
+};
+
+struct thresh_batch {
+	thresh_db *db;
+	unsigned char key[HASH_MODEL_KEY_BYTES];
+	uint32_t tokenizer;
+	tok_list tl;
+	uint64_t *ids;
+	size_t nids, capids;
+	struct batch_entry *e;
+	size_t n, cap;
+	thresh_learn_summary sum;
+};
+
+int thresh_batch_begin(thresh_db *db, thresh_batch **out)
+{
+	store_txn *t;
+	model_meta m;
+	int rc;
+	if (!db || !out)
+		return THRESH_EINVAL;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	thresh_batch *b = calloc(1, sizeof *b);
+	if (!b)
+		return THRESH_ENOMEM;
+	if ((rc = store_read_begin(db->st, &t))) {
+		free(b);
+		return rc;
+	}
+	rc = meta_load(db, t, &m);
+	store_read_end(t);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	memcpy(b->key, m.key, sizeof b->key);
+	hash_wipe(m.key, sizeof m.key);
+	b->tokenizer = m.tokenizer;
+	b->db = db;
+	tok_list_init(&b->tl);
+	*out = b;
+	return 0;
+}
+
+void thresh_batch_abort(thresh_batch *b)
+{
+	if (!b)
+		return;
+	tok_list_free(&b->tl);
+	hash_wipe(b->key, sizeof b->key);
+	free(b->ids);
+	free(b->e);
+	free(b);
+}
+
+size_t thresh_batch_size(const thresh_batch *b)
+{
+	return b ? b->n : 0;
+}
+
+static int batch_add(thresh_batch *b, const thresh_comment *c, int label, int op)
+{
+	int rc;
+	if (!b || !c || (label != THRESH_HAM && label != THRESH_SPAM))
+		return THRESH_EINVAL;
+	if ((rc = tok_comment(&b->tl, c, b->tokenizer, b->key)))
+		return rc;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		void *p = realloc(b->e, cap * sizeof *b->e);
+		if (!p)
+			return THRESH_ENOMEM;
+		b->e = p;
+		b->cap = cap;
+	}
+	if (b->nids + b->tl.n > b->capids) {
+		size_t cap = b->capids ? b->capids : 1024;
+		while (cap < b->nids + b->tl.n)
+			cap *= 2;
+		void *p = realloc(b->ids, cap * sizeof *b->ids);
+		if (!p)
+			return THRESH_ENOMEM;
+		b->ids = p;
+		b->capids = cap;
+	}
+	struct batch_entry *e = &b->e[b->n++];
+	hash_comment_digest(b->key, c, e->digest);
+	e->label = label;
+	e->op = op;
+	e->day = db_day(c->time);
+	e->first = b->nids;
+	e->n = b->tl.n;
+	memcpy(b->ids + b->nids, b->tl.ids, b->tl.n * sizeof *b->ids);
+	b->nids += b->tl.n;
+	return 0;
+}
+
+int thresh_batch_learn(thresh_batch *b, const thresh_comment *c, int label)
+{
+	return batch_add(b, c, label, OP_LEARN);
+}
+
+int thresh_batch_unlearn(thresh_batch *b, const thresh_comment *c, int label)
+{
+	return batch_add(b, c, label, OP_UNLEARN);
+}
+
+/* add_tokens - add d to the `label` count of every token of e. */
+static int add_tokens(store_txn *t, const thresh_batch *b, const struct batch_entry *e, int label,
+                      int64_t d)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		int rc = store_token_add(t, b->ids[e->first + i], label ? d : 0, label ? 0 : d,
+		                         d > 0 ? e->day : 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* commit_fn - the write transaction of a batch; may run more than once
+ * (store_write grows the map and retries), so it starts from zero each time. */
+static int commit_fn(store_txn *t, void *ctx)
+{
+	thresh_batch *b = ctx;
+	model_meta m;
+	uint64_t msgs[2];
+	int rc;
+
+	if ((rc = meta_load(NULL, t, &m)))
+		return rc;
+	/* An import that replaced the model since the batch began changed the key:
+	 * the batch's token ids mean nothing in the new model. */
+	int same = hash_equal(m.key, b->key, sizeof m.key) && m.tokenizer == b->tokenizer;
+	hash_wipe(m.key, sizeof m.key);
+	if (!same)
+		return THRESH_EBUSY;
+	msgs[THRESH_HAM] = m.tot.ham;
+	msgs[THRESH_SPAM] = m.tot.spam;
+	memset(&b->sum, 0, sizeof b->sum);
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_entry *e = &b->e[i];
+		int had;
+		rc = store_learned_get(t, e->digest, &had);
+		if (rc == THRESH_ENOTFOUND)
+			had = -1;
+		else if (rc)
+			return rc;
+		if (e->op == OP_LEARN) {
+			if (had == e->label) {
+				b->sum.duplicates++;
+				continue;
+			}
+			if (had >= 0) {
+				if ((rc = add_tokens(t, b, e, had, -1)))
+					return rc;
+				if (msgs[had])
+					msgs[had]--;
+				b->sum.moved++;
+			} else {
+				b->sum.learned++;
+			}
+			if ((rc = add_tokens(t, b, e, e->label, 1)) ||
+			    (rc = store_learned_put(t, e->digest, e->label)))
+				return rc;
+			msgs[e->label]++;
+		} else {
+			if (had != e->label) {
+				b->sum.not_found++;
+				continue;
+			}
+			if ((rc = add_tokens(t, b, e, e->label, -1)) || (rc = store_learned_del(t, e->digest)))
+				return rc;
+			if (msgs[e->label])
+				msgs[e->label]--;
+			b->sum.unlearned++;
+		}
+	}
+	if ((rc = store_meta_put(t, "spam", &msgs[THRESH_SPAM], sizeof(uint64_t))) ||
+	    (rc = store_meta_put(t, "ham", &msgs[THRESH_HAM], sizeof(uint64_t))))
+		return rc;
+	return 0;
+}
+
+static void copy_summary(thresh_learn_summary *dst, const thresh_learn_summary *src)
+{
+	size_t n;
+	if (!dst || dst->size < sizeof(size_t))
+		return;
+	n = dst->size < sizeof *src ? dst->size : sizeof *src;
+	size_t keep = dst->size;
+	memcpy(dst, src, n);
+	dst->size = keep;
+}
+
+int thresh_batch_commit(thresh_batch *b, thresh_learn_summary *sum)
+{
+	int rc;
+	if (!b)
+		return THRESH_EINVAL;
+	rc = b->n ? store_write(b->db->st, commit_fn, b) : 0;
+	if (!rc)
+		copy_summary(sum, &b->sum);
+	thresh_batch_abort(b);
+	return rc;
+}
+
+static int learn_one(thresh_db *db, const thresh_comment *c, int label, int op,
+                     thresh_learn_summary *sum)
+{
+	thresh_batch *b;
+	int rc;
+	if (!db || !c)
+		return THRESH_EINVAL;
+	if ((rc = thresh_batch_begin(db, &b)))
+		return rc;
+	if ((rc = batch_add(b, c, label, op))) {
+		thresh_batch_abort(b);
+		return rc;
+	}
+	return thresh_batch_commit(b, sum);
+}
+
+int thresh_learn(thresh_db *db, const thresh_comment *c, int label, thresh_learn_summary *sum)
+{
+	return learn_one(db, c, label, OP_LEARN, sum);
+}
+
+int thresh_unlearn(thresh_db *db, const thresh_comment *c, int label, thresh_learn_summary *sum)
+{
+	return learn_one(db, c, label, OP_UNLEARN, sum);
+}

@@ -1,0 +1,99 @@
+/* store.h - the storage backend: the only part of thresh that knows LMDB.
+ *
+ * A store is one LMDB environment in a folder with named databases:
+ *   meta     short string keys -> small values (format, key, counts, params)
+ *   tokens   64-bit token id -> tok_counts
+ *   learned  16-byte comment digest -> 1-byte label
+ *   authors  16-byte hashed identity -> author record (see moderate)
+ * Reads run in read transactions that never block; writes run through
+ * store_write(), which retries the whole write when the map must grow. */
+#ifndef THRESH_STORE_H
+#define THRESH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+/* Counts of one token. */
+typedef struct tok_counts {
+	uint32_t spam; /* spam comments that had the token */
+	uint32_t ham;  /* ham comments that had the token */
+	uint32_t day;  /* the day (since the epoch) it was last learned */
+} tok_counts;
+
+#define STORE_RDONLY 0x1u
+#define STORE_NOSYNC 0x2u /* no fsync per commit (rate-limit state) */
+
+/* store_open - open the environment in dir (which must exist).
+ * [in] map_size  initial map size in bytes, 0 for the default.
+ * Returns 0 or THRESH_ENOENT, THRESH_EACCES, THRESH_ECORRUPT, THRESH_EBUSY,
+ * THRESH_ENOMEM, THRESH_EIO. */
+int store_open(const char *dir, unsigned flags, size_t map_size, store **out);
+/* store_close - close it; no transaction may be open. Accepts NULL. */
+void store_close(store *s);
+
+/* store_read_begin - start a read transaction (a snapshot).
+ * Returns 0 or a THRESH_E* code. */
+int store_read_begin(store *s, store_txn **out);
+/* store_read_end - end a read transaction. Accepts NULL. */
+void store_read_end(store_txn *t);
+/* store_txn_id - the id of the last transaction the snapshot sees. */
+uint64_t store_txn_id(store_txn *t);
+
+/* store_write - run fn(txn, ctx) in a write transaction and commit it when
+ * fn returns 0. When the map is full the transaction is dropped, the map
+ * grown and fn run again from the start, so fn must not keep state between
+ * runs other than what it reads from txn. A non-zero return of fn aborts and
+ * is returned. Returns 0, fn's code, THRESH_EFULL (disk full),
+ * THRESH_EREADONLY or another THRESH_E* code. */
+int store_write(store *s, int (*fn)(store_txn *t, void *ctx), void *ctx);
+
+/* Meta. store_meta_get copies exactly size bytes; THRESH_ENOTFOUND when the
+ * key is missing, THRESH_ECORRUPT when its size differs. */
+int store_meta_get(store_txn *t, const char *key, void *buf, size_t size);
+int store_meta_put(store_txn *t, const char *key, const void *buf, size_t size);
+
+/* Tokens. store_tokens_get fills out[i] (zeros for an unknown id). */
+int store_tokens_get(store_txn *t, const uint64_t *ids, size_t n, tok_counts *out);
+/* store_token_add - add (negative: subtract) to a token's counts, clamped at
+ * zero; a token whose counts both reach zero is deleted. day, when not 0,
+ * becomes its last-seen day. */
+int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint32_t day);
+/* store_token_put - set a token's counts outright (import). */
+int store_token_put(store_txn *t, uint64_t id, const tok_counts *c);
+/* store_tokens_clear - delete every token and learned digest. */
+int store_tokens_clear(store_txn *t);
+/* store_tokens_foreach - call cb for every token in id order; a non-zero
+ * return stops the walk and is returned. */
+int store_tokens_foreach(store_txn *t, int (*cb)(uint64_t id, const tok_counts *c, void *ctx),
+                         void *ctx);
+/* store_tokens_prune - delete tokens with day < before_day whose spam+ham is
+ * below keep_min (keep_min 0: regardless of counts); counts them in *removed. */
+int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uint64_t *removed);
+
+/* Learned digests: label 0 ham, 1 spam. get gives THRESH_ENOTFOUND. */
+int store_learned_get(store_txn *t, const unsigned char d[16], int *label);
+int store_learned_put(store_txn *t, const unsigned char d[16], int label);
+int store_learned_del(store_txn *t, const unsigned char d[16]);
+
+/* Records of fixed-size keys in a named database other than the above
+ * ("authors", "rate"): get gives THRESH_ENOTFOUND or copies exactly size. */
+int store_rec_get(store_txn *t, const char *db, const void *key, size_t klen, void *val, size_t size);
+int store_rec_put(store_txn *t, const char *db, const void *key, size_t klen, const void *val, size_t size);
+int store_rec_del(store_txn *t, const char *db, const void *key, size_t klen);
+/* store_rec_foreach - walk a record database; cb may return 1 to delete the
+ * record it was given, 0 to keep it, < 0 to stop with that code. */
+int store_rec_foreach(store_txn *t, const char *db,
+                      int (*cb)(const void *key, size_t klen, const void *val, size_t vlen, void *ctx),
+                      void *ctx);
+
+/* Sizes for stats. */
+typedef struct store_info {
+	uint64_t tokens, learned, authors;
+	uint64_t map_size, used_bytes;
+} store_info;
+int store_info_get(store_txn *t, store_info *out);
+
+#endif

@@ -1,0 +1,56 @@
+/* tokenize.h - turn a comment into the distinct token ids the model counts.
+ *
+ * The tokenizer is a pure function of the comment, the feature set and the
+ * model key: no I/O, no global state. Token text is kept beside the ids so a
+ * check can explain itself; the database only ever sees the ids. */
+#ifndef THRESH_TOKENIZE_H
+#define THRESH_TOKENIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hash.h"
+
+struct thresh_comment;
+
+/* Feature families (bits of the model's "tokenizer" setting, stored in meta;
+ * append-only: a model made with a set keeps meaning the same thing). */
+#define TOK_F_WORDS 0x01u     /* words, numbers shapes, punctuation runs, emoji (always on) */
+#define TOK_F_PAIRS 0x02u     /* adjacent word pairs */
+#define TOK_F_URLS 0x04u      /* URL whole, host, registered domain; e-mail addresses */
+#define TOK_F_META 0x08u      /* author, e-mail domain, URL host, IP prefix, link count, ... */
+#define TOK_F_CHARGRAMS 0x10u /* character n-grams of words */
+#define TOK_F_SHAPE 0x20u     /* capitalisation, length and other shape buckets */
+
+/* The feature set of a new model. */
+#define TOK_F_DEFAULT (TOK_F_WORDS | TOK_F_PAIRS | TOK_F_URLS | TOK_F_META | TOK_F_SHAPE)
+
+/* Token ids of one comment, distinct, in the order first seen. */
+typedef struct tok_list {
+	uint64_t *ids;     /* n ids */
+	uint32_t *off;     /* off[i], len[i]: token i's text inside text */
+	uint32_t *len;
+	size_t n, cap;
+	char *text;        /* token texts, back to back, not NUL-terminated */
+	size_t text_len, text_cap;
+	uint64_t *seen;    /* open-addressing set of ids for de-duplication */
+	size_t seen_cap;
+} tok_list;
+
+/* tok_list_init - an empty list. Cannot fail. */
+void tok_list_init(tok_list *t);
+/* tok_list_clear - empty the list, keeping its memory. Cannot fail. */
+void tok_list_clear(tok_list *t);
+/* tok_list_free - release the list's memory. Accepts a zeroed list. */
+void tok_list_free(tok_list *t);
+
+/* tok_comment - append the tokens of every field of c to out (after
+ * tok_list_clear, so out holds exactly this comment's distinct tokens).
+ * [in] features  TOK_F_* bits of the model.
+ * [in] key       the model key, for hash_token().
+ * Field values are already checked for UTF-8, NUL and size when set, but
+ * tok_comment must not trust that: bad UTF-8 gives THRESH_EUTF8.
+ * Returns 0, THRESH_EUTF8 or THRESH_ENOMEM; on error out is cleared. */
+int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features,
+                const unsigned char key[HASH_MODEL_KEY_BYTES]);
+
+#endif

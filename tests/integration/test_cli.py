@@ -1,0 +1,894 @@
+#!/usr/bin/env python3
+"""Integration tests of the `thresh` command, run as an outside user would.
+
+    THRESH_BIN=build/src/cli/thresh [THRESH_MODEL=build/models/default.dump] \
+        python3 tests/integration/test_cli.py
+
+THRESH_BIN names the binary to test (required). THRESH_MODEL, when set, is
+the default model dump; only the tests that need a database made from the
+default model use it (they are skipped without it). Every other test makes
+its databases with `init --empty` and trains them on small fixtures it writes
+itself, so the outcomes are certain. Each test runs in a fresh temporary
+folder, with HOME, XDG_DATA_HOME, THRESH_DB and THRESH_NOW under its control.
+Python's standard library only.
+"""
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("THRESH_BIN", "")
+MODEL = os.environ.get("THRESH_MODEL", "")
+COMMANDS = ["init", "train", "untrain", "check", "eval", "stats", "export", "import",
+            "prune", "set", "get"]
+
+SPAM_WORDS = ["cheap", "pills", "casino", "viagra", "lottery", "winner", "prize", "bitcoin",
+              "jackpot", "discount"]
+HAM_WORDS = ["lovely", "article", "thanks", "recipe", "garden", "kitten", "weather", "poetry",
+             "museum", "violin"]
+
+SUMMARY_RE = re.compile(r"^trained (\d+) comments: (\d+) learned, (\d+) duplicates, "
+                        r"(\d+) moved; (\d+) lines skipped$")
+UNSUMMARY_RE = re.compile(r"^untrained (\d+) comments: (\d+) unlearned, (\d+) not found; "
+                          r"(\d+) lines skipped$")
+CHECK_RE = re.compile(r"^(accept|hold|reject) (\d\.\d{4}) (-|[a-z_]+( [a-z_]+)*)$")
+EXPLAIN_RE = re.compile(r"^  (\d\.\d{4})  spam=(\d+) ham=(\d+)  (.+)$")
+TSV_OUT_RE = re.compile(r"^(\d\.\d{6})\t(accept|hold|reject)$")
+
+
+def comments(words, n, seed):
+    """n distinct comments of 4 to 6 words from words."""
+    rnd = random.Random(seed)
+    out, seen = [], set()
+    while len(out) < n:
+        text = " ".join(rnd.sample(words, rnd.randint(4, 6)))
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+SPAM = comments(SPAM_WORDS, 40, 1)
+HAM = comments(HAM_WORDS, 40, 2)
+
+
+class CliTest(unittest.TestCase):
+    """A fresh temporary folder per test, and helpers to run the command."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="thresh-cli-test-")
+        self.home = os.path.join(self.tmp, "home")
+        os.mkdir(self.home)
+        self.db = os.path.join(self.tmp, "db")
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("THRESH_DB", "XDG_DATA_HOME", "THRESH_NOW", "THRESH_MODEL",
+                                 "TMPDIR")}
+        self.env["HOME"] = self.home
+        self.env["TMPDIR"] = os.path.join(self.tmp, "tmpdir")
+        os.mkdir(self.env["TMPDIR"])
+        # Without THRESH_MODEL a database can only be made empty: a test that
+        # forgot `init --empty` fails instead of depending on the default model.
+        self.env["THRESH_MODEL"] = os.path.join(self.tmp, "no-such-model.dump")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write(self, name, data):
+        p = self.path(name)
+        with open(p, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        return p
+
+    def run_cli(self, *args, stdin=None, env=None, db=True, timeout=120):
+        e = dict(self.env)
+        if env:
+            for k, v in env.items():
+                if v is None:
+                    e.pop(k, None)
+                else:
+                    e[k] = v
+        argv = [BIN] + (["--db", self.db] if db else []) + list(args)
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        return subprocess.run(argv, input=data if data is not None else b"",
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
+                              timeout=timeout)
+
+    def ok(self, *args, code=0, **kw):
+        r = self.run_cli(*args, **kw)
+        self.assertEqual(r.returncode, code,
+                         "thresh %s: exit %d\nstdout: %s\nstderr: %s" % (
+                             " ".join(args), r.returncode, r.stdout.decode(errors="replace"),
+                             r.stderr.decode(errors="replace")))
+        return r.stdout.decode(), r.stderr.decode()
+
+    def init_empty(self):
+        out, _ = self.ok("init", "--empty")
+        self.assertEqual(out, "created %s (empty)\n" % self.db)
+
+    def stats(self, **kw):
+        out, _ = self.ok("stats", "--json", **kw)
+        return json.loads(out)
+
+    def counts(self, **kw):
+        s = self.stats(**kw)
+        return {k: s[k] for k in ("spam_messages", "ham_messages", "tokens", "learned")}
+
+    def train_fixture(self):
+        """An empty database trained on SPAM and HAM."""
+        self.init_empty()
+        self.ok("train", "spam", self.write("spam.txt", "\n".join(SPAM) + "\n"))
+        self.ok("train", "ham", self.write("ham.txt", "\n".join(HAM) + "\n"))
+
+    def summary(self, out):
+        m = SUMMARY_RE.match(out.strip())
+        self.assertIsNotNone(m, "summary line: %r" % out)
+        return [int(x) for x in m.groups()]
+
+    def check_json(self, text, *extra, **kw):
+        r = self.run_cli("check", "--format", "json", *extra, stdin=text, **kw)
+        self.assertIn(r.returncode, (0, 1, 2), r.stderr.decode())
+        return json.loads(r.stdout.decode()), r.returncode
+
+
+class TestGeneral(CliTest):
+    def test_version(self):
+        out, _ = self.ok("--version", db=False)
+        self.assertRegex(out, r"^thresh \d+\.\d+\.\d+ \(libthresh \d+\.\d+\.\d+\)\n$")
+
+    def test_no_command_is_a_usage_error(self):
+        r = self.run_cli(db=False)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"usage: thresh", r.stderr)
+        self.assertEqual(r.stdout, b"")
+
+    def test_unknown_command(self):
+        r = self.run_cli("frobnicate")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"thresh: unknown command 'frobnicate'", r.stderr)
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_unknown_option_and_missing_argument(self):
+        for args in (["--bogus", "stats"], ["stats", "--bogus"], ["check", "--format"],
+                     ["check", "--format", "xml"], ["train", "--tsv", "--jsonl"],
+                     ["train"], ["train", "maybe"], ["eval"], ["eval", "--folds", "1", "x"],
+                     ["prune"], ["set", "robs"], ["export"], ["import"], ["init", "extra"],
+                     ["check", "file.txt"], ["check", "--tsv", "-", "--explain"]):
+            r = self.run_cli(*args)
+            self.assertEqual(r.returncode, 3, args)
+            self.assertTrue(r.stderr.startswith(b"thresh: "), (args, r.stderr))
+            self.assertIn(b"usage: thresh", r.stderr, args)
+        self.assertFalse(os.path.exists(self.db), "a usage error must not create a database")
+
+    def test_help_on_every_command(self):
+        out, _ = self.ok("--help", db=False)
+        for cmd in COMMANDS:
+            self.assertRegex(out, r"\n  %s +\S" % cmd)
+        for word in ("THRESH_DB", "XDG_DATA_HOME", "THRESH_MODEL", "THRESH_NOW", "Exit status"):
+            self.assertIn(word, out)
+        for cmd in COMMANDS:
+            for args in ([cmd, "--help"], [cmd, "-h"], ["help", cmd]):
+                out, err = self.ok(*args, db=False)
+                self.assertEqual(err, "")
+                self.assertIn("usage: thresh", out)
+                self.assertIn(" %s" % cmd, out.splitlines()[0])
+                self.assertIn("Exit status", out)
+                self.assertIn("--help", out)
+            self.assertEqual(self.ok(cmd, "--help", db=False)[0],
+                             self.ok("help", cmd, db=False)[0])
+        r = self.run_cli("help", "nosuch", db=False)
+        self.assertEqual(r.returncode, 3)
+
+    def test_help_lists_every_option(self):
+        wanted = {
+            "init": ["--empty", "--db"], "train": ["--tsv", "--jsonl", "--db"],
+            "untrain": ["--tsv", "--jsonl"], "check": ["--json", "--explain", "--format", "--tsv"],
+            "eval": ["--folds", "--seed", "--json", "TMPDIR"], "stats": ["--json"],
+            "import": ["--merge"], "prune": ["--older-than", "--min-count"],
+        }
+        for cmd, opts in wanted.items():
+            out, _ = self.ok("help", cmd, db=False)
+            for o in opts:
+                self.assertIn(o, out, (cmd, o))
+
+    def test_bad_thresh_now(self):
+        self.init_empty()
+        r = self.run_cli("train", "spam", stdin="x\n", env={"THRESH_NOW": "yesterday"})
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"THRESH_NOW", r.stderr)
+
+
+class TestInitAndLocation(CliTest):
+    def test_init_empty_and_twice(self):
+        self.init_empty()
+        c = self.counts()
+        self.assertEqual(c, {"spam_messages": 0, "ham_messages": 0, "tokens": 0, "learned": 0})
+        r = self.run_cli("init", "--empty")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"already exists", r.stderr)
+        r = self.run_cli("init")
+        self.assertEqual(r.returncode, 3)
+
+    def test_init_twice_keeps_the_data(self):
+        self.train_fixture()
+        before = self.counts()
+        self.assertEqual(self.run_cli("init", "--empty").returncode, 3)
+        self.assertEqual(self.counts(), before)
+
+    def test_init_without_a_model_fails_cleanly(self):
+        r = self.run_cli("init")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"no-such-model.dump", r.stderr)
+        self.assertFalse(os.path.exists(self.db))
+
+    @unittest.skipUnless(MODEL and os.path.exists(MODEL), "THRESH_MODEL not set")
+    def test_init_from_the_default_model(self):
+        out, _ = self.ok("init", env={"THRESH_MODEL": MODEL})
+        self.assertEqual(out, "created %s from the default model\n" % self.db)
+        c = self.counts()
+        self.assertGreater(c["spam_messages"], 0)
+        self.assertGreater(c["ham_messages"], 0)
+        self.assertGreater(c["tokens"], 0)
+
+    @unittest.skipUnless(MODEL and os.path.exists(MODEL), "THRESH_MODEL not set")
+    def test_first_check_creates_the_database(self):
+        r = self.run_cli("check", stdin="hello there\n", env={"THRESH_MODEL": MODEL})
+        self.assertIn(r.returncode, (0, 1, 2), r.stderr)
+        self.assertIn(b"thresh: created %s from the default model" % self.db.encode(), r.stderr)
+        self.assertRegex(r.stdout.decode(), CHECK_RE.pattern[:-1] + r"\n$")
+        self.assertGreater(self.counts(env={"THRESH_MODEL": MODEL})["tokens"], 0)
+        # The second run finds it and says nothing.
+        r = self.run_cli("check", stdin="hello there\n", env={"THRESH_MODEL": MODEL})
+        self.assertNotIn(b"created", r.stderr)
+
+    def test_missing_database_without_model_is_an_error(self):
+        r = self.run_cli("stats")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"default model", r.stderr)
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_db_option_beats_thresh_db(self):
+        envdb = self.path("envdb")
+        out, _ = self.ok("init", "--empty", db=False, env={"THRESH_DB": envdb})
+        self.assertEqual(out, "created %s (empty)\n" % envdb)
+        self.assertTrue(os.path.isdir(envdb))
+        self.init_empty()  # --db wins over THRESH_DB
+        self.ok("train", "spam", stdin="only in the option database\n",
+                env={"THRESH_DB": envdb})
+        self.assertEqual(self.counts(env={"THRESH_DB": envdb})["spam_messages"], 1)
+        out, _ = self.ok("stats", "--json", db=False, env={"THRESH_DB": envdb})
+        self.assertEqual(json.loads(out)["spam_messages"], 0)
+        self.assertEqual(json.loads(out)["database"], envdb)
+        # --db also works after the command.
+        out, _ = self.ok("stats", "--json", "--db", self.db, db=False, env={"THRESH_DB": envdb})
+        self.assertEqual(json.loads(out)["spam_messages"], 1)
+
+    def test_xdg_data_home_and_home_defaults(self):
+        xdg = self.path("xdg")
+        out, _ = self.ok("init", "--empty", db=False, env={"XDG_DATA_HOME": xdg})
+        self.assertEqual(out, "created %s/thresh (empty)\n" % xdg)
+        self.assertTrue(os.path.exists(os.path.join(xdg, "thresh", "data.mdb")))
+        out, _ = self.ok("init", "--empty", db=False)
+        want = os.path.join(self.home, ".local", "share", "thresh")
+        self.assertEqual(out, "created %s (empty)\n" % want)
+        self.assertTrue(os.path.exists(os.path.join(want, "data.mdb")))
+        # THRESH_DB beats XDG_DATA_HOME.
+        envdb = self.path("envdb")
+        out, _ = self.ok("init", "--empty", db=False, env={"XDG_DATA_HOME": xdg,
+                                                          "THRESH_DB": envdb})
+        self.assertEqual(out, "created %s (empty)\n" % envdb)
+
+
+class TestTrain(CliTest):
+    def test_plain_from_files_and_stdin(self):
+        self.init_empty()
+        out, err = self.ok("train", "spam", self.write("s1.txt", "\n".join(SPAM[:10]) + "\n"),
+                           self.write("s2.txt", "\n".join(SPAM[10:20])))
+        self.assertEqual(self.summary(out), [20, 20, 0, 0, 0])
+        self.assertEqual(err, "")
+        out, _ = self.ok("train", "ham", stdin="\n".join(HAM[:15]) + "\n\n\n")
+        self.assertEqual(self.summary(out), [15, 15, 0, 0, 0])
+        out, _ = self.ok("train", "ham", "-", stdin="\n".join(HAM[15:20]) + "\n")
+        self.assertEqual(self.summary(out), [5, 5, 0, 0, 0])
+        c = self.counts()
+        self.assertEqual((c["spam_messages"], c["ham_messages"], c["learned"]), (20, 20, 40))
+        self.assertGreater(c["tokens"], 0)
+
+    def test_tsv_with_crlf(self):
+        self.init_empty()
+        lines = ["spam\t" + t for t in SPAM[:5]] + ["ham\t" + t for t in HAM[:7]]
+        out, _ = self.ok("train", "--tsv", self.write("a.tsv", "\r\n".join(lines) + "\r\n"))
+        self.assertEqual(self.summary(out), [12, 12, 0, 0, 0])
+        c = self.counts()
+        self.assertEqual((c["spam_messages"], c["ham_messages"]), (5, 7))
+        # The same lines with LF endings are the same comments: "\r" was stripped.
+        out, _ = self.ok("train", "--tsv", stdin="\n".join(lines) + "\n")
+        self.assertEqual(self.summary(out), [12, 0, 12, 0, 0])
+        # A UTF-8 byte order mark at the start of a file is not part of the label.
+        out, _ = self.ok("train", "--tsv", self.write("bom.tsv", "\ufeffham\tafter a bom\r\n"))
+        self.assertEqual(self.summary(out), [1, 1, 0, 0, 0])
+        out, _ = self.ok("train", "--jsonl", stdin='\ufeff{"label":"ham","content":"bom json"}\n')
+        self.assertEqual(self.summary(out), [1, 1, 0, 0, 0])
+
+    def test_jsonl(self):
+        self.init_empty()
+        recs = [{"label": "spam", "content": SPAM[0], "author": "Bot", "email": "bot@spam.example",
+                 "url": "http://spam.example/", "ip": "192.0.2.7", "user_agent": "curl/8",
+                 "referrer": "http://x.example/", "permalink": "http://blog.example/p/1",
+                 "type": "comment", "lang": "en", "honeypot": "", "form_age": 2},
+                {"label": "ham", "comment_content": HAM[0], "comment_author": "Ann",
+                 "form_age": "31.5", "lang": None},
+                {"label": "ham", "content": "caf\u00e9 \U0001F600 line\nbreak \"quoted\""}]
+        text = "\n".join(json.dumps(r) for r in recs) + "\n"
+        out, err = self.ok("train", "--jsonl", self.write("a.jsonl", text))
+        self.assertEqual(self.summary(out), [3, 3, 0, 0, 0], err)
+        out, _ = self.ok("train", "--jsonl", stdin=text)
+        self.assertEqual(self.summary(out), [3, 0, 3, 0, 0])
+        # Escapes decode to the same text as raw UTF-8: the same comment.
+        raw = '{"label":"ham","content":"caf\u00e9 \U0001F600 line\\nbreak \\"quoted\\""}\n'
+        out, _ = self.ok("train", "--jsonl", stdin=raw)
+        self.assertEqual(self.summary(out), [1, 0, 1, 0, 0])
+        c = self.counts()
+        self.assertEqual((c["spam_messages"], c["ham_messages"]), (1, 2))
+
+    def test_duplicates_count_once(self):
+        self.train_fixture()
+        before = self.counts()
+        out, _ = self.ok("train", "spam", self.path("spam.txt"))
+        self.assertEqual(self.summary(out), [len(SPAM), 0, len(SPAM), 0, 0])
+        self.assertEqual(self.counts(), before)
+        # A duplicate inside one input counts once too.
+        out, _ = self.ok("train", "ham", stdin="brand new words here\nbrand new words here\n")
+        self.assertEqual(self.summary(out), [2, 1, 1, 0, 0])
+
+    def test_move_from_spam_to_ham(self):
+        self.train_fixture()
+        before = self.counts()
+        out, _ = self.ok("train", "ham", stdin=SPAM[3] + "\n")
+        self.assertEqual(self.summary(out), [1, 0, 0, 1, 0])
+        after = self.counts()
+        self.assertEqual(after["spam_messages"], before["spam_messages"] - 1)
+        self.assertEqual(after["ham_messages"], before["ham_messages"] + 1)
+        self.assertEqual(after["learned"], before["learned"])
+        # Moving back restores the counts exactly.
+        out, _ = self.ok("train", "spam", stdin=SPAM[3] + "\n")
+        self.assertEqual(self.summary(out), [1, 0, 0, 1, 0])
+        self.assertEqual(self.counts(), before)
+
+    def test_untrain_restores_stats_exactly(self):
+        self.init_empty()
+        self.ok("train", "spam", self.write("spam.txt", "\n".join(SPAM[:20]) + "\n"))
+        before = self.counts()
+        score_before = self.check_json(HAM[0])[0]["score"]
+        extra = ["spam\t" + t for t in SPAM[20:]] + ["ham\t" + t for t in HAM]
+        self.write("extra.tsv", "\n".join(extra) + "\n")
+        self.ok("train", "--tsv", self.path("extra.tsv"))
+        self.assertNotEqual(self.counts(), before)
+        out, _ = self.ok("untrain", "--tsv", self.path("extra.tsv"))
+        m = UNSUMMARY_RE.match(out.strip())
+        self.assertIsNotNone(m, out)
+        self.assertEqual([int(x) for x in m.groups()], [len(extra), len(extra), 0, 0])
+        self.assertEqual(self.counts(), before)
+        self.assertEqual(self.check_json(HAM[0])[0]["score"], score_before)
+        # Untraining again finds nothing; under the wrong label neither.
+        out, _ = self.ok("untrain", "--tsv", self.path("extra.tsv"))
+        self.assertEqual([int(x) for x in UNSUMMARY_RE.match(out.strip()).groups()],
+                         [len(extra), 0, len(extra), 0])
+        out, _ = self.ok("untrain", "ham", stdin=SPAM[0] + "\n")
+        self.assertEqual([int(x) for x in UNSUMMARY_RE.match(out.strip()).groups()], [1, 0, 1, 0])
+        # Untraining everything empties the model.
+        self.ok("untrain", "spam", self.path("spam.txt"))
+        self.assertEqual(self.counts(), {"spam_messages": 0, "ham_messages": 0, "tokens": 0,
+                                         "learned": 0})
+
+    def test_bad_lines_are_named_and_skipped(self):
+        self.init_empty()
+        tsv = (b"spam\tgood spam one\n"
+               b"spam\tbad \xff\xfe bytes\n"
+               b"maybe\tbad label\n"
+               b"no tab on this line\n"
+               b"\n"
+               b"ham\tgood ham one\r\n"
+               b"ham\t\n")
+        p = self.write("bad.tsv", tsv)
+        r = self.run_cli("train", "--tsv", p)
+        self.assertEqual(r.returncode, 4)
+        self.assertEqual(self.summary(r.stdout.decode()), [2, 2, 0, 0, 4])
+        err = r.stderr.decode()
+        self.assertIn("thresh: %s:2: invalid UTF-8" % p, err)
+        self.assertIn("thresh: %s:3: bad label" % p, err)
+        self.assertIn("thresh: %s:4: " % p, err)
+        self.assertIn("thresh: %s:7: " % p, err)
+        self.assertNotIn(":5:", err)
+        c = self.counts()
+        self.assertEqual((c["spam_messages"], c["ham_messages"]), (1, 1))
+
+        plain = self.write("bad.txt", b"fine line\nnot \xc3\x28 fine\nanother fine line\n")
+        r = self.run_cli("train", "spam", plain)
+        self.assertEqual(r.returncode, 4)
+        self.assertEqual(self.summary(r.stdout.decode()), [2, 2, 0, 0, 1])
+        self.assertIn(("thresh: %s:2: invalid UTF-8" % plain).encode(), r.stderr)
+
+        jsonl = self.write("bad.jsonl", "\n".join([
+            '{"label":"spam","content":"json spam fine"}',
+            '{"label":"spam","content":"unterminated}',
+            '{"label":"ham","content":"x",}',
+            '{"label":"ham","colour":"blue","content":"x"}',
+            '{"label":"ham","content":"lone \\ud800 surrogate"}',
+            '{"label":"spam"',
+            '["not","an","object"]',
+            '{"content":"no label"}',
+            '{"label":"ham","content":"json ham fine"}',
+            '{"label":"ham","content":"bytes \\u0000 nul"}',
+        ]) + "\n")
+        r = self.run_cli("train", "--jsonl", jsonl)
+        self.assertEqual(r.returncode, 4)
+        self.assertEqual(self.summary(r.stdout.decode()), [2, 2, 0, 0, 8])
+        err = r.stderr.decode()
+        for line in range(2, 9):
+            self.assertIn("thresh: %s:%d: " % (jsonl, line), err)
+        self.assertIn("thresh: %s:10: " % jsonl, err)
+        self.assertIn("malformed JSON", err)
+        self.assertIn('unknown field "colour"', err)
+        c = self.counts()
+        self.assertEqual((c["spam_messages"], c["ham_messages"]), (4, 2))
+
+    def test_missing_file_learns_nothing(self):
+        self.init_empty()
+        p = self.write("good.txt", "a good line\n")
+        r = self.run_cli("train", "spam", p, self.path("missing.txt"))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"missing.txt", r.stderr)
+        self.assertEqual(self.counts()["spam_messages"], 0)
+
+    def test_many_batches(self):
+        self.init_empty()
+        lines = ["comment number %d about topic %d" % (i, i * 7) for i in range(2500)]
+        out, _ = self.ok("train", "ham", stdin="\n".join(lines) + "\n")
+        self.assertEqual(self.summary(out), [2500, 2500, 0, 0, 0])
+        self.assertEqual(self.counts()["ham_messages"], 2500)
+
+    def test_sigint_stores_whole_batches(self):
+        self.init_empty()
+        e = dict(self.env)
+        p = subprocess.Popen([BIN, "--db", self.db, "train", "spam"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+        p.stdin.write("".join("interrupted line %d\n" % i for i in range(1500)).encode())
+        p.stdin.flush()
+        time.sleep(1.0)  # the writer stays open: thresh waits for more input
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 130, err)
+        self.assertIn(b"interrupted", err)
+        n = self.summary(out.decode())[1]
+        self.assertEqual(self.counts()["spam_messages"], n)
+        self.assertEqual(n, 1500)
+
+
+class TestCheck(CliTest):
+    def setUp(self):
+        super().setUp()
+        self.train_fixture()
+
+    def test_verdicts_and_exit_statuses(self):
+        r = self.run_cli("check", stdin="cheap casino pills for a lottery winner\n")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        m = CHECK_RE.match(r.stdout.decode().rstrip("\n"))
+        self.assertIsNotNone(m, r.stdout)
+        self.assertEqual(m.group(1), "reject")
+        self.assertGreaterEqual(float(m.group(2)), 0.99)
+        self.assertIn("bayes", m.group(3).split())
+        self.assertEqual(r.stdout.decode().count("\n"), 1)
+
+        r = self.run_cli("check", stdin="a lovely article about my garden and kitten\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = CHECK_RE.match(r.stdout.decode().rstrip("\n"))
+        self.assertEqual(m.group(1), "accept")
+        self.assertLess(float(m.group(2)), 0.5)
+        self.assertEqual(m.group(3), "-")
+
+        # Every score below 1 is held when the cutoffs are 0 and 1.
+        self.ok("set", "blatant_cutoff", "1")
+        self.ok("set", "reject_cutoff", "1")
+        self.ok("set", "hold_cutoff", "0")
+        r = self.run_cli("check", stdin="a lovely article about my garden and kitten\n")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertTrue(r.stdout.startswith(b"hold "), r.stdout)
+
+    def test_check_changes_nothing(self):
+        before = self.counts()
+        for _ in range(3):
+            self.run_cli("check", stdin=SPAM[0])
+        self.assertEqual(self.counts(), before)
+
+    def test_trailing_newline_is_stripped(self):
+        a, _ = self.check_json("cheap viagra with lovely poetry")
+        b, _ = self.check_json("cheap viagra with lovely poetry\n")
+        c, _ = self.check_json("cheap viagra with lovely poetry\r\n")
+        self.assertEqual(a["score"], b["score"])
+        self.assertEqual(a["score"], c["score"])
+
+    def test_explain(self):
+        r = self.run_cli("check", "--explain", stdin="cheap casino pills and a lovely kitten")
+        self.assertIn(r.returncode, (0, 1, 2))
+        lines = r.stdout.decode().splitlines()
+        self.assertRegex(lines[0], CHECK_RE)
+        self.assertGreater(len(lines), 1)
+        toks = []
+        for line in lines[1:]:
+            m = EXPLAIN_RE.match(line)
+            self.assertIsNotNone(m, line)
+            toks.append((float(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)))
+        names = " ".join(t[3] for t in toks)
+        for w in ("cheap", "casino", "pills", "kitten"):
+            self.assertIn(w, names)
+        for prob, spam, ham, name in toks:
+            if name == "cheap":
+                self.assertGreater(prob, 0.5)
+                self.assertGreater(spam, 0)
+                self.assertEqual(ham, 0)
+            if name == "kitten":
+                self.assertLess(prob, 0.5)
+                self.assertEqual(spam, 0)
+        # Without --explain: one line only.
+        r = self.run_cli("check", stdin="cheap casino pills and a lovely kitten")
+        self.assertEqual(len(r.stdout.decode().splitlines()), 1)
+
+    def test_format_json(self):
+        obj, code = self.check_json("cheap casino pills", "--explain")
+        self.assertEqual(code, 2)
+        self.assertEqual(set(obj), {"verdict", "score", "reasons", "blatant", "retry_after",
+                                    "tokens"})
+        self.assertEqual(obj["verdict"], "reject")
+        self.assertIsInstance(obj["blatant"], bool)
+        self.assertIn("bayes", obj["reasons"])
+        self.assertTrue(0 <= obj["score"] <= 1)
+        self.assertEqual(obj["retry_after"], 0)
+        self.assertGreater(len(obj["tokens"]), 0)
+        for t in obj["tokens"]:
+            self.assertEqual(set(t), {"token", "prob", "spam", "ham"})
+            self.assertTrue(0 <= t["prob"] <= 1)
+        text, _ = self.ok("check", stdin="cheap casino pills", code=2)
+        self.assertEqual(text.split()[1], "%.4f" % obj["score"])
+        obj, code = self.check_json("lovely garden poetry")
+        self.assertEqual((obj["verdict"], code, obj["reasons"], obj["tokens"]), ("accept", 0, [], []))
+
+    def test_json_input(self):
+        doc = {"content": "cheap casino pills", "author": "Spammer", "email": "s@spam.example",
+               "url": "http://spam.example", "ip": "203.0.113.9", "user_agent": "bot",
+               "referrer": "http://r.example", "permalink": "http://blog.example/1",
+               "type": "comment", "lang": "en", "form_age": 1.5, "label": "ham"}
+        r = self.run_cli("check", "--json", stdin=json.dumps(doc, indent=2))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertTrue(r.stdout.startswith(b"reject "))
+        r = self.run_cli("check", "--json", stdin='{"comment_content": "lovely garden poetry"}')
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_bad_input(self):
+        r = self.run_cli("check", "--json", stdin='{\n  "content": "x",\n  "oops": tru\n}')
+        self.assertEqual(r.returncode, 4)
+        self.assertIn(b"thresh: <stdin>:3: malformed JSON", r.stderr)
+        self.assertEqual(r.stdout, b"")
+        for doc in ('{"content": "x", "bogus": "y"}', '{"content": 1 2}', '["content"]', "",
+                    '{"content": "x"} {}', '{"content": "\\ud83d"}', '{"content": "a\tb"}',
+                    '{"content": {"nested": 1}}', '{"form_age": "-3"}'):
+            r = self.run_cli("check", "--json", stdin=doc)
+            self.assertEqual(r.returncode, 4, doc)
+            self.assertIn(b"thresh: <stdin>:", r.stderr, doc)
+        r = self.run_cli("check", stdin=b"invalid \xff utf-8")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn(b"UTF-8", r.stderr)
+        r = self.run_cli("check", stdin=b"a" * 70000)
+        self.assertEqual(r.returncode, 4)
+
+    def test_check_tsv(self):
+        rows = (["spam\t" + t for t in SPAM[:5]] + ["ham\t" + t for t in HAM[:5]] +
+                ["no tab: cheap casino pills", "", "ham\tlovely poetry\r", "\tcheap viagra"])
+        for arg, kw in ((self.write("in.tsv", "\n".join(rows) + "\n"), {}),
+                        ("-", {"stdin": "\n".join(rows) + "\n"})):
+            out, err = self.ok("check", "--tsv", arg, **kw)
+            self.assertEqual(err, "")
+            lines = out.split("\n")
+            self.assertEqual(lines[-1], "")
+            lines = lines[:-1]
+            self.assertEqual(len(lines), len(rows))
+            parsed = []
+            for line in lines:
+                m = TSV_OUT_RE.match(line)
+                self.assertIsNotNone(m, line)
+                parsed.append((float(m.group(1)), m.group(2)))
+            for i in range(5):
+                self.assertEqual(parsed[i][1], "reject")
+                self.assertEqual(parsed[5 + i][1], "accept")
+            self.assertEqual(parsed[10][1], "reject")
+            self.assertEqual(parsed[12][1], "accept")
+            self.assertEqual(parsed[13][1], "reject")
+        # The same score as a single check.
+        single, _ = self.check_json(SPAM[0])
+        self.assertAlmostEqual(parsed[0][0], single["score"], places=6)
+        # A line that cannot be checked keeps its place.
+        p = self.write("bad.tsv", b"spam\tcheap pills\nham\tbad \xff\nham\tlovely garden\n")
+        r = self.run_cli("check", "--tsv", p)
+        self.assertEqual(r.returncode, 4)
+        lines = r.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(lines[1], "nan\terror")
+        self.assertIn(("thresh: %s:2: " % p).encode(), r.stderr)
+        r = self.run_cli("check", "--tsv", self.path("missing.tsv"))
+        self.assertEqual(r.returncode, 3)
+
+
+class TestEval(CliTest):
+    def corpus(self):
+        rows = ["spam\t" + t for t in comments(SPAM_WORDS + ["the", "a"], 60, 3)]
+        rows += ["ham\t" + t for t in comments(HAM_WORDS + ["the", "a"], 90, 4)]
+        random.Random(5).shuffle(rows)
+        rows += ["spam\t" + rows[0].split("\t")[1]] if rows[0].startswith("spam") else \
+                ["ham\t" + rows[0].split("\t")[1]]           # a duplicate
+        rows += ["spam\tconflicting text", "ham\tconflicting text"]  # both labels: dropped
+        return self.write("corpus.tsv", "\n".join(rows) + "\n")
+
+    def test_text_report(self):
+        p = self.corpus()
+        out, err = self.ok("eval", "--folds", "5", p, db=False)
+        self.assertRegex(out, r"(?m)^comments +150 \(60 spam, 90 ham\), 5 folds, seed 1$")
+        self.assertRegex(out, r"(?m)^dropped +1 duplicates, 2 with both labels, 0 bad lines$")
+        m = re.search(r"(?m)^ROC AUC +(\d\.\d{4})$", out)
+        self.assertIsNotNone(m, out)
+        self.assertGreater(float(m.group(1)), 0.9)
+        self.assertRegex(out, r"(?m)^cutoffs +hold 0\.5000, reject 0\.9900$")
+        self.assertRegex(out, r"(?m)^reject 0\.9900 +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$")
+        self.assertRegex(out, r"(?m)^0\.5000 +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$")
+        self.assertRegex(out, r"(?m)^moderation +accepted +held +rejected$")
+        for label in ("ham", "spam"):
+            m = re.search(r"(?m)^%s +([\d.]+)%% +([\d.]+)%% +([\d.]+)%%$" % label, out)
+            self.assertIsNotNone(m, out)
+            self.assertAlmostEqual(sum(float(x) for x in m.groups()), 100, delta=0.05)
+        self.assertFalse(os.path.exists(os.path.join(self.home, ".local")),
+                         "eval must not touch the user's database")
+        self.assertEqual(os.listdir(self.env["TMPDIR"]), [], "temporary databases left behind")
+
+    def test_json_report(self):
+        p = self.corpus()
+        out, _ = self.ok("eval", "--folds", "4", "--seed", "7", "--json", p, db=False)
+        d = json.loads(out)
+        keys = ["auc", "accuracy", "precision", "recall", "f1", "ham_rejected_pct",
+                "ham_held_pct", "spam_accepted_pct", "spam_held_pct", "spam_rejected_pct",
+                "ham_accepted_pct", "n", "n_spam", "n_ham", "folds", "seed", "hold_cutoff",
+                "reject_cutoff", "accuracy_05", "precision_05", "recall_05", "f1_05"]
+        for k in keys:
+            self.assertIn(k, d)
+        self.assertEqual((d["n"], d["n_spam"], d["n_ham"], d["folds"], d["seed"]),
+                         (150, 60, 90, 4, 7))
+        self.assertEqual((d["duplicates_dropped"], d["conflicts_dropped"]), (1, 2))
+        for k in ("auc", "accuracy", "precision", "recall", "f1", "accuracy_05"):
+            self.assertTrue(0 <= d[k] <= 1, k)
+        self.assertGreater(d["auc"], 0.9)
+        for lab in ("ham", "spam"):
+            parts = [d["%s_%s_pct" % (lab, x)] for x in ("accepted", "held", "rejected")]
+            for x in parts:
+                self.assertTrue(0 <= x <= 100)
+            self.assertAlmostEqual(sum(parts), 100, places=6)
+        self.assertEqual((d["hold_cutoff"], d["reject_cutoff"]), (0.5, 0.99))
+        # The recall at the reject cutoff is the share of spam rejected.
+        self.assertAlmostEqual(d["recall"] * 100, d["spam_rejected_pct"], places=6)
+        # Deterministic for one seed.
+        again, _ = self.ok("eval", "--folds", "4", "--seed", "7", "--json", p, db=False)
+        self.assertEqual(out, again)
+        self.assertEqual(os.listdir(self.env["TMPDIR"]), [])
+
+    def test_bad_input(self):
+        p = self.write("few.tsv", "spam\tcheap pills\nham\tlovely garden\n")
+        r = self.run_cli("eval", "--folds", "5", p, db=False)
+        self.assertEqual(r.returncode, 4)
+        self.assertIn(b"eval needs", r.stderr)
+        p = self.write("bad.tsv", "\n".join(["spam\t" + t for t in SPAM[:10]] +
+                                            ["ham\t" + t for t in HAM[:10]] + ["junk line"]) + "\n")
+        r = self.run_cli("eval", "--folds", "2", "--json", p, db=False)
+        self.assertEqual(r.returncode, 4)
+        self.assertIn(("thresh: %s:21: " % p).encode(), r.stderr)
+        self.assertEqual(json.loads(r.stdout)["bad_lines"], 1)
+        r = self.run_cli("eval", self.path("missing.tsv"), db=False)
+        self.assertEqual(r.returncode, 3)
+
+
+class TestStats(CliTest):
+    def test_text_and_json_agree(self):
+        self.train_fixture()
+        out, _ = self.ok("stats")
+        text = {}
+        for line in out.splitlines():
+            m = re.match(r"^([a-z ]+):\s+(\S.*)$", line) or re.match(r"^([a-z_]+)\s+(\S+)$", line)
+            self.assertIsNotNone(m, line)
+            text[m.group(1)] = m.group(2)
+        d = self.stats()
+        self.assertEqual(text["database"], self.db)
+        self.assertEqual(d["database"], self.db)
+        self.assertEqual(int(text["spam comments"]), d["spam_messages"])
+        self.assertEqual(int(text["ham comments"]), d["ham_messages"])
+        self.assertEqual(int(text["tokens"]), d["tokens"])
+        self.assertEqual(int(text["learned"]), d["learned"])
+        self.assertEqual(int(text["format"]), d["format_version"])
+        self.assertEqual(int(text["tokenizer"]), d["tokenizer"])
+        self.assertIn("map size", text)
+        self.assertIn("used", text)
+        self.assertEqual((d["spam_messages"], d["ham_messages"], d["learned"]), (40, 40, 80))
+        self.assertGreater(d["map_size"], 0)
+        self.assertGreater(d["used_bytes"], 0)
+        self.assertEqual(set(d["params"]), {"robs", "robx", "min_dev", "hold_cutoff",
+                                            "reject_cutoff", "blatant_cutoff"})
+        for k, v in d["params"].items():
+            self.assertEqual(float(text[k]), v)
+
+
+class TestExportImport(CliTest):
+    PROBES = ["cheap casino pills", "lovely garden poetry", "cheap poetry", "unknown words"]
+
+    def scores(self, **kw):
+        return [self.check_json(t, **kw)[0]["score"] for t in self.PROBES]
+
+    def test_round_trip(self):
+        self.train_fixture()
+        self.ok("set", "hold_cutoff", "0.42")
+        dump = self.path("model.dump")
+        out, _ = self.ok("export", dump)
+        self.assertEqual(out, "exported %s: 40 spam, 40 ham, %d tokens\n" % (
+            dump, self.counts()["tokens"]))
+        with open(dump) as f:
+            self.assertTrue(f.readline().startswith("thresh-dump "))
+        before, scores = self.counts(), self.scores()
+        self.db = self.path("db2")
+        out, err = self.ok("import", dump)
+        self.assertIn("created %s (empty)" % self.db, err)
+        self.assertEqual(out, "imported %s: the model now has 40 spam, 40 ham, %d tokens\n" % (
+            dump, before["tokens"]))
+        self.assertEqual(self.counts(), before)
+        self.assertEqual(self.scores(), scores)
+        self.assertEqual(self.ok("get", "hold_cutoff")[0], "0.42\n")
+        # Duplicates are remembered across the dump.
+        out, _ = self.ok("train", "spam", stdin=SPAM[0] + "\n")
+        self.assertEqual(self.summary(out), [1, 0, 1, 0, 0])
+        # Merging the same dump doubles the counts.
+        self.ok("import", "--merge", dump)
+        c = self.counts()
+        self.assertEqual((c["spam_messages"], c["ham_messages"], c["tokens"]),
+                         (80, 80, before["tokens"]))
+
+    def test_bad_dumps_change_nothing(self):
+        self.train_fixture()
+        dump = self.path("model.dump")
+        self.ok("export", dump)
+        with open(dump) as f:
+            lines = f.read().split("\n")
+        before, scores = self.counts(), self.scores()
+        truncated = self.write("truncated.dump", "\n".join(lines[:len(lines) // 2]) + "\n")
+        r = self.run_cli("import", truncated)
+        self.assertEqual(r.returncode, 4)
+        self.assertIn(("thresh: import %s: line " % truncated).encode(), r.stderr)
+        self.assertIn(b"nothing was changed", r.stderr)
+        tok = next(i for i, l in enumerate(lines) if l.startswith("t "))
+        broken = list(lines)
+        broken[tok + 1] = "t zzzz 1 2 3"
+        corrupt = self.write("corrupt.dump", "\n".join(broken))
+        r = self.run_cli("import", corrupt)
+        self.assertEqual(r.returncode, 4)
+        self.assertIn(("thresh: import %s: line %d: " % (corrupt, tok + 2)).encode(), r.stderr)
+        garbage = self.write("garbage.dump", b"\x00\x01 not a dump\n")
+        r = self.run_cli("import", garbage)
+        self.assertNotEqual(r.returncode, 0)
+        r = self.run_cli("import", self.path("missing.dump"))
+        self.assertEqual(r.returncode, 3)
+        for merge in ([], ["--merge"]):
+            r = self.run_cli("import", *(merge + [truncated]))
+            self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(self.counts(), before)
+        self.assertEqual(self.scores(), scores)
+        # A missing dump does not create a database on its way to failing.
+        self.db = self.path("never")
+        self.assertEqual(self.run_cli("import", self.path("missing.dump")).returncode, 3)
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_merge_needs_the_same_model(self):
+        self.train_fixture()
+        before = self.counts()
+        other = self.path("other")
+        self.ok("init", "--empty", db=False, env={"THRESH_DB": other})
+        self.ok("train", "spam", db=False, stdin="other model\n", env={"THRESH_DB": other})
+        dump = self.path("other.dump")
+        self.ok("export", dump, db=False, env={"THRESH_DB": other})
+        r = self.run_cli("import", "--merge", dump)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"thresh: import", r.stderr)
+        self.assertEqual(self.counts(), before)
+
+
+class TestPrune(CliTest):
+    def test_prune_old_tokens(self):
+        day = 86400
+        now = int(time.time())
+        # A database trained on the recent comment alone tells its token count.
+        self.init_empty()
+        self.ok("train", "ham", stdin="recent lovely garden words\n")
+        recent_tokens = self.counts()["tokens"]
+        shutil.rmtree(self.db)
+
+        self.init_empty()
+        self.ok("train", "spam", stdin="ancient cheap casino spam\n",
+                env={"THRESH_NOW": str(now - 100 * day)})
+        self.ok("train", "ham", stdin="recent lovely garden words\n")
+        total = self.counts()["tokens"]
+        self.assertGreater(total, recent_tokens)
+        out, _ = self.ok("prune", "--older-than", "200")
+        self.assertEqual(out, "pruned 0 tokens\n")
+        out, _ = self.ok("prune", "--older-than", "30", "--min-count", "1")
+        self.assertEqual(out, "pruned 0 tokens\n")  # every token was seen once
+        out, _ = self.ok("prune", "--older-than", "30")
+        m = re.match(r"^pruned (\d+) tokens\n$", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), total - recent_tokens)
+        c = self.counts()
+        self.assertEqual(c["tokens"], recent_tokens)
+        out, _ = self.ok("prune", "--older-than", "0")
+        self.assertEqual(out, "pruned 0 tokens\n")
+
+    def test_prune_usage(self):
+        self.init_empty()
+        for args in (["prune"], ["prune", "--older-than", "x"], ["prune", "--older-than", "-1"],
+                     ["prune", "--older-than", "3", "--min-count", "many"]):
+            self.assertEqual(self.run_cli(*args).returncode, 3, args)
+
+
+class TestSetGet(CliTest):
+    def test_set_and_get(self):
+        self.init_empty()
+        out, _ = self.ok("get")
+        values = dict(line.split(" ") for line in out.splitlines())
+        self.assertEqual(set(values), {"robs", "robx", "min_dev", "hold_cutoff", "reject_cutoff",
+                                       "blatant_cutoff"})
+        self.assertEqual(self.ok("get", "reject_cutoff")[0], values["reject_cutoff"] + "\n")
+        out, _ = self.ok("set", "hold_cutoff", "0.3")
+        self.assertEqual(out, "")
+        self.assertEqual(self.ok("get", "hold_cutoff")[0], "0.3\n")
+        self.assertEqual(self.stats()["params"]["hold_cutoff"], 0.3)
+        self.ok("set", "robx", "0.45")
+        self.assertEqual(self.ok("get", "robx")[0], "0.45\n")
+        for args in (["set", "hold_cutoff", "2"], ["set", "hold_cutoff", "1"],
+                     ["set", "robx", "-1"], ["set", "nope", "1"], ["set", "robs", "abc"],
+                     ["get", "nope"], ["set", "robs"]):
+            r = self.run_cli(*args)
+            self.assertEqual(r.returncode, 3, args)
+            self.assertTrue(r.stderr.startswith(b"thresh: "), args)
+        self.assertEqual(self.ok("get", "hold_cutoff")[0], "0.3\n")
+        self.assertEqual(self.ok("get", "robx")[0], "0.45\n")
+
+
+class TestDocs(CliTest):
+    MAN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "thresh.1")
+
+    @unittest.skipUnless(os.path.exists(MAN), "docs/thresh.1 not found")
+    def test_man_page_matches_the_help(self):
+        with open(self.MAN, encoding="utf-8") as f:
+            man = f.read().replace("\\-", "-").replace("\\fI", "").replace("\\fR", "")
+        for cmd in COMMANDS:
+            self.assertRegex(man, r"(?m)^\.(TP\n)?\.?B[IR]* \"?%s\b" % cmd, cmd)
+            out, _ = self.ok("help", cmd, db=False)
+            for opt in set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", out)):
+                self.assertIn(opt, man, "thresh %s: %s is not in docs/thresh.1" % (cmd, opt))
+        out, _ = self.ok("--help", db=False)
+        for word in re.findall(r"\b(?:THRESH_[A-Z]+|XDG_DATA_HOME|TMPDIR)\b", out):
+            self.assertIn(word, man)
+
+
+if __name__ == "__main__":
+    if not BIN or not os.access(BIN, os.X_OK):
+        sys.exit("test_cli.py: set THRESH_BIN to the thresh binary to test")
+    unittest.main(verbosity=2)

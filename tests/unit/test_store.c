@@ -1,0 +1,241 @@
+/* The LMDB backend on real folders: round trips, isolation, growth, prune. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "store.h"
+#include "thresh/error.h"
+#include "testutil.h"
+
+struct add_ctx {
+	uint64_t first, n;
+	int64_t d;
+};
+
+static int add_fn(store_txn *t, void *ctx)
+{
+	struct add_ctx *a = ctx;
+	for (uint64_t i = 0; i < a->n; i++) {
+		int rc = store_token_add(t, a->first + i * 0x9E3779B97F4A7C15ULL, a->d, 0, 100);
+		if (rc)
+			return rc;
+	}
+	return store_meta_put(t, "n", &a->n, sizeof a->n);
+}
+
+Test(store, round_trip_and_zero_counts_delete)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *t;
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	struct add_ctx a = {7, 100, 2};
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+
+	uint64_t ids[2] = {7, 12345};
+	tok_counts c[2];
+	cr_assert_eq(store_read_begin(s, &t), 0);
+	cr_assert_eq(store_tokens_get(t, ids, 2, c), 0);
+	cr_expect_eq(c[0].spam, 2);
+	cr_expect_eq(c[0].ham, 0);
+	cr_expect_eq(c[0].day, 100);
+	cr_expect_eq(c[1].spam, 0, "unknown id reads as zeros");
+	store_info info;
+	cr_assert_eq(store_info_get(t, &info), 0);
+	cr_expect_eq(info.tokens, 100);
+	store_read_end(t);
+
+	a.d = -5; /* clamps at zero, and a token at zero/zero is deleted */
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_assert_eq(store_read_begin(s, &t), 0);
+	cr_assert_eq(store_info_get(t, &info), 0);
+	cr_expect_eq(info.tokens, 0);
+	store_read_end(t);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(store, reader_keeps_its_snapshot)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *r;
+	uint64_t n = 0;
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	struct add_ctx a = {1, 10, 1};
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	uint64_t before = store_txn_id(r);
+	a.n = 20;
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_assert_eq(store_meta_get(r, "n", &n, sizeof n), 0);
+	cr_expect_eq(n, 10, "a reader sees the state it began with");
+	cr_expect_eq(store_txn_id(r), before);
+	store_read_end(r);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	cr_assert_eq(store_meta_get(r, "n", &n, sizeof n), 0);
+	cr_expect_eq(n, 20);
+	cr_expect_gt(store_txn_id(r), before);
+	store_read_end(r);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static int fail_fn(store_txn *t, void *ctx)
+{
+	(void)ctx;
+	uint64_t v = 99;
+	store_meta_put(t, "n", &v, sizeof v);
+	return THRESH_EFORMAT;
+}
+
+Test(store, failed_write_changes_nothing)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *r;
+	uint64_t n;
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	struct add_ctx a = {1, 3, 1};
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_expect_eq(store_write(s, fail_fn, NULL), THRESH_EFORMAT);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	cr_assert_eq(store_meta_get(r, "n", &n, sizeof n), 0);
+	cr_expect_eq(n, 3);
+	cr_expect_eq(store_meta_get(r, "nothing", &n, sizeof n), THRESH_ENOTFOUND);
+	cr_expect_eq(store_meta_get(r, "n", &n, 4), THRESH_ECORRUPT, "wrong size is corruption");
+	store_read_end(r);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(store, map_grows_by_itself)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *r;
+	store_info info;
+	/* A 64 KiB map cannot hold 50,000 tokens in one transaction: store_write
+	 * must grow the map and redo the write, and the result must be whole. */
+	cr_assert_eq(store_open(dir, 0, 64 * 1024, &s), 0);
+	struct add_ctx a = {3, 50000, 1};
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	cr_assert_eq(store_info_get(r, &info), 0);
+	cr_expect_eq(info.tokens, 50000);
+	cr_expect_gt(info.map_size, 64 * 1024);
+	store_read_end(r);
+	store_close(s);
+
+	/* Another process opening with a small size adopts the grown one. */
+	cr_assert_eq(store_open(dir, 0, 64 * 1024, &s), 0);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	cr_assert_eq(store_info_get(r, &info), 0);
+	cr_expect_eq(info.tokens, 50000);
+	cr_expect_gt(info.map_size, 64 * 1024);
+	store_read_end(r);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static int learned_fn(store_txn *t, void *ctx)
+{
+	(void)ctx;
+	unsigned char d[16] = {1, 2, 3};
+	int rc = store_learned_put(t, d, 1);
+	if (rc)
+		return rc;
+	unsigned char k[16] = {9};
+	uint32_t v = 77;
+	return store_rec_put(t, "authors", k, 16, &v, sizeof v);
+}
+
+Test(store, learned_and_records)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *r;
+	int label = -1;
+	uint32_t v = 0;
+	unsigned char d[16] = {1, 2, 3}, other[16] = {4}, k[16] = {9};
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	cr_assert_eq(store_write(s, learned_fn, NULL), 0);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	cr_expect_eq(store_learned_get(r, d, &label), 0);
+	cr_expect_eq(label, 1);
+	cr_expect_eq(store_learned_get(r, other, &label), THRESH_ENOTFOUND);
+	cr_expect_eq(store_rec_get(r, "authors", k, 16, &v, sizeof v), 0);
+	cr_expect_eq(v, 77);
+	cr_expect_eq(store_rec_get(r, "nosuchdb", k, 16, &v, sizeof v), THRESH_EINVAL);
+	store_read_end(r);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+struct prune_ctx {
+	uint64_t removed;
+};
+
+static int seed_prune_fn(store_txn *t, void *ctx)
+{
+	(void)ctx;
+	tok_counts old1 = {1, 0, 10}, oldbig = {50, 50, 10}, fresh = {1, 0, 500};
+	int rc;
+	if ((rc = store_token_put(t, 1, &old1)) || (rc = store_token_put(t, 2, &oldbig)) ||
+	    (rc = store_token_put(t, 3, &fresh)))
+		return rc;
+	return 0;
+}
+
+static int prune_fn(store_txn *t, void *ctx)
+{
+	struct prune_ctx *p = ctx;
+	return store_tokens_prune(t, 100, 10, &p->removed);
+}
+
+Test(store, prune_by_age_and_count)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *r;
+	struct prune_ctx p = {0};
+	tok_counts c[3];
+	uint64_t ids[3] = {1, 2, 3};
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	cr_assert_eq(store_write(s, seed_prune_fn, NULL), 0);
+	cr_assert_eq(store_write(s, prune_fn, &p), 0);
+	cr_expect_eq(p.removed, 1, "only the old, rare token goes");
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	cr_assert_eq(store_tokens_get(r, ids, 3, c), 0);
+	cr_expect_eq(c[0].spam + c[0].ham, 0);
+	cr_expect_eq(c[1].spam, 50);
+	cr_expect_eq(c[2].spam, 1);
+	store_read_end(r);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(store, readonly_refuses_writes)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	struct add_ctx a = {1, 1, 1};
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	store_close(s);
+	cr_assert_eq(store_open(dir, STORE_RDONLY, 0, &s), 0);
+	cr_expect_eq(store_write(s, add_fn, &a), THRESH_EREADONLY);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(store, missing_folder)
+{
+	store *s;
+	cr_expect_eq(store_open("/nonexistent/thresh/x", 0, 0, &s), THRESH_ENOENT);
+}

@@ -1,0 +1,95 @@
+/* testutil.h - small helpers shared by the unit tests: temporary folders
+ * and comments. Every test makes its own folder under $TMPDIR. */
+#ifndef THRESH_TESTUTIL_H
+#define THRESH_TESTUTIL_H
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thresh/thresh.h>
+
+static inline void tu_rmtree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d) {
+		struct dirent *e;
+		char p[PATH_MAX];
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (snprintf(p, sizeof p, "%s/%s", path, e->d_name) >= (int)sizeof p)
+				continue;
+			struct stat st;
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				tu_rmtree(p);
+			else
+				unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+/* tu_tmpdir - a new empty folder; the caller frees and removes it. */
+static inline char *tu_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char tmpl[PATH_MAX];
+	snprintf(tmpl, sizeof tmpl, "%s/thresh-test-XXXXXX", base && *base ? base : "/tmp");
+	cr_assert_not_null(mkdtemp(tmpl), "mkdtemp");
+	return strdup(tmpl);
+}
+
+/* tu_empty_db - a new empty database in a new folder (dir/db). */
+static inline thresh_db *tu_empty_db(char **dir_out)
+{
+	char *dir = tu_tmpdir(), path[PATH_MAX];
+	thresh_db_options o;
+	thresh_db *db = NULL;
+	thresh_db_options_init(&o);
+	o.flags = THRESH_DB_CREATE | THRESH_DB_EMPTY;
+	snprintf(path, sizeof path, "%s/db", dir);
+	int rc = thresh_db_open(path, &o, &db);
+	cr_assert_eq(rc, 0, "open %s: %s", path, thresh_strerror(rc));
+	*dir_out = dir;
+	return db;
+}
+
+/* tu_comment - a comment with content text (and optionally an author e-mail). */
+static inline thresh_comment *tu_comment(const char *content, const char *email)
+{
+	thresh_comment *c;
+	cr_assert_eq(thresh_comment_new(&c), 0);
+	cr_assert_eq(thresh_comment_set(c, "content", content, (size_t)-1), 0);
+	if (email)
+		cr_assert_eq(thresh_comment_set(c, "email", email, (size_t)-1), 0);
+	return c;
+}
+
+static inline void tu_learn(thresh_db *db, const char *text, int label)
+{
+	thresh_comment *c = tu_comment(text, NULL);
+	int rc = thresh_learn(db, c, label, NULL);
+	cr_assert_eq(rc, 0, "learn: %s", thresh_strerror(rc));
+	thresh_comment_free(c);
+}
+
+static inline double tu_score(thresh_db *db, const char *text)
+{
+	thresh_comment *c = tu_comment(text, NULL);
+	thresh_result *r;
+	int rc = thresh_check(db, c, THRESH_CHECK_READONLY, &r);
+	cr_assert_eq(rc, 0, "check: %s", thresh_strerror(rc));
+	double s = thresh_result_score(r);
+	thresh_result_free(r);
+	thresh_comment_free(c);
+	return s;
+}
+
+#endif
