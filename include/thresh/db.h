@@ -81,6 +81,10 @@ THRESH_API int thresh_db_stats(thresh_db *db, thresh_stats *st);
  *   "hold_cutoff"    score at or above which a comment is held (0..1)
  *   "reject_cutoff"  score at or above which a comment is rejected (hold..1)
  *   "blatant_cutoff" score at or above which a rejected comment is flagged blatant
+ *   "classifier"     0: naive Bayes over token presence (the default),
+ *                    1: Robinson's estimates with Fisher's combination
+ *   "nb_power"       naive Bayes: the summed log-odds are divided by n^nb_power (0..1)
+ *   "gram_weight"    naive Bayes: the weight of character n-gram tokens (0..1)
  * They are stored in the database; thresh.conf may override them for one
  * process without changing what is stored. */
 

@@ -1,4 +1,4 @@
-/* bayes.c - Robinson's token estimates and Fisher's combination. */
+/* bayes.c - Robinson/Fisher and naive-Bayes combinations of token counts. */
 #include <math.h>
 
 #include "bayes.h"
@@ -37,8 +37,8 @@ double bayes_chi2q(double x2, unsigned v)
 	return sum < 1.0 ? sum : 1.0;
 }
 
-double bayes_score(const tok_counts *counts, size_t n, const bayes_totals *tot,
-                   const bayes_params *p, double *probs)
+double bayes_fisher(const tok_counts *counts, size_t n, const bayes_totals *tot,
+                    const bayes_params *p, double *probs)
 {
 	double ln_f = 0, ln_1f = 0;
 	unsigned k = 0;
@@ -59,4 +59,40 @@ double bayes_score(const tok_counts *counts, size_t n, const bayes_totals *tot,
 	double s = 1 - bayes_chi2q(-2 * ln_1f, 2 * k);
 	double h = 1 - bayes_chi2q(-2 * ln_f, 2 * k);
 	return (1 + s - h) / 2;
+}
+
+double bayes_token_llr(const tok_counts *c, const bayes_totals *tot)
+{
+	return log(((double)c->spam + 1) / ((double)tot->spam + 2)) -
+	       log(((double)c->ham + 1) / ((double)tot->ham + 2));
+}
+
+double bayes_nb(const tok_counts *counts, size_t n, const unsigned char *gram,
+                const bayes_totals *tot, const bayes_params *p, double *probs)
+{
+	double z = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (counts[i].spam == 0 && counts[i].ham == 0) {
+			if (probs)
+				probs[i] = 0.5;
+			continue;
+		}
+		double llr = bayes_token_llr(&counts[i], tot);
+		if (probs)
+			probs[i] = 1 / (1 + exp(-llr));
+		z += (gram && gram[i]) ? p->gram_weight * llr : llr;
+		k++;
+	}
+	if (k == 0)
+		return 0.5;
+	return 1 / (1 + exp(-z / pow((double)k, p->nb_power)));
+}
+
+double bayes_score(const tok_counts *counts, size_t n, const unsigned char *gram,
+                   const bayes_totals *tot, const bayes_params *p, double *probs)
+{
+	if (p->kind == BAYES_FISHER)
+		return bayes_fisher(counts, n, tot, p, probs);
+	return bayes_nb(counts, n, gram, tot, p, probs);
 }

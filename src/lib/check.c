@@ -13,6 +13,7 @@
 
 struct explain_tok {
 	size_t off, len; /* text inside thresh_result.text */
+	double strength; /* how far it moved the score, for sorting */
 	double prob;
 	uint64_t spam, ham;
 };
@@ -78,12 +79,13 @@ static void add_reason(thresh_result *r, const char *name)
 static int cmp_strength(const void *a, const void *b)
 {
 	const struct explain_tok *x = a, *y = b;
-	double dx = fabs(x->prob - 0.5), dy = fabs(y->prob - 0.5);
-	return dx < dy ? 1 : dx > dy ? -1 : 0;
+	return x->strength < y->strength ? 1 : x->strength > y->strength ? -1 : 0;
 }
 
-/* explain - keep the EXPLAIN_TOKENS tokens whose estimates lie furthest
- * from 0.5, with copies of their texts. */
+/* explain - keep the EXPLAIN_TOKENS tokens that moved the score most, with
+ * copies of their texts: by log-odds, character n-grams scaled by their
+ * weight (for Fisher, whose tokens all weigh alike, the same order as the
+ * distance of the estimate from 0.5). */
 static int explain(thresh_result *r, const thresh_view *v)
 {
 	const tok_list *tl = &v->tl;
@@ -101,6 +103,10 @@ static int explain(thresh_result *r, const thresh_view *v)
 		all[m].off = tl->off[i];
 		all[m].len = tl->len[i];
 		all[m].prob = v->probs[i];
+		double p = v->probs[i];
+		all[m].strength = fabs(log(p / (1 - p)));
+		if (v->tl.gram[i] && (int)v->m.param[P_CLASSIFIER] == BAYES_NB)
+			all[m].strength *= v->m.param[P_GRAM_WEIGHT];
 		all[m].spam = v->counts[i].spam;
 		all[m].ham = v->counts[i].ham;
 		m++;
@@ -154,12 +160,13 @@ static int grow_scratch(thresh_view *v, size_t n)
 static int score_comment(thresh_view *v, const thresh_comment *c, double *score)
 {
 	const model_meta *m = &v->m;
-	bayes_params bp = {m->param[P_ROBS], m->param[P_ROBX], m->param[P_MIN_DEV]};
+	bayes_params bp = {(int)m->param[P_CLASSIFIER], m->param[P_ROBS], m->param[P_ROBX],
+	                   m->param[P_MIN_DEV], m->param[P_NB_POWER], m->param[P_GRAM_WEIGHT]};
 	int rc;
 	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key)) || (rc = grow_scratch(v, v->tl.n)) ||
 	    (rc = store_tokens_get(v->t, v->tl.ids, v->tl.n, v->counts)))
 		return rc;
-	*score = bayes_score(v->counts, v->tl.n, &m->tot, &bp, v->probs);
+	*score = bayes_score(v->counts, v->tl.n, v->tl.gram, &m->tot, &bp, v->probs);
 	return 0;
 }
 

@@ -23,13 +23,17 @@ static const struct param_def params[P_COUNT] = {
 	[P_ROBS] = {"robs", 0.1, 1e-6, 1000},
 	[P_ROBX] = {"robx", 0.5, 0.01, 0.99},
 	[P_MIN_DEV] = {"min_dev", 0.1, 0, 0.49},
-	[P_HOLD] = {"hold_cutoff", 0.5, 0, 1},
-	[P_REJECT] = {"reject_cutoff", 0.99, 0, 1},
-	[P_BLATANT] = {"blatant_cutoff", 0.9999, 0, 1},
+	[P_HOLD] = {"hold_cutoff", 0.64, 0, 1},
+	[P_REJECT] = {"reject_cutoff", 0.72, 0, 1},
+	[P_BLATANT] = {"blatant_cutoff", 0.95, 0, 1},
+	[P_CLASSIFIER] = {"classifier", BAYES_NB, BAYES_NB, BAYES_FISHER},
+	[P_NB_POWER] = {"nb_power", 0.8, 0, 1},
+	[P_GRAM_WEIGHT] = {"gram_weight", 0.3, 0, 1},
 };
 
 static const char *const param_keys[P_COUNT] = {
 	"p:robs", "p:robx", "p:min_dev", "p:hold_cutoff", "p:reject_cutoff", "p:blatant_cutoff",
+	"p:classifier", "p:nb_power", "p:gram_weight",
 };
 
 int param_index(const char *name)
@@ -42,6 +46,8 @@ int param_index(const char *name)
 
 int param_valid(int i, double v)
 {
+	if (i == P_CLASSIFIER && v != BAYES_NB && v != BAYES_FISHER)
+		return 0;
 	return v == v && v >= params[i].min && v <= params[i].max;
 }
 

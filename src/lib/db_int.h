@@ -17,6 +17,7 @@
 /* Classifier parameters, in the order of the table in db.c. */
 enum param_id {
 	P_ROBS, P_ROBX, P_MIN_DEV, P_HOLD, P_REJECT, P_BLATANT,
+	P_CLASSIFIER, P_NB_POWER, P_GRAM_WEIGHT,
 	P_COUNT
 };
 

@@ -21,11 +21,11 @@
  *
  *   family        text                          example
  *   words         <w>                           free, don't, tkts21st, привет
- *                 num:<digits>  (capped 20+)    "12345" -> num:5
+ *                 num:<digit count> (20+ max)   "12345" -> num:5
  *                 long:<alpha|alnum>:<40|64|128|256>  a word over 40 bytes
- *                 phone:<digits>                "555-123-4567" -> phone:10
+ *                 phone:<digit count>           "555-123-4567" -> phone:10
  *                 punct:<first 3>[+]            "!!!!!" -> punct:!!!+
- *                 emoji:<ch>, has:emoji         emoji:🎁 (flags: both RIs)
+ *                 emoji:<ch>, has:emoji         emoji:🎁, a flag is one emoji
  *                 cjk:<bigram> | cjk:<char>     "東京都" -> cjk:東京 cjk:京都
  *   TOK_F_PAIRS   pair:<w> <w>                  pair:free money
  *   TOK_F_URLS    url:<url without scheme>      url:bit.ly/xyz
@@ -34,7 +34,8 @@
  *                 url-path:watch                YouTube-style watch?v=
  *                 email:<addr>, email-domain:<domain>
  *                 (plus the words of a URL's path, as words)
- *   TOK_F_CHARGRAMS c3:<3 chars>, c4:<4 chars>  "free" -> c3:_fr c3:fre ... c4:ree_
+ *   TOK_F_CHARGRAMS cx:<3, 4 or 5 code points>  " free " -> cx: fr, cx:free, cx: free ...
+ *                 over the whole normalized content, spaces collapsed
  *   TOK_F_SHAPE   shape:caps:<0|1|2|3+>         ALL-CAPS words of 3+ letters
  *                 shape:len:<0-19|20-49|50-99|100-199|200-499|500+>  content bytes
  *   TOK_F_META    author:<name>, author-word:<w>
@@ -115,6 +116,7 @@ void tok_list_clear(tok_list *t)
 	}
 	t->n = 0;
 	t->text_len = 0;
+	t->links = 0;
 }
 
 void tok_list_free(tok_list *t)
@@ -124,6 +126,7 @@ void tok_list_free(tok_list *t)
 	free(t->ids);
 	free(t->off);
 	free(t->len);
+	free(t->gram);
 	free(t->text);
 	free(t->seen);
 	memset(t, 0, sizeof *t);
@@ -177,6 +180,10 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 		if (!len)
 			return THRESH_ENOMEM;
 		t->len = len;
+		unsigned char *gram = realloc(t->gram, cap);
+		if (!gram)
+			return THRESH_ENOMEM;
+		t->gram = gram;
 		t->cap = cap;
 	}
 	if (n > t->text_cap - t->text_len) {
@@ -195,6 +202,7 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 	t->ids[t->n] = id;
 	t->off[t->n] = (uint32_t)t->text_len;
 	t->len[t->n] = (uint32_t)n;
+	t->gram[t->n] = 0;
 	t->n++;
 	t->text_len += n;
 	if (id)
@@ -313,8 +321,8 @@ typedef struct tctx {
 	/* the previous content word, for pairs (its text in prev) */
 	bool have_prev;
 	size_t prev_n;
-	/* distinct content URLs: three are enough for the links: buckets */
-	uint64_t link[3];
+	/* distinct content URLs, for the links: buckets and tok_list.links */
+	uint64_t link[TOK_LINKS_MAX];
 	unsigned nlinks;
 	/* where failed look-aheads ended: no new look-ahead before these */
 	size_t no_email, no_domain, no_phone;
@@ -896,19 +904,43 @@ static void plain_words(tctx *x, const int32_t *u, size_t i, size_t j)
 	}
 }
 
-/* chargrams - c3: and c4: grams of a word padded with '_' on both sides. */
-static void chargrams(tctx *x, const int32_t *u, size_t i, size_t j)
+/* chargrams - the cx: grams of the normalized content: every run of 3, 4
+ * and 5 code points of " " + text + " ", with white space collapsed to one
+ * space and punctuation kept. Across word boundaries they catch what words
+ * miss on short comments: obfuscations ("fr ee"), URL pieces, emoticons,
+ * "!!!" next to a word. They are flagged as grams so the classifier can
+ * weigh them apart (they are many and overlap). */
+static void chargrams(tctx *x, const int32_t *u, size_t n)
 {
-	size_t m = j - i + 2;
-	for (size_t g = 3; g <= 4; g++) {
-		for (size_t s = 0; s + g <= m; s++) {
+	int32_t win[5];
+	size_t have = 0;
+	bool space = true; /* the text starts after a virtual space */
+	win[have++] = ' ';
+	for (size_t i = 0; i <= n && !x->err; i++) {
+		int32_t c = i < n ? u[i] : ' ';
+		if (a_space(c) || c == 0x00A0 || c == 0x3000)
+			c = ' ';
+		if (c == ' ' && space && i < n)
+			continue;
+		space = c == ' ';
+		if (c == 0x2019)
+			c = '\'';
+		if (have == 5) {
+			memmove(win, win + 1, 4 * sizeof *win);
+			have = 4;
+		}
+		win[have++] = c;
+		for (size_t g = 3; g <= 5; g++) {
+			if (have < g)
+				continue;
 			tb b;
-			tb_init(&b, g == 3 ? "c3:" : "c4:", TB_CAP);
-			for (size_t k = s; k < s + g; k++) {
-				int32_t c = k == 0 || k == m - 1 ? '_' : u[i + k - 1];
-				tb_cp(&b, c == 0x2019 ? '\'' : c);
-			}
+			tb_init(&b, "cx:", TB_CAP);
+			for (size_t k = have - g; k < have; k++)
+				tb_cp(&b, win[k]);
+			size_t before = x->t->n;
 			emit(x, &b);
+			if (!x->err && x->t->n > before)
+				x->t->gram[before] = 1;
 		}
 	}
 }
@@ -934,8 +966,6 @@ static int content_word(tctx *x, const int32_t *u, size_t i, size_t j)
 		x->prev_n = w.n;
 		x->have_prev = true;
 	}
-	if ((x->f & TOK_F_CHARGRAMS) && kind == W_TEXT)
-		chargrams(x, u, i, j);
 	return kind;
 }
 
@@ -1205,14 +1235,11 @@ static uint64_t fnv1a(const char *s, size_t n)
 static void count_link(tctx *x, const char *s, size_t n)
 {
 	uint64_t h = fnv1a(s, n);
-	unsigned k = x->nlinks < 3 ? x->nlinks : 3;
-	for (unsigned i = 0; i < k; i++)
+	for (unsigned i = 0; i < x->nlinks; i++)
 		if (x->link[i] == h)
 			return;
-	if (x->nlinks < 3)
-		x->link[x->nlinks] = h;
-	if (x->nlinks < 3)
-		x->nlinks++;
+	if (x->nlinks < TOK_LINKS_MAX)
+		x->link[x->nlinks++] = h;
 }
 
 /* url_found - the URL u[s..e), its host starting at u[hs]. */
@@ -1601,7 +1628,7 @@ static void meta(tctx *x, const struct thresh_comment *c)
 		}
 	}
 	static const char *const links[] = {"links:0", "links:1", "links:2", "links:3+"};
-	emit_lit(x, links[x->nlinks]);
+	emit_lit(x, links[x->nlinks < 3 ? x->nlinks : 3]);
 }
 
 static void shape(tctx *x, const struct thresh_comment *c, unsigned caps)
@@ -1648,6 +1675,8 @@ int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features
 		if (!x->err) {
 			caps = x->caps;
 			scan_content(x, x->s.u, nu);
+			if (x->f & TOK_F_CHARGRAMS)
+				chargrams(x, x->s.u, nu);
 		}
 	}
 	if (!x->err && (x->f & TOK_F_META))
@@ -1656,6 +1685,7 @@ int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features
 		shape(x, c, caps);
 
 	int rc = x->err;
+	out->links = x->nlinks;
 	scratch_free(&x->s);
 	if (rc)
 		tok_list_clear(out);

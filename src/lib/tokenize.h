@@ -18,18 +18,24 @@ struct thresh_comment;
 #define TOK_F_PAIRS 0x02u     /* adjacent word pairs */
 #define TOK_F_URLS 0x04u      /* URL whole, host, registered domain; e-mail addresses */
 #define TOK_F_META 0x08u      /* author, e-mail domain, URL host, IP prefix, link count, ... */
-#define TOK_F_CHARGRAMS 0x10u /* character n-grams of words */
+#define TOK_F_CHARGRAMS 0x10u /* character 3-, 4- and 5-grams of the normalized content */
 #define TOK_F_SHAPE 0x20u     /* capitalisation, length and other shape buckets */
 
 /* The feature set of a new model. */
-#define TOK_F_DEFAULT (TOK_F_WORDS | TOK_F_PAIRS | TOK_F_URLS | TOK_F_META | TOK_F_SHAPE)
+#define TOK_F_DEFAULT \
+	(TOK_F_WORDS | TOK_F_PAIRS | TOK_F_URLS | TOK_F_META | TOK_F_SHAPE | TOK_F_CHARGRAMS)
+
+/* Distinct links counted in content, at most this many. */
+#define TOK_LINKS_MAX 32
 
 /* Token ids of one comment, distinct, in the order first seen. */
 typedef struct tok_list {
 	uint64_t *ids;     /* n ids */
 	uint32_t *off;     /* off[i], len[i]: token i's text inside text */
 	uint32_t *len;
+	unsigned char *gram; /* gram[i]: token i is a character n-gram (weighted apart) */
 	size_t n, cap;
+	unsigned links;    /* distinct URLs in the content (href targets included), <= TOK_LINKS_MAX */
 	char *text;        /* token texts, back to back, not NUL-terminated */
 	size_t text_len, text_cap;
 	uint64_t *seen;    /* open-addressing set of ids for de-duplication */

@@ -38,6 +38,8 @@ SUMMARY_RE = re.compile(r"^trained (\d+) comments: (\d+) learned, (\d+) duplicat
                         r"(\d+) moved; (\d+) lines skipped$")
 UNSUMMARY_RE = re.compile(r"^untrained (\d+) comments: (\d+) unlearned, (\d+) not found; "
                           r"(\d+) lines skipped$")
+PARAMS = {"robs", "robx", "min_dev", "hold_cutoff", "reject_cutoff", "blatant_cutoff",
+          "classifier", "nb_power", "gram_weight"}
 CHECK_RE = re.compile(r"^(accept|hold|reject) (\d\.\d{4}) (-|[a-z_]+( [a-z_]+)*)$")
 EXPLAIN_RE = re.compile(r"^  (\d\.\d{4})  spam=(\d+) ham=(\d+)  (.+)$")
 TSV_OUT_RE = re.compile(r"^(\d\.\d{6})\t(accept|hold|reject)$")
@@ -114,6 +116,18 @@ class CliTest(unittest.TestCase):
     def init_empty(self):
         out, _ = self.ok("init", "--empty")
         self.assertEqual(out, "created %s (empty)\n" % self.db)
+
+    def param(self, name):
+        """The value of a parameter in the test's database."""
+        return float(self.ok("get", name)[0])
+
+    def default_cutoffs(self):
+        """hold and reject cutoffs of a new empty database (the library's defaults)."""
+        d = self.path("defaults-db")
+        if not os.path.exists(d):
+            self.ok("--db", d, "init", "--empty", db=False)
+        return tuple(float(self.ok("--db", d, "get", k, db=False)[0])
+                     for k in ("hold_cutoff", "reject_cutoff"))
 
     def stats(self, **kw):
         out, _ = self.ok("stats", "--json", **kw)
@@ -485,7 +499,7 @@ class TestCheck(CliTest):
         m = CHECK_RE.match(r.stdout.decode().rstrip("\n"))
         self.assertIsNotNone(m, r.stdout)
         self.assertEqual(m.group(1), "reject")
-        self.assertGreaterEqual(float(m.group(2)), 0.99)
+        self.assertGreaterEqual(float(m.group(2)), self.param("reject_cutoff"))
         self.assertIn("bayes", m.group(3).split())
         self.assertEqual(r.stdout.decode().count("\n"), 1)
 
@@ -493,7 +507,7 @@ class TestCheck(CliTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         m = CHECK_RE.match(r.stdout.decode().rstrip("\n"))
         self.assertEqual(m.group(1), "accept")
-        self.assertLess(float(m.group(2)), 0.5)
+        self.assertLess(float(m.group(2)), self.param("hold_cutoff"))
         self.assertEqual(m.group(3), "-")
 
         # Every score below 1 is held when the cutoffs are 0 and 1.
@@ -645,8 +659,8 @@ class TestEval(CliTest):
         m = re.search(r"(?m)^ROC AUC +(\d\.\d{4})$", out)
         self.assertIsNotNone(m, out)
         self.assertGreater(float(m.group(1)), 0.9)
-        self.assertRegex(out, r"(?m)^cutoffs +hold 0\.5000, reject 0\.9900$")
-        self.assertRegex(out, r"(?m)^reject 0\.9900 +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$")
+        self.assertRegex(out, r"(?m)^cutoffs +hold %.4f, reject %.4f$" % self.default_cutoffs())
+        self.assertRegex(out, r"(?m)^reject %.4f +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$" % self.default_cutoffs()[1])
         self.assertRegex(out, r"(?m)^0\.5000 +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$")
         self.assertRegex(out, r"(?m)^moderation +accepted +held +rejected$")
         for label in ("ham", "spam"):
@@ -678,7 +692,7 @@ class TestEval(CliTest):
             for x in parts:
                 self.assertTrue(0 <= x <= 100)
             self.assertAlmostEqual(sum(parts), 100, places=6)
-        self.assertEqual((d["hold_cutoff"], d["reject_cutoff"]), (0.5, 0.99))
+        self.assertEqual((d["hold_cutoff"], d["reject_cutoff"]), self.default_cutoffs())
         # The recall at the reject cutoff is the share of spam rejected.
         self.assertAlmostEqual(d["recall"] * 100, d["spam_rejected_pct"], places=6)
         # Deterministic for one seed.
@@ -724,8 +738,7 @@ class TestStats(CliTest):
         self.assertEqual((d["spam_messages"], d["ham_messages"], d["learned"]), (40, 40, 80))
         self.assertGreater(d["map_size"], 0)
         self.assertGreater(d["used_bytes"], 0)
-        self.assertEqual(set(d["params"]), {"robs", "robx", "min_dev", "hold_cutoff",
-                                            "reject_cutoff", "blatant_cutoff"})
+        self.assertEqual(set(d["params"]), PARAMS)
         for k, v in d["params"].items():
             self.assertEqual(float(text[k]), v)
 
@@ -852,8 +865,7 @@ class TestSetGet(CliTest):
         self.init_empty()
         out, _ = self.ok("get")
         values = dict(line.split(" ") for line in out.splitlines())
-        self.assertEqual(set(values), {"robs", "robx", "min_dev", "hold_cutoff", "reject_cutoff",
-                                       "blatant_cutoff"})
+        self.assertEqual(set(values), PARAMS)
         self.assertEqual(self.ok("get", "reject_cutoff")[0], values["reject_cutoff"] + "\n")
         out, _ = self.ok("set", "hold_cutoff", "0.3")
         self.assertEqual(out, "")

@@ -678,22 +678,42 @@ Test(tokenize, word_pairs)
 
 Test(tokenize, character_grams)
 {
-	content_f(TOK_F_WORDS | TOK_F_CHARGRAMS, "Free a 42");
+	/* " free a 42 ": 9 three-grams, 8 four-grams, 7 five-grams, all flagged */
+	content_f(TOK_F_WORDS | TOK_F_CHARGRAMS, "Free  a\t42");
 	HAS("free");
-	HAS("c3:_fr");
-	HAS("c3:fre");
-	HAS("c3:ree");
-	HAS("c3:ee_");
-	HAS("c4:_fre");
-	HAS("c4:free");
-	HAS("c4:ree_");
-	HAS("c3:_a_");
-	HASNT("c4:_a_");
-	HASNT("c3:_42");
-	cr_expect_eq(count_prefix(&T, "c3:"), 5, "%s", dump(&T));
-	cr_expect_eq(count_prefix(&T, "c4:"), 3, "%s", dump(&T));
-	content("Free"); /* off by default */
-	cr_expect_eq(count_prefix(&T, "c3:"), 0, "%s", dump(&T));
+	HAS("cx: fr");
+	HAS("cx:fre");
+	HAS("cx:ee ");
+	HAS("cx: a ");
+	HAS("cx:42 ");
+	HAS("cx: free");
+	HAS("cx:ree a");
+	HAS("cx:a 42 ");
+	HASNT("cx:  a");
+	HASNT("cx:e  a");
+	cr_expect_eq(count_prefix(&T, "cx:"), 24, "%s", dump(&T));
+	size_t grams = 0;
+	for (size_t i = 0; i < T.n; i++)
+		grams += T.gram[i];
+	cr_expect_eq(grams, 24, "exactly the cx: tokens are flagged");
+	/* punctuation and obfuscation across a space are kept */
+	content_f(TOK_F_WORDS | TOK_F_CHARGRAMS, "fr ee!!");
+	HAS("cx:fr ee");
+	HAS("cx:ee!!");
+	HAS("cx:!! ");
+	content_f(TOK_F_WORDS, "Free");
+	cr_expect_eq(count_prefix(&T, "cx:"), 0, "%s", dump(&T));
+}
+
+Test(tokenize, links_are_counted)
+{
+	content("see http://a.example/x and https://b.example and http://a.example/x again");
+	cr_expect_eq(T.links, 2);
+	content("<a href=\"http://c.example\">c</a> www.d.example http://e.example http://f.example");
+	cr_expect_eq(T.links, 4);
+	HAS("links:3+");
+	content("no links here");
+	cr_expect_eq(T.links, 0);
 }
 
 Test(tokenize, shape_caps_counted_before_folding)
