@@ -29,6 +29,7 @@ read -r passed failed skipped < <(awk '
       if ($i == "Skipped:") s += $(i+1)
     }
   }
+  /^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
   /^Ran [0-9]+ tests? in/ { ran = $2; pending = 1 }
   pending && /^(OK|FAILED)/ {
     bad = 0; sk = 0

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""The exported ABI, the version script and the public headers agree.
+
+Every function declared THRESH_API in include/thresh/*.h must be listed in
+src/lib/libthresh.map and exported by the built shared library, and the
+library must export nothing else (no internal helper leaks out).
+
+usage: check_symbols.py SOURCE_ROOT LIBTHRESH.so
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def header_symbols(root):
+    names = set()
+    for h in sorted((root / "include" / "thresh").glob("*.h")):
+        text = h.read_text()
+        # THRESH_API <type> [*]name( ... possibly across lines
+        for m in re.finditer(r"THRESH_API\s+[^;(]*?\b(thresh_\w+)\s*\(", text):
+            names.add(m.group(1))
+    return names
+
+
+def map_symbols(root):
+    text = (root / "src" / "lib" / "libthresh.map").read_text()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    names = set()
+    for block in re.finditer(r"global:(.*?)(?:local:|\})", text, flags=re.S):
+        names.update(re.findall(r"\b(thresh_\w+)\s*;", block.group(1)))
+    return names
+
+
+def exported_symbols(lib):
+    out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    names = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[1] in "TtDdBbRrVvWw":
+            name = parts[2].split("@")[0]
+            if not name.startswith("THRESH_"):  # the version node itself
+                names.add(name)
+    return names
+
+
+def main():
+    root, lib = Path(sys.argv[1]), sys.argv[2]
+    hdr, mp, exp = header_symbols(root), map_symbols(root), exported_symbols(lib)
+    failed = 0
+    for what, a, b in (("declared in headers but not in libthresh.map", hdr, mp),
+                       ("in libthresh.map but not declared in a header", mp, hdr),
+                       ("declared but not exported by the library", hdr, exp),
+                       ("exported by the library but not public", exp, hdr)):
+        extra = sorted(a - b)
+        if extra:
+            failed += 1
+            print("FAIL: %s: %s" % (what, ", ".join(extra)))
+    ok = 4 - failed
+    print("%d public functions; headers, version script and library agree" % len(hdr)
+          if not failed else "symbol lists disagree")
+    print("%d passed, %d failed" % (ok, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
