@@ -85,15 +85,15 @@ THRESH_API int thresh_db_stats(thresh_db *db, thresh_stats *st);
  *                    1: Robinson's estimates with Fisher's combination
  *   "nb_power"       naive Bayes: the summed log-odds are divided by n^nb_power (0..1)
  *   "gram_weight"    naive Bayes: the weight of character n-gram tokens (0..1)
- * They are stored in the database; thresh.conf may override them for one
- * process without changing what is stored. */
+ * They are stored in the database; thresh.conf may override them for the
+ * processes that read it, without changing what is stored. */
 
 /* thresh_db_param_get - the value in force (override or stored).
  * Returns 0, THRESH_EINVAL or THRESH_EPARAM (unknown name). Added in 0.1. */
 THRESH_API int thresh_db_param_get(thresh_db *db, const char *name, double *value);
 
-/* thresh_db_param_set - store a parameter in the database (and drop any
- * override of it for this handle).
+/* thresh_db_param_set - store a parameter in the database. A value given in
+ * thresh.conf keeps overriding it for every handle that reads that file.
  * Returns 0, THRESH_EINVAL, THRESH_EPARAM (unknown name or out of range),
  * THRESH_EREADONLY or a store error. Added in 0.1. */
 THRESH_API int thresh_db_param_set(thresh_db *db, const char *name, double value);
@@ -130,6 +130,47 @@ THRESH_API int thresh_db_import(thresh_db *db, const char *path, unsigned flags,
  * Returns 0, THRESH_EINVAL, THRESH_EREADONLY or a store error. Added in 0.1. */
 THRESH_API int thresh_db_prune(thresh_db *db, uint32_t older_than_days,
                                uint64_t keep_min_count, uint64_t *removed);
+
+/* ---------- configuration, secret (added in 0.1) ----------
+ *
+ * thresh.conf holds the site's moderation rules (rate limit, links, word
+ * lists, first comments, trusted authors, honeypot, form timing) and may
+ * override the classifier parameters. It is read on open from
+ * thresh_db_options.config, else DIR/thresh.conf when that file exists;
+ * docs/thresh.conf.5 lists every key. */
+
+/* thresh_db_config_text - the configuration in force as thresh.conf text
+ * (every key with its value and what it does).
+ * [out] out  a string to release with thresh_free().
+ * Returns 0, THRESH_EINVAL, THRESH_ENOMEM or a store error. Added in 0.1. */
+THRESH_API int thresh_db_config_text(thresh_db *db, char **out);
+
+/* thresh_db_config_get - one value of the configuration in force, as text:
+ * a key of the library ("rate_limit", "hold_cutoff", ...) or of another
+ * program's section ("threshd.port" for "port" under "[threshd]").
+ * Returns 0, THRESH_EINVAL, THRESH_ENOTFOUND (not set), THRESH_ETOOBIG
+ * (buf too small) or THRESH_ENOMEM. Added in 0.1. */
+THRESH_API int thresh_db_config_get(thresh_db *db, const char *key, char *buf, size_t size);
+
+/* thresh_db_config_reload - read the configuration file again (a daemon's
+ * SIGHUP), and the identity secret in case another process rotated it.
+ * On error the configuration in force stays as it was.
+ * Returns 0, THRESH_EINVAL, THRESH_ENOENT, THRESH_EACCES, THRESH_EIO,
+ * THRESH_ENOMEM or THRESH_ECONFIG ("FILE:LINE: ..." in errbuf). Added in 0.1. */
+THRESH_API int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size);
+
+/* thresh_db_rotate_secret - replace the installation's identity secret
+ * (DIR/secret, mode 0600). Author records and rate-limit state are keyed by
+ * the old secret and can never be found again, so they are dropped.
+ * Other processes pick the new secret up on thresh_db_config_reload().
+ * [out] authors_dropped  optional: how many author records were dropped.
+ * Returns 0, THRESH_EINVAL, THRESH_EREADONLY, THRESH_EIO, THRESH_EACCES or a
+ * store error. Added in 0.1. */
+THRESH_API int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped);
+
+/* thresh_free - release memory the library returned (thresh_db_config_text).
+ * Accepts NULL. Added in 0.1. */
+THRESH_API void thresh_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* admin.c - the small commands that look after a database: init, stats,
- * export, import, prune, set and get. */
+ * export, import, prune, set, get, config and rotate-secret. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -332,6 +332,9 @@ int cmd_set(struct cli *cli, int argc, char **argv)
 	if (cli_db_open(cli, 0, &db))
 		return CLI_FAIL;
 	rc = thresh_db_param_set(db, pos[0], v);
+	double in_force;
+	if (!rc && !thresh_db_param_get(db, pos[0], &in_force) && in_force != v)
+		cli_warn("note: %s is stored, but thresh.conf overrides it with %g", pos[0], in_force);
 	thresh_db_close(db);
 	if (rc == THRESH_EPARAM) {
 		if (strstr(pos[0], "_cutoff"))
@@ -377,5 +380,57 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 			printf("%s %s\n", name, fmt_double(num, sizeof num, v));
 	}
 	thresh_db_close(db);
+	return CLI_OK;
+}
+
+int cmd_config(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {{"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	const char *pos[1] = {NULL};
+	char *text;
+	thresh_db *db;
+	int rc;
+	if ((rc = parse_args(cli, argc, argv, defs, NULL, NULL, pos, 0, 1)) >= 0)
+		return rc;
+	if (cli_db_open(cli, 0, &db))
+		return CLI_FAIL;
+	if (pos[0]) {
+		char buf[4096];
+		rc = thresh_db_config_get(db, pos[0], buf, sizeof buf);
+		if (!rc)
+			printf("%s\n", buf);
+		else if (rc == THRESH_ENOTFOUND)
+			cli_warn("config %s: no such key set (see 'thresh config')", pos[0]);
+		else
+			cli_warn("config %s: %s", pos[0], thresh_strerror(rc));
+	} else if (!(rc = thresh_db_config_text(db, &text))) {
+		fputs(text, stdout);
+		thresh_free(text);
+	} else {
+		cli_warn("config: %s", thresh_strerror(rc));
+	}
+	thresh_db_close(db);
+	return rc ? CLI_FAIL : CLI_OK;
+}
+
+int cmd_rotate_secret(struct cli *cli, int argc, char **argv)
+{
+	static const struct opt_def defs[] = {{"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	const char *pos[1] = {NULL};
+	uint64_t dropped = 0;
+	thresh_db *db;
+	int rc;
+	if ((rc = parse_args(cli, argc, argv, defs, NULL, NULL, pos, 0, 0)) >= 0)
+		return rc;
+	if (cli_db_open(cli, 0, &db))
+		return CLI_FAIL;
+	rc = thresh_db_rotate_secret(db, &dropped);
+	thresh_db_close(db);
+	if (rc) {
+		cli_warn("rotate-secret: %s", thresh_strerror(rc));
+		return CLI_FAIL;
+	}
+	printf("rotated the identity secret: dropped %" PRIu64 " author records and the "
+	       "rate-limit history keyed by the old one\n", dropped);
 	return CLI_OK;
 }

@@ -47,6 +47,8 @@ int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_prune(struct cli *cli, int argc, char **argv);
 int cmd_set(struct cli *cli, int argc, char **argv);
 int cmd_get(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_rotate_secret(struct cli *cli, int argc, char **argv);
 
 /* ---- help.c ---- */
 /* help_text - the --help text of a command (NULL: the general help), or

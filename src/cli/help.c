@@ -48,6 +48,8 @@ static const char general_help[] =
 	"  prune     forget tokens not seen for a number of days\n"
 	"  set       store a classifier parameter\n"
 	"  get       show classifier parameters\n"
+	"  config    show the configuration in force (thresh.conf)\n"
+	"  rotate-secret  replace the secret that identities are hashed with\n"
 	"  help      show the help of a command (as COMMAND --help does)\n"
 	"\n"
 	"Global options:\n"
@@ -328,6 +330,9 @@ static const char prune_help[] =
 	"  hold_cutoff     score at or above which a comment is held (0..1)\n"                   \
 	"  reject_cutoff   score at or above which a comment is rejected (0..1)\n"               \
 	"  blatant_cutoff  score at or above which a rejected comment is blatant (0..1)\n"       \
+	"  classifier      0: naive Bayes over token presence (default), 1: Robinson/Fisher\n"   \
+	"  nb_power        naive Bayes: the summed log-odds are divided by n^nb_power (0..1)\n" \
+	"  gram_weight     naive Bayes: the weight of character n-gram tokens (0..1)\n"        \
 	"The cutoffs must stay ordered: hold_cutoff <= reject_cutoff <= blatant_cutoff.\n"      \
 	"The library refuses a value outside its range (exit status 3).\n"
 
@@ -361,10 +366,49 @@ static const char get_help[] =
 	"Exit status:\n"
 	"  0  success\n" EXIT_FAIL;
 
+static const char config_help[] =
+	"usage: thresh [--db DIR] config [KEY]\n"
+	"\n"
+	"Print the configuration in force: every moderation rule with its value and\n"
+	"what it does, the classifier parameters (stored, or overridden by the\n"
+	"configuration file), and the keys of other programs' sections ([threshd]).\n"
+	"With KEY, print that one value (\"rate_limit\", \"threshd.port\", ...).\n"
+	"\n"
+	"The configuration file is DIR/thresh.conf: \"key = value\" lines, '#' starts\n"
+	"a comment, word lists are comma-separated and may be repeated. An unknown key\n"
+	"or a bad value is an error naming the file and the line. See thresh.conf(5).\n"
+	"\n"
+	"Options:\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  success\n" EXIT_FAIL
+	"     (also a KEY that is not set, and an error in thresh.conf)\n";
+
+static const char rotate_help[] =
+	"usage: thresh [--db DIR] rotate-secret\n"
+	"\n"
+	"Replace the installation's identity secret (DIR/secret, mode 0600), the key\n"
+	"under which e-mail addresses and IP addresses are hashed. Author records and\n"
+	"rate-limit history are keyed by the old secret and cannot be found again, so\n"
+	"they are dropped (the command says how many). The model is not touched.\n"
+	"A running threshd picks the new secret up on SIGHUP.\n"
+	"\n"
+	"Options:\n"
+	"  --db DIR    the database folder\n"
+	"  -h, --help  this help\n"
+	"\n" CREATES "\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  rotated\n" EXIT_FAIL;
+
 static const struct {
 	const char *cmd;
 	const char *text;
 } helps[] = {
+	{"config", config_help}, {"rotate-secret", rotate_help},
 	{"init", init_help},     {"train", train_help},   {"untrain", untrain_help},
 	{"check", check_help},   {"eval", eval_help},     {"stats", stats_help},
 	{"export", export_help}, {"import", import_help}, {"prune", prune_help},

@@ -17,7 +17,8 @@ static const struct {
 	{"init", cmd_init},     {"train", cmd_train},   {"untrain", cmd_untrain},
 	{"check", cmd_check},   {"eval", cmd_eval},     {"stats", cmd_stats},
 	{"export", cmd_export}, {"import", cmd_import}, {"prune", cmd_prune},
-	{"set", cmd_set},       {"get", cmd_get},
+	{"set", cmd_set},       {"get", cmd_get},       {"config", cmd_config},
+	{"rotate-secret", cmd_rotate_secret},
 };
 
 static cli_cmd_fn find_command(const char *name)

@@ -5,10 +5,17 @@
 
 #include "thresh/check.h"
 #include "thresh/error.h"
-#include "comment_int.h"
-#include "db_int.h"
+#include <time.h>
 
-#define RESULT_MAX_REASONS 16
+#include "comment_int.h"
+#include "config.h"
+#include "db_int.h"
+#include "moderate.h"
+#include "ratelimit.h"
+
+#define RESULT_MAX_REASONS MOD_MAX_REASONS
+/* Stale rate-limit entries are swept once per this many rate-limited checks. */
+#define RATE_PRUNE_EVERY 4096
 #define EXPLAIN_TOKENS 15
 
 struct explain_tok {
@@ -32,6 +39,7 @@ struct thresh_result {
 
 struct thresh_view {
 	thresh_db *db;
+	int readonly; /* a view of the caller's: no state changes */
 	store_txn *t;
 	model_meta m;
 	tok_list tl;
@@ -49,6 +57,7 @@ int thresh_view_open(thresh_db *db, thresh_view **out)
 	if (!v)
 		return THRESH_ENOMEM;
 	v->db = db;
+	v->readonly = 1;
 	tok_list_init(&v->tl);
 	if ((rc = store_read_begin(db->st, &v->t)) || (rc = meta_load(db, v->t, &v->m))) {
 		thresh_view_close(v);
@@ -170,26 +179,81 @@ static int score_comment(thresh_view *v, const thresh_comment *c, double *score)
 	return 0;
 }
 
+/* now_seconds - the comment's own time, else the clock's. */
+static double now_seconds(const thresh_comment *c)
+{
+	struct timespec ts;
+	if (c->time > 0)
+		return (double)c->time;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* gather - what the rules need beyond the score: the author's record and,
+ * unless read-only, the rate limiter's answer. */
+static int gather(thresh_view *v, const thresh_comment *c, unsigned flags, const conf *cf, mod_in *in)
+{
+	unsigned char secret[HASH_SECRET_BYTES], id[HASH_ID_BYTES];
+	int rc = 0;
+	if (!db_secret(v->db, secret))
+		return 0;
+	int k = identity_key(secret, c, id);
+	hash_wipe(secret, sizeof secret);
+	if (k < 0)
+		return k;
+	if (k == 0)
+		return 0;
+	in->has_identity = 1;
+	rc = store_rec_get(v->t, "authors", id, sizeof id, &in->author, sizeof in->author);
+	if (rc == 0)
+		in->known = in->author.approved + in->author.spam > 0;
+	else if (rc != THRESH_ENOTFOUND)
+		return rc;
+	if ((flags & THRESH_CHECK_READONLY) || v->readonly || !v->db->rate || !(cf->rate_limit > 0))
+		return 0;
+	rate_rule rule = {cf->rate_limit, cf->rate_period, cf->rate_burst};
+	double now = now_seconds(c);
+	if ((rc = ratelimit_check(v->db->rate, id, now, &rule, &in->rate_allowed, &in->retry_after)))
+		return rc;
+	in->rate_checked = 1;
+	if (atomic_fetch_add(&v->db->checks, 1) % RATE_PRUNE_EVERY == RATE_PRUNE_EVERY - 1)
+		ratelimit_prune(v->db->rate, now, NULL); /* best effort: a failure only delays it */
+	return 0;
+}
+
 int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, thresh_result **out)
 {
 	thresh_result *r;
+	mod_in in;
+	mod_out mo;
 	double score;
 	int rc;
 	if (!v || !c || !out)
 		return THRESH_EINVAL;
 	if ((rc = score_comment(v, c, &score)))
 		return rc;
+	conf *cf = db_conf(v->db);
+	memset(&in, 0, sizeof in);
+	in.cf = cf;
+	in.c = c;
+	in.score = score;
+	in.hold = v->m.param[P_HOLD];
+	in.reject = v->m.param[P_REJECT];
+	in.blatant = v->m.param[P_BLATANT];
+	in.links = (unsigned)v->tl.links;
+	if (!(rc = gather(v, c, flags, cf, &in)))
+		rc = moderate_decide(&in, &mo);
+	conf_unref(cf);
+	if (rc)
+		return rc;
 	if (!(r = calloc(1, sizeof *r)))
 		return THRESH_ENOMEM;
 	r->score = score;
-	if (score >= v->m.param[P_REJECT]) {
-		r->verdict = THRESH_REJECT;
-		add_reason(r, "bayes");
-		r->blatant = score >= v->m.param[P_BLATANT];
-	} else if (score >= v->m.param[P_HOLD]) {
-		r->verdict = THRESH_HOLD;
-		add_reason(r, "bayes");
-	}
+	r->verdict = mo.verdict;
+	r->blatant = mo.blatant;
+	r->retry_after = mo.retry_after;
+	for (size_t i = 0; i < mo.nreasons; i++)
+		add_reason(r, mo.reasons[i]);
 	if ((flags & THRESH_CHECK_EXPLAIN) && (rc = explain(r, v))) {
 		thresh_result_free(r);
 		return rc;
@@ -198,13 +262,22 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	return 0;
 }
 
+/* view_begin - a view for one check (thresh_check), which may change state. */
+static int view_begin(thresh_db *db, thresh_view **out)
+{
+	int rc = thresh_view_open(db, out);
+	if (!rc)
+		(*out)->readonly = 0;
+	return rc;
+}
+
 int thresh_check(thresh_db *db, const thresh_comment *c, unsigned flags, thresh_result **out)
 {
 	thresh_view *v;
 	int rc;
 	if (!db || !c || !out)
 		return THRESH_EINVAL;
-	if ((rc = thresh_view_open(db, &v)))
+	if ((rc = view_begin(db, &v)))
 		return rc;
 	rc = thresh_view_check(v, c, flags, out);
 	thresh_view_close(v);

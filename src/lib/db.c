@@ -10,8 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include "thresh/error.h"
+#include "config.h"
 #include "db_int.h"
+#include "ratelimit.h"
 
 struct param_def {
 	const char *name;
@@ -78,6 +82,8 @@ void db_set_err(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int errno_code(int e);
+
 int meta_init(store_txn *t)
 {
 	unsigned char key[HASH_MODEL_KEY_BYTES];
@@ -124,13 +130,90 @@ int meta_load(thresh_db *db, store_txn *t, model_meta *m)
 			return rc;
 	}
 	if (db) {
-		pthread_mutex_lock(&db->lock);
+		struct conf *cf = db_conf(db);
 		for (int i = 0; i < P_COUNT; i++)
-			if (db->has_override[i])
-				m->param[i] = db->override[i];
-		pthread_mutex_unlock(&db->lock);
+			if (cf && cf->has_param[i])
+				m->param[i] = cf->param[i];
+		conf_unref(cf);
 	}
 	return 0;
+}
+
+struct conf *db_conf(thresh_db *db)
+{
+	pthread_mutex_lock(&db->lock);
+	struct conf *c = conf_ref(db->cf);
+	pthread_mutex_unlock(&db->lock);
+	return c;
+}
+
+int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES])
+{
+	pthread_mutex_lock(&db->lock);
+	int has = db->has_secret;
+	if (has)
+		memcpy(out, db->secret, HASH_SECRET_BYTES);
+	pthread_mutex_unlock(&db->lock);
+	return has;
+}
+
+/* ---------- the identity secret: DIR/secret, 32 random bytes, mode 0600 ---------- */
+
+#define SECRET_FILE "secret"
+
+/* secret_write - a new random secret, written beside its final name and
+ * renamed into place, so a crash leaves the old one or the new one. */
+static int secret_write(const char *dir, unsigned char out[HASH_SECRET_BYTES])
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	unsigned char s[HASH_SECRET_BYTES];
+	int fd, rc = 0;
+	if (snprintf(path, sizeof path, "%s/" SECRET_FILE, dir) >= (int)sizeof path ||
+	    snprintf(tmp, sizeof tmp, "%s/" SECRET_FILE ".tmp-%ld", dir, (long)getpid()) >= (int)sizeof tmp)
+		return THRESH_EINVAL;
+	hash_random(s, sizeof s);
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return errno_code(errno);
+	if (write(fd, s, sizeof s) != (ssize_t)sizeof s || fsync(fd) != 0)
+		rc = errno_code(errno ? errno : EIO);
+	if (close(fd) != 0 && !rc)
+		rc = errno_code(errno);
+	if (!rc && rename(tmp, path) != 0)
+		rc = errno_code(errno);
+	if (rc)
+		unlink(tmp);
+	else
+		memcpy(out, s, sizeof s);
+	hash_wipe(s, sizeof s);
+	return rc;
+}
+
+/* secret_read - load DIR/secret; THRESH_ENOENT when missing, THRESH_EACCES
+ * when others may read it (it must stay the installation's own). */
+static int secret_read(const char *dir, unsigned char out[HASH_SECRET_BYTES], char *errbuf,
+                       size_t errsize)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, rc = 0;
+	if (snprintf(path, sizeof path, "%s/" SECRET_FILE, dir) >= (int)sizeof path)
+		return THRESH_EINVAL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno_code(errno);
+	if (fstat(fd, &st) != 0)
+		rc = errno_code(errno);
+	else if (st.st_mode & 077) {
+		db_set_err(errbuf, errsize, "%s is readable by others (mode %03o): chmod 600 it", path,
+		           (unsigned)(st.st_mode & 0777));
+		rc = THRESH_EACCES;
+	} else if (st.st_size != HASH_SECRET_BYTES ||
+	           read(fd, out, HASH_SECRET_BYTES) != HASH_SECRET_BYTES) {
+		db_set_err(errbuf, errsize, "%s is not a thresh secret (%d bytes)", path, HASH_SECRET_BYTES);
+		rc = THRESH_ECORRUPT;
+	}
+	close(fd);
+	return rc;
 }
 
 void thresh_db_options_init(thresh_db_options *opts)
@@ -277,6 +360,13 @@ static int create_db(const char *dir, const thresh_db_options *o, unsigned flags
 		goto fail;
 	if ((rc = store_write(st, init_meta_fn, NULL)))
 		goto fail;
+	{
+		unsigned char secret[HASH_SECRET_BYTES];
+		rc = secret_write(tmp, secret);
+		hash_wipe(secret, sizeof secret);
+		if (rc)
+			goto fail;
+	}
 	if (!(flags & THRESH_DB_EMPTY)) {
 		const char *mp = model_path(o);
 		if (access(mp, R_OK) != 0) {
@@ -363,13 +453,58 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 		db_set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
 		goto fail_mutex;
 	}
+
+	rc = secret_read(dir, db->secret, errbuf, errsize);
+	if (rc == THRESH_ENOENT && !(flags & THRESH_DB_RDONLY))
+		rc = secret_write(dir, db->secret); /* a database made before secrets existed */
+	if (rc == 0)
+		db->has_secret = 1;
+	else if (rc != THRESH_ENOENT)
+		goto fail_mutex;
+
+	if (!(flags & THRESH_DB_NOCONFIG)) {
+		char def[PATH_MAX];
+		const char *cp = opts && opts->config ? opts->config : NULL;
+		if (!cp && snprintf(def, sizeof def, "%s/thresh.conf", dir) < (int)sizeof def &&
+		    access(def, F_OK) == 0)
+			cp = def;
+		if (cp && !(db->config_buf = strdup(cp))) {
+			rc = THRESH_ENOMEM;
+			goto fail_mutex;
+		}
+		db->config_path = db->config_buf;
+	}
+	if (db->config_path)
+		rc = conf_load(db->config_path, &db->cf, errbuf, errsize);
+	else
+		rc = (db->cf = conf_defaults()) ? 0 : THRESH_ENOMEM;
+	if (rc)
+		goto fail_mutex;
+
+	if (!(flags & THRESH_DB_RDONLY)) {
+		char rdir[PATH_MAX];
+		if (snprintf(rdir, sizeof rdir, "%s/rate", dir) >= (int)sizeof rdir) {
+			rc = THRESH_EINVAL;
+			goto fail_mutex;
+		}
+		if (mkdir(rdir, 0700) != 0 && errno != EEXIST) {
+			rc = errno_code(errno);
+			goto fail_mutex;
+		}
+		if ((rc = store_open(rdir, STORE_NOSYNC, 0, &db->rate)))
+			goto fail_mutex;
+	}
 	*out = db;
 	return 0;
 fail_mutex:
 	pthread_mutex_destroy(&db->lock);
 fail:
 	if (db) {
+		store_close(db->rate);
 		store_close(db->st);
+		conf_unref(db->cf);
+		hash_wipe(db->secret, sizeof db->secret);
+		free(db->config_buf);
 		free(db->dir);
 		free(db);
 	}
@@ -393,10 +528,135 @@ void thresh_db_close(thresh_db *db)
 {
 	if (!db)
 		return;
+	store_close(db->rate);
 	store_close(db->st);
+	conf_unref(db->cf);
+	hash_wipe(db->secret, sizeof db->secret);
 	pthread_mutex_destroy(&db->lock);
+	free(db->config_buf);
 	free(db->dir);
 	free(db);
+}
+
+void thresh_free(void *p)
+{
+	free(p);
+}
+
+int thresh_db_config_text(thresh_db *db, char **out)
+{
+	store_txn *t;
+	model_meta m;
+	int rc;
+	if (!db || !out)
+		return THRESH_EINVAL;
+	if ((rc = store_read_begin(db->st, &t)))
+		return rc;
+	rc = meta_load(NULL, t, &m); /* stored values; the overrides are marked */
+	store_read_end(t);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc)
+		return rc;
+	struct conf *cf = db_conf(db);
+	char *s = conf_format(cf, &m);
+	conf_unref(cf);
+	if (!s)
+		return THRESH_ENOMEM;
+	*out = s;
+	return 0;
+}
+
+int thresh_db_config_get(thresh_db *db, const char *key, char *buf, size_t size)
+{
+	store_txn *t;
+	model_meta m;
+	int rc;
+	if (!db || !key || !buf || !size)
+		return THRESH_EINVAL;
+	if ((rc = store_read_begin(db->st, &t)))
+		return rc;
+	rc = meta_load(NULL, t, &m);
+	store_read_end(t);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc)
+		return rc;
+	struct conf *cf = db_conf(db);
+	rc = conf_get(cf, &m, key, buf, size);
+	conf_unref(cf);
+	return rc;
+}
+
+int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
+{
+	struct conf *cf = NULL, *old;
+	unsigned char secret[HASH_SECRET_BYTES];
+	int rc, has;
+	if (!db)
+		return THRESH_EINVAL;
+	if (db->config_path)
+		rc = conf_load(db->config_path, &cf, errbuf, errbuf_size);
+	else
+		rc = (cf = conf_defaults()) ? 0 : THRESH_ENOMEM;
+	if (rc)
+		return rc; /* the old configuration stays in force */
+	/* Another process may have rotated the secret. */
+	has = secret_read(db->dir, secret, NULL, 0) == 0;
+	pthread_mutex_lock(&db->lock);
+	old = db->cf;
+	db->cf = cf;
+	if (has) {
+		memcpy(db->secret, secret, sizeof secret);
+		db->has_secret = 1;
+	}
+	pthread_mutex_unlock(&db->lock);
+	hash_wipe(secret, sizeof secret);
+	conf_unref(old);
+	return 0;
+}
+
+static int count_drop(const void *k, size_t kl, const void *v, size_t vl, void *ctx)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	++*(uint64_t *)ctx;
+	return 1;
+}
+
+static int drop_authors_fn(store_txn *t, void *ctx)
+{
+	*(uint64_t *)ctx = 0;
+	return store_rec_foreach(t, "authors", count_drop, ctx);
+}
+
+static int drop_rate_fn(store_txn *t, void *ctx)
+{
+	*(uint64_t *)ctx = 0;
+	return store_rec_foreach(t, "rate", count_drop, ctx);
+}
+
+int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped)
+{
+	unsigned char secret[HASH_SECRET_BYTES];
+	uint64_t authors = 0, rates = 0;
+	int rc;
+	if (!db)
+		return THRESH_EINVAL;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	/* Records keyed by the old secret can never be found again: drop them
+	 * first, so a crash in between leaves at worst an empty history under
+	 * the old secret, never stale records. */
+	if ((rc = store_write(db->st, drop_authors_fn, &authors)) ||
+	    (rc = store_write(db->rate, drop_rate_fn, &rates)) ||
+	    (rc = secret_write(db->dir, secret)))
+		return rc;
+	pthread_mutex_lock(&db->lock);
+	memcpy(db->secret, secret, sizeof secret);
+	db->has_secret = 1;
+	pthread_mutex_unlock(&db->lock);
+	hash_wipe(secret, sizeof secret);
+	if (authors_dropped)
+		*authors_dropped = authors;
+	return 0;
 }
 
 int thresh_db_stats(thresh_db *db, thresh_stats *st)
@@ -475,19 +735,13 @@ static int param_set_fn(store_txn *t, void *ctx)
 int thresh_db_param_set(thresh_db *db, const char *name, double value)
 {
 	struct param_set p = {db, 0, value};
-	int rc;
 	if (!db || !name)
 		return THRESH_EINVAL;
 	if ((p.i = param_index(name)) < 0 || !param_valid(p.i, value))
 		return THRESH_EPARAM;
 	if (db->flags & THRESH_DB_RDONLY)
 		return THRESH_EREADONLY;
-	if ((rc = store_write(db->st, param_set_fn, &p)))
-		return rc;
-	pthread_mutex_lock(&db->lock);
-	db->has_override[p.i] = 0;
-	pthread_mutex_unlock(&db->lock);
-	return 0;
+	return store_write(db->st, param_set_fn, &p);
 }
 
 struct prune_ctx {
@@ -514,6 +768,9 @@ int thresh_db_prune(thresh_db *db, uint32_t older_than_days, uint64_t keep_min_c
 	p.keep = keep_min_count;
 	p.removed = 0;
 	if ((rc = store_write(db->st, prune_fn, &p)))
+		return rc;
+	/* Rate-limit state of authors quiet since: as if never seen. */
+	if (db->rate && (rc = ratelimit_prune(db->rate, (double)time(NULL), NULL)))
 		return rc;
 	if (removed)
 		*removed = p.removed;

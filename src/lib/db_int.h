@@ -30,14 +30,27 @@ typedef struct model_meta {
 	double param[P_COUNT];
 } model_meta;
 
+struct conf;
+
 struct thresh_db {
 	char *dir;
-	store *st;
+	store *st;                  /* the model: meta, tokens, learned, authors */
+	store *rate;                /* rate-limit state, no fsync per commit; NULL read-only */
 	unsigned flags;
-	pthread_mutex_t lock;       /* guards override[] */
-	double override[P_COUNT];
-	unsigned char has_override[P_COUNT];
+	const char *config_path;    /* the file to (re)load, NULL for none */
+	char *config_buf;           /* owns config_path */
+	pthread_mutex_t lock;       /* guards cf and secret */
+	struct conf *cf;            /* the configuration in force (reference counted) */
+	unsigned char secret[HASH_SECRET_BYTES];
+	int has_secret;             /* 0 on a read-only database without a secret file */
+	_Atomic unsigned long checks; /* counts rate-limited checks, to prune now and then */
 };
+
+/* db_conf - a reference to the configuration in force (conf_unref it). */
+struct conf *db_conf(thresh_db *db);
+
+/* db_secret - copy the identity secret; 0 when there is none. */
+int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES]);
 
 /* meta_load - read the model settings and apply this handle's overrides.
  * Returns 0, THRESH_ECORRUPT or THRESH_EVERSION. */

@@ -50,6 +50,17 @@ void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
 	crypto_generichash_final(&st, out, HASH_DIGEST_BYTES);
 }
 
+void hash_identity(const unsigned char secret[HASH_SECRET_BYTES], char kind, const void *s,
+                   size_t n, unsigned char out[HASH_ID_BYTES])
+{
+	crypto_generichash_state st;
+	unsigned char k = (unsigned char)kind;
+	crypto_generichash_init(&st, secret, HASH_SECRET_BYTES, HASH_ID_BYTES);
+	crypto_generichash_update(&st, &k, 1);
+	crypto_generichash_update(&st, s, n);
+	crypto_generichash_final(&st, out, HASH_ID_BYTES);
+}
+
 void hash_wipe(void *p, size_t n)
 {
 	sodium_memzero(p, n);

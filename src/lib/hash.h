@@ -31,6 +31,14 @@ void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
                          const struct thresh_comment *c,
                          unsigned char out[HASH_DIGEST_BYTES]);
 
+/* hash_identity - the key of an author: keyed BLAKE2b-128 of a normalized
+ * e-mail address or IP address under the installation's secret, with the
+ * kind ('e' or 'i') mixed in so an e-mail and an IP never collide. The raw
+ * identity is never stored; without the secret the key cannot be linked
+ * back to it. Cannot fail. */
+void hash_identity(const unsigned char secret[HASH_SECRET_BYTES], char kind, const void *s,
+                   size_t n, unsigned char out[HASH_ID_BYTES]);
+
 /* hash_wipe - zero memory that held a secret, in a way the compiler keeps. */
 void hash_wipe(void *p, size_t n);
 

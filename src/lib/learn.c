@@ -6,8 +6,10 @@
  *   learn L, learned as not-L  -> tokens move from not-L to L       (moved)
  *   unlearn L, learned as L    -> counts -= tokens under L          (unlearned)
  *   unlearn L, otherwise       -> nothing                           (not_found)
- * Comments are tokenized when added to the batch, outside any transaction;
- * the transaction only reads and writes counts. */
+ * The author of each comment (hashed e-mail, else hashed IP) gets the same
+ * change in `authors`: learning ham counts an approved comment, spam a spam
+ * one. Comments are tokenized and their authors hashed when added to the
+ * batch, outside any transaction; the transaction only reads and writes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +17,14 @@
 #include "thresh/learn.h"
 #include "comment_int.h"
 #include "db_int.h"
+#include "moderate.h"
 
 enum { OP_LEARN, OP_UNLEARN };
 
 struct batch_entry {
 	unsigned char digest[HASH_DIGEST_BYTES];
+	unsigned char author[HASH_ID_BYTES];
+	int has_author;
 	int label, op;
 	uint32_t day;
 	size_t first, n; /* its token ids: ids[first .. first+n) */
@@ -28,6 +33,8 @@ struct batch_entry {
 struct thresh_batch {
 	thresh_db *db;
 	unsigned char key[HASH_MODEL_KEY_BYTES];
+	unsigned char secret[HASH_SECRET_BYTES];
+	int has_secret;
 	uint32_t tokenizer;
 	tok_list tl;
 	uint64_t *ids;
@@ -63,6 +70,7 @@ int thresh_batch_begin(thresh_db *db, thresh_batch **out)
 	hash_wipe(m.key, sizeof m.key);
 	b->tokenizer = m.tokenizer;
 	b->db = db;
+	b->has_secret = db_secret(db, b->secret);
 	tok_list_init(&b->tl);
 	*out = b;
 	return 0;
@@ -74,6 +82,7 @@ void thresh_batch_abort(thresh_batch *b)
 		return;
 	tok_list_free(&b->tl);
 	hash_wipe(b->key, sizeof b->key);
+	hash_wipe(b->secret, sizeof b->secret);
 	free(b->ids);
 	free(b->e);
 	free(b);
@@ -109,7 +118,15 @@ static int batch_add(thresh_batch *b, const thresh_comment *c, int label, int op
 		b->ids = p;
 		b->capids = cap;
 	}
-	struct batch_entry *e = &b->e[b->n++];
+	struct batch_entry *e = &b->e[b->n];
+	e->has_author = 0;
+	if (b->has_secret) {
+		int k = identity_key(b->secret, c, e->author);
+		if (k < 0)
+			return k;
+		e->has_author = k;
+	}
+	b->n++;
 	hash_comment_digest(b->key, c, e->digest);
 	e->label = label;
 	e->op = op;
@@ -142,6 +159,32 @@ static int add_tokens(store_txn *t, const thresh_batch *b, const struct batch_en
 			return rc;
 	}
 	return 0;
+}
+
+/* author_add - change the author's record of e: d comments under label. */
+static int author_add(store_txn *t, const struct batch_entry *e, int label, int d)
+{
+	author_rec a;
+	if (!e->has_author)
+		return 0;
+	int rc = store_rec_get(t, "authors", e->author, HASH_ID_BYTES, &a, sizeof a);
+	if (rc == THRESH_ENOTFOUND)
+		memset(&a, 0, sizeof a);
+	else if (rc)
+		return rc;
+	uint32_t *n = label == THRESH_SPAM ? &a.spam : &a.approved;
+	if (d < 0 && *n == 0)
+		return 0;
+	*n = d < 0 ? *n - 1 : *n + 1;
+	if (d > 0) {
+		if (!a.first_day)
+			a.first_day = e->day;
+		if (e->day > a.last_day)
+			a.last_day = e->day;
+	}
+	if (a.approved == 0 && a.spam == 0)
+		return store_rec_del(t, "authors", e->author, HASH_ID_BYTES);
+	return store_rec_put(t, "authors", e->author, HASH_ID_BYTES, &a, sizeof a);
 }
 
 /* commit_fn - the write transaction of a batch; may run more than once
@@ -179,7 +222,7 @@ static int commit_fn(store_txn *t, void *ctx)
 				continue;
 			}
 			if (had >= 0) {
-				if ((rc = add_tokens(t, b, e, had, -1)))
+				if ((rc = add_tokens(t, b, e, had, -1)) || (rc = author_add(t, e, had, -1)))
 					return rc;
 				if (msgs[had])
 					msgs[had]--;
@@ -187,7 +230,7 @@ static int commit_fn(store_txn *t, void *ctx)
 			} else {
 				b->sum.learned++;
 			}
-			if ((rc = add_tokens(t, b, e, e->label, 1)) ||
+			if ((rc = add_tokens(t, b, e, e->label, 1)) || (rc = author_add(t, e, e->label, 1)) ||
 			    (rc = store_learned_put(t, e->digest, e->label)))
 				return rc;
 			msgs[e->label]++;
@@ -196,7 +239,8 @@ static int commit_fn(store_txn *t, void *ctx)
 				b->sum.not_found++;
 				continue;
 			}
-			if ((rc = add_tokens(t, b, e, e->label, -1)) || (rc = store_learned_del(t, e->digest)))
+			if ((rc = add_tokens(t, b, e, e->label, -1)) || (rc = author_add(t, e, e->label, -1)) ||
+			    (rc = store_learned_del(t, e->digest)))
 				return rc;
 			if (msgs[e->label])
 				msgs[e->label]--;

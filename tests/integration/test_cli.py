@@ -27,7 +27,7 @@ import unittest
 BIN = os.environ.get("THRESH_BIN", "")
 MODEL = os.environ.get("THRESH_MODEL", "")
 COMMANDS = ["init", "train", "untrain", "check", "eval", "stats", "export", "import",
-            "prune", "set", "get"]
+            "prune", "set", "get", "config", "rotate-secret"]
 
 SPAM_WORDS = ["cheap", "pills", "casino", "viagra", "lottery", "winner", "prize", "bitcoin",
               "jackpot", "discount"]
@@ -881,6 +881,51 @@ class TestSetGet(CliTest):
             self.assertTrue(r.stderr.startswith(b"thresh: "), args)
         self.assertEqual(self.ok("get", "hold_cutoff")[0], "0.3\n")
         self.assertEqual(self.ok("get", "robx")[0], "0.45\n")
+
+
+class TestModeration(CliTest):
+    def test_check_json_fields_and_reasons(self):
+        self.train_fixture()
+        out, code = self.check_json('{"content": "a lovely garden", "honeypot": "filled"}', "--json")
+        self.assertEqual((out["verdict"], code), ("reject", 2))
+        self.assertIn("honeypot", out["reasons"])
+        self.assertTrue(out["blatant"])
+        out, code = self.check_json('{"content": "a lovely garden", "form_age": "0.5"}', "--json")
+        self.assertEqual(out["verdict"], "hold")
+        self.assertIn("too_fast", out["reasons"])
+        links = "see http://a.example and http://b.example for my lovely garden"
+        out, _ = self.check_json(json.dumps({"content": links}), "--json")
+        self.assertIn("too_many_links", out["reasons"])
+
+    def test_config_file_rules_and_errors(self):
+        self.train_fixture()
+        self.write("db/thresh.conf", "disallowed_words = garden\n[threshd]\nport = 9999\n")
+        r = self.run_cli("check", stdin="a lovely garden\n")
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn(b"disallowed_word", r.stdout)
+        out, _ = self.ok("config")
+        self.assertRegex(out, r"(?m)^disallowed_words = garden  #")
+        self.assertRegex(out, r"(?m)^\[threshd\]\nport = 9999$")
+        self.assertEqual(self.ok("config", "threshd.port")[0], "9999\n")
+        self.ok("config", "threshd.nothing", code=3)
+        self.write("db/thresh.conf", "# comment\nrate_limit = fast\n")
+        r = self.run_cli("check", stdin="a lovely garden\n")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"thresh.conf:2: rate_limit: expected a number", r.stderr)
+
+    def test_rotate_secret(self):
+        self.init_empty()
+        secret = os.path.join(self.db, "secret")
+        self.assertEqual(os.stat(secret).st_mode & 0o777, 0o600)
+        with open(secret, "rb") as f:
+            before = f.read()
+        self.ok("train", "--jsonl", self.write("a.jsonl",
+                '{"label": "ham", "content": "hello", "email": "a@example.org"}\n'))
+        out, _ = self.ok("rotate-secret")
+        self.assertIn("dropped 1 author records", out)
+        with open(secret, "rb") as f:
+            self.assertNotEqual(f.read(), before)
+        self.assertEqual(os.stat(secret).st_mode & 0o777, 0o600)
 
 
 class TestDocs(CliTest):
