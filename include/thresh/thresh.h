@@ -14,5 +14,6 @@
 #include "thresh/db.h"
 #include "thresh/check.h"
 #include "thresh/learn.h"
+#include "thresh/plugin.h"
 
 #endif
