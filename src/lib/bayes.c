@@ -1,5 +1,6 @@
 /* bayes.c - Robinson/Fisher and naive-Bayes combinations of token counts. */
 #include <math.h>
+#include <pthread.h>
 
 #include "bayes.h"
 
@@ -61,10 +62,29 @@ double bayes_fisher(const tok_counts *counts, size_t n, const bayes_totals *tot,
 	return (1 + s - h) / 2;
 }
 
+/* ln(k) for small k, so the common token costs two loads, not two log()s.
+ * Filled once, before any thread reads it (pthread_once). */
+#define LN_TABLE 4096
+static double ln_table[LN_TABLE];
+static pthread_once_t ln_once = PTHREAD_ONCE_INIT;
+
+static void ln_fill(void)
+{
+	ln_table[0] = -INFINITY;
+	for (int k = 1; k < LN_TABLE; k++)
+		ln_table[k] = log((double)k);
+}
+
+static inline double ln_u64(uint64_t k)
+{
+	return k < LN_TABLE ? ln_table[k] : log((double)k);
+}
+
 double bayes_token_llr(const tok_counts *c, const bayes_totals *tot)
 {
-	return log(((double)c->spam + 1) / ((double)tot->spam + 2)) -
-	       log(((double)c->ham + 1) / ((double)tot->ham + 2));
+	pthread_once(&ln_once, ln_fill);
+	return ln_u64((uint64_t)c->spam + 1) - ln_u64(tot->spam + 2) - ln_u64((uint64_t)c->ham + 1) +
+	       ln_u64(tot->ham + 2);
 }
 
 double bayes_nb(const tok_counts *counts, size_t n, const unsigned char *gram,

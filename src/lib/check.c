@@ -7,6 +7,7 @@
 #include "thresh/error.h"
 #include <time.h>
 
+#include "cache.h"
 #include "comment_int.h"
 #include "config.h"
 #include "db_int.h"
@@ -46,6 +47,7 @@ struct thresh_view {
 	tok_counts *counts;
 	double *probs;
 	size_t cap;
+	struct tok_cache *cache; /* the counts of this view's snapshot in memory, or NULL */
 };
 
 int thresh_view_open(thresh_db *db, thresh_view **out)
@@ -71,6 +73,7 @@ void thresh_view_close(thresh_view *v)
 {
 	if (!v)
 		return;
+	cache_unref(v->cache);
 	store_read_end(v->t);
 	hash_wipe(v->m.key, sizeof v->m.key);
 	tok_list_free(&v->tl);
@@ -165,17 +168,24 @@ static int grow_scratch(thresh_view *v, size_t n)
 	return 0;
 }
 
-/* score_comment - the classifier's part of a check, inside the view. */
-static int score_comment(thresh_view *v, const thresh_comment *c, double *score)
+/* score_comment - the classifier's part of a check, inside the view; each
+ * token's estimate lands in v->probs only when explain is set. */
+static int score_comment(thresh_view *v, const thresh_comment *c, int explain, double *score)
 {
 	const model_meta *m = &v->m;
 	bayes_params bp = {(int)m->param[P_CLASSIFIER], m->param[P_ROBS], m->param[P_ROBX],
 	                   m->param[P_MIN_DEV], m->param[P_NB_POWER], m->param[P_GRAM_WEIGHT]};
 	int rc;
-	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key)) || (rc = grow_scratch(v, v->tl.n)) ||
-	    (rc = store_tokens_get(v->t, v->tl.ids, v->tl.n, v->counts)))
+	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key)) || (rc = grow_scratch(v, v->tl.n)))
 		return rc;
-	*score = bayes_score(v->counts, v->tl.n, v->tl.gram, &m->tot, &bp, v->probs);
+	/* Every check without a cache counts towards building one. */
+	if (!v->cache)
+		v->cache = db_cache_for(v->db, v->t);
+	if (v->cache)
+		cache_get(v->cache, v->tl.ids, v->tl.n, v->counts);
+	else if ((rc = store_tokens_get(v->t, v->tl.ids, v->tl.n, v->counts)))
+		return rc;
+	*score = bayes_score(v->counts, v->tl.n, v->tl.gram, &m->tot, &bp, explain ? v->probs : NULL);
 	return 0;
 }
 
@@ -230,7 +240,7 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	int rc;
 	if (!v || !c || !out)
 		return THRESH_EINVAL;
-	if ((rc = score_comment(v, c, &score)))
+	if ((rc = score_comment(v, c, (flags & THRESH_CHECK_EXPLAIN) != 0, &score)))
 		return rc;
 	conf *cf = db_conf(v->db);
 	memset(&in, 0, sizeof in);

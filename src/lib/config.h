@@ -39,6 +39,7 @@ typedef struct conf {
 	double trust_max_score;         /* trusted authors are not held below this score */
 	int honeypot;                   /* a filled honeypot rejects */
 	double min_form_seconds;        /* a faster form submission holds; 0: off */
+	int memory_cache;               /* keep the token counts of a snapshot in memory */
 	/* keys of other sections: ext[2i] "section.key", ext[2i+1] its raw value */
 	char **ext;
 	size_t n_ext; /* strings in ext, twice the keys */

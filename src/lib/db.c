@@ -13,6 +13,7 @@
 #include <fcntl.h>
 
 #include "thresh/error.h"
+#include "cache.h"
 #include "config.h"
 #include "db_int.h"
 #include "ratelimit.h"
@@ -531,11 +532,48 @@ void thresh_db_close(thresh_db *db)
 	store_close(db->rate);
 	store_close(db->st);
 	conf_unref(db->cf);
+	cache_unref(db->cache);
 	hash_wipe(db->secret, sizeof db->secret);
 	pthread_mutex_destroy(&db->lock);
 	free(db->config_buf);
 	free(db->dir);
 	free(db);
+}
+
+struct tok_cache *db_cache_for(thresh_db *db, store_txn *t)
+{
+	uint64_t id = store_txn_id(t);
+	struct conf *cf = db_conf(db);
+	int on = cf && cf->memory_cache;
+	conf_unref(cf);
+	if (!on)
+		return NULL;
+	pthread_mutex_lock(&db->lock);
+	struct tok_cache *c = db->cache && cache_txn(db->cache) == id ? cache_ref(db->cache) : NULL;
+	pthread_mutex_unlock(&db->lock);
+	if (c)
+		return c;
+	/* Stale or missing: read LMDB for now, and let one thread fill a new
+	 * cache once the model has stayed the same for a while, so a burst of
+	 * learning does not rebuild it after every commit. */
+	int idle = 0;
+	if (atomic_fetch_add(&db->misses, 1) + 1 < DB_CACHE_AFTER ||
+	    !atomic_compare_exchange_strong(&db->building, &idle, 1))
+		return NULL;
+	if (cache_build(t, &c) == 0) {
+		pthread_mutex_lock(&db->lock);
+		struct tok_cache *old = db->cache;
+		if (!old || cache_txn(old) < id) {
+			db->cache = cache_ref(c);
+			atomic_store(&db->misses, 0);
+		} else {
+			old = NULL;
+		}
+		pthread_mutex_unlock(&db->lock);
+		cache_unref(old);
+	}
+	atomic_store(&db->building, 0);
+	return c; /* NULL when the build failed: LMDB serves */
 }
 
 void thresh_free(void *p)

@@ -44,7 +44,16 @@ struct thresh_db {
 	unsigned char secret[HASH_SECRET_BYTES];
 	int has_secret;             /* 0 on a read-only database without a secret file */
 	_Atomic unsigned long checks; /* counts rate-limited checks, to prune now and then */
+	struct tok_cache *cache;    /* token counts of one snapshot in memory (under lock) */
+	_Atomic unsigned misses;    /* checks since the cache went stale */
+	_Atomic int building;       /* a thread is filling a new cache */
 };
+
+/* db_cache_for - a reference to the in-memory cache of the snapshot t reads,
+ * or NULL: checks then read LMDB. After DB_CACHE_AFTER checks found the
+ * cache stale, the next one fills a new cache from its own snapshot. */
+struct tok_cache *db_cache_for(thresh_db *db, store_txn *t);
+#define DB_CACHE_AFTER 32
 
 /* db_conf - a reference to the configuration in force (conf_unref it). */
 struct conf *db_conf(thresh_db *db);

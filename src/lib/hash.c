@@ -19,13 +19,17 @@ void hash_random(void *buf, size_t n)
 
 uint64_t hash_token(const unsigned char key[HASH_MODEL_KEY_BYTES], const void *s, size_t n)
 {
-	unsigned char out[crypto_shorthash_BYTES];
+	unsigned char out[crypto_shorthash_siphash24_BYTES];
 	uint64_t id;
-	crypto_shorthash(out, s, n, key);
-	/* Little-endian by definition of SipHash's output, whatever the host. */
+	crypto_shorthash_siphash24(out, s, n, key);
+	/* SipHash's output is little-endian by definition, whatever the host. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&id, out, sizeof id);
+#else
 	id = 0;
-	for (int i = crypto_shorthash_BYTES - 1; i >= 0; i--)
+	for (int i = crypto_shorthash_siphash24_BYTES - 1; i >= 0; i--)
 		id = (id << 8) | out[i];
+#endif
 	return id;
 }
 

@@ -34,7 +34,7 @@
  *                 url-path:watch                YouTube-style watch?v=
  *                 email:<addr>, email-domain:<domain>
  *                 (plus the words of a URL's path, as words)
- *   TOK_F_CHARGRAMS cx:<3, 4 or 5 code points>  " free " -> cx: fr, cx:free, cx: free ...
+ *   TOK_F_CHARGRAMS cx:<4 code points>          " free " -> cx: fre, cx:free, cx:ree 
  *                 over the whole normalized content, spaces collapsed
  *   TOK_F_SHAPE   shape:caps:<0|1|2|3+>         ALL-CAPS words of 3+ letters
  *                 shape:len:<0-19|20-49|50-99|100-199|200-499|500+>  content bytes
@@ -904,15 +904,18 @@ static void plain_words(tctx *x, const int32_t *u, size_t i, size_t j)
 	}
 }
 
-/* chargrams - the cx: grams of the normalized content: every run of 3, 4
- * and 5 code points of " " + text + " ", with white space collapsed to one
- * space and punctuation kept. Across word boundaries they catch what words
- * miss on short comments: obfuscations ("fr ee"), URL pieces, emoticons,
- * "!!!" next to a word. They are flagged as grams so the classifier can
- * weigh them apart (they are many and overlap). */
+/* chargrams - the cx: grams of the normalized content: every run of 4 code
+ * points of " " + text + " ", with white space collapsed to one space and
+ * punctuation kept. Across word boundaries they catch what words miss on
+ * short comments: obfuscations ("fr ee"), URL pieces, emoticons, "!!!" next
+ * to a word. They are flagged as grams so the classifier can weigh them
+ * apart (they are many and overlap). Cross-validation on both corpora found
+ * 4-grams alone as good as 3-, 4- and 5-grams together (AUC within 0.0006,
+ * README), at a third of the tokens. */
+#define GRAM 4
 static void chargrams(tctx *x, const int32_t *u, size_t n)
 {
-	int32_t win[5];
+	int32_t win[GRAM];
 	size_t have = 0;
 	bool space = true; /* the text starts after a virtual space */
 	win[have++] = ' ';
@@ -925,23 +928,21 @@ static void chargrams(tctx *x, const int32_t *u, size_t n)
 		space = c == ' ';
 		if (c == 0x2019)
 			c = '\'';
-		if (have == 5) {
-			memmove(win, win + 1, 4 * sizeof *win);
-			have = 4;
+		if (have == GRAM) {
+			memmove(win, win + 1, (GRAM - 1) * sizeof *win);
+			have = GRAM - 1;
 		}
 		win[have++] = c;
-		for (size_t g = 3; g <= 5; g++) {
-			if (have < g)
-				continue;
-			tb b;
-			tb_init(&b, "cx:", TB_CAP);
-			for (size_t k = have - g; k < have; k++)
-				tb_cp(&b, win[k]);
-			size_t before = x->t->n;
-			emit(x, &b);
-			if (!x->err && x->t->n > before)
-				x->t->gram[before] = 1;
-		}
+		if (have < GRAM)
+			continue;
+		tb b;
+		tb_init(&b, "cx:", TB_CAP);
+		for (size_t k = 0; k < GRAM; k++)
+			tb_cp(&b, win[k]);
+		size_t before = x->t->n;
+		emit(x, &b);
+		if (!x->err && x->t->n > before)
+			x->t->gram[before] = 1;
 	}
 }
 

@@ -18,7 +18,7 @@ struct thresh_comment;
 #define TOK_F_PAIRS 0x02u     /* adjacent word pairs */
 #define TOK_F_URLS 0x04u      /* URL whole, host, registered domain; e-mail addresses */
 #define TOK_F_META 0x08u      /* author, e-mail domain, URL host, IP prefix, link count, ... */
-#define TOK_F_CHARGRAMS 0x10u /* character 3-, 4- and 5-grams of the normalized content */
+#define TOK_F_CHARGRAMS 0x10u /* character 4-grams of the normalized content */
 #define TOK_F_SHAPE 0x20u     /* capitalisation, length and other shape buckets */
 
 /* The feature set of a new model. */
