@@ -3,7 +3,8 @@
 # only those that are missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc liblmdb-dev libsodium-dev libutf8proc-dev
-      libcriterion-dev libmicrohttpd-dev python3 curl)
+      libcriterion-dev libmicrohttpd-dev python3 curl
+      apache2 apache2-dev php-cli)   # the Apache module and the PHP plugins, with their tests
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

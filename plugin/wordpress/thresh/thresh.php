@@ -1,0 +1,308 @@
+<?php
+/**
+ * Plugin Name:       Thresh
+ * Plugin URI:        https://github.com/thresh/thresh
+ * Description:       Self-hosted comment spam filter: every new comment is checked by thresh (naive Bayes trained on your own moderation, rate limiting, site rules) and approved, held or marked as spam. Learns from your "Spam" and "Not Spam" actions. No comment leaves your server.
+ * Version:           0.1.0
+ * Requires at least: 5.5
+ * Requires PHP:      8.1
+ * License:           MIT
+ * Text Domain:       thresh
+ *
+ * Needs libthresh (the library) on the server, PHP's FFI extension allowed
+ * for the web server's PHP, and a database folder made with
+ * `thresh --db DIR init` that the web server's user can write. See
+ * readme.txt and README.md beside this file.
+ *
+ * When the library, FFI or the database is missing, comments are left to
+ * WordPress's own settings (nothing is approved by thresh) and the reason is
+ * written with error_log() once per request.
+ */
+
+if (!defined('ABSPATH'))
+	exit;
+
+final class Thresh_WP
+{
+	const OPTION_DIR = 'thresh_db_dir';
+	const OPTION_LIB = 'thresh_lib_path';
+	const META = '_thresh_result';
+
+	/** @var Thresh\Database|null|false  null: not opened yet; false: failed in this request */
+	private static $db = null;
+	/** @var Thresh\Result|null  the result of the last check, for comment_post */
+	private static $last = null;
+
+	public static function init(): void
+	{
+		// Late (priority 20), so that WordPress's own spam decision (the
+		// disallowed list) and other plugins come first.
+		add_filter('pre_comment_approved', [self::class, 'pre_comment_approved'], 20, 2);
+		add_action('comment_post', [self::class, 'comment_post'], 10, 3);
+		add_action('transition_comment_status', [self::class, 'transition_comment_status'], 10, 3);
+		add_action('admin_init', [self::class, 'admin_init']);
+		add_action('admin_menu', [self::class, 'admin_menu']);
+	}
+
+	/* The database folder: the option, else WP_CONTENT_DIR/thresh. */
+	public static function db_dir(): string
+	{
+		$dir = (string)get_option(self::OPTION_DIR, '');
+		return $dir !== '' ? $dir : WP_CONTENT_DIR . '/thresh';
+	}
+
+	/* The open database, or null (logged) when thresh cannot be used. */
+	public static function db(): ?Thresh\Database
+	{
+		if (self::$db === null) {
+			try {
+				self::load_class();
+				$lib = (string)get_option(self::OPTION_LIB, '');
+				self::$db = new Thresh\Database(self::db_dir(), ['library' => $lib !== '' ? $lib : null]);
+				self::protect(self::db_dir());
+			} catch (Throwable $e) {
+				self::$db = false;
+				error_log('thresh: ' . $e->getMessage() . ' - comments are left to WordPress\'s settings');
+			}
+		}
+		return self::$db ?: null;
+	}
+
+	/* Forget the open database (after the settings changed; tests). */
+	public static function reset(): void
+	{
+		if (self::$db)
+			self::$db->close();
+		self::$db = null;
+		self::$last = null;
+	}
+
+	/* True when $dir lies under WordPress's folder or wp-content, which a web
+	 * server may serve as files: the identity secret, the model and
+	 * thresh.conf must never be downloadable. */
+	public static function web_reachable(string $dir): bool
+	{
+		$real = realpath($dir);
+		if ($real === false)
+			return false;
+		foreach ([ABSPATH, WP_CONTENT_DIR] as $web) {
+			$web = realpath($web);
+			if ($web !== false && str_starts_with($real . '/', rtrim($web, '/') . '/'))
+				return true;
+		}
+		return false;
+	}
+
+	/* A database folder under the web root gets a deny-all .htaccess (Apache);
+	 * other servers need a rule of their own (see README.md). */
+	private static function protect(string $dir): void
+	{
+		$ht = rtrim($dir, '/') . '/.htaccess';
+		if (self::web_reachable($dir) && !file_exists($ht)
+		    && @file_put_contents($ht, "# thresh: never serve the database, its secret or thresh.conf\nRequire all denied\n") === false)
+			error_log("thresh: $dir is under the web root and $ht could not be written: keep the web server from serving it");
+	}
+
+	private static function load_class(): void
+	{
+		if (class_exists('Thresh\\Database', false))
+			return;
+		if (!extension_loaded('ffi'))
+			throw new RuntimeException('PHP\'s FFI extension is not loaded');
+		// The copy installed beside this file, else the source tree's.
+		foreach ([__DIR__ . '/Thresh.php', dirname(__DIR__, 2) . '/php/Thresh.php'] as $file) {
+			if (is_readable($file)) {
+				require_once $file;
+				return;
+			}
+		}
+		throw new RuntimeException('Thresh.php not found: copy plugin/php/Thresh.php to ' . __DIR__);
+	}
+
+	/**
+	 * The thresh fields of a comment: from $commentdata (an array, slashed as
+	 * wp_new_comment() passes it) or from a stored WP_Comment.
+	 */
+	public static function fields($comment, bool $slashed = false): array
+	{
+		$c = is_object($comment) ? get_object_vars($comment) : (array)$comment;
+		if ($slashed)
+			$c = wp_unslash($c);
+		$post = (int)($c['comment_post_ID'] ?? 0);
+		$fields = [
+			'comment_content' => $c['comment_content'] ?? null,
+			'comment_author' => $c['comment_author'] ?? null,
+			'comment_author_email' => $c['comment_author_email'] ?? null,
+			'comment_author_url' => $c['comment_author_url'] ?? null,
+			'user_ip' => $c['comment_author_IP'] ?? null,
+			'user_agent' => $c['comment_agent'] ?? null,
+			'comment_type' => ($c['comment_type'] ?? '') !== '' ? $c['comment_type'] : 'comment',
+			'permalink' => $post > 0 ? get_permalink($post) : null,
+		];
+		$fields = array_filter($fields, fn($v) => is_string($v) && $v !== '');
+		/**
+		 * Filters the fields thresh checks or learns (add 'honeypot', 'form_age',
+		 * 'referrer' from your comment form, for instance).
+		 *
+		 * @param array        $fields   thresh field => value
+		 * @param array|object $comment  $commentdata or the WP_Comment
+		 */
+		return apply_filters('thresh_fields', $fields, $comment);
+	}
+
+	/**
+	 * pre_comment_approved: thresh's verdict decides, the stricter one wins.
+	 *   reject -> 'spam'
+	 *   hold   -> 0 (held for moderation)
+	 *   accept -> 1, unless WordPress's own Discussion settings held it (0
+	 *             stays 0: thresh never approves what the site owner asked
+	 *             WordPress to hold)
+	 * 'spam', 'trash' and WP_Error decided earlier (the disallowed list, other
+	 * plugins) are kept; so are comments of users who may moderate comments.
+	 * On any failure $approved is returned unchanged (fail open).
+	 */
+	public static function pre_comment_approved($approved, $commentdata)
+	{
+		self::$last = null;
+		if (is_wp_error($approved) || $approved === 'spam' || $approved === 'trash')
+			return $approved;
+		$user = (int)($commentdata['user_id'] ?? 0);
+		if ($user > 0 && user_can($user, 'moderate_comments'))
+			return $approved;
+		$db = self::db();
+		if (!$db)
+			return $approved;
+		try {
+			$fields = self::fields($commentdata, true);
+			if (!empty($_SERVER['HTTP_REFERER']) && !isset($fields['referrer']))
+				$fields['referrer'] = (string)$_SERVER['HTTP_REFERER'];
+			$r = $db->check($fields);
+		} catch (Throwable $e) {
+			error_log('thresh: check failed: ' . $e->getMessage());
+			return $approved;
+		}
+		self::$last = $r;
+		if ($r->verdict === 'reject')
+			$decision = 'spam';
+		elseif ($r->verdict === 'hold')
+			$decision = 0;
+		else
+			$decision = ((string)$approved === '0') ? 0 : 1;
+		/**
+		 * Filters thresh's decision (1, 0 or 'spam').
+		 *
+		 * @param int|string     $decision     what thresh decided
+		 * @param Thresh\Result  $result       verdict, score, blatant, retryAfter, reasons
+		 * @param int|string     $approved     what WordPress had decided
+		 * @param array          $commentdata  the comment
+		 */
+		return apply_filters('thresh_comment_approved', $decision, $r, $approved, $commentdata);
+	}
+
+	/* comment_post: keep the verdict and reasons in the comment's meta, for
+	 * the moderator. */
+	public static function comment_post($comment_id, $approved, $commentdata = []): void
+	{
+		$r = self::$last;
+		self::$last = null;
+		if (!$r)
+			return;
+		add_comment_meta((int)$comment_id, self::META, [
+			'verdict' => $r->verdict,
+			'score' => round($r->score, 4),
+			'blatant' => $r->blatant,
+			'reasons' => $r->reasons,
+		], true);
+	}
+
+	/**
+	 * transition_comment_status: learn from the moderator.
+	 *   anything -> spam                     learn spam ("Spam", or status set to spam)
+	 *   spam -> approved|unapproved          learn ham ("Not Spam"; this moves the spam learn)
+	 *   unapproved -> approved               learn ham (a held comment approved)
+	 * Deleting or trashing teaches nothing. Comments thresh itself marked as
+	 * spam on arrival do not pass here, so thresh never learns from its own
+	 * verdicts.
+	 */
+	public static function transition_comment_status($new, $old, $comment): void
+	{
+		$label = null;
+		if ($new === 'spam' && $old !== 'spam')
+			$label = 'spam';
+		elseif ($old === 'spam' && ($new === 'approved' || $new === 'unapproved'))
+			$label = 'ham';
+		elseif ($old === 'unapproved' && $new === 'approved')
+			/** Filters whether approving a held comment teaches thresh it is ham (default true). */
+			$label = apply_filters('thresh_learn_approved', true, $comment) ? 'ham' : null;
+		if ($label === null || !is_object($comment))
+			return;
+		$db = self::db();
+		if (!$db)
+			return;
+		try {
+			$db->learn($label, self::fields($comment));
+		} catch (Throwable $e) {
+			error_log("thresh: learning comment {$comment->comment_ID} as $label failed: " . $e->getMessage());
+		}
+	}
+
+	/* ---- settings: Settings > Thresh ---- */
+
+	public static function admin_init(): void
+	{
+		register_setting('thresh', self::OPTION_DIR, ['type' => 'string', 'default' => '',
+			'sanitize_callback' => [self::class, 'sanitize_path']]);
+		register_setting('thresh', self::OPTION_LIB, ['type' => 'string', 'default' => '',
+			'sanitize_callback' => [self::class, 'sanitize_path']]);
+		add_settings_section('thresh_main', '', '__return_null', 'thresh');
+		add_settings_field(self::OPTION_DIR, 'Database folder', [self::class, 'field'], 'thresh', 'thresh_main',
+			['name' => self::OPTION_DIR, 'placeholder' => WP_CONTENT_DIR . '/thresh',
+			 'help' => 'Made with <code>thresh --db FOLDER init</code>; the web server must be able to write it.']);
+		add_settings_field(self::OPTION_LIB, 'Library', [self::class, 'field'], 'thresh', 'thresh_main',
+			['name' => self::OPTION_LIB, 'placeholder' => 'libthresh.so.0',
+			 'help' => 'The path of libthresh, when it is not on the dynamic linker\'s path.']);
+	}
+
+	public static function sanitize_path($value): string
+	{
+		$value = trim((string)$value);
+		return str_contains($value, "\0") ? '' : $value;
+	}
+
+	public static function admin_menu(): void
+	{
+		add_options_page('Thresh', 'Thresh', 'manage_options', 'thresh', [self::class, 'settings_page']);
+	}
+
+	public static function field(array $a): void
+	{
+		printf('<input type="text" class="regular-text code" name="%1$s" id="%1$s" value="%2$s" placeholder="%3$s"><p class="description">%4$s</p>',
+			esc_attr($a['name']), esc_attr((string)get_option($a['name'], '')), esc_attr($a['placeholder']), $a['help']);
+	}
+
+	public static function settings_page(): void
+	{
+		if (!current_user_can('manage_options'))
+			return;
+		self::reset();
+		echo '<div class="wrap"><h1>Thresh</h1>';
+		$db = self::db();
+		if ($db)
+			printf('<div class="notice notice-success inline"><p>libthresh %s, database %s: comments are checked.</p></div>',
+				esc_html(Thresh\Database::libraryVersion((string)get_option(self::OPTION_LIB, '') ?: null)),
+				esc_html(self::db_dir()));
+		if ($db && self::web_reachable(self::db_dir()))
+			printf('<div class="notice notice-warning inline"><p>The database folder %s is under the web root. thresh wrote a deny-all .htaccess there (Apache); on nginx or another server deny it in the server\'s configuration, or move the folder outside the web root (for instance /var/lib/thresh).</p></div>',
+				esc_html(self::db_dir()));
+		if (!$db)
+			printf('<div class="notice notice-error inline"><p>thresh is not in use (see the PHP error log): comments are left to WordPress\'s Discussion settings. Database folder: %s</p></div>',
+				esc_html(self::db_dir()));
+		echo '<form method="post" action="options.php">';
+		settings_fields('thresh');
+		do_settings_sections('thresh');
+		submit_button();
+		echo '</form></div>';
+	}
+}
+
+Thresh_WP::init();

@@ -1,0 +1,658 @@
+#!/usr/bin/env python3
+"""mod_thresh in a real Apache httpd.
+
+Makes a thresh database with the built `thresh` command, trains it on a small
+fixture whose spam and ham are unambiguous, writes an httpd.conf that loads
+mod_thresh in front of a small CGI application, starts /usr/sbin/apache2 on a
+free loopback port and posts comment forms with curl. The application echoes
+back, as JSON, the body it received (base64), its length and every THRESH_*
+variable and X-Thresh-* header it saw.
+
+Runs with the event MPM (mod_cgid) and with the prefork MPM (mod_cgi).
+Standard library only. env: THRESH_BIN, MOD_THRESH, optional THRESH_MODEL,
+APACHE_BIN (/usr/sbin/apache2), CURL_BIN (curl), APACHE_MODULES
+(/usr/lib/apache2/modules), LD_LIBRARY_PATH (the built libthresh).
+"""
+import base64
+import grp
+import json
+import os
+import pwd
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+THRESH_BIN = os.environ.get("THRESH_BIN", "")
+MOD_THRESH = os.environ.get("MOD_THRESH", "")
+APACHE_BIN = os.environ.get("APACHE_BIN", "/usr/sbin/apache2")
+CURL_BIN = os.environ.get("CURL_BIN") or shutil.which("curl") or "curl"
+MODULES = os.environ.get("APACHE_MODULES", "/usr/lib/apache2/modules")
+CGI_PYTHON = "/usr/bin/python3"
+MAX_BODY = 8192
+
+SPAM_WORDS = ("cheap viagra pills casino bonus jackpot winner crypto investment profit "
+              "guaranteed loans replica watches discount pharmacy click offer free money").split()
+HAM_WORDS = ("thanks article helpful recipe garden tomatoes enjoyed reading explanation "
+             "chapter library weekend hiking photos agree point author careful").split()
+SPAM = "cheap casino bonus click free money offer jackpot"
+HAM = "thanks for the helpful article, I enjoyed reading about the garden"
+
+APP = r"""#!%(python)s
+# The comment application: echoes what it received as JSON.
+import base64, json, os, sys
+body = sys.stdin.buffer.read()
+seen = {k: v for k, v in os.environ.items()
+        if k.startswith("THRESH_") or k.startswith("HTTP_X_THRESH_")}
+test_id = os.environ.get("HTTP_X_TEST_ID", "")
+if test_id.isalnum():
+    with open(os.path.join(%(calls)r, test_id), "w") as f:
+        f.write("called")
+out = json.dumps({"method": os.environ.get("REQUEST_METHOD"),
+                  "content_length": os.environ.get("CONTENT_LENGTH"),
+                  "length": len(body),
+                  "body": base64.b64encode(body).decode("ascii"),
+                  "seen": seen})
+sys.stdout.write("Content-Type: application/json\r\n\r\n" + out)
+"""
+
+CONF = """
+ServerRoot "%(tmp)s"
+ServerName 127.0.0.1
+Listen 127.0.0.1:%(port)d
+PidFile "%(tmp)s/run/httpd.pid"
+DefaultRuntimeDir "%(tmp)s/run"
+Mutex file:%(tmp)s/run default
+ErrorLog "%(tmp)s/error.log"
+LogLevel warn thresh:info
+Timeout 30
+%(mpm)s
+LoadModule authz_core_module %(modules)s/mod_authz_core.so
+LoadModule alias_module %(modules)s/mod_alias.so
+LoadModule env_module %(modules)s/mod_env.so
+LoadModule actions_module %(modules)s/mod_actions.so
+LoadModule thresh_module %(mod_thresh)s
+%(user)s
+
+<Directory />
+    Require all denied
+</Directory>
+<Directory "%(tmp)s/cgi">
+    Require all granted
+</Directory>
+
+ScriptAlias /comments "%(tmp)s/cgi/app.cgi"
+ScriptAlias /pass "%(tmp)s/cgi/app.cgi"
+ScriptAlias /custom "%(tmp)s/cgi/app.cgi"
+ScriptAlias /open "%(tmp)s/cgi/app.cgi"
+ScriptAlias /closed "%(tmp)s/cgi/app.cgi"
+ScriptAlias /plain "%(tmp)s/cgi/app.cgi"
+Alias /act "%(tmp)s/cgi/act"
+
+# The database for the whole server; locations inherit it.
+ThreshDatabase "%(db)s"
+ThreshConfig "%(tmp)s/thresh.conf"
+
+<Location /comments>
+    Thresh On
+    ThreshAction reject 422
+    ThreshAction hold pass
+    ThreshMaxBody %(max_body)d
+</Location>
+
+# The same folder named again: one handle per process is shared.
+<Location /pass>
+    Thresh On
+    ThreshDatabase "%(db)s"
+    ThreshConfig "%(tmp)s/thresh.conf"
+    ThreshAction accept pass
+    ThreshAction hold pass
+    ThreshAction reject pass
+</Location>
+
+<Location /custom>
+    Thresh On
+    ThreshField content body
+    ThreshField email mail
+    ThreshField author name
+    ThreshField url none
+    ThreshField honeypot website2
+    ThreshAction reject status 403
+</Location>
+
+# A handler that redirects internally (how php-cgi is run with Action): the
+# body read and checked here must reach the script the request lands on.
+<Location /act>
+    Thresh On
+    ThreshAction reject pass
+    SetHandler thresh-test-action
+    Action thresh-test-action /plain virtual
+</Location>
+
+<Location /open>
+    Thresh On
+    ThreshDatabase "%(tmp)s/missing-db"
+    ThreshFailMode open
+</Location>
+
+<Location /closed>
+    Thresh On
+    ThreshDatabase "%(tmp)s/missing-db"
+    ThreshFailMode closed
+</Location>
+"""
+
+MPMS = {
+    "event": """LoadModule mpm_event_module %(modules)s/mod_mpm_event.so
+LoadModule cgid_module %(modules)s/mod_cgid.so
+ScriptSock "%(tmp)s/run/cgid.sock"
+StartServers 1
+ServerLimit 2
+ThreadLimit 8
+ThreadsPerChild 8
+MinSpareThreads 1
+MaxSpareThreads 16
+MaxRequestWorkers 16""",
+    "prefork": """LoadModule mpm_prefork_module %(modules)s/mod_mpm_prefork.so
+LoadModule cgi_module %(modules)s/mod_cgi.so
+StartServers 2
+MinSpareServers 1
+MaxSpareServers 3
+MaxRequestWorkers 6""",
+}
+
+THRESH_CONF = """# the site's rules for the test
+moderation_words = moderateme
+"""
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def missing_prerequisite():
+    for what, path in (("THRESH_BIN", THRESH_BIN), ("MOD_THRESH", MOD_THRESH)):
+        if not path or not os.path.exists(path):
+            return "%s not set or missing" % what
+    if not os.access(APACHE_BIN, os.X_OK):
+        return "no Apache httpd at %s" % APACHE_BIN
+    if not shutil.which(CURL_BIN):
+        return "no curl"
+    if not os.access(CGI_PYTHON, os.X_OK):
+        return "no %s for the CGI application" % CGI_PYTHON
+    return None
+
+
+def make_database(tmp):
+    """A trained database in tmp/db and the fixture it was trained on."""
+    rnd = random.Random(5)
+    fixture = os.path.join(tmp, "fixture.tsv")
+    with open(fixture, "w") as f:
+        for _ in range(40):
+            f.write("spam\t" + " ".join(rnd.sample(SPAM_WORDS, 8)) + "\n")
+            f.write("ham\t" + " ".join(rnd.sample(HAM_WORDS, 8)) + "\n")
+    db = os.path.join(tmp, "db")
+    env = dict(os.environ)
+    subprocess.run([THRESH_BIN, "--db", db, "init", "--empty"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run([THRESH_BIN, "--db", db, "train", "--tsv", fixture], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    return db
+
+
+def give_to(path, uid, gid):
+    """chown -R path."""
+    os.chown(path, uid, gid)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), uid, gid)
+
+
+class Server:
+    """One Apache httpd with a generated configuration, in its own folder."""
+
+    def __init__(self, mpm, env=None, conf_extra=""):
+        self.tmp = tempfile.mkdtemp(prefix="thresh-apache-")
+        os.chmod(self.tmp, 0o755)
+        self.port = free_port()
+        self.proc = None
+        self.log = os.path.join(self.tmp, "error.log")
+        self.calls = os.path.join(self.tmp, "calls")
+        for d in ("run", "cgi", "calls"):
+            os.mkdir(os.path.join(self.tmp, d))
+        os.chmod(self.calls, 0o1777)
+        self.db = make_database(self.tmp)
+        with open(os.path.join(self.tmp, "thresh.conf"), "w") as f:
+            f.write(THRESH_CONF)
+        os.chmod(os.path.join(self.tmp, "thresh.conf"), 0o644)
+        app = os.path.join(self.tmp, "cgi", "app.cgi")
+        with open(app, "w") as f:
+            f.write(APP % {"python": CGI_PYTHON, "calls": self.calls})
+        os.chmod(app, 0o755)
+        user = ""
+        if os.geteuid() == 0:
+            # Apache refuses to run its children as root: they run as nobody,
+            # which must own the database (LMDB writes lock.mdb, the rate
+            # limiter writes its state).
+            nobody = pwd.getpwnam("nobody")
+            group = "nogroup"
+            try:
+                gid = grp.getgrnam(group).gr_gid
+            except KeyError:
+                group, gid = "#%d" % nobody.pw_gid, nobody.pw_gid
+            give_to(self.db, nobody.pw_uid, gid)
+            user = "User nobody\nGroup %s" % group
+        values = {"tmp": self.tmp, "port": self.port, "modules": MODULES,
+                  "mod_thresh": MOD_THRESH, "db": self.db, "user": user, "max_body": MAX_BODY}
+        values["mpm"] = MPMS[mpm] % values
+        self.conf = os.path.join(self.tmp, "httpd.conf")
+        with open(self.conf, "w") as f:
+            f.write(CONF % values + conf_extra)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+
+    def start(self, expect_up=True):
+        """Start httpd in the foreground; wait (bounded) for its port, or with
+        expect_up False for it to exit. Returns the exit status or None."""
+        self.out = open(os.path.join(self.tmp, "stdout.log"), "w+")
+        self.proc = subprocess.Popen([APACHE_BIN, "-d", self.tmp, "-f", self.conf, "-DFOREGROUND"],
+                                     stdout=self.out, stderr=subprocess.STDOUT, env=self.env,
+                                     # prefork signals its whole process group on
+                                     # shutdown: give it one of its own.
+                                     start_new_session=True)
+        for _ in range(200):
+            rc = self.proc.poll()
+            if rc is not None:
+                return rc
+            if expect_up:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.settimeout(0.2)
+                    if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                        return None
+            time.sleep(0.1)
+        if expect_up:
+            raise RuntimeError("apache did not open port %d:\n%s" % (self.port, self.logs()))
+        return None
+
+    def logs(self):
+        text = ""
+        for name in ("error.log", "stdout.log"):
+            try:
+                with open(os.path.join(self.tmp, name), errors="replace") as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if getattr(self, "out", None):
+            self.out.close()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Response:
+    def __init__(self, status, body, headers):
+        self.status = status
+        self.raw = body
+        self.headers = headers
+
+    def json(self):
+        return json.loads(self.raw)
+
+
+class ApacheBase:
+    """The checks, run against one server per MPM (see the subclasses)."""
+    mpm = None
+    serial = 0
+
+    @classmethod
+    def setUpClass(cls):
+        why = missing_prerequisite()
+        if why:
+            raise unittest.SkipTest(why)
+        cls.server = Server(cls.mpm)
+        try:
+            cls.server.start()
+        except Exception:
+            cls.server.cleanup()
+            raise
+        cls.base = "http://127.0.0.1:%d" % cls.server.port
+        cls.sent = []  # every e-mail and comment text posted, for the log check
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    # ---- helpers ----
+
+    @classmethod
+    def next_id(cls):
+        ApacheBase.serial += 1
+        return "t%d%d" % (os.getpid(), ApacheBase.serial)
+
+    def email(self):
+        e = "someone%s@example.org" % self.next_id()
+        self.sent.append(e)
+        return e
+
+    def curl(self, path, data=None, content_type=None, headers=(), chunked=False, method=None):
+        """One request with the curl command; data is bytes sent verbatim.
+        Returns a Response and the id the application logs it under."""
+        test_id = self.next_id()
+        tmp = self.server.tmp
+        body_file = os.path.join(tmp, "resp-" + test_id)
+        head_file = os.path.join(tmp, "head-" + test_id)
+        cmd = [CURL_BIN, "-sS", "--noproxy", "*", "--max-time", "30", "-o", body_file,
+               "-D", head_file, "-w", "%{http_code}", "-H", "X-Test-Id: " + test_id,
+               "-A", "Mozilla/5.0 (thresh test)", "-e", "http://127.0.0.1/post/1"]
+        for h in headers:
+            cmd += ["-H", h]
+        if data is not None:
+            data_file = os.path.join(tmp, "req-" + test_id)
+            with open(data_file, "wb") as f:
+                f.write(data)
+            cmd += ["--data-binary", "@" + data_file]
+            cmd += ["-H", "Content-Type: " + (content_type or "application/x-www-form-urlencoded")]
+            if chunked:
+                cmd += ["-H", "Transfer-Encoding: chunked"]
+        if method:
+            cmd += ["-X", method]
+        cmd.append(self.base + path)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+        status = int(p.stdout.strip() or 0)
+        try:
+            with open(body_file, "rb") as f:
+                body = f.read()
+        except OSError:
+            body = b""
+        headers_out = {}
+        try:
+            with open(head_file, errors="replace") as f:
+                for line in f:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers_out[k.strip().lower()] = v.strip()
+        except OSError:
+            pass
+        return Response(status, body, headers_out), test_id
+
+    def called(self, test_id):
+        return os.path.exists(os.path.join(self.server.calls, test_id))
+
+    def form(self, **fields):
+        for k in ("comment", "body"):
+            if k in fields:
+                self.sent.append(fields[k])
+        return urllib.parse.urlencode(fields).encode("ascii")
+
+    def post_ok(self, path, data, **kw):
+        """Post and expect the application to answer; returns what it saw."""
+        r, test_id = self.curl(path, data, **kw)
+        self.assertEqual(r.status, 200, r.raw[:500])
+        self.assertTrue(self.called(test_id))
+        seen = r.json()
+        self.assertEqual(base64.b64decode(seen["body"]), data, "body reached the app intact")
+        self.assertEqual(seen["length"], len(data))
+        return seen
+
+    # ---- the checks ----
+
+    def test_ham_is_accepted_and_passed_on(self):
+        data = self.form(comment=HAM, author="Ann", email=self.email(), url="")
+        seen = self.post_ok("/comments", data)["seen"]
+        self.assertEqual(seen["THRESH_VERDICT"], "accept")
+        self.assertEqual(seen["HTTP_X_THRESH_VERDICT"], "accept")
+        self.assertLess(float(seen["THRESH_SCORE"]), 0.5)
+        self.assertEqual(seen["HTTP_X_THRESH_SCORE"], seen["THRESH_SCORE"])
+        self.assertIn("THRESH_REASONS", seen)
+        self.assertNotIn("bayes", seen["THRESH_REASONS"])
+        self.assertEqual(seen.get("THRESH_BLATANT"), "0")
+
+    def test_spam_is_rejected_with_the_configured_status(self):
+        data = self.form(comment=SPAM, author="Bob", email=self.email())
+        r, test_id = self.curl("/comments", data)
+        self.assertEqual(r.status, 422)
+        self.assertFalse(self.called(test_id), "the application never saw the spam")
+
+    def test_spam_passed_on_with_its_verdict(self):
+        data = self.form(comment=SPAM, author="Bob", email=self.email())
+        seen = self.post_ok("/pass", data)["seen"]
+        self.assertEqual(seen["THRESH_VERDICT"], "reject")
+        self.assertEqual(seen["HTTP_X_THRESH_VERDICT"], "reject")
+        self.assertGreater(float(seen["THRESH_SCORE"]), 0.5)
+        self.assertIn("bayes", seen["THRESH_REASONS"].split())
+        self.assertEqual(seen["HTTP_X_THRESH_REASONS"], seen["THRESH_REASONS"])
+
+    def test_hold_from_thresh_conf_is_passed_on(self):
+        # ThreshConfig names a thresh.conf whose moderation word holds the comment.
+        data = self.form(comment=HAM + " moderateme", author="Cy", email=self.email())
+        seen = self.post_ok("/comments", data)["seen"]
+        self.assertEqual(seen["THRESH_VERDICT"], "hold")
+        self.assertIn("moderation_word", seen["THRESH_REASONS"].split())
+
+    def test_utf8_body_arrives_byte_for_byte(self):
+        text = HAM + " — naïve café, 中文评论, emoji 🌱, ½ + 50% & more"
+        data = self.form(comment=text, author="Zoë", email=self.email(), url="https://例え.jp/")
+        seen = self.post_ok("/comments", data)["seen"]
+        self.assertIn(seen["THRESH_VERDICT"], ("accept", "hold"))
+        # Raw (unencoded) UTF-8, invalid UTF-8, NUL and odd escapes: the app
+        # still gets exactly these bytes, and the check still runs.
+        raw = (b"comment=" + HAM.encode() + " grüße ".encode() + b"%FF%00%zz+%E2%82&author=\xc3\xa9"
+               b"&email=" + self.email().encode() + b"&comment_post_ID=7&&=x&flag")
+        seen = self.post_ok("/comments", raw)["seen"]
+        self.assertIn(seen["THRESH_VERDICT"], ("accept", "hold", "reject"))
+
+    def test_body_at_the_limit_passes_intact(self):
+        data = self.form(comment=HAM, author="Dee", email=self.email(), pad="")
+        data += b"x" * (MAX_BODY - len(data))
+        self.assertEqual(len(data), MAX_BODY)
+        seen = self.post_ok("/comments", data)
+        self.assertEqual(seen["content_length"], str(MAX_BODY))
+        self.assertIn(seen["seen"]["THRESH_VERDICT"], ("accept", "hold"))
+
+    def test_body_over_the_limit_gets_413(self):
+        data = self.form(comment=HAM, author="Eve", email=self.email(), pad="")
+        data += b"x" * (MAX_BODY + 1 - len(data))
+        r, test_id = self.curl("/comments", data)
+        self.assertEqual(r.status, 413)
+        self.assertFalse(self.called(test_id))
+        # Without a Content-Length the limit is found while reading.
+        r, test_id = self.curl("/comments", data + b"y" * 5000, chunked=True)
+        self.assertEqual(r.status, 413)
+        self.assertFalse(self.called(test_id))
+
+    def test_chunked_form_under_the_limit(self):
+        data = self.form(comment=HAM, author="Fay", email=self.email())
+        r, test_id = self.curl("/pass", data, chunked=True)
+        if r.status == 411:
+            self.skipTest("this CGI module refuses chunked request bodies (411)")
+        self.assertEqual(r.status, 200, r.raw[:300])
+        seen = r.json()
+        self.assertEqual(base64.b64decode(seen["body"]), data)
+        self.assertIn(seen["seen"]["THRESH_VERDICT"], ("accept", "hold"))
+
+    def test_flood_from_one_email_is_rate_limited(self):
+        # The library's default: 5 a minute, a burst of 3.
+        email = self.email()
+        reasons = []
+        for i in range(5):
+            data = self.form(comment=HAM + " number %d" % i, author="Gil", email=email)
+            seen = self.post_ok("/pass", data)["seen"]
+            reasons.append(seen["THRESH_REASONS"].split())
+            if i == 3:
+                self.assertEqual(seen["THRESH_VERDICT"], "reject")
+                self.assertGreater(int(seen["THRESH_RETRY_AFTER"]), 0)
+        for i in range(3):
+            self.assertNotIn("rate_limited", reasons[i], "comment %d" % (i + 1))
+        self.assertIn("rate_limited", reasons[3], "the 4th comment in a row")
+        # Where a reject is answered with a status, Retry-After says when to retry.
+        email = self.email()
+        statuses = []
+        for i in range(4):
+            data = self.form(comment=HAM + " again %d" % i, author="Hal", email=email)
+            r, _ = self.curl("/comments", data)
+            statuses.append(r.status)
+        self.assertEqual(statuses[:3], [200, 200, 200])
+        self.assertEqual(statuses[3], 422)
+        self.assertGreater(int(r.headers.get("retry-after", "0")), 0)
+
+    def test_get_and_other_posts_pass_untouched(self):
+        r, test_id = self.curl("/comments?p=1")
+        self.assertEqual(r.status, 200)
+        seen = r.json()
+        self.assertEqual(seen["method"], "GET")
+        self.assertEqual(seen["seen"], {})
+        blob = json.dumps({"comment": SPAM, "email": "x@example.org"}).encode()
+        for ctype in ("application/json", "text/plain; charset=utf-8"):
+            seen = self.post_ok("/comments", blob, content_type=ctype)
+            self.assertEqual(seen["seen"], {})
+        binary = bytes(range(256)) * 40  # over ThreshMaxBody, but not a form
+        seen = self.post_ok("/comments", binary, content_type="application/octet-stream")
+        self.assertEqual(seen["seen"], {})
+
+    def test_spoofed_headers_are_dropped(self):
+        spoof = ["X-Thresh-Verdict: accept", "X-Thresh-Score: 0.0000", "X-Thresh-Custom: 1"]
+        r, _ = self.curl("/comments", headers=spoof)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["seen"], {})
+        data = self.form(comment=SPAM, author="Ivy", email=self.email())
+        seen = self.post_ok("/pass", data, headers=spoof)["seen"]
+        self.assertEqual(seen["HTTP_X_THRESH_VERDICT"], "reject")
+        self.assertNotEqual(seen["HTTP_X_THRESH_SCORE"], "0.0000")
+        self.assertNotIn("HTTP_X_THRESH_CUSTOM", seen)
+        # Outside a Thresh location nothing is touched.
+        r, _ = self.curl("/plain", headers=spoof)
+        self.assertEqual(r.json()["seen"]["HTTP_X_THRESH_VERDICT"], "accept")
+
+    def test_custom_field_names_and_honeypot(self):
+        data = self.form(body=SPAM, name="Jo", mail=self.email(), website2="")
+        r, test_id = self.curl("/custom", data)
+        self.assertEqual(r.status, 403)
+        self.assertFalse(self.called(test_id))
+        data = self.form(body=HAM, name="Jo", mail=self.email(), website2="")
+        seen = self.post_ok("/custom", data)["seen"]
+        self.assertEqual(seen["THRESH_VERDICT"], "accept")
+        data = self.form(body=HAM, name="Jo", mail=self.email(), website2="http://bot.example/")
+        r, test_id = self.curl("/custom", data)
+        self.assertEqual(r.status, 403, "a filled honeypot is rejected")
+        # The WordPress names mean nothing here: no content, nothing to reject.
+        data = self.form(comment=SPAM, author="Jo", email=self.email())
+        seen = self.post_ok("/custom", data)["seen"]
+        self.assertNotEqual(seen["THRESH_VERDICT"], "reject")
+
+    def test_internal_redirect_keeps_body_and_verdict(self):
+        data = self.form(comment=SPAM, author="Max", email=self.email())
+        seen = self.post_ok("/act", data)["seen"]
+        self.assertEqual(seen["THRESH_VERDICT"], "reject")
+        self.assertEqual(seen["HTTP_X_THRESH_VERDICT"], "reject")
+        self.assertIn("bayes", seen["THRESH_REASONS"].split())
+
+    def test_broken_database_fails_open(self):
+        data = self.form(comment=SPAM, author="Kim", email=self.email())
+        seen = self.post_ok("/open", data)["seen"]
+        self.assertEqual(seen["THRESH_VERDICT"], "error")
+        self.assertEqual(seen["HTTP_X_THRESH_VERDICT"], "error")
+        self.assertNotIn("THRESH_SCORE", seen)
+        self.assertIn("cannot open database", self.server.logs())
+
+    def test_broken_database_fails_closed(self):
+        data = self.form(comment=HAM, author="Lee", email=self.email())
+        r, test_id = self.curl("/closed", data)
+        self.assertEqual(r.status, 503)
+        self.assertFalse(self.called(test_id))
+
+    def test_zz_logs_keep_no_comment_email_or_address(self):
+        # Runs last (alphabetical order): everything above was logged by now.
+        time.sleep(0.3)
+        log = self.server.logs()
+        self.assertIn("mod_thresh: libthresh", log)
+        self.assertIn("mod_thresh: POST /comments", log)
+        for s in self.sent:
+            self.assertNotIn(s, log)
+        for line in log.splitlines():
+            if "mod_thresh" in line:
+                self.assertNotIn("127.0.0.1", line, line)
+        self.assertNotIn("exit signal", log, "no worker crashed")
+        self.assertNotIn("Segmentation", log)
+
+
+class EventMPM(ApacheBase, unittest.TestCase):
+    mpm = "event"
+
+
+class PreforkMPM(ApacheBase, unittest.TestCase):
+    mpm = "prefork"
+
+
+class Startup(unittest.TestCase):
+    """mod_thresh uses the plugin table alone, and refuses to start when the
+    library refuses its ABI."""
+
+    @classmethod
+    def setUpClass(cls):
+        why = missing_prerequisite()
+        if why:
+            raise unittest.SkipTest(why)
+
+    def test_module_imports_only_the_plugin_entry_point(self):
+        nm = shutil.which("nm")
+        if not nm:
+            self.skipTest("no nm")
+        out = subprocess.run([nm, "-D", "--undefined-only", MOD_THRESH], stdout=subprocess.PIPE,
+                             text=True, check=True).stdout
+        imported = sorted(line.split()[-1].split("@")[0] for line in out.splitlines()
+                          if line.split()[-1].startswith("thresh_"))
+        self.assertEqual(imported, ["thresh_plugin_get"])
+
+    def test_refuses_to_start_on_an_abi_mismatch(self):
+        cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+        if not cc:
+            self.skipTest("no C compiler for the stand-in library")
+        server = Server("prefork")
+        try:
+            # A stand-in libthresh.so.0 that provides no ABI at all.
+            libdir = os.path.join(server.tmp, "fakelib")
+            os.mkdir(libdir)
+            src = os.path.join(libdir, "fake.c")
+            with open(src, "w") as f:
+                f.write("#include <stddef.h>\n#include <stdint.h>\n"
+                        "int thresh_plugin_get(uint32_t abi, size_t size, const void **out)\n"
+                        "{ (void)abi; (void)size; if (out) *out = NULL; return -17; }\n")
+            # The real library versions its symbols (THRESH_0.1); so must this one.
+            mapfile = os.path.join(libdir, "fake.map")
+            with open(mapfile, "w") as f:
+                f.write("THRESH_0.1 { global: thresh_plugin_get; local: *; };\n")
+            subprocess.run([cc, "-shared", "-fPIC", "-Wl,-soname,libthresh.so.0",
+                            "-Wl,--version-script=" + mapfile, "-o",
+                            os.path.join(libdir, "libthresh.so.0"), src], check=True)
+            path = libdir + ":" + os.environ.get("LD_LIBRARY_PATH", "")
+            server.env["LD_LIBRARY_PATH"] = path
+            rc = server.start(expect_up=False)
+            self.assertIsNotNone(rc, "apache kept running with a library that refused the ABI")
+            self.assertNotEqual(rc, 0)
+            log = server.logs()
+            self.assertIn("libthresh refused plugin ABI 1", log)
+        finally:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
