@@ -9,7 +9,8 @@
  *   email       comment_author_email   the commenter's e-mail address
  *   url         comment_author_url     the commenter's web site
  *   ip          user_ip                the client's IP address (v4 or v6)
- *   user_agent                         the client's User-Agent header
+ *               comment_author_IP      (WordPress's name)
+ *   user_agent  comment_agent          the client's User-Agent header (comment_agent: WordPress)
  *   referrer    referer                the Referer header
  *   permalink                          the page the comment is posted on
  *   type        comment_type           "comment", "reply", "forum-post", ...

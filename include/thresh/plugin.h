@@ -46,6 +46,7 @@ typedef struct thresh_plugin_result {
 /* Flags of open(). */
 #define THRESH_PLUGIN_CREATE 0x1u /* create a missing database from the default model */
 #define THRESH_PLUGIN_RDONLY 0x2u /* never write (no learning, no rate-limit state) */
+#define THRESH_PLUGIN_EMPTY 0x4u  /* with CREATE: start empty, not from the default model (0.1) */
 
 typedef struct thresh_plugin {
 	uint32_t abi;  /* THRESH_PLUGIN_ABI of the library that filled it */

@@ -34,6 +34,8 @@ static const struct field_name names[] = {
 	{"referer", F_REFERRER},
 	{"comment_type", F_TYPE},
 	{"blog_lang", F_LANG},
+	{"comment_author_IP", F_IP},    /* WordPress's own column names */
+	{"comment_agent", F_USER_AGENT},
 };
 
 const char *comment_field_name(enum comment_field f)

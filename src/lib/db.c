@@ -474,6 +474,7 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 			goto fail_mutex;
 		}
 		db->config_path = db->config_buf;
+		db->config_explicit = opts && opts->config;
 	}
 	if (db->config_path)
 		rc = conf_load(db->config_path, &db->cf, errbuf, errsize);
@@ -629,10 +630,18 @@ int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
 	struct conf *cf = NULL, *old;
 	unsigned char secret[HASH_SECRET_BYTES];
 	int rc, has;
+	char def[PATH_MAX];
+	const char *path = NULL;
 	if (!db)
 		return THRESH_EINVAL;
-	if (db->config_path)
-		rc = conf_load(db->config_path, &cf, errbuf, errbuf_size);
+	if (db->config_explicit)
+		path = db->config_path;
+	else if (!(db->flags & THRESH_DB_NOCONFIG) &&
+	         snprintf(def, sizeof def, "%s/thresh.conf", db->dir) < (int)sizeof def &&
+	         access(def, F_OK) == 0)
+		path = def; /* DIR/thresh.conf, also when it appeared after open */
+	if (path)
+		rc = conf_load(path, &cf, errbuf, errbuf_size);
 	else
 		rc = (cf = conf_defaults()) ? 0 : THRESH_ENOMEM;
 	if (rc)

@@ -38,6 +38,7 @@ struct thresh_db {
 	store *rate;                /* rate-limit state, no fsync per commit; NULL read-only */
 	unsigned flags;
 	const char *config_path;    /* the file to (re)load, NULL for none */
+	int config_explicit;        /* named by the caller, not found as DIR/thresh.conf */
 	char *config_buf;           /* owns config_path */
 	pthread_mutex_t lock;       /* guards cf and secret */
 	struct conf *cf;            /* the configuration in force (reference counted) */

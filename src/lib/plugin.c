@@ -9,10 +9,11 @@ static int p_open(const char *dir, const char *config, unsigned flags, thresh_db
 {
 	thresh_db_options o;
 	thresh_db_options_init(&o);
-	if (flags & ~(THRESH_PLUGIN_CREATE | THRESH_PLUGIN_RDONLY))
+	if (flags & ~(THRESH_PLUGIN_CREATE | THRESH_PLUGIN_RDONLY | THRESH_PLUGIN_EMPTY))
 		return THRESH_EINVAL;
 	o.flags = ((flags & THRESH_PLUGIN_CREATE) ? THRESH_DB_CREATE : 0) |
-	          ((flags & THRESH_PLUGIN_RDONLY) ? THRESH_DB_RDONLY : 0);
+	          ((flags & THRESH_PLUGIN_RDONLY) ? THRESH_DB_RDONLY : 0) |
+	          ((flags & THRESH_PLUGIN_EMPTY) ? THRESH_DB_EMPTY : 0);
 	o.config = config;
 	o.errbuf = errbuf;
 	o.errbuf_size = errbuf_size;

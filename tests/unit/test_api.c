@@ -467,3 +467,45 @@ Test(db, one_handle_many_threads, .timeout = 120)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+Test(check, memory_cache_never_serves_a_stale_count)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	for (int i = 0; i < 5; i++) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "neutral words here %d", i);
+		tu_learn(db, buf, THRESH_HAM);
+		snprintf(buf, sizeof buf, "other words there %d", i);
+		tu_learn(db, buf, THRESH_SPAM);
+	}
+	/* enough checks of one snapshot to fill the cache (DB_CACHE_AFTER) */
+	double first = tu_score(db, "quasar");
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(tu_score(db, "quasar"), first);
+	/* learning changes the snapshot: the very next check must see it */
+	for (int i = 0; i < 5; i++) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "quasar offer %d", i);
+		tu_learn(db, buf, THRESH_SPAM);
+	}
+	double after = tu_score(db, "quasar");
+	cr_expect_gt(after, first, "a stale count was served: %f then %f", first, after);
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(tu_score(db, "quasar"), after, "the cache of the new snapshot agrees with LMDB");
+	thresh_db_close(db);
+
+	/* with the cache off, every score is the same */
+	char conf[PATH_MAX], path[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/db/thresh.conf", dir);
+	FILE *f = fopen(conf, "w");
+	fputs("memory_cache = off\n", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/db", dir);
+	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	for (int i = 0; i < 50; i++)
+		cr_assert_eq(tu_score(db, "quasar"), after);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}

@@ -421,6 +421,24 @@ Test(config, read_printed_and_read_back)
 	cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(thresh_db_config_get(db, "hold_links", buf, sizeof buf), 0);
 	cr_expect_str_eq(buf, "3");
+	/* a thresh.conf that appears after open is read on reload */
+	{
+		char *d2;
+		thresh_db *db2 = tu_empty_db(&d2);
+		char p2[PATH_MAX + 16];
+		cr_assert_eq(thresh_db_config_get(db2, "hold_links", buf, sizeof buf), 0);
+		cr_expect_str_eq(buf, "2");
+		snprintf(p2, sizeof p2, "%s/db/thresh.conf", d2);
+		FILE *g = fopen(p2, "w");
+		fputs("hold_links = 7\n", g);
+		fclose(g);
+		cr_assert_eq(thresh_db_config_reload(db2, err, sizeof err), 0, "%s", err);
+		cr_assert_eq(thresh_db_config_get(db2, "hold_links", buf, sizeof buf), 0);
+		cr_expect_str_eq(buf, "7");
+		thresh_db_close(db2);
+		tu_rmtree(d2);
+		free(d2);
+	}
 	/* a broken reload keeps the configuration in force */
 	f = fopen(path, "w");
 	fputs("rate_limit = -1\n", f);
