@@ -58,7 +58,7 @@ conf *conf_defaults(void)
 	c->first_comment = 1;
 	c->first_comment_max_score = 0.2;
 	c->trust_approved = 1;
-	c->trust_max_score = 0.72;
+	c->trust_max_score = 0.73;
 	c->honeypot = 1;
 	c->min_form_seconds = 3;
 	c->memory_cache = 1;

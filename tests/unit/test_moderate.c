@@ -118,8 +118,8 @@ Test(moderate, rules_table)
 		in.cf = cf;
 		in.c = c;
 		in.score = k->score;
-		in.hold = 0.64;
-		in.reject = 0.72;
+		in.hold = 0.62;
+		in.reject = 0.73;
 		in.blatant = 0.95;
 		in.links = k->links;
 		in.has_identity = k->field && !strcmp(k->field, "email");
