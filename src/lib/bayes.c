@@ -92,13 +92,16 @@ double bayes_nb(const tok_counts *counts, size_t n, const unsigned char *gram,
 {
 	double z = 0;
 	size_t k = 0;
+	pthread_once(&ln_once, ln_fill);
+	/* bayes_token_llr with the totals' logs taken once */
+	double base = ln_u64(tot->ham + 2) - ln_u64(tot->spam + 2);
 	for (size_t i = 0; i < n; i++) {
 		if (counts[i].spam == 0 && counts[i].ham == 0) {
 			if (probs)
 				probs[i] = 0.5;
 			continue;
 		}
-		double llr = bayes_token_llr(&counts[i], tot);
+		double llr = ln_u64((uint64_t)counts[i].spam + 1) - ln_u64((uint64_t)counts[i].ham + 1) + base;
 		if (probs)
 			probs[i] = 1 / (1 + exp(-llr));
 		z += (gram && gram[i]) ? p->gram_weight * llr : llr;

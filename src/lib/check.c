@@ -176,6 +176,7 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 	bayes_params bp = {(int)m->param[P_CLASSIFIER], m->param[P_ROBS], m->param[P_ROBX],
 	                   m->param[P_MIN_DEV], m->param[P_NB_POWER], m->param[P_GRAM_WEIGHT]};
 	int rc;
+	v->tl.notext = !explain;
 	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key)) || (rc = grow_scratch(v, v->tl.n)))
 		return rc;
 	/* Every check without a cache counts towards building one. */

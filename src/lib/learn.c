@@ -72,6 +72,7 @@ int thresh_batch_begin(thresh_db *db, thresh_batch **out)
 	b->db = db;
 	b->has_secret = db_secret(db, b->secret);
 	tok_list_init(&b->tl);
+	b->tl.notext = 1; /* learning needs the ids only */
 	*out = b;
 	return 0;
 }

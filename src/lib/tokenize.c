@@ -186,6 +186,16 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 		t->gram = gram;
 		t->cap = cap;
 	}
+	if (t->notext) {
+		/* ids only: nothing asked for the texts (no explanation) */
+		t->ids[t->n] = id;
+		t->off[t->n] = t->len[t->n] = 0;
+		t->gram[t->n] = 0;
+		t->n++;
+		if (id)
+			t->seen[slot] = id;
+		return 0;
+	}
 	if (n > t->text_cap - t->text_len) {
 		size_t cap = t->text_cap ? t->text_cap : 1024;
 		while (cap - t->text_len < n)

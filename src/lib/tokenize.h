@@ -36,6 +36,7 @@ typedef struct tok_list {
 	unsigned char *gram; /* gram[i]: token i is a character n-gram (weighted apart) */
 	size_t n, cap;
 	unsigned links;    /* distinct URLs in the content (href targets included), <= TOK_LINKS_MAX */
+	int notext;        /* set by the caller: keep ids only, no texts (off, len are 0) */
 	char *text;        /* token texts, back to back, not NUL-terminated */
 	size_t text_len, text_cap;
 	uint64_t *seen;    /* open-addressing set of ids for de-duplication */
