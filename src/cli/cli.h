@@ -48,6 +48,16 @@ int cmd_prune(struct cli *cli, int argc, char **argv);
 int cmd_set(struct cli *cli, int argc, char **argv);
 int cmd_get(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
+
+/* ---- eval.c, plot.c ---- */
+struct scored {
+	double score;
+	int label; /* THRESH_SPAM or THRESH_HAM */
+};
+/* write_plot - the ROC curve and score histograms as SVG into path (written
+ * beside it and renamed). s must be sorted by score. Returns 0 or an errno. */
+int write_plot(const char *path, const struct scored *s, size_t n, size_t nspam, size_t nham,
+               double hold, double reject, double auc);
 int cmd_rotate_secret(struct cli *cli, int argc, char **argv);
 
 /* ---- help.c ---- */

@@ -26,12 +26,13 @@
 
 #include "cli.h"
 
-enum { O_FOLDS, O_SEED, O_JSON };
+enum { O_FOLDS, O_SEED, O_JSON, O_PLOT };
 
 static const struct opt_def eval_opts[] = {
 	{"folds", OPT_ARG, O_FOLDS},
 	{"seed", OPT_ARG, O_SEED},
 	{"json", OPT_NOARG, O_JSON},
+	{"plot", OPT_ARG, O_PLOT},
 	{NULL, 0, 0},
 };
 
@@ -331,11 +332,6 @@ out:
 
 /* ---------- measures ---------- */
 
-struct scored {
-	double score;
-	int label;
-};
-
 static int cmp_score(const void *a, const void *b)
 {
 	double x = ((const struct scored *)a)->score, y = ((const struct scored *)b)->score;
@@ -394,7 +390,7 @@ static void json_num(const char *key, double v, int comma)
 
 int cmd_eval(struct cli *cli, int argc, char **argv)
 {
-	const char *cmd = argv[0], *arg, *path = NULL;
+	const char *cmd = argv[0], *arg, *path = NULL, *plot = NULL;
 	uint64_t folds = 5, seed = 1, state;
 	int json = 0, o, status = CLI_FAIL;
 	struct opt_iter it;
@@ -422,6 +418,9 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 			break;
 		case O_JSON:
 			json = 1;
+			break;
+		case O_PLOT:
+			plot = arg;
 			break;
 		case OPT_POSITIONAL:
 			if (path)
@@ -505,7 +504,15 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 		cnt[x->label][x->score >= reject ? 2 : x->score >= hold ? 1 : 0]++;
 	}
 	struct measures at_rej = measure(s, nkeep, reject), at_half = measure(s, nkeep, 0.5);
-	double a = auc(s, nkeep, nspam, nham);
+	double a = auc(s, nkeep, nspam, nham); /* sorts s by score */
+	if (plot) {
+		int e = write_plot(plot, s, nkeep, nspam, nham, hold, reject, a);
+		if (e) {
+			cli_warn("--plot %s: %s", plot, strerror(e));
+			status = CLI_FAIL;
+			goto out;
+		}
+	}
 	double pct[2][3];
 	for (int l = 0; l < 2; l++)
 		for (int k = 0; k < 3; k++)

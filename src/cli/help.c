@@ -199,7 +199,7 @@ static const char check_help[] =
 	"     unknown field (--tsv: some lines could not be checked)\n";
 
 static const char eval_help[] =
-	"usage: thresh eval [--folds K] [--seed N] [--json] FILE\n"
+	"usage: thresh eval [--folds K] [--seed N] [--json] [--plot FILE.svg] FILE\n"
 	"\n"
 	"Cross-validate the classifier on FILE, lines \"LABEL<TAB>TEXT\" (LABEL spam or\n"
 	"ham; '-' reads standard input). Repeated texts are dropped (the first is kept);\n"
@@ -223,11 +223,15 @@ static const char eval_help[] =
 	"spam_held_pct, spam_rejected_pct (percentages from 0 to 100; a precision\n"
 	"with nothing predicted spam is 0).\n"
 	"Bad lines are reported as FILE:LINE and skipped (exit status 4 at the end).\n"
+	"With --plot, also draw the ROC curve and the histograms of the ham and spam\n"
+	"scores, with the hold and reject cutoffs marked, as an SVG picture, for\n"
+	"choosing cutoffs (see 'thresh set').\n"
 	"\n"
 	"Options:\n"
 	"  --folds K   the number of folds, 2 to 1000 (default 5)\n"
 	"  --seed N    the shuffle's seed, a whole number (default 1)\n"
 	"  --json      print one JSON object\n"
+	"  --plot FILE.svg  write the ROC curve and score histograms to FILE.svg\n"
 	"  -h, --help  this help\n"
 	"\n"
 	"Environment:\n"

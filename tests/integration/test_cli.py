@@ -700,6 +700,25 @@ class TestEval(CliTest):
         self.assertEqual(out, again)
         self.assertEqual(os.listdir(self.env["TMPDIR"]), [])
 
+    def test_plot_writes_an_svg_with_the_cutoffs(self):
+        import xml.etree.ElementTree as ET
+        p = self.corpus()
+        svg = self.path("eval.svg")
+        out, _ = self.ok("eval", "--folds", "4", "--plot", svg, p, db=False)
+        self.assertIn("ROC AUC", out)
+        root = ET.parse(svg).getroot()  # well-formed
+        self.assertTrue(root.tag.endswith("svg"))
+        text = open(svg, encoding="utf-8").read()
+        hold, reject = self.default_cutoffs()
+        self.assertIn("hold %.2f" % hold, text)
+        self.assertIn("reject %.2f" % reject, text)
+        self.assertRegex(text, r"AUC \d\.\d{4}")
+        self.assertIn("<polyline", text)
+        self.assertEqual([f for f in os.listdir(self.tmp) if ".tmp-" in f], [])
+        r = self.run_cli("eval", "--plot", "/nonexistent/dir/x.svg", p, db=False)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"/nonexistent/dir/x.svg", r.stderr)
+
     def test_bad_input(self):
         p = self.write("few.tsv", "spam\tcheap pills\nham\tlovely garden\n")
         r = self.run_cli("eval", "--folds", "5", p, db=False)

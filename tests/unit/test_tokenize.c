@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "comment_int.h"
 #include "hash.h"
@@ -866,4 +867,78 @@ Test(tokenize, random_text_never_fails)
 		thresh_comment_free(c);
 	}
 	free(s);
+}
+
+/* ------------------------------------------------ comments in other scripts */
+
+static int contains(const char *hay, size_t n, const void *needle, size_t k)
+{
+	for (size_t i = 0; i + k <= n; i++)
+		if (memcmp(hay + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* every_letter_kept - each letter of text (case-folded) appears in a token
+ * other than a character gram: no script is silently dropped. */
+static void every_letter_kept(const char *text)
+{
+	utf8proc_uint8_t *folded = NULL;
+	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, -1, &folded,
+	                                  UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+	                                      UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+	cr_assert_geq(n, 0);
+	content_f(TOK_F_DEFAULT & ~TOK_F_CHARGRAMS, text);
+	for (utf8proc_ssize_t i = 0; i < n;) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(folded + i, n - i, &cp);
+		cr_assert_gt(k, 0);
+		utf8proc_category_t cat = utf8proc_category(cp);
+		if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) {
+			int found = 0;
+			for (size_t t = 0; t < T.n && !found; t++)
+				found = contains(T.text + T.off[t], T.len[t], folded + i, (size_t)k);
+			cr_expect(found, "U+%04X of \"%s\" is in no token: %s", (unsigned)cp, text, dump(&T));
+		}
+		i += k;
+	}
+	free(folded);
+}
+
+Test(tokenize, vietnamese_words_with_diacritics)
+{
+	content("Bài hát này hay quá! Cảm ơn bạn");
+	HAS("bài");
+	HAS("hát");
+	HAS("này");
+	HAS("quá");
+	HAS("cảm");
+	HAS("ơn");
+	HAS("pair:cảm ơn");
+	/* decomposed input (NFD, as some keyboards send it) gives the same tokens */
+	content("Ba\xcc\x80i ha\xcc\x81t");
+	HAS("bài");
+	HAS("hát");
+	cr_expect_eq(count_prefix(&T, "cjk:"), 0, "Vietnamese is spaced: %s", dump(&T));
+}
+
+Test(tokenize, comments_in_five_scripts_keep_every_letter)
+{
+	static const char *const comments[] = {
+		"这首歌真好听，我每天都听。点击这里免费领取红包：www.example.cn",   /* Chinese */
+		"この曲は本当に最高です！チャンネル登録お願いします",              /* Japanese */
+		"เพลงนี้เพราะมากครับ สมัครสมาชิกช่องของฉันด้วย",                  /* Thai */
+		"Bài hát này hay quá! Đăng ký kênh của tôi nhé",                     /* Vietnamese */
+		"Отличная песня! Подпишитесь на мой канал, КУПИТЬ дёшево",           /* Russian */
+	};
+	for (size_t i = 0; i < sizeof comments / sizeof comments[0]; i++)
+		every_letter_kept(comments[i]);
+	/* and a long unspaced run is covered to its end (bogofilter drops such runs) */
+	char buf[3 * 400 + 1];
+	for (int i = 0; i < 400; i++)
+		memcpy(buf + 3 * i, i % 2 ? "好" : "听", 3);
+	buf[3 * 400] = '\0';
+	content(buf);
+	HAS("cjk:听好");
+	HAS("cjk:好听");
 }
