@@ -52,7 +52,7 @@ struct thresh_db {
 
 /* db_cache_for - a reference to the in-memory cache of the snapshot t reads,
  * or NULL: checks then read LMDB. After DB_CACHE_AFTER checks found the
- * cache stale, the next one fills a new cache from its own snapshot. */
+ * cache stale, a background thread fills a new one from the latest snapshot. */
 struct tok_cache *db_cache_for(thresh_db *db, store_txn *t);
 #define DB_CACHE_AFTER 32
 
