@@ -28,6 +28,13 @@ if [ -z "${THRESH_WP_DIR:-}" ] && [ ! -d /usr/share/wordpress ]; then
   [ -d "$wp/root/usr/share/wordpress" ] && export THRESH_WP_DIR="$PWD/$wp/root/usr/share/wordpress"
 fi
 
+# threshd's tests drive it with real Akismet clients from the npm registry,
+# pinned by tests/daemon/node/package-lock.json.
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/daemon/node/node_modules ]; then
+  (cd tests/daemon/node && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+    echo "note: npm ci failed; the Akismet client tests are skipped" >&2
+fi
+
 meson test -C "$builddir" --print-errorlogs --num-processes 2
 rc=$?
 # Count single tests, not test programs: Criterion's "Synthesis:" lines and

@@ -1,0 +1,394 @@
+/* api.c - the JSON API and the operational endpoints.
+ *
+ *   POST /v1/check    {"content": "Buy cheap pills", "author": "Ann", "explain": true}
+ *   200  {"verdict":"reject","score":0.9981,"blatant":true,"reasons":["bayes"],
+ *         "retry_after":0,"tokens":[{"token":"pills","prob":0.99,"spam":12,"ham":0}]}
+ *
+ *   POST /v1/learn    {"label": "spam", "content": "Buy cheap pills"}
+ *   200  {"learned":1,"duplicates":0,"moved":0}
+ *   POST /v1/unlearn  {"label": "spam", "content": "Buy cheap pills"}
+ *   200  {"unlearned":1,"not_found":0}
+ *
+ *   GET /v1/stats, GET /healthz, GET /metrics (Prometheus text)
+ *
+ * A request's key is "Authorization: Bearer KEY". Members are the comment's
+ * fields under thresh's names or Akismet's (see thresh/comment.h), strings
+ * (numbers are taken as written, null leaves a field out); "label" for the
+ * learning endpoints; "explain" and "dry_run" (booleans) for a check. An
+ * unknown or repeated member is refused, as is a comment with none of
+ * content, author, email or url. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../cli/json.h"
+#include "threshd.h"
+
+#define APPLICATION_JSON "application/json"
+
+enum kind { K_CHECK, K_LEARN, K_UNLEARN };
+
+struct jctx {
+	enum kind kind;
+	thresh_comment *c;
+	int label;    /* -1 until given */
+	int explain;
+	int dry_run;
+	int seen_label, seen_explain, seen_dry_run;
+	const char *code;      /* the error code when the callback stops the parse */
+	char field[64];        /* the member it stopped at */
+};
+
+/* The comment must have at least one of these. */
+static const char *const main_fields[] = {"content", "author", "email", "url", NULL};
+
+static int stop(struct jctx *x, const char *code, const char *key, char *why, size_t whysize,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int stop(struct jctx *x, const char *code, const char *key, char *why, size_t whysize,
+                const char *fmt, ...)
+{
+	va_list ap;
+	x->code = code;
+	snprintf(x->field, sizeof x->field, "%s", key);
+	va_start(ap, fmt);
+	vsnprintf(why, whysize, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int flag_member(struct jctx *x, const struct json_member *m, const char *key, int *seen,
+                       int *value, char *why, size_t whysize)
+{
+	if ((*seen)++)
+		return stop(x, "duplicate_field", key, why, whysize, "duplicate member \"%s\"", key);
+	if (m->type != JSON_TRUE && m->type != JSON_FALSE)
+		return stop(x, "bad_field", key, why, whysize, "\"%s\" must be true or false, not %s",
+		            key, json_type_name(m->type));
+	*value = m->type == JSON_TRUE;
+	return 0;
+}
+
+static int on_member(const struct json_member *m, void *ctx, char *why, size_t whysize)
+{
+	struct jctx *x = ctx;
+	char key[64];
+	const char *old = NULL;
+	int rc;
+	printable(m->key, m->key_len, key, sizeof key);
+	if (strlen(m->key) != m->key_len)
+		return stop(x, "unknown_field", key, why, whysize, "unknown member \"%s\"", key);
+
+	if (!strcmp(m->key, "label")) {
+		if (x->seen_label++)
+			return stop(x, "duplicate_field", key, why, whysize, "duplicate member \"label\"");
+		if (x->kind == K_CHECK)
+			return 0; /* a training record's label: ignored by a check */
+		if (m->type == JSON_STRING && !strcmp(m->str, "spam"))
+			x->label = THRESH_SPAM;
+		else if (m->type == JSON_STRING && !strcmp(m->str, "ham"))
+			x->label = THRESH_HAM;
+		else
+			return stop(x, "bad_field", key, why, whysize,
+			            "\"label\" must be \"spam\" or \"ham\"");
+		return 0;
+	}
+	if (x->kind == K_CHECK && !strcmp(m->key, "explain"))
+		return flag_member(x, m, key, &x->seen_explain, &x->explain, why, whysize);
+	if (x->kind == K_CHECK && !strcmp(m->key, "dry_run"))
+		return flag_member(x, m, key, &x->seen_dry_run, &x->dry_run, why, whysize);
+	if (!thresh_comment_is_field(m->key))
+		return stop(x, "unknown_field", key, why, whysize, "unknown member \"%s\"", key);
+	if (thresh_comment_get(x->c, m->key, &old) == 0 && old)
+		return stop(x, "duplicate_field", key, why, whysize,
+		            "member \"%s\" given twice (perhaps once under its other name)", key);
+	if (m->type == JSON_NULL)
+		return 0;
+	if (m->type != JSON_STRING && m->type != JSON_NUMBER)
+		return stop(x, "bad_field", key, why, whysize,
+		            "\"%s\" must be a string, a number or null, not %s", key,
+		            json_type_name(m->type));
+	if (!(rc = thresh_comment_set(x->c, m->key, m->str, m->str_len)))
+		return 0;
+	switch (rc) {
+	case THRESH_ENUL:
+		return stop(x, "nul_byte", key, why, whysize, "\"%s\" holds a NUL byte", key);
+	case THRESH_EUTF8:
+		return stop(x, "invalid_utf8", key, why, whysize, "\"%s\" is not valid UTF-8", key);
+	case THRESH_ETOOBIG:
+		return stop(x, "field_too_long", key, why, whysize, "\"%s\" is longer than %d bytes",
+		            key,
+		            (!strcmp(m->key, "content") || !strcmp(m->key, "comment_content"))
+		                    ? THRESH_CONTENT_MAX
+		                    : THRESH_FIELD_MAX);
+	case THRESH_EINVAL:
+		if (!strcmp(m->key, "form_age"))
+			return stop(x, "bad_field", key, why, whysize,
+			            "\"form_age\" must be a number of seconds >= 0");
+		/* fall through */
+	default:
+		return stop(x, rc == THRESH_ENOMEM ? "unavailable" : "bad_field", key, why, whysize,
+		            "\"%s\": %s", key, thresh_strerror(rc));
+	}
+}
+
+/* bearer - the key of "Authorization: Bearer KEY", or NULL. */
+static const char *bearer(struct request *rq, size_t *len)
+{
+	const char *a = header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!a || strncasecmp(a, "Bearer ", 7) != 0)
+		return NULL;
+	a += 7;
+	while (*a == ' ')
+		a++;
+	*len = strcspn(a, " \t");
+	return *len ? a : NULL;
+}
+
+/* authorize - 1 when the request may go on, else 0 having replied 401. */
+static int authorize(struct request *rq, int learning, enum MHD_Result *ret)
+{
+	size_t len = 0;
+	const char *key = bearer(rq, &len);
+	if (key_ok(rq, key, len, 0, learning))
+		return 1;
+	if (!keys_configured(rq->srv))
+		*ret = reply_error(rq, 401, "unauthorized", NULL,
+		                   "learning needs an API key, and threshd runs without a key file");
+	else if (!key)
+		*ret = reply_error(rq, 401, "unauthorized", NULL,
+		                   "no API key: send \"Authorization: Bearer KEY\"");
+	else
+		*ret = reply_error(rq, 401, "unauthorized", NULL, "the API key is not valid");
+	return 0;
+}
+
+/* read_comment - parse the JSON body into x->c; -1 having replied. */
+static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret)
+{
+	char why[384];
+	size_t pos = 0, bad = 0;
+	if (!media_type_is(rq, APPLICATION_JSON)) {
+		*ret = reply_error(rq, 415, "unsupported_media_type", NULL,
+		                   "the JSON API takes application/json bodies");
+		return -1;
+	}
+	if (!utf8_ok((const unsigned char *)rq->body, rq->len, &bad)) {
+		*ret = reply_error(rq, 400, "invalid_utf8", NULL,
+		                   "the body is not valid UTF-8 (byte %zu)", bad);
+		return -1;
+	}
+	if (thresh_comment_new(&x->c)) {
+		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
+		return -1;
+	}
+	int rc = json_object_parse(rq->body, rq->len, on_member, x, why, sizeof why, &pos);
+	if (rc == -1) {
+		*ret = reply_error(rq, 400, "malformed_json", NULL, "malformed JSON: %s (byte %zu)",
+		                   why, pos);
+		return -1;
+	}
+	if (rc == -2) {
+		*ret = reply_error(rq, x->code && !strcmp(x->code, "unavailable") ? 503 : 400,
+		                   x->code ? x->code : "bad_field", x->field, "%s", why);
+		return -1;
+	}
+	if (rc) {
+		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
+		return -1;
+	}
+	if (x->kind != K_CHECK && x->label < 0) {
+		*ret = reply_error(rq, 400, "missing_field", "label",
+		                   "missing member \"label\" (\"spam\" or \"ham\")");
+		return -1;
+	}
+	for (size_t i = 0; main_fields[i]; i++) {
+		const char *v = NULL;
+		if (thresh_comment_get(x->c, main_fields[i], &v) == 0 && v)
+			return 0;
+	}
+	*ret = reply_error(rq, 400, "missing_field", "content",
+	                   "missing member: a comment needs at least one of content, author, "
+	                   "email or url");
+	return -1;
+}
+
+static void result_json(struct sbuf *b, const thresh_result *r)
+{
+	size_t n = thresh_result_reason_count(r);
+	sb_puts(b, "{\"verdict\":\"");
+	sb_puts(b, thresh_verdict_name(thresh_result_verdict(r)));
+	sb_puts(b, "\",\"score\":");
+	sb_json_double(b, thresh_result_score(r));
+	sb_printf(b, ",\"blatant\":%s,\"reasons\":[", thresh_result_blatant(r) ? "true" : "false");
+	for (size_t i = 0; i < n; i++) {
+		const char *s = thresh_result_reason(r, i);
+		if (i)
+			sb_puts(b, ",");
+		sb_json_string(b, s, strlen(s));
+	}
+	sb_puts(b, "],\"retry_after\":");
+	sb_json_double(b, thresh_result_retry_after(r));
+	if (thresh_result_token_count(r)) {
+		sb_puts(b, ",\"tokens\":[");
+		for (size_t i = 0; i < thresh_result_token_count(r); i++) {
+			const char *text;
+			double prob;
+			uint64_t spam, ham;
+			if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
+				continue;
+			sb_puts(b, i ? ",{\"token\":" : "{\"token\":");
+			sb_json_string(b, text, strlen(text));
+			sb_puts(b, ",\"prob\":");
+			sb_json_double(b, prob);
+			sb_printf(b, ",\"spam\":%" PRIu64 ",\"ham\":%" PRIu64 "}", spam, ham);
+		}
+		sb_puts(b, "]");
+	}
+	sb_puts(b, "}\n");
+}
+
+enum MHD_Result api_check(struct request *rq)
+{
+	struct server *s = rq->srv;
+	struct jctx x = {.kind = K_CHECK, .label = -1};
+	thresh_result *res = NULL;
+	enum MHD_Result ret;
+	struct sbuf b;
+	int rc;
+
+	if (!authorize(rq, 0, &ret))
+		return ret;
+	if (read_comment(rq, &x, &ret)) {
+		thresh_comment_free(x.c);
+		return ret;
+	}
+	unsigned flags = (x.explain ? THRESH_CHECK_EXPLAIN : 0) |
+	                 (x.dry_run ? THRESH_CHECK_READONLY : 0);
+	rc = thresh_check(s->db, x.c, flags, &res);
+	thresh_comment_free(x.c);
+	if (rc)
+		return reply_lib_error(rq, rc, "check");
+	rq->have_verdict = 1;
+	rq->verdict = thresh_result_verdict(res);
+	rq->score = thresh_result_score(res);
+	metrics_verdict(&s->metrics, rq->verdict);
+	sb_init(&b);
+	result_json(&b, res);
+	thresh_result_free(res);
+	return reply_sb(rq, 200, APPLICATION_JSON, &b, NULL);
+}
+
+static enum MHD_Result learn(struct request *rq, int undo)
+{
+	struct server *s = rq->srv;
+	struct jctx x = {.kind = undo ? K_UNLEARN : K_LEARN, .label = -1};
+	thresh_learn_summary sum;
+	enum MHD_Result ret;
+	struct sbuf b;
+	int rc;
+
+	if (!authorize(rq, 1, &ret))
+		return ret;
+	if (read_comment(rq, &x, &ret)) {
+		thresh_comment_free(x.c);
+		return ret;
+	}
+	memset(&sum, 0, sizeof sum);
+	sum.size = sizeof sum;
+	rc = undo ? thresh_unlearn(s->db, x.c, x.label, &sum)
+	          : thresh_learn(s->db, x.c, x.label, &sum);
+	thresh_comment_free(x.c);
+	if (rc)
+		return reply_lib_error(rq, rc, undo ? "unlearn" : "learn");
+	sb_init(&b);
+	if (undo) {
+		if (sum.unlearned)
+			atomic_fetch_add_explicit(&s->metrics.unlearned[x.label], 1,
+			                          memory_order_relaxed);
+		sb_printf(&b, "{\"unlearned\":%" PRIu64 ",\"not_found\":%" PRIu64 "}\n", sum.unlearned,
+		          sum.not_found);
+	} else {
+		if (sum.learned || sum.moved)
+			atomic_fetch_add_explicit(&s->metrics.learned[x.label], 1, memory_order_relaxed);
+		sb_printf(&b, "{\"learned\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"moved\":%" PRIu64 "}\n",
+		          sum.learned, sum.duplicates, sum.moved);
+	}
+	return reply_sb(rq, 200, APPLICATION_JSON, &b, NULL);
+}
+
+enum MHD_Result api_learn(struct request *rq)
+{
+	return learn(rq, 0);
+}
+
+enum MHD_Result api_unlearn(struct request *rq)
+{
+	return learn(rq, 1);
+}
+
+enum MHD_Result api_stats(struct request *rq)
+{
+	struct server *s = rq->srv;
+	thresh_stats st;
+	enum MHD_Result ret;
+	struct sbuf b;
+	int rc;
+
+	if (!authorize(rq, 0, &ret))
+		return ret;
+	memset(&st, 0, sizeof st);
+	st.size = sizeof st;
+	if ((rc = thresh_db_stats(s->db, &st)))
+		return reply_lib_error(rq, rc, "stats");
+	sb_init(&b);
+	sb_printf(&b,
+	          "{\"version\":\"%s\",\"format_version\":%" PRIu32 ",\"tokenizer\":%" PRIu32
+	          ",\"spam_messages\":%" PRIu64 ",\"ham_messages\":%" PRIu64 ",\"tokens\":%" PRIu64
+	          ",\"learned\":%" PRIu64 ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64,
+	          thresh_version(), st.format_version, st.tokenizer, st.spam_messages,
+	          st.ham_messages, st.tokens, st.learned, st.map_size, st.used_bytes);
+	sb_puts(&b, ",\"params\":{");
+	for (size_t i = 0; thresh_db_param_name(i); i++) {
+		double v;
+		const char *name = thresh_db_param_name(i);
+		if (thresh_db_param_get(s->db, name, &v))
+			continue;
+		sb_printf(&b, "%s\"%s\":", i ? "," : "", name);
+		sb_json_double(&b, v);
+	}
+	sb_printf(&b, "},\"checks\":%llu,\"uptime_seconds\":",
+	          (unsigned long long)atomic_load_explicit(&s->checks, memory_order_relaxed));
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	sb_json_double(&b, (double)now.tv_sec + now.tv_nsec / 1e9 - s->started);
+	sb_puts(&b, "}\n");
+	return reply_sb(rq, 200, APPLICATION_JSON, &b, NULL);
+}
+
+enum MHD_Result api_healthz(struct request *rq)
+{
+	static const char ok[] = "{\"status\":\"ok\"}\n";
+	static const char draining[] = "{\"status\":\"draining\"}\n";
+	thresh_stats st;
+	memset(&st, 0, sizeof st);
+	st.size = sizeof st;
+	if (atomic_load_explicit(&rq->srv->draining, memory_order_relaxed))
+		return reply(rq, 503, APPLICATION_JSON, draining, sizeof draining - 1, NULL);
+	int rc = thresh_db_stats(rq->srv->db, &st);
+	if (rc)
+		return reply_error(rq, 503, "unavailable", NULL, "the database does not answer: %s",
+		                   thresh_strerror(rc));
+	return reply(rq, 200, APPLICATION_JSON, ok, sizeof ok - 1, NULL);
+}
+
+enum MHD_Result api_metrics(struct request *rq)
+{
+	struct sbuf b;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_DAEMON);
+	sb_init(&b);
+	metrics_render(rq->srv, ci ? ci->daemon : NULL, &b);
+	return reply_sb(rq, 200, "text/plain; version=0.0.4; charset=utf-8", &b, NULL);
+}

@@ -1,0 +1,313 @@
+/* conf.c - threshd's settings in thresh.conf, and the parsers of values
+ * that flags and the file share.
+ *
+ *   [threshd]
+ *   address = 192.0.2.10
+ *   keys = /etc/thresh/keys
+ *   hold_as_spam = no
+ *
+ * The library reads the file and keeps other programs' sections for them
+ * (thresh_db_config_get "threshd.KEY"); threshd checks its own: an unknown key
+ * or a bad value is an error, even for a setting a flag overrides. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "threshd.h"
+
+/* parse_uint - a decimal number in [min, max]; 0 or -1. */
+int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+                      unsigned long long *out)
+{
+	unsigned long long v = 0;
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (ULLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* parse_size - bytes, with an optional K or M suffix (powers of 1024). */
+int parse_size(const char *s, unsigned long long *out)
+{
+	char buf[32];
+	size_t n = strlen(s);
+	unsigned long long mul = 1, v;
+	if (!n || n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n + 1);
+	if (buf[n - 1] == 'k' || buf[n - 1] == 'K')
+		mul = 1024, buf[--n] = '\0';
+	else if (buf[n - 1] == 'm' || buf[n - 1] == 'M')
+		mul = 1024 * 1024, buf[--n] = '\0';
+	if (parse_uint(buf, 1, MAX_BODY_LIMIT, &v) || v * mul > MAX_BODY_LIMIT)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* The [threshd] keys, each the twin of a flag; a flag wins. */
+static const struct conf_key {
+	const char *name;
+	unsigned given;
+	int live; /* applied again on SIGHUP; the others need a restart */
+} conf_keys[] = {
+	{"address", G_ADDRESS, 0},
+	{"port", G_PORT, 0},
+	{"threads", G_THREADS, 0},
+	{"keys", G_KEYS, 0},
+	{"body_limit", G_BODY_LIMIT, 0},
+	{"timeout", G_TIMEOUT, 0},
+	{"shutdown_timeout", G_SHUTDOWN_TIMEOUT, 0},
+	{"max_connections", G_MAX_CONNECTIONS, 0},
+	{"log", G_LOG, 0},
+	{"hold_as_spam", G_HOLD, 1},
+};
+
+_Static_assert(sizeof conf_keys / sizeof conf_keys[0] == CONF_KEYS, "CONF_KEYS");
+
+/* conf_value - [threshd] name into buf: 1 found, 0 not set, -1 error (reported). */
+static int conf_value(struct server *s, const char *name, char *buf, size_t size)
+{
+	char key[64];
+	snprintf(key, sizeof key, "threshd.%s", name);
+	int rc = thresh_db_config_get(s->db, key, buf, size);
+	if (rc == THRESH_ENOTFOUND)
+		return 0;
+	if (rc) {
+		say("thresh.conf: [threshd] %s: %s", name, thresh_strerror(rc));
+		return -1;
+	}
+	return 1;
+}
+
+int parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = {"yes", "on", "true", "1"}, *const no[] = {"no", "off", "false", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcmp(v, yes[i]))
+			return *out = 1, 0;
+		if (!strcmp(v, no[i]))
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+/* conf_path - a path from thresh.conf: relative ones are taken from the
+ * folder of that file (the database folder unless --config names another).
+ * Returns a malloc'd string or NULL. */
+static char *conf_path(struct server *s, const char *v)
+{
+	const char *base = s->cfg.db_dir;
+	char dir[PATH_MAX];
+	if (v[0] == '/')
+		return strdup(v);
+	if (s->cfg.config) {
+		const char *slash = strrchr(s->cfg.config, '/');
+		if (!slash) {
+			base = ".";
+		} else {
+			size_t n = (size_t)(slash - s->cfg.config);
+			if (n >= sizeof dir)
+				return NULL;
+			memcpy(dir, s->cfg.config, n);
+			dir[n] = '\0';
+			base = n ? dir : "/";
+		}
+	}
+	size_t len = strlen(base) + strlen(v) + 2;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/%s", base, v);
+	return p;
+}
+
+/* apply_conf_key - one [threshd] value into cfg; -1 on a bad value (reported). */
+static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const char *v,
+                          char **owned)
+{
+	unsigned long long n;
+	int b;
+	const char *what = NULL;
+	switch (conf_keys[i].given) {
+	case G_ADDRESS:
+		if (!(*owned = strdup(v)))
+			goto nomem;
+		cfg->address = *owned;
+		return 0;
+	case G_PORT:
+		if (parse_uint(v, 0, 65535, &n)) {
+			what = "a port number, 0 to 65535";
+			break;
+		}
+		cfg->port = (unsigned)n;
+		return 0;
+	case G_THREADS:
+		if (parse_uint(v, 1, MAX_THREADS, &n)) {
+			what = "1 to 256 threads";
+			break;
+		}
+		cfg->threads = (unsigned)n;
+		return 0;
+	case G_KEYS:
+	case G_LOG:
+		if (!*v) {
+			what = "a file name";
+			break;
+		}
+		if (conf_keys[i].given == G_LOG && !strcmp(v, "-"))
+			*owned = strdup(v);
+		else
+			*owned = conf_path(s, v);
+		if (!*owned)
+			goto nomem;
+		if (conf_keys[i].given == G_KEYS)
+			cfg->keys_path = *owned;
+		else
+			cfg->log_path = *owned;
+		return 0;
+	case G_BODY_LIMIT:
+		if (parse_size(v, &n)) {
+			what = "bytes (K and M suffixes allowed), at most 64M";
+			break;
+		}
+		cfg->body_limit = (size_t)n;
+		return 0;
+	case G_TIMEOUT:
+	case G_SHUTDOWN_TIMEOUT:
+		if (parse_uint(v, 0, 86400, &n)) {
+			what = "seconds, 0 to 86400";
+			break;
+		}
+		if (conf_keys[i].given == G_TIMEOUT)
+			cfg->timeout = (unsigned)n;
+		else
+			cfg->shutdown_timeout = (unsigned)n;
+		return 0;
+	case G_MAX_CONNECTIONS:
+		if (parse_uint(v, 1, 1000000, &n)) {
+			what = "1 to 1000000";
+			break;
+		}
+		cfg->max_connections = (unsigned)n;
+		return 0;
+	case G_HOLD:
+		if (parse_bool(v, &b)) {
+			what = "yes or no";
+			break;
+		}
+		cfg->hold_as_spam = b;
+		return 0;
+	}
+	say("thresh.conf: [threshd] %s = %s: expected %s", conf_keys[i].name, v,
+	    what ? what : "a value");
+	return -1;
+nomem:
+	say("out of memory");
+	return -1;
+}
+
+/* unknown_conf_keys - name the keys of [threshd] threshd does not know
+ * (the library checks only its own section). Returns how many. */
+static int unknown_conf_keys(struct server *s)
+{
+	char *text = NULL;
+	int bad = 0, in = 0;
+	if (thresh_db_config_text(s->db, &text) || !text)
+		return 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '[') {
+			in = !strncmp(line, "[threshd]", 9);
+			continue;
+		}
+		if (!in || !*line || *line == '#')
+			continue;
+		size_t n = strcspn(line, " \t=");
+		int known = 0;
+		for (size_t i = 0; i < CONF_KEYS; i++)
+			if (strlen(conf_keys[i].name) == n && !strncmp(conf_keys[i].name, line, n))
+				known = 1;
+		if (!known) {
+			say("thresh.conf: [threshd] unknown key \"%.*s\" (threshd(8) lists the keys)",
+			    (int)n, line);
+			bad++;
+		}
+	}
+	thresh_free(text);
+	return bad;
+}
+
+int conf_apply(struct server *s, struct conf_state *cs)
+{
+	unsigned given = cs->given;
+	if (unknown_conf_keys(s))
+		return -1;
+	for (size_t i = 0; i < CONF_KEYS; i++) {
+		int got = conf_value(s, conf_keys[i].name, cs->value[i], sizeof cs->value[i]);
+		if (got < 0)
+			return -1;
+		cs->found[i] = got;
+		if (!got)
+			continue;
+		if (given & conf_keys[i].given) {
+			/* A flag wins, but a bad value is still an error. */
+			struct config scratch = s->cfg;
+			char *tmp = NULL;
+			int rc = apply_conf_key(s, &scratch, i, cs->value[i], &tmp);
+			free(tmp);
+			if (rc)
+				return -1;
+			continue;
+		}
+		if (apply_conf_key(s, &s->cfg, i, cs->value[i], &cs->owned[i]))
+			return -1;
+	}
+	return 0;
+}
+
+void conf_reload(struct server *s, struct conf_state *cs)
+{
+	char err[1024] = "", v[CONF_VALUE_MAX];
+	unsigned given = cs->given;
+	int rc = thresh_db_config_reload(s->db, err, sizeof err);
+	if (rc) {
+		say("thresh.conf not reloaded (the configuration in force stays): %s%s%s",
+		    thresh_strerror(rc), err[0] ? ": " : "", err);
+		return;
+	}
+	unknown_conf_keys(s);
+	for (size_t i = 0; i < CONF_KEYS; i++) {
+		int got = conf_value(s, conf_keys[i].name, v, sizeof v);
+		if (got < 0 || (given & conf_keys[i].given))
+			continue;
+		if (conf_keys[i].live) {
+			int b = s->cfg.hold_as_spam;
+			if (got && parse_bool(v, &b))
+				say("thresh.conf: [threshd] hold_as_spam = %s: expected yes or no", v);
+			else
+				atomic_store(&s->hold_as_spam, b);
+			continue;
+		}
+		if (got != cs->found[i] || (got && strcmp(v, cs->value[i])))
+			say("thresh.conf: [threshd] %s changed: it takes effect when threshd restarts",
+			    conf_keys[i].name);
+	}
+	say("reloaded thresh.conf");
+}
+
+void conf_free(struct conf_state *cs)
+{
+	for (size_t i = 0; i < CONF_KEYS; i++) {
+		free(cs->owned[i]);
+		cs->owned[i] = NULL;
+	}
+}

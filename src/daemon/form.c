@@ -1,0 +1,142 @@
+/* form.c - application/x-www-form-urlencoded bodies (the WHATWG URL
+ * standard's parser, made strict about escapes).
+ *
+ *   comment_author=Ann+Lee&comment_content=caf%C3%A9&blog=https%3A%2F%2Fx.example
+ *
+ * gives three fields: comment_author = "Ann Lee", comment_content = "café",
+ * blog = "https://x.example". Names and values are decoded into one buffer
+ * as large as the body (decoding never lengthens), each NUL-terminated. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "threshd.h"
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* decode - src[0..n) into dst; returns the decoded length, or -1 on a bad
+ * escape (its offset in *at). */
+static long decode(const char *src, size_t n, char *dst, size_t *at)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c == '+') {
+			dst[o++] = ' ';
+		} else if (c == '%') {
+			int h, l;
+			if (n - i < 3 || (h = hexval((unsigned char)src[i + 1])) < 0 ||
+			    (l = hexval((unsigned char)src[i + 2])) < 0) {
+				*at = i;
+				return -1;
+			}
+			dst[o++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o] = '\0';
+	return (long)o;
+}
+
+int form_parse(const char *body, size_t len, struct form *out, char *why, size_t whysize)
+{
+	size_t nfields = 0, pos = 0, at = 0;
+	memset(out, 0, sizeof *out);
+	/* Empty fields are skipped and more than FORM_MAX_FIELDS others are an
+	 * error, so the table never needs more slots than that; each field
+	 * decodes into at most its own length plus two NULs. */
+	for (size_t i = 0; i <= len && nfields <= FORM_MAX_FIELDS; i++)
+		if (i == len || body[i] == '&')
+			nfields++;
+	if (nfields > FORM_MAX_FIELDS)
+		nfields = FORM_MAX_FIELDS;
+	if (!(out->buf = malloc(len + 2 * nfields + 1)) ||
+	    !(out->f = calloc(nfields ? nfields : 1, sizeof *out->f))) {
+		form_free(out);
+		snprintf(why, whysize, "out of memory");
+		return FORM_NOMEM;
+	}
+	char *o = out->buf;
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && body[i] != '&')
+			continue;
+		const char *seg = body + start;
+		size_t slen = i - start;
+		start = i + 1;
+		if (!slen)
+			continue;
+		if (out->n >= FORM_MAX_FIELDS) {
+			snprintf(why, whysize, "more than %d fields", FORM_MAX_FIELDS);
+			form_free(out);
+			return FORM_TOO_MANY;
+		}
+		const char *eq = memchr(seg, '=', slen);
+		size_t nlen = eq ? (size_t)(eq - seg) : slen;
+		const char *val = eq ? eq + 1 : seg + slen;
+		size_t vlen = eq ? slen - nlen - 1 : 0;
+		struct form_field *f = &out->f[out->n];
+		long d;
+		if (nlen == 0) {
+			snprintf(why, whysize, "a field without a name at byte %zu", (size_t)(seg - body));
+			form_free(out);
+			return FORM_MALFORMED;
+		}
+		if ((d = decode(seg, nlen, o, &at)) < 0) {
+			pos = (size_t)(seg - body) + at;
+			goto bad_escape;
+		}
+		f->name = o;
+		f->name_len = (size_t)d;
+		o += d + 1;
+		if ((d = decode(val, vlen, o, &at)) < 0) {
+			pos = (size_t)(val - body) + at;
+			goto bad_escape;
+		}
+		f->value = o;
+		f->value_len = (size_t)d;
+		o += d + 1;
+		out->n++;
+	}
+	return FORM_OK;
+bad_escape:
+	snprintf(why, whysize, "a '%%' not followed by two hex digits at byte %zu", pos);
+	form_free(out);
+	return FORM_MALFORMED;
+}
+
+const struct form_field *form_get(const struct form *f, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->f[i].name_len == n && !memcmp(f->f[i].name, name, n))
+			return &f->f[i];
+	return NULL;
+}
+
+size_t form_count(const struct form *f, const char *name)
+{
+	size_t n = strlen(name), k = 0;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->f[i].name_len == n && !memcmp(f->f[i].name, name, n))
+			k++;
+	return k;
+}
+
+void form_free(struct form *f)
+{
+	free(f->buf);
+	free(f->f);
+	memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,532 @@
+/* http.c - threshd's side of libmicrohttpd: the routes, reading bodies
+ * within the limit, keys, replies and errors, the request log, and a
+ * graceful stop.
+ *
+ * libmicrohttpd calls on_request several times per request: once when the
+ * headers are in, once per piece of the body, and once more with no data,
+ * when the handler runs. Routing, the method and Content-Length are decided
+ * at the first call. A reply queued then makes libmicrohttpd skip the body
+ * and close the connection after the reply: that is how a 413 (or a 404 or
+ * 405 that announces a body) goes out before any body is read. A body that
+ * turns out too long while it is being read (chunked, without a length) is
+ * dropped as it arrives and answered 413 at its end, since libmicrohttpd
+ * 0.9 cannot reply in the middle of a body; past four times the limit the
+ * connection is simply closed. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "threshd.h"
+
+static const struct route routes[] = {
+	{"/1.1/verify-key", EP_VERIFY_KEY, M_POST, 1, ak_verify_key},
+	{"/1.1/comment-check", EP_COMMENT_CHECK, M_POST, 1, ak_comment_check},
+	{"/1.1/submit-spam", EP_SUBMIT_SPAM, M_POST, 1, ak_submit_spam},
+	{"/1.1/submit-ham", EP_SUBMIT_HAM, M_POST, 1, ak_submit_ham},
+	{"/1.2/usage-limit", EP_USAGE_LIMIT, M_GET, 1, ak_usage_limit},
+	{"/v1/check", EP_V1_CHECK, M_POST, 0, api_check},
+	{"/v1/learn", EP_V1_LEARN, M_POST, 0, api_learn},
+	{"/v1/unlearn", EP_V1_UNLEARN, M_POST, 0, api_unlearn},
+	{"/v1/stats", EP_V1_STATS, M_GET, 0, api_stats},
+	{"/healthz", EP_HEALTHZ, M_GET, 0, api_healthz},
+	{"/metrics", EP_METRICS, M_GET, 0, api_metrics},
+};
+
+static const struct route *route_find(const char *url)
+{
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (!strcmp(routes[i].path, url))
+			return &routes[i];
+	return NULL;
+}
+
+static unsigned method_bits(const char *m)
+{
+	if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
+		return M_GET;
+	if (!strcmp(m, "POST"))
+		return M_POST;
+	return 0;
+}
+
+/* The method as the log names it: only known words, never client text. */
+static const char *method_label(const char *m)
+{
+	static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+	                                    "OPTIONS", "TRACE", "CONNECT"};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(m, known[i]))
+			return known[i];
+	return "OTHER";
+}
+
+/* ---------- reading the request ---------- */
+
+const char *header(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+int media_type_is(struct request *rq, const char *type)
+{
+	const char *ct = header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen(type);
+	if (!ct)
+		return 1;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, type, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+const char *host_key(struct request *rq, size_t *len)
+{
+	const char *h = header(rq, MHD_HTTP_HEADER_HOST), *dot, *end;
+	if (!h || h[0] == '[') /* none, or an IPv6 literal */
+		return NULL;
+	end = strchr(h, ':');
+	if (!end)
+		end = h + strlen(h);
+	dot = memchr(h, '.', (size_t)(end - h));
+	if (!dot || dot == h)
+		return NULL;
+	/* An IPv4 literal ("127.0.0.1") names no key. */
+	int all_digits = 1;
+	for (const char *p = h; p < end; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			all_digits = 0;
+	if (all_digits)
+		return NULL;
+	*len = (size_t)(dot - h);
+	return h;
+}
+
+int keys_configured(struct server *s)
+{
+	return s->cfg.keys_path != NULL;
+}
+
+int key_ok(struct request *rq, const char *cand, size_t len, int fold, int learning)
+{
+	struct server *s = rq->srv;
+	int ok;
+	if (!keys_configured(s))
+		return !learning;
+	pthread_rwlock_rdlock(&s->keys_lock);
+	ok = keyring_match(s->keys, cand, len, fold);
+	pthread_rwlock_unlock(&s->keys_lock);
+	return ok;
+}
+
+/* ---------- replies ---------- */
+
+static enum MHD_Result queue(struct request *rq, unsigned status, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+	if (!r)
+		return MHD_NO;
+	if (atomic_load_explicit(&rq->srv->draining, memory_order_relaxed))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(rq->conn, status, r);
+	MHD_destroy_response(r);
+	if (ret == MHD_YES) {
+		rq->responded = 1;
+		rq->status = status;
+	}
+	return ret;
+}
+
+static void add_headers(struct MHD_Response *r, va_list ap)
+{
+	const char *name, *value;
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		value = va_arg(ap, const char *);
+		if (value)
+			MHD_add_response_header(r, name, value);
+	}
+}
+
+enum MHD_Result reply(struct request *rq, unsigned status, const char *ctype, const char *body,
+                      size_t len, ...)
+{
+	va_list ap;
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	va_start(ap, len);
+	add_headers(r, ap);
+	va_end(ap);
+	return queue(rq, status, r);
+}
+
+enum MHD_Result reply_sb(struct request *rq, unsigned status, const char *ctype, struct sbuf *b,
+                         ...)
+{
+	va_list ap;
+	struct MHD_Response *r;
+	static const char oom[] = "{\"error\":\"unavailable\",\"message\":\"out of memory\"}\n";
+	if (b->oom) {
+		sb_free(b);
+		return reply(rq, 503, "application/json", oom, sizeof oom - 1, NULL);
+	}
+	r = MHD_create_response_from_buffer(b->len, b->p ? b->p : (char *)"",
+	                                    b->p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		sb_free(b);
+		return MHD_NO;
+	}
+	sb_init(b); /* the response owns the text now */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	va_start(ap, b);
+	add_headers(r, ap);
+	va_end(ap);
+	return queue(rq, status, r);
+}
+
+enum MHD_Result reply_error(struct request *rq, unsigned status, const char *code,
+                            const char *field, const char *fmt, ...)
+{
+	char msg[512], safe[512];
+	struct sbuf b;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sb_init(&b);
+	sb_puts(&b, "{\"error\":");
+	sb_json_string(&b, code, strlen(code));
+	sb_puts(&b, ",\"message\":");
+	sb_json_string(&b, msg, strlen(msg));
+	if (field) {
+		sb_puts(&b, ",\"field\":");
+		sb_json_string(&b, field, strlen(field));
+	}
+	sb_puts(&b, "}\n");
+
+	const char *allow = NULL, *debug = NULL, *auth = NULL, *retry = NULL;
+	if (status == 405 && rq->route)
+		allow = rq->route->methods == M_GET ? "GET, HEAD" : "POST";
+	if (rq->route && rq->route->akismet)
+		debug = printable(msg, strlen(msg), safe, sizeof safe);
+	else if (status == 401)
+		auth = "Bearer realm=\"threshd\"";
+	if (status == 503)
+		retry = "1";
+	return reply_sb(rq, status, "application/json", &b, "Allow", allow, "X-akismet-debug-help",
+	                debug, "WWW-Authenticate", auth, "Retry-After", retry, NULL);
+}
+
+enum MHD_Result reply_lib_error(struct request *rq, int rc, const char *what)
+{
+	switch (rc) {
+	case THRESH_EUTF8:
+		return reply_error(rq, 400, "invalid_utf8", NULL, "%s: %s", what, thresh_strerror(rc));
+	case THRESH_ENUL:
+		return reply_error(rq, 400, "nul_byte", NULL, "%s: %s", what, thresh_strerror(rc));
+	case THRESH_ETOOBIG:
+		return reply_error(rq, 400, "field_too_long", NULL, "%s: %s", what,
+		                   thresh_strerror(rc));
+	case THRESH_EREADONLY:
+		return reply_error(rq, 403, "read_only", NULL,
+		                   "%s: threshd serves a read-only database: learning is off", what);
+	case THRESH_EBUSY:
+	case THRESH_ENOMEM:
+		return reply_error(rq, 503, "unavailable", NULL, "%s: %s", what, thresh_strerror(rc));
+	case THRESH_EFULL:
+		return reply_error(rq, 507, "disk_full", NULL, "%s: %s", what, thresh_strerror(rc));
+	default:
+		return reply_error(rq, 500, "internal", NULL, "%s: %s (%s)", what, thresh_strerror(rc),
+		                   thresh_errname(rc));
+	}
+}
+
+/* ---------- the request log ---------- */
+
+/* log_request - one line per request, when a log is configured:
+ *   2025-06-01T12:00:00.123Z POST /1.1/comment-check 200 0.412ms reject 0.9981
+ * Never a key, an address, an e-mail, a host name or a comment: only the
+ * route (unknown paths are "-"), the status, the time and the verdict. */
+static void log_request(struct request *rq, double secs)
+{
+	struct server *s = rq->srv;
+	struct timespec ts;
+	struct tm tm;
+	char line[256], when[32], verdict[48] = "";
+	if (s->log_fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (rq->have_verdict)
+		snprintf(verdict, sizeof verdict, " %s %.4f", thresh_verdict_name(rq->verdict),
+		         rq->score);
+	char status[16] = "-";
+	if (rq->status)
+		snprintf(status, sizeof status, "%u", rq->status);
+	int n = snprintf(line, sizeof line, "%s.%03ldZ %s %s %s %.3fms%s\n", when,
+	                 ts.tv_nsec / 1000000, rq->method_name,
+	                 rq->route ? rq->route->path : "-", status, secs * 1e3, verdict);
+	if (n > 0) {
+		/* One write(2) per line on an O_APPEND file: lines never interleave. */
+		ssize_t w = write(s->log_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		(void)w;
+	}
+}
+
+/* ---------- libmicrohttpd callbacks ---------- */
+
+static double elapsed(const struct request *rq)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - rq->t0.tv_sec) + (double)(t.tv_nsec - rq->t0.tv_nsec) / 1e9;
+}
+
+/* parse_length - a Content-Length value; 0 or -1. */
+static int parse_length(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* early_error - the 404 or 405 decided at the first call. */
+static enum MHD_Result early_error(struct request *rq)
+{
+	if (rq->early == 404)
+		return reply_error(rq, 404, "not_found", NULL, "no such endpoint: %s", rq->url);
+	return reply_error(rq, 405, "method_not_allowed", NULL, "%s takes %s", rq->route->path,
+	                   rq->route->methods == M_GET ? "GET" : "POST");
+}
+
+static enum MHD_Result too_large(struct request *rq)
+{
+	return reply_error(rq, 413, "body_too_large", NULL, "the body is over %zu bytes",
+	                   rq->srv->cfg.body_limit);
+}
+
+/* has_body - does the request announce a body? */
+static int has_body(struct request *rq)
+{
+	const char *cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n;
+	if (header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return 1;
+	return cl && (parse_length(cl, &n) != 0 || n > 0);
+}
+
+/* first_call - the headers are in: route, method, length. A reply queued
+ * now makes libmicrohttpd close the connection after it, which is right for
+ * a body we will not read, and wasteful otherwise: without a body, 404, 405
+ * and every GET are answered at the next call, on a connection kept alive. */
+static enum MHD_Result first_call(struct request *rq, const char *url)
+{
+	struct server *s = rq->srv;
+	const char *cl;
+	uint64_t n;
+
+	rq->route = route_find(url);
+	if (!rq->route)
+		rq->early = 404;
+	else if (!(rq->route->methods & rq->method))
+		rq->early = 405;
+	if (rq->early) {
+		printable(url, strlen(url), rq->url, sizeof rq->url);
+		return has_body(rq) ? early_error(rq) : MHD_YES;
+	}
+	if ((cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH)) && parse_length(cl, &n) == 0) {
+		if (n > s->cfg.body_limit)
+			return too_large(rq);
+		if (n && !(rq->body = malloc((size_t)n + 1)))
+			return reply_error(rq, 503, "unavailable", NULL, "out of memory");
+		rq->cap = (size_t)n + (n ? 1 : 0);
+	}
+	return MHD_YES;
+}
+
+/* take_data - one piece of the body. */
+static enum MHD_Result take_data(struct request *rq, const char *data, size_t n)
+{
+	struct server *s = rq->srv;
+	size_t limit = s->cfg.body_limit;
+	if (rq->too_large || rq->early) {
+		rq->discarded += n;
+		return rq->discarded > 4 * (uint64_t)limit ? MHD_NO : MHD_YES;
+	}
+	if (n > limit - rq->len) {
+		rq->too_large = 1;
+		rq->discarded = rq->len + n;
+		free(rq->body);
+		rq->body = NULL;
+		rq->len = rq->cap = 0;
+		return MHD_YES;
+	}
+	/* A body that trickles in for longer than the idle timeout is a slow
+	 * client however often it sends a byte: close it. */
+	if (s->cfg.timeout && elapsed(rq) > s->cfg.timeout)
+		return MHD_NO;
+	if (rq->len + n + 1 > rq->cap) {
+		size_t cap = rq->cap ? rq->cap : 1024;
+		while (cap < rq->len + n + 1)
+			cap *= 2;
+		if (cap > limit + 1)
+			cap = limit + 1;
+		char *p = realloc(rq->body, cap);
+		if (!p)
+			return MHD_NO;
+		rq->body = p;
+		rq->cap = cap;
+	}
+	memcpy(rq->body + rq->len, data, n);
+	rq->len += n;
+	rq->body[rq->len] = '\0';
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+	struct server *s = cls;
+	struct request *rq = *con_cls;
+	(void)version;
+
+	if (!rq) {
+		if (!(rq = calloc(1, sizeof *rq)))
+			return MHD_NO;
+		*con_cls = rq;
+		rq->srv = s;
+		rq->conn = conn;
+		rq->method = method_bits(method);
+		rq->method_name = method_label(method);
+		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
+		atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
+		return first_call(rq, url);
+	}
+	if (rq->responded) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		return take_data(rq, upload_data, n);
+	}
+	if (rq->early)
+		return early_error(rq);
+	if (rq->too_large)
+		return too_large(rq);
+	if (!rq->body) {
+		rq->body = malloc(1);
+		if (!rq->body)
+			return reply_error(rq, 503, "unavailable", NULL, "out of memory");
+		rq->body[0] = '\0';
+	}
+	return rq->route->handler(rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct server *s = cls;
+	struct request *rq = *con_cls;
+	(void)conn;
+	(void)toe;
+	if (!rq)
+		return;
+	double secs = elapsed(rq);
+	metrics_request(&s->metrics, rq->route ? rq->route->ep : EP_UNKNOWN,
+	                rq->responded ? rq->status : 0, secs);
+	log_request(rq, secs);
+	free(rq->body);
+	free(rq);
+	*con_cls = NULL;
+	atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_relaxed);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	say("libmicrohttpd: %s", msg);
+}
+
+int http_start(struct server *s)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		flags |= MHD_USE_EPOLL | MHD_USE_TURBO;
+	else
+		flags |= MHD_USE_POLL;
+	s->mhd = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
+		/* Each connection's memory pool holds its request's headers and a
+		 * read buffer, and libmicrohttpd zeroes all of it after every
+		 * request: 16 KiB (not the default 32) halves that cost and still
+		 * leaves room for headers far larger than any client sends. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		/* A pool of one is no pool: one internal thread then. */
+		s->cfg.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		(unsigned)s->cfg.threads,
+		MHD_OPTION_END);
+	if (!s->mhd) {
+		say("cannot start the HTTP server (libmicrohttpd %s)", MHD_get_version());
+		return -1;
+	}
+	return 0;
+}
+
+void http_stop(struct server *s)
+{
+	if (!s->mhd)
+		return;
+	atomic_store(&s->draining, 1);
+	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET) {
+		/* New connections are refused from here on. */
+		close(fd);
+		s->listen_fd = -1;
+	}
+	double deadline = now_mono() + s->cfg.shutdown_timeout;
+	long left;
+	while ((left = atomic_load(&s->inflight)) > 0 && now_mono() < deadline) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (left > 0)
+		say("stopping with %ld requests still in flight after %us", left,
+		    s->cfg.shutdown_timeout);
+	/* libmicrohttpd closes the listening socket unless quiesce gave it back. */
+	MHD_stop_daemon(s->mhd);
+	s->mhd = NULL;
+	s->listen_fd = -1;
+}

@@ -1,0 +1,178 @@
+/* keys.c - the API keys: a key file, and comparison in constant time.
+ *
+ *   # /etc/thresh/keys: one key per line
+ *   3f9c2a7be61d
+ *   blog-example-org-4b1d9e
+ *
+ * libsodium (sodium_memcmp) is the library's business, not the daemon's, so
+ * the comparison is the short loop below: it reads every byte of every key
+ * whatever the candidate, and only its final result decides anything. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "threshd.h"
+
+struct keyring {
+	size_t n;
+	char **key;
+	size_t *len;
+};
+
+size_t keyring_count(const struct keyring *k)
+{
+	return k ? k->n : 0;
+}
+
+void keyring_free(struct keyring *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		/* Wipe before freeing; volatile so the stores are not dropped. */
+		volatile char *p = k->key[i];
+		for (size_t j = 0; j < k->len[i]; j++)
+			p[j] = 0;
+		free(k->key[i]);
+	}
+	free(k->key);
+	free(k->len);
+	free(k);
+}
+
+static int key_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+static int add_key(struct keyring *k, const char *s, size_t n)
+{
+	char **nk = realloc(k->key, (k->n + 1) * sizeof *nk);
+	if (!nk)
+		return -1;
+	k->key = nk;
+	size_t *nl = realloc(k->len, (k->n + 1) * sizeof *nl);
+	if (!nl)
+		return -1;
+	k->len = nl;
+	if (!(k->key[k->n] = malloc(n + 1)))
+		return -1;
+	memcpy(k->key[k->n], s, n);
+	k->key[k->n][n] = '\0';
+	k->len[k->n] = n;
+	k->n++;
+	return 0;
+}
+
+int keyring_load(const char *path, struct keyring **out, char *why, size_t whysize)
+{
+	struct keyring *k = calloc(1, sizeof *k);
+	FILE *f = NULL;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t got;
+	struct stat st;
+
+	if (!k) {
+		snprintf(why, whysize, "%s: out of memory", path);
+		return -1;
+	}
+	if (!(f = fopen(path, "re"))) {
+		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(why, whysize, "%s: not a regular file", path);
+		goto fail;
+	}
+	while ((got = getline(&line, &cap, f)) >= 0) {
+		size_t a = 0, b = (size_t)got;
+		lineno++;
+		while (a < b && (line[a] == ' ' || line[a] == '\t'))
+			a++;
+		while (b > a && (line[b - 1] == '\n' || line[b - 1] == '\r' || line[b - 1] == ' ' ||
+		                 line[b - 1] == '\t'))
+			b--;
+		if (a == b || line[a] == '#')
+			continue;
+		size_t n = b - a;
+		for (size_t i = a; i < b; i++)
+			if (!key_char((unsigned char)line[i])) {
+				snprintf(why, whysize,
+				         "%s:%zu: a key may hold only letters, digits, '-' and '_'", path,
+				         lineno);
+				goto fail;
+			}
+		if (n < KEY_MIN_LEN || n > KEY_MAX_LEN) {
+			snprintf(why, whysize, "%s:%zu: a key must be %d to %d characters long", path,
+			         lineno, KEY_MIN_LEN, KEY_MAX_LEN);
+			goto fail;
+		}
+		if (add_key(k, line + a, n)) {
+			snprintf(why, whysize, "%s: out of memory", path);
+			goto fail;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(why, whysize, "%s: %s", path, strerror(errno ? errno : EIO));
+		goto fail;
+	}
+	if (!k->n) {
+		snprintf(why, whysize, "%s: no key in the file", path);
+		goto fail;
+	}
+	if (line) {
+		memset(line, 0, cap);
+		free(line);
+	}
+	fclose(f);
+	*out = k;
+	return 0;
+fail:
+	if (line) {
+		memset(line, 0, cap);
+		free(line);
+	}
+	if (f)
+		fclose(f);
+	keyring_free(k);
+	return -1;
+}
+
+/* lower - ASCII lower case without a branch on the byte. */
+static unsigned char lower(unsigned char c)
+{
+	unsigned upper = (unsigned)(c - 'A') < 26u;
+	return (unsigned char)(c | (upper << 5));
+}
+
+int ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen, int fold)
+{
+	volatile unsigned char diff = (unsigned char)(alen != blen);
+	unsigned char mask = fold ? 0xff : 0;
+	if (!blen)
+		return 0;
+	for (size_t i = 0; i < alen; i++) {
+		unsigned char x = a[i], y = b[i % blen];
+		/* fold: compare lower(x) with lower(y); otherwise x with y. */
+		unsigned char lx = lower(x), ly = lower(y);
+		x = (unsigned char)((lx & mask) | (x & (unsigned char)~mask));
+		y = (unsigned char)((ly & mask) | (y & (unsigned char)~mask));
+		diff |= (unsigned char)(x ^ y);
+	}
+	return diff == 0;
+}
+
+int keyring_match(const struct keyring *k, const char *cand, size_t len, int fold)
+{
+	volatile int found = 0;
+	if (!k || !cand || !len)
+		return 0;
+	for (size_t i = 0; i < k->n; i++)
+		found |= ct_equal((const unsigned char *)k->key[i], k->len[i],
+		                  (const unsigned char *)cand, len, fold);
+	return found;
+}

@@ -1,0 +1,549 @@
+/* main.c - threshd: options, start-up, signals, a clean stop.
+ *
+ * The main thread opens the database, binds the listening socket itself (so
+ * a bad address or a busy port gets a clear message, and --port 0 can tell
+ * which port it got), hands the socket to libmicrohttpd's thread pool, and
+ * then only waits for signals with sigwait(): SIGHUP reopens the request log
+ * and reloads the keys and thresh.conf, SIGTERM and SIGINT stop it. Every other thread is
+ * started with those signals blocked, so none of them ever runs a handler. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "threshd.h"
+
+#define EXIT_USAGE 2
+
+#define DEFAULT_ADDRESS "127.0.0.1"
+#define DEFAULT_PORT 8707
+#define DEFAULT_DB "/var/lib/thresh"
+#define DEFAULT_BODY_LIMIT 65536
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_SHUTDOWN_TIMEOUT 10
+#define DEFAULT_MAX_CONNECTIONS 1024
+
+static const char usage_text[] =
+	"usage: threshd [OPTIONS]\n"
+	"\n"
+	"threshd is the scoring daemon of the thresh comment-spam filter. It answers\n"
+	"Akismet's protocol (POST /1.1/verify-key, /1.1/comment-check, /1.1/submit-spam,\n"
+	"/1.1/submit-ham; GET /1.2/usage-limit) and a JSON API (POST /v1/check, /v1/learn,\n"
+	"/v1/unlearn; GET /v1/stats), with GET /healthz and GET /metrics (Prometheus).\n"
+	"\n"
+	"Options:\n"
+	"  -d, --db DIR             the database folder (default: $THRESH_DB, else\n"
+	"                           " DEFAULT_DB ")\n"
+	"      --create             create a missing database from the default model\n"
+	"                           (the dump named by $THRESH_MODEL, else the installed one)\n"
+	"  -c, --config FILE        the library's thresh.conf (default: DIR/thresh.conf\n"
+	"                           when it exists)\n"
+	"      --read-only          open the database read-only: learning answers 403\n"
+	"  -a, --address ADDR       the IPv4 or IPv6 address to listen on (default " DEFAULT_ADDRESS ")\n"
+	"  -p, --port N             the TCP port (default 8707; 0: any free port)\n"
+	"  -t, --threads N          worker threads (default: the number of CPUs)\n"
+	"  -k, --keys FILE          API keys, one per line ('#' starts a comment). Without\n"
+	"                           it threshd runs in development mode: loopback only,\n"
+	"                           checks need no key, learning is refused\n"
+	"      --body-limit BYTES   the largest request body; a longer one gets 413\n"
+	"                           (default 65536; K and M suffixes: 64K, 1M)\n"
+	"      --timeout SECONDS    close a connection idle that long, or a body that takes\n"
+	"                           longer to arrive (default 30; 0: never)\n"
+	"      --shutdown-timeout SECONDS\n"
+	"                           on SIGTERM, how long to let requests in flight finish\n"
+	"                           (default 10)\n"
+	"      --max-connections N  open connections at most (default 1024)\n"
+	"      --hold-as-spam       comment-check answers \"true\" for a held comment, so\n"
+	"                           Akismet clients put it in their spam folder\n"
+	"      --no-hold-as-spam    comment-check answers \"false\" for a held comment, with\n"
+	"                           X-Thresh-Verdict: hold (the default: first comments of\n"
+	"                           new authors are held, and are not spam)\n"
+	"      --log FILE           one line per request to FILE ('-': standard error);\n"
+	"                           no keys, addresses, e-mails or comments are logged\n"
+	"  -h, --help               this help\n"
+	"      --version            the versions of threshd and of the loaded libthresh\n"
+	"\n"
+	"thresh.conf's [threshd] section may set what these flags set (threshd(8)).\n"
+	"\n"
+	"Signals: SIGTERM or SIGINT stops accepting, lets requests in flight finish and\n"
+	"closes the database; SIGHUP reopens the log file and reloads the key file and\n"
+	"thresh.conf.\n"
+	"\n"
+	"Exit status: 0 stopped by a signal, 1 could not start (database, address),\n"
+	"2 usage or configuration error. See threshd(8).\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("threshd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(threshd --help lists the options)\n", stderr);
+	return EXIT_USAGE;
+}
+
+void say(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "threshd: %s\n", msg);
+}
+
+double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned cpu_count(void)
+{
+#ifdef CPU_COUNT
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+#endif
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* ---------- the listening socket ---------- */
+
+union addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+/* parse_address - a literal IPv4 or IPv6 address ("[::1]" too). */
+static int parse_address(const char *s, unsigned port, union addr *a, socklen_t *len)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+	memset(a, 0, sizeof *a);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']' && n - 2 < sizeof buf) {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		s = buf;
+	}
+	if (inet_pton(AF_INET, s, &a->in.sin_addr) == 1) {
+		a->in.sin_family = AF_INET;
+		a->in.sin_port = htons((uint16_t)port);
+		*len = sizeof a->in;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a->in6.sin6_addr) == 1) {
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_port = htons((uint16_t)port);
+		*len = sizeof a->in6;
+		return 0;
+	}
+	return -1;
+}
+
+static int is_loopback(const union addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+	if (IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr))
+		return 1;
+	/* ::ffff:127.x.x.x */
+	return IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr) && a->in6.sin6_addr.s6_addr[12] == 127;
+}
+
+static int open_listener(const union addr *a, socklen_t len, char *shown, size_t shownsize)
+{
+	int one = 1, fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	char host[INET6_ADDRSTRLEN];
+	union addr got;
+	socklen_t glen = sizeof got;
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (a->sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, &a->sa, len) != 0 || listen(fd, SOMAXCONN) != 0 ||
+	    getsockname(fd, &got.sa, &glen) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (got.sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &got.in.sin_addr, host, sizeof host);
+		snprintf(shown, shownsize, "%s:%u", host, ntohs(got.in.sin_port));
+	} else {
+		inet_ntop(AF_INET6, &got.in6.sin6_addr, host, sizeof host);
+		snprintf(shown, shownsize, "[%s]:%u", host, ntohs(got.in6.sin6_port));
+	}
+	return fd;
+}
+
+/* ---------- systemd readiness (sd_notify without libsystemd) ---------- */
+
+static void notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	size_t n;
+	if (!path || (path[0] != '/' && path[0] != '@') || (n = strlen(path)) >= sizeof sun.sun_path)
+		return;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, n);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0'; /* an abstract socket */
+	ssize_t w = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	                   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	(void)w;
+	close(fd);
+}
+
+/* ---------- keys and the log ---------- */
+
+static int load_keys(struct server *s, int at_start)
+{
+	struct keyring *k = NULL, *old;
+	char why[512];
+	struct stat st;
+	if (!s->cfg.keys_path)
+		return 0;
+	if (keyring_load(s->cfg.keys_path, &k, why, sizeof why)) {
+		say("%s%s", why, at_start ? "" : " (keeping the keys loaded before)");
+		return -1;
+	}
+	if (stat(s->cfg.keys_path, &st) == 0 && (st.st_mode & S_IROTH))
+		say("warning: %s is readable by every user; chmod o-r it", s->cfg.keys_path);
+	pthread_rwlock_wrlock(&s->keys_lock);
+	old = s->keys;
+	s->keys = k;
+	pthread_rwlock_unlock(&s->keys_lock);
+	keyring_free(old);
+	if (!at_start)
+		say("reloaded %zu API key%s from %s", keyring_count(k), keyring_count(k) == 1 ? "" : "s",
+		    s->cfg.keys_path);
+	return 0;
+}
+
+/* open_log - open (or, on SIGHUP, reopen in place with dup2 so that worker
+ * threads never see a closed descriptor) the request log. */
+static int open_log(struct server *s)
+{
+	const char *p = s->cfg.log_path;
+	if (!p)
+		return 0;
+	if (!strcmp(p, "-")) {
+		s->log_fd = STDERR_FILENO;
+		return 0;
+	}
+	int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		say("%s: %s", p, strerror(errno));
+		return -1;
+	}
+	if (s->log_fd < 0) {
+		s->log_fd = fd;
+		return 0;
+	}
+	if (dup2(fd, s->log_fd) < 0) {
+		say("%s: %s", p, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---------- options ---------- */
+
+enum {
+	O_CREATE = 256,
+	O_READ_ONLY,
+	O_BODY_LIMIT,
+	O_TIMEOUT,
+	O_SHUTDOWN_TIMEOUT,
+	O_MAX_CONNECTIONS,
+	O_HOLD_AS_SPAM,
+	O_NO_HOLD_AS_SPAM,
+	O_LOG,
+	O_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"db", required_argument, NULL, 'd'},
+	{"create", no_argument, NULL, O_CREATE},
+	{"config", required_argument, NULL, 'c'},
+	{"read-only", no_argument, NULL, O_READ_ONLY},
+	{"address", required_argument, NULL, 'a'},
+	{"port", required_argument, NULL, 'p'},
+	{"threads", required_argument, NULL, 't'},
+	{"keys", required_argument, NULL, 'k'},
+	{"body-limit", required_argument, NULL, O_BODY_LIMIT},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"shutdown-timeout", required_argument, NULL, O_SHUTDOWN_TIMEOUT},
+	{"max-connections", required_argument, NULL, O_MAX_CONNECTIONS},
+	{"hold-as-spam", no_argument, NULL, O_HOLD_AS_SPAM},
+	{"no-hold-as-spam", no_argument, NULL, O_NO_HOLD_AS_SPAM},
+	{"log", required_argument, NULL, O_LOG},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, O_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+/* parse_options - fill cfg; returns -1 to go on, else an exit status.
+ * *given receives the G_* bits of the settings given as flags. */
+static int parse_options(int argc, char **argv, struct config *cfg, unsigned *given)
+{
+	unsigned long long v;
+	int o;
+	const char *e = getenv("THRESH_DB");
+
+	memset(cfg, 0, sizeof *cfg);
+	*given = 0;
+	cfg->db_dir = e && *e ? e : DEFAULT_DB;
+	cfg->address = DEFAULT_ADDRESS;
+	cfg->port = DEFAULT_PORT;
+	cfg->threads = cpu_count();
+	cfg->body_limit = DEFAULT_BODY_LIMIT;
+	cfg->timeout = DEFAULT_TIMEOUT;
+	cfg->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT;
+	cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
+	cfg->hold_as_spam = 0; /* a held first comment is not spam: see threshd(8) */
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":d:c:a:p:t:k:h", long_opts, NULL)) != -1) {
+		switch (o) {
+		case 'd':
+			if (!*optarg)
+				return usage_error("--db: an empty folder name");
+			cfg->db_dir = optarg;
+			break;
+		case O_CREATE:
+			cfg->create = 1;
+			break;
+		case 'c':
+			cfg->config = optarg;
+			break;
+		case O_READ_ONLY:
+			cfg->read_only = 1;
+			break;
+		case 'a':
+			cfg->address = optarg;
+			*given |= G_ADDRESS;
+			break;
+		case 'p':
+			if (parse_uint(optarg, 0, 65535, &v))
+				return usage_error("--port %s: expected a port number, 0 to 65535", optarg);
+			cfg->port = (unsigned)v;
+			*given |= G_PORT;
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, MAX_THREADS, &v))
+				return usage_error("--threads %s: expected 1 to %d", optarg, MAX_THREADS);
+			cfg->threads = (unsigned)v;
+			*given |= G_THREADS;
+			break;
+		case 'k':
+			cfg->keys_path = optarg;
+			*given |= G_KEYS;
+			break;
+		case O_BODY_LIMIT:
+			if (parse_size(optarg, &v))
+				return usage_error("--body-limit %s: expected bytes, 1 to %u (K and M "
+				                   "suffixes allowed)", optarg, MAX_BODY_LIMIT);
+			cfg->body_limit = (size_t)v;
+			*given |= G_BODY_LIMIT;
+			break;
+		case O_TIMEOUT:
+			if (parse_uint(optarg, 0, 86400, &v))
+				return usage_error("--timeout %s: expected seconds, 0 to 86400", optarg);
+			cfg->timeout = (unsigned)v;
+			*given |= G_TIMEOUT;
+			break;
+		case O_SHUTDOWN_TIMEOUT:
+			if (parse_uint(optarg, 0, 86400, &v))
+				return usage_error("--shutdown-timeout %s: expected seconds, 0 to 86400",
+				                   optarg);
+			cfg->shutdown_timeout = (unsigned)v;
+			*given |= G_SHUTDOWN_TIMEOUT;
+			break;
+		case O_MAX_CONNECTIONS:
+			if (parse_uint(optarg, 1, 1000000, &v))
+				return usage_error("--max-connections %s: expected 1 to 1000000", optarg);
+			cfg->max_connections = (unsigned)v;
+			*given |= G_MAX_CONNECTIONS;
+			break;
+		case O_HOLD_AS_SPAM:
+			cfg->hold_as_spam = 1;
+			*given |= G_HOLD;
+			break;
+		case O_NO_HOLD_AS_SPAM:
+			cfg->hold_as_spam = 0;
+			*given |= G_HOLD;
+			break;
+		case O_LOG:
+			if (!*optarg)
+				return usage_error("--log: an empty file name");
+			cfg->log_path = optarg;
+			*given |= G_LOG;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case O_VERSION:
+			printf("threshd %s (libthresh %s, libmicrohttpd %s)\n", THRESH_VERSION_STRING,
+			       thresh_version(), MHD_get_version());
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+/* ---------- main ---------- */
+
+static int open_db(struct server *s)
+{
+	thresh_db_options o;
+	char err[1024] = "";
+	int rc;
+	thresh_db_options_init(&o);
+	o.config = s->cfg.config;
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	o.flags = s->cfg.read_only ? THRESH_DB_RDONLY : 0;
+	rc = thresh_db_open(s->cfg.db_dir, &o, &s->db);
+	if (rc == THRESH_ENOENT && s->cfg.create && !s->cfg.read_only) {
+		o.flags |= THRESH_DB_CREATE;
+		err[0] = '\0';
+		if ((rc = thresh_db_open(s->cfg.db_dir, &o, &s->db)) == 0)
+			say("created %s from the default model", s->cfg.db_dir);
+	}
+	if (rc) {
+		say("%s: %s%s%s%s", s->cfg.db_dir, thresh_strerror(rc), err[0] ? ": " : "", err,
+		    rc == THRESH_ENOENT ? " (create it with `thresh init`, or give --create)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct server s;
+	static struct conf_state cs;
+	union addr addr;
+	socklen_t alen;
+	char shown[INET6_ADDRSTRLEN + 16];
+	sigset_t set;
+	int rc, sig = SIGTERM, status = 1;
+
+	s.listen_fd = -1;
+	s.log_fd = -1;
+	if ((rc = parse_options(argc, argv, &s.cfg, &cs.given)) >= 0)
+		return rc;
+	pthread_rwlock_init(&s.keys_lock, NULL);
+
+	if (open_db(&s))
+		goto out;
+	if (conf_apply(&s, &cs)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	atomic_store(&s.hold_as_spam, s.cfg.hold_as_spam);
+	if (parse_address(s.cfg.address, s.cfg.port, &addr, &alen)) {
+		say("address %s: expected a literal IPv4 or IPv6 address", s.cfg.address);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (!s.cfg.keys_path && !is_loopback(&addr)) {
+		say("refusing to listen on %s without API keys: give --keys FILE, or listen on a "
+		    "loopback address (127.0.0.1 or ::1) for development",
+		    s.cfg.address);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (load_keys(&s, 1)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (open_log(&s))
+		goto out;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if ((s.listen_fd = open_listener(&addr, alen, shown, sizeof shown)) < 0) {
+		say("cannot listen on %s port %u: %s", s.cfg.address, s.cfg.port, strerror(errno));
+		goto out;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	s.started = (double)now.tv_sec + now.tv_nsec / 1e9;
+	if (http_start(&s))
+		goto out;
+	say("listening on %s (%u thread%s, database %s, %s)", shown, s.cfg.threads,
+	    s.cfg.threads == 1 ? "" : "s", s.cfg.db_dir,
+	    s.cfg.keys_path ? "API keys required" : "development mode: no keys, learning off");
+	notify("READY=1");
+
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			notify("RELOADING=1");
+			if (s.cfg.log_path && strcmp(s.cfg.log_path, "-"))
+				open_log(&s);
+			load_keys(&s, 0);
+			conf_reload(&s, &cs);
+			notify("READY=1");
+			continue;
+		}
+		break;
+	}
+	notify("STOPPING=1");
+	say("%s: finishing the requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_stop(&s);
+	status = 0;
+out:
+	if (s.mhd)
+		http_stop(&s);
+	if (s.listen_fd >= 0)
+		close(s.listen_fd);
+	thresh_db_close(s.db);
+	keyring_free(s.keys);
+	pthread_rwlock_destroy(&s.keys_lock);
+	if (s.log_fd > STDERR_FILENO)
+		close(s.log_fd);
+	conf_free(&cs);
+	if (status == 0)
+		say("stopped");
+	return status;
+}

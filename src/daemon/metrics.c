@@ -1,0 +1,193 @@
+/* metrics.c - counters, the latency histogram, and /metrics in Prometheus'
+ * text format (version 0.0.4).
+ *
+ *   threshd_requests_total{endpoint="comment-check",code="200"} 1234
+ *   threshd_request_duration_seconds_bucket{endpoint="comment-check",le="0.001"} 1200
+ *   threshd_verdicts_total{verdict="reject"} 87
+ *   threshd_db_used_bytes 20971520
+ *
+ * Counters are relaxed atomics: each is exact, a scrape is not a snapshot. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "threshd.h"
+
+static const char *const ep_names[EP_COUNT] = {
+	[EP_VERIFY_KEY] = "verify-key",
+	[EP_COMMENT_CHECK] = "comment-check",
+	[EP_SUBMIT_SPAM] = "submit-spam",
+	[EP_SUBMIT_HAM] = "submit-ham",
+	[EP_USAGE_LIMIT] = "usage-limit",
+	[EP_V1_CHECK] = "v1-check",
+	[EP_V1_LEARN] = "v1-learn",
+	[EP_V1_UNLEARN] = "v1-unlearn",
+	[EP_V1_STATS] = "v1-stats",
+	[EP_HEALTHZ] = "healthz",
+	[EP_METRICS] = "metrics",
+	[EP_UNKNOWN] = "unknown",
+};
+
+/* The statuses counted one by one; anything else counts as "other", a
+ * connection closed without a response as "none". */
+static const unsigned statuses[METRICS_STATUSES] = {
+	200, 400, 401, 403, 404, 405, 408, 413, 415, 500, 503, 507, 0, 0, 0, 0,
+};
+#define STATUS_OTHER 14
+#define STATUS_NONE 15
+
+/* Upper bounds of the latency buckets, in seconds. */
+static const double buckets[METRICS_BUCKETS] = {
+	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 5,
+};
+
+const char *endpoint_name(enum endpoint ep)
+{
+	return ep < EP_COUNT ? ep_names[ep] : "unknown";
+}
+
+static int status_slot(unsigned status)
+{
+	if (status == 0)
+		return STATUS_NONE;
+	for (int i = 0; i < METRICS_STATUSES && statuses[i]; i++)
+		if (statuses[i] == status)
+			return i;
+	return STATUS_OTHER;
+}
+
+void metrics_request(struct metrics *m, enum endpoint ep, unsigned status, double seconds)
+{
+	int b = 0;
+	if (ep >= EP_COUNT)
+		ep = EP_UNKNOWN;
+	atomic_fetch_add_explicit(&m->requests[ep][status_slot(status)], 1, memory_order_relaxed);
+	while (b < METRICS_BUCKETS && seconds > buckets[b])
+		b++;
+	atomic_fetch_add_explicit(&m->latency[ep][b], 1, memory_order_relaxed);
+	if (seconds < 0)
+		seconds = 0;
+	atomic_fetch_add_explicit(&m->latency_ns[ep], (uint64_t)(seconds * 1e9),
+	                          memory_order_relaxed);
+}
+
+void metrics_verdict(struct metrics *m, thresh_verdict v)
+{
+	if ((unsigned)v < 3)
+		atomic_fetch_add_explicit(&m->verdicts[v], 1, memory_order_relaxed);
+}
+
+static uint64_t get(_Atomic uint64_t *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static void help(struct sbuf *b, const char *name, const char *type, const char *text)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
+{
+	struct metrics *m = &s->metrics;
+	static const char *const verdicts[3] = {"accept", "hold", "reject"};
+	static const char *const labels[2] = {"ham", "spam"};
+	char num[40];
+
+	help(b, "threshd_requests_total", "counter",
+	     "Requests answered, by endpoint and HTTP status (none: closed unanswered).");
+	for (int e = 0; e < EP_COUNT; e++)
+		for (int i = 0; i < METRICS_STATUSES; i++) {
+			uint64_t n = get(&m->requests[e][i]);
+			if (!n)
+				continue;
+			if (i == STATUS_NONE)
+				snprintf(num, sizeof num, "none");
+			else if (i == STATUS_OTHER)
+				snprintf(num, sizeof num, "other");
+			else
+				snprintf(num, sizeof num, "%u", statuses[i]);
+			sb_printf(b, "threshd_requests_total{endpoint=\"%s\",code=\"%s\"} %" PRIu64 "\n",
+			          ep_names[e], num, n);
+		}
+
+	help(b, "threshd_request_duration_seconds", "histogram",
+	     "Time from a request's headers to its last byte sent, by endpoint.");
+	for (int e = 0; e < EP_COUNT; e++) {
+		uint64_t cum = 0, total = 0;
+		for (int i = 0; i <= METRICS_BUCKETS; i++)
+			total += get(&m->latency[e][i]);
+		if (!total)
+			continue;
+		for (int i = 0; i <= METRICS_BUCKETS; i++) {
+			cum += get(&m->latency[e][i]);
+			if (i < METRICS_BUCKETS)
+				fmt_double(num, sizeof num, buckets[i]);
+			else
+				snprintf(num, sizeof num, "+Inf");
+			sb_printf(b,
+			          "threshd_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%s\"} "
+			          "%" PRIu64 "\n",
+			          ep_names[e], num, cum);
+		}
+		sb_printf(b, "threshd_request_duration_seconds_sum{endpoint=\"%s\"} %s\n", ep_names[e],
+		          fmt_double(num, sizeof num, (double)get(&m->latency_ns[e]) / 1e9));
+		sb_printf(b, "threshd_request_duration_seconds_count{endpoint=\"%s\"} %" PRIu64 "\n",
+		          ep_names[e], cum);
+	}
+
+	help(b, "threshd_verdicts_total", "counter", "Comments checked, by verdict.");
+	for (int v = 0; v < 3; v++)
+		sb_printf(b, "threshd_verdicts_total{verdict=\"%s\"} %" PRIu64 "\n", verdicts[v],
+		          get(&m->verdicts[v]));
+
+	help(b, "threshd_learned_total", "counter", "Comments learned, by label.");
+	for (int l = 0; l < 2; l++)
+		sb_printf(b, "threshd_learned_total{label=\"%s\"} %" PRIu64 "\n", labels[l],
+		          get(&m->learned[l]));
+	help(b, "threshd_unlearned_total", "counter", "Comments unlearned, by label.");
+	for (int l = 0; l < 2; l++)
+		sb_printf(b, "threshd_unlearned_total{label=\"%s\"} %" PRIu64 "\n", labels[l],
+		          get(&m->unlearned[l]));
+
+	help(b, "threshd_requests_in_flight", "gauge", "Requests being read, worked on or sent.");
+	sb_printf(b, "threshd_requests_in_flight %ld\n",
+	          atomic_load_explicit(&s->inflight, memory_order_relaxed));
+	if (d) {
+		const union MHD_DaemonInfo *di =
+			MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		help(b, "threshd_connections", "gauge", "Open client connections.");
+		sb_printf(b, "threshd_connections %u\n", di ? di->num_connections : 0u);
+	}
+
+	pthread_rwlock_rdlock(&s->keys_lock);
+	size_t nkeys = keyring_count(s->keys);
+	pthread_rwlock_unlock(&s->keys_lock);
+	help(b, "threshd_api_keys", "gauge", "API keys loaded (0: development mode).");
+	sb_printf(b, "threshd_api_keys %zu\n", nkeys);
+
+	thresh_stats st;
+	memset(&st, 0, sizeof st);
+	st.size = sizeof st;
+	int rc = thresh_db_stats(s->db, &st);
+	help(b, "threshd_db_up", "gauge", "1 when the database answered this scrape.");
+	sb_printf(b, "threshd_db_up %d\n", rc == 0);
+	if (rc == 0) {
+		help(b, "threshd_db_map_size_bytes", "gauge", "Bytes of the database's LMDB map.");
+		sb_printf(b, "threshd_db_map_size_bytes %" PRIu64 "\n", st.map_size);
+		help(b, "threshd_db_used_bytes", "gauge", "Bytes of the map in use.");
+		sb_printf(b, "threshd_db_used_bytes %" PRIu64 "\n", st.used_bytes);
+		help(b, "threshd_db_tokens", "gauge", "Distinct tokens stored.");
+		sb_printf(b, "threshd_db_tokens %" PRIu64 "\n", st.tokens);
+		help(b, "threshd_db_messages", "gauge", "Comments the model has learned, by label.");
+		sb_printf(b, "threshd_db_messages{label=\"ham\"} %" PRIu64 "\n", st.ham_messages);
+		sb_printf(b, "threshd_db_messages{label=\"spam\"} %" PRIu64 "\n", st.spam_messages);
+	}
+
+	help(b, "threshd_start_time_seconds", "gauge", "When threshd started, since the epoch.");
+	sb_printf(b, "threshd_start_time_seconds %.3f\n", s->started);
+	help(b, "threshd_build_info", "gauge", "threshd's version and the libthresh it loaded.");
+	sb_printf(b, "threshd_build_info{version=\"%s\",libthresh=\"%s\"} 1\n",
+	          THRESH_VERSION_STRING, thresh_version());
+}

@@ -1,0 +1,333 @@
+/* threshd.h - the pieces the scoring daemon's files share.
+ *
+ * threshd answers HTTP on GNU libmicrohttpd: Akismet's protocol (akismet.c)
+ * and a JSON API (api.c) over the public libthresh API alone, exactly as an
+ * outside program would use it. http.c owns the connection: routing, bodies,
+ * keys, errors, the request log; metrics.c counts; main.c starts and stops.
+ *
+ * One request's life:
+ *
+ *   on_request (first call)   route, method, Content-Length, allocate
+ *   on_request (data calls)   append the body, refusing past --body-limit
+ *   on_request (last call)    route->handler(rq): parse, check, reply
+ *   on_completed              metrics, log line, free
+ */
+#ifndef THRESHD_H
+#define THRESHD_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <thresh/thresh.h>
+
+/* ---- sbuf.c: a growable string ---- */
+
+/* A string that grows as it is written. On allocation failure it stops
+ * growing and sets oom; the writer checks once at the end. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+void sb_init(struct sbuf *b);
+void sb_free(struct sbuf *b);
+void sb_putn(struct sbuf *b, const char *s, size_t n);
+void sb_puts(struct sbuf *b, const char *s);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sb_json_string - s[0..n) as a JSON string, quotes included. */
+void sb_json_string(struct sbuf *b, const char *s, size_t n);
+/* sb_json_double - the shortest text that reads back as v; null when not finite. */
+void sb_json_double(struct sbuf *b, double v);
+/* fmt_double - the same into buf (at least 32 bytes); returns buf. */
+const char *fmt_double(char *buf, size_t size, double v);
+/* printable - s[0..n) made safe for a message or a header: bytes outside
+ * printable ASCII become '?', quotes and backslashes too, and it is cut to
+ * fit buf with "..." at the end. Returns buf. */
+const char *printable(const char *s, size_t n, char *buf, size_t size);
+/* utf8_ok - 1 when s[0..n) is well-formed UTF-8 (RFC 3629), else 0; *bad
+ * receives the offset of the first bad byte. */
+int utf8_ok(const unsigned char *s, size_t n, size_t *bad);
+
+/* ---- form.c: application/x-www-form-urlencoded ---- */
+
+struct form_field {
+	const char *name; /* decoded, NUL-terminated; may hold NUL bytes (use the lengths) */
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+};
+
+struct form {
+	char *buf; /* the decoded names and values */
+	struct form_field *f;
+	size_t n;
+};
+
+#define FORM_MAX_FIELDS 256
+
+#define FORM_OK 0
+#define FORM_MALFORMED (-1) /* why says what */
+#define FORM_NOMEM (-2)
+#define FORM_TOO_MANY (-3)  /* more than FORM_MAX_FIELDS fields */
+
+/* form_parse - decode body[0..len): fields separated by '&', "name=value",
+ * '+' for a space, %XX escapes. A field without '=' has an empty value;
+ * empty fields ("a=1&&b=2") are skipped. A '%' not followed by two hex
+ * digits, or a field with an empty name, is malformed. Returns FORM_*. */
+int form_parse(const char *body, size_t len, struct form *out, char *why, size_t whysize);
+/* form_get - the first field named name, or NULL. */
+const struct form_field *form_get(const struct form *f, const char *name);
+/* form_count - how many fields are named name. */
+size_t form_count(const struct form *f, const char *name);
+void form_free(struct form *f);
+
+/* ---- keys.c: API keys ---- */
+
+#define KEY_MIN_LEN 8
+#define KEY_MAX_LEN 256
+
+struct keyring;
+
+/* keyring_load - read a key file: one key per line, surrounding white space
+ * trimmed, blank lines and lines starting with '#' ignored. A key is
+ * KEY_MIN_LEN to KEY_MAX_LEN letters, digits, '-' or '_'. Returns 0, or -1
+ * with why ("FILE:LINE: ..."). A file without a key is an error. */
+int keyring_load(const char *path, struct keyring **out, char *why, size_t whysize);
+void keyring_free(struct keyring *k);
+size_t keyring_count(const struct keyring *k);
+/* keyring_match - 1 when cand[0..len) is one of the keys, else 0. Every key
+ * is compared in full, in time that does not depend on where a candidate
+ * differs; fold compares ASCII letters without case (keys sent as a host
+ * name, which clients and proxies may lower-case). */
+int keyring_match(const struct keyring *k, const char *cand, size_t len, int fold);
+/* ct_equal - constant-time comparison of a[0..alen) and b[0..blen): the time
+ * depends on alen only. Returns 1 when equal. */
+int ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen, int fold);
+
+/* ---- metrics.c ---- */
+
+/* Endpoints, as metrics and the log name them. */
+enum endpoint {
+	EP_VERIFY_KEY,
+	EP_COMMENT_CHECK,
+	EP_SUBMIT_SPAM,
+	EP_SUBMIT_HAM,
+	EP_USAGE_LIMIT,
+	EP_V1_CHECK,
+	EP_V1_LEARN,
+	EP_V1_UNLEARN,
+	EP_V1_STATS,
+	EP_HEALTHZ,
+	EP_METRICS,
+	EP_UNKNOWN,
+	EP_COUNT
+};
+
+#define METRICS_BUCKETS 15
+#define METRICS_STATUSES 16
+
+struct metrics {
+	_Atomic uint64_t requests[EP_COUNT][METRICS_STATUSES];
+	_Atomic uint64_t latency[EP_COUNT][METRICS_BUCKETS + 1]; /* the last: +Inf */
+	_Atomic uint64_t latency_ns[EP_COUNT];
+	_Atomic uint64_t verdicts[3];
+	_Atomic uint64_t learned[2];   /* by label: ham, spam */
+	_Atomic uint64_t unlearned[2];
+};
+
+struct server;
+
+/* metrics_request - count one finished request: its status (0 when the
+ * connection ended without a response) and how long it took. Cannot fail. */
+void metrics_request(struct metrics *m, enum endpoint ep, unsigned status, double seconds);
+void metrics_verdict(struct metrics *m, thresh_verdict v);
+/* metrics_render - every metric in Prometheus' text format 0.0.4; d is the
+ * daemon serving the request (s->mhd is the main thread's). */
+void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b);
+/* endpoint_name - "comment-check", ... Cannot fail. */
+const char *endpoint_name(enum endpoint ep);
+
+/* ---- the server: main.c fills it, http.c serves it ---- */
+
+struct config {
+	const char *db_dir;
+	const char *config;     /* thresh.conf for the library, or NULL */
+	const char *address;    /* the literal IP address to listen on */
+	unsigned port;
+	unsigned threads;
+	const char *keys_path;  /* NULL: development mode (loopback, no keys) */
+	size_t body_limit;
+	unsigned timeout;       /* seconds a connection may idle; 0: never */
+	unsigned shutdown_timeout;
+	unsigned max_connections;
+	const char *log_path;   /* request log: NULL none, "-" stderr, else a file */
+	int hold_as_spam;       /* comment-check says "true" for hold (see server.hold_as_spam) */
+	int create;             /* create a missing database */
+	int read_only;
+};
+
+struct server {
+	struct config cfg;
+	thresh_db *db;
+	struct MHD_Daemon *mhd;
+	int listen_fd;
+
+	pthread_rwlock_t keys_lock; /* guards keys */
+	struct keyring *keys;       /* NULL in development mode */
+
+	int log_fd;                 /* -1: no request log */
+	atomic_int hold_as_spam;    /* cfg.hold_as_spam, or thresh.conf's after SIGHUP */
+	atomic_int draining;        /* SIGTERM seen: answer with Connection: close */
+	atomic_long inflight;       /* requests between their first call and completion */
+	_Atomic uint64_t checks;    /* comment-checks served, for usage-limit */
+	double started;             /* wall clock, seconds since the epoch */
+
+	struct metrics metrics;
+};
+
+/* ---- http.c ---- */
+
+#define M_GET 0x1u  /* GET and HEAD */
+#define M_POST 0x2u
+
+struct request;
+typedef enum MHD_Result (*handler_fn)(struct request *rq);
+
+struct route {
+	const char *path;
+	enum endpoint ep;
+	unsigned methods; /* M_* */
+	int akismet;      /* errors carry X-akismet-debug-help */
+	handler_fn handler;
+};
+
+struct request {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	const struct route *route;
+	unsigned method;        /* M_*, 0 for any other method */
+	const char *method_name;
+	struct timespec t0;
+	char *body;
+	size_t len, cap;
+	uint64_t discarded;     /* body bytes dropped past the limit */
+	int too_large;
+	unsigned early;         /* 404 or 405, decided at the first call */
+	char url[96];           /* for a 404's message, made printable */
+	int responded;
+	unsigned status;
+	int have_verdict;
+	thresh_verdict verdict;
+	double score;
+};
+
+/* The handlers (akismet.c, api.c). Each queues exactly one response. */
+enum MHD_Result ak_verify_key(struct request *rq);
+enum MHD_Result ak_comment_check(struct request *rq);
+enum MHD_Result ak_submit_spam(struct request *rq);
+enum MHD_Result ak_submit_ham(struct request *rq);
+enum MHD_Result ak_usage_limit(struct request *rq);
+enum MHD_Result api_check(struct request *rq);
+enum MHD_Result api_learn(struct request *rq);
+enum MHD_Result api_unlearn(struct request *rq);
+enum MHD_Result api_stats(struct request *rq);
+enum MHD_Result api_healthz(struct request *rq);
+enum MHD_Result api_metrics(struct request *rq);
+
+/* http_start - listen (on s->listen_fd) and serve. Returns 0 or -1 (reported). */
+int http_start(struct server *s);
+/* http_stop - stop accepting, let requests in flight finish (at most
+ * cfg.shutdown_timeout seconds), close every connection. */
+void http_stop(struct server *s);
+
+/* reply - queue body[0..len) (copied) with the given status and content
+ * type; extra headers are name/value pairs ending in NULL. */
+enum MHD_Result reply(struct request *rq, unsigned status, const char *ctype, const char *body,
+                      size_t len, ...);
+/* reply_sb - the same with the text of b, which is taken over (and freed). */
+enum MHD_Result reply_sb(struct request *rq, unsigned status, const char *ctype, struct sbuf *b,
+                         ...);
+/* reply_error - a JSON error {"error": code, "message": ..., "field": ...}
+ * (field may be NULL); Akismet routes add X-akismet-debug-help. 405 adds
+ * Allow; 401 on the JSON API adds WWW-Authenticate. */
+enum MHD_Result reply_error(struct request *rq, unsigned status, const char *code,
+                            const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* reply_lib_error - the reply for a failed library call rc. */
+enum MHD_Result reply_lib_error(struct request *rq, int rc, const char *what);
+
+/* key_ok - may this request go on? cand is the key it gave (NULL: none).
+ * Without keys (development mode) checks need none and learning is refused;
+ * with keys, cand must be one of them. */
+int key_ok(struct request *rq, const char *cand, size_t len, int fold, int learning);
+/* keys_configured - 1 unless in development mode. */
+int keys_configured(struct server *s);
+/* host_key - the first label of the Host header when it is a name of two
+ * labels or more ("KEY.example.com:8707"), else NULL. */
+const char *host_key(struct request *rq, size_t *len);
+/* header - a request header, or NULL. */
+const char *header(struct request *rq, const char *name);
+/* media_type_is - 1 when the Content-Type header is absent or names type
+ * (parameters such as charset are allowed). */
+int media_type_is(struct request *rq, const char *type);
+
+/* ---- conf.c: thresh.conf's [threshd] section, and value parsers ---- */
+
+#define MAX_BODY_LIMIT (64u << 20)
+#define MAX_THREADS 256
+
+/* Settings given as flags, which thresh.conf's [threshd] cannot change. */
+enum {
+	G_ADDRESS = 1 << 0,
+	G_PORT = 1 << 1,
+	G_THREADS = 1 << 2,
+	G_KEYS = 1 << 3,
+	G_BODY_LIMIT = 1 << 4,
+	G_TIMEOUT = 1 << 5,
+	G_SHUTDOWN_TIMEOUT = 1 << 6,
+	G_MAX_CONNECTIONS = 1 << 7,
+	G_LOG = 1 << 8,
+	G_HOLD = 1 << 9,
+};
+
+#define CONF_KEYS 10
+#define CONF_VALUE_MAX 1024
+
+struct conf_state {
+	unsigned given;                       /* G_* bits of the flags given */
+	int found[CONF_KEYS];                 /* what [threshd] said at start, */
+	char value[CONF_KEYS][CONF_VALUE_MAX]; /* to tell on SIGHUP what needs a restart */
+	char *owned[CONF_KEYS];               /* strings cfg points to */
+};
+
+/* conf_apply - the [threshd] values into s->cfg, under the flags. Returns 0
+ * or -1 (reported). */
+int conf_apply(struct server *s, struct conf_state *cs);
+/* conf_reload - SIGHUP: thresh_db_config_reload, then hold_as_spam applied
+ * and other [threshd] changes reported as waiting for a restart. Its last
+ * line on stderr is "reloaded thresh.conf", or why it was not. */
+void conf_reload(struct server *s, struct conf_state *cs);
+void conf_free(struct conf_state *cs);
+/* parse_uint - a decimal number in [min, max]; 0 or -1. */
+int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+               unsigned long long *out);
+/* parse_size - bytes, with an optional K or M suffix (powers of 1024), 1 to
+ * MAX_BODY_LIMIT; 0 or -1. */
+int parse_size(const char *s, unsigned long long *out);
+/* parse_bool - yes/no, on/off, true/false, 1/0; 0 or -1. */
+int parse_bool(const char *v, int *out);
+
+/* ---- main.c ---- */
+
+/* say - "threshd: MESSAGE" on stderr (daemon messages; never a key,
+ * an address of a client, an e-mail or a comment). */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+double now_mono(void);
+
+#endif

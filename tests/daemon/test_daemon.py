@@ -1,0 +1,1273 @@
+#!/usr/bin/env python3
+"""Integration tests of threshd, the scoring daemon, run as its users would.
+
+    THRESH_BIN=build/src/cli/thresh THRESHD_BIN=build/src/daemon/threshd \
+        python3 tests/daemon/test_daemon.py [-v] [TestClass[.test_name]]
+
+Every test starts the real threshd on a free loopback port (--port 0: the
+daemon binds, then prints the port it got, so no other program can take it
+in between) against a real database folder made for the test with the
+`thresh` command (init --empty, then train --tsv on a small fixture written
+here, so the verdicts are certain). It then talks HTTP to it with curl, with
+raw sockets (slow clients, bodies without a length, SIGTERM with a request in
+flight) and with two Akismet client libraries from npm:
+
+  @cedx/akismet   takes a base URL and sends the key in the body;
+  akismet-api     puts the key in the host name (KEY.localhost:PORT): the
+                  node process maps *.localhost to 127.0.0.1 itself.
+
+They live in tests/daemon/node (THRESHD_NODE_DIR); run `npm ci` there first.
+Without node or without its node_modules those tests are skipped with a
+message saying so. Nothing talks to anything but 127.0.0.1; every wait is
+bounded. Python's standard library only (and the curl command).
+"""
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+THRESH = os.environ.get("THRESH_BIN", "")
+THRESHD = os.environ.get("THRESHD_BIN", "")
+NODE_DIR = os.environ.get("THRESHD_NODE_DIR") or os.path.join(HERE, "node")
+MAN_PAGE = os.path.join(HERE, "..", "..", "docs", "threshd.8")
+CURL = shutil.which("curl")
+NODE = shutil.which("node")
+
+KEY = "testkey-0123456789"
+KEY2 = "otherkey-abcdef1234"
+BAD_KEY = "wrongkey-99999999"
+
+SPAM_WORDS = ["cheap", "pills", "casino", "viagra", "lottery", "winner", "prize", "bitcoin",
+              "jackpot", "discount"]
+HAM_WORDS = ["lovely", "article", "thanks", "recipe", "garden", "kitten", "weather", "poetry",
+             "museum", "violin"]
+
+SPAM_TEXT = "cheap pills casino viagra jackpot"
+HAM_TEXT = "lovely garden weather museum thanks"
+# Words the fixture has never seen: a neutral comment, until it is learned.
+NEW_TEXT = "zebra quartz nimbus falcon"
+NEW_VARIANTS = [NEW_TEXT, NEW_TEXT + " orbit", NEW_TEXT + " tundra"]
+
+# The moderation rules the tests run under, written to the database's
+# thresh.conf: no rate limit and no first-comment hold (the tests post many
+# comments from one address), blatant from 0.85, and one moderation word.
+CONF = """rate_limit = 0
+first_comment = off
+blatant_cutoff = 0.85
+moderation_words = rolex
+"""
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer")
+
+LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+METRIC_LINE_RE = re.compile(
+    r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*",?)*\})? '
+    r'(-?[0-9.]+([eE][-+]?[0-9]+)?|NaN|\+Inf|-Inf)$')
+
+
+def comments(words, n, seed):
+    """n distinct comments of 4 to 6 words from words."""
+    rnd = random.Random(seed)
+    out, seen = [], set()
+    while len(out) < n:
+        text = " ".join(rnd.sample(words, rnd.randint(4, 6)))
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+TEMPLATE = None  # a trained database folder, copied for every test
+
+
+def setUpModule():
+    global TEMPLATE
+    if not THRESH or not THRESHD:
+        raise unittest.SkipTest("set THRESH_BIN and THRESHD_BIN")
+    if not CURL:
+        raise unittest.SkipTest("curl is not installed")
+    TEMPLATE = tempfile.mkdtemp(prefix="threshd-template-")
+    tsv = os.path.join(TEMPLATE, "train.tsv")
+    with open(tsv, "w", encoding="utf-8") as f:
+        for text in comments(SPAM_WORDS, 40, 1):
+            f.write("spam\t" + text + "\n")
+        for text in comments(HAM_WORDS, 40, 2):
+            f.write("ham\t" + text + "\n")
+    db = os.path.join(TEMPLATE, "db")
+    env = dict(os.environ)
+    env["THRESH_MODEL"] = os.path.join(TEMPLATE, "no-such-model.dump")
+    subprocess.run([THRESH, "--db", db, "init", "--empty"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    subprocess.run([THRESH, "--db", db, "train", "--tsv", tsv], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+
+
+def tearDownModule():
+    if TEMPLATE:
+        shutil.rmtree(TEMPLATE, ignore_errors=True)
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-cased names
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return "Resp(%d, %r, %r)" % (self.status, self.headers, self.body[:300])
+
+
+def form(**fields):
+    return urllib.parse.urlencode(fields).encode()
+
+
+def comment_form(content, key=KEY, **extra):
+    fields = {"blog": "https://blog.example/", "user_ip": "192.0.2.1",
+              "user_agent": "Mozilla/5.0", "comment_type": "comment",
+              "comment_content": content}
+    if key is not None:
+        fields["api_key"] = key
+    fields.update(extra)
+    return urllib.parse.urlencode(fields).encode()
+
+
+class Daemon:
+    """One threshd process, its stderr in a file."""
+
+    def __init__(self, tmp, db, args=(), keys=(KEY,)):
+        self.tmp = tmp
+        self.db = db
+        self.args = list(args)
+        self.keys_path = None
+        if keys is not None:
+            self.keys_path = os.path.join(tmp, "keys")
+            write_keys(self.keys_path, keys)
+        self.err_path = os.path.join(tmp, "threshd-%d.err" % id(self))
+        self.proc = None
+        self.port = None
+
+    def command(self):
+        cmd = [THRESHD, "--db", self.db, "--port", "0", "--threads", "2"]
+        if self.keys_path:
+            cmd += ["--keys", self.keys_path]
+        return cmd + self.args
+
+    def start(self):
+        with open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=err,
+                                         stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            m = LISTEN_RE.search(self.stderr())
+            if m:
+                self.port = int(m.group(1))
+                return self
+            if self.proc.poll() is not None:
+                raise AssertionError("threshd exited with %d: %s" % (self.proc.returncode,
+                                                                    self.stderr()))
+            time.sleep(0.02)
+        raise AssertionError("threshd did not start: " + self.stderr())
+
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_stderr(self, pattern, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.stderr()):
+                return
+            time.sleep(0.02)
+        raise AssertionError("no %r in threshd's stderr: %s" % (pattern, self.stderr()))
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError("threshd did not stop on SIGTERM: " + self.stderr())
+        return self.proc.returncode if self.proc else None
+
+
+def write_keys(path, keys):
+    with open(path, "w") as f:
+        f.write("# threshd test keys\n\n")
+        for k in keys:
+            f.write("  %s  \n" % k)
+    os.chmod(path, 0o600)
+
+
+class DaemonTest(unittest.TestCase):
+    """A fresh folder, a copy of the trained database and, unless the class
+    says otherwise, a running threshd with KEY."""
+
+    ARGS = ()
+    KEYS = (KEY,)
+    START = True
+    CONF = CONF
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="threshd-test-")
+        self.db = os.path.join(self.tmp, "db")
+        shutil.copytree(os.path.join(TEMPLATE, "db"), self.db)
+        with open(os.path.join(self.db, "thresh.conf"), "w") as f:
+            f.write(self.CONF)
+        self.daemons = []
+        self.d = self.start_daemon(self.ARGS, self.KEYS) if self.START else None
+
+    def tearDown(self):
+        problems = []
+        for d in self.daemons:
+            try:
+                d.stop()
+            except AssertionError as e:
+                problems.append(str(e))
+            # A build with -Db_sanitize=address,undefined reports here.
+            err = d.stderr()
+            for mark in SANITIZER_MARKS:
+                if mark in err:
+                    problems.append("threshd's stderr: " + err)
+                    break
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            self.fail("\n".join(problems))
+
+    def start_daemon(self, args=(), keys=(KEY,)):
+        d = Daemon(self.tmp, self.db, args, keys)
+        self.daemons.append(d)
+        return d.start()
+
+    # ---- HTTP through curl ----
+
+    def curl(self, method, path, data=None, headers=(), host=None, d=None, timeout=10):
+        d = d or self.d
+        hdr = os.path.join(self.tmp, "h.txt")
+        body = os.path.join(self.tmp, "b.out")
+        args = [CURL, "-sS", "-X", method, "--max-time", str(timeout), "-D", hdr, "-o", body,
+                "-w", "%{http_code}", "-H", "Expect:"]
+        if data is not None:
+            src = os.path.join(self.tmp, "req.body")
+            with open(src, "wb") as f:
+                f.write(data)
+            args += ["--data-binary", "@" + src]
+        for h in headers:
+            args += ["-H", h]
+        if host:
+            args += ["-H", "Host: " + host]
+        args.append("http://127.0.0.1:%d%s" % (d.port, path))
+        p = subprocess.run(args, capture_output=True, timeout=timeout + 10)
+        self.assertEqual(p.returncode, 0, "curl failed: %r" % p.stderr)
+        status = int(p.stdout.decode())
+        with open(hdr, "rb") as f:
+            blocks = f.read().decode("latin-1").replace("\r\n", "\n").strip().split("\n\n")
+        headers_out = {}
+        for line in blocks[-1].split("\n")[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers_out[k.strip().lower()] = v.strip()
+        with open(body, "rb") as f:
+            return Resp(status, headers_out, f.read())
+
+    def post_form(self, path, data, **kw):
+        return self.curl("POST", path, data, **kw)
+
+    def post_json(self, path, obj, key=KEY, raw=None, headers=(), **kw):
+        data = raw if raw is not None else json.dumps(obj).encode()
+        h = ["Content-Type: application/json"] + list(headers)
+        if key:
+            h.append("Authorization: Bearer " + key)
+        return self.curl("POST", path, data, headers=h, **kw)
+
+    def check(self, content, d=None, **kw):
+        return self.post_form("/1.1/comment-check", comment_form(content, **kw), d=d)
+
+    def stats(self, d=None):
+        r = self.curl("GET", "/v1/stats", headers=["Authorization: Bearer " + KEY], d=d)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def assert_error(self, r, status, code, field=None, akismet=False):
+        self.assertEqual(r.status, status, r)
+        self.assertTrue(r.headers.get("content-type", "").startswith("application/json"), r)
+        body = r.json()
+        self.assertEqual(body["error"], code, r)
+        self.assertTrue(body["message"], r)
+        if field is not None:
+            self.assertEqual(body.get("field"), field, r)
+        if akismet:
+            self.assertTrue(r.headers.get("x-akismet-debug-help"), r)
+        return body
+
+
+# ---------------------------------------------------------------------------
+class CommandLineTest(DaemonTest):
+    START = False
+
+    def run_threshd(self, *args, timeout=20):
+        p = subprocess.run([THRESHD] + list(args), capture_output=True, text=True,
+                           timeout=timeout)
+        for mark in SANITIZER_MARKS:
+            self.assertNotIn(mark, p.stderr)
+        return p
+
+    def help_options(self):
+        p = self.run_threshd("--help")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("usage: threshd"), p.stdout)
+        opts = re.findall(r"(?m)^\s+(?:-\w, )?--([a-z][a-z-]*)( [A-Z]+)?", p.stdout)
+        self.assertGreater(len(opts), 10, p.stdout)
+        return p.stdout, opts
+
+    def test_help_is_truthful(self):
+        """Every option --help lists is accepted (with a value where it shows
+        one), and the man page documents every one of them."""
+        _, opts = self.help_options()
+        keys = os.path.join(self.tmp, "k")
+        write_keys(keys, [KEY])
+        values = {"db": self.db, "config": os.path.join(self.db, "thresh.conf"),
+                  "address": "127.0.0.1", "port": "0", "threads": "1", "keys": keys,
+                  "body-limit": "1K", "timeout": "1", "shutdown-timeout": "1",
+                  "max-connections": "10", "log": "-"}
+        for name, arg in opts:
+            args = ["--" + name] + ([values[name]] if arg else [])
+            if name in ("help", "version"):
+                args = ["--" + name]
+            p = self.run_threshd(*(args + ["--help"]))
+            self.assertEqual(p.returncode, 0, "threshd %s --help: %s" % (args, p.stderr))
+        if os.path.exists(MAN_PAGE):
+            with open(MAN_PAGE, encoding="utf-8") as f:
+                man = f.read().replace("\\-", "-")
+            for name, _ in opts:
+                self.assertIn("--" + name, man, "threshd(8) does not document --" + name)
+
+    def test_version(self):
+        p = self.run_threshd("--version")
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^threshd \d+\.\d+\.\d+ \(libthresh \d+\.\d+\.\d+, "
+                                   r"libmicrohttpd [0-9.]+\)\n$")
+
+    def test_usage_errors(self):
+        for args, what in [(["--frobnicate"], "unknown option"),
+                           (["--port"], "needs a value"),
+                           (["--port", "70000"], "--port 70000"),
+                           (["--threads", "0"], "--threads 0"),
+                           (["--body-limit", "12Q"], "--body-limit"),
+                           (["--timeout", "-1"], "--timeout"),
+                           (["stray"], "unexpected argument")]:
+            p = self.run_threshd(*args)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertIn(what, p.stderr)
+            self.assertIn("--help", p.stderr)
+
+    def test_refuses_public_address_without_keys(self):
+        p = self.run_threshd("--db", self.db, "--address", "0.0.0.0", "--port", "0")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("refusing to listen on 0.0.0.0 without API keys", p.stderr)
+        self.assertIn("--keys", p.stderr)
+
+    def test_bad_address(self):
+        p = self.run_threshd("--db", self.db, "--address", "localhost.example", "--port", "0")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("literal IPv4 or IPv6 address", p.stderr)
+
+    def test_bad_key_file(self):
+        keys = os.path.join(self.tmp, "keys")
+        for content, what in [("short\n", "8 to 256 characters"),
+                              ("has space inside\n", "only letters"),
+                              ("# only a comment\n\n", "no key")]:
+            with open(keys, "w") as f:
+                f.write(content)
+            p = self.run_threshd("--db", self.db, "--port", "0", "--keys", keys)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(what, p.stderr)
+            self.assertNotIn("has space inside", p.stderr)
+        p = self.run_threshd("--db", self.db, "--port", "0", "--keys",
+                             os.path.join(self.tmp, "missing"))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("No such file", p.stderr)
+
+    def test_missing_database(self):
+        p = self.run_threshd("--db", os.path.join(self.tmp, "nodb"), "--port", "0")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("--create", p.stderr)
+
+    def test_port_in_use(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        try:
+            port = s.getsockname()[1]
+            p = self.run_threshd("--db", self.db, "--port", str(port))
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("cannot listen on 127.0.0.1 port %d" % port, p.stderr)
+        finally:
+            s.close()
+
+    def test_conf_section(self):
+        """[threshd] in thresh.conf sets what a flag did not; unknown keys and
+        bad values stop the start."""
+        with open(os.path.join(self.db, "thresh.conf"), "a") as f:
+            f.write("\n[threshd]\nhold_as_spam = no\ntimeout = 7\n")
+        d = self.start_daemon()
+        r = self.check("rolex " + HAM_TEXT, d=d)
+        self.assertEqual((r.status, r.text, r.headers.get("x-thresh-verdict")),
+                         (200, "false", "hold"))
+        d.stop()
+        d2 = self.start_daemon(["--hold-as-spam"])
+        r = self.check("rolex " + HAM_TEXT, d=d2)
+        self.assertEqual((r.text, r.headers.get("x-thresh-verdict")), ("true", "hold"))
+        d2.stop()
+        # (--port 0 overrides port, but a bad value is still an error)
+        for extra, what in [("bogus = 1\n", 'unknown key "bogus"'),
+                            ("port = many\n", "port = many: expected"),
+                            ("hold_as_spam = maybe\n", "expected yes or no")]:
+            with open(os.path.join(self.db, "thresh.conf"), "w") as f:
+                f.write(CONF + "\n[threshd]\n" + extra)
+            p = self.run_threshd("--db", self.db, "--port", "0")
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(what, p.stderr)
+
+
+# ---------------------------------------------------------------------------
+class AkismetTest(DaemonTest):
+
+    def test_verify_key(self):
+        r = self.post_form("/1.1/verify-key", form(key=KEY, blog="https://blog.example/"))
+        self.assertEqual((r.status, r.text), (200, "valid"))
+        r = self.post_form("/1.1/verify-key", form(api_key=KEY, blog="https://blog.example/"))
+        self.assertEqual(r.text, "valid")
+        r = self.post_form("/1.1/verify-key", form(key=BAD_KEY, blog="https://blog.example/"))
+        self.assertEqual((r.status, r.text), (200, "invalid"))
+        self.assertTrue(r.headers.get("x-akismet-debug-help"))
+        r = self.post_form("/1.1/verify-key", form(blog="https://blog.example/"))
+        self.assertEqual(r.text, "invalid")
+        # A key that differs in its last character only, and one that is a prefix.
+        for k in (KEY[:-1] + "X", KEY[:-1], KEY + "0"):
+            r = self.post_form("/1.1/verify-key", form(key=k))
+            self.assertEqual(r.text, "invalid", k)
+
+    def test_spam_and_ham(self):
+        r = self.check(SPAM_TEXT)
+        self.assertEqual((r.status, r.text), (200, "true"))
+        self.assertEqual(r.headers["x-thresh-verdict"], "reject")
+        self.assertGreater(float(r.headers["x-thresh-score"]), 0.85)
+        self.assertIn("bayes", r.headers["x-thresh-reasons"])
+        self.assertEqual(r.headers.get("x-akismet-pro-tip"), "discard")
+        self.assertTrue(r.headers["content-type"].startswith("text/plain"))
+        r = self.check(HAM_TEXT)
+        self.assertEqual((r.status, r.text), (200, "false"))
+        self.assertEqual(r.headers["x-thresh-verdict"], "accept")
+        self.assertLess(float(r.headers["x-thresh-score"]), 0.3)
+        self.assertNotIn("x-akismet-pro-tip", r.headers)
+        self.assertNotIn("x-thresh-reasons", r.headers)
+
+    def test_key_in_host_name(self):
+        data = comment_form(SPAM_TEXT, key=None)
+        r = self.post_form("/1.1/comment-check", data, host="%s.localhost:%d" % (KEY, self.d.port))
+        self.assertEqual(r.text, "true")
+        # Host names may reach us lower-cased: the label compares without case.
+        r = self.post_form("/1.1/comment-check", data,
+                           host="%s.rest.example" % KEY.upper())
+        self.assertEqual(r.text, "true")
+        r = self.post_form("/1.1/comment-check", data, host="%s.localhost" % BAD_KEY)
+        self.assertEqual(r.text, "invalid")
+        # No key anywhere: a bare host or an IP literal names none.
+        for host in ("localhost", "127.0.0.1:%d" % self.d.port, "[::1]:8707"):
+            r = self.post_form("/1.1/comment-check", data, host=host)
+            self.assertEqual(r.text, "invalid", host)
+            self.assertIn("no API key", r.headers["x-akismet-debug-help"])
+        # A key in the body wins over the host's label.
+        r = self.post_form("/1.1/comment-check", comment_form(SPAM_TEXT),
+                           host="%s.localhost" % BAD_KEY)
+        self.assertEqual(r.text, "true")
+
+    def test_bad_key_refused_and_nothing_learned(self):
+        before = self.stats()
+        for path in ("/1.1/comment-check", "/1.1/submit-spam", "/1.1/submit-ham"):
+            r = self.post_form(path, comment_form(SPAM_TEXT, key=BAD_KEY))
+            self.assertEqual((r.status, r.text), (200, "invalid"), path)
+            self.assertEqual(r.headers["x-akismet-debug-help"], "the API key is not valid")
+        self.assertEqual(self.stats()["spam_messages"], before["spam_messages"])
+        self.assertEqual(self.stats()["ham_messages"], before["ham_messages"])
+
+    def test_submits_change_later_verdicts(self):
+        r = self.check(NEW_TEXT)
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("false", "accept"))
+        before = self.stats()
+        for text in NEW_VARIANTS:
+            r = self.post_form("/1.1/submit-spam", comment_form(text))
+            self.assertEqual((r.status, r.text), (200, "Thanks for making the web a better place."))
+            self.assertEqual(r.headers["x-thresh-learned"], "learned")
+        r = self.post_form("/1.1/submit-spam", comment_form(NEW_TEXT))
+        self.assertEqual(r.headers["x-thresh-learned"], "duplicate")
+        self.assertEqual(self.stats()["spam_messages"], before["spam_messages"] + 3)
+        r = self.check(NEW_TEXT)
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("true", "reject"))
+        for text in NEW_VARIANTS:
+            r = self.post_form("/1.1/submit-ham", comment_form(text))
+            self.assertEqual(r.headers["x-thresh-learned"], "moved")
+        st = self.stats()
+        self.assertEqual((st["spam_messages"], st["ham_messages"]),
+                         (before["spam_messages"], before["ham_messages"] + 3))
+        r = self.check(NEW_TEXT)
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("false", "accept"))
+
+    def test_hold_is_not_spam_by_default(self):
+        r = self.check("rolex " + HAM_TEXT)
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("false", "hold"))
+        self.assertIn("moderation_word", r.headers["x-thresh-reasons"])
+        self.assertNotIn("x-akismet-pro-tip", r.headers)
+        d = self.start_daemon(["--hold-as-spam"])
+        r = self.post_form("/1.1/comment-check", comment_form("rolex " + HAM_TEXT), d=d)
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("true", "hold"))
+
+    def test_honeypot_field_name(self):
+        r = self.check(HAM_TEXT, honeypot_field_name="hp_website", hp_website="http://x.example")
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("true", "reject"))
+        self.assertIn("honeypot", r.headers["x-thresh-reasons"])
+        self.assertEqual(r.headers.get("x-akismet-pro-tip"), "discard")
+        r = self.check(HAM_TEXT, honeypot_field_name="hp_website", hp_website="")
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("false", "accept"))
+        # The named field absent: no honeypot value.
+        r = self.check(HAM_TEXT, honeypot_field_name="hp_website")
+        self.assertEqual(r.text, "false")
+
+    def test_ignored_akismet_fields(self):
+        r = self.check(HAM_TEXT, blog_charset="UTF-8", blog_lang="en, fr_ca", is_test="1",
+                       user_role="administrator", recheck_reason="edit",
+                       comment_date_gmt="2024-01-01T00:00:00Z",
+                       comment_post_modified_gmt="2024-01-01T00:00:00Z",
+                       referrer="https://www.example/", permalink="https://blog.example/p/1",
+                       comment_author="Ann", comment_author_email="ann@example.org",
+                       comment_author_url="https://ann.example/",
+                       **{"comment_context[0]": "cooking", "something_else": "x"})
+        self.assertEqual((r.status, r.text), (200, "false"))
+
+    def test_usage_limit(self):
+        for _ in range(3):
+            self.check(HAM_TEXT)
+        r = self.curl("GET", "/1.2/usage-limit?api_key=" + KEY)
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertEqual(body["limit"], "none")
+        self.assertEqual(body["usage"], 3)
+        self.assertEqual(body["throttled"], False)
+        r = self.curl("GET", "/1.2/usage-limit?api_key=" + BAD_KEY)
+        self.assertEqual(r.text, "invalid")
+        r = self.curl("GET", "/1.2/usage-limit", host="%s.localhost" % KEY)
+        self.assertEqual(r.status, 200)
+
+
+class RateLimitTest(DaemonTest):
+    """The library's moderation shows through the same result getters:
+    retry_after becomes Retry-After, the reason rate_limited."""
+    CONF = CONF.replace("rate_limit = 0", "rate_limit = 1\nrate_period = 60\nrate_burst = 1")
+
+    def test_rate_limited(self):
+        first = self.check(HAM_TEXT, comment_author_email="fast@example.org")
+        self.assertEqual(first.text, "false")
+        second = self.check(HAM_TEXT + " again", comment_author_email="fast@example.org")
+        self.assertEqual(second.headers["x-thresh-verdict"], "reject", second)
+        self.assertIn("rate_limited", second.headers["x-thresh-reasons"])
+        self.assertGreater(float(second.headers["x-thresh-retry-after"]), 0)
+        self.assertGreaterEqual(int(second.headers["retry-after"]), 1)
+        j = self.post_json("/v1/check", {"content": HAM_TEXT, "email": "fast@example.org"})
+        self.assertIn("rate_limited", j.json()["reasons"])
+        self.assertGreater(j.json()["retry_after"], 0)
+        # dry_run: the rules, without touching the rate-limit state.
+        j = self.post_json("/v1/check", {"content": HAM_TEXT, "email": "slow@example.org",
+                                         "dry_run": True})
+        j = self.post_json("/v1/check", {"content": HAM_TEXT, "email": "slow@example.org"})
+        self.assertEqual(j.json()["verdict"], "accept", j)
+
+
+# ---------------------------------------------------------------------------
+class ErrorTest(DaemonTest):
+    """Every error: the status, a JSON body naming the problem, Akismet's
+    debug header on Akismet's routes; and none of it changes stored data."""
+
+    def setUp(self):
+        super().setUp()
+        self.before = self.stats()
+
+    def tearDown(self):
+        try:
+            after = self.stats()
+            for k in ("spam_messages", "ham_messages", "learned", "tokens"):
+                self.assertEqual(after[k], self.before[k], k)
+        finally:
+            super().tearDown()
+
+    def test_413_by_content_length(self):
+        big = comment_form("a" * 70000)
+        r = self.post_form("/1.1/submit-spam", big)
+        self.assert_error(r, 413, "body_too_large", akismet=True)
+        r = self.post_json("/v1/learn", None, raw=b'{"label":"spam","content":"' + b"b" * 70000 + b'"}')
+        self.assert_error(r, 413, "body_too_large")
+        # Just under the limit is read; just over is not.
+        d = self.start_daemon(["--body-limit", "1K"])
+        body = comment_form("x")
+        pad = b"&pad=" + b"p" * (1024 - len(body) - 5)
+        self.assertEqual(len(body + pad), 1024)
+        r = self.post_form("/1.1/comment-check", body + pad, d=d)
+        self.assertEqual(r.status, 200, r)
+        r = self.post_form("/1.1/comment-check", body + pad + b"p", d=d)
+        self.assert_error(r, 413, "body_too_large", akismet=True)
+        self.assertIn("1024 bytes", r.json()["message"])
+
+    def test_413_while_reading(self):
+        """A body without a length (chunked) is counted as it arrives."""
+        r = self.curl("POST", "/1.1/submit-spam", comment_form("c" * 70000),
+                      headers=["Transfer-Encoding: chunked"])
+        self.assert_error(r, 413, "body_too_large", akismet=True)
+        # Far past the limit the connection is simply closed.
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as s:
+            s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n")
+            chunk = b"%x\r\n%s\r\n" % (65536, b"z" * 65536)
+            closed = False
+            try:
+                for _ in range(64):
+                    s.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+            if not closed:
+                s.settimeout(10)
+                try:
+                    data = s.recv(65536)
+                    closed = data == b"" or b" 413 " in data
+                except (ConnectionResetError, socket.timeout):
+                    closed = True
+            self.assertTrue(closed)
+        self.assertEqual(self.curl("GET", "/healthz").status, 200)
+
+    def test_400_malformed_form(self):
+        for data, what in [(b"blog=x&user_ip=1.2.3.4&comment_content=%zz", "'%'"),
+                           (b"blog=x&user_ip=1.2.3.4&comment_content=50%", "'%'"),
+                           (b"=value&blog=x", "without a name")]:
+            r = self.post_form("/1.1/comment-check", data + b"&api_key=" + KEY.encode())
+            body = self.assert_error(r, 400, "malformed_form", akismet=True)
+            self.assertIn(what, body["message"])
+        r = self.post_form("/1.1/comment-check", b"&".join([b"f%d=1" % i for i in range(300)]))
+        self.assert_error(r, 400, "too_many_fields", akismet=True)
+
+    def test_400_invalid_utf8_and_nul(self):
+        r = self.post_form("/1.1/comment-check", comment_form("x") + b"&comment_author=%FF%FE")
+        self.assert_error(r, 400, "invalid_utf8", field="comment_author", akismet=True)
+        # An ignored field is still checked.
+        r = self.post_form("/1.1/comment-check", comment_form("x") + b"&blog_charset=%C0%AF")
+        self.assert_error(r, 400, "invalid_utf8", field="blog_charset", akismet=True)
+        r = self.post_form("/1.1/submit-spam", comment_form("x") + b"&comment_author=a%00b")
+        self.assert_error(r, 400, "nul_byte", field="comment_author", akismet=True)
+        r = self.post_json("/v1/check", None, raw=b'{"content":"caf\xe9"}')
+        self.assert_error(r, 400, "invalid_utf8")
+        r = self.post_json("/v1/learn", {"label": "spam", "content": "a\u0000b"})
+        self.assert_error(r, 400, "nul_byte", field="content")
+
+    def test_400_missing_fields(self):
+        base = {"blog": "https://blog.example/", "user_ip": "192.0.2.1",
+                "comment_content": "x", "api_key": KEY}
+        for missing in ("blog", "user_ip"):
+            fields = dict(base)
+            del fields[missing]
+            for path in ("/1.1/comment-check", "/1.1/submit-spam", "/1.1/submit-ham"):
+                r = self.post_form(path, urllib.parse.urlencode(fields).encode())
+                body = self.assert_error(r, 400, "missing_field", field=missing, akismet=True)
+                self.assertIn(missing, body["message"])
+        fields = dict(base, user_ip="")
+        r = self.post_form("/1.1/comment-check", urllib.parse.urlencode(fields).encode())
+        self.assert_error(r, 400, "missing_field", field="user_ip", akismet=True)
+        r = self.post_form("/1.1/comment-check", b"")
+        self.assertEqual(r.text, "invalid")  # no key comes before no fields
+        r = self.post_json("/v1/check", {"user_agent": "x", "ip": "192.0.2.1"})
+        self.assert_error(r, 400, "missing_field", field="content")
+        r = self.post_json("/v1/learn", {"content": "x"})
+        self.assert_error(r, 400, "missing_field", field="label")
+        r = self.post_json("/v1/learn", {"content": None, "label": "spam"})
+        self.assert_error(r, 400, "missing_field", field="content")
+
+    def test_400_bad_fields(self):
+        r = self.post_form("/1.1/comment-check", comment_form("x", comment_author="a" * 5000))
+        self.assert_error(r, 400, "field_too_long", field="comment_author", akismet=True)
+        r = self.post_form("/1.1/comment-check", comment_form("x") + b"&comment_content=y")
+        self.assert_error(r, 400, "duplicate_field", field="comment_content", akismet=True)
+        r = self.post_form("/1.1/comment-check",
+                           comment_form("x", referrer="https://a.example/",
+                                        referer="https://b.example/"))
+        self.assert_error(r, 400, "duplicate_field", akismet=True)
+        r = self.post_form("/1.1/comment-check", comment_form("x") + b"&api_key=" + KEY.encode())
+        self.assert_error(r, 400, "duplicate_field", field="api_key", akismet=True)
+        for obj, code, field in [({"content": "x", "colour": "red"}, "unknown_field", "colour"),
+                                 ({"content": "x", "content ": "y"}, "unknown_field", "content "),
+                                 ({"content": "x", "comment_content": "y"}, "duplicate_field",
+                                  "comment_content"),
+                                 ({"content": ["x"]}, "bad_field", "content"),
+                                 ({"content": "x", "form_age": "soon"}, "bad_field", "form_age"),
+                                 ({"content": "x", "explain": "yes"}, "bad_field", "explain"),
+                                 ({"content": "x" * 70000}, None, None)]:
+            r = self.post_json("/v1/check", obj)
+            if code is None:
+                self.assert_error(r, 413, "body_too_large")
+                continue
+            self.assert_error(r, 400, code, field=field)
+        r = self.post_json("/v1/learn", {"content": "x", "label": "eggs"})
+        self.assert_error(r, 400, "bad_field", field="label")
+        r = self.post_json("/v1/check", None, raw=b'{"content":"x","content":"y"}')
+        self.assert_error(r, 400, "duplicate_field", field="content")
+
+    def test_400_malformed_json(self):
+        for raw in (b"", b"[1,2]", b'{"content":"x"', b'{"content":"x"} trailing',
+                    b"{'content':'x'}", b'{"content":"\\ud800"}', b'{"content":01}'):
+            r = self.post_json("/v1/check", None, raw=raw)
+            body = self.assert_error(r, 400, "malformed_json")
+            self.assertIn("malformed JSON", body["message"])
+            self.assertNotIn("x-akismet-debug-help", r.headers)
+
+    def test_415_wrong_content_type(self):
+        r = self.post_form("/1.1/comment-check", comment_form("x"),
+                           headers=["Content-Type: application/json"])
+        self.assert_error(r, 415, "unsupported_media_type", akismet=True)
+        r = self.curl("POST", "/v1/check", b'{"content":"x"}',
+                      headers=["Content-Type: text/plain", "Authorization: Bearer " + KEY])
+        self.assert_error(r, 415, "unsupported_media_type")
+        # No Content-Type at all is taken as the endpoint's own.
+        r = self.post_form("/1.1/comment-check", comment_form(HAM_TEXT), headers=["Content-Type:"])
+        self.assertEqual(r.text, "false")
+        r = self.post_form("/1.1/comment-check", comment_form(HAM_TEXT),
+                           headers=["Content-Type: application/x-www-form-urlencoded; charset=UTF-8"])
+        self.assertEqual(r.text, "false")
+
+    def test_404(self):
+        for method, path in [("GET", "/"), ("GET", "/1.1/comment-checkx"), ("POST", "/v2/check"),
+                             ("GET", "/metrics/"), ("DELETE", "/nothing")]:
+            data = comment_form("x") if method == "POST" else None
+            r = self.curl(method, path, data)
+            body = self.assert_error(r, 404, "not_found")
+            self.assertIn(path, body["message"])
+
+    def test_405(self):
+        for method, path, allow in [("GET", "/1.1/comment-check", "POST"),
+                                    ("PUT", "/1.1/submit-spam", "POST"),
+                                    ("POST", "/healthz", "GET, HEAD"),
+                                    ("DELETE", "/v1/check", "POST"),
+                                    ("POST", "/1.2/usage-limit", "GET, HEAD"),
+                                    ("POST", "/metrics", "GET, HEAD")]:
+            data = comment_form("x") if method in ("POST", "PUT") else None
+            r = self.curl(method, path, data)
+            self.assert_error(r, 405, "method_not_allowed")
+            self.assertEqual(r.headers.get("allow"), allow, (method, path))
+
+    def test_401(self):
+        for path in ("/v1/check", "/v1/learn", "/v1/unlearn"):
+            obj = {"content": SPAM_TEXT, "label": "spam"}
+            r = self.post_json(path, obj, key=None)
+            self.assert_error(r, 401, "unauthorized")
+            self.assertEqual(r.headers.get("www-authenticate"), 'Bearer realm="threshd"')
+            r = self.post_json(path, obj, key=BAD_KEY)
+            body = self.assert_error(r, 401, "unauthorized")
+            self.assertNotIn(BAD_KEY, json.dumps(body))
+        r = self.curl("GET", "/v1/stats")
+        self.assert_error(r, 401, "unauthorized")
+        r = self.curl("GET", "/v1/stats", headers=["Authorization: Basic " + KEY])
+        self.assert_error(r, 401, "unauthorized")
+
+    def test_bad_requests_change_nothing(self):
+        """Learning requests refused for any reason store nothing (checked by
+        tearDown, like every test here)."""
+        for path in ("/1.1/submit-spam", "/1.1/submit-ham"):
+            self.post_form(path, comment_form(SPAM_TEXT, key=BAD_KEY))
+            self.post_form(path, comment_form(SPAM_TEXT) + b"&x=%zz")
+            self.post_form(path, comment_form(SPAM_TEXT, user_ip=""))
+            self.post_form(path, comment_form("a" * 70000))
+        for path in ("/v1/learn", "/v1/unlearn"):
+            self.post_json(path, {"content": SPAM_TEXT, "label": "spam"}, key=BAD_KEY)
+            self.post_json(path, {"content": SPAM_TEXT, "label": "spam", "bogus": 1})
+            self.post_json(path, None, raw=b'{"content": "x", "label": "spam"')
+
+
+# ---------------------------------------------------------------------------
+class JsonApiTest(DaemonTest):
+
+    def test_check(self):
+        r = self.post_json("/v1/check", {"content": SPAM_TEXT, "author": "Bob"})
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertEqual(body["verdict"], "reject")
+        self.assertTrue(body["blatant"])
+        self.assertIn("bayes", body["reasons"])
+        self.assertEqual(body["retry_after"], 0)
+        self.assertNotIn("tokens", body)
+        r = self.post_json("/v1/check", {"comment_content": HAM_TEXT, "lang": None,
+                                         "form_age": 30, "explain": True})
+        body = r.json()
+        self.assertEqual(body["verdict"], "accept")
+        self.assertLess(body["score"], 0.3)
+        self.assertGreater(len(body["tokens"]), 0)
+        tok = body["tokens"][0]
+        self.assertEqual(set(tok), {"token", "prob", "spam", "ham"})
+        self.assertLess(tok["prob"], 0.5)
+        # A body near the 64 KiB limit arrives in pieces and is read whole.
+        big = " ".join([HAM_TEXT] * 1800)[:60000]
+        r = self.post_json("/v1/check", {"content": big})
+        self.assertEqual((r.status, r.json()["verdict"]), (200, "accept"), r)
+        r = self.check(big[:20000])
+        self.assertEqual((r.status, r.text), (200, "false"), r)
+        # A check may carry a training record's label; it is ignored.
+        r = self.post_json("/v1/check", {"content": HAM_TEXT, "label": "spam"})
+        self.assertEqual(r.json()["verdict"], "accept")
+
+    def test_learn_and_unlearn(self):
+        learn = {"label": "spam", "content": NEW_TEXT}
+        self.assertEqual(self.post_json("/v1/learn", learn).json(),
+                         {"learned": 1, "duplicates": 0, "moved": 0})
+        self.assertEqual(self.post_json("/v1/learn", learn).json(),
+                         {"learned": 0, "duplicates": 1, "moved": 0})
+        self.assertEqual(self.post_json("/v1/learn", dict(learn, label="ham")).json(),
+                         {"learned": 0, "duplicates": 0, "moved": 1})
+        self.assertEqual(self.post_json("/v1/unlearn", learn).json(),
+                         {"unlearned": 0, "not_found": 1})
+        self.assertEqual(self.post_json("/v1/unlearn", dict(learn, label="ham")).json(),
+                         {"unlearned": 1, "not_found": 0})
+        for text in NEW_VARIANTS:
+            self.post_json("/v1/learn", {"label": "spam", "content": text})
+        self.assertEqual(self.post_json("/v1/check", {"content": NEW_TEXT}).json()["verdict"],
+                         "reject")
+
+    def test_stats_healthz_metrics(self):
+        st = self.stats()
+        self.assertEqual((st["spam_messages"], st["ham_messages"]), (40, 40))
+        for k in ("version", "format_version", "tokens", "learned", "map_size", "used_bytes",
+                  "params", "checks", "uptime_seconds"):
+            self.assertIn(k, st)
+        self.assertIn("reject_cutoff", st["params"])
+        self.assertEqual(st["params"]["blatant_cutoff"], 0.85)  # thresh.conf's override
+        r = self.curl("GET", "/healthz")
+        self.assertEqual((r.status, r.json()), (200, {"status": "ok"}))
+        conn = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=10)
+        conn.request("HEAD", "/healthz")
+        resp = conn.getresponse()
+        self.assertEqual((resp.status, resp.read()), (200, b""))
+        conn.close()
+
+        self.check(SPAM_TEXT)
+        self.check(HAM_TEXT)
+        self.check("rolex " + HAM_TEXT)
+        self.post_form("/1.1/submit-spam", comment_form(NEW_TEXT))
+        self.curl("GET", "/nowhere")
+        r = self.curl("GET", "/metrics")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.headers["content-type"].startswith("text/plain; version=0.0.4"))
+        metrics = {}
+        for line in r.text.splitlines():
+            if line.startswith("#"):
+                self.assertRegex(line, r"^# (HELP|TYPE) [a-z_]+ .+")
+                continue
+            self.assertRegex(line, METRIC_LINE_RE)
+            name, value = line.rsplit(" ", 1)
+            metrics[name] = float(value)
+        self.assertEqual(metrics['threshd_requests_total{endpoint="comment-check",code="200"}'], 3)
+        self.assertEqual(metrics['threshd_requests_total{endpoint="submit-spam",code="200"}'], 1)
+        self.assertEqual(metrics['threshd_requests_total{endpoint="unknown",code="404"}'], 1)
+        self.assertEqual(metrics['threshd_verdicts_total{verdict="reject"}'], 1)
+        self.assertEqual(metrics['threshd_verdicts_total{verdict="hold"}'], 1)
+        self.assertEqual(metrics['threshd_verdicts_total{verdict="accept"}'], 1)
+        self.assertEqual(metrics['threshd_learned_total{label="spam"}'], 1)
+        self.assertEqual(
+            metrics['threshd_request_duration_seconds_count{endpoint="comment-check"}'], 3)
+        self.assertEqual(
+            metrics['threshd_request_duration_seconds_bucket{endpoint="comment-check",le="+Inf"}'], 3)
+        self.assertEqual(metrics['threshd_db_messages{label="spam"}'], 41)
+        self.assertGreater(metrics["threshd_db_used_bytes"], 0)
+        self.assertGreater(metrics["threshd_db_map_size_bytes"], 0)
+        self.assertEqual(metrics["threshd_api_keys"], 1)
+        self.assertEqual(metrics["threshd_db_up"], 1)
+
+    def test_keep_alive(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=10)
+        for i in range(20):
+            conn.request("POST", "/1.1/comment-check", body=comment_form(HAM_TEXT),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            resp = conn.getresponse()
+            self.assertEqual(resp.read(), b"false")
+            self.assertNotEqual(resp.getheader("Connection"), "close")
+            conn.request("GET", "/healthz")
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            resp.read()
+        conn.close()
+
+    def test_concurrent_clients(self):
+        errors = []
+
+        def worker(n):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=20)
+                for i in range(25):
+                    text, want = (SPAM_TEXT, b"true") if (i + n) % 2 else (HAM_TEXT, b"false")
+                    conn.request("POST", "/1.1/comment-check", body=comment_form(text),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+                    resp = conn.getresponse()
+                    body = resp.read()
+                    if resp.status != 200 or body != want:
+                        errors.append((n, i, resp.status, body))
+                if n % 4 == 0:
+                    conn.request("POST", "/v1/learn",
+                                 body=json.dumps({"label": "ham", "content": "thread %d" % n}),
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": "Bearer " + KEY})
+                    resp = conn.getresponse()
+                    if resp.status != 200:
+                        errors.append((n, "learn", resp.status, resp.read()))
+                    else:
+                        resp.read()
+                conn.close()
+            except Exception as e:  # noqa: BLE001 - report any failure
+                errors.append((n, repr(e)))
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(self.stats()["ham_messages"], 44)
+
+
+# ---------------------------------------------------------------------------
+class DevModeTest(DaemonTest):
+    """No key file: loopback only, checks need no key, learning is refused."""
+    KEYS = None
+
+    def test_dev_mode(self):
+        self.assertIn("development mode", self.d.stderr())
+        r = self.check(SPAM_TEXT, key=None)
+        self.assertEqual(r.text, "true")
+        r = self.check(HAM_TEXT, key="anything-at-all")
+        self.assertEqual(r.text, "false")
+        r = self.post_json("/v1/check", {"content": SPAM_TEXT}, key=None)
+        self.assertEqual(r.json()["verdict"], "reject")
+        r = self.post_form("/1.1/verify-key", form(key="whatever-key"))
+        self.assertEqual(r.text, "valid")
+        before = self.stats()
+        for path in ("/1.1/submit-spam", "/1.1/submit-ham"):
+            for key in (None, KEY):
+                r = self.post_form(path, comment_form(NEW_TEXT, key=key))
+                self.assertEqual(r.text, "invalid")
+                self.assertIn("no key file", r.headers["x-akismet-debug-help"])
+        for path in ("/v1/learn", "/v1/unlearn"):
+            for key in (None, KEY):
+                r = self.post_json(path, {"label": "spam", "content": NEW_TEXT}, key=key)
+                body = self.assert_error(r, 401, "unauthorized")
+                self.assertIn("without a key file", body["message"])
+        after = self.stats()
+        for k in ("spam_messages", "ham_messages", "learned", "tokens"):
+            self.assertEqual(after[k], before[k], k)
+
+
+class ReadOnlyTest(DaemonTest):
+    ARGS = ("--read-only",)
+
+    def test_read_only(self):
+        self.assertEqual(self.check(SPAM_TEXT).text, "true")
+        r = self.post_form("/1.1/submit-spam", comment_form(NEW_TEXT))
+        self.assert_error(r, 403, "read_only", akismet=True)
+        r = self.post_json("/v1/learn", {"label": "spam", "content": NEW_TEXT})
+        self.assert_error(r, 403, "read_only")
+
+
+# ---------------------------------------------------------------------------
+class TimeoutTest(DaemonTest):
+    """Slow clients are cut off after --timeout seconds."""
+    ARGS = ("--timeout", "1")
+
+    def assert_closed_within(self, s, seconds):
+        s.settimeout(seconds)
+        t0 = time.monotonic()
+        try:
+            data = s.recv(4096)
+        except ConnectionResetError:
+            data = b""
+        except socket.timeout:
+            self.fail("the connection was still open after %.1fs" % seconds)
+        self.assertEqual(data, b"", data)
+        return time.monotonic() - t0
+
+    def test_idle_connection(self):
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as s:
+            self.assertLess(self.assert_closed_within(s, 6), 6)
+
+    def test_slow_headers(self):
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as s:
+            s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n")
+            self.assert_closed_within(s, 6)
+
+    def test_slow_body(self):
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as s:
+            s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: 500\r\n\r\nblog=x&user_ip=1")
+            self.assert_closed_within(s, 6)
+
+    def test_trickling_body(self):
+        """A byte now and then is still too slow once the whole body has taken
+        longer than the timeout."""
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as s:
+            s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 200\r\n\r\n")
+            closed = False
+            deadline = time.monotonic() + 8
+            while time.monotonic() < deadline and not closed:
+                try:
+                    s.sendall(b"a")
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+                    break
+                s.settimeout(0.3)
+                try:
+                    if s.recv(4096) == b"":
+                        closed = True
+                except socket.timeout:
+                    pass
+                except ConnectionResetError:
+                    closed = True
+            self.assertTrue(closed, "a trickling body was not cut off")
+
+    def test_idle_keep_alive(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=10)
+        conn.request("GET", "/healthz")
+        resp = conn.getresponse()
+        resp.read()
+        self.assertEqual(resp.status, 200)
+        time.sleep(2.5)
+        # The server closed the idle connection: the socket reads EOF.
+        self.assertEqual(self.assert_closed_within(conn.sock, 5) < 5, True)
+        conn.close()
+        self.assertEqual(self.curl("GET", "/healthz").status, 200)
+
+
+# ---------------------------------------------------------------------------
+class SignalTest(DaemonTest):
+    START = False
+
+    def test_sighup_reloads_keys(self):
+        d = self.start_daemon(keys=(KEY,))
+        self.assertEqual(self.post_form("/1.1/verify-key", form(key=KEY), d=d).text, "valid")
+        write_keys(d.keys_path, [KEY2])
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(r"reloaded 1 API key from")
+        self.assertEqual(self.post_form("/1.1/verify-key", form(key=KEY), d=d).text, "invalid")
+        self.assertEqual(self.post_form("/1.1/verify-key", form(key=KEY2), d=d).text, "valid")
+        # A broken key file keeps the keys in force.
+        with open(d.keys_path, "w") as f:
+            f.write("tiny\n")
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(r"keeping the keys loaded before")
+        self.assertEqual(self.post_form("/1.1/verify-key", form(key=KEY2), d=d).text, "valid")
+        self.assertNotIn(KEY2, d.stderr())
+        self.assertNotIn(KEY, d.stderr())
+
+    def test_sighup_reloads_conf(self):
+        d = self.start_daemon()
+        r = self.post_form("/1.1/comment-check", comment_form("rolex " + HAM_TEXT), d=d)
+        self.assertEqual(r.headers["x-thresh-verdict"], "hold")
+        with open(os.path.join(self.db, "thresh.conf"), "w") as f:
+            f.write(CONF.replace("moderation_words = rolex", "moderation_words = casserole")
+                    + "\n[threshd]\nhold_as_spam = no\ntimeout = 9\n")
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(r"reloaded thresh\.conf")
+        self.assertIn("[threshd] timeout changed: it takes effect when threshd restarts",
+                      d.stderr())
+        r = self.post_form("/1.1/comment-check", comment_form("rolex " + HAM_TEXT), d=d)
+        self.assertEqual(r.headers["x-thresh-verdict"], "accept")
+        r = self.post_form("/1.1/comment-check", comment_form("casserole " + HAM_TEXT), d=d)
+        self.assertEqual((r.text, r.headers["x-thresh-verdict"]), ("false", "hold"))
+        # A broken thresh.conf keeps the configuration in force.
+        with open(os.path.join(self.db, "thresh.conf"), "w") as f:
+            f.write("no_such_rule = 1\n")
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(r"thresh\.conf not reloaded")
+        r = self.post_form("/1.1/comment-check", comment_form("casserole " + HAM_TEXT), d=d)
+        self.assertEqual(r.headers["x-thresh-verdict"], "hold")
+
+    def test_sigterm_finishes_requests_in_flight(self):
+        d = self.start_daemon(["--shutdown-timeout", "10"])
+        body = comment_form(SPAM_TEXT)
+        s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        try:
+            s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+            time.sleep(0.3)
+            d.signal(signal.SIGTERM)
+            d.wait_stderr("finishing the requests in flight")
+            # New connections are refused while the request finishes.
+            refused = False
+            for _ in range(50):
+                try:
+                    socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
+                except ConnectionRefusedError:
+                    refused = True
+                    break
+                time.sleep(0.05)
+            self.assertTrue(refused, "threshd still accepted connections after SIGTERM")
+            self.assertIsNone(d.proc.poll())
+            s.sendall(body[10:])
+            data = b""
+            while b"\r\n\r\n" not in data or not data.endswith(b"true"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data)
+            self.assertIn(b"Connection: close", data)
+            self.assertTrue(data.endswith(b"true"), data)
+        finally:
+            s.close()
+        self.assertEqual(d.proc.wait(20), 0)
+        self.assertIn("threshd: stopped", d.stderr())
+
+    def test_sigint_stops(self):
+        d = self.start_daemon()
+        d.signal(signal.SIGINT)
+        self.assertEqual(d.proc.wait(20), 0)
+        self.assertIn("SIGINT", d.stderr())
+
+    def test_request_log(self):
+        log = os.path.join(self.tmp, "requests.log")
+        d = self.start_daemon(["--log", log])
+        secrets = ["secret-mail@example.org", "198.51.100.77", "uniquecontentstring", KEY,
+                   "KEYINPATH"]
+        self.post_form("/1.1/comment-check",
+                       comment_form("uniquecontentstring " + SPAM_TEXT,
+                                    comment_author_email="secret-mail@example.org",
+                                    user_ip="198.51.100.77"), d=d)
+        self.post_json("/v1/check", {"content": "uniquecontentstring"}, d=d)
+        self.curl("GET", "/KEYINPATH/" + KEY, d=d)
+        self.post_form("/1.1/comment-check", comment_form("x", key=None), d=d,
+                       host="%s.localhost" % KEY)
+        os.rename(log, log + ".1")
+        d.signal(signal.SIGHUP)  # logrotate: the log is opened again
+        d.wait_stderr("reloaded thresh.conf")
+        self.curl("GET", "/healthz", d=d)
+        d.stop()
+        with open(log + ".1") as f:
+            lines = f.read().splitlines()
+        with open(log) as f:
+            lines2 = f.read().splitlines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertEqual(len(lines2), 1, lines2)
+        self.assertRegex(lines[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z POST "
+                                   r"/1\.1/comment-check 200 \d+\.\d{3}ms reject 0\.\d{4}$")
+        self.assertRegex(lines[2], r" GET - 404 ")
+        self.assertRegex(lines2[0], r" GET /healthz 200 ")
+        text = "\n".join(lines + lines2) + d.stderr()
+        for secret in secrets:
+            self.assertNotIn(secret, text)
+
+
+# ---------------------------------------------------------------------------
+def node_ready():
+    if not NODE:
+        return "node is not installed"
+    for pkg in ("@cedx/akismet", "akismet-api"):
+        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", pkg)):
+            return ("%s is not installed in %s: run `npm ci` there (the npm registry is needed "
+                    "once)" % (pkg, NODE_DIR))
+    return None
+
+
+class NodeClientTest(DaemonTest):
+    """Real Akismet clients from npm: @cedx/akismet (base URL, key in the
+    body) and akismet-api (key in the host name)."""
+
+    def setUp(self):
+        why = node_ready()
+        if why:
+            self.skipTest(why)
+        super().setUp()
+
+    def run_plan(self, lib, key, plan):
+        p = subprocess.run([NODE, os.path.join(NODE_DIR, "clients.mjs"), lib, str(self.d.port), key],
+                           input=json.dumps(plan), capture_output=True, text=True, timeout=120,
+                           cwd=NODE_DIR)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        results = json.loads(p.stdout)
+        self.assertEqual(len(results), len(plan))
+        return results
+
+    def scenario(self, lib, spam_result, ham_result):
+        plan = [{"op": "verify"},
+                {"op": "check", "comment": {"content": SPAM_TEXT, "author": "Spammer"}},
+                {"op": "check", "comment": {"content": HAM_TEXT, "author": "Ann",
+                                            "email": "ann@example.org"}},
+                {"op": "check", "comment": {"content": NEW_TEXT, "ip": "192.0.2.50"}}]
+        plan += [{"op": "submitSpam", "comment": {"content": t, "ip": "192.0.2.50"}}
+                 for t in NEW_VARIANTS]
+        plan += [{"op": "check", "comment": {"content": NEW_TEXT, "ip": "192.0.2.50"}}]
+        plan += [{"op": "submitHam", "comment": {"content": t, "ip": "192.0.2.50"}}
+                 for t in NEW_VARIANTS]
+        plan += [{"op": "check", "comment": {"content": NEW_TEXT, "ip": "192.0.2.50"}}]
+        res = self.run_plan(lib, KEY, plan)
+        for i, r in enumerate(res):
+            self.assertTrue(r["ok"], (i, plan[i], r))
+        self.assertEqual(res[0]["result"], True)
+        self.assertIn(res[1]["result"], spam_result)
+        self.assertEqual(res[2]["result"], ham_result)
+        self.assertEqual(res[3]["result"], ham_result)     # neutral at first
+        self.assertIn(res[7]["result"], spam_result)       # after submit-spam
+        self.assertEqual(res[11]["result"], ham_result)    # after submit-ham
+
+        bad = self.run_plan(lib, BAD_KEY, [{"op": "verify"},
+                                           {"op": "check", "comment": {"content": SPAM_TEXT}},
+                                           {"op": "check", "comment": {"content": HAM_TEXT}}])
+        self.assertEqual(bad[0], {"ok": True, "result": False})
+        for r in bad[1:]:
+            self.assertFalse(r["ok"], r)
+        return res
+
+    def test_cedx_akismet(self):
+        self.scenario("cedx", ("spam", "discard"), "ham")
+        st = self.stats()
+        self.assertEqual((st["spam_messages"], st["ham_messages"]), (40, 43))
+        # Pervasive spam is told apart through X-akismet-pro-tip.
+        res = self.run_plan("cedx", KEY, [{"op": "check", "comment": {"content": SPAM_TEXT}}])
+        self.assertEqual(res[0]["result"], "discard")
+
+    def test_akismet_api(self):
+        self.scenario("akismet-api", (True,), False)
+        st = self.stats()
+        self.assertEqual((st["spam_messages"], st["ham_messages"]), (40, 43))
+        # akismet-api sends its honeypot as honeypot_field_name + the named field.
+        res = self.run_plan("akismet-api", KEY, [
+            {"op": "check", "comment": {"content": HAM_TEXT, "honeypot": "filled by a bot"}}])
+        self.assertEqual(res[0], {"ok": True, "result": True})
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
