@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 
 enum { O_DB, O_EMPTY, O_JSON, O_MERGE, O_OLDER, O_MINCOUNT };
 
@@ -154,9 +155,9 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 			return CLI_FAIL;
 		}
 		if (json)
-			printf("%s\"%s\":%s", i ? "," : "", name, fmt_double(num, sizeof num, v));
+			printf("%s\"%s\":%s", i ? "," : "", name, json_fmt_double(num, sizeof num, v));
 		else
-			printf("%-15s %s\n", name, fmt_double(num, sizeof num, v));
+			printf("%-15s %s\n", name, json_fmt_double(num, sizeof num, v));
 	}
 	if (json)
 		puts("}}");
@@ -375,9 +376,9 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 			return CLI_FAIL;
 		}
 		if (pos[0])
-			printf("%s\n", fmt_double(num, sizeof num, v));
+			printf("%s\n", json_fmt_double(num, sizeof num, v));
 		else
-			printf("%s %s\n", name, fmt_double(num, sizeof num, v));
+			printf("%s %s\n", name, json_fmt_double(num, sizeof num, v));
 	}
 	thresh_db_close(db);
 	return CLI_OK;

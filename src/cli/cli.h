@@ -173,8 +173,6 @@ void signals_catch(void);
 void json_put_string(FILE *f, const char *s, size_t len);
 /* json_put_double - the shortest text that reads back as v; null when not finite. */
 void json_put_double(FILE *f, double v);
-/* fmt_double - the same, into buf (at least 32 bytes). */
-const char *fmt_double(char *buf, size_t size, double v);
 
 /* ---- input.c: training records ---- */
 enum rec_format { REC_PLAIN, REC_TSV, REC_JSONL };

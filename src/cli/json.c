@@ -10,6 +10,7 @@
  * calls back three times: content = "café 😀" (string), form_age = "12.5"
  * (number), lang = NULL (null). */
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,34 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 		if ((s[k] & 0xC0) != 0x80)
 			return 0;
 	return need + 1;
+}
+
+int json_utf8_check(const unsigned char *s, size_t n, size_t *bad)
+{
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(s + i, n - i);
+		if (!k) {
+			if (bad)
+				*bad = i;
+			return 0;
+		}
+		i += k;
+	}
+	return 1;
+}
+
+const char *json_fmt_double(char *buf, size_t size, double v)
+{
+	if (!isfinite(v)) {
+		snprintf(buf, size, "null");
+		return buf;
+	}
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return buf;
 }
 
 /* parse_string - the cursor is on '"'; decode into scratch. */

@@ -1,4 +1,6 @@
-/* json.h - a small strict JSON reader for one object (RFC 8259).
+/* json.h - a small strict JSON reader for one object (RFC 8259), and the
+ * two helpers its writers share (UTF-8 checking, number formatting); used by
+ * the thresh command and by threshd.
  *
  * The command reads comments as JSON objects (`check --json`, `train
  * --jsonl`). json_object_parse() checks the whole text and calls back once
@@ -45,6 +47,15 @@ typedef int (*json_member_fn)(const struct json_member *m, void *ctx, char *why,
  * offset), -3 out of memory. */
 int json_object_parse(const char *text, size_t len, json_member_fn fn, void *ctx,
                       char *why, size_t whysize, size_t *errpos);
+
+/* json_utf8_check - 1 when s[0..n) is well-formed UTF-8 (RFC 3629: no
+ * overlongs, no surrogates, nothing past U+10FFFF), else 0 with *bad (when
+ * not NULL) the offset of the first bad byte. Cannot fail. */
+int json_utf8_check(const unsigned char *s, size_t n, size_t *bad);
+
+/* json_fmt_double - the shortest "%.Ng" text that reads back as v, or "null"
+ * when v is not finite, into buf (at least 32 bytes). Returns buf. */
+const char *json_fmt_double(char *buf, size_t size, double v);
 
 /* json_type_name - "string", "number", ... for messages. */
 const char *json_type_name(enum json_type t);

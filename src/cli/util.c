@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 
 /* ---------- messages ---------- */
 
@@ -414,22 +415,8 @@ void json_put_string(FILE *f, const char *s, size_t len)
 	putc('"', f);
 }
 
-const char *fmt_double(char *buf, size_t size, double v)
-{
-	if (!isfinite(v)) {
-		snprintf(buf, size, "null");
-		return buf;
-	}
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return buf;
-}
-
 void json_put_double(FILE *f, double v)
 {
 	char buf[40];
-	fputs(fmt_double(buf, sizeof buf, v), f);
+	fputs(json_fmt_double(buf, sizeof buf, v), f);
 }

@@ -174,7 +174,7 @@ static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret
 		                   "the JSON API takes application/json bodies");
 		return -1;
 	}
-	if (!utf8_ok((const unsigned char *)rq->body, rq->len, &bad)) {
+	if (!json_utf8_check((const unsigned char *)rq->body, rq->len, &bad)) {
 		*ret = reply_error(rq, 400, "invalid_utf8", NULL,
 		                   "the body is not valid UTF-8 (byte %zu)", bad);
 		return -1;

@@ -119,24 +119,10 @@ void sb_json_string(struct sbuf *b, const char *s, size_t n)
 	sb_putn(b, "\"", 1);
 }
 
-const char *fmt_double(char *buf, size_t size, double v)
-{
-	if (!isfinite(v)) {
-		snprintf(buf, size, "null");
-		return buf;
-	}
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return buf;
-}
-
 void sb_json_double(struct sbuf *b, double v)
 {
 	char buf[40];
-	sb_puts(b, fmt_double(buf, sizeof buf, v));
+	sb_puts(b, json_fmt_double(buf, sizeof buf, v));
 }
 
 const char *printable(const char *s, size_t n, char *buf, size_t size)
@@ -159,43 +145,3 @@ const char *printable(const char *s, size_t n, char *buf, size_t size)
 	return buf;
 }
 
-int utf8_ok(const unsigned char *s, size_t n, size_t *bad)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t need;
-		unsigned char lo = 0x80, hi = 0xBF;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0; /* no overlongs */
-			else if (c == 0xED)
-				hi = 0x9F; /* no surrogates */
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F; /* nothing past U+10FFFF */
-		} else
-			goto fail;
-		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
-			goto fail;
-		for (size_t k = 2; k <= need; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				goto fail;
-		i += need + 1;
-	}
-	return 1;
-fail:
-	if (bad)
-		*bad = i;
-	return 0;
-}

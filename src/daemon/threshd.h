@@ -25,6 +25,8 @@
 #include <microhttpd.h>
 #include <thresh/thresh.h>
 
+#include "../cli/json.h" /* src/cli/json.c, shared with the command */
+
 /* ---- sbuf.c: a growable string ---- */
 
 /* A string that grows as it is written. On allocation failure it stops
@@ -44,15 +46,10 @@ void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(print
 void sb_json_string(struct sbuf *b, const char *s, size_t n);
 /* sb_json_double - the shortest text that reads back as v; null when not finite. */
 void sb_json_double(struct sbuf *b, double v);
-/* fmt_double - the same into buf (at least 32 bytes); returns buf. */
-const char *fmt_double(char *buf, size_t size, double v);
 /* printable - s[0..n) made safe for a message or a header: bytes outside
  * printable ASCII become '?', quotes and backslashes too, and it is cut to
  * fit buf with "..." at the end. Returns buf. */
 const char *printable(const char *s, size_t n, char *buf, size_t size);
-/* utf8_ok - 1 when s[0..n) is well-formed UTF-8 (RFC 3629), else 0; *bad
- * receives the offset of the first bad byte. */
-int utf8_ok(const unsigned char *s, size_t n, size_t *bad);
 
 /* ---- form.c: application/x-www-form-urlencoded ---- */
 
