@@ -12,6 +12,8 @@
 #include "config.h"
 
 #define CONF_LINE_MAX 4096
+#define CONF_WORD_MAX 1024 /* bytes of one folded word */
+#define CONF_PRINT_LINE 2048 /* a printed word list wraps onto another key line past this */
 
 enum kind { K_NUM, K_UINT, K_BOOL, K_ACTION, K_WORDS };
 
@@ -200,17 +202,28 @@ static int set_key(conf *c, struct parse *p, const char *key, char *val)
 		case K_WORDS: {
 			char ***list = field;
 			size_t *n = field == &c->mod_words ? &c->n_mod : &c->n_bad;
-			for (char *save = NULL, *w = strtok_r(val, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+			/* Fold the whole value first, then split: a fullwidth comma
+			 * folds to ',' and separates words like any other. */
+			char *folded = casefold_dup(val, strlen(val));
+			if (!folded)
+				return fail(p, "%s: not valid UTF-8", key);
+			int rc = 0;
+			for (char *save = NULL, *w = strtok_r(folded, ",", &save); w && !rc;
+			     w = strtok_r(NULL, ",", &save)) {
 				w = trim(w);
 				if (!*w)
-					continue;
-				char *f = casefold_dup(w, strlen(w));
-				if (!f)
-					return fail(p, "%s: a word that is not valid UTF-8", key);
-				if (push(list, n, f))
-					return THRESH_ENOMEM;
+					continue; /* empty, or only characters that fold to nothing */
+				if (*w == '#')
+					rc = fail(p, "%s: a word may not start with '#' (it starts a comment)", key);
+				else if (strlen(w) > CONF_WORD_MAX)
+					rc = fail(p, "%s: a word longer than %d bytes", key, CONF_WORD_MAX);
+				else {
+					char *copy = strdup(w);
+					rc = copy ? push(list, n, copy) : THRESH_ENOMEM;
+				}
 			}
-			return 0;
+			free(folded);
+			return rc;
 		}
 		}
 	}
@@ -261,6 +274,12 @@ int conf_load(const char *path, conf **out, char *errbuf, size_t errsize)
 			}
 			memcpy(section, s + 1, (size_t)(e - s - 1));
 			section[e - s - 1] = '\0';
+			for (char *q = section; *q; q++)
+				if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+				      (*q >= '0' && *q <= '9') || *q == '_' || *q == '-')) {
+					rc = fail(&p, "a section name has letters, digits, '_' and '-' only");
+					goto out;
+				}
 			continue;
 		}
 		char *eq = strchr(s, '=');
@@ -387,10 +406,22 @@ static void format_value(struct sbuf *b, const conf *c, const struct key_def *k)
 		sb_printf(b, "%s", *(const int *)field == ACT_HOLD ? "hold" : "reject");
 		break;
 	case K_WORDS: {
+		/* Long lists go on several lines of the same key, so the printed
+		 * configuration always reads back within the line limit. */
 		char *const *v = *(char *const *const *)field;
-		size_t n = field == &c->mod_words ? c->n_mod : c->n_bad;
-		for (size_t i = 0; i < n; i++)
-			sb_printf(b, "%s%s", i ? ", " : "", v[i]);
+		size_t n = field == &c->mod_words ? c->n_mod : c->n_bad, width = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t len = strlen(v[i]);
+			if (i && width + len + 2 > CONF_PRINT_LINE) {
+				sb_printf(b, "\n%s = ", k->name);
+				width = 0;
+			} else if (i) {
+				sb_printf(b, ", ");
+				width += 2;
+			}
+			sb_printf(b, "%s", v[i]);
+			width += len;
+		}
 		break;
 	}
 	}

@@ -16,6 +16,8 @@
  *
  * An import reads and checks the whole file before it stores anything. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,9 +72,19 @@ int thresh_db_export(thresh_db *db, const char *path)
 		return THRESH_EINVAL;
 	if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
 		return THRESH_EINVAL;
-	if (!(e.f = fopen(tmp, "w")))
-		return errno == EACCES ? THRESH_EACCES : errno == ENOSPC ? THRESH_EFULL
-		       : errno == ENOENT ? THRESH_ENOENT : THRESH_EIO;
+	/* A new file only (a link planted under the temporary name is not
+	 * followed), readable by its owner alone, whatever the umask: a dump
+	 * holds the model key and learned digests. */
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(e.f = fdopen(fd, "w"))) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return err == EACCES ? THRESH_EACCES : err == ENOSPC ? THRESH_EFULL
+		       : err == ENOENT ? THRESH_ENOENT : THRESH_EIO;
+	}
+	fchmod(fd, 0600);
 	if ((rc = store_read_begin(db->st, &t)))
 		goto fail;
 	/* The stored parameters, not this process's overrides. */
@@ -218,7 +230,7 @@ static void dump_fail(char *errbuf, size_t errsize, size_t lineno, const char *f
 static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 {
 	char line[DUMP_LINE_MAX], w1[32], w2[64], w3[64];
-	size_t lineno = 0, cap = 0;
+	size_t lineno = 0, cap = 0, lcap = 0;
 	uint64_t ntok = 0, nlrn = 0, a, b;
 	int rc = 0, r, state = 0; /* 0 header, 1 tokens, 2 learned, 3 end */
 
@@ -265,6 +277,17 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			char dhex[64];
 			if (sscanf(line, "l %63s %31s%c", dhex, w1, &extra) != 2)
 				FAIL("expected \"l DIGEST spam|ham\"");
+			/* grown as lines arrive: the declared count is not trusted to
+			 * size an allocation */
+			if (d->nlrn == lcap) {
+				lcap = lcap ? lcap * 2 : 256;
+				void *p = realloc(d->lrn, lcap * sizeof *d->lrn);
+				if (!p) {
+					rc = THRESH_ENOMEM;
+					goto out;
+				}
+				d->lrn = p;
+			}
 			struct dump_learned *l = &d->lrn[d->nlrn];
 			if (strlen(dhex) != 2 * HASH_DIGEST_BYTES || hex_decode(dhex, l->d, HASH_DIGEST_BYTES))
 				FAIL("digest must be 32 lower-case hex digits");
@@ -327,10 +350,6 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 		} else if (state == 1 && !strcmp(w1, "learned")) {
 			if (sscanf(line, "learned %63s%c", w2, &extra) != 1 || parse_u64(w2, 1ull << 32, &nlrn))
 				FAIL("expected \"learned COUNT\"");
-			if (nlrn && !(d->lrn = calloc(nlrn, sizeof *d->lrn))) {
-				rc = THRESH_ENOMEM;
-				goto out;
-			}
 			state = 2;
 		} else if (state == 2 && !strcmp(w1, "end")) {
 			if (strcmp(line, "end"))
@@ -379,7 +398,9 @@ static int import_fn(store_txn *t, void *ctx)
 		hash_wipe(m.key, sizeof m.key);
 		if (!same)
 			return THRESH_EFORMAT;
-		uint64_t sp = m.tot.spam + d->tot.spam, hm = m.tot.ham + d->tot.ham;
+		/* counts saturate rather than wrap around */
+		uint64_t sp = d->tot.spam > UINT64_MAX - m.tot.spam ? UINT64_MAX : m.tot.spam + d->tot.spam;
+		uint64_t hm = d->tot.ham > UINT64_MAX - m.tot.ham ? UINT64_MAX : m.tot.ham + d->tot.ham;
 		if ((rc = store_meta_put(t, "spam", &sp, sizeof sp)) ||
 		    (rc = store_meta_put(t, "ham", &hm, sizeof hm)))
 			return rc;

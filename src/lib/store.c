@@ -7,6 +7,7 @@
  * transactions hold a read lock on `grow` and growing takes it exclusively. */
 #include <errno.h>
 #include <lmdb.h>
+#include <sys/statvfs.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ enum { DB_META, DB_TOKENS, DB_LEARNED, DB_AUTHORS, DB_RATE, DB_COUNT };
 static const char *const db_names[DB_COUNT] = {"meta", "tokens", "learned", "authors", "rate"};
 
 struct store {
+	char *dir;
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;
@@ -105,9 +107,28 @@ int store_open(const char *dir, unsigned flags, size_t map_size, store **out)
 	/* Another process may have grown the map past our size: adopt its size. */
 	if ((rc = mdb_env_set_mapsize(s->env, 0)) != 0)
 		goto fail;
-
-	if ((rc = mdb_txn_begin(s->env, NULL, (flags & STORE_RDONLY) ? MDB_RDONLY : 0, &txn)) != 0)
+	/* Reader slots of processes that died inside a read transaction stay
+	 * taken until someone clears them; a crashed server would otherwise
+	 * fill the table after enough restarts. */
+	int dead;
+	mdb_reader_check(s->env, &dead);
+	if (!(s->dir = strdup(dir))) {
+		rc = ENOMEM;
 		goto fail;
+	}
+
+	for (int tries = 0;; tries++) {
+		rc = mdb_txn_begin(s->env, NULL, (flags & STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+		if (rc != MDB_MAP_RESIZED || tries > 3)
+			break;
+		/* grown by another process between our open and this transaction */
+		if ((rc = mdb_env_set_mapsize(s->env, 0)) != 0)
+			break;
+	}
+	if (rc != 0) {
+		txn = NULL;
+		goto fail;
+	}
 	for (int i = 0; i < DB_COUNT; i++) {
 		unsigned dbflags = (flags & STORE_RDONLY) ? 0 : MDB_CREATE;
 		if (i == DB_TOKENS)
@@ -133,6 +154,7 @@ fail:
 	if (s->env)
 		mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->grow);
+	free(s->dir);
 	free(s);
 	rc = map_err(rc);
 	return rc == STORE_EMAPFULL ? THRESH_EFULL : rc;
@@ -144,6 +166,7 @@ void store_close(store *s)
 		return;
 	mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->grow);
+	free(s->dir);
 	free(s);
 }
 
@@ -184,6 +207,12 @@ static int txn_begin(store *s, int write, store_txn **out)
 		if (rc == 0)
 			break;
 		pthread_rwlock_unlock(&s->grow);
+		if (rc == MDB_READERS_FULL && tries == 0) {
+			/* slots of dead processes: clear them and try again */
+			int dead = 0;
+			if (mdb_reader_check(s->env, &dead) == 0 && dead > 0)
+				continue;
+		}
 		if (rc != MDB_MAP_RESIZED || tries > 3) {
 			free(t);
 			return map_err(rc);
@@ -225,6 +254,16 @@ uint64_t store_txn_id(store_txn *t)
 	return (uint64_t)mdb_txn_id(t->txn);
 }
 
+/* commit_err - the code of a failed commit. LMDB reports a short write
+ * as EIO, which is what a full disk gives: say so when the disk is full. */
+static int commit_err(store *s, int rc)
+{
+	struct statvfs v;
+	if (rc == EIO && statvfs(s->dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize < (1u << 20))
+		return THRESH_EFULL;
+	return map_err(rc);
+}
+
 int store_write(store *s, int (*fn)(store_txn *t, void *ctx), void *ctx)
 {
 	if (!s || !fn)
@@ -244,7 +283,7 @@ int store_write(store *s, int (*fn)(store_txn *t, void *ctx), void *ctx)
 			int crc = mdb_txn_commit(t->txn);
 			txn_release(t);
 			if (crc != MDB_MAP_FULL)
-				return map_err(crc);
+				return commit_err(s, crc);
 		} else {
 			mdb_txn_abort(t->txn);
 			txn_release(t);
