@@ -1269,5 +1269,131 @@ class NodeClientTest(DaemonTest):
         self.assertEqual(res[0], {"ok": True, "result": True})
 
 
+
+# ---------------------------------------------------------------------------
+class HostileClientTest(DaemonTest):
+    """Hostile clients: thousands of idle connections, slow headers and
+    bodies, malformed HTTP, huge field counts. threshd keeps answering
+    others, its memory stays bounded, and it never dies. Everything talks to
+    127.0.0.1 only and is bounded in connections and time."""
+
+    ARGS = ("--timeout", "2", "--max-connections", "1024")
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.d.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def assert_alive(self):
+        self.assertIsNone(self.d.proc.poll(), "threshd died: " + self.d.stderr())
+        r = self.curl("GET", "/healthz", timeout=5)
+        self.assertEqual(r.status, 200)
+
+    def raw(self, data, wait=2.0):
+        """Send bytes on a fresh connection; the reply (maybe empty)."""
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=wait)
+        try:
+            s.sendall(data)
+            s.settimeout(wait)
+            out = b""
+            try:
+                while len(out) < 65536:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    out += chunk
+            except (socket.timeout, ConnectionResetError):
+                pass
+            return out
+        finally:
+            s.close()
+
+    def test_thousands_of_idle_connections(self):
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = min(hard, 4096)
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        n = min(1500, want - 100)
+        before = self.rss_kib()
+        socks = []
+        try:
+            for _ in range(n):
+                try:
+                    socks.append(socket.create_connection(("127.0.0.1", self.d.port), timeout=2))
+                except OSError:
+                    break  # refused past --max-connections: that is the point
+            self.assertGreater(len(socks), 500)
+            grown = self.rss_kib() - before
+            self.assertLess(grown, 64 * 1024, "RSS grew by %d KiB for %d idle connections"
+                            % (grown, len(socks)))
+        finally:
+            for s in socks:
+                s.close()
+        # idle connections time out (--timeout 2) and others are served
+        time.sleep(0.5)
+        self.assert_alive()
+
+    def test_slow_headers_and_bodies_time_out(self):
+        slow = []
+        try:
+            for i in range(40):
+                s = socket.create_connection(("127.0.0.1", self.d.port), timeout=5)
+                if i % 2:
+                    s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n")  # headers never end
+                else:
+                    s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                              b"Content-Type: application/x-www-form-urlencoded\r\n"
+                              b"Content-Length: 1000\r\n\r\nblog=")  # body never ends
+                slow.append(s)
+            self.assert_alive()  # while they hang
+            time.sleep(3.5)      # past --timeout 2
+            closed = 0
+            for s in slow:
+                s.settimeout(2)
+                try:
+                    if s.recv(1) == b"":
+                        closed += 1
+                except (ConnectionResetError, socket.timeout, OSError):
+                    closed += 1
+            self.assertEqual(closed, len(slow), "slow clients were not timed out")
+        finally:
+            for s in slow:
+                s.close()
+        self.assert_alive()
+
+    def test_malformed_http(self):
+        for junk in (b"GARBAGE\r\n\r\n",
+                     b"GET / HTTP/9.9\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
+                     b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+                     b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                     b"\x00\x01\x02\xff\xfe" * 100,
+                     b"GET /" + b"%" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+            reply = self.raw(junk)
+            if reply:
+                status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.") else 0
+                self.assertTrue(400 <= status < 600, "%r answered %r" % (junk[:40], reply[:80]))
+            self.assert_alive()
+
+    def test_huge_field_counts(self):
+        before = self.stats()
+        form = b"&".join(b"f%d=" % i for i in range(12000))  # ~80 KiB: over the body limit
+        r = self.post_form("/1.1/comment-check", form)
+        self.assertEqual(r.status, 413)
+        form = b"blog=https%3A%2F%2Fb.example&user_ip=192.0.2.1&api_key=" + KEY.encode() + b"&" + \
+            b"&".join(b"x%d=" % i for i in range(9000))  # under the limit, thousands of fields
+        r = self.post_form("/1.1/comment-check", form)
+        self.assertIn(r.status, (200, 400))
+        obj = {"content": "hello"}
+        obj.update(("k%d" % i, "v") for i in range(3000))  # ~36 KiB
+        r = self.post_json("/v1/check", obj)
+        self.assertEqual(r.status, 400)  # unknown fields are named, not ignored
+        self.assertEqual(self.stats()["spam_messages"], before["spam_messages"])
+        self.assert_alive()
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
