@@ -213,8 +213,9 @@ static int set_key(conf *c, struct parse *p, const char *key, char *val)
 				w = trim(w);
 				if (!*w)
 					continue; /* empty, or only characters that fold to nothing */
-				if (*w == '#')
-					rc = fail(p, "%s: a word may not start with '#' (it starts a comment)", key);
+				if (*w == '#' || strstr(w, " #"))
+					rc = fail(p, "%s: a word may not start with '#' or hold \" #\" (they start a comment)",
+					          key);
 				else if (strlen(w) > CONF_WORD_MAX)
 					rc = fail(p, "%s: a word longer than %d bytes", key, CONF_WORD_MAX);
 				else {
