@@ -140,6 +140,19 @@ int meta_load(thresh_db *db, store_txn *t, model_meta *m)
 	return 0;
 }
 
+int meta_read(thresh_db *db, int overrides, int keep_key, model_meta *m)
+{
+	store_txn *t;
+	int rc = store_read_begin(db->st, &t);
+	if (rc)
+		return rc;
+	rc = meta_load(overrides ? db : NULL, t, m);
+	store_read_end(t);
+	if (rc || !keep_key)
+		hash_wipe(m->key, sizeof m->key);
+	return rc;
+}
+
 struct conf *db_conf(thresh_db *db)
 {
 	pthread_mutex_lock(&db->lock);
@@ -401,7 +414,6 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 	char *errbuf = opts ? opts->errbuf : NULL;
 	size_t errsize = opts ? opts->errbuf_size : 0;
 	thresh_db *db = NULL;
-	store_txn *t = NULL;
 	model_meta m;
 	int rc;
 
@@ -445,11 +457,7 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 	pthread_mutex_init(&db->lock, NULL);
 	if ((rc = store_open(dir, (flags & THRESH_DB_RDONLY) ? STORE_RDONLY : 0, 0, &db->st)))
 		goto fail_mutex;
-	if ((rc = store_read_begin(db->st, &t)))
-		goto fail_mutex;
-	rc = meta_load(NULL, t, &m);
-	store_read_end(t);
-	hash_wipe(m.key, sizeof m.key);
+	rc = meta_read(db, 0, 0, &m);
 	if (rc) {
 		db_set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
 		goto fail_mutex;
@@ -613,17 +621,11 @@ void thresh_free(void *p)
 
 int thresh_db_config_text(thresh_db *db, char **out)
 {
-	store_txn *t;
 	model_meta m;
 	int rc;
 	if (!db || !out)
 		return THRESH_EINVAL;
-	if ((rc = store_read_begin(db->st, &t)))
-		return rc;
-	rc = meta_load(NULL, t, &m); /* stored values; the overrides are marked */
-	store_read_end(t);
-	hash_wipe(m.key, sizeof m.key);
-	if (rc)
+	if ((rc = meta_read(db, 0, 0, &m))) /* stored values; the overrides are marked */
 		return rc;
 	struct conf *cf = db_conf(db);
 	char *s = conf_format(cf, &m);
@@ -636,17 +638,11 @@ int thresh_db_config_text(thresh_db *db, char **out)
 
 int thresh_db_config_get(thresh_db *db, const char *key, char *buf, size_t size)
 {
-	store_txn *t;
 	model_meta m;
 	int rc;
 	if (!db || !key || !buf || !size)
 		return THRESH_EINVAL;
-	if ((rc = store_read_begin(db->st, &t)))
-		return rc;
-	rc = meta_load(NULL, t, &m);
-	store_read_end(t);
-	hash_wipe(m.key, sizeof m.key);
-	if (rc)
+	if ((rc = meta_read(db, 0, 0, &m)))
 		return rc;
 	struct conf *cf = db_conf(db);
 	rc = conf_get(cf, &m, key, buf, size);
@@ -769,19 +765,13 @@ int thresh_db_stats(thresh_db *db, thresh_stats *st)
 
 int thresh_db_param_get(thresh_db *db, const char *name, double *value)
 {
-	store_txn *t;
 	model_meta m;
 	int i, rc;
 	if (!db || !name || !value)
 		return THRESH_EINVAL;
 	if ((i = param_index(name)) < 0)
 		return THRESH_EPARAM;
-	if ((rc = store_read_begin(db->st, &t)))
-		return rc;
-	rc = meta_load(db, t, &m);
-	store_read_end(t);
-	hash_wipe(m.key, sizeof m.key);
-	if (rc)
+	if ((rc = meta_read(db, 1, 0, &m)))
 		return rc;
 	*value = m.param[i];
 	return 0;

@@ -66,6 +66,11 @@ int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES]);
  * Returns 0, THRESH_ECORRUPT or THRESH_EVERSION. */
 int meta_load(thresh_db *db, store_txn *t, model_meta *m);
 
+/* meta_read - meta_load in a read transaction of its own; overrides: apply
+ * this handle's thresh.conf overrides. The model key is wiped from m unless
+ * keep_key. Returns as meta_load, or a store error. */
+int meta_read(thresh_db *db, int overrides, int keep_key, model_meta *m);
+
 /* meta_init - write the meta of a new, empty model with a fresh key. */
 int meta_init(store_txn *t);
 

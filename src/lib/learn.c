@@ -46,7 +46,6 @@ struct thresh_batch {
 
 int thresh_batch_begin(thresh_db *db, thresh_batch **out)
 {
-	store_txn *t;
 	model_meta m;
 	int rc;
 	if (!db || !out)
@@ -56,13 +55,7 @@ int thresh_batch_begin(thresh_db *db, thresh_batch **out)
 	thresh_batch *b = calloc(1, sizeof *b);
 	if (!b)
 		return THRESH_ENOMEM;
-	if ((rc = store_read_begin(db->st, &t))) {
-		free(b);
-		return rc;
-	}
-	rc = meta_load(db, t, &m);
-	store_read_end(t);
-	if (rc) {
+	if ((rc = meta_read(db, 1, 1, &m))) {
 		free(b);
 		return rc;
 	}
