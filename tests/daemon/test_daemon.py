@@ -24,7 +24,6 @@ bounded. Python's standard library only (and the curl command).
 import http.client
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -78,16 +77,8 @@ METRIC_LINE_RE = re.compile(
     r'(-?[0-9.]+([eE][-+]?[0-9]+)?|NaN|\+Inf|-Inf)$')
 
 
-def comments(words, n, seed):
-    """n distinct comments of 4 to 6 words from words."""
-    rnd = random.Random(seed)
-    out, seen = [], set()
-    while len(out) < n:
-        text = " ".join(rnd.sample(words, rnd.randint(4, 6)))
-        if text not in seen:
-            seen.add(text)
-            out.append(text)
-    return out
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from fixtures import comments  # noqa: E402  (tests/fixtures.py)
 
 
 TEMPLATE = None  # a trained database folder, copied for every test

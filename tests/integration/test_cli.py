@@ -45,16 +45,8 @@ EXPLAIN_RE = re.compile(r"^  (\d\.\d{4})  spam=(\d+) ham=(\d+)  (.+)$")
 TSV_OUT_RE = re.compile(r"^(\d\.\d{6})\t(accept|hold|reject)$")
 
 
-def comments(words, n, seed):
-    """n distinct comments of 4 to 6 words from words."""
-    rnd = random.Random(seed)
-    out, seen = [], set()
-    while len(out) < n:
-        text = " ".join(rnd.sample(words, rnd.randint(4, 6)))
-        if text not in seen:
-            seen.add(text)
-            out.append(text)
-    return out
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from fixtures import comments  # noqa: E402  (tests/fixtures.py)
 
 
 SPAM = comments(SPAM_WORDS, 40, 1)

@@ -12,7 +12,6 @@ Python's standard library only.
 """
 import ctypes
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -35,16 +34,8 @@ HAM_WORDS = ["lovely", "article", "thanks", "recipe", "garden", "kitten", "weath
              "museum", "violin"]
 
 
-def comments(words, n, seed):
-    """n distinct comments of 4 to 6 words from words."""
-    rnd = random.Random(seed)
-    out, seen = [], set()
-    while len(out) < n:
-        text = " ".join(rnd.sample(words, rnd.randint(4, 6)))
-        if text not in seen:
-            seen.add(text)
-            out.append(text)
-    return out
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from fixtures import comments  # noqa: E402  (tests/fixtures.py)
 
 
 SPAM = comments(SPAM_WORDS, 40, 1)
