@@ -281,8 +281,13 @@ static size_t utf8_enc(int32_t c, unsigned char *e)
 	return 4;
 }
 
-static void tb_cp(tb *b, int32_t c)
+static inline void tb_cp(tb *b, int32_t c)
 {
+	/* ASCII, most of what a check spends here, needs no encoding step. */
+	if ((uint32_t)c < 0x80 && b->n < b->lim) {
+		b->b[b->n++] = (char)c;
+		return;
+	}
 	unsigned char e[4];
 	size_t k = utf8_enc(c, e);
 	if (k <= b->lim - b->n) {
