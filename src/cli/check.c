@@ -184,7 +184,8 @@ static int check_tsv(struct cli *cli, const char *path)
 		cli_warn("out of memory");
 		goto out;
 	}
-	if (cli_db_open(cli, 0, &db))
+	/* Every check here is THRESH_CHECK_READONLY: the rate store is not needed. */
+	if (cli_db_open(cli, THRESH_DB_RDONLY, &db))
 		goto out;
 	if ((rc = thresh_view_open(db, &v))) {
 		cli_warn("%s: %s", cli_db_dir(cli), thresh_strerror(rc));

@@ -113,7 +113,8 @@ int parse_double(const char *s, double *out);
 const char *cli_db_dir(const struct cli *cli);
 /* cli_db_open - open the database, creating a missing one from the default
  * model (or empty, with THRESH_DB_EMPTY in extra_flags) with a note on
- * stderr. Prints the error itself. Returns 0 or CLI_FAIL. */
+ * stderr. THRESH_DB_RDONLY in extra_flags opens an existing one read-only
+ * (no rate-limit store); a missing one is still created. Prints the error itself. Returns 0 or CLI_FAIL. */
 int cli_db_open(const struct cli *cli, unsigned extra_flags, thresh_db **out);
 /* cli_set_time - apply THRESH_NOW to a comment. */
 void cli_set_time(const struct cli *cli, thresh_comment *c);

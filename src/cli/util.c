@@ -170,10 +170,12 @@ int cli_db_open(const struct cli *cli, unsigned extra_flags, thresh_db **out)
 	int rc;
 	if (!dir)
 		return CLI_FAIL;
-	/* First without CREATE, so we know whether we made it. */
-	rc = open_with(dir, 0, out, err, sizeof err);
+	/* First without CREATE, so we know whether we made it. RDONLY applies
+	 * to an existing database only: a new one is made writable. */
+	rc = open_with(dir, extra_flags & THRESH_DB_RDONLY, out, err, sizeof err);
 	if (rc == THRESH_ENOENT) {
-		rc = open_with(dir, THRESH_DB_CREATE | extra_flags, out, err, sizeof err);
+		rc = open_with(dir, THRESH_DB_CREATE | (extra_flags & ~THRESH_DB_RDONLY), out, err,
+		               sizeof err);
 		if (rc == 0)
 			fprintf(stderr, "thresh: created %s %s\n", dir,
 			        (extra_flags & THRESH_DB_EMPTY) ? "(empty)" : "from the default model");

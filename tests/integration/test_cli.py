@@ -632,6 +632,14 @@ class TestCheck(CliTest):
         r = self.run_cli("check", "--tsv", self.path("missing.tsv"))
         self.assertEqual(r.returncode, 3)
 
+    def test_check_tsv_opens_read_only(self):
+        # Scoring a file needs no rate-limit store: the database is opened
+        # read-only, so a removed rate/ folder is not made again.
+        shutil.rmtree(os.path.join(self.db, "rate"))
+        out, _ = self.ok("check", "--tsv", "-", stdin="spam\t" + SPAM[0] + "\n")
+        self.assertRegex(out, r"^[0-9.]+\treject\n$")
+        self.assertFalse(os.path.exists(os.path.join(self.db, "rate")))
+
 
 class TestEval(CliTest):
     def corpus(self):
