@@ -531,6 +531,17 @@ def time_corpus(c, th, bogo, work, msgs, args):
     lines = (work / "b.out").read_bytes().count(b"\n")
     if lines != n:
         raise BenchError(f"bogofilter -b scored {lines} of {n}")
+    # The same two commands on no input at all: what a run costs before its
+    # first comment (process start, shared libraries, opening the model).
+    (work / "empty.tsv").write_bytes(b"")
+    (work / "empty.lst").write_bytes(b"")
+    log(f"{c.name}: timing both commands on empty input ({args.reps} runs each)")
+    te, be = median_pair(
+        lambda: timed(th.check_cmd(db, work / "empty.tsv"), stdout_path=work / "t0.out"),
+        lambda: timed(bogo.score_cmd(wl), stdin_path=work / "empty.lst",
+                      stdout_path=work / "b0.out", ok=(0, 1, 2)),
+        args.reps)
+    score["fixed"] = (te.wall, be.wall)
     log(f"{c.name}: library scoring (>= {args.lib_seconds} s)")
     lib = run_libscore(args.libscore, db, tsv, args.lib_seconds)
     return {
@@ -795,6 +806,20 @@ def report(args, th, bogo, results, evals, speeds, scale):
               f"| {fnum(r['ratio'], 2)} | {fnum(r['ratio_cpu'], 2)} |")
         w(f"| {name} | {s['n']} | {tok} | score (library, 1 core) | {frate(s['lib'])} "
           f"| – | {fratio(s['lib'], s['score']['b'])} | – |")
+    w("")
+    w("What a batch run costs before its first comment, timed as above on empty input, and "
+      "what each comment adds to it (the run on the corpus less the empty run, divided by n):")
+    w("")
+    w("| corpus | n | fixed ms, thresh | fixed ms, bogofilter | µs per comment, thresh "
+      "| µs per comment, bogofilter | per comment, bogofilter / thresh |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for name, s in speeds.items():
+        sc, n = s["score"], s["n"]
+        ft, fb = sc["fixed"]
+        pt = max(n / sc["a"] - ft, 0.0) / n * 1e6
+        pb = max(n / sc["b"] - fb, 0.0) / n * 1e6
+        w(f"| {name} | {n} | {ft * 1e3:.2f} | {fb * 1e3:.2f} | {pt:.2f} | {pb:.2f} "
+          f"| {fratio(pb, pt)} |")
     if scale:
         w("")
         w("### Scale")
