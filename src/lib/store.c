@@ -366,6 +366,16 @@ static uint32_t clamp_add(uint32_t v, int64_t d)
 	return (uint32_t)r;
 }
 
+void store_counts_add(tok_counts *c, int64_t dspam, int64_t dham, uint32_t day)
+{
+	c->spam = clamp_add(c->spam, dspam);
+	c->ham = clamp_add(c->ham, dham);
+	if (day)
+		c->day = day;
+	if (c->spam == 0 && c->ham == 0)
+		memset(c, 0, sizeof *c); /* deleted: read back as zeros */
+}
+
 int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint32_t day)
 {
 	tok_counts c;
@@ -374,13 +384,8 @@ int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint
 		memset(&c, 0, sizeof c);
 	else if (rc)
 		return rc;
-	c.spam = clamp_add(c.spam, dspam);
-	c.ham = clamp_add(c.ham, dham);
-	if (day)
-		c.day = day;
-	if (c.spam == 0 && c.ham == 0)
-		return del(t, DB_TOKENS, &id, sizeof id);
-	return put(t, DB_TOKENS, &id, sizeof id, &c, sizeof c);
+	store_counts_add(&c, dspam, dham, day);
+	return store_token_put(t, id, &c);
 }
 
 int store_token_put(store_txn *t, uint64_t id, const tok_counts *c)

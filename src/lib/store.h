@@ -57,6 +57,11 @@ int store_meta_put(store_txn *t, const char *key, const void *buf, size_t size);
 
 /* Tokens. store_tokens_get fills out[i] (zeros for an unknown id). */
 int store_tokens_get(store_txn *t, const uint64_t *ids, size_t n, tok_counts *out);
+/* store_counts_add - what store_token_add does to a token's counts, in
+ * memory: add (negative: subtract), clamped at zero; day, when not 0,
+ * becomes the last-seen day; counts that both reach zero become all zeros
+ * (the token is deleted, so it reads back as zeros). Cannot fail. */
+void store_counts_add(tok_counts *c, int64_t dspam, int64_t dham, uint32_t day);
 /* store_token_add - add (negative: subtract) to a token's counts, clamped at
  * zero; a token whose counts both reach zero is deleted. day, when not 0,
  * becomes its last-seen day. */
