@@ -4,8 +4,8 @@
  *   thresh train --tsv [FILE...]        spam<TAB>text lines
  *   thresh train --jsonl [FILE...]      one JSON object per line
  *
- * Comments are learned in batches of BATCH_SIZE, each stored in one
- * transaction, so the database always holds whole batches. A bad line is
+ * Comments are learned in batches of --batch N (BATCH_DEFAULT), each stored
+ * in one transaction, so the database always holds whole batches. A bad line is
  * reported with its file and line, skipped, and makes the exit status 4 at
  * the end; the good lines around it are learned. SIGINT or SIGTERM stops the
  * reading, stores the batch gathered so far and prints what was stored. */
@@ -15,14 +15,21 @@
 
 #include "cli.h"
 
-#define BATCH_SIZE 1000
+/* A commit rewrites every page its tokens touch, and a thousand comments
+ * touch most pages of a model, so a commit costs about the size of the model
+ * whatever the batch: fewer, larger batches train faster (on the SMS corpus,
+ * 5,574 comments: 318 ms in batches of 1,000, 147 ms in one). A batch of
+ * 10,000 holds some 10 MB of token ids. */
+#define BATCH_DEFAULT 10000
+#define BATCH_MAX 1000000
 
-enum { O_TSV, O_JSONL, O_DB };
+enum { O_TSV, O_JSONL, O_DB, O_BATCH };
 
 static const struct opt_def train_opts[] = {
 	{"tsv", OPT_NOARG, O_TSV},
 	{"jsonl", OPT_NOARG, O_JSONL},
 	{"db", OPT_ARG, O_DB},
+	{"batch", OPT_ARG, O_BATCH},
 	{NULL, 0, 0},
 };
 
@@ -73,7 +80,7 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 	struct totals tot;
 	thresh_db *db = NULL;
 	thresh_batch *b = NULL;
-	uint64_t skipped = 0, lines = 0;
+	uint64_t skipped = 0, lines = 0, batch = BATCH_DEFAULT;
 	int failed = 0, interrupted = 0, opened = 0;
 
 	if (!paths) {
@@ -100,6 +107,13 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 			break;
 		case O_DB:
 			cli->db_opt = arg;
+			break;
+		case O_BATCH:
+			if (parse_u64(arg, BATCH_MAX, &batch) || batch < 1) {
+				free(paths);
+				return usage_error(cmd, "--batch %s: expected a whole number from 1 to %d",
+				                   arg, BATCH_MAX);
+			}
 			break;
 		case OPT_POSITIONAL:
 			paths[npaths++] = (char *)arg;
@@ -180,7 +194,7 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 			failed = 1;
 			break;
 		}
-		if (thresh_batch_size(b) >= BATCH_SIZE && commit(&b, &tot, dir)) {
+		if (thresh_batch_size(b) >= batch && commit(&b, &tot, dir)) {
 			failed = 1;
 			break;
 		}

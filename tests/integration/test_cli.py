@@ -196,8 +196,8 @@ class TestGeneral(CliTest):
 
     def test_help_lists_every_option(self):
         wanted = {
-            "init": ["--empty", "--db"], "train": ["--tsv", "--jsonl", "--db"],
-            "untrain": ["--tsv", "--jsonl"], "check": ["--json", "--explain", "--format", "--tsv"],
+            "init": ["--empty", "--db"], "train": ["--tsv", "--jsonl", "--db", "--batch"],
+            "untrain": ["--tsv", "--jsonl", "--batch"], "check": ["--json", "--explain", "--format", "--tsv"],
             "eval": ["--folds", "--seed", "--json", "TMPDIR"], "stats": ["--json"],
             "import": ["--merge"], "prune": ["--older-than", "--min-count"],
         }
@@ -308,6 +308,43 @@ class TestTrain(CliTest):
         c = self.counts()
         self.assertEqual((c["spam_messages"], c["ham_messages"], c["learned"]), (20, 20, 40))
         self.assertGreater(c["tokens"], 0)
+
+    def test_batch_is_stored_while_reading(self):
+        # With --batch 3 the first three comments are in the database while
+        # train still waits for the rest of its input; by default they are not.
+        self.init_empty()
+        for batch, stored_early in ((["--batch", "3"], 3), ([], 0)):
+            before = self.counts()["spam_messages"]
+            p = subprocess.Popen([BIN, "--db", self.db, "train"] + batch + ["spam"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            try:
+                p.stdin.write(("\n".join("%s %s" % (SPAM[i], batch) for i in range(4))
+                               + "\n").encode())
+                p.stdin.flush()
+                if stored_early:
+                    deadline = time.monotonic() + 10
+                    while self.counts()["spam_messages"] - before < stored_early:
+                        self.assertLess(time.monotonic(), deadline, "batch not stored")
+                        time.sleep(0.05)
+                else:
+                    time.sleep(0.5)  # time enough to store, were it to
+                self.assertEqual(self.counts()["spam_messages"] - before, stored_early, batch)
+                p.stdin.write(("%s last %s\n" % (SPAM[5], batch)).encode())
+                p.stdin.close()
+                out, err = p.stdout.read(), p.stderr.read()
+                p.wait(timeout=20)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn(b"trained 5 comments: 5 learned", out)
+            self.assertEqual(self.counts()["spam_messages"] - before, 5)
+        for bad in ("0", "1000001", "-1", "x"):
+            r = self.run_cli("train", "--batch", bad, "spam", stdin="x\n")
+            self.assertEqual(r.returncode, 3, bad)
+            self.assertIn(b"--batch", r.stderr)
 
     def test_tsv_with_crlf(self):
         self.init_empty()

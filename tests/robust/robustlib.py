@@ -5,7 +5,7 @@ thresh-probe ($THRESH_PROBE, tests/robust/probe.c), which reports message
 counts and word-token counts from one snapshot. Training files follow one
 pattern: every comment holds the word "common", every comment of batch b of
 writer w the word "bm<w>x<b>", and its own words, so the counts show which
-whole batches are in. thresh train stores 1000 comments per transaction.
+whole batches are in. The tests run thresh train --batch 1000: 1000 comments per transaction.
 """
 import json
 import os
@@ -16,7 +16,7 @@ import time
 
 BIN = os.environ.get("THRESH_BIN", "")
 PROBE = os.environ.get("THRESH_PROBE", "")
-BATCH = 1000  # BATCH_SIZE of src/cli/train.c
+BATCH = 1000  # thresh train --batch, given by every test that counts batches
 # The time budget of each test, in seconds; sanitize.sh lowers it.
 BUDGET = float(os.environ.get("THRESH_ROBUST_SECONDS", "60"))
 

@@ -67,7 +67,7 @@ class Concurrent(unittest.TestCase):
             th = threading.Thread(target=checker)
             th.start()
             try:
-                trainers = [subprocess.Popen([rl.BIN, "--db", db, "train", "--tsv", f],
+                trainers = [subprocess.Popen([rl.BIN, "--db", db, "train", "--batch", str(rl.BATCH), "--tsv", f],
                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                              env=rl.env(tmp)) for f in files]
                 outs = [p.communicate(timeout=budget + 60) for p in trainers]

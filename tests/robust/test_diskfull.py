@@ -68,7 +68,7 @@ class DiskFull(unittest.TestCase):
         stored = 0
         for b in range(200):
             rl.write_batches(data, 0, b, 1)
-            r = rl.cli(tmp, db, "train", "--tsv", data)
+            r = rl.cli(tmp, db, "train", "--batch", str(rl.BATCH), "--tsv", data)
             if r.returncode != 0:
                 break
             stored += 1
@@ -98,7 +98,7 @@ class DiskFull(unittest.TestCase):
         # room again: the next batch goes in
         os.unlink(filler)
         rl.write_batches(data, 0, stored, 1)
-        r = rl.cli(tmp, db, "train", "--tsv", data)
+        r = rl.cli(tmp, db, "train", "--batch", str(rl.BATCH), "--tsv", data)
         self.assertEqual(r.returncode, 0, r.stderr)
         s = rl.probe(db, "common", "bm0x%d" % stored)
         self.assertEqual(s["spam"], (stored + 1) * rl.BATCH)

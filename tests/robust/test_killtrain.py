@@ -46,7 +46,7 @@ class KillTrain(unittest.TestCase):
                 rounds += 1
                 data = os.path.join(tmp, "round.tsv")
                 rl.write_batches(data, 0, done, AHEAD)
-                p = subprocess.Popen([rl.BIN, "--db", db, "train", "--tsv", data],
+                p = subprocess.Popen([rl.BIN, "--db", db, "train", "--batch", str(rl.BATCH), "--tsv", data],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      env=rl.env(tmp))
                 wait = rnd.uniform(0.0, 0.6)
