@@ -176,6 +176,10 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	int rc;
 	if ((rc = parse_args(cli, argc, argv, defs, NULL, NULL, pos, 1, 1)) >= 0)
 		return rc;
+	/* A dump is written beside its name and renamed into place, which
+	 * standard output cannot be; a file named "-" is never what was meant. */
+	if (strcmp(pos[0], "-") == 0)
+		return usage_error(argv[0], "export writes a file, not standard output: give its name");
 	if (cli_db_open(cli, 0, &db))
 		return CLI_FAIL;
 	if ((rc = thresh_db_export(db, pos[0]))) {

@@ -805,6 +805,16 @@ class TestExportImport(CliTest):
     def scores(self, **kw):
         return [self.check_json(t, **kw)[0]["score"] for t in self.PROBES]
 
+    def test_export_to_dash_is_refused(self):
+        # "-" is not standard output here: refused, and no file named "-".
+        self.train_fixture()
+        r = subprocess.run([BIN, "--db", self.db, "export", "-"], cwd=self.tmp,
+                           capture_output=True)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"not standard output", r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "-")))
+
     def test_round_trip(self):
         self.train_fixture()
         self.ok("set", "hold_cutoff", "0.42")
