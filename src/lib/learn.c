@@ -17,6 +17,7 @@
 #include "thresh/learn.h"
 #include "comment_int.h"
 #include "db_int.h"
+#include "mem.h"
 #include "moderate.h"
 
 enum { OP_LEARN, OP_UNLEARN };
@@ -181,7 +182,7 @@ static int deltas_grow(struct deltas *d)
 	unsigned shift = 64;
 	for (size_t c = cap; c > 1; c >>= 1)
 		shift--;
-	struct delta *s = calloc(cap, sizeof *s);
+	struct delta *s = mem_table(cap * sizeof *s);
 	if (!s)
 		return THRESH_ENOMEM;
 	for (size_t i = 0; d->slot && i <= d->mask; i++)

@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "cache.h"
+#include "mem.h"
 #include "store.h"
 #include "thresh/error.h"
 #include "testutil.h"
@@ -238,4 +240,88 @@ Test(store, missing_folder)
 {
 	store *s;
 	cr_expect_eq(store_open("/nonexistent/thresh/x", 0, 0, &s), THRESH_ENOENT);
+}
+
+/* Ids spread over the whole 64-bit range, with the edges a table indexed by
+ * the top bits must get right: 0 (the empty-slot mark), 1, and the largest
+ * ids, whose probes wrap around to the first slot. */
+static uint64_t spread_id(uint64_t i)
+{
+	static const uint64_t edge[] = {0, 1, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2,
+	                                (uint64_t)1 << 63, ((uint64_t)1 << 63) - 1};
+	if (i < sizeof edge / sizeof edge[0])
+		return edge[i];
+	return i * 0x9E3779B97F4A7C15ULL;
+}
+
+struct spread_ctx {
+	uint64_t n;
+};
+
+static int spread_fn(store_txn *t, void *ctx)
+{
+	uint64_t n = ((struct spread_ctx *)ctx)->n;
+	for (uint64_t i = 0; i < n; i++) {
+		tok_counts c = {(uint32_t)(i % 7 + 1), (uint32_t)(i % 5), (uint32_t)(i % 1000)};
+		int rc = store_token_put(t, spread_id(i), &c);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The memory cache of a model large enough for its tables to take the
+ * huge-page path of mem_table answers exactly as LMDB does, for every
+ * stored id, the edges, and ids it does not hold. */
+Test(cache, agrees_with_the_store_on_a_large_model, .timeout = 120)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *t;
+	tok_cache *c;
+	const uint64_t n = 300000; /* 2^20 slots: 8 MiB of keys */
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	struct spread_ctx a = {n};
+	cr_assert_eq(store_write(s, spread_fn, &a), 0);
+	cr_assert_eq(store_read_begin(s, &t), 0);
+	cr_assert_eq(cache_build(t, &c), 0);
+	cr_expect_eq(cache_tokens(c), n);
+	cr_expect_eq(cache_txn(c), store_txn_id(t));
+	enum { B = 512 };
+	uint64_t ids[B];
+	tok_counts want[B], got[B];
+	for (uint64_t i = 0; i < n + 2 * B; i += B) {
+		for (uint64_t k = 0; k < B; k++) /* past n: ids it does not hold */
+			ids[k] = i + k < n ? spread_id(i + k) : spread_id(i + k) ^ 0x5555;
+		cr_assert_eq(store_tokens_get(t, ids, B, want), 0);
+		cache_get(c, ids, B, got);
+		for (uint64_t k = 0; k < B; k++)
+			cr_assert(want[k].spam == got[k].spam && want[k].ham == got[k].ham &&
+			              want[k].day == got[k].day,
+			          "id %016llx: store %u/%u/%u, cache %u/%u/%u",
+			          (unsigned long long)ids[k], want[k].spam, want[k].ham, want[k].day,
+			          got[k].spam, got[k].ham, got[k].day);
+	}
+	cr_expect_eq(got[B - 1].spam, 0, "an id it does not hold reads as zeros");
+	cache_unref(c);
+	store_read_end(t);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(cache, mem_table_is_zeroed_and_large_ones_aligned)
+{
+	unsigned char *small = mem_table(100), *big = mem_table((size_t)5 << 20);
+	cr_assert_not_null(small);
+	cr_assert_not_null(big);
+	for (size_t i = 0; i < 100; i++)
+		cr_assert_eq(small[i], 0);
+	for (size_t i = 0; i < ((size_t)5 << 20); i += 4093)
+		cr_assert_eq(big[i], 0);
+	cr_expect_eq((uintptr_t)big % ((uintptr_t)2 << 20), 0);
+	big[((size_t)5 << 20) - 1] = 1; /* the whole size is writable */
+	free(small);
+	free(big);
+	cr_expect_null(mem_table((size_t)-1));
 }
