@@ -157,6 +157,7 @@ struct deltas {
 	struct delta *slot;
 	size_t mask, n;
 	unsigned shift; /* a slot is chosen by the id's top bits: id >> shift */
+	size_t first;   /* slots of the first table: sized to the batch, not grown to it */
 };
 
 static void deltas_free(struct deltas *d)
@@ -179,6 +180,8 @@ static void deltas_put(struct delta *s, size_t mask, unsigned shift, const struc
 static int deltas_grow(struct deltas *d)
 {
 	size_t cap = d->slot ? (d->mask + 1) * 2 : 4096;
+	while (!d->slot && cap < d->first)
+		cap *= 2;
 	unsigned shift = 64;
 	for (size_t c = cap; c > 1; c >>= 1)
 		shift--;
@@ -306,7 +309,9 @@ static int commit_fn(store_txn *t, void *ctx)
 	msgs[THRESH_HAM] = m.tot.ham;
 	msgs[THRESH_SPAM] = m.tot.spam;
 	memset(&b->sum, 0, sizeof b->sum);
-	struct deltas dt = {0};
+	/* A comment's tokens are distinct, but a batch repeats most of them:
+	 * about one id in four is new to the batch in both corpora. */
+	struct deltas dt = {.first = b->nids / 2};
 	rc = apply_entries(t, b, &dt, msgs);
 	if (!rc)
 		rc = deltas_write(t, &dt);
