@@ -17,7 +17,7 @@
 #include "thresh/learn.h"
 #include "comment_int.h"
 #include "db_int.h"
-#include "mem.h"
+#include "idmap.h"
 #include "moderate.h"
 
 enum { OP_LEARN, OP_UNLEARN };
@@ -145,90 +145,31 @@ int thresh_batch_unlearn(thresh_batch *b, const thresh_comment *c, int label)
 
 /* A batch changes the counts of the same tokens many times over (a word in
  * a hundred comments of one batch). The commit reads each token once into
- * this table, replays every change on it in batch order, with exactly the
- * clamping and deletion rules of store_token_add, and writes each token
- * once, in key order: a fifth of the LMDB operations, each near the last. */
-struct delta {
-	uint64_t id; /* 0: an empty slot (a token whose id is 0 goes straight to the store) */
-	tok_counts c;
-};
+ * an idmap, replays every change on it in batch order, with exactly the
+ * clamping and deletion rules of store_token_add (store_counts_add), and
+ * writes each token once, in key order: a fifth of the LMDB operations,
+ * each near the last. */
 
-struct deltas {
-	struct delta *slot;
-	size_t mask, n;
-	unsigned shift; /* a slot is chosen by the id's top bits: id >> shift */
-	size_t first;   /* slots of the first table: sized to the batch, not grown to it */
-};
-
-static void deltas_free(struct deltas *d)
-{
-	free(d->slot);
-	memset(d, 0, sizeof *d);
-}
-
-/* Slots are picked by the top bits of the id, so the table holds the ids
- * nearly in order: out of order only within a run of probes, or a run that
- * wrapped around the end. */
-static void deltas_put(struct delta *s, size_t mask, unsigned shift, const struct delta *v)
-{
-	size_t k = (size_t)(v->id >> shift);
-	while (s[k].id)
-		k = (k + 1) & mask;
-	s[k] = *v;
-}
-
-static int deltas_grow(struct deltas *d)
-{
-	size_t cap = d->slot ? (d->mask + 1) * 2 : 4096;
-	while (!d->slot && cap < d->first)
-		cap *= 2;
-	unsigned shift = 64;
-	for (size_t c = cap; c > 1; c >>= 1)
-		shift--;
-	struct delta *s = mem_table(cap * sizeof *s);
-	if (!s)
-		return THRESH_ENOMEM;
-	for (size_t i = 0; d->slot && i <= d->mask; i++)
-		if (d->slot[i].id)
-			deltas_put(s, cap - 1, shift, &d->slot[i]);
-	free(d->slot);
-	d->slot = s;
-	d->mask = cap - 1;
-	d->shift = shift;
-	return 0;
-}
-
-/* deltas_get - the in-memory counts of id, read from the store the first
+/* delta_get - the in-memory counts of id, read from the store the first
  * time; NULL with *rc set on failure. */
-static tok_counts *deltas_get(struct deltas *d, store_txn *t, uint64_t id, int *rc)
+static tok_counts *delta_get(idmap *dt, store_txn *t, uint64_t id, int *rc)
 {
-	if ((!d->slot || (d->n + 1) * 2 > d->mask + 1) && (*rc = deltas_grow(d)))
-		return NULL;
-	size_t k = (size_t)(id >> d->shift);
-	while (d->slot[k].id && d->slot[k].id != id)
-		k = (k + 1) & d->mask;
-	if (!d->slot[k].id) {
-		if ((*rc = store_tokens_get(t, &id, 1, &d->slot[k].c)))
-			return NULL;
-		d->slot[k].id = id;
-		d->n++;
-	}
-	return &d->slot[k].c;
+	int added;
+	tok_counts *c = idmap_add(dt, id, &added);
+	if (!c)
+		*rc = THRESH_ENOMEM;
+	else if (added && (*rc = store_tokens_get(t, &id, 1, c)))
+		c = NULL; /* the zeros it was added with stand; the commit fails anyway */
+	return c;
 }
 
 /* add_tokens - add d to the `label` count of every token of e. */
-static int add_tokens(store_txn *t, struct deltas *dt, const thresh_batch *b,
-                      const struct batch_entry *e, int label, int64_t d)
+static int add_tokens(store_txn *t, idmap *dt, const thresh_batch *b, const struct batch_entry *e,
+                      int label, int64_t d)
 {
 	for (size_t i = 0; i < e->n; i++) {
-		uint64_t id = b->ids[e->first + i];
 		int rc = 0;
-		if (id == 0) { /* a 2^-64 chance: no slot for it, so straight to the store */
-			if ((rc = store_token_add(t, id, label ? d : 0, label ? 0 : d, d > 0 ? e->day : 0)))
-				return rc;
-			continue;
-		}
-		tok_counts *c = deltas_get(dt, t, id, &rc);
+		tok_counts *c = delta_get(dt, t, b->ids[e->first + i], &rc);
 		if (!c)
 			return rc;
 		store_counts_add(c, label ? d : 0, label ? 0 : d, d > 0 ? e->day : 0);
@@ -236,25 +177,13 @@ static int add_tokens(store_txn *t, struct deltas *dt, const thresh_batch *b,
 	return 0;
 }
 
-/* deltas_write - every token of the table to the store, in key order
- * (tokens is an integer-key database). The table is nearly sorted already
- * (deltas_put), so an insertion sort finishes it in about linear time.
- * The table is left unusable. */
-static int deltas_write(store_txn *t, struct deltas *d)
+/* deltas_write - every token of dt to the store, in key order (tokens is
+ * an integer-key database). dt can only be freed afterwards. */
+static int deltas_write(store_txn *t, idmap *dt)
 {
-	size_t n = 0;
-	for (size_t i = 0; d->slot && i <= d->mask; i++)
-		if (d->slot[i].id)
-			d->slot[n++] = d->slot[i];
-	for (size_t i = 1; i < n; i++) {
-		struct delta v = d->slot[i];
-		size_t j = i;
-		for (; j > 0 && d->slot[j - 1].id > v.id; j--)
-			d->slot[j] = d->slot[j - 1];
-		d->slot[j] = v;
-	}
+	size_t n = idmap_sort(dt);
 	for (size_t i = 0; i < n; i++) {
-		int rc = store_token_put(t, d->slot[i].id, &d->slot[i].c);
+		int rc = store_token_put(t, dt->keys[i], &dt->vals[i]);
 		if (rc)
 			return rc;
 	}
@@ -287,7 +216,7 @@ static int author_add(store_txn *t, const struct batch_entry *e, int label, int 
 	return store_rec_put(t, "authors", e->author, HASH_ID_BYTES, &a, sizeof a);
 }
 
-static int apply_entries(store_txn *t, thresh_batch *b, struct deltas *dt, uint64_t msgs[2]);
+static int apply_entries(store_txn *t, thresh_batch *b, idmap *dt, uint64_t msgs[2]);
 
 /* commit_fn - the write transaction of a batch; may run more than once
  * (store_write grows the map and retries), so it starts from zero each time. */
@@ -311,11 +240,13 @@ static int commit_fn(store_txn *t, void *ctx)
 	memset(&b->sum, 0, sizeof b->sum);
 	/* A comment's tokens are distinct, but a batch repeats most of them:
 	 * about one id in four is new to the batch in both corpora. */
-	struct deltas dt = {.first = b->nids / 2};
+	idmap dt;
+	if ((rc = idmap_init(&dt, b->nids / 4)))
+		return rc;
 	rc = apply_entries(t, b, &dt, msgs);
 	if (!rc)
 		rc = deltas_write(t, &dt);
-	deltas_free(&dt);
+	idmap_free(&dt);
 	if (rc)
 		return rc;
 	if ((rc = store_meta_put(t, "spam", &msgs[THRESH_SPAM], sizeof(uint64_t))) ||
@@ -327,7 +258,7 @@ static int commit_fn(store_txn *t, void *ctx)
 /* apply_entries - the batch's entries in order: duplicates and moves found
  * through the learned digests, authors and learned digests written, token
  * changes gathered in dt, message counts in msgs. */
-static int apply_entries(store_txn *t, thresh_batch *b, struct deltas *dt, uint64_t msgs[2])
+static int apply_entries(store_txn *t, thresh_batch *b, idmap *dt, uint64_t msgs[2])
 {
 	int rc;
 
