@@ -74,6 +74,18 @@ typedef struct thresh_stats {
  * Returns 0, THRESH_EINVAL or a store error. Added in 0.1. */
 THRESH_API int thresh_db_stats(thresh_db *db, thresh_stats *st);
 
+/* thresh_db_warm - fill the in-memory copy of the model's counts from the
+ * latest snapshot now, in the calling thread, so that checks read memory
+ * from the first one. Without it the copy is filled by a background thread
+ * once 32 checks have found it missing or stale, and checks read LMDB until
+ * then. Worth calling before scoring many comments in a row (about one for
+ * every hundred tokens of the model, or more) or when a server starts; it
+ * takes about 0.1 s for a model of a million tokens and 40 bytes a token.
+ * Does nothing when memory_cache is off in thresh.conf, or when the copy is
+ * of the latest snapshot already.
+ * Returns 0, THRESH_EINVAL, THRESH_ENOMEM or a store error. Added in 0.1. */
+THRESH_API int thresh_db_warm(thresh_db *db);
+
 /* Classifier parameters, by name:
  *   "robs"           Robinson's s, the strength of the prior (> 0)
  *   "robx"           Robinson's x, the prior of an unseen token (0..1)

@@ -448,6 +448,12 @@ static int open_db(struct server *s)
 		    rc == THRESH_ENOENT ? " (create it with `thresh init`, or give --create)" : "");
 		return -1;
 	}
+	/* The first requests read memory, not LMDB, and no request waits for
+	 * the copy: it is made before the socket opens. Only speed: on failure
+	 * the checks read LMDB and the copy is made later in the background. */
+	if ((rc = thresh_db_warm(s->db)))
+		say("%s: the in-memory copy of the model was not made: %s", s->cfg.db_dir,
+		    thresh_strerror(rc));
 	return 0;
 }
 

@@ -557,6 +557,22 @@ void thresh_db_close(thresh_db *db)
 /* cache_builder - fill a cache from a snapshot of its own and install it,
  * off the checking threads, so no check waits for a rebuild (on a model of a
  * million tokens it takes a fifth of a second). thresh_db_close waits for it. */
+/* cache_install - make c the cache unless one as new is in place already;
+ * takes over the reference to c. */
+static void cache_install(thresh_db *db, struct tok_cache *c)
+{
+	pthread_mutex_lock(&db->lock);
+	struct tok_cache *old = db->cache;
+	if (!old || cache_txn(old) < cache_txn(c)) {
+		db->cache = c;
+		atomic_store(&db->misses, 0);
+	} else {
+		old = c; /* a newer one is in place already */
+	}
+	pthread_mutex_unlock(&db->lock);
+	cache_unref(old);
+}
+
 static void *cache_builder(void *arg)
 {
 	thresh_db *db = arg;
@@ -567,29 +583,46 @@ static void *cache_builder(void *arg)
 			c = NULL;
 		store_read_end(t);
 	}
-	if (c) {
-		pthread_mutex_lock(&db->lock);
-		struct tok_cache *old = db->cache;
-		if (!old || cache_txn(old) < cache_txn(c)) {
-			db->cache = c;
-			atomic_store(&db->misses, 0);
-		} else {
-			old = c; /* a newer one is in place already */
-		}
-		pthread_mutex_unlock(&db->lock);
-		cache_unref(old);
-	}
+	if (c)
+		cache_install(db, c);
 	atomic_store(&db->building, 0);
 	return NULL;
+}
+
+static int cache_on(thresh_db *db)
+{
+	struct conf *cf = db_conf(db);
+	int on = cf && cf->memory_cache;
+	conf_unref(cf);
+	return on;
+}
+
+int thresh_db_warm(thresh_db *db)
+{
+	store_txn *t;
+	struct tok_cache *c = NULL;
+	int rc;
+	if (!db)
+		return THRESH_EINVAL;
+	if (!cache_on(db))
+		return 0;
+	if ((rc = store_read_begin(db->st, &t)))
+		return rc;
+	pthread_mutex_lock(&db->lock);
+	int fresh = db->cache && cache_txn(db->cache) == store_txn_id(t);
+	pthread_mutex_unlock(&db->lock);
+	if (!fresh)
+		rc = cache_build(t, &c);
+	store_read_end(t);
+	if (c)
+		cache_install(db, c);
+	return rc;
 }
 
 struct tok_cache *db_cache_for(thresh_db *db, store_txn *t)
 {
 	uint64_t id = store_txn_id(t);
-	struct conf *cf = db_conf(db);
-	int on = cf && cf->memory_cache;
-	conf_unref(cf);
-	if (!on)
+	if (!cache_on(db))
 		return NULL;
 	pthread_mutex_lock(&db->lock);
 	struct tok_cache *c = db->cache && cache_txn(db->cache) == id ? cache_ref(db->cache) : NULL;

@@ -669,6 +669,25 @@ class TestCheck(CliTest):
         r = self.run_cli("check", "--tsv", self.path("missing.tsv"))
         self.assertEqual(r.returncode, 3)
 
+    def test_check_tsv_scores_the_same_with_and_without_the_memory_copy(self):
+        # A file larger than an eighth of the model's tokens in bytes, or a
+        # pipe past a thousandth of them in lines, fills the memory copy of
+        # the model first: the scores must be LMDB's to the last digit.
+        rows = ["x\t%s %s" % (SPAM[i % len(SPAM)], HAM[(3 * i) % len(HAM)]) for i in range(300)]
+        text = "\n".join(rows) + "\n"
+        path = self.write("many.tsv", text)
+        self.assertGreater(os.path.getsize(path), self.counts()["tokens"] / 8)
+        runs = {}
+        for cache in ("on", "off"):
+            with open(os.path.join(self.db, "thresh.conf"), "w") as f:
+                f.write("memory_cache = %s\n" % cache)
+            runs[cache, "file"] = self.ok("check", "--tsv", path)[0]
+            runs[cache, "pipe"] = self.ok("check", "--tsv", "-", stdin=text)[0]
+        os.remove(os.path.join(self.db, "thresh.conf"))
+        self.assertEqual(len(runs["on", "file"].splitlines()), 300)
+        for k, out in runs.items():
+            self.assertEqual(out, runs["off", "file"], k)
+
     def test_check_tsv_opens_read_only(self):
         # Scoring a file needs no rate-limit store: the database is opened
         # read-only, so a removed rate/ folder is not made again.

@@ -604,3 +604,58 @@ Test(check, memory_cache_never_serves_a_stale_count)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+/* thresh_db_warm fills the memory copy of the latest snapshot at once (seen
+ * here through the library's internals, as nothing public shows it), the
+ * scores through it are LMDB's, and a later snapshot is not served from it. */
+#include "cache.h"
+#include "db_int.h"
+
+Test(db, warm_fills_the_cache_of_the_latest_snapshot)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	cr_expect_eq(thresh_db_warm(NULL), THRESH_EINVAL);
+	for (int i = 0; i < 5; i++) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "lovely garden poem %d", i);
+		tu_learn(db, buf, THRESH_HAM);
+		snprintf(buf, sizeof buf, "cheap quasar pills %d", i);
+		tu_learn(db, buf, THRESH_SPAM);
+	}
+	double cold = tu_score(db, "cheap garden quasar"); /* one check: no cache yet */
+	cr_assert_null(db->cache);
+	cr_assert_eq(thresh_db_warm(db), 0);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_assert_not_null(db->cache);
+	cr_expect_eq(cache_tokens(db->cache), st.tokens);
+	struct tok_cache *c = db->cache;
+	cr_assert_eq(thresh_db_warm(db), 0);
+	cr_expect_eq(db->cache, c, "the copy of the latest snapshot is kept, not made again");
+	cr_expect_eq(tu_score(db, "cheap garden quasar"), cold);
+
+	tu_learn(db, "cheap garden quasar offer", THRESH_SPAM);
+	double after = tu_score(db, "cheap garden quasar");
+	cr_expect_gt(after, cold, "a count of the older snapshot was served");
+	cr_assert_eq(thresh_db_warm(db), 0);
+	cr_expect_neq(db->cache, c, "a new snapshot gets a new copy");
+	cr_expect_eq(tu_score(db, "cheap garden quasar"), after);
+	thresh_db_close(db);
+
+	/* with memory_cache off it does nothing */
+	char conf[PATH_MAX], path[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/db/thresh.conf", dir);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs("memory_cache = off\n", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/db", dir);
+	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	cr_assert_eq(thresh_db_warm(db), 0);
+	cr_expect_null(db->cache);
+	cr_expect_eq(tu_score(db, "cheap garden quasar"), after);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
