@@ -554,9 +554,6 @@ void thresh_db_close(thresh_db *db)
 	free(db);
 }
 
-/* cache_builder - fill a cache from a snapshot of its own and install it,
- * off the checking threads, so no check waits for a rebuild (on a model of a
- * million tokens it takes a fifth of a second). thresh_db_close waits for it. */
 /* cache_install - make c the cache unless one as new is in place already;
  * takes over the reference to c. */
 static void cache_install(thresh_db *db, struct tok_cache *c)
@@ -573,6 +570,10 @@ static void cache_install(thresh_db *db, struct tok_cache *c)
 	cache_unref(old);
 }
 
+/* cache_builder - fill a cache from a snapshot of its own and install it,
+ * off the checking threads, so no check waits for a rebuild (on a model of a
+ * million tokens it takes about a tenth of a second). thresh_db_close waits
+ * for it. */
 static void *cache_builder(void *arg)
 {
 	thresh_db *db = arg;
