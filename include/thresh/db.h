@@ -80,7 +80,7 @@ THRESH_API int thresh_db_stats(thresh_db *db, thresh_stats *st);
  * once 32 checks have found it missing or stale, and checks read LMDB until
  * then. Worth calling before scoring many comments in a row (about one for
  * every hundred tokens of the model, or more) or when a server starts; it
- * takes about 0.1 s for a model of a million tokens and 40 bytes a token.
+ * takes about 0.1 s for a model of a million tokens, and 40-80 bytes a token.
  * Does nothing when memory_cache is off in thresh.conf, or when the copy is
  * of the latest snapshot already.
  * Returns 0, THRESH_EINVAL, THRESH_ENOMEM or a store error. Added in 0.1. */
