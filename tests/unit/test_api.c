@@ -234,7 +234,7 @@ Test(learn, batch_stores_what_one_at_a_time_stores)
 	                              "win", "nice", "subscribe", "katy"};
 	char *dir;
 	thresh_db *one = tu_empty_db(&dir), *many;
-	char dump[PATH_MAX], path[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], err[256];
+	char dump[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX];
 	thresh_comment *c[24];
 	unsigned r = 7;
 	for (int i = 0; i < 24; i++) {
@@ -259,14 +259,7 @@ Test(learn, batch_stores_what_one_at_a_time_stores)
 	uint64_t removed = 0;
 	cr_assert_eq(thresh_db_prune(one, 30, 3, &removed), 0);
 	cr_assert_gt(removed, 0);
-	snprintf(dump, sizeof dump, "%s/start.dump", dir);
-	cr_assert_eq(thresh_db_export(one, dump), 0);
-	thresh_db_options o;
-	thresh_db_options_init(&o);
-	o.flags = THRESH_DB_CREATE | THRESH_DB_EMPTY;
-	snprintf(path, sizeof path, "%s/many", dir);
-	cr_assert_eq(thresh_db_open(path, &o, &many), 0);
-	cr_assert_eq(thresh_db_import(many, dump, 0, err, sizeof err), 0, "%s", err);
+	many = tu_copy_model(one, dir, "many", dump, sizeof dump);
 
 	thresh_batch *b;
 	cr_assert_eq(thresh_batch_begin(many, &b), 0);
@@ -308,13 +301,8 @@ Test(check, verdicts_follow_cutoffs_and_explain)
 {
 	char *dir;
 	thresh_db *db = tu_empty_db(&dir);
-	for (int i = 0; i < 20; i++) {
-		char buf[128];
-		snprintf(buf, sizeof buf, "cheap pills viagra casino offer %d", i);
-		tu_learn(db, buf, THRESH_SPAM);
-		snprintf(buf, sizeof buf, "great song love this melody %d", i);
-		tu_learn(db, buf, THRESH_HAM);
-	}
+	tu_learn_numbered(db, "cheap pills viagra casino offer %d", 20, THRESH_SPAM);
+	tu_learn_numbered(db, "great song love this melody %d", 20, THRESH_HAM);
 	thresh_comment *c = tu_comment("cheap viagra casino pills", NULL);
 	thresh_result *r;
 	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_EXPLAIN | THRESH_CHECK_READONLY, &r), 0);
@@ -366,11 +354,7 @@ Test(check, view_sees_one_snapshot)
 	cr_assert_eq(thresh_view_check(v, c, 0, &r), 0);
 	double before = thresh_result_score(r);
 	thresh_result_free(r);
-	for (int i = 0; i < 5; i++) {
-		char buf[64];
-		snprintf(buf, sizeof buf, "alpha beta %d", i);
-		tu_learn(db, buf, THRESH_HAM);
-	}
+	tu_learn_numbered(db, "alpha beta %d", 5, THRESH_HAM);
 	cr_assert_eq(thresh_view_check(v, c, 0, &r), 0);
 	cr_expect_eq(thresh_result_score(r), before, "the view does not see later learning");
 	thresh_result_free(r);
@@ -386,19 +370,11 @@ Test(dump, export_import_round_trip_and_bad_dumps_change_nothing)
 {
 	char *dir;
 	thresh_db *db = tu_empty_db(&dir), *db2;
-	char dump[PATH_MAX], path2[PATH_MAX], err[256];
+	char dump[PATH_MAX], err[256];
 	tu_learn(db, "win a free prize now", THRESH_SPAM);
 	tu_learn(db, "see you at lunch", THRESH_HAM);
 	cr_assert_eq(thresh_db_param_set(db, "robx", 0.6), 0);
-	snprintf(dump, sizeof dump, "%s/model.dump", dir);
-	cr_assert_eq(thresh_db_export(db, dump), 0);
-
-	thresh_db_options o;
-	thresh_db_options_init(&o);
-	o.flags = THRESH_DB_CREATE | THRESH_DB_EMPTY;
-	snprintf(path2, sizeof path2, "%s/db2", dir);
-	cr_assert_eq(thresh_db_open(path2, &o, &db2), 0);
-	cr_assert_eq(thresh_db_import(db2, dump, 0, err, sizeof err), 0, "%s", err);
+	db2 = tu_copy_model(db, dir, "db2", dump, sizeof dump);
 	thresh_stats a = {.size = sizeof a}, b = {.size = sizeof b};
 	cr_assert_eq(thresh_db_stats(db, &a), 0);
 	cr_assert_eq(thresh_db_stats(db2, &b), 0);
@@ -567,23 +543,14 @@ Test(check, memory_cache_never_serves_a_stale_count)
 {
 	char *dir;
 	thresh_db *db = tu_empty_db(&dir);
-	for (int i = 0; i < 5; i++) {
-		char buf[64];
-		snprintf(buf, sizeof buf, "neutral words here %d", i);
-		tu_learn(db, buf, THRESH_HAM);
-		snprintf(buf, sizeof buf, "other words there %d", i);
-		tu_learn(db, buf, THRESH_SPAM);
-	}
+	tu_learn_numbered(db, "neutral words here %d", 5, THRESH_HAM);
+	tu_learn_numbered(db, "other words there %d", 5, THRESH_SPAM);
 	/* enough checks of one snapshot to fill the cache (DB_CACHE_AFTER) */
 	double first = tu_score(db, "quasar");
 	for (int i = 0; i < 100; i++)
 		cr_assert_eq(tu_score(db, "quasar"), first);
 	/* learning changes the snapshot: the very next check must see it */
-	for (int i = 0; i < 5; i++) {
-		char buf[64];
-		snprintf(buf, sizeof buf, "quasar offer %d", i);
-		tu_learn(db, buf, THRESH_SPAM);
-	}
+	tu_learn_numbered(db, "quasar offer %d", 5, THRESH_SPAM);
 	double after = tu_score(db, "quasar");
 	cr_expect_gt(after, first, "a stale count was served: %f then %f", first, after);
 	for (int i = 0; i < 100; i++)
@@ -591,13 +558,7 @@ Test(check, memory_cache_never_serves_a_stale_count)
 	thresh_db_close(db);
 
 	/* with the cache off, every score is the same */
-	char conf[PATH_MAX], path[PATH_MAX];
-	snprintf(conf, sizeof conf, "%s/db/thresh.conf", dir);
-	FILE *f = fopen(conf, "w");
-	fputs("memory_cache = off\n", f);
-	fclose(f);
-	snprintf(path, sizeof path, "%s/db", dir);
-	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	db = tu_open_with_conf(dir, "memory_cache = off\n");
 	for (int i = 0; i < 50; i++)
 		cr_assert_eq(tu_score(db, "quasar"), after);
 	thresh_db_close(db);
@@ -616,13 +577,8 @@ Test(db, warm_fills_the_cache_of_the_latest_snapshot)
 	char *dir;
 	thresh_db *db = tu_empty_db(&dir);
 	cr_expect_eq(thresh_db_warm(NULL), THRESH_EINVAL);
-	for (int i = 0; i < 5; i++) {
-		char buf[64];
-		snprintf(buf, sizeof buf, "lovely garden poem %d", i);
-		tu_learn(db, buf, THRESH_HAM);
-		snprintf(buf, sizeof buf, "cheap quasar pills %d", i);
-		tu_learn(db, buf, THRESH_SPAM);
-	}
+	tu_learn_numbered(db, "lovely garden poem %d", 5, THRESH_HAM);
+	tu_learn_numbered(db, "cheap quasar pills %d", 5, THRESH_SPAM);
 	double cold = tu_score(db, "cheap garden quasar"); /* one check: no cache yet */
 	cr_assert_null(db->cache);
 	cr_assert_eq(thresh_db_warm(db), 0);
@@ -644,14 +600,7 @@ Test(db, warm_fills_the_cache_of_the_latest_snapshot)
 	thresh_db_close(db);
 
 	/* with memory_cache off it does nothing */
-	char conf[PATH_MAX], path[PATH_MAX];
-	snprintf(conf, sizeof conf, "%s/db/thresh.conf", dir);
-	FILE *f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fputs("memory_cache = off\n", f);
-	fclose(f);
-	snprintf(path, sizeof path, "%s/db", dir);
-	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	db = tu_open_with_conf(dir, "memory_cache = off\n");
 	cr_assert_eq(thresh_db_warm(db), 0);
 	cr_expect_null(db->cache);
 	cr_expect_eq(tu_score(db, "cheap garden quasar"), after);

@@ -80,6 +80,51 @@ static inline void tu_learn(thresh_db *db, const char *text, int label)
 	thresh_comment_free(c);
 }
 
+/* tu_learn_numbered - learn n comments under label, comment i being fmt
+ * (with one %d) filled with i. */
+static inline void tu_learn_numbered(thresh_db *db, const char *fmt, int n, int label)
+{
+	for (int i = 0; i < n; i++) {
+		char buf[256];
+		snprintf(buf, sizeof buf, fmt, i);
+		tu_learn(db, buf, label);
+	}
+}
+
+/* tu_open_with_conf - write text as dir/db/thresh.conf (tu_empty_db's
+ * layout) and open that database. */
+static inline thresh_db *tu_open_with_conf(const char *dir, const char *text)
+{
+	char conf[PATH_MAX], path[PATH_MAX];
+	thresh_db *db;
+	snprintf(conf, sizeof conf, "%s/db/thresh.conf", dir);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f, "%s", conf);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(path, sizeof path, "%s/db", dir);
+	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	return db;
+}
+
+/* tu_copy_model - export db's model to dir/NAME.dump (its path into dump)
+ * and import it into a new empty database dir/NAME, which is returned. */
+static inline thresh_db *tu_copy_model(thresh_db *db, const char *dir, const char *name,
+                                       char *dump, size_t dumpsize)
+{
+	char path[PATH_MAX], err[256];
+	thresh_db *copy;
+	thresh_db_options o;
+	snprintf(dump, dumpsize, "%s/%s.dump", dir, name);
+	cr_assert_eq(thresh_db_export(db, dump), 0);
+	thresh_db_options_init(&o);
+	o.flags = THRESH_DB_CREATE | THRESH_DB_EMPTY;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	cr_assert_eq(thresh_db_open(path, &o, &copy), 0);
+	cr_assert_eq(thresh_db_import(copy, dump, 0, err, sizeof err), 0, "%s", err);
+	return copy;
+}
+
 static inline double tu_score(thresh_db *db, const char *text)
 {
 	thresh_comment *c = tu_comment(text, NULL);
