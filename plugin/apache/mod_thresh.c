@@ -45,6 +45,7 @@
 #include "thresh/comment.h"
 #include "thresh/check.h"
 #include "thresh/plugin.h"
+#include "utf8.h" /* src/common */
 
 module AP_MODULE_DECLARE_DATA thresh_module;
 
@@ -609,53 +610,15 @@ static char *url_decode(apr_pool_t *p, const char *s, apr_size_t n, apr_size_t *
 	return out;
 }
 
-/* utf8_seq - the length of the valid UTF-8 sequence at s (at most n bytes),
- * or 0 when it is not one: RFC 3629, no overlong forms, no surrogates,
- * nothing past U+10FFFF, no NUL. */
-static apr_size_t utf8_seq(const unsigned char *s, apr_size_t n)
-{
-	unsigned c = s[0];
-	if (c >= 0x01 && c <= 0x7F)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 /* utf8_clean - a copy of s[0..n) the library accepts: every byte that does not
  * start a valid UTF-8 sequence (and NUL) becomes U+FFFD, and the result is cut
  * at a character boundary to at most max bytes. Only what is scored changes;
  * the application still receives the body as sent. Cannot fail. */
 static const char *utf8_clean(apr_pool_t *p, const char *s, apr_size_t n, apr_size_t max)
 {
-	static const char repl[] = "\xEF\xBF\xBD";
 	apr_size_t cap = n * 3 < max ? n * 3 : max;
 	char *out = apr_palloc(p, cap + 1);
-	apr_size_t o = 0;
-	for (apr_size_t i = 0; i < n;) {
-		apr_size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-		const char *src = k ? s + i : repl;
-		apr_size_t len = k ? k : 3;
-		if (o + len > cap)
-			break;
-		memcpy(out + o, src, len);
-		o += len;
-		i += k ? k : 1;
-	}
+	apr_size_t o = utf8_repair((const unsigned char *)s, n, (unsigned char *)out, cap);
 	out[o] = '\0';
 	return out;
 }

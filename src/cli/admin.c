@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json.h"
 
 enum { O_DB, O_EMPTY, O_JSON, O_MERGE, O_OLDER, O_MINCOUNT };
 
@@ -126,7 +125,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	}
 	if (json) {
 		fputs("{\"database\":", stdout);
-		json_put_string(stdout, dir, strlen(dir));
+		print_json_string(stdout, dir, strlen(dir));
 		printf(",\"format_version\":%" PRIu32 ",\"tokenizer\":%" PRIu32
 		       ",\"spam_messages\":%" PRIu64 ",\"ham_messages\":%" PRIu64 ",\"tokens\":%" PRIu64
 		       ",\"learned\":%" PRIu64 ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64
@@ -155,9 +154,9 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 			return CLI_FAIL;
 		}
 		if (json)
-			printf("%s\"%s\":%s", i ? "," : "", name, json_fmt_double(num, sizeof num, v));
+			printf("%s\"%s\":%s", i ? "," : "", name, fmt_double(num, sizeof num, v));
 		else
-			printf("%-15s %s\n", name, json_fmt_double(num, sizeof num, v));
+			printf("%-15s %s\n", name, fmt_double(num, sizeof num, v));
 	}
 	if (json)
 		puts("}}");
@@ -256,11 +255,11 @@ static int prune_opt(int id, const char *arg, void *ctx)
 {
 	struct prune_args *p = ctx;
 	if (id == O_OLDER) {
-		if (parse_u64(arg, UINT32_MAX, &p->days))
+		if (parse_u64(arg, 0, UINT32_MAX, &p->days))
 			return usage_error(p->cmd, "--older-than %s: expected a whole number of days", arg);
 		p->have_days = 1;
 	} else if (id == O_MINCOUNT) {
-		if (parse_u64(arg, UINT64_MAX, &p->min_count))
+		if (parse_u64(arg, 0, UINT64_MAX, &p->min_count))
 			return usage_error(p->cmd, "--min-count %s: expected a whole number", arg);
 	}
 	return 0;
@@ -380,9 +379,9 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 			return CLI_FAIL;
 		}
 		if (pos[0])
-			printf("%s\n", json_fmt_double(num, sizeof num, v));
+			printf("%s\n", fmt_double(num, sizeof num, v));
 		else
-			printf("%s %s\n", name, json_fmt_double(num, sizeof num, v));
+			printf("%s %s\n", name, fmt_double(num, sizeof num, v));
 	}
 	thresh_db_close(db);
 	return CLI_OK;

@@ -56,16 +56,16 @@ static void print_json(const thresh_result *r)
 	fputs("{\"verdict\":\"", stdout);
 	fputs(thresh_verdict_name(thresh_result_verdict(r)), stdout);
 	fputs("\",\"score\":", stdout);
-	json_put_double(stdout, thresh_result_score(r));
+	print_json_double(stdout, thresh_result_score(r));
 	fputs(",\"reasons\":[", stdout);
 	for (size_t i = 0; i < n; i++) {
 		const char *s = thresh_result_reason(r, i);
 		if (i)
 			putchar(',');
-		json_put_string(stdout, s, strlen(s));
+		print_json_string(stdout, s, strlen(s));
 	}
 	printf("],\"blatant\":%s,\"retry_after\":", thresh_result_blatant(r) ? "true" : "false");
-	json_put_double(stdout, thresh_result_retry_after(r));
+	print_json_double(stdout, thresh_result_retry_after(r));
 	fputs(",\"tokens\":[", stdout);
 	for (size_t i = 0; i < thresh_result_token_count(r); i++) {
 		const char *text;
@@ -74,9 +74,9 @@ static void print_json(const thresh_result *r)
 		if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
 			continue;
 		fputs(i ? ",{\"token\":" : "{\"token\":", stdout);
-		json_put_string(stdout, text, strlen(text));
+		print_json_string(stdout, text, strlen(text));
 		fputs(",\"prob\":", stdout);
-		json_put_double(stdout, prob);
+		print_json_double(stdout, prob);
 		printf(",\"spam\":%" PRIu64 ",\"ham\":%" PRIu64 "}", spam, ham);
 	}
 	fputs("]}\n", stdout);

@@ -14,6 +14,11 @@
 
 #include <thresh/thresh.h>
 
+/* src/common: shared with threshd, not public API */
+#include "json.h"
+#include "num.h"
+#include "sbuf.h"
+
 /* Exit statuses; `thresh check` uses 0, 1 and 2 for its verdict. */
 #define CLI_OK 0
 #define CLI_HOLD 1
@@ -102,10 +107,6 @@ void opt_start(struct opt_iter *it, const char *cmd, int argc, char **argv);
  * Accepts "--name VALUE", "--name=VALUE", "--" and "-" (a positional). */
 int opt_next(struct opt_iter *it, const struct opt_def *defs, const char **arg);
 
-/* parse_u64 - a decimal number without sign; 0 or -1. */
-int parse_u64(const char *s, uint64_t max, uint64_t *out);
-/* parse_double - a finite decimal number; 0 or -1. */
-int parse_double(const char *s, double *out);
 
 /* ---- util.c: the database ---- */
 /* cli_db_dir - the database folder: --db, $THRESH_DB, $XDG_DATA_HOME/thresh or
@@ -170,10 +171,10 @@ extern volatile sig_atomic_t cli_interrupted;
  * signal acts as usual). Reads are not restarted, so a blocked read ends. */
 void signals_catch(void);
 
-/* ---- util.c: JSON output ---- */
-void json_put_string(FILE *f, const char *s, size_t len);
-/* json_put_double - the shortest text that reads back as v; null when not finite. */
-void json_put_double(FILE *f, double v);
+/* ---- util.c: JSON output (src/common/json.c's writer, onto a stream) ---- */
+void print_json_string(FILE *f, const char *s, size_t len);
+/* print_json_double - the shortest text that reads back as v; null when not finite. */
+void print_json_double(FILE *f, double v);
 
 /* ---- input.c: training records ---- */
 enum rec_format { REC_PLAIN, REC_TSV, REC_JSONL };

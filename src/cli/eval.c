@@ -381,7 +381,7 @@ static struct measures measure(const struct scored *s, size_t n, double cut)
 static void json_num(const char *key, double v, int comma)
 {
 	printf("\"%s\":", key);
-	json_put_double(stdout, v);
+	print_json_double(stdout, v);
 	if (comma)
 		putchar(',');
 }
@@ -409,11 +409,11 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 		case OPT_ERROR:
 			return CLI_FAIL;
 		case O_FOLDS:
-			if (parse_u64(arg, 1000, &folds) || folds < 2)
+			if (parse_u64(arg, 0, 1000, &folds) || folds < 2)
 				return usage_error(cmd, "--folds %s: expected a whole number from 2 to 1000", arg);
 			break;
 		case O_SEED:
-			if (parse_u64(arg, UINT64_MAX, &seed))
+			if (parse_u64(arg, 0, UINT64_MAX, &seed))
 				return usage_error(cmd, "--seed %s: expected a whole number >= 0", arg);
 			break;
 		case O_JSON:

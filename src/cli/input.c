@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json.h"
+#include "comment_json.h"
+#include "text.h"
 
 int parse_label(const char *s, size_t len)
 {
@@ -26,96 +27,48 @@ int parse_label(const char *s, size_t len)
 
 /* ---------- a comment from a JSON object ---------- */
 
-struct json_ctx {
-	thresh_comment *c;
-	int want_label;
-	int label;            /* -1 until seen */
-	unsigned seen_label;
-	char seen[16][24];    /* field names set so far, to refuse duplicates */
-	int nseen;
-};
-
-/* printable - a key shortened and made safe for a message. */
-static const char *printable(const char *s, size_t len, char *buf, size_t size)
+/* on_member - one member through the shared mapping, refused in the
+ * command's words. */
+static int on_member(const struct json_member *m, void *ctx, char *why, size_t whysize)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < len && o + 4 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		buf[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (len && o + 4 >= size) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static int on_member(const struct json_member *m, void *vctx, char *why, size_t whysize)
-{
-	struct json_ctx *x = vctx;
+	struct cj_state *st = ctx;
 	char kb[48];
-	const char *key = printable(m->key, m->key_len, kb, sizeof kb);
-	int nul_in_key = strlen(m->key) != m->key_len;
-
-	if (!nul_in_key && !strcmp(m->key, "label")) {
-		if (x->seen_label++) {
-			snprintf(why, whysize, "duplicate key \"label\"");
-			return -1;
-		}
-		if (!x->want_label)
-			return 0; /* check --json: a training record's label is ignored */
-		if (m->type != JSON_STRING || (x->label = parse_label(m->str, m->str_len)) < 0) {
-			snprintf(why, whysize, "\"label\" must be \"spam\" or \"ham\"");
-			return -1;
-		}
+	const char *key = printable(m->key, m->key_len, kb, sizeof kb, 0);
+	switch (cj_member(st, m)) {
+	case CJ_OK:
 		return 0;
-	}
-	if (nul_in_key || !thresh_comment_is_field(m->key)) {
+	case CJ_UNKNOWN_FIELD:
 		snprintf(why, whysize, "unknown field \"%s\"", key);
-		return -1;
-	}
-	for (int i = 0; i < x->nseen; i++)
-		if (!strcmp(x->seen[i], m->key)) {
-			snprintf(why, whysize, "duplicate key \"%s\"", key);
-			return -1;
-		}
-	if (x->nseen < (int)(sizeof x->seen / sizeof x->seen[0]) && m->key_len < sizeof x->seen[0])
-		memcpy(x->seen[x->nseen++], m->key, m->key_len + 1);
-	const char *old = NULL;
-	if (thresh_comment_get(x->c, m->key, &old) == 0 && old) {
+		break;
+	case CJ_DUPLICATE:
+		snprintf(why, whysize, "duplicate key \"%s\"", key);
+		break;
+	case CJ_OTHER_NAME:
 		snprintf(why, whysize, "field \"%s\" given twice (once under its other name)", key);
-		return -1;
-	}
-	if (m->type == JSON_NULL)
-		return 0; /* null: the field is absent */
-	if (m->type != JSON_STRING && m->type != JSON_NUMBER) {
+		break;
+	case CJ_BAD_LABEL:
+		snprintf(why, whysize, "\"label\" must be \"spam\" or \"ham\"");
+		break;
+	case CJ_BAD_TYPE:
 		snprintf(why, whysize, "field \"%s\" must be a string, a number or null, not %s", key,
 		         json_type_name(m->type));
-		return -1;
+		break;
+	case CJ_BAD_FORM_AGE:
+		snprintf(why, whysize, "field \"form_age\": not a number of seconds >= 0");
+		break;
+	default:
+		snprintf(why, whysize, "field \"%s\": %s", key, thresh_strerror(st->rc));
 	}
-	int rc = thresh_comment_set(x->c, m->key, m->str, m->str_len);
-	if (rc) {
-		if (rc == THRESH_EINVAL && !strcmp(m->key, "form_age"))
-			snprintf(why, whysize, "field \"form_age\": not a number of seconds >= 0");
-		else
-			snprintf(why, whysize, "field \"%s\": %s", key, thresh_strerror(rc));
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 int comment_from_json(thresh_comment *c, const char *text, size_t len, int want_label,
                       int *label, char *why, size_t whysize, size_t *line)
 {
-	struct json_ctx x;
+	struct cj_state x;
 	char inner[384];
 	size_t pos = 0;
-	memset(&x, 0, sizeof x);
-	x.c = c;
-	x.want_label = want_label;
-	x.label = -1;
-	thresh_comment_reset(c);
+	cj_start(&x, c, want_label);
 	int rc = json_object_parse(text, len, on_member, &x, inner, sizeof inner, &pos);
 	size_t col = 1;
 	*line = 1;
@@ -243,7 +196,7 @@ static int parse_record(struct rec_reader *r, char *line, size_t len, int *label
 		if ((*label = parse_label(line, (size_t)(tab - line))) < 0) {
 			char lb[48];
 			snprintf(r->why, sizeof r->why, "bad label \"%s\" (expected spam or ham)",
-			         printable(line, (size_t)(tab - line), lb, sizeof lb));
+			         printable(line, (size_t)(tab - line), lb, sizeof lb, 0));
 			return REC_BAD;
 		}
 		size_t tlen = len - (size_t)(tab + 1 - line);

@@ -109,7 +109,7 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 			cli->db_opt = arg;
 			break;
 		case O_BATCH:
-			if (parse_u64(arg, BATCH_MAX, &batch) || batch < 1) {
+			if (parse_u64(arg, 0, BATCH_MAX, &batch) || batch < 1) {
 				free(paths);
 				return usage_error(cmd, "--batch %s: expected a whole number from 1 to %d",
 				                   arg, BATCH_MAX);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json.h"
 
 /* ---------- messages ---------- */
 
@@ -81,36 +80,6 @@ int opt_next(struct opt_iter *it, const struct opt_def *defs, const char **arg)
 		return d->id;
 	}
 	return usage_error(it->cmd, "unknown option '--%.*s'", (int)nlen, name), OPT_ERROR;
-}
-
-int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (!s || !*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-int parse_double(const char *s, double *out)
-{
-	char *end;
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* ---------- the database ---------- */
@@ -197,7 +166,7 @@ int cli_read_now(struct cli *cli)
 	cli->have_now = 0;
 	if (!e || !*e)
 		return 0;
-	if (parse_u64(e, INT64_MAX, &v)) {
+	if (parse_u64(e, 0, INT64_MAX, &v)) {
 		cli_warn("THRESH_NOW=%s: expected seconds since the epoch (a whole number >= 0)", e);
 		return CLI_FAIL;
 	}
@@ -396,29 +365,22 @@ void signals_catch(void)
 
 /* ---------- JSON output ---------- */
 
-void json_put_string(FILE *f, const char *s, size_t len)
+void print_json_string(FILE *f, const char *s, size_t len)
 {
-	putc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(f, "\\u%04x", c);
-			else
-				putc(c, f);
-		}
-	}
-	putc('"', f);
+	struct sbuf b;
+	sb_init(&b);
+	json_put_string(&b, s, len);
+	if (!b.oom)
+		fwrite(b.p, 1, b.len, f);
+	sb_free(&b);
 }
 
-void json_put_double(FILE *f, double v)
+void print_json_double(FILE *f, double v)
 {
-	char buf[40];
-	fputs(json_fmt_double(buf, sizeof buf, v), f);
+	struct sbuf b;
+	sb_init(&b);
+	json_put_double(&b, v);
+	if (!b.oom)
+		fwrite(b.p, 1, b.len, f);
+	sb_free(&b);
 }

@@ -77,9 +77,9 @@ static int read_form(struct request *rq, struct form *f, enum MHD_Result *ret)
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct form_field *x = &f->f[i];
-		printable(x->name, x->name_len, name, sizeof name);
-		if (!json_utf8_check((const unsigned char *)x->name, x->name_len, &bad) ||
-		    !json_utf8_check((const unsigned char *)x->value, x->value_len, &bad)) {
+		printable(x->name, x->name_len, name, sizeof name, PRINT_ASCII);
+		if (!utf8_check((const unsigned char *)x->name, x->name_len, &bad) ||
+		    !utf8_check((const unsigned char *)x->value, x->value_len, &bad)) {
 			*ret = reply_error(rq, 400, "invalid_utf8", name,
 			                   "field %s: not valid UTF-8 (after %%-decoding)", name);
 			goto fail;

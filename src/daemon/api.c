@@ -23,7 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../cli/json.h"
+#include "comment_json.h"
+#include "text.h"
 #include "threshd.h"
 
 #define APPLICATION_JSON "application/json"
@@ -32,11 +33,10 @@ enum kind { K_CHECK, K_LEARN, K_UNLEARN };
 
 struct jctx {
 	enum kind kind;
-	thresh_comment *c;
-	int label;    /* -1 until given */
+	struct cj_state st;    /* the comment, its label */
 	int explain;
 	int dry_run;
-	int seen_label, seen_explain, seen_dry_run;
+	int seen_explain, seen_dry_run;
 	const char *code;      /* the error code when the callback stops the parse */
 	char field[64];        /* the member it stopped at */
 };
@@ -70,66 +70,50 @@ static int flag_member(struct jctx *x, const struct json_member *m, const char *
 	return 0;
 }
 
+/* on_member - a check's own flags here, the comment's fields through the
+ * shared mapping (src/common/comment_json.c), refused as a 400 or 503. */
 static int on_member(const struct json_member *m, void *ctx, char *why, size_t whysize)
 {
 	struct jctx *x = ctx;
 	char key[64];
-	const char *old = NULL;
-	int rc;
-	printable(m->key, m->key_len, key, sizeof key);
-	if (strlen(m->key) != m->key_len)
-		return stop(x, "unknown_field", key, why, whysize, "unknown member \"%s\"", key);
-
-	if (!strcmp(m->key, "label")) {
-		if (x->seen_label++)
-			return stop(x, "duplicate_field", key, why, whysize, "duplicate member \"label\"");
-		if (x->kind == K_CHECK)
-			return 0; /* a training record's label: ignored by a check */
-		if (m->type == JSON_STRING && !strcmp(m->str, "spam"))
-			x->label = THRESH_SPAM;
-		else if (m->type == JSON_STRING && !strcmp(m->str, "ham"))
-			x->label = THRESH_HAM;
-		else
-			return stop(x, "bad_field", key, why, whysize,
-			            "\"label\" must be \"spam\" or \"ham\"");
-		return 0;
-	}
+	printable(m->key, m->key_len, key, sizeof key, PRINT_ASCII);
 	if (x->kind == K_CHECK && !strcmp(m->key, "explain"))
 		return flag_member(x, m, key, &x->seen_explain, &x->explain, why, whysize);
 	if (x->kind == K_CHECK && !strcmp(m->key, "dry_run"))
 		return flag_member(x, m, key, &x->seen_dry_run, &x->dry_run, why, whysize);
-	if (!thresh_comment_is_field(m->key))
+	switch (cj_member(&x->st, m)) {
+	case CJ_OK:
+		return 0;
+	case CJ_UNKNOWN_FIELD:
 		return stop(x, "unknown_field", key, why, whysize, "unknown member \"%s\"", key);
-	if (thresh_comment_get(x->c, m->key, &old) == 0 && old)
+	case CJ_DUPLICATE:
+	case CJ_OTHER_NAME:
+		if (!strcmp(m->key, "label"))
+			return stop(x, "duplicate_field", key, why, whysize, "duplicate member \"label\"");
 		return stop(x, "duplicate_field", key, why, whysize,
 		            "member \"%s\" given twice (perhaps once under its other name)", key);
-	if (m->type == JSON_NULL)
-		return 0;
-	if (m->type != JSON_STRING && m->type != JSON_NUMBER)
+	case CJ_BAD_LABEL:
+		return stop(x, "bad_field", key, why, whysize, "\"label\" must be \"spam\" or \"ham\"");
+	case CJ_BAD_TYPE:
 		return stop(x, "bad_field", key, why, whysize,
 		            "\"%s\" must be a string, a number or null, not %s", key,
 		            json_type_name(m->type));
-	if (!(rc = thresh_comment_set(x->c, m->key, m->str, m->str_len)))
-		return 0;
-	switch (rc) {
-	case THRESH_ENUL:
+	case CJ_NUL:
 		return stop(x, "nul_byte", key, why, whysize, "\"%s\" holds a NUL byte", key);
-	case THRESH_EUTF8:
+	case CJ_BAD_UTF8:
 		return stop(x, "invalid_utf8", key, why, whysize, "\"%s\" is not valid UTF-8", key);
-	case THRESH_ETOOBIG:
-		return stop(x, "field_too_long", key, why, whysize, "\"%s\" is longer than %d bytes",
-		            key,
-		            (!strcmp(m->key, "content") || !strcmp(m->key, "comment_content"))
-		                    ? THRESH_CONTENT_MAX
-		                    : THRESH_FIELD_MAX);
-	case THRESH_EINVAL:
-		if (!strcmp(m->key, "form_age"))
-			return stop(x, "bad_field", key, why, whysize,
-			            "\"form_age\" must be a number of seconds >= 0");
-		/* fall through */
+	case CJ_TOO_LONG:
+		return stop(x, "field_too_long", key, why, whysize, "\"%s\" is longer than %zu bytes",
+		            key, cj_field_max(m->key));
+	case CJ_BAD_FORM_AGE:
+		return stop(x, "bad_field", key, why, whysize,
+		            "\"form_age\" must be a number of seconds >= 0");
+	case CJ_NOMEM:
+		return stop(x, "unavailable", key, why, whysize, "\"%s\": %s", key,
+		            thresh_strerror(x->st.rc));
 	default:
-		return stop(x, rc == THRESH_ENOMEM ? "unavailable" : "bad_field", key, why, whysize,
-		            "\"%s\": %s", key, thresh_strerror(rc));
+		return stop(x, "bad_field", key, why, whysize, "\"%s\": %s", key,
+		            thresh_strerror(x->st.rc));
 	}
 }
 
@@ -164,7 +148,8 @@ static int authorize(struct request *rq, int learning, enum MHD_Result *ret)
 	return 0;
 }
 
-/* read_comment - parse the JSON body into x->c; -1 having replied. */
+/* read_comment - parse the JSON body into x->st.c (the caller frees it);
+ * -1 having replied. */
 static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret)
 {
 	char why[384];
@@ -174,15 +159,17 @@ static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret
 		                   "the JSON API takes application/json bodies");
 		return -1;
 	}
-	if (!json_utf8_check((const unsigned char *)rq->body, rq->len, &bad)) {
+	if (!utf8_check((const unsigned char *)rq->body, rq->len, &bad)) {
 		*ret = reply_error(rq, 400, "invalid_utf8", NULL,
 		                   "the body is not valid UTF-8 (byte %zu)", bad);
 		return -1;
 	}
-	if (thresh_comment_new(&x->c)) {
+	thresh_comment *c;
+	if (thresh_comment_new(&c)) {
 		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
 		return -1;
 	}
+	cj_start(&x->st, c, x->kind != K_CHECK);
 	int rc = json_object_parse(rq->body, rq->len, on_member, x, why, sizeof why, &pos);
 	if (rc == -1) {
 		*ret = reply_error(rq, 400, "malformed_json", NULL, "malformed JSON: %s (byte %zu)",
@@ -198,14 +185,14 @@ static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret
 		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
 		return -1;
 	}
-	if (x->kind != K_CHECK && x->label < 0) {
+	if (x->kind != K_CHECK && x->st.label < 0) {
 		*ret = reply_error(rq, 400, "missing_field", "label",
 		                   "missing member \"label\" (\"spam\" or \"ham\")");
 		return -1;
 	}
 	for (size_t i = 0; main_fields[i]; i++) {
 		const char *v = NULL;
-		if (thresh_comment_get(x->c, main_fields[i], &v) == 0 && v)
+		if (thresh_comment_get(x->st.c, main_fields[i], &v) == 0 && v)
 			return 0;
 	}
 	*ret = reply_error(rq, 400, "missing_field", "content",
@@ -220,16 +207,16 @@ static void result_json(struct sbuf *b, const thresh_result *r)
 	sb_puts(b, "{\"verdict\":\"");
 	sb_puts(b, thresh_verdict_name(thresh_result_verdict(r)));
 	sb_puts(b, "\",\"score\":");
-	sb_json_double(b, thresh_result_score(r));
+	json_put_double(b, thresh_result_score(r));
 	sb_printf(b, ",\"blatant\":%s,\"reasons\":[", thresh_result_blatant(r) ? "true" : "false");
 	for (size_t i = 0; i < n; i++) {
 		const char *s = thresh_result_reason(r, i);
 		if (i)
 			sb_puts(b, ",");
-		sb_json_string(b, s, strlen(s));
+		json_put_string(b, s, strlen(s));
 	}
 	sb_puts(b, "],\"retry_after\":");
-	sb_json_double(b, thresh_result_retry_after(r));
+	json_put_double(b, thresh_result_retry_after(r));
 	if (thresh_result_token_count(r)) {
 		sb_puts(b, ",\"tokens\":[");
 		for (size_t i = 0; i < thresh_result_token_count(r); i++) {
@@ -239,9 +226,9 @@ static void result_json(struct sbuf *b, const thresh_result *r)
 			if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
 				continue;
 			sb_puts(b, i ? ",{\"token\":" : "{\"token\":");
-			sb_json_string(b, text, strlen(text));
+			json_put_string(b, text, strlen(text));
 			sb_puts(b, ",\"prob\":");
-			sb_json_double(b, prob);
+			json_put_double(b, prob);
 			sb_printf(b, ",\"spam\":%" PRIu64 ",\"ham\":%" PRIu64 "}", spam, ham);
 		}
 		sb_puts(b, "]");
@@ -252,7 +239,7 @@ static void result_json(struct sbuf *b, const thresh_result *r)
 enum MHD_Result api_check(struct request *rq)
 {
 	struct server *s = rq->srv;
-	struct jctx x = {.kind = K_CHECK, .label = -1};
+	struct jctx x = {.kind = K_CHECK};
 	thresh_result *res = NULL;
 	enum MHD_Result ret;
 	struct sbuf b;
@@ -261,13 +248,13 @@ enum MHD_Result api_check(struct request *rq)
 	if (!authorize(rq, 0, &ret))
 		return ret;
 	if (read_comment(rq, &x, &ret)) {
-		thresh_comment_free(x.c);
+		thresh_comment_free(x.st.c);
 		return ret;
 	}
 	unsigned flags = (x.explain ? THRESH_CHECK_EXPLAIN : 0) |
 	                 (x.dry_run ? THRESH_CHECK_READONLY : 0);
-	rc = thresh_check(s->db, x.c, flags, &res);
-	thresh_comment_free(x.c);
+	rc = thresh_check(s->db, x.st.c, flags, &res);
+	thresh_comment_free(x.st.c);
 	if (rc)
 		return reply_lib_error(rq, rc, "check");
 	rq->have_verdict = 1;
@@ -283,7 +270,7 @@ enum MHD_Result api_check(struct request *rq)
 static enum MHD_Result learn(struct request *rq, int undo)
 {
 	struct server *s = rq->srv;
-	struct jctx x = {.kind = undo ? K_UNLEARN : K_LEARN, .label = -1};
+	struct jctx x = {.kind = undo ? K_UNLEARN : K_LEARN};
 	thresh_learn_summary sum;
 	enum MHD_Result ret;
 	struct sbuf b;
@@ -292,26 +279,26 @@ static enum MHD_Result learn(struct request *rq, int undo)
 	if (!authorize(rq, 1, &ret))
 		return ret;
 	if (read_comment(rq, &x, &ret)) {
-		thresh_comment_free(x.c);
+		thresh_comment_free(x.st.c);
 		return ret;
 	}
 	memset(&sum, 0, sizeof sum);
 	sum.size = sizeof sum;
-	rc = undo ? thresh_unlearn(s->db, x.c, x.label, &sum)
-	          : thresh_learn(s->db, x.c, x.label, &sum);
-	thresh_comment_free(x.c);
+	rc = undo ? thresh_unlearn(s->db, x.st.c, x.st.label, &sum)
+	          : thresh_learn(s->db, x.st.c, x.st.label, &sum);
+	thresh_comment_free(x.st.c);
 	if (rc)
 		return reply_lib_error(rq, rc, undo ? "unlearn" : "learn");
 	sb_init(&b);
 	if (undo) {
 		if (sum.unlearned)
-			atomic_fetch_add_explicit(&s->metrics.unlearned[x.label], 1,
+			atomic_fetch_add_explicit(&s->metrics.unlearned[x.st.label], 1,
 			                          memory_order_relaxed);
 		sb_printf(&b, "{\"unlearned\":%" PRIu64 ",\"not_found\":%" PRIu64 "}\n", sum.unlearned,
 		          sum.not_found);
 	} else {
 		if (sum.learned || sum.moved)
-			atomic_fetch_add_explicit(&s->metrics.learned[x.label], 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&s->metrics.learned[x.st.label], 1, memory_order_relaxed);
 		sb_printf(&b, "{\"learned\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"moved\":%" PRIu64 "}\n",
 		          sum.learned, sum.duplicates, sum.moved);
 	}
@@ -356,13 +343,13 @@ enum MHD_Result api_stats(struct request *rq)
 		if (thresh_db_param_get(s->db, name, &v))
 			continue;
 		sb_printf(&b, "%s\"%s\":", i ? "," : "", name);
-		sb_json_double(&b, v);
+		json_put_double(&b, v);
 	}
 	sb_printf(&b, "},\"checks\":%llu,\"uptime_seconds\":",
 	          (unsigned long long)atomic_load_explicit(&s->checks, memory_order_relaxed));
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	sb_json_double(&b, (double)now.tv_sec + now.tv_nsec / 1e9 - s->started);
+	json_put_double(&b, (double)now.tv_sec + now.tv_nsec / 1e9 - s->started);
 	sb_puts(&b, "}\n");
 	return reply_sb(rq, 200, APPLICATION_JSON, &b, NULL);
 }

@@ -16,43 +16,6 @@
 
 #include "threshd.h"
 
-/* parse_uint - a decimal number in [min, max]; 0 or -1. */
-int parse_uint(const char *s, unsigned long long min, unsigned long long max,
-                      unsigned long long *out)
-{
-	unsigned long long v = 0;
-	if (!s || !*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (ULLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* parse_size - bytes, with an optional K or M suffix (powers of 1024). */
-int parse_size(const char *s, unsigned long long *out)
-{
-	char buf[32];
-	size_t n = strlen(s);
-	unsigned long long mul = 1, v;
-	if (!n || n >= sizeof buf)
-		return -1;
-	memcpy(buf, s, n + 1);
-	if (buf[n - 1] == 'k' || buf[n - 1] == 'K')
-		mul = 1024, buf[--n] = '\0';
-	else if (buf[n - 1] == 'm' || buf[n - 1] == 'M')
-		mul = 1024 * 1024, buf[--n] = '\0';
-	if (parse_uint(buf, 1, MAX_BODY_LIMIT, &v) || v * mul > MAX_BODY_LIMIT)
-		return -1;
-	*out = v * mul;
-	return 0;
-}
-
 /* The [threshd] keys, each the twin of a flag; a flag wins. */
 static const struct conf_key {
 	const char *name;
@@ -88,18 +51,6 @@ static int conf_value(struct server *s, const char *name, char *buf, size_t size
 	return 1;
 }
 
-int parse_bool(const char *v, int *out)
-{
-	static const char *const yes[] = {"yes", "on", "true", "1"}, *const no[] = {"no", "off", "false", "0"};
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcmp(v, yes[i]))
-			return *out = 1, 0;
-		if (!strcmp(v, no[i]))
-			return *out = 0, 0;
-	}
-	return -1;
-}
-
 /* conf_path - a path from thresh.conf: relative ones are taken from the
  * folder of that file (the database folder unless --config names another).
  * Returns a malloc'd string or NULL. */
@@ -133,7 +84,7 @@ static char *conf_path(struct server *s, const char *v)
 static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const char *v,
                           char **owned)
 {
-	unsigned long long n;
+	uint64_t n;
 	int b;
 	const char *what = NULL;
 	switch (conf_keys[i].given) {
@@ -143,14 +94,14 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 		cfg->address = *owned;
 		return 0;
 	case G_PORT:
-		if (parse_uint(v, 0, 65535, &n)) {
+		if (parse_u64(v, 0, 65535, &n)) {
 			what = "a port number, 0 to 65535";
 			break;
 		}
 		cfg->port = (unsigned)n;
 		return 0;
 	case G_THREADS:
-		if (parse_uint(v, 1, MAX_THREADS, &n)) {
+		if (parse_u64(v, 1, MAX_THREADS, &n)) {
 			what = "1 to 256 threads";
 			break;
 		}
@@ -174,7 +125,7 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 			cfg->log_path = *owned;
 		return 0;
 	case G_BODY_LIMIT:
-		if (parse_size(v, &n)) {
+		if (parse_size(v, MAX_BODY_LIMIT, &n)) {
 			what = "bytes (K and M suffixes allowed), at most 64M";
 			break;
 		}
@@ -182,7 +133,7 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 		return 0;
 	case G_TIMEOUT:
 	case G_SHUTDOWN_TIMEOUT:
-		if (parse_uint(v, 0, 86400, &n)) {
+		if (parse_u64(v, 0, 86400, &n)) {
 			what = "seconds, 0 to 86400";
 			break;
 		}
@@ -192,7 +143,7 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 			cfg->shutdown_timeout = (unsigned)n;
 		return 0;
 	case G_MAX_CONNECTIONS:
-		if (parse_uint(v, 1, 1000000, &n)) {
+		if (parse_u64(v, 1, 1000000, &n)) {
 			what = "1 to 1000000";
 			break;
 		}

@@ -204,12 +204,12 @@ enum MHD_Result reply_error(struct request *rq, unsigned status, const char *cod
 	va_end(ap);
 	sb_init(&b);
 	sb_puts(&b, "{\"error\":");
-	sb_json_string(&b, code, strlen(code));
+	json_put_string(&b, code, strlen(code));
 	sb_puts(&b, ",\"message\":");
-	sb_json_string(&b, msg, strlen(msg));
+	json_put_string(&b, msg, strlen(msg));
 	if (field) {
 		sb_puts(&b, ",\"field\":");
-		sb_json_string(&b, field, strlen(field));
+		json_put_string(&b, field, strlen(field));
 	}
 	sb_puts(&b, "}\n");
 
@@ -217,7 +217,7 @@ enum MHD_Result reply_error(struct request *rq, unsigned status, const char *cod
 	if (status == 405 && rq->route)
 		allow = rq->route->methods == M_GET ? "GET, HEAD" : "POST";
 	if (rq->route && rq->route->akismet)
-		debug = printable(msg, strlen(msg), safe, sizeof safe);
+		debug = printable(msg, strlen(msg), safe, sizeof safe, PRINT_ASCII);
 	else if (status == 401)
 		auth = "Bearer realm=\"threshd\"";
 	if (status == 503)
@@ -350,7 +350,7 @@ static enum MHD_Result first_call(struct request *rq, const char *url)
 	else if (!(rq->route->methods & rq->method))
 		rq->early = 405;
 	if (rq->early) {
-		printable(url, strlen(url), rq->url, sizeof rq->url);
+		printable(url, strlen(url), rq->url, sizeof rq->url, PRINT_ASCII);
 		return has_body(rq) ? early_error(rq) : MHD_YES;
 	}
 	if ((cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH)) && parse_length(cl, &n) == 0) {

@@ -95,23 +95,6 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-void say(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "threshd: %s\n", msg);
-}
-
-double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static unsigned cpu_count(void)
 {
 #ifdef CPU_COUNT
@@ -313,7 +296,7 @@ static const struct option long_opts[] = {
  * *given receives the G_* bits of the settings given as flags. */
 static int parse_options(int argc, char **argv, struct config *cfg, unsigned *given)
 {
-	unsigned long long v;
+	uint64_t v;
 	int o;
 	const char *e = getenv("THRESH_DB");
 
@@ -351,13 +334,13 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 			*given |= G_ADDRESS;
 			break;
 		case 'p':
-			if (parse_uint(optarg, 0, 65535, &v))
+			if (parse_u64(optarg, 0, 65535, &v))
 				return usage_error("--port %s: expected a port number, 0 to 65535", optarg);
 			cfg->port = (unsigned)v;
 			*given |= G_PORT;
 			break;
 		case 't':
-			if (parse_uint(optarg, 1, MAX_THREADS, &v))
+			if (parse_u64(optarg, 1, MAX_THREADS, &v))
 				return usage_error("--threads %s: expected 1 to %d", optarg, MAX_THREADS);
 			cfg->threads = (unsigned)v;
 			*given |= G_THREADS;
@@ -367,27 +350,27 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 			*given |= G_KEYS;
 			break;
 		case O_BODY_LIMIT:
-			if (parse_size(optarg, &v))
+			if (parse_size(optarg, MAX_BODY_LIMIT, &v))
 				return usage_error("--body-limit %s: expected bytes, 1 to %u (K and M "
 				                   "suffixes allowed)", optarg, MAX_BODY_LIMIT);
 			cfg->body_limit = (size_t)v;
 			*given |= G_BODY_LIMIT;
 			break;
 		case O_TIMEOUT:
-			if (parse_uint(optarg, 0, 86400, &v))
+			if (parse_u64(optarg, 0, 86400, &v))
 				return usage_error("--timeout %s: expected seconds, 0 to 86400", optarg);
 			cfg->timeout = (unsigned)v;
 			*given |= G_TIMEOUT;
 			break;
 		case O_SHUTDOWN_TIMEOUT:
-			if (parse_uint(optarg, 0, 86400, &v))
+			if (parse_u64(optarg, 0, 86400, &v))
 				return usage_error("--shutdown-timeout %s: expected seconds, 0 to 86400",
 				                   optarg);
 			cfg->shutdown_timeout = (unsigned)v;
 			*given |= G_SHUTDOWN_TIMEOUT;
 			break;
 		case O_MAX_CONNECTIONS:
-			if (parse_uint(optarg, 1, 1000000, &v))
+			if (parse_u64(optarg, 1, 1000000, &v))
 				return usage_error("--max-connections %s: expected 1 to 1000000", optarg);
 			cfg->max_connections = (unsigned)v;
 			*given |= G_MAX_CONNECTIONS;

@@ -123,7 +123,7 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 		for (int i = 0; i <= METRICS_BUCKETS; i++) {
 			cum += get(&m->latency[e][i]);
 			if (i < METRICS_BUCKETS)
-				json_fmt_double(num, sizeof num, buckets[i]);
+				fmt_double(num, sizeof num, buckets[i]);
 			else
 				snprintf(num, sizeof num, "+Inf");
 			sb_printf(b,
@@ -132,7 +132,7 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 			          ep_names[e], num, cum);
 		}
 		sb_printf(b, "threshd_request_duration_seconds_sum{endpoint=\"%s\"} %s\n", ep_names[e],
-		          json_fmt_double(num, sizeof num, (double)get(&m->latency_ns[e]) / 1e9));
+		          fmt_double(num, sizeof num, (double)get(&m->latency_ns[e]) / 1e9));
 		sb_printf(b, "threshd_request_duration_seconds_count{endpoint=\"%s\"} %" PRIu64 "\n",
 		          ep_names[e], cum);
 	}

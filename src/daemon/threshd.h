@@ -25,31 +25,12 @@
 #include <microhttpd.h>
 #include <thresh/thresh.h>
 
-#include "../cli/json.h" /* src/cli/json.c, shared with the command */
-
-/* ---- sbuf.c: a growable string ---- */
-
-/* A string that grows as it is written. On allocation failure it stops
- * growing and sets oom; the writer checks once at the end. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-void sb_init(struct sbuf *b);
-void sb_free(struct sbuf *b);
-void sb_putn(struct sbuf *b, const char *s, size_t n);
-void sb_puts(struct sbuf *b, const char *s);
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* sb_json_string - s[0..n) as a JSON string, quotes included. */
-void sb_json_string(struct sbuf *b, const char *s, size_t n);
-/* sb_json_double - the shortest text that reads back as v; null when not finite. */
-void sb_json_double(struct sbuf *b, double v);
-/* printable - s[0..n) made safe for a message or a header: bytes outside
- * printable ASCII become '?', quotes and backslashes too, and it is cut to
- * fit buf with "..." at the end. Returns buf. */
-const char *printable(const char *s, size_t n, char *buf, size_t size);
+/* src/common: shared with the command, not public API */
+#include "json.h"
+#include "num.h"
+#include "sbuf.h"
+#include "text.h"
+#include "utf8.h"
 
 /* ---- form.c: application/x-www-form-urlencoded ---- */
 
@@ -274,7 +255,7 @@ const char *header(struct request *rq, const char *name);
  * (parameters such as charset are allowed). */
 int media_type_is(struct request *rq, const char *type);
 
-/* ---- conf.c: thresh.conf's [threshd] section, and value parsers ---- */
+/* ---- conf.c: thresh.conf's [threshd] section ---- */
 
 #define MAX_BODY_LIMIT (64u << 20)
 #define MAX_THREADS 256
@@ -311,16 +292,7 @@ int conf_apply(struct server *s, struct conf_state *cs);
  * line on stderr is "reloaded thresh.conf", or why it was not. */
 void conf_reload(struct server *s, struct conf_state *cs);
 void conf_free(struct conf_state *cs);
-/* parse_uint - a decimal number in [min, max]; 0 or -1. */
-int parse_uint(const char *s, unsigned long long min, unsigned long long max,
-               unsigned long long *out);
-/* parse_size - bytes, with an optional K or M suffix (powers of 1024), 1 to
- * MAX_BODY_LIMIT; 0 or -1. */
-int parse_size(const char *s, unsigned long long *out);
-/* parse_bool - yes/no, on/off, true/false, 1/0; 0 or -1. */
-int parse_bool(const char *v, int *out);
-
-/* ---- main.c ---- */
+/* ---- say.c ---- */
 
 /* say - "threshd: MESSAGE" on stderr (daemon messages; never a key,
  * an address of a client, an e-mail or a comment). */

@@ -6,6 +6,7 @@
 
 #include "thresh/error.h"
 #include "comment_int.h"
+#include "utf8.h"
 
 struct field_name {
 	const char *name;
@@ -54,46 +55,6 @@ static int field_slot(const char *name)
 int thresh_comment_is_field(const char *name)
 {
 	return name && field_slot(name) >= 0;
-}
-
-/* utf8_valid - checks the shortest-form rules of RFC 3629. */
-int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t need;
-		unsigned lo = 0x80, hi = 0xBF;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0; /* no overlongs */
-			else if (c == 0xED)
-				hi = 0x9F; /* no surrogates */
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F; /* nothing past U+10FFFF */
-		} else
-			return 0;
-		if (n - i <= need)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t k = 2; k <= need; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 int thresh_comment_new(thresh_comment **out)
@@ -160,7 +121,7 @@ int thresh_comment_set(thresh_comment *c, const char *field, const char *value, 
 		return THRESH_ETOOBIG;
 	if (memchr(value, '\0', len))
 		return THRESH_ENUL;
-	if (!utf8_valid((const unsigned char *)value, len))
+	if (!utf8_check((const unsigned char *)value, len, NULL))
 		return THRESH_EUTF8;
 	double age = 0;
 	if (slot == F_FORM_AGE) {

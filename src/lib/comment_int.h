@@ -24,8 +24,4 @@ struct thresh_comment {
 /* comment_field_name - our name of slot f. Cannot fail. */
 const char *comment_field_name(enum comment_field f);
 
-/* utf8_valid - 1 when s[0..n) is well-formed UTF-8 (no overlongs, no
- * surrogates, nothing past U+10FFFF), else 0. Cannot fail. */
-int utf8_valid(const unsigned char *s, size_t n);
-
 #endif

@@ -10,6 +10,9 @@
 #include "thresh/error.h"
 #include "comment_int.h"
 #include "config.h"
+#include "num.h"
+#include "sbuf.h"
+#include "utf8.h"
 
 #define CONF_LINE_MAX 4096
 #define CONF_WORD_MAX 1024 /* bytes of one folded word */
@@ -141,24 +144,13 @@ static int fail(struct parse *p, const char *fmt, ...)
 	return THRESH_ECONFIG;
 }
 
-static int parse_number(const char *v, double *out)
-{
-	char *end;
-	errno = 0;
-	double d = strtod(v, &end);
-	if (end == v || *end || errno || !isfinite(d))
-		return -1;
-	*out = d;
-	return 0;
-}
-
 /* set_key - apply one "key = value" of the main section. */
 static int set_key(conf *c, struct parse *p, const char *key, char *val)
 {
 	int pi = param_index(key);
 	double d;
 	if (pi >= 0) {
-		if (parse_number(val, &d) || !param_valid(pi, d))
+		if (parse_double(val, &d) || !param_valid(pi, d))
 			return fail(p, "%s: expected a number in its range (see thresh_db_param_set), got \"%s\"",
 			            key, val);
 		c->param[pi] = d;
@@ -173,7 +165,7 @@ static int set_key(conf *c, struct parse *p, const char *key, char *val)
 		switch (k->kind) {
 		case K_NUM:
 		case K_UINT:
-			if (parse_number(val, &d) || d < k->min || d > k->max ||
+			if (parse_double(val, &d) || d < k->min || d > k->max ||
 			    (k->kind == K_UINT && d != floor(d)))
 				return fail(p, "%s: expected %s from %g to %g, got \"%s\"", key,
 				            k->kind == K_UINT ? "a whole number" : "a number", k->min, k->max, val);
@@ -183,12 +175,7 @@ static int set_key(conf *c, struct parse *p, const char *key, char *val)
 				*(unsigned *)field = (unsigned)d;
 			return 0;
 		case K_BOOL:
-			if (!strcmp(val, "on") || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
-				*(int *)field = 1;
-			else if (!strcmp(val, "off") || !strcmp(val, "no") || !strcmp(val, "false") ||
-			         !strcmp(val, "0"))
-				*(int *)field = 0;
-			else
+			if (parse_bool(val, (int *)field))
 				return fail(p, "%s: expected on or off, got \"%s\"", key, val);
 			return 0;
 		case K_ACTION:
@@ -260,7 +247,7 @@ int conf_load(const char *path, conf **out, char *errbuf, size_t errsize)
 			rc = fail(&p, "a NUL byte");
 			goto out;
 		}
-		if (!utf8_valid((const unsigned char *)line, n)) {
+		if (!utf8_check((const unsigned char *)line, n, NULL)) {
 			rc = fail(&p, "not valid UTF-8");
 			goto out;
 		}
@@ -339,53 +326,6 @@ out:
 
 /* ---------- printing ---------- */
 
-struct sbuf {
-	char *s;
-	size_t n, cap;
-	int oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-		va_end(ap);
-		if (k < 0) {
-			b->oom = 1;
-			return;
-		}
-		if (b->s && (size_t)k < b->cap - b->n) {
-			b->n += (size_t)k;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		while (cap < b->n + (size_t)k + 1)
-			cap *= 2;
-		char *p = realloc(b->s, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-}
-
-/* shortest - the shortest "%.Ng" that reads back as v. */
-static const char *shortest(char *buf, size_t size, double v)
-{
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return buf;
-}
-
 /* format_value - key k's value as text. */
 static void format_value(struct sbuf *b, const conf *c, const struct key_def *k)
 {
@@ -393,7 +333,7 @@ static void format_value(struct sbuf *b, const conf *c, const struct key_def *k)
 	switch (k->kind) {
 	case K_NUM: {
 		char num[40];
-		sb_printf(b, "%s", shortest(num, sizeof num, *(const double *)field));
+		sb_printf(b, "%s", fmt_double(num, sizeof num, *(const double *)field));
 		break;
 	}
 		break;
@@ -431,7 +371,8 @@ static void format_value(struct sbuf *b, const conf *c, const struct key_def *k)
 char *conf_format(const conf *c, const model_meta *m)
 {
 	char num[40];
-	struct sbuf b = {0};
+	struct sbuf b;
+	sb_init(&b);
 	sb_printf(&b, "# configuration in force%s%s\n", c->path ? ", read from " : " (defaults: no thresh.conf)",
 	          c->path ? c->path : "");
 	sb_printf(&b, "\n# classifier (stored in the database; set here to override)\n");
@@ -439,7 +380,7 @@ char *conf_format(const conf *c, const model_meta *m)
 		double v = c->has_param[i] ? c->param[i] : m ? m->param[i] : NAN;
 		if (!c->has_param[i] && !m)
 			continue;
-		sb_printf(&b, "%s = %s%s\n", thresh_db_param_name((size_t)i), shortest(num, sizeof num, v),
+		sb_printf(&b, "%s = %s%s\n", thresh_db_param_name((size_t)i), fmt_double(num, sizeof num, v),
 		          c->has_param[i] ? "  # overridden by the configuration file" : "");
 	}
 	sb_printf(&b, "\n# moderation\n");
@@ -461,20 +402,17 @@ char *conf_format(const conf *c, const model_meta *m)
 		}
 		sb_printf(&b, "%s = %s\n", dot + 1, c->ext[i + 1]);
 	}
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return sb_take(&b);
 }
 
 int conf_get(const conf *c, const model_meta *m, const char *key, char *buf, size_t size)
 {
-	struct sbuf b = {0};
+	struct sbuf b;
+	sb_init(&b);
 	char num[40];
 	int found = 0, pi = param_index(key);
 	if (pi >= 0) {
-		sb_printf(&b, "%s", shortest(num, sizeof num, c->has_param[pi] ? c->param[pi] : m->param[pi]));
+		sb_printf(&b, "%s", fmt_double(num, sizeof num, c->has_param[pi] ? c->param[pi] : m->param[pi]));
 		found = 1;
 	}
 	for (size_t i = 0; !found && i < sizeof keys / sizeof keys[0]; i++)
@@ -492,13 +430,13 @@ int conf_get(const conf *c, const model_meta *m, const char *key, char *buf, siz
 		return THRESH_ENOTFOUND;
 	if (b.oom)
 		return THRESH_ENOMEM;
-	const char *s = b.s ? b.s : "";
+	const char *s = b.p ? b.p : "";
 	size_t n = strlen(s);
 	int rc = 0;
 	if (n + 1 > size)
 		rc = THRESH_ETOOBIG;
 	else
 		memcpy(buf, s, n + 1);
-	free(b.s);
+	sb_free(&b);
 	return rc;
 }

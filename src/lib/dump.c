@@ -27,6 +27,7 @@
 
 #include "thresh/error.h"
 #include "db_int.h"
+#include "num.h"
 
 #define DUMP_VERSION 1
 #define DUMP_LINE_MAX 256
@@ -190,24 +191,6 @@ static int read_line(FILE *f, char *buf, size_t size)
 	return 0;
 }
 
-/* parse_u64 - a decimal number without sign, spaces or overflow. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
 /* dump_fail - "line N: message" into the caller's optional buffer. */
 static void dump_fail(char *errbuf, size_t errsize, size_t lineno, const char *fmt, ...)
 {
@@ -249,8 +232,8 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			unsigned char idb[8];
 			if (strlen(idhex) != 16 || hex_decode(idhex, idb, 8))
 				FAIL("token id must be 16 lower-case hex digits");
-			if (parse_u64(w2, UINT32_MAX, &sp) || parse_u64(w3, UINT32_MAX, &hm) ||
-			    parse_u64(w1, UINT32_MAX, &dy))
+			if (parse_u64(w2, 0, UINT32_MAX, &sp) || parse_u64(w3, 0, UINT32_MAX, &hm) ||
+			    parse_u64(w1, 0, UINT32_MAX, &dy))
 				FAIL("token counts must be decimal numbers below 2^32");
 			if (sp == 0 && hm == 0)
 				FAIL("a token with no counts");
@@ -303,7 +286,7 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 		if (sscanf(line, "%31s", w1) != 1)
 			FAIL("empty line");
 		if (lineno == 1) {
-			if (sscanf(line, "thresh-dump %63s%c", w2, &extra) != 1 || parse_u64(w2, 1000, &a))
+			if (sscanf(line, "thresh-dump %63s%c", w2, &extra) != 1 || parse_u64(w2, 0, 1000, &a))
 				FAIL("not a thresh dump (expected \"thresh-dump VERSION\")");
 			if (a != DUMP_VERSION) {
 				db_set_err(errbuf, errsize, "line 1: dump format %" PRIu64 " (this build reads %d)",
@@ -313,7 +296,7 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			}
 			seen |= 1;
 		} else if (state == 0 && !strcmp(w1, "tokenizer")) {
-			if (sscanf(line, "tokenizer %63s%c", w2, &extra) != 1 || parse_u64(w2, UINT32_MAX, &a))
+			if (sscanf(line, "tokenizer %63s%c", w2, &extra) != 1 || parse_u64(w2, 0, UINT32_MAX, &a))
 				FAIL("expected \"tokenizer NUMBER\"");
 			d->tokenizer = (uint32_t)a;
 			seen |= 2;
@@ -324,7 +307,7 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			seen |= 4;
 		} else if (state == 0 && !strcmp(w1, "messages")) {
 			if (sscanf(line, "messages %63s %63s%c", w2, w3, &extra) != 2 ||
-			    parse_u64(w2, UINT64_MAX, &a) || parse_u64(w3, UINT64_MAX, &b))
+			    parse_u64(w2, 0, UINT64_MAX, &a) || parse_u64(w3, 0, UINT64_MAX, &b))
 				FAIL("expected \"messages SPAM HAM\"");
 			d->tot.spam = a;
 			d->tot.ham = b;
@@ -344,11 +327,11 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 		} else if (state == 0 && !strcmp(w1, "tokens")) {
 			if (seen != 15)
 				FAIL("\"tokens\" before the header (tokenizer, key, messages) is complete");
-			if (sscanf(line, "tokens %63s%c", w2, &extra) != 1 || parse_u64(w2, 1ull << 32, &ntok))
+			if (sscanf(line, "tokens %63s%c", w2, &extra) != 1 || parse_u64(w2, 0, 1ull << 32, &ntok))
 				FAIL("expected \"tokens COUNT\"");
 			state = 1;
 		} else if (state == 1 && !strcmp(w1, "learned")) {
-			if (sscanf(line, "learned %63s%c", w2, &extra) != 1 || parse_u64(w2, 1ull << 32, &nlrn))
+			if (sscanf(line, "learned %63s%c", w2, &extra) != 1 || parse_u64(w2, 0, 1ull << 32, &nlrn))
 				FAIL("expected \"learned COUNT\"");
 			state = 2;
 		} else if (state == 2 && !strcmp(w1, "end")) {

@@ -68,6 +68,7 @@
 #include "thresh/error.h"
 #include "comment_int.h"
 #include "tokenize.h"
+#include "utf8.h"
 
 #define WORD_MAX 40    /* bytes of a word token; longer ones become long: shapes */
 #define NUM_MAX 20     /* num:<digits> counts up to this, then "20+" */
@@ -254,33 +255,6 @@ static void tb_init(tb *b, const char *prefix, size_t body)
 		b->lim = b->n + body;
 }
 
-static size_t utf8_enc(int32_t c, unsigned char *e)
-{
-	uint32_t v = (uint32_t)c;
-	if (v < 0x80) {
-		e[0] = (unsigned char)v;
-		return 1;
-	}
-	if (v < 0x800) {
-		e[0] = (unsigned char)(0xC0 | (v >> 6));
-		e[1] = (unsigned char)(0x80 | (v & 0x3F));
-		return 2;
-	}
-	if (v >= 0x110000 || (v >= 0xD800 && v <= 0xDFFF))
-		v = 0xFFFD;
-	if (v < 0x10000) {
-		e[0] = (unsigned char)(0xE0 | (v >> 12));
-		e[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3F));
-		e[2] = (unsigned char)(0x80 | (v & 0x3F));
-		return 3;
-	}
-	e[0] = (unsigned char)(0xF0 | (v >> 18));
-	e[1] = (unsigned char)(0x80 | ((v >> 12) & 0x3F));
-	e[2] = (unsigned char)(0x80 | ((v >> 6) & 0x3F));
-	e[3] = (unsigned char)(0x80 | (v & 0x3F));
-	return 4;
-}
-
 static inline void tb_cp(tb *b, int32_t c)
 {
 	/* ASCII, most of what a check spends here, needs no encoding step. */
@@ -289,7 +263,7 @@ static inline void tb_cp(tb *b, int32_t c)
 		return;
 	}
 	unsigned char e[4];
-	size_t k = utf8_enc(c, e);
+	size_t k = utf8_put((uint32_t)c, e);
 	if (k <= b->lim - b->n) {
 		memcpy(b->b + b->n, e, k);
 		b->n += k;
@@ -494,7 +468,7 @@ static void ob_put(struct ob *o, unsigned char c)
 static void ob_cp(struct ob *o, int32_t c)
 {
 	unsigned char e[4];
-	size_t k = utf8_enc(c, e);
+	size_t k = utf8_put((uint32_t)c, e);
 	if (k <= o->cap - o->n) {
 		memcpy(o->b + o->n, e, k);
 		o->n += k;
@@ -880,7 +854,7 @@ static int word_text(tb *b, const int32_t *u, size_t i, size_t j)
 	size_t bytes = 0, digits = 0;
 	unsigned char e[4];
 	for (size_t k = i; k < j; k++) {
-		bytes += utf8_enc(u[k], e);
+		bytes += utf8_put((uint32_t)u[k], e);
 		digits += is_digit(u[k]);
 	}
 	if (digits == j - i) {
@@ -1465,7 +1439,7 @@ static int meta_text(tctx *x, const struct thresh_comment *c, int f, const char 
 		return THRESH_ENOMEM;
 	size_t n = 0;
 	for (size_t k = 0; k < *nu; k++)
-		n += utf8_enc(x->s.u[k], x->s.b + n);
+		n += utf8_put((uint32_t)x->s.u[k], x->s.b + n);
 	const char *s = (const char *)x->s.b;
 	while (n > 0 && a_space(s[n - 1]))
 		n--;
@@ -1669,7 +1643,7 @@ int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features
 	if (!c || !key)
 		return THRESH_EINVAL;
 	for (int f = 0; f < F_COUNT; f++)
-		if (c->val[f] && !utf8_valid((const unsigned char *)c->val[f], c->len[f]))
+		if (c->val[f] && !utf8_check((const unsigned char *)c->val[f], c->len[f], NULL))
 			return THRESH_EUTF8;
 
 	tctx ctx, *x = &ctx; /* about 6 KiB, scratch for short fields included */

@@ -1,6 +1,6 @@
 /* json.h - a small strict JSON reader for one object (RFC 8259), and the
- * two helpers its writers share (UTF-8 checking, number formatting); used by
- * the thresh command and by threshd.
+ * writer of JSON strings and numbers; used by the thresh command and by
+ * threshd (src/common: shared by the programs, not public API).
  *
  * The command reads comments as JSON objects (`check --json`, `train
  * --jsonl`). json_object_parse() checks the whole text and calls back once
@@ -9,10 +9,12 @@
  * are checked and reported by type only. A leading UTF-8 byte order mark is
  * skipped. Anything malformed is refused with
  * a message and the byte offset where it went wrong. */
-#ifndef THRESH_CLI_JSON_H
-#define THRESH_CLI_JSON_H
+#ifndef THRESH_COMMON_JSON_H
+#define THRESH_COMMON_JSON_H
 
 #include <stddef.h>
+
+#include "sbuf.h"
 
 enum json_type {
 	JSON_STRING,
@@ -48,16 +50,14 @@ typedef int (*json_member_fn)(const struct json_member *m, void *ctx, char *why,
 int json_object_parse(const char *text, size_t len, json_member_fn fn, void *ctx,
                       char *why, size_t whysize, size_t *errpos);
 
-/* json_utf8_check - 1 when s[0..n) is well-formed UTF-8 (RFC 3629: no
- * overlongs, no surrogates, nothing past U+10FFFF), else 0 with *bad (when
- * not NULL) the offset of the first bad byte. Cannot fail. */
-int json_utf8_check(const unsigned char *s, size_t n, size_t *bad);
-
-/* json_fmt_double - the shortest "%.Ng" text that reads back as v, or "null"
- * when v is not finite, into buf (at least 32 bytes). Returns buf. */
-const char *json_fmt_double(char *buf, size_t size, double v);
-
 /* json_type_name - "string", "number", ... for messages. */
 const char *json_type_name(enum json_type t);
+
+/* json_put_string - s[0..n) as a JSON string, quotes included: '"', '\\'
+ * and control characters escaped, everything else as it is. */
+void json_put_string(struct sbuf *b, const char *s, size_t n);
+/* json_put_double - the shortest text that reads back as v (fmt_double);
+ * null when v is not finite. */
+void json_put_double(struct sbuf *b, double v);
 
 #endif

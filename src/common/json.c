@@ -1,4 +1,5 @@
-/* json.c - a small strict JSON reader for one object (RFC 8259).
+/* json.c - a small strict JSON reader for one object (RFC 8259), and the
+ * JSON writer of the programs.
  *
  * Recursive descent over a byte buffer. Strings are decoded into one scratch
  * buffer as large as the input: an escape never decodes longer than it is
@@ -16,6 +17,8 @@
 #include <string.h>
 
 #include "json.h"
+#include "num.h"
+#include "utf8.h"
 
 #define JSON_MAX_DEPTH 64
 
@@ -106,90 +109,6 @@ static int hex4(struct parser *p, unsigned *out)
 	return 0;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* utf8_seq - the length of the well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t need;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return 0;
-	if (n <= need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t k = 2; k <= need; k++)
-		if ((s[k] & 0xC0) != 0x80)
-			return 0;
-	return need + 1;
-}
-
-int json_utf8_check(const unsigned char *s, size_t n, size_t *bad)
-{
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(s + i, n - i);
-		if (!k) {
-			if (bad)
-				*bad = i;
-			return 0;
-		}
-		i += k;
-	}
-	return 1;
-}
-
-const char *json_fmt_double(char *buf, size_t size, double v)
-{
-	if (!isfinite(v)) {
-		snprintf(buf, size, "null");
-		return buf;
-	}
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return buf;
-}
-
 /* parse_string - the cursor is on '"'; decode into scratch. */
 static int parse_string(struct parser *p, const char **out, size_t *outlen)
 {
@@ -234,7 +153,7 @@ static int parse_string(struct parser *p, const char **out, size_t *outlen)
 						return fail(p, "a high surrogate \\u%04x without its low half", cp);
 					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				}
-				o += put_utf8(o, cp);
+				o += utf8_put(cp, (unsigned char *)o);
 				break;
 			}
 			default:
@@ -474,4 +393,51 @@ out:
 	*errpos = p.i;
 	free(p.scratch);
 	return rc;
+}
+
+/* ---------- writing ---------- */
+
+void json_put_string(struct sbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+	sb_putn(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+		char u[6];
+		if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c == '\r')
+			esc = "\\r";
+		else if (c == '\t')
+			esc = "\\t";
+		else if (c < 0x20 || c == 0x7f) {
+			u[0] = '\\';
+			u[1] = 'u';
+			u[2] = '0';
+			u[3] = '0';
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+		} else
+			continue;
+		sb_putn(b, s + start, i - start);
+		if (esc)
+			sb_puts(b, esc);
+		else
+			sb_putn(b, u, 6);
+		start = i + 1;
+	}
+	sb_putn(b, s + start, n - start);
+	sb_putn(b, "\"", 1);
+}
+
+void json_put_double(struct sbuf *b, double v)
+{
+	char buf[40];
+	sb_puts(b, isfinite(v) ? fmt_double(buf, sizeof buf, v) : "null");
 }

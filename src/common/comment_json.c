@@ -1,0 +1,76 @@
+/* comment_json.c - one JSON member into a thresh_comment (see comment_json.h).
+ *
+ *   {"label": "ham", "content": "Nice post", "author_email": null, "form_age": 12}
+ *
+ * sets content to "Nice post" and form_age to "12" (as written), leaves the
+ * e-mail out, and records the label; {"content": "a", "comment_content": "b"}
+ * stops at the second member with CJ_OTHER_NAME. */
+#include <string.h>
+
+#include "comment_json.h"
+
+void cj_start(struct cj_state *s, thresh_comment *c, int want_label)
+{
+	memset(s, 0, sizeof *s);
+	s->c = c;
+	s->want_label = want_label;
+	s->label = -1;
+	thresh_comment_reset(c);
+}
+
+size_t cj_field_max(const char *key)
+{
+	return !strcmp(key, "content") || !strcmp(key, "comment_content") ? THRESH_CONTENT_MAX
+	                                                                   : THRESH_FIELD_MAX;
+}
+
+enum cj_reason cj_member(struct cj_state *s, const struct json_member *m)
+{
+	const char *old = NULL;
+	if (strlen(m->key) != m->key_len)
+		return CJ_UNKNOWN_FIELD;
+	if (!strcmp(m->key, "label")) {
+		if (s->seen_label++)
+			return CJ_DUPLICATE;
+		if (!s->want_label)
+			return CJ_OK; /* a training record's label, checked: ignored */
+		if (m->type == JSON_STRING && !strcmp(m->str, "spam"))
+			s->label = THRESH_SPAM;
+		else if (m->type == JSON_STRING && !strcmp(m->str, "ham"))
+			s->label = THRESH_HAM;
+		else
+			return CJ_BAD_LABEL;
+		return CJ_OK;
+	}
+	if (!thresh_comment_is_field(m->key))
+		return CJ_UNKNOWN_FIELD;
+	for (int i = 0; i < s->nseen; i++)
+		if (!strcmp(s->seen[i], m->key))
+			return CJ_DUPLICATE;
+	if (s->nseen < (int)(sizeof s->seen / sizeof s->seen[0]) && m->key_len < sizeof s->seen[0])
+		memcpy(s->seen[s->nseen++], m->key, m->key_len + 1);
+	if (thresh_comment_get(s->c, m->key, &old) == 0 && old)
+		return CJ_OTHER_NAME;
+	if (m->type == JSON_NULL)
+		return CJ_OK;
+	if (m->type != JSON_STRING && m->type != JSON_NUMBER)
+		return CJ_BAD_TYPE;
+	switch ((s->rc = thresh_comment_set(s->c, m->key, m->str, m->str_len))) {
+	case 0:
+		return CJ_OK;
+	case THRESH_ENUL:
+		return CJ_NUL;
+	case THRESH_EUTF8:
+		return CJ_BAD_UTF8;
+	case THRESH_ETOOBIG:
+		return CJ_TOO_LONG;
+	case THRESH_ENOMEM:
+		return CJ_NOMEM;
+	case THRESH_EINVAL:
+		if (!strcmp(m->key, "form_age"))
+			return CJ_BAD_FORM_AGE;
+		/* fall through */
+	default:
+		return CJ_REFUSED;
+	}
+}

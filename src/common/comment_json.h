@@ -1,0 +1,57 @@
+/* comment_json.h - one member of a JSON object into a thresh_comment: the
+ * mapping that `thresh train --jsonl`, `thresh check --json` and threshd's
+ * JSON API share. Part of src/common; not public API.
+ *
+ * Members are comment fields under thresh's names or Akismet's (see
+ * thresh/comment.h), as strings or numbers (taken as written) or null (the
+ * field is left out), plus "label" ("spam" or "ham"). A repeated key, or a
+ * field given under both its names, is refused. Each program turns the
+ * reason into its own words (a message, an HTTP status):
+ *
+ *   struct cj_state st;
+ *   cj_start(&st, c, 1);
+ *   ... for each member m:  if ((why = cj_member(&st, m)) != CJ_OK) report(why, m->key);
+ *   ... at the end:         st.label is -1 when no "label" was given. */
+#ifndef THRESH_COMMON_COMMENT_JSON_H
+#define THRESH_COMMON_COMMENT_JSON_H
+
+#include <thresh/thresh.h>
+
+#include "json.h"
+
+enum cj_reason {
+	CJ_OK = 0,
+	CJ_UNKNOWN_FIELD, /* not a comment field (a key holding NUL included) */
+	CJ_DUPLICATE,     /* the key again */
+	CJ_OTHER_NAME,    /* the field again, under its other name */
+	CJ_BAD_TYPE,      /* an object, array or boolean where a value goes */
+	CJ_BAD_LABEL,     /* "label" is not "spam" or "ham" */
+	CJ_NUL,           /* the value holds a NUL byte */
+	CJ_BAD_UTF8,      /* the value is not well-formed UTF-8 */
+	CJ_TOO_LONG,      /* longer than the field takes (cj_field_max) */
+	CJ_BAD_FORM_AGE,  /* "form_age" is not a number of seconds >= 0 */
+	CJ_NOMEM,         /* out of memory */
+	CJ_REFUSED,       /* the library refused the value: rc says why */
+};
+
+struct cj_state {
+	thresh_comment *c;
+	int want_label;     /* 1: "label" is read; 0: checked for repeats, then ignored */
+	int label;          /* THRESH_SPAM, THRESH_HAM, or -1 until given */
+	int rc;             /* the library's code behind the last reason */
+	unsigned seen_label;
+	char seen[16][24];  /* field keys taken so far, to refuse repeats */
+	int nseen;
+};
+
+/* cj_start - begin a new object: c is reset. Cannot fail. */
+void cj_start(struct cj_state *s, thresh_comment *c, int want_label);
+
+/* cj_member - take member m into the comment. Returns CJ_OK or the reason
+ * it was refused (the comment then holds what came before). */
+enum cj_reason cj_member(struct cj_state *s, const struct json_member *m);
+
+/* cj_field_max - the most bytes the field named key takes. */
+size_t cj_field_max(const char *key);
+
+#endif

@@ -1,0 +1,32 @@
+/* num.h - numbers as text: strict parsers and the shortest exact format.
+ *
+ * Part of src/common: the library (thresh.conf, dumps), the command and
+ * threshd (flags, [threshd]) read and print numbers with these. Not public
+ * API. Every parser takes the whole string: no sign where none is asked
+ * for, no spaces, nothing after the number. */
+#ifndef THRESH_COMMON_NUM_H
+#define THRESH_COMMON_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* parse_u64 - a decimal number of digits only, in [min, max]; 0, or -1
+ * (s empty or NULL, another character, out of range, overflow). */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* parse_double - a finite number as strtod reads it; 0 or -1. */
+int parse_double(const char *s, double *out);
+
+/* parse_size - bytes: digits with an optional K or M suffix (powers of
+ * 1024), from 1 to max; 0 or -1. "64K" = 65536. */
+int parse_size(const char *s, uint64_t max, uint64_t *out);
+
+/* parse_bool - yes/no, on/off, true/false, 1/0; 0 or -1. */
+int parse_bool(const char *s, int *out);
+
+/* fmt_double - the shortest "%.Ng" text (N from 6 to 17) that reads back as
+ * v, into buf (32 bytes are enough). Returns buf. "0.1" for 0.1, not
+ * "0.10000000000000001". */
+const char *fmt_double(char *buf, size_t size, double v);
+
+#endif
