@@ -926,7 +926,8 @@ def main():
     ap.add_argument("--thresh", default=os.environ.get("THRESH_BIN"),
                     help="the thresh command (default $THRESH_BIN, else ./build/src/cli/thresh, "
                          "else thresh on PATH)")
-    ap.add_argument("--bogofilter", default=os.environ.get("BOGOFILTER") or "bogofilter")
+    ap.add_argument("--bogofilter", default=os.environ.get("BOGOFILTER") or "bogofilter",
+                    help="the bogofilter command (default $BOGOFILTER, else bogofilter on PATH)")
     ap.add_argument("--no-bogofilter", action="store_true", help="thresh only (a faster run)")
     ap.add_argument("--videos", default=None,
                     help="comma-separated videos by name or number (default: all five), "
