@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "store.h"
+#include "counts.h"
 
 enum bayes_kind { BAYES_NB = 0, BAYES_FISHER = 1 };
 

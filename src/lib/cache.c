@@ -6,6 +6,7 @@
 #include "thresh/error.h"
 #include "cache.h"
 #include "idmap.h"
+#include "store.h"
 
 struct tok_cache {
 	atomic_int refs;

@@ -13,13 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "counts.h"
+
+struct store_txn;
 
 typedef struct tok_cache tok_cache;
 
 /* cache_build - copy every token of t's snapshot into a new cache.
  * Returns 0, THRESH_ENOMEM or a store error. */
-int cache_build(store_txn *t, tok_cache **out);
+int cache_build(struct store_txn *t, tok_cache **out);
 
 /* cache_ref / cache_unref - share a cache between checks; the last unref
  * frees it. Both accept NULL. */

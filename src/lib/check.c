@@ -13,6 +13,7 @@
 #include "db_int.h"
 #include "moderate.h"
 #include "ratelimit.h"
+#include "tokenize.h"
 
 #define RESULT_MAX_REASONS MOD_MAX_REASONS
 /* Stale rate-limit entries are swept once per this many rate-limited checks. */
@@ -61,7 +62,7 @@ int thresh_view_open(thresh_db *db, thresh_view **out)
 	v->db = db;
 	v->readonly = 1;
 	tok_list_init(&v->tl);
-	if ((rc = store_read_begin(db->st, &v->t)) || (rc = meta_load(db, v->t, &v->m))) {
+	if ((rc = store_read_begin(db->st, &v->t)) || (rc = db_meta_load(db, v->t, &v->m))) {
 		thresh_view_close(v);
 		return rc;
 	}

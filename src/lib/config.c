@@ -7,7 +7,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "thresh/db.h"
 #include "thresh/error.h"
+#include "errors.h"
 #include "comment_int.h"
 #include "config.h"
 #include "num.h"
@@ -140,7 +142,7 @@ static int fail(struct parse *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	db_set_err(p->errbuf, p->errsize, "%s:%zu: %s", p->path, p->line, msg);
+	set_err(p->errbuf, p->errsize, "%s:%zu: %s", p->path, p->line, msg);
 	return THRESH_ECONFIG;
 }
 
@@ -226,7 +228,7 @@ int conf_load(const char *path, conf **out, char *errbuf, size_t errsize)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		int e = errno;
-		db_set_err(errbuf, errsize, "%s: %s", path, strerror(e));
+		set_err(errbuf, errsize, "%s: %s", path, strerror(e));
 		return e == ENOENT ? THRESH_ENOENT : e == EACCES ? THRESH_EACCES : THRESH_EIO;
 	}
 	conf *c = conf_defaults();

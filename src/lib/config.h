@@ -13,7 +13,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "db_int.h"
+#include "model.h"
 
 enum conf_action { ACT_HOLD = 1, ACT_REJECT = 2 };
 

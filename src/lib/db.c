@@ -1,8 +1,18 @@
-/* db.c - opening, creating and describing a database folder; parameters. */
+/* db.c - a database handle: opening a folder (creating it from the default
+ * model, atomically, when asked), closing it, and the state the handle's
+ * users share under its lock:
+ *   - the configuration in force (db_conf; thresh_db_config_reload, which
+ *     also picks up a secret rotated by another process);
+ *   - the identity secret (db_secret; the file itself is secret.c's);
+ *   - the model's meta with the configuration's overrides (db_meta_load,
+ *     meta_read);
+ *   - the in-memory copy of the token counts (db_cache_for, thresh_db_warm).
+ * What is done with an open handle lives beside it: checks in check.c,
+ * learning in learn.c, statistics, parameters, pruning, the secret's
+ * rotation, dumps and the printed configuration in manage.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,133 +20,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include "thresh/error.h"
 #include "cache.h"
 #include "config.h"
 #include "db_int.h"
-#include "ratelimit.h"
+#include "dump.h"
+#include "errors.h"
+#include "secret.h"
 
-struct param_def {
-	const char *name;
-	double def, min, max;
-};
-
-/* Defaults chosen by cross-validation on both corpora (see README). */
-static const struct param_def params[P_COUNT] = {
-	[P_ROBS] = {"robs", 0.1, 1e-6, 1000},
-	[P_ROBX] = {"robx", 0.5, 0.01, 0.99},
-	[P_MIN_DEV] = {"min_dev", 0.1, 0, 0.49},
-	[P_HOLD] = {"hold_cutoff", 0.62, 0, 1},
-	[P_REJECT] = {"reject_cutoff", 0.73, 0, 1},
-	[P_BLATANT] = {"blatant_cutoff", 0.95, 0, 1},
-	[P_CLASSIFIER] = {"classifier", BAYES_NB, BAYES_NB, BAYES_FISHER},
-	[P_NB_POWER] = {"nb_power", 0.8, 0, 1},
-	[P_GRAM_WEIGHT] = {"gram_weight", 0.3, 0, 1},
-};
-
-static const char *const param_keys[P_COUNT] = {
-	"p:robs", "p:robx", "p:min_dev", "p:hold_cutoff", "p:reject_cutoff", "p:blatant_cutoff",
-	"p:classifier", "p:nb_power", "p:gram_weight",
-};
-
-int param_index(const char *name)
+int db_meta_load(thresh_db *db, store_txn *t, model_meta *m)
 {
-	for (int i = 0; i < P_COUNT; i++)
-		if (strcmp(params[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-int param_valid(int i, double v)
-{
-	if (i == P_CLASSIFIER && v != BAYES_NB && v != BAYES_FISHER)
-		return 0;
-	return v == v && v >= params[i].min && v <= params[i].max;
-}
-
-const char *param_meta_key(int i)
-{
-	return param_keys[i];
-}
-
-const char *thresh_db_param_name(size_t i)
-{
-	return i < P_COUNT ? params[i].name : NULL;
-}
-
-uint32_t db_day(int64_t t)
-{
-	if (t <= 0)
-		t = (int64_t)time(NULL);
-	return (uint32_t)(t / 86400);
-}
-
-void db_set_err(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	if (!buf || !size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-}
-
-static int errno_code(int e);
-
-int meta_init(store_txn *t)
-{
-	unsigned char key[HASH_MODEL_KEY_BYTES];
-	uint32_t fmt = DB_FORMAT_VERSION, tok = TOK_F_DEFAULT;
-	uint64_t zero = 0;
-	int rc;
-	hash_random(key, sizeof key);
-	if ((rc = store_meta_put(t, "magic", DB_MAGIC, sizeof DB_MAGIC)) ||
-	    (rc = store_meta_put(t, "format", &fmt, sizeof fmt)) ||
-	    (rc = store_meta_put(t, "key", key, sizeof key)) ||
-	    (rc = store_meta_put(t, "tokenizer", &tok, sizeof tok)) ||
-	    (rc = store_meta_put(t, "spam", &zero, sizeof zero)) ||
-	    (rc = store_meta_put(t, "ham", &zero, sizeof zero)))
-		return rc;
-	for (int i = 0; i < P_COUNT; i++)
-		if ((rc = store_meta_put(t, param_keys[i], &params[i].def, sizeof(double))))
-			return rc;
-	return 0;
-}
-
-int meta_load(thresh_db *db, store_txn *t, model_meta *m)
-{
-	char magic[sizeof DB_MAGIC];
-	uint32_t fmt;
-	int rc = store_meta_get(t, "magic", magic, sizeof magic);
-	if (rc == THRESH_ENOTFOUND || (rc == 0 && memcmp(magic, DB_MAGIC, sizeof magic) != 0))
-		return THRESH_ECORRUPT;
+	int rc = meta_load(t, m);
 	if (rc)
 		return rc;
-	if ((rc = store_meta_get(t, "format", &fmt, sizeof fmt)))
-		return rc == THRESH_ENOTFOUND ? THRESH_ECORRUPT : rc;
-	if (fmt != DB_FORMAT_VERSION)
-		return THRESH_EVERSION;
-	if ((rc = store_meta_get(t, "key", m->key, sizeof m->key)) ||
-	    (rc = store_meta_get(t, "tokenizer", &m->tokenizer, sizeof m->tokenizer)) ||
-	    (rc = store_meta_get(t, "spam", &m->tot.spam, sizeof m->tot.spam)) ||
-	    (rc = store_meta_get(t, "ham", &m->tot.ham, sizeof m->tot.ham)))
-		return rc == THRESH_ENOTFOUND ? THRESH_ECORRUPT : rc;
-	for (int i = 0; i < P_COUNT; i++) {
-		rc = store_meta_get(t, param_keys[i], &m->param[i], sizeof(double));
-		if (rc == THRESH_ENOTFOUND)
-			m->param[i] = params[i].def;
-		else if (rc)
-			return rc;
-	}
-	if (db) {
-		struct conf *cf = db_conf(db);
-		for (int i = 0; i < P_COUNT; i++)
-			if (cf && cf->has_param[i])
-				m->param[i] = cf->param[i];
-		conf_unref(cf);
-	}
+	struct conf *cf = db_conf(db);
+	for (int i = 0; i < P_COUNT; i++)
+		if (cf && cf->has_param[i])
+			m->param[i] = cf->param[i];
+	conf_unref(cf);
 	return 0;
 }
 
@@ -146,7 +47,7 @@ int meta_read(thresh_db *db, int overrides, int keep_key, model_meta *m)
 	int rc = store_read_begin(db->st, &t);
 	if (rc)
 		return rc;
-	rc = meta_load(overrides ? db : NULL, t, m);
+	rc = overrides ? db_meta_load(db, t, m) : meta_load(t, m);
 	store_read_end(t);
 	if (rc || !keep_key)
 		hash_wipe(m->key, sizeof m->key);
@@ -171,96 +72,12 @@ int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES])
 	return has;
 }
 
-/* ---------- the identity secret: DIR/secret, 32 random bytes, mode 0600 ---------- */
-
-#define SECRET_FILE "secret"
-
-/* secret_write - a new random secret, written beside its final name and
- * renamed into place, so a crash leaves the old one or the new one. */
-static int secret_write(const char *dir, unsigned char out[HASH_SECRET_BYTES])
-{
-	char path[PATH_MAX], tmp[PATH_MAX];
-	unsigned char s[HASH_SECRET_BYTES];
-	int fd, rc = 0;
-	if (snprintf(path, sizeof path, "%s/" SECRET_FILE, dir) >= (int)sizeof path ||
-	    snprintf(tmp, sizeof tmp, "%s/" SECRET_FILE ".tmp-%ld", dir, (long)getpid()) >= (int)sizeof tmp)
-		return THRESH_EINVAL;
-	hash_random(s, sizeof s);
-	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		return errno_code(errno);
-	if (write(fd, s, sizeof s) != (ssize_t)sizeof s || fsync(fd) != 0)
-		rc = errno_code(errno ? errno : EIO);
-	if (close(fd) != 0 && !rc)
-		rc = errno_code(errno);
-	if (!rc && rename(tmp, path) != 0)
-		rc = errno_code(errno);
-	if (rc)
-		unlink(tmp);
-	else
-		memcpy(out, s, sizeof s);
-	hash_wipe(s, sizeof s);
-	return rc;
-}
-
-/* secret_read - load DIR/secret; THRESH_ENOENT when missing, THRESH_EACCES
- * when others may read it (it must stay the installation's own). */
-static int secret_read(const char *dir, unsigned char out[HASH_SECRET_BYTES], char *errbuf,
-                       size_t errsize)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	int fd, rc = 0;
-	if (snprintf(path, sizeof path, "%s/" SECRET_FILE, dir) >= (int)sizeof path)
-		return THRESH_EINVAL;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return errno_code(errno);
-	if (fstat(fd, &st) != 0)
-		rc = errno_code(errno);
-	else if (st.st_mode & 077) {
-		db_set_err(errbuf, errsize, "%s is readable by others (mode %03o): chmod 600 it", path,
-		           (unsigned)(st.st_mode & 0777));
-		rc = THRESH_EACCES;
-	} else if (st.st_size != HASH_SECRET_BYTES ||
-	           read(fd, out, HASH_SECRET_BYTES) != HASH_SECRET_BYTES) {
-		db_set_err(errbuf, errsize, "%s is not a thresh secret (%d bytes)", path, HASH_SECRET_BYTES);
-		rc = THRESH_ECORRUPT;
-	}
-	close(fd);
-	return rc;
-}
-
 void thresh_db_options_init(thresh_db_options *opts)
 {
 	if (!opts)
 		return;
 	memset(opts, 0, sizeof *opts);
 	opts->size = sizeof *opts;
-}
-
-/* errno_code - a THRESH_E* code for an errno value of a file operation. */
-static int errno_code(int e)
-{
-	switch (e) {
-	case ENOENT:
-	case ENOTDIR:
-		return THRESH_ENOENT;
-	case EACCES:
-	case EPERM:
-		return THRESH_EACCES;
-	case ENOSPC:
-	case EDQUOT:
-		return THRESH_EFULL;
-	case ENOMEM:
-		return THRESH_ENOMEM;
-	case EROFS:
-		return THRESH_EREADONLY;
-	case EEXIST:
-	case ENOTEMPTY:
-		return THRESH_EEXIST;
-	default:
-		return THRESH_EIO;
-	}
 }
 
 /* mkdir_parents - create every missing folder above path (like mkdir -p of
@@ -384,7 +201,7 @@ static int create_db(const char *dir, const thresh_db_options *o, unsigned flags
 	if (!(flags & THRESH_DB_EMPTY)) {
 		const char *mp = model_path(o);
 		if (access(mp, R_OK) != 0) {
-			db_set_err(o ? o->errbuf : NULL, o ? o->errbuf_size : 0,
+			set_err(o ? o->errbuf : NULL, o ? o->errbuf_size : 0,
 			           "default model %s: %s (set THRESH_MODEL or create the database empty)",
 			           mp, strerror(errno));
 			rc = THRESH_ENOMODEL;
@@ -432,14 +249,14 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 	if (rc < 0)
 		return rc;
 	if (rc == 3) {
-		db_set_err(errbuf, errsize, "%s is not a thresh database folder", dir);
+		set_err(errbuf, errsize, "%s is not a thresh database folder", dir);
 		return THRESH_ECORRUPT;
 	}
 	if (rc == 2 && (flags & THRESH_DB_CREATE) && (flags & THRESH_DB_EXCL))
 		return THRESH_EEXIST;
 	if (rc < 2) {
 		if (!(flags & THRESH_DB_CREATE) || (flags & THRESH_DB_RDONLY)) {
-			db_set_err(errbuf, errsize, "%s: no database here", dir);
+			set_err(errbuf, errsize, "%s: no database here", dir);
 			return THRESH_ENOENT;
 		}
 		rc = create_db(dir, opts, flags);
@@ -459,7 +276,7 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 		goto fail_mutex;
 	rc = meta_read(db, 0, 0, &m);
 	if (rc) {
-		db_set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
+		set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
 		goto fail_mutex;
 	}
 
@@ -530,7 +347,7 @@ int thresh_db_open(const char *dir, const thresh_db_options *opts, thresh_db **o
 	int rc = db_open(dir, opts, out);
 	/* Every failure gets a message, the specific one when there is one. */
 	if (rc && errbuf && errsize && !errbuf[0])
-		db_set_err(errbuf, errsize, "%s: %s", dir ? dir : "(null)", thresh_strerror(rc));
+		set_err(errbuf, errsize, "%s: %s", dir ? dir : "(null)", thresh_strerror(rc));
 	return rc;
 }
 
@@ -648,42 +465,6 @@ struct tok_cache *db_cache_for(thresh_db *db, store_txn *t)
 	return NULL;
 }
 
-void thresh_free(void *p)
-{
-	free(p);
-}
-
-int thresh_db_config_text(thresh_db *db, char **out)
-{
-	model_meta m;
-	int rc;
-	if (!db || !out)
-		return THRESH_EINVAL;
-	if ((rc = meta_read(db, 0, 0, &m))) /* stored values; the overrides are marked */
-		return rc;
-	struct conf *cf = db_conf(db);
-	char *s = conf_format(cf, &m);
-	conf_unref(cf);
-	if (!s)
-		return THRESH_ENOMEM;
-	*out = s;
-	return 0;
-}
-
-int thresh_db_config_get(thresh_db *db, const char *key, char *buf, size_t size)
-{
-	model_meta m;
-	int rc;
-	if (!db || !key || !buf || !size)
-		return THRESH_EINVAL;
-	if ((rc = meta_read(db, 0, 0, &m)))
-		return rc;
-	struct conf *cf = db_conf(db);
-	rc = conf_get(cf, &m, key, buf, size);
-	conf_unref(cf);
-	return rc;
-}
-
 int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
 {
 	struct conf *cf = NULL, *old;
@@ -720,159 +501,3 @@ int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
 	return 0;
 }
 
-static int count_drop(const void *k, size_t kl, const void *v, size_t vl, void *ctx)
-{
-	(void)k, (void)kl, (void)v, (void)vl;
-	++*(uint64_t *)ctx;
-	return 1;
-}
-
-static int drop_authors_fn(store_txn *t, void *ctx)
-{
-	*(uint64_t *)ctx = 0;
-	return store_rec_foreach(t, "authors", count_drop, ctx);
-}
-
-static int drop_rate_fn(store_txn *t, void *ctx)
-{
-	*(uint64_t *)ctx = 0;
-	return store_rec_foreach(t, "rate", count_drop, ctx);
-}
-
-int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped)
-{
-	unsigned char secret[HASH_SECRET_BYTES];
-	uint64_t authors = 0, rates = 0;
-	int rc;
-	if (!db)
-		return THRESH_EINVAL;
-	if (db->flags & THRESH_DB_RDONLY)
-		return THRESH_EREADONLY;
-	/* Records keyed by the old secret can never be found again: drop them
-	 * first, so a crash in between leaves at worst an empty history under
-	 * the old secret, never stale records. */
-	if ((rc = store_write(db->st, drop_authors_fn, &authors)) ||
-	    (rc = store_write(db->rate, drop_rate_fn, &rates)) ||
-	    (rc = secret_write(db->dir, secret)))
-		return rc;
-	pthread_mutex_lock(&db->lock);
-	memcpy(db->secret, secret, sizeof secret);
-	db->has_secret = 1;
-	pthread_mutex_unlock(&db->lock);
-	hash_wipe(secret, sizeof secret);
-	if (authors_dropped)
-		*authors_dropped = authors;
-	return 0;
-}
-
-int thresh_db_stats(thresh_db *db, thresh_stats *st)
-{
-	store_txn *t;
-	model_meta m;
-	store_info info;
-	thresh_stats full;
-	int rc;
-	if (!db || !st || st->size < sizeof(size_t))
-		return THRESH_EINVAL;
-	if ((rc = store_read_begin(db->st, &t)))
-		return rc;
-	rc = meta_load(db, t, &m);
-	if (!rc)
-		rc = store_info_get(t, &info);
-	store_read_end(t);
-	hash_wipe(m.key, sizeof m.key);
-	if (rc)
-		return rc;
-	memset(&full, 0, sizeof full);
-	full.size = st->size;
-	full.format_version = DB_FORMAT_VERSION;
-	full.tokenizer = m.tokenizer;
-	full.spam_messages = m.tot.spam;
-	full.ham_messages = m.tot.ham;
-	full.tokens = info.tokens;
-	full.learned = info.learned;
-	full.map_size = info.map_size;
-	full.used_bytes = info.used_bytes;
-	memcpy(st, &full, st->size < sizeof full ? st->size : sizeof full);
-	return 0;
-}
-
-int thresh_db_param_get(thresh_db *db, const char *name, double *value)
-{
-	model_meta m;
-	int i, rc;
-	if (!db || !name || !value)
-		return THRESH_EINVAL;
-	if ((i = param_index(name)) < 0)
-		return THRESH_EPARAM;
-	if ((rc = meta_read(db, 1, 0, &m)))
-		return rc;
-	*value = m.param[i];
-	return 0;
-}
-
-struct param_set {
-	thresh_db *db;
-	int i;
-	double v;
-};
-
-static int param_set_fn(store_txn *t, void *ctx)
-{
-	struct param_set *p = ctx;
-	model_meta m;
-	int rc = meta_load(NULL, t, &m);
-	hash_wipe(m.key, sizeof m.key);
-	if (rc)
-		return rc;
-	m.param[p->i] = p->v;
-	/* Cutoffs must stay ordered: hold <= reject <= blatant. */
-	if (m.param[P_HOLD] > m.param[P_REJECT] || m.param[P_REJECT] > m.param[P_BLATANT])
-		return THRESH_EPARAM;
-	return store_meta_put(t, param_keys[p->i], &p->v, sizeof p->v);
-}
-
-int thresh_db_param_set(thresh_db *db, const char *name, double value)
-{
-	struct param_set p = {db, 0, value};
-	if (!db || !name)
-		return THRESH_EINVAL;
-	if ((p.i = param_index(name)) < 0 || !param_valid(p.i, value))
-		return THRESH_EPARAM;
-	if (db->flags & THRESH_DB_RDONLY)
-		return THRESH_EREADONLY;
-	return store_write(db->st, param_set_fn, &p);
-}
-
-struct prune_ctx {
-	uint32_t before;
-	uint64_t keep, removed;
-};
-
-static int prune_fn(store_txn *t, void *ctx)
-{
-	struct prune_ctx *p = ctx;
-	return store_tokens_prune(t, p->before, p->keep, &p->removed);
-}
-
-int thresh_db_prune(thresh_db *db, uint32_t older_than_days, uint64_t keep_min_count, uint64_t *removed)
-{
-	struct prune_ctx p;
-	int rc;
-	if (!db)
-		return THRESH_EINVAL;
-	if (db->flags & THRESH_DB_RDONLY)
-		return THRESH_EREADONLY;
-	uint32_t today = db_day(0);
-	p.before = older_than_days >= today ? 0 : today - older_than_days;
-	p.keep = keep_min_count;
-	p.removed = 0;
-	if ((rc = store_write(db->st, prune_fn, &p)))
-		return rc;
-	/* Rate-limit state of authors quiet since: as if never seen. */
-	if (db->rate && (rc = ratelimit_prune(db->rate, (double)time(NULL), NULL)))
-		return rc;
-	if (removed)
-		*removed = p.removed;
-	return 0;
-}

@@ -25,8 +25,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "thresh/db.h"
 #include "thresh/error.h"
-#include "db_int.h"
+#include "dump.h"
+#include "errors.h"
+#include "model.h"
 #include "num.h"
 
 #define DUMP_VERSION 1
@@ -60,7 +63,7 @@ static int export_learned(const void *k, size_t kl, const void *v, size_t vl, vo
 	return 0;
 }
 
-int thresh_db_export(thresh_db *db, const char *path)
+int dump_export_path(store *st, const char *path)
 {
 	char tmp[4096];
 	store_txn *t = NULL;
@@ -69,8 +72,6 @@ int thresh_db_export(thresh_db *db, const char *path)
 	struct export_ctx e;
 	int rc;
 
-	if (!db || !path)
-		return THRESH_EINVAL;
 	if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
 		return THRESH_EINVAL;
 	/* A new file only (a link planted under the temporary name is not
@@ -86,10 +87,10 @@ int thresh_db_export(thresh_db *db, const char *path)
 		       : err == ENOENT ? THRESH_ENOENT : THRESH_EIO;
 	}
 	fchmod(fd, 0600);
-	if ((rc = store_read_begin(db->st, &t)))
+	if ((rc = store_read_begin(st, &t)))
 		goto fail;
 	/* The stored parameters, not this process's overrides. */
-	if ((rc = meta_load(NULL, t, &m)) || (rc = store_info_get(t, &info)))
+	if ((rc = meta_load(t, &m)) || (rc = store_info_get(t, &info)))
 		goto fail;
 	fprintf(e.f, "thresh-dump %d\ntokenizer %" PRIu32 "\nkey ", DUMP_VERSION, m.tokenizer);
 	for (size_t i = 0; i < sizeof m.key; i++)
@@ -199,7 +200,7 @@ static void dump_fail(char *errbuf, size_t errsize, size_t lineno, const char *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	db_set_err(errbuf, errsize, "line %zu: %s", lineno, msg);
+	set_err(errbuf, errsize, "line %zu: %s", lineno, msg);
 }
 
 #define FAIL(...)                                                   \
@@ -289,7 +290,7 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			if (sscanf(line, "thresh-dump %63s%c", w2, &extra) != 1 || parse_u64(w2, 0, 1000, &a))
 				FAIL("not a thresh dump (expected \"thresh-dump VERSION\")");
 			if (a != DUMP_VERSION) {
-				db_set_err(errbuf, errsize, "line 1: dump format %" PRIu64 " (this build reads %d)",
+				set_err(errbuf, errsize, "line 1: dump format %" PRIu64 " (this build reads %d)",
 				           a, DUMP_VERSION);
 				rc = THRESH_EVERSION;
 				goto out;
@@ -375,7 +376,7 @@ static int import_fn(store_txn *t, void *ctx)
 	int rc;
 	if (d->flags & THRESH_IMPORT_MERGE) {
 		model_meta m;
-		if ((rc = meta_load(NULL, t, &m)))
+		if ((rc = meta_load(t, &m)))
 			return rc;
 		int same = hash_equal(m.key, d->key, sizeof m.key) && m.tokenizer == d->tokenizer;
 		hash_wipe(m.key, sizeof m.key);
@@ -420,7 +421,7 @@ int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, 
 	FILE *f = fopen(path, "r");
 	int rc;
 	if (!f) {
-		db_set_err(errbuf, errbuf_size, "%s: %s", path, strerror(errno));
+		set_err(errbuf, errbuf_size, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? THRESH_ENOENT : errno == EACCES ? THRESH_EACCES : THRESH_EIO;
 	}
 	rc = dump_parse(f, &d, errbuf, errbuf_size);
@@ -429,17 +430,8 @@ int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, 
 		d.flags = flags;
 		rc = store_write(st, import_fn, &d);
 		if (rc == THRESH_EFORMAT)
-			db_set_err(errbuf, errbuf_size, "%s: a merge needs a dump of the same model (key and tokenizer)", path);
+			set_err(errbuf, errbuf_size, "%s: a merge needs a dump of the same model (key and tokenizer)", path);
 	}
 	dump_free(&d);
 	return rc;
-}
-
-int thresh_db_import(thresh_db *db, const char *path, unsigned flags, char *errbuf, size_t errbuf_size)
-{
-	if (!db || !path || (flags & ~THRESH_IMPORT_MERGE))
-		return THRESH_EINVAL;
-	if (db->flags & THRESH_DB_RDONLY)
-		return THRESH_EREADONLY;
-	return dump_import_path(db->st, path, flags, errbuf, errbuf_size);
 }

@@ -1,5 +1,11 @@
-/* errors.c - names and descriptions of the THRESH_E* codes. */
+/* errors.c - names and descriptions of the THRESH_E* codes, and the
+ * helpers that turn failures into them and into messages. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "thresh/error.h"
+#include "errors.h"
 
 struct code_desc {
 	const char *name;
@@ -49,4 +55,38 @@ const char *thresh_errname(int code)
 const char *thresh_version(void)
 {
 	return THRESH_VERSION_STRING;
+}
+
+void set_err(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	if (!buf || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+int errno_code(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return THRESH_ENOENT;
+	case EACCES:
+	case EPERM:
+		return THRESH_EACCES;
+	case ENOSPC:
+	case EDQUOT:
+		return THRESH_EFULL;
+	case ENOMEM:
+		return THRESH_ENOMEM;
+	case EROFS:
+		return THRESH_EREADONLY;
+	case EEXIST:
+	case ENOTEMPTY:
+		return THRESH_EEXIST;
+	default:
+		return THRESH_EIO;
+	}
 }

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "counts.h"
 
 typedef struct idmap {
 	uint64_t *keys;   /* 0: an empty slot */

@@ -19,6 +19,7 @@
 #include "db_int.h"
 #include "idmap.h"
 #include "moderate.h"
+#include "tokenize.h"
 
 enum { OP_LEARN, OP_UNLEARN };
 
@@ -125,7 +126,7 @@ static int batch_add(thresh_batch *b, const thresh_comment *c, int label, int op
 	hash_comment_digest(b->key, c, e->digest);
 	e->label = label;
 	e->op = op;
-	e->day = db_day(c->time);
+	e->day = model_day(c->time);
 	e->first = b->nids;
 	e->n = b->tl.n;
 	memcpy(b->ids + b->nids, b->tl.ids, b->tl.n * sizeof *b->ids);
@@ -227,7 +228,7 @@ static int commit_fn(store_txn *t, void *ctx)
 	uint64_t msgs[2];
 	int rc;
 
-	if ((rc = meta_load(NULL, t, &m)))
+	if ((rc = meta_load(t, &m)))
 		return rc;
 	/* An import that replaced the model since the batch began changed the key:
 	 * the batch's token ids mean nothing in the new model. */

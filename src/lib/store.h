@@ -13,15 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counts.h"
+
 typedef struct store store;
 typedef struct store_txn store_txn;
 
-/* Counts of one token. */
-typedef struct tok_counts {
-	uint32_t spam; /* spam comments that had the token */
-	uint32_t ham;  /* ham comments that had the token */
-	uint32_t day;  /* the day (since the epoch) it was last learned */
-} tok_counts;
 
 #define STORE_RDONLY 0x1u
 #define STORE_NOSYNC 0x2u /* no fsync per commit (rate-limit state) */

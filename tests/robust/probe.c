@@ -56,7 +56,7 @@ static int snapshot(thresh_db *db, const char *const *words, size_t n, struct sn
 		return THRESH_EINVAL;
 	if ((rc = store_read_begin(db->st, &t)))
 		return rc;
-	if (!(rc = meta_load(NULL, t, &m)) && !(rc = store_info_get(t, &info))) {
+	if (!(rc = meta_load(t, &m)) && !(rc = store_info_get(t, &info))) {
 		for (size_t i = 0; i < n; i++)
 			ids[i] = hash_token(m.key, words[i], strlen(words[i]));
 		rc = store_tokens_get(t, ids, n, counts);

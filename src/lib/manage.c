@@ -1,0 +1,222 @@
+/* manage.c - what an administrator does with an open database: statistics,
+ * classifier parameters, pruning, rotating the identity secret, dumps
+ * (export and import) and the configuration in force as text. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "thresh/error.h"
+#include "config.h"
+#include "db_int.h"
+#include "dump.h"
+#include "ratelimit.h"
+#include "secret.h"
+
+void thresh_free(void *p)
+{
+	free(p);
+}
+
+int thresh_db_config_text(thresh_db *db, char **out)
+{
+	model_meta m;
+	int rc;
+	if (!db || !out)
+		return THRESH_EINVAL;
+	if ((rc = meta_read(db, 0, 0, &m))) /* stored values; the overrides are marked */
+		return rc;
+	struct conf *cf = db_conf(db);
+	char *s = conf_format(cf, &m);
+	conf_unref(cf);
+	if (!s)
+		return THRESH_ENOMEM;
+	*out = s;
+	return 0;
+}
+
+int thresh_db_config_get(thresh_db *db, const char *key, char *buf, size_t size)
+{
+	model_meta m;
+	int rc;
+	if (!db || !key || !buf || !size)
+		return THRESH_EINVAL;
+	if ((rc = meta_read(db, 0, 0, &m)))
+		return rc;
+	struct conf *cf = db_conf(db);
+	rc = conf_get(cf, &m, key, buf, size);
+	conf_unref(cf);
+	return rc;
+}
+
+static int count_drop(const void *k, size_t kl, const void *v, size_t vl, void *ctx)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	++*(uint64_t *)ctx;
+	return 1;
+}
+
+static int drop_authors_fn(store_txn *t, void *ctx)
+{
+	*(uint64_t *)ctx = 0;
+	return store_rec_foreach(t, "authors", count_drop, ctx);
+}
+
+static int drop_rate_fn(store_txn *t, void *ctx)
+{
+	*(uint64_t *)ctx = 0;
+	return store_rec_foreach(t, "rate", count_drop, ctx);
+}
+
+int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped)
+{
+	unsigned char secret[HASH_SECRET_BYTES];
+	uint64_t authors = 0, rates = 0;
+	int rc;
+	if (!db)
+		return THRESH_EINVAL;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	/* Records keyed by the old secret can never be found again: drop them
+	 * first, so a crash in between leaves at worst an empty history under
+	 * the old secret, never stale records. */
+	if ((rc = store_write(db->st, drop_authors_fn, &authors)) ||
+	    (rc = store_write(db->rate, drop_rate_fn, &rates)) ||
+	    (rc = secret_write(db->dir, secret)))
+		return rc;
+	pthread_mutex_lock(&db->lock);
+	memcpy(db->secret, secret, sizeof secret);
+	db->has_secret = 1;
+	pthread_mutex_unlock(&db->lock);
+	hash_wipe(secret, sizeof secret);
+	if (authors_dropped)
+		*authors_dropped = authors;
+	return 0;
+}
+
+int thresh_db_stats(thresh_db *db, thresh_stats *st)
+{
+	store_txn *t;
+	model_meta m;
+	store_info info;
+	thresh_stats full;
+	int rc;
+	if (!db || !st || st->size < sizeof(size_t))
+		return THRESH_EINVAL;
+	if ((rc = store_read_begin(db->st, &t)))
+		return rc;
+	rc = db_meta_load(db, t, &m);
+	if (!rc)
+		rc = store_info_get(t, &info);
+	store_read_end(t);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc)
+		return rc;
+	memset(&full, 0, sizeof full);
+	full.size = st->size;
+	full.format_version = DB_FORMAT_VERSION;
+	full.tokenizer = m.tokenizer;
+	full.spam_messages = m.tot.spam;
+	full.ham_messages = m.tot.ham;
+	full.tokens = info.tokens;
+	full.learned = info.learned;
+	full.map_size = info.map_size;
+	full.used_bytes = info.used_bytes;
+	memcpy(st, &full, st->size < sizeof full ? st->size : sizeof full);
+	return 0;
+}
+
+int thresh_db_param_get(thresh_db *db, const char *name, double *value)
+{
+	model_meta m;
+	int i, rc;
+	if (!db || !name || !value)
+		return THRESH_EINVAL;
+	if ((i = param_index(name)) < 0)
+		return THRESH_EPARAM;
+	if ((rc = meta_read(db, 1, 0, &m)))
+		return rc;
+	*value = m.param[i];
+	return 0;
+}
+
+struct param_set {
+	thresh_db *db;
+	int i;
+	double v;
+};
+
+static int param_set_fn(store_txn *t, void *ctx)
+{
+	struct param_set *p = ctx;
+	model_meta m;
+	int rc = meta_load(t, &m);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc)
+		return rc;
+	m.param[p->i] = p->v;
+	/* Cutoffs must stay ordered: hold <= reject <= blatant. */
+	if (m.param[P_HOLD] > m.param[P_REJECT] || m.param[P_REJECT] > m.param[P_BLATANT])
+		return THRESH_EPARAM;
+	return store_meta_put(t, param_meta_key(p->i), &p->v, sizeof p->v);
+}
+
+int thresh_db_param_set(thresh_db *db, const char *name, double value)
+{
+	struct param_set p = {db, 0, value};
+	if (!db || !name)
+		return THRESH_EINVAL;
+	if ((p.i = param_index(name)) < 0 || !param_valid(p.i, value))
+		return THRESH_EPARAM;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	return store_write(db->st, param_set_fn, &p);
+}
+
+struct prune_ctx {
+	uint32_t before;
+	uint64_t keep, removed;
+};
+
+static int prune_fn(store_txn *t, void *ctx)
+{
+	struct prune_ctx *p = ctx;
+	return store_tokens_prune(t, p->before, p->keep, &p->removed);
+}
+
+int thresh_db_prune(thresh_db *db, uint32_t older_than_days, uint64_t keep_min_count, uint64_t *removed)
+{
+	struct prune_ctx p;
+	int rc;
+	if (!db)
+		return THRESH_EINVAL;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	uint32_t today = model_day(0);
+	p.before = older_than_days >= today ? 0 : today - older_than_days;
+	p.keep = keep_min_count;
+	p.removed = 0;
+	if ((rc = store_write(db->st, prune_fn, &p)))
+		return rc;
+	/* Rate-limit state of authors quiet since: as if never seen. */
+	if (db->rate && (rc = ratelimit_prune(db->rate, (double)time(NULL), NULL)))
+		return rc;
+	if (removed)
+		*removed = p.removed;
+	return 0;
+}
+
+int thresh_db_export(thresh_db *db, const char *path)
+{
+	if (!db || !path)
+		return THRESH_EINVAL;
+	return dump_export_path(db->st, path);
+}
+
+int thresh_db_import(thresh_db *db, const char *path, unsigned flags, char *errbuf, size_t errbuf_size)
+{
+	if (!db || !path || (flags & ~THRESH_IMPORT_MERGE))
+		return THRESH_EINVAL;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	return dump_import_path(db->st, path, flags, errbuf, errbuf_size);
+}

@@ -1,0 +1,72 @@
+/* secret.c - the installation secret that identities are hashed with:
+ * DIR/secret, 32 random bytes, mode 0600, never in the database and never in
+ * an export (see secret.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "thresh/error.h"
+#include "errors.h"
+#include "secret.h"
+
+#define SECRET_FILE "secret"
+
+/* secret_write - a new random secret, written beside its final name and
+ * renamed into place, so a crash leaves the old one or the new one. */
+int secret_write(const char *dir, unsigned char out[HASH_SECRET_BYTES])
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	unsigned char s[HASH_SECRET_BYTES];
+	int fd, rc = 0;
+	if (snprintf(path, sizeof path, "%s/" SECRET_FILE, dir) >= (int)sizeof path ||
+	    snprintf(tmp, sizeof tmp, "%s/" SECRET_FILE ".tmp-%ld", dir, (long)getpid()) >= (int)sizeof tmp)
+		return THRESH_EINVAL;
+	hash_random(s, sizeof s);
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return errno_code(errno);
+	if (write(fd, s, sizeof s) != (ssize_t)sizeof s || fsync(fd) != 0)
+		rc = errno_code(errno ? errno : EIO);
+	if (close(fd) != 0 && !rc)
+		rc = errno_code(errno);
+	if (!rc && rename(tmp, path) != 0)
+		rc = errno_code(errno);
+	if (rc)
+		unlink(tmp);
+	else
+		memcpy(out, s, sizeof s);
+	hash_wipe(s, sizeof s);
+	return rc;
+}
+
+/* secret_read - load DIR/secret; THRESH_ENOENT when missing, THRESH_EACCES
+ * when others may read it (it must stay the installation's own). */
+int secret_read(const char *dir, unsigned char out[HASH_SECRET_BYTES], char *errbuf,
+                size_t errsize)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, rc = 0;
+	if (snprintf(path, sizeof path, "%s/" SECRET_FILE, dir) >= (int)sizeof path)
+		return THRESH_EINVAL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno_code(errno);
+	if (fstat(fd, &st) != 0)
+		rc = errno_code(errno);
+	else if (st.st_mode & 077) {
+		set_err(errbuf, errsize, "%s is readable by others (mode %03o): chmod 600 it", path,
+		        (unsigned)(st.st_mode & 0777));
+		rc = THRESH_EACCES;
+	} else if (st.st_size != HASH_SECRET_BYTES ||
+	           read(fd, out, HASH_SECRET_BYTES) != HASH_SECRET_BYTES) {
+		set_err(errbuf, errsize, "%s is not a thresh secret (%d bytes)", path, HASH_SECRET_BYTES);
+		rc = THRESH_ECORRUPT;
+	}
+	close(fd);
+	return rc;
+}
+
