@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "thresh/db.h"
 #include "thresh/error.h"
 #include "errors.h"
 #include "comment_int.h"
 #include "config.h"
+#include "fold.h"
 #include "num.h"
 #include "sbuf.h"
 #include "utf8.h"
@@ -95,15 +95,6 @@ void conf_unref(conf *c)
 	free_list(c->ext, c->n_ext);
 	free(c->path);
 	free(c);
-}
-
-char *casefold_dup(const char *s, size_t n)
-{
-	utf8proc_uint8_t *out = NULL;
-	utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
-	                                  UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
-	                                      UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
-	return r < 0 ? NULL : (char *)out;
 }
 
 static char *trim(char *s)
@@ -193,7 +184,7 @@ static int set_key(conf *c, struct parse *p, const char *key, char *val)
 			size_t *n = field == &c->mod_words ? &c->n_mod : &c->n_bad;
 			/* Fold the whole value first, then split: a fullwidth comma
 			 * folds to ',' and separates words like any other. */
-			char *folded = casefold_dup(val, strlen(val));
+			char *folded = fold_dup(val, strlen(val));
 			if (!folded)
 				return fail(p, "%s: not valid UTF-8", key);
 			int rc = 0;

@@ -68,8 +68,4 @@ char *conf_format(const conf *c, const model_meta *m);
  * Returns 0, THRESH_ENOTFOUND, THRESH_ETOOBIG (buf too small) or THRESH_ENOMEM. */
 int conf_get(const conf *c, const model_meta *m, const char *key, char *buf, size_t size);
 
-/* casefold_dup - an NFKC case-folded copy of s[0..n), for word matching;
- * NULL when out of memory or s is not valid UTF-8. */
-char *casefold_dup(const char *s, size_t n);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include "thresh/error.h"
 #include "comment_int.h"
+#include "fold.h"
 #include "moderate.h"
 
 static void add(mod_out *o, const char *reason, thresh_verdict v)
@@ -49,7 +50,7 @@ int moderate_decide(const mod_in *in, mod_out *o)
 		int rc = 0;
 		for (size_t f = 0; f < NWF; f++) {
 			enum comment_field k = word_fields[f];
-			if (c->val[k] && !(folded[f] = casefold_dup(c->val[k], c->len[k])))
+			if (c->val[k] && !(folded[f] = fold_dup(c->val[k], c->len[k])))
 				rc = THRESH_ENOMEM;
 		}
 		if (!rc) {
@@ -104,7 +105,7 @@ static int norm_email(const char *s, size_t n, char *buf, size_t size)
 		n--;
 	if (!n)
 		return 0;
-	char *f = casefold_dup(s, n);
+	char *f = fold_dup(s, n);
 	if (!f)
 		return THRESH_ENOMEM;
 	char *at = strrchr(f, '@');
@@ -154,7 +155,7 @@ static int norm_ip(const char *s, size_t n, char *buf, size_t size)
 			return k < 0 || (size_t)k >= size ? THRESH_ETOOBIG : k;
 		}
 	}
-	char *f = casefold_dup(s, n);
+	char *f = fold_dup(s, n);
 	if (!f)
 		return THRESH_ENOMEM;
 	k = snprintf(buf, size, "i:%s", f);

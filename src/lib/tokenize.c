@@ -1,14 +1,17 @@
-/* tokenize.c - turn a comment into the distinct token ids the model counts.
+/* tokenize.c - turn a comment into the distinct token ids the model counts:
+ * the token rules. The text work it builds on lives beside it: utf8.c
+ * (src/common: validation, encoding), html.c (entities, tags, link targets),
+ * fold.c (NFKC, case folding, ALL-CAPS counting) and url.c (URLs, hosts,
+ * registered domains).
  *
  * tok_comment() reads every field of a comment in four steps:
  *
  *   1. every set field is checked for well-formed UTF-8 (THRESH_EUTF8);
  *   2. content only: HTML entities are decoded and tags dropped, link
  *      targets (href, src) kept in place of their tag (html_strip);
- *   3. each field is normalized with utf8proc: NFKC, case-folded, with the
- *      default-ignorable code points (U+200B..U+200D, U+2060, U+FEFF, U+00AD,
- *      variation selectors, ...) removed, into an array of code points
- *      (normalize); ALL-CAPS words are counted on the way in, before folding;
+ *   3. each field is normalized: NFKC, case-folded, with the
+ *      default-ignorable code points removed, into an array of code points
+ *      (fold_text); ALL-CAPS words are counted on the way in, before folding;
  *   4. content is scanned once, left to right (scan_content); the other
  *      fields give prefixed metadata tokens (meta).
  *
@@ -67,7 +70,11 @@
 
 #include "thresh/error.h"
 #include "comment_int.h"
+#include "ascii.h"
+#include "fold.h"
+#include "html.h"
 #include "tokenize.h"
+#include "url.h"
 #include "utf8.h"
 
 #define WORD_MAX 40    /* bytes of a word token; longer ones become long: shapes */
@@ -75,11 +82,8 @@
 #define URL_MAX 256    /* bytes of a url: body */
 #define META_MAX 128   /* bytes of author:, type:, email-domain:, ... bodies */
 #define TB_CAP 320     /* the largest token text: prefix + body */
-#define TAG_MAX 4096   /* bytes of one HTML tag; a longer one is taken as text */
 #define SMALL 1024     /* scratch held on the stack before going to the heap */
 
-#define NORM_OPTS (UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | \
-                   UTF8PROC_STABLE | UTF8PROC_IGNORE)
 
 /* ---------------------------------------------------------------- tok_list */
 
@@ -315,8 +319,8 @@ typedef struct tctx {
 	unsigned nlinks;
 	/* where failed look-aheads ended: no new look-ahead before these */
 	size_t no_email, no_domain, no_phone;
-	/* ALL-CAPS words, counted before case folding */
-	unsigned caps, cw_upper, cw_lower;
+	/* ALL-CAPS words of the content, counted before case folding */
+	struct fold_caps caps;
 	/* not zeroed by ctx_init: */
 	char prev[TB_CAP];
 	struct scratch s;
@@ -374,11 +378,6 @@ static void scratch_free(struct scratch *s)
 
 enum { K_SEP, K_WORD, K_CJK, K_PUNCT, K_APOS, K_EMOJI };
 
-static bool a_digit(int32_t c) { return c >= '0' && c <= '9'; }
-static bool a_alpha(int32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static bool a_alnum(int32_t c) { return a_digit(c) || a_alpha(c); }
-static bool a_space(int32_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-static char a_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 
 /* in_unspaced - Han, Hiragana, Katakana, Bopomofo, Thai, Lao, Khmer, Myanmar. */
 static bool in_unspaced(int32_t c)
@@ -454,374 +453,33 @@ static bool is_digit(int32_t c)
 
 /* ------------------------------------------------------------------- HTML */
 
-struct ob { /* bounded output into scratch */
-	unsigned char *b;
-	size_t n, cap;
-};
-
-static void ob_put(struct ob *o, unsigned char c)
-{
-	if (o->n < o->cap)
-		o->b[o->n++] = c;
-}
-
-static void ob_cp(struct ob *o, int32_t c)
-{
-	unsigned char e[4];
-	size_t k = utf8_put((uint32_t)c, e);
-	if (k <= o->cap - o->n) {
-		memcpy(o->b + o->n, e, k);
-		o->n += k;
-	}
-}
-
-static const struct entity {
-	const char *name;
-	int32_t cp;
-	bool bare; /* also recognised without the ';', as browsers do */
-} entities[] = {
-	{"amp", '&', true}, {"lt", '<', true}, {"gt", '>', true}, {"quot", '"', true},
-	{"nbsp", 0xA0, true}, {"AMP", '&', true}, {"LT", '<', true}, {"GT", '>', true},
-	{"QUOT", '"', true}, {"apos", '\'', false}, {"shy", 0xAD, false},
-	{"zwj", 0x200D, false}, {"zwnj", 0x200C, false}, {"copy", 0xA9, false},
-	{"reg", 0xAE, false}, {"trade", 0x2122, false}, {"hellip", 0x2026, false},
-	{"mdash", 0x2014, false}, {"ndash", 0x2013, false}, {"lsquo", 0x2018, false},
-	{"rsquo", 0x2019, false}, {"ldquo", 0x201C, false}, {"rdquo", 0x201D, false},
-	{"laquo", 0xAB, false}, {"raquo", 0xBB, false}, {"euro", 0x20AC, false},
-	{"pound", 0xA3, false}, {"yen", 0xA5, false}, {"cent", 0xA2, false},
-	{"bull", 0x2022, false}, {"middot", 0xB7, false}, {"deg", 0xB0, false},
-	{"times", 0xD7, false}, {"iexcl", 0xA1, false}, {"iquest", 0xBF, false},
-};
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (unsigned char)a_lower((char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* entity - decode the character reference at s[i] == '&' into o, or copy
- * the '&' when it is none. Returns the index after what was read. */
-static size_t entity(const unsigned char *s, size_t n, size_t i, struct ob *o)
-{
-	size_t j = i + 1;
-	if (j < n && s[j] == '#') {
-		bool hex = false;
-		uint32_t v = 0;
-		size_t d = 0;
-		if (++j < n && (s[j] == 'x' || s[j] == 'X')) {
-			hex = true;
-			j++;
-		}
-		for (; j < n; j++, d++) {
-			int h = hex ? hexval(s[j]) : (a_digit(s[j]) ? s[j] - '0' : -1);
-			if (h < 0)
-				break;
-			if (v <= 0x10FFFF)
-				v = v * (hex ? 16 : 10) + (uint32_t)h;
-		}
-		if (d == 0) {
-			ob_put(o, '&');
-			return i + 1;
-		}
-		if (j < n && s[j] == ';')
-			j++;
-		if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-			v = 0xFFFD;
-		ob_cp(o, (int32_t)v);
-		return j;
-	}
-	size_t k = j;
-	while (k < n && k - j < 8 && a_alnum(s[k]))
-		k++;
-	for (size_t e = 0; e < sizeof entities / sizeof entities[0]; e++) {
-		size_t len = strlen(entities[e].name);
-		if (len != k - j || memcmp(s + j, entities[e].name, len) != 0)
-			continue;
-		if (k < n && s[k] == ';') {
-			ob_cp(o, entities[e].cp);
-			return k + 1;
-		}
-		if (entities[e].bare && (k >= n || !a_alnum(s[k]))) {
-			ob_cp(o, entities[e].cp);
-			return k;
-		}
-		break;
-	}
-	ob_put(o, '&');
-	return i + 1;
-}
-
-/* Tags that do not separate words when dropped ("fr<b>ee</b>" is "free"). */
-static bool inline_tag(const unsigned char *s, size_t n)
-{
-	static const char *const names[] = {
-		"a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "del", "dfn", "em",
-		"font", "i", "ins", "kbd", "mark", "q", "s", "samp", "small", "span",
-		"strike", "strong", "sub", "sup", "tt", "u", "var", "wbr",
-	};
-	char low[8];
-	if (n >= sizeof low)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		low[i] = a_lower((char)s[i]);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i]) == n && memcmp(names[i], low, n) == 0)
-			return true;
-	return false;
-}
-
-static bool ci_eq(const unsigned char *s, size_t n, const char *lit)
-{
-	size_t m = strlen(lit);
-	if (n != m)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (a_lower((char)s[i]) != lit[i])
-			return false;
-	return true;
-}
-
-/* link_value - copy a link target s[a..b) into o, entities decoded, between
- * spaces so it reads as a word of its own. data: URIs are left out. */
-static void link_value(const unsigned char *s, size_t a, size_t b, struct ob *o)
-{
-	while (a < b && a_space(s[a]))
-		a++;
-	if (b - a >= 5 && ci_eq(s + a, 5, "data:"))
-		return;
-	ob_put(o, ' ');
-	while (a < b) {
-		if (s[a] == '&')
-			a = entity(s, b, a, o);
-		else
-			ob_put(o, s[a++]);
-	}
-	ob_put(o, ' ');
-}
-
-struct html {
-	size_t last_gt;       /* index of the last '>' + 1, 0 when none */
-	bool no_comment_end;  /* a "-->" was looked for and is not there */
-};
-
-/* tag - drop the tag, comment or declaration at s[i] == '<' from the text.
- * Returns the index after it, or i when s[i] starts none (then '<' is text).
- * Inline tags vanish; others leave a space; href and src values stay. */
-static size_t tag(const unsigned char *s, size_t n, size_t i, struct ob *o, struct html *h)
-{
-	size_t j = i + 1, lim = n - i > TAG_MAX ? i + TAG_MAX : n;
-	if (j >= n || h->last_gt <= j)
-		return i; /* no '>' after this one: no tag can close */
-	if (s[j] == '!' && j + 2 < n && s[j + 1] == '-' && s[j + 2] == '-') {
-		if (h->no_comment_end)
-			return i;
-		for (size_t k = j + 3; k + 2 < n; k++)
-			if (s[k] == '-' && s[k + 1] == '-' && s[k + 2] == '>')
-				return k + 3;
-		h->no_comment_end = true;
-		return i;
-	}
-	if (s[j] == '!' || s[j] == '?') {
-		const unsigned char *gt = memchr(s + j, '>', lim - j);
-		if (!gt)
-			return i;
-		ob_put(o, ' ');
-		return (size_t)(gt - s) + 1;
-	}
-	bool closing = false;
-	if (s[j] == '/') {
-		closing = true;
-		j++;
-	}
-	if (j >= lim || !a_alpha(s[j]))
-		return i;
-	size_t name = j;
-	while (j < lim && a_alnum(s[j]))
-		j++;
-	size_t mark = o->n;
-	if (!inline_tag(s + name, j - name))
-		ob_put(o, ' ');
-	for (;;) {
-		while (j < lim && (a_space(s[j]) || s[j] == '/'))
-			j++;
-		if (j >= lim)
-			break;
-		if (s[j] == '>')
-			return j + 1;
-		size_t as = j++; /* the first character of a name may be anything */
-		while (j < lim && !a_space(s[j]) && s[j] != '/' && s[j] != '>' && s[j] != '=')
-			j++;
-		size_t ae = j;
-		while (j < lim && a_space(s[j]))
-			j++;
-		if (j >= lim || s[j] != '=')
-			continue;
-		j++;
-		while (j < lim && a_space(s[j]))
-			j++;
-		if (j >= lim)
-			break;
-		size_t vs, ve;
-		if (s[j] == '"' || s[j] == '\'') {
-			const unsigned char *q = memchr(s + j + 1, s[j], lim - j - 1);
-			if (!q)
-				break;
-			vs = j + 1;
-			ve = (size_t)(q - s);
-			j = ve + 1;
-		} else {
-			vs = j;
-			while (j < lim && !a_space(s[j]) && s[j] != '>')
-				j++;
-			ve = j;
-		}
-		if (!closing && (ci_eq(s + as, ae - as, "href") || ci_eq(s + as, ae - as, "src")))
-			link_value(s, vs, ve, o);
-	}
-	o->n = mark; /* unterminated: take the '<' as text */
-	return i;
-}
-
-/* html_strip - content s[0..n) with entities decoded and tags dropped, into
- * x->s.b. The result is never longer than the input: every tag or reference
- * is at least as long as what replaces it. Returns 0 or THRESH_ENOMEM. */
-static int html_strip(tctx *x, const unsigned char *s, size_t n, size_t *out)
+/* strip_html - content s[0..n) through html_strip into x->s.b. Returns 0 or
+ * THRESH_ENOMEM. */
+static int strip_html(tctx *x, const unsigned char *s, size_t n, size_t *out)
 {
 	if (n > SIZE_MAX - 8 || scratch_b(&x->s, n + 8))
 		return THRESH_ENOMEM;
-	struct ob o = {x->s.b, 0, x->s.bcap};
-	struct html h = {0, false};
-	for (size_t k = n; k > 0; k--)
-		if (s[k - 1] == '>') {
-			h.last_gt = k;
-			break;
-		}
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c == '&') {
-			i = entity(s, n, i, &o);
-			continue;
-		}
-		if (c == '<') {
-			size_t j = tag(s, n, i, &o, &h);
-			if (j > i) {
-				i = j;
-				continue;
-			}
-		}
-		ob_put(&o, c);
-		i++;
-	}
-	*out = o.n;
+	*out = html_strip(s, n, x->s.b, x->s.bcap);
 	return 0;
 }
 
 /* ----------------------------------------------------------- normalization */
 
-static void caps_flush(tctx *x)
-{
-	if (x->cw_upper >= 3 && x->cw_lower == 0)
-		x->caps++;
-	x->cw_upper = x->cw_lower = 0;
-}
-
-/* caps_cb - sees each code point before folding; counts ALL-CAPS words. */
-static utf8proc_int32_t caps_cb(utf8proc_int32_t c, void *data)
-{
-	tctx *x = data;
-	const utf8proc_property_t *p = utf8proc_get_property(c);
-	if (p->ignorable)
-		return c;
-	switch (p->category) {
-	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LT:
-		x->cw_upper++;
-		break;
-	case UTF8PROC_CATEGORY_LL:
-		x->cw_lower++;
-		break;
-	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
-	case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
-	case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-		break;
-	default:
-		caps_flush(x);
-	}
-	return c;
-}
-
-/* ascii_fold - the fast path of normalize for ASCII: NFKC leaves it alone,
- * case folding lowers it, and caps_cb's counting is done inline. */
-static void ascii_fold(tctx *x, const unsigned char *s, size_t n, int32_t *u)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
-		if (c >= 'A' && c <= 'Z') {
-			x->cw_upper++;
-			c = (unsigned char)(c + 32);
-		} else if (c >= 'a' && c <= 'z')
-			x->cw_lower++;
-		else if (!a_digit(c))
-			caps_flush(x);
-		u[i] = c;
-	}
-}
-
-/* normalize - NFKC + case fold + ignorables dropped, s[0..n) into x->s.u.
- * ASCII runs take a fast path; the rest goes through utf8proc a stretch at a
- * time. A stretch starts one ASCII character early, because a combining mark
- * can compose with the base before it; it ends at an ASCII character followed
- * by another, because nothing composes onto an ASCII character and canonical
- * reordering never crosses one. Returns 0, THRESH_EUTF8 or THRESH_ENOMEM. */
+/* normalize - s[0..n) folded (fold_text) into x->s.u, which grows as
+ * fold_text asks; ALL-CAPS words counted into x->caps when caps. Returns 0,
+ * THRESH_EUTF8 or THRESH_ENOMEM. */
 static int normalize(tctx *x, const unsigned char *s, size_t n, bool caps, size_t *out)
 {
 	if (n > (size_t)PTRDIFF_MAX / 64)
 		return THRESH_ENOMEM;
 	size_t need = n + 16;
 	for (int pass = 0; pass < 8; pass++) {
+		size_t demand = 0;
 		if (scratch_u(&x->s, need))
 			return THRESH_ENOMEM;
-		x->caps = x->cw_upper = x->cw_lower = 0;
-		size_t i = 0, m = 0, demand = 0;
-		while (i < n) {
-			size_t j = i;
-			while (j < n && s[j] < 0x80)
-				j++;
-			size_t a = j < n && j > i ? j - 1 : j;
-			if (a - i > x->s.ucap - m) {
-				demand = m + (n - i) + 16;
-				break;
-			}
-			ascii_fold(x, s + i, a - i, x->s.u + m);
-			m += a - i;
-			if (a == n)
-				break;
-			size_t k = j;
-			while (k < n && !(s[k] < 0x80 && (k + 1 >= n || s[k + 1] < 0x80)))
-				k++;
-			utf8proc_ssize_t room = (utf8proc_ssize_t)(x->s.ucap - m);
-			utf8proc_ssize_t r = utf8proc_decompose_custom(
-				s + a, (utf8proc_ssize_t)(k - a), x->s.u + m, room, NORM_OPTS,
-				caps ? caps_cb : NULL, x);
-			if (r < 0)
-				return r == UTF8PROC_ERROR_INVALIDUTF8 ? THRESH_EUTF8 : THRESH_ENOMEM;
-			if (r > room) {
-				demand = m + (size_t)r + (n - k) + 16;
-				break;
-			}
-			r = utf8proc_normalize_utf32(x->s.u + m, r, NORM_OPTS);
-			if (r < 0)
-				return THRESH_ENOMEM;
-			m += (size_t)r;
-			i = k;
-		}
-		if (!demand) {
-			caps_flush(x);
-			*out = m;
-			return 0;
-		}
+		int rc = fold_text(s, n, caps ? &x->caps : NULL, x->s.u, x->s.ucap, out, &demand);
+		if (rc != FOLD_MORE)
+			return rc;
 		need = demand > need * 2 ? demand : need * 2;
 	}
 	return THRESH_ENOMEM;
@@ -1009,73 +667,6 @@ static void try_phone(tctx *x, const int32_t *u, size_t n, size_t i, size_t j)
 
 /* ---------------------------------------------------- URLs and addresses */
 
-static bool is_label(int32_t c)
-{
-	return (c >= 'a' && c <= 'z') || a_digit(c) || c == '-';
-}
-
-/* host_run - the end of DNS labels from u[i]: [a-z0-9-]+ joined by single
- * dots; a dot not followed by a label character ends it. *dots counts the
- * dots, *last is where the last label starts. */
-static size_t host_run(const int32_t *u, size_t n, size_t i, size_t *dots, size_t *last)
-{
-	size_t j = i;
-	*dots = 0;
-	*last = i;
-	for (;;) {
-		while (j < n && is_label(u[j]))
-			j++;
-		if (j > *last && j + 1 < n && u[j] == '.' && is_label(u[j + 1])) {
-			(*dots)++;
-			*last = ++j;
-			continue;
-		}
-		return j;
-	}
-}
-
-static bool alpha_label(const int32_t *u, size_t i, size_t j)
-{
-	if (j - i < 2 || j - i > 24)
-		return false;
-	for (; i < j; i++)
-		if (u[i] < 'a' || u[i] > 'z')
-			return false;
-	return true;
-}
-
-/* Top-level domains that make a bare "name.tld" a link. Two-letter country
- * codes that are also common words after a missing space ("end.It", "up.to")
- * are left out. Sorted, for bsearch. */
-static const char *const tlds[] = {
-	"ae", "app", "ar", "art", "asia", "au", "bd", "bid", "biz", "blog", "br", "buzz",
-	"ca", "cam", "cc", "cf", "ch", "cl", "click", "club", "cn", "co", "com", "cyou",
-	"cz", "date", "de", "dev", "dk", "download", "edu", "eg", "email", "es", "eu", "fi",
-	"fr", "fun", "ga", "gdn", "gl", "gov", "gq", "gr", "hk", "hu", "icu", "ie", "il",
-	"in", "info", "io", "ir", "jp", "ke", "kr", "kz", "link", "live", "lk", "loan",
-	"lt", "lv", "ly", "me", "men", "ml", "mobi", "mx", "net", "news", "ng", "nl", "nz",
-	"online", "org", "party", "pe", "ph", "pk", "pl", "pro", "pt", "pw", "review",
-	"ro", "rs", "ru", "sa", "se", "sg", "shop", "site", "sk", "space", "store",
-	"stream", "su", "tech", "th", "tk", "top", "tr", "tv", "tw", "ua", "uk", "vip",
-	"vn", "website", "win", "work", "world", "ws", "xyz", "za",
-};
-
-static int tld_cmp(const void *a, const void *b)
-{
-	return strcmp((const char *)a, *(const char *const *)b);
-}
-
-static bool known_tld(const int32_t *u, size_t i, size_t j)
-{
-	char s[16];
-	if (!alpha_label(u, i, j) || j - i >= sizeof s)
-		return false;
-	for (size_t k = i; k < j; k++)
-		s[k - i] = (char)u[k];
-	s[j - i] = '\0';
-	return bsearch(s, tlds, sizeof tlds / sizeof tlds[0], sizeof tlds[0], tld_cmp) != NULL;
-}
-
 /* is_urlch - may appear inside a URL in running text. */
 static bool is_urlch(int32_t c)
 {
@@ -1084,129 +675,19 @@ static bool is_urlch(int32_t c)
 	return klass(c) == K_WORD;
 }
 
-static bool match(const int32_t *u, size_t n, size_t i, const char *lit)
-{
-	for (; *lit; lit++, i++)
-		if (i >= n || u[i] != (unsigned char)*lit)
-			return false;
-	return true;
-}
-
-/* url_trim - drop trailing punctuation that belongs to the sentence, and
- * closing brackets that have no opening one inside the URL. */
-static size_t url_trim(const int32_t *u, size_t s, size_t e)
-{
-	size_t open = 0, close = 0, sopen = 0, sclose = 0;
-	for (size_t k = s; k < e; k++) {
-		open += u[k] == '(';
-		close += u[k] == ')';
-		sopen += u[k] == '[';
-		sclose += u[k] == ']';
-	}
-	while (e > s) {
-		int32_t c = u[e - 1];
-		if (c < 0x80 && strchr(".,;:!?*", (int)c) && c != 0)
-			e--;
-		else if (c == ')' && close > open)
-			e--, close--;
-		else if (c == ']' && sclose > sopen)
-			e--, sclose--;
-		else
-			break;
-	}
-	return e;
-}
-
-/* host_span - the host inside URL text s[0..n): after an optional
- * "scheme://" or "//", before '/', '?' or '#', without user info, port or a
- * trailing dot. Returns false when there is none. */
-static bool host_span(const char *s, size_t n, size_t *a, size_t *b)
-{
-	size_t i = 0, e, k;
-	for (k = 0; k < n && k < 32; k++) {
-		char c = s[k];
-		if (c == ':') {
-			if (k > 0 && k + 2 < n && s[k + 1] == '/' && s[k + 2] == '/')
-				i = k + 3;
-			break;
-		}
-		if (!a_alnum(c) && c != '+' && c != '-' && c != '.')
-			break;
-	}
-	if (i == 0 && n >= 2 && s[0] == '/' && s[1] == '/')
-		i = 2;
-	for (e = i; e < n; e++)
-		if (s[e] == '/' || s[e] == '?' || s[e] == '#' || s[e] == '\\' || a_space(s[e]))
-			break;
-	for (k = e; k > i; k--)
-		if (s[k - 1] == '@') {
-			i = k;
-			break;
-		}
-	if (i < e && s[i] == '[') {
-		const char *r = memchr(s + i, ']', e - i);
-		if (r)
-			e = (size_t)(r - s) + 1;
-	} else {
-		for (k = e; k > i; k--)
-			if (s[k - 1] == ':') {
-				e = k - 1;
-				break;
-			}
-	}
-	while (e > i && s[e - 1] == '.')
-		e--;
-	*a = i;
-	*b = e;
-	return e > i;
-}
-
-static bool generic_sld(const char *s, size_t n)
-{
-	static const char *const g[] = {"ac", "co", "com", "edu", "go", "gob", "gov",
-	                                "ltd", "mil", "ne", "net", "or", "org", "plc"};
-	for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
-		if (strlen(g[i]) == n && memcmp(g[i], s, n) == 0)
-			return true;
-	return false;
-}
-
-/* regdom - where the registered domain starts in host h[0..n): the last two
- * labels, or three under a generic second level of a country code
- * ("example.co.uk"); an IP address is its own domain. */
-static size_t regdom(const char *h, size_t n)
-{
-	size_t d[3], nd = 0, k;
-	bool ip = true;
-	for (k = 0; k < n; k++)
-		if (!a_digit(h[k]) && h[k] != '.')
-			ip = false;
-	if (ip || (n && h[0] == '['))
-		return 0;
-	for (k = n; k-- > 0 && nd < 3;)
-		if (h[k] == '.')
-			d[nd++] = k;
-	if (nd == 0)
-		return 0;
-	size_t s2 = nd > 1 ? d[1] + 1 : 0;
-	if (n - d[0] - 1 == 2 && generic_sld(h + s2, d[0] - s2))
-		return nd > 2 ? d[2] + 1 : 0;
-	return s2;
-}
-
 /* emit_host - prefix + host and, when domain is given, domain + its
  * registered domain, from URL text s[0..n). Returns false without a host. */
 static bool emit_host(tctx *x, const char *s, size_t n, const char *host, const char *domain)
 {
 	size_t a, b;
-	if (!host_span(s, n, &a, &b))
+	if (!url_host_span(s, n, &a, &b))
 		return false;
 	tb t;
 	tb_init(&t, host, META_MAX);
 	tb_utf8(&t, s + a, b - a);
 	emit(x, &t);
 	if (domain) {
-		size_t d = regdom(s + a, b - a);
+		size_t d = url_regdom(s + a, b - a);
 		tb_init(&t, domain, META_MAX);
 		tb_utf8(&t, s + a + d, b - a - d);
 		emit(x, &t);
@@ -1252,7 +733,7 @@ static void url_found(tctx *x, const int32_t *u, size_t s, size_t hs, size_t e)
 	emit(x, &w);
 	emit_host(x, w.b + 4, w.n - 4, "url-host:", "url-domain:");
 	plain_words(x, u, he, e);
-	if (match(u, e, he, "/watch?"))
+	if (url_lit(u, e, he, "/watch?"))
 		for (size_t k = he + 7; k + 1 < e; k++)
 			if ((u[k - 1] == '?' || u[k - 1] == '&') && u[k] == 'v' && u[k + 1] == '=') {
 				emit_lit(x, "url-path:watch");
@@ -1265,9 +746,9 @@ static void url_found(tctx *x, const int32_t *u, size_t s, size_t hs, size_t e)
 static size_t try_url(tctx *x, const int32_t *u, size_t n, size_t i)
 {
 	size_t hs = i, e;
-	if (match(u, n, i, "http://"))
+	if (url_lit(u, n, i, "http://"))
 		hs = i + 7;
-	else if (match(u, n, i, "https://"))
+	else if (url_lit(u, n, i, "https://"))
 		hs = i + 8;
 	if (hs > i) {
 		for (e = hs; e < n && is_urlch(u[e]); e++)
@@ -1278,12 +759,12 @@ static size_t try_url(tctx *x, const int32_t *u, size_t n, size_t i)
 	} else {
 		if (i < x->no_domain)
 			return i;
-		size_t dots, last, h = host_run(u, n, i, &dots, &last);
+		size_t dots, last, h = url_host_run(u, n, i, &dots, &last);
 		bool ok = dots > 0 && (h >= n || (klass(u[h]) != K_WORD && u[h] != '@' && u[h] != '_'));
 		if (ok) {
 			bool path = h < n && u[h] == '/';
-			ok = (match(u, n, i, "www.") && dots >= 2) || known_tld(u, last, h) ||
-			     (path && alpha_label(u, last, h));
+			ok = (url_lit(u, n, i, "www.") && dots >= 2) || url_known_tld(u, last, h) ||
+			     (path && url_alpha_label(u, last, h));
 		}
 		if (!ok) {
 			x->no_domain = h;
@@ -1301,11 +782,6 @@ static size_t try_url(tctx *x, const int32_t *u, size_t n, size_t i)
 	return e;
 }
 
-static bool is_local(int32_t c)
-{
-	return is_label(c) || c == '.' || c == '_' || c == '+' || c == '%';
-}
-
 /* try_email - an e-mail address starting at the word u[i]. Returns its end,
  * or i when there is none. */
 static size_t try_email(tctx *x, const int32_t *u, size_t n, size_t i)
@@ -1313,12 +789,12 @@ static size_t try_email(tctx *x, const int32_t *u, size_t n, size_t i)
 	if (i < x->no_email)
 		return i;
 	size_t j = i;
-	while (j < n && is_local(u[j]))
+	while (j < n && url_local_char(u[j]))
 		j++;
 	size_t dots = 0, last = 0, e = j;
 	if (j < n && u[j] == '@' && j - i <= 64)
-		e = host_run(u, n, j + 1, &dots, &last);
-	if (dots == 0 || !alpha_label(u, last, e)) {
+		e = url_host_run(u, n, j + 1, &dots, &last);
+	if (dots == 0 || !url_alpha_label(u, last, e)) {
 		x->no_email = j;
 		return i;
 	}
@@ -1659,11 +1135,11 @@ int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features
 	unsigned caps = 0;
 	if (c->val[F_CONTENT]) {
 		size_t m, nu;
-		x->err = html_strip(x, (const unsigned char *)c->val[F_CONTENT], c->len[F_CONTENT], &m);
+		x->err = strip_html(x, (const unsigned char *)c->val[F_CONTENT], c->len[F_CONTENT], &m);
 		if (!x->err)
 			x->err = normalize(x, x->s.b, m, true, &nu);
 		if (!x->err) {
-			caps = x->caps;
+			caps = x->caps.words;
 			scan_content(x, x->s.u, nu);
 			if (x->f & TOK_F_CHARGRAMS)
 				chargrams(x, x->s.u, nu);

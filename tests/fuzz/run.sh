@@ -3,7 +3,8 @@
 #
 #   tests/fuzz/run.sh [TARGET|all] [SECONDS]      (default: all 60)
 #
-# TARGET is tokenize, config, dump, json or form (threshd's form decoder). The first run configures a clang
+# TARGET is tokenize, config, dump, json, form (threshd's form decoder) or
+# html (the tokenizer's HTML stripper). The first run configures a clang
 # build folder (FUZZ_BUILDDIR, default build-fuzz) with
 #   CC=clang meson setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false
 # and builds tests/fuzz/fuzz_TARGET there. Each target then runs for SECONDS
@@ -21,7 +22,7 @@
 # A longer run, e.g. an hour per target: tests/fuzz/run.sh all 3600
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-all=(tokenize config dump json form)
+all=(tokenize config dump json form html)
 what=${1:-all}
 seconds=${2:-60}
 builddir=${FUZZ_BUILDDIR:-build-fuzz}
