@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
-export THRESH_MODEL="$PWD/build/models/default.dump"
 thresh() { ./build/src/cli/thresh --db ./try-db "$@"; }
 
 echo '$ echo "Great song, I have loved it since 2012" | thresh check --explain'

@@ -28,8 +28,8 @@ enum {
 	THRESH_ECORRUPT = -10, /* the database is damaged or is not a thresh database */
 	THRESH_EFULL = -11,    /* no space left on the device holding the database */
 	THRESH_EACCES = -12,   /* permission denied on the database folder or a file */
-	THRESH_ECONFIG = -13,  /* the configuration file has an error (see thresh_db_errmsg) */
-	THRESH_EFORMAT = -14,  /* a malformed dump file or record (see thresh_db_errmsg) */
+	THRESH_ECONFIG = -13,  /* the configuration file has an error (the errbuf of the call says where) */
+	THRESH_EFORMAT = -14,  /* a malformed dump file or record (the errbuf of the call says where) */
 	THRESH_EEXIST = -15,   /* the database already exists */
 	THRESH_EREADONLY = -16,/* a write on a database opened read-only */
 	THRESH_EABI = -17,     /* a plugin asked for an ABI this library does not provide */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "model_path.h"
 
 enum { O_DB, O_EMPTY, O_JSON, O_MERGE, O_OLDER, O_MINCOUNT };
 
@@ -75,6 +76,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	int empty = 0, rc;
 	thresh_db_options o;
 	thresh_db *db;
+	char model[4096];
 	if ((rc = parse_args(cli, argc, argv, defs, init_opt, &empty, NULL, 0, 0)) >= 0)
 		return rc;
 	const char *dir = cli_db_dir(cli);
@@ -82,6 +84,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		return CLI_FAIL;
 	thresh_db_options_init(&o);
 	o.flags = THRESH_DB_CREATE | THRESH_DB_EXCL | (empty ? THRESH_DB_EMPTY : 0);
+	o.model = build_tree_model(model, sizeof model);
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
 	if ((rc = thresh_db_open(dir, &o, &db))) {

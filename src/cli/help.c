@@ -15,7 +15,8 @@
 	"                 (when XDG_DATA_HOME is an absolute path), else\n"                        \
 	"                 ~/.local/share/thresh\n"                                                 \
 	"  THRESH_MODEL   the model dump a new database starts from (default: the\n"              \
-	"                 model installed with thresh)\n"
+	"                 model installed with thresh; a thresh run from its build\n"             \
+	"                 folder uses that build's models/default.dump)\n"
 
 #define ENV_NOW                                                                               \
 	"  THRESH_NOW     seconds since the epoch: the time given to every comment\n"             \
@@ -74,7 +75,8 @@ static const char init_help[] =
 	"usage: thresh [--db DIR] init [--empty]\n"
 	"\n"
 	"Create the database folder. It starts from the default model (the dump named\n"
-	"by $THRESH_MODEL, else the one installed with thresh), or empty with --empty.\n"
+	"by $THRESH_MODEL, else the one installed with thresh, or the one its build\n"
+	"made when thresh runs from its build folder), or empty with --empty.\n"
 	"Creation is atomic. An existing database is left alone and is an error.\n"
 	"Prints \"created DIR from the default model\" or \"created DIR (empty)\".\n"
 	"\n"

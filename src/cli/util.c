@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "model_path.h"
 
 /* ---------- messages ---------- */
 
@@ -124,8 +125,10 @@ const char *cli_db_dir(const struct cli *cli)
 static int open_with(const char *dir, unsigned flags, thresh_db **out, char *err, size_t errsize)
 {
 	thresh_db_options o;
+	char model[4096];
 	thresh_db_options_init(&o);
 	o.flags = flags;
+	o.model = build_tree_model(model, sizeof model);
 	o.errbuf = err;
 	o.errbuf_size = errsize;
 	err[0] = '\0';

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "model_path.h"
 #include "threshd.h"
 
 #define EXIT_USAGE 2
@@ -46,7 +47,8 @@ static const char usage_text[] =
 	"  -d, --db DIR             the database folder (default: $THRESH_DB, else\n"
 	"                           " DEFAULT_DB ")\n"
 	"      --create             create a missing database from the default model\n"
-	"                           (the dump named by $THRESH_MODEL, else the installed one)\n"
+	"                           (the dump named by $THRESH_MODEL, else the installed one;\n"
+	"                           run from its build folder: the one that build made)\n"
 	"  -c, --config FILE        the library's thresh.conf (default: DIR/thresh.conf\n"
 	"                           when it exists)\n"
 	"      --read-only          open the database read-only: learning answers 403\n"
@@ -412,10 +414,11 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 static int open_db(struct server *s)
 {
 	thresh_db_options o;
-	char err[1024] = "";
+	char err[1024] = "", model[4096];
 	int rc;
 	thresh_db_options_init(&o);
 	o.config = s->cfg.config;
+	o.model = build_tree_model(model, sizeof model);
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
 	o.flags = s->cfg.read_only ? THRESH_DB_RDONLY : 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The exported ABI, the version script and the public headers agree.
 
-Every function declared THRESH_API in include/thresh/*.h must be listed in
+Every function declared THRESH_API in include/thresh/*.h (and *.h.in) must be listed in
 src/lib/libthresh.map and exported by the built shared library, and the
 library must export nothing else (no internal helper leaks out).
 
@@ -15,7 +15,9 @@ from pathlib import Path
 
 def header_symbols(root):
     names = set()
-    for h in sorted((root / "include" / "thresh").glob("*.h")):
+    # version.h is generated from version.h.in: read the template
+    for h in sorted(list((root / "include" / "thresh").glob("*.h")) +
+                    list((root / "include" / "thresh").glob("*.h.in"))):
         text = h.read_text()
         # THRESH_API <type> [*]name( ... possibly across lines
         for m in re.finditer(r"THRESH_API\s+[^;(]*?\b(thresh_\w+)\s*\(", text):

@@ -245,6 +245,27 @@ class TestInitAndLocation(CliTest):
         self.assertGreater(c["ham_messages"], 0)
         self.assertGreater(c["tokens"], 0)
 
+    def test_build_tree_thresh_finds_its_own_model(self):
+        """Run from its meson build folder without THRESH_MODEL, thresh starts a
+        database from the model that build made (BUILD/models/default.dump)."""
+        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(BIN))))
+        own = os.path.join(build, "models", "default.dump")
+        if not (os.path.exists(os.path.join(build, "build.ninja")) and os.path.exists(own)):
+            self.skipTest("THRESH_BIN is not in a meson build folder with its model")
+        out, _ = self.ok("init", env={"THRESH_MODEL": None})
+        self.assertEqual(out, "created %s from the default model\n" % self.db)
+        with open(own) as f:
+            head = dict(line.split(" ", 1) for line in f.read(4096).splitlines()
+                        if line.startswith(("messages ", "tokens ")))
+        spam, ham = (int(x) for x in head["messages "[:-1]].split())
+        c = self.counts()
+        self.assertEqual((c["spam_messages"], c["ham_messages"]), (spam, ham))
+        self.assertEqual(c["tokens"], int(head["tokens"]))
+        # THRESH_MODEL still wins over the build's own model.
+        r = self.run_cli("--db", self.path("db2"), "init", db=False)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"no-such-model.dump", r.stderr)
+
     @unittest.skipUnless(MODEL and os.path.exists(MODEL), "THRESH_MODEL not set")
     def test_first_check_creates_the_database(self):
         r = self.run_cli("check", stdin="hello there\n", env={"THRESH_MODEL": MODEL})
