@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "comment_json.h"
 
 /* The most a single check reads from stdin: room for every field at its
  * limit, written with JSON escapes. */
@@ -52,34 +53,12 @@ static void print_text(const thresh_result *r)
 
 static void print_json(const thresh_result *r)
 {
-	size_t n = thresh_result_reason_count(r);
-	fputs("{\"verdict\":\"", stdout);
-	fputs(thresh_verdict_name(thresh_result_verdict(r)), stdout);
-	fputs("\",\"score\":", stdout);
-	print_json_double(stdout, thresh_result_score(r));
-	fputs(",\"reasons\":[", stdout);
-	for (size_t i = 0; i < n; i++) {
-		const char *s = thresh_result_reason(r, i);
-		if (i)
-			putchar(',');
-		print_json_string(stdout, s, strlen(s));
-	}
-	printf("],\"blatant\":%s,\"retry_after\":", thresh_result_blatant(r) ? "true" : "false");
-	print_json_double(stdout, thresh_result_retry_after(r));
-	fputs(",\"tokens\":[", stdout);
-	for (size_t i = 0; i < thresh_result_token_count(r); i++) {
-		const char *text;
-		double prob;
-		uint64_t spam, ham;
-		if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
-			continue;
-		fputs(i ? ",{\"token\":" : "{\"token\":", stdout);
-		print_json_string(stdout, text, strlen(text));
-		fputs(",\"prob\":", stdout);
-		print_json_double(stdout, prob);
-		printf(",\"spam\":%" PRIu64 ",\"ham\":%" PRIu64 "}", spam, ham);
-	}
-	fputs("]}\n", stdout);
+	struct sbuf b;
+	sb_init(&b);
+	json_put_result(&b, r, 1);
+	if (!b.oom)
+		fwrite(b.p, 1, b.len, stdout);
+	sb_free(&b);
 }
 
 /* check_one - the comment on stdin. */

@@ -5,6 +5,7 @@
  * sets content to "Nice post" and form_age to "12" (as written), leaves the
  * e-mail out, and records the label; {"content": "a", "comment_content": "b"}
  * stops at the second member with CJ_OTHER_NAME. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "comment_json.h"
@@ -73,4 +74,39 @@ enum cj_reason cj_member(struct cj_state *s, const struct json_member *m)
 	default:
 		return CJ_REFUSED;
 	}
+}
+
+void json_put_result(struct sbuf *b, const thresh_result *r, int tokens_always)
+{
+	size_t n = thresh_result_reason_count(r), nt = thresh_result_token_count(r);
+	sb_puts(b, "{\"verdict\":\"");
+	sb_puts(b, thresh_verdict_name(thresh_result_verdict(r)));
+	sb_puts(b, "\",\"score\":");
+	json_put_double(b, thresh_result_score(r));
+	sb_printf(b, ",\"blatant\":%s,\"reasons\":[", thresh_result_blatant(r) ? "true" : "false");
+	for (size_t i = 0; i < n; i++) {
+		const char *s = thresh_result_reason(r, i);
+		if (i)
+			sb_puts(b, ",");
+		json_put_string(b, s, strlen(s));
+	}
+	sb_puts(b, "],\"retry_after\":");
+	json_put_double(b, thresh_result_retry_after(r));
+	if (nt || tokens_always) {
+		sb_puts(b, ",\"tokens\":[");
+		for (size_t i = 0; i < nt; i++) {
+			const char *text;
+			double prob;
+			uint64_t spam, ham;
+			if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
+				continue;
+			sb_puts(b, i ? ",{\"token\":" : "{\"token\":");
+			json_put_string(b, text, strlen(text));
+			sb_puts(b, ",\"prob\":");
+			json_put_double(b, prob);
+			sb_printf(b, ",\"spam\":%" PRIu64 ",\"ham\":%" PRIu64 "}", spam, ham);
+		}
+		sb_puts(b, "]");
+	}
+	sb_puts(b, "}\n");
 }

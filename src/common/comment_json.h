@@ -1,6 +1,8 @@
-/* comment_json.h - one member of a JSON object into a thresh_comment: the
- * mapping that `thresh train --jsonl`, `thresh check --json` and threshd's
- * JSON API share. Part of src/common; not public API.
+/* comment_json.h - comments and results to and from JSON: one member of a
+ * JSON object into a thresh_comment, the mapping that `thresh train
+ * --jsonl`, `thresh check --json` and threshd's JSON API share, and a check's
+ * result as JSON (`thresh check --format json`, threshd's /v1/check). Part
+ * of src/common; not public API.
  *
  * Members are comment fields under thresh's names or Akismet's (see
  * thresh/comment.h), as strings or numbers (taken as written) or null (the
@@ -53,5 +55,12 @@ enum cj_reason cj_member(struct cj_state *s, const struct json_member *m);
 
 /* cj_field_max - the most bytes the field named key takes. */
 size_t cj_field_max(const char *key);
+
+/* json_put_result - a check's result as one JSON object and a newline:
+ *   {"verdict":"reject","score":0.9981,"blatant":true,"reasons":["bayes"],
+ *    "retry_after":0,"tokens":[{"token":"pills","prob":0.99,"spam":12,"ham":0}]}
+ * "tokens" (the explanation) only when there are tokens, or always when
+ * tokens_always. On allocation failure b->oom is set. */
+void json_put_result(struct sbuf *b, const thresh_result *r, int tokens_always);
 
 #endif

@@ -201,41 +201,6 @@ static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret
 	return -1;
 }
 
-static void result_json(struct sbuf *b, const thresh_result *r)
-{
-	size_t n = thresh_result_reason_count(r);
-	sb_puts(b, "{\"verdict\":\"");
-	sb_puts(b, thresh_verdict_name(thresh_result_verdict(r)));
-	sb_puts(b, "\",\"score\":");
-	json_put_double(b, thresh_result_score(r));
-	sb_printf(b, ",\"blatant\":%s,\"reasons\":[", thresh_result_blatant(r) ? "true" : "false");
-	for (size_t i = 0; i < n; i++) {
-		const char *s = thresh_result_reason(r, i);
-		if (i)
-			sb_puts(b, ",");
-		json_put_string(b, s, strlen(s));
-	}
-	sb_puts(b, "],\"retry_after\":");
-	json_put_double(b, thresh_result_retry_after(r));
-	if (thresh_result_token_count(r)) {
-		sb_puts(b, ",\"tokens\":[");
-		for (size_t i = 0; i < thresh_result_token_count(r); i++) {
-			const char *text;
-			double prob;
-			uint64_t spam, ham;
-			if (thresh_result_token(r, i, &text, &prob, &spam, &ham))
-				continue;
-			sb_puts(b, i ? ",{\"token\":" : "{\"token\":");
-			json_put_string(b, text, strlen(text));
-			sb_puts(b, ",\"prob\":");
-			json_put_double(b, prob);
-			sb_printf(b, ",\"spam\":%" PRIu64 ",\"ham\":%" PRIu64 "}", spam, ham);
-		}
-		sb_puts(b, "]");
-	}
-	sb_puts(b, "}\n");
-}
-
 enum MHD_Result api_check(struct request *rq)
 {
 	struct server *s = rq->srv;
@@ -262,7 +227,7 @@ enum MHD_Result api_check(struct request *rq)
 	rq->score = thresh_result_score(res);
 	metrics_verdict(&s->metrics, rq->verdict);
 	sb_init(&b);
-	result_json(&b, res);
+	json_put_result(&b, res, 0);
 	thresh_result_free(res);
 	return reply_sb(rq, 200, APPLICATION_JSON, &b, NULL);
 }
