@@ -486,59 +486,6 @@ Test(db, prune_forgets_old_tokens)
 	free(dir);
 }
 
-#include <pthread.h>
-
-struct worker {
-	thresh_db *db;
-	int id, failures;
-};
-
-/* Each thread learns its own comments through the shared handle and checks
- * others' while they are being learned. */
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	char buf[64];
-	for (int i = 0; i < 50; i++) {
-		thresh_comment *c;
-		thresh_result *r;
-		thresh_comment_new(&c);
-		snprintf(buf, sizeof buf, "thread %d comment %d shared", w->id, i);
-		thresh_comment_set(c, "content", buf, (size_t)-1);
-		if (thresh_learn(w->db, c, i % 2 ? THRESH_SPAM : THRESH_HAM, NULL))
-			w->failures++;
-		if (thresh_check(w->db, c, THRESH_CHECK_READONLY, &r))
-			w->failures++;
-		thresh_result_free(r);
-		thresh_comment_free(c);
-	}
-	return NULL;
-}
-
-Test(db, one_handle_many_threads, .timeout = 120)
-{
-	char *dir;
-	thresh_db *db = tu_empty_db(&dir);
-	pthread_t th[4];
-	struct worker w[4];
-	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){db, i, 0};
-		cr_assert_eq(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
-	}
-	for (int i = 0; i < 4; i++) {
-		pthread_join(th[i], NULL);
-		cr_expect_eq(w[i].failures, 0, "thread %d", i);
-	}
-	thresh_stats st = {.size = sizeof st};
-	cr_assert_eq(thresh_db_stats(db, &st), 0);
-	cr_expect_eq(st.spam_messages, 100, "every learn counted exactly once");
-	cr_expect_eq(st.ham_messages, 100);
-	cr_expect_eq(st.learned, 200);
-	thresh_db_close(db);
-	tu_rmtree(dir);
-	free(dir);
-}
-
 Test(check, memory_cache_never_serves_a_stale_count)
 {
 	char *dir;

@@ -1,14 +1,11 @@
 /* Moderation: every rule and reason from a table, the rate limiter with
- * injected time and across processes, the configuration file and its
- * errors, author records across restarts, and what reaches the disk. */
+ * injected time, the configuration file and its errors, and author records
+ * across restarts. (Across processes: tests/robust/test_concurrency.c; what
+ * reaches the disk: tests/robust/test_privacy.c.) */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <math.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "comment_int.h"
 #include "config.h"
@@ -273,62 +270,6 @@ Test(ratelimit, through_thresh_check)
 	free(dir);
 }
 
-Test(ratelimit, exact_across_processes, .timeout = 120)
-{
-	char *dir, path[PATH_MAX];
-	thresh_db *db = tu_empty_db(&dir);
-	thresh_db_close(db);
-	snprintf(path, sizeof path, "%s/db", dir);
-	enum { PROCS = 6, EACH = 10 };
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	pid_t pids[PROCS];
-	for (int p = 0; p < PROCS; p++) {
-		pids[p] = fork();
-		cr_assert_neq(pids[p], -1);
-		if (pids[p] == 0) {
-			thresh_db *d;
-			thresh_result *r;
-			unsigned char allowed = 0;
-			if (thresh_db_open(path, NULL, &d))
-				_exit(1);
-			for (int i = 0; i < EACH; i++) {
-				thresh_comment *c;
-				thresh_comment_new(&c);
-				thresh_comment_set(c, "content", "flood", (size_t)-1);
-				thresh_comment_set(c, "email", "same@example.org", (size_t)-1);
-				thresh_comment_set_time(c, 1700000000);
-				if (thresh_check(d, c, 0, &r))
-					_exit(2);
-				int limited = 0;
-				for (size_t k = 0; k < thresh_result_reason_count(r); k++)
-					limited |= !strcmp(thresh_result_reason(r, k), "rate_limited");
-				allowed += !limited;
-				thresh_result_free(r);
-				thresh_comment_free(c);
-			}
-			thresh_db_close(d);
-			if (write(fds[1], &allowed, 1) != 1)
-				_exit(3);
-			_exit(0);
-		}
-	}
-	close(fds[1]);
-	int total = 0;
-	for (int p = 0; p < PROCS; p++) {
-		int st;
-		waitpid(pids[p], &st, 0);
-		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d status %d", p, st);
-	}
-	unsigned char a;
-	while (read(fds[0], &a, 1) == 1)
-		total += a;
-	close(fds[0]);
-	cr_expect_eq(total, 3, "60 simultaneous comments, burst 3: exactly 3 allowed, got %d", total);
-	tu_rmtree(dir);
-	free(dir);
-}
-
 /* ---------- configuration ---------- */
 
 struct bad_conf {
@@ -542,118 +483,3 @@ Test(authors, records_survive_restarts_and_rotation_drops_them)
 	free(dir);
 }
 
-/* ---------- privacy: no raw identity or text on disk ---------- */
-
-static int file_has(const char *path, const void *needle, size_t n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	rewind(f);
-	char *buf = malloc((size_t)len + 1);
-	size_t got = fread(buf, 1, (size_t)len, f);
-	fclose(f);
-	int found = 0;
-	for (size_t i = 0; !found && n <= got && i + n <= got; i++)
-		found = memcmp(buf + i, needle, n) == 0;
-	free(buf);
-	return found;
-}
-
-/* tree_has - any file under dir holding needle. */
-static int tree_has(const char *dir, const void *needle, size_t n, char *where, size_t wsize)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int found = 0;
-	char p[PATH_MAX];
-	while (d && !found && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		struct stat st;
-		lstat(p, &st);
-		found = S_ISDIR(st.st_mode) ? tree_has(p, needle, n, where, wsize) : file_has(p, needle, n);
-		if (found && !where[0])
-			snprintf(where, wsize, "%s", p);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
-static void expect_absent(const char *dir, const char *s)
-{
-	char where[PATH_MAX] = "", lower[256], upper[256], u16[512];
-	size_t n = strlen(s);
-	for (size_t i = 0; i <= n; i++) {
-		lower[i] = (char)tolower((unsigned char)s[i]);
-		upper[i] = (char)toupper((unsigned char)s[i]);
-	}
-	const char *forms[] = {s, lower, upper};
-	for (int f = 0; f < 3; f++) {
-		cr_expect(!tree_has(dir, forms[f], n, where, sizeof where), "\"%s\" found in %s", forms[f], where);
-		for (size_t i = 0; i < n; i++) { /* UTF-16LE */
-			u16[2 * i] = forms[f][i];
-			u16[2 * i + 1] = 0;
-		}
-		cr_expect(!tree_has(dir, u16, 2 * n, where, sizeof where), "UTF-16 \"%s\" in %s", forms[f], where);
-	}
-}
-
-Test(privacy, no_raw_identity_or_text_reaches_the_disk)
-{
-	char *dir, path[PATH_MAX], dump[PATH_MAX];
-	thresh_db *db = tu_empty_db(&dir);
-	snprintf(path, sizeof path, "%s/db", dir);
-	const char *emails[] = {"Zelda.Quantum+blog@Privacy-Test.example", "marmot.oxide@privacy-test.example"};
-	const char *ips[] = {"198.51.100.77", "2001:db8:beef:cafe:1:2:3:4"};
-	const char *text = "Xylophone marmalade zeppelin quokka";
-	for (int i = 0; i < 2; i++) {
-		thresh_comment *c = tu_comment(text, emails[i]);
-		thresh_comment_set(c, "ip", ips[i], (size_t)-1);
-		thresh_comment_set(c, "author", "Quentin Zarkov", (size_t)-1);
-		thresh_result *r;
-		cr_assert_eq(thresh_learn(db, c, i ? THRESH_SPAM : THRESH_HAM, NULL), 0);
-		cr_assert_eq(thresh_check(db, c, THRESH_CHECK_EXPLAIN, &r), 0);
-		thresh_result_free(r);
-		thresh_comment_free(c);
-	}
-	snprintf(dump, sizeof dump, "%s/db/export.dump", dir);
-	cr_assert_eq(thresh_db_export(db, dump), 0);
-	thresh_db_close(db);
-	char where0[PATH_MAX] = "";
-	cr_assert(tree_has(path, "thresh-db", 9, where0, sizeof where0), "the search finds what is there");
-	expect_absent(path, "Zelda.Quantum");
-	expect_absent(path, "zelda.quantum@privacy-test.example");
-	expect_absent(path, "marmot.oxide");
-	expect_absent(path, "privacy-test.example");
-	expect_absent(path, "198.51.100.77");
-	expect_absent(path, "2001:db8:beef:cafe");
-	expect_absent(path, "Xylophone");
-	expect_absent(path, "marmalade zeppelin");
-	expect_absent(path, "Quentin");
-	/* nor the binary forms of the addresses */
-	unsigned char a4[4], a6[16];
-	char where[PATH_MAX] = "";
-	inet_pton(AF_INET, ips[0], a4);
-	inet_pton(AF_INET6, ips[1], a6);
-	cr_expect(!tree_has(path, a4, 4, where, sizeof where), "binary IPv4 in %s", where);
-	cr_expect(!tree_has(path, a6, 8, where, sizeof where), "binary IPv6 /64 in %s", where);
-	/* and the export holds no secret */
-	unsigned char secret[32];
-	char sp[PATH_MAX + 16];
-	snprintf(sp, sizeof sp, "%s/secret", path);
-	int fd = open(sp, O_RDONLY);
-	cr_assert_eq(read(fd, secret, 32), 32);
-	close(fd);
-	cr_expect(!file_has(dump, secret, 8), "the secret is in the export");
-	char hex[65];
-	for (int i = 0; i < 32; i++)
-		sprintf(hex + 2 * i, "%02x", secret[i]);
-	cr_expect(!file_has(dump, hex, 16), "the secret (hex) is in the export");
-	tu_rmtree(dir);
-	free(dir);
-}
