@@ -1,6 +1,6 @@
 /* src/lib/learn.c: learning and unlearning, one comment at a time or in a
- * batch: duplicates, moves, one transaction, and a batch storing exactly
- * what the same learns one at a time store. */
+ * batch: duplicates, moves, one transaction, a batch storing exactly what
+ * the same learns one at a time store, and the authors' records. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -164,6 +164,56 @@ Test(learn, batch_stores_what_one_at_a_time_stores)
 		thresh_comment_free(c[i]);
 	thresh_db_close(one);
 	thresh_db_close(many);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Learning records the author (hashed e-mail, else IP): the record survives
+ * a restart, spam learns make an author with more spam than approved, and
+ * unlearning takes them back. (Part of test_moderate.c's
+ * authors::records_survive_restarts_and_rotation_drops_them; the rotation
+ * is in test_manage.c.) */
+Test(learn, author_records_survive_restarts_and_unlearning_takes_them_back)
+{
+	char *dir, path[PATH_MAX];
+	thresh_db *db = tu_empty_db(&dir);
+	snprintf(path, sizeof path, "%s/db", dir);
+	tu_learn_numbered(db, "buy pills now %d", 10, THRESH_SPAM);
+	tu_learn_numbered(db, "lovely song thank you %d", 10, THRESH_HAM);
+	thresh_comment *c = tu_comment("what a melody, pills", "Regular@Example.org");
+	thresh_result *r;
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+	double score = thresh_result_score(r);
+	cr_expect(tu_has_reason(r, "first_comment") == (score >= 0.2), "score %f", score);
+	thresh_result_free(r);
+	cr_assert_eq(thresh_learn(db, c, THRESH_HAM, NULL), 0);
+	thresh_db_close(db);
+
+	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	thresh_comment *again = tu_comment("another comment, pills maybe", "regular+x@example.org");
+	cr_assert_eq(thresh_check(db, again, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(!tu_has_reason(r, "first_comment"), "the author is known after a restart");
+	thresh_result_free(r);
+
+	/* two spam learns make them an author with more spam than approved */
+	thresh_comment *s1 = tu_comment("spam one", "regular@example.org");
+	thresh_comment *s2 = tu_comment("spam two", "regular@example.org");
+	cr_assert_eq(thresh_learn(db, s1, THRESH_SPAM, NULL), 0);
+	cr_assert_eq(thresh_learn(db, s2, THRESH_SPAM, NULL), 0);
+	cr_assert_eq(thresh_check(db, again, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(tu_has_reason(r, "author_spam"));
+	thresh_result_free(r);
+	/* unlearning takes it back */
+	cr_assert_eq(thresh_unlearn(db, s1, THRESH_SPAM, NULL), 0);
+	cr_assert_eq(thresh_unlearn(db, s2, THRESH_SPAM, NULL), 0);
+	cr_assert_eq(thresh_check(db, again, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(!tu_has_reason(r, "author_spam"));
+	thresh_result_free(r);
+	thresh_comment_free(c);
+	thresh_comment_free(again);
+	thresh_comment_free(s1);
+	thresh_comment_free(s2);
+	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);
 }

@@ -137,4 +137,13 @@ static inline double tu_score(thresh_db *db, const char *text)
 	return s;
 }
 
+/* tu_has_reason - 1 when the result gives reason name. */
+static inline int tu_has_reason(const thresh_result *r, const char *name)
+{
+	for (size_t k = 0; k < thresh_result_reason_count(r); k++)
+		if (!strcmp(thresh_result_reason(r, k), name))
+			return 1;
+	return 0;
+}
+
 #endif
