@@ -170,9 +170,9 @@ Test(learn, batch_stores_what_one_at_a_time_stores)
 
 /* Learning records the author (hashed e-mail, else IP): the record survives
  * a restart, spam learns make an author with more spam than approved, and
- * unlearning takes them back. (Part of test_moderate.c's
- * authors::records_survive_restarts_and_rotation_drops_them; the rotation
- * is in test_manage.c.) */
+ * unlearning takes them back. (With test_manage.c's
+ * manage::rotate_secret_drops_author_records, this was
+ * authors::records_survive_restarts_and_rotation_drops_them.) */
 Test(learn, author_records_survive_restarts_and_unlearning_takes_them_back)
 {
 	char *dir, path[PATH_MAX];

@@ -57,9 +57,9 @@ Test(manage, prune_forgets_old_tokens)
 
 /* Rotating the secret drops the author records keyed by the old one, writes
  * a new secret (mode 0600), and the author is unknown again; a secret others
- * can read is refused at open. (Part of test_moderate.c's
- * authors::records_survive_restarts_and_rotation_drops_them; the records
- * themselves are in test_learn.c.) */
+ * can read is refused at open. (With test_learn.c's
+ * learn::author_records_survive_restarts_and_unlearning_takes_them_back,
+ * this was authors::records_survive_restarts_and_rotation_drops_them.) */
 Test(manage, rotate_secret_drops_author_records)
 {
 	char *dir, path[PATH_MAX];

@@ -1,4 +1,5 @@
-/* The LMDB backend on real folders: round trips, isolation, growth, prune. */
+/* src/lib/store.c: the LMDB backend on real folders: round trips, isolation,
+ * growth, prune. */
 #include <criterion/criterion.h>
 #include <string.h>
 
