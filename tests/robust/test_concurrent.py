@@ -13,7 +13,7 @@ exactly spam_messages, learned == spam_messages, counts never go back) and
 that thresh_check works, and a third reader runs `thresh check --format
 json` again and again. At the end the counts are exact: 18000 comments,
 every batch word 1000 times. Rate limits exact across processes are proved
-by tests/unit/test_moderate.c (ratelimit/exact_across_processes).
+by tests/robust/test_concurrency.c (ratelimit/exact_across_processes).
 """
 import json
 import os

@@ -23,14 +23,6 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-static int has_reason(const thresh_result *r, const char *name)
-{
-	for (size_t i = 0; i < thresh_result_reason_count(r); i++)
-		if (!strcmp(thresh_result_reason(r, i), name))
-			return 1;
-	return 0;
-}
-
 /* A word list entry made only of characters case folding drops (a soft
  * hyphen, a zero-width space) folds to "", which strstr() finds in every
  * comment: one invisible character in thresh.conf rejected every comment.
@@ -60,14 +52,14 @@ Test(regress, word_that_folds_to_nothing_matches_nothing)
 	thresh_comment *c = tu_comment("What a lovely garden, thanks for sharing.", "reader@example.org");
 	thresh_result *r;
 	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
-	cr_expect(!has_reason(r, "disallowed_word"), "an invisible disallowed word rejected an innocent comment");
-	cr_expect(!has_reason(r, "moderation_word"), "an invisible moderation word held an innocent comment");
+	cr_expect(!tu_has_reason(r, "disallowed_word"), "an invisible disallowed word rejected an innocent comment");
+	cr_expect(!tu_has_reason(r, "moderation_word"), "an invisible moderation word held an innocent comment");
 	thresh_result_free(r);
 	thresh_comment_free(c);
 	/* the visible words still work */
 	c = tu_comment("cheap viagra here", NULL);
 	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
-	cr_expect(has_reason(r, "disallowed_word"));
+	cr_expect(tu_has_reason(r, "disallowed_word"));
 	thresh_result_free(r);
 	thresh_comment_free(c);
 	thresh_db_close(db);

@@ -1,5 +1,6 @@
-/* The classifier's arithmetic against values computed by hand (and checked
- * with an independent few lines of Python, see the comments). */
+/* src/lib/bayes.c: the classifier's arithmetic against values computed by
+ * hand (and checked with an independent few lines of Python, see the
+ * comments). */
 #include <criterion/criterion.h>
 #include <math.h>
 

@@ -1,4 +1,5 @@
-/* Known-answer tests of the hashing in hash.c. */
+/* src/lib/hash.c: known-answer tests of token ids (SipHash-2-4) and comment
+ * digests (keyed BLAKE2b), and hash_equal. */
 #include <criterion/criterion.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
-/* The plugin table, loaded the way a server module loads thresh: dlopen()
- * of the shared library and one dlsym() of the entry point. */
+/* src/lib/plugin.c: the plugin table, loaded the way a server module loads
+ * thresh: dlopen() of the shared library and one dlsym() of the entry
+ * point. */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
 

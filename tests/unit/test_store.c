@@ -1,9 +1,8 @@
-/* The LMDB backend on real folders: round trips, isolation, growth, prune. */
+/* src/lib/store.c: the LMDB backend on real folders: round trips, isolation,
+ * growth, prune. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "cache.h"
-#include "idmap.h"
 #include "store.h"
 #include "thresh/error.h"
 #include "testutil.h"
@@ -240,115 +239,4 @@ Test(store, missing_folder)
 {
 	store *s;
 	cr_expect_eq(store_open("/nonexistent/thresh/x", 0, 0, &s), THRESH_ENOENT);
-}
-
-/* Ids spread over the whole 64-bit range, with the edges a table indexed by
- * the top bits must get right: 0 (the empty-slot mark), 1, and the largest
- * ids, whose probes wrap around to the first slot. */
-static uint64_t spread_id(uint64_t i)
-{
-	static const uint64_t edge[] = {0, 1, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2,
-	                                (uint64_t)1 << 63, ((uint64_t)1 << 63) - 1};
-	if (i < sizeof edge / sizeof edge[0])
-		return edge[i];
-	return i * 0x9E3779B97F4A7C15ULL;
-}
-
-struct spread_ctx {
-	uint64_t n;
-};
-
-static int spread_fn(store_txn *t, void *ctx)
-{
-	uint64_t n = ((struct spread_ctx *)ctx)->n;
-	for (uint64_t i = 0; i < n; i++) {
-		tok_counts c = {(uint32_t)(i % 7 + 1), (uint32_t)(i % 5), (uint32_t)(i % 1000)};
-		int rc = store_token_put(t, spread_id(i), &c);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* The memory cache of a model large enough for its tables to take the
- * huge-page path of mem_table answers exactly as LMDB does, for every
- * stored id, the edges, and ids it does not hold. */
-Test(cache, agrees_with_the_store_on_a_large_model, .timeout = 120)
-{
-	char *dir = tu_tmpdir();
-	store *s;
-	store_txn *t;
-	tok_cache *c;
-	const uint64_t n = 300000; /* 2^20 slots: 8 MiB of keys */
-	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
-	struct spread_ctx a = {n};
-	cr_assert_eq(store_write(s, spread_fn, &a), 0);
-	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &c), 0);
-	cr_expect_eq(cache_tokens(c), n);
-	cr_expect_eq(cache_txn(c), store_txn_id(t));
-	enum { B = 512 };
-	uint64_t ids[B];
-	tok_counts want[B], got[B];
-	for (uint64_t i = 0; i < n + 2 * B; i += B) {
-		for (uint64_t k = 0; k < B; k++) /* past n: ids it does not hold */
-			ids[k] = i + k < n ? spread_id(i + k) : spread_id(i + k) ^ 0x5555;
-		cr_assert_eq(store_tokens_get(t, ids, B, want), 0);
-		cache_get(c, ids, B, got);
-		for (uint64_t k = 0; k < B; k++)
-			cr_assert(want[k].spam == got[k].spam && want[k].ham == got[k].ham &&
-			              want[k].day == got[k].day,
-			          "id %016llx: store %u/%u/%u, cache %u/%u/%u",
-			          (unsigned long long)ids[k], want[k].spam, want[k].ham, want[k].day,
-			          got[k].spam, got[k].ham, got[k].day);
-	}
-	cr_expect_eq(got[B - 1].spam, 0, "an id it does not hold reads as zeros");
-	cache_unref(c);
-	store_read_end(t);
-	store_close(s);
-	tu_rmtree(dir);
-	free(dir);
-}
-
-/* An idmap that starts small and grows past the huge-page size holds every
- * id it was given (the edges of the range too), finds none it was not, and
- * sorts them all, with their counts, id 0 first. */
-Test(idmap, add_find_grow_and_sort)
-{
-	idmap m;
-	const uint64_t n = 200000; /* from 1024 slots to 2^19: 4 MiB of keys */
-	cr_assert_eq(idmap_init(&m, 1), 0);
-	for (uint64_t i = 0; i < n; i++) {
-		int added;
-		tok_counts *c = idmap_add(&m, spread_id(i), &added);
-		cr_assert_not_null(c);
-		cr_assert_eq(added, 1, "id %llu", (unsigned long long)i);
-		cr_assert_eq(c->spam + c->ham + c->day, 0, "a new id starts at zeros");
-		c->spam = (uint32_t)i;
-		c->day = (uint32_t)(i * 3);
-	}
-	cr_expect_eq(idmap_count(&m), n);
-	int added;
-	cr_assert_not_null(idmap_add(&m, spread_id(5), &added));
-	cr_expect_eq(added, 0, "an id held is not added again");
-	cr_expect_eq(idmap_count(&m), n);
-	for (uint64_t i = 0; i < n; i++) {
-		const tok_counts *c = idmap_find(&m, spread_id(i));
-		cr_assert_not_null(c, "id %llu", (unsigned long long)i);
-		cr_assert_eq(c->spam, (uint32_t)i);
-		cr_assert_null(idmap_find(&m, spread_id(i) ^ 0x5555));
-	}
-	size_t k = idmap_sort(&m);
-	cr_assert_eq(k, n);
-	cr_expect_eq(m.keys[0], 0);
-	cr_expect_eq(m.keys[k - 1], UINT64_MAX);
-	for (size_t i = 0; i < k; i++) {
-		if (i)
-			cr_assert_lt(m.keys[i - 1], m.keys[i], "sorted at %zu", i);
-		cr_assert_eq(m.vals[i].day, m.vals[i].spam * 3, "counts moved with their id at %zu", i);
-	}
-	idmap_free(&m);
-	idmap_free(&m); /* a freed map is a zeroed map */
-	cr_expect_eq(idmap_init(&m, (size_t)-1), THRESH_ENOMEM);
-	idmap_free(&m);
 }

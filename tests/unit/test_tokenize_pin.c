@@ -1,6 +1,7 @@
-/* Token ids pinned: a fixed multilingual corpus and, for each comment, a
- * digest of the tokens the tokenizer makes of it (ids, texts, the gram flag,
- * in order) under a fixed model key, with every feature family on.
+/* src/lib/tokenize.c, its token ids pinned: a fixed multilingual corpus and,
+ * for each comment, a digest of the tokens the tokenizer makes of it (ids,
+ * texts, the gram flag, in order) under a fixed model key, with every
+ * feature family on.
  *
  * A model stores nothing but these ids, so a tokenizer change that moves an
  * id silently turns a trained model into noise. Any such change must be a new

@@ -1,5 +1,6 @@
-/* testutil.h - small helpers shared by the unit tests: temporary folders
- * and comments. Every test makes its own folder under $TMPDIR. */
+/* testutil.h - small helpers shared by the unit and robust tests: temporary
+ * folders, comments, databases, results and token ids. Every test makes its
+ * own folder under $TMPDIR. */
 #ifndef THRESH_TESTUTIL_H
 #define THRESH_TESTUTIL_H
 
@@ -135,6 +136,28 @@ static inline double tu_score(thresh_db *db, const char *text)
 	thresh_result_free(r);
 	thresh_comment_free(c);
 	return s;
+}
+
+/* tu_has_reason - 1 when the result gives reason name. */
+static inline int tu_has_reason(const thresh_result *r, const char *name)
+{
+	for (size_t k = 0; k < thresh_result_reason_count(r); k++)
+		if (!strcmp(thresh_result_reason(r, k), name))
+			return 1;
+	return 0;
+}
+
+/* tu_spread_id - the i-th of ids spread over the whole 64-bit range, the
+ * first ones the edges a table indexed by the top bits must get right: 0
+ * (the empty-slot mark), 1, and the largest ids, whose probes wrap around
+ * to the first slot. */
+static inline uint64_t tu_spread_id(uint64_t i)
+{
+	static const uint64_t edge[] = {0, 1, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2,
+	                                (uint64_t)1 << 63, ((uint64_t)1 << 63) - 1};
+	if (i < sizeof edge / sizeof edge[0])
+		return edge[i];
+	return i * 0x9E3779B97F4A7C15ULL;
 }
 
 #endif

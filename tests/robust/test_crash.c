@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "testutil.h"
+#include "../unit/testutil.h"
 
 #define BATCH 200
 

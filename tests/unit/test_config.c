@@ -1,0 +1,127 @@
+/* src/lib/config.c: thresh.conf read, its errors naming FILE:LINE and what
+ * was expected, the printed form read back, and reloads. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "config.h"
+#include "testutil.h"
+
+struct bad_conf {
+	const char *text;
+	const char *expect; /* in the message after "FILE:LINE: " */
+	int line;
+};
+
+Test(config, errors_name_file_line_and_expectation)
+{
+	static const struct bad_conf bad[] = {
+		{"nosuchkey = 1\n", "unknown key \"nosuchkey\"", 1},
+		{"# fine\nrate_limit = lots\n", "rate_limit: expected a number", 2},
+		{"rate_burst = 2.5\n", "rate_burst: expected a whole number", 1},
+		{"rate_burst = 0\n", "rate_burst: expected a whole number from 1", 1},
+		{"honeypot = maybe\n", "honeypot: expected on or off", 1},
+		{"rate_limit_action = drop\n", "expected hold or reject", 1},
+		{"hold_cutoff = 2\n", "hold_cutoff: expected a number in its range", 1},
+		{"\n\njust words\n", "expected \"key = value\"", 3},
+		{"[threshd\n", "expected a section header", 1},
+		{" = 3\n", "a value without a key", 1},
+		{"moderation_words = \xff\xfe\n", "not valid UTF-8", 1},
+		{"hold_cutoff = 0.9\nreject_cutoff = 0.8\n", "hold_cutoff is above reject_cutoff", 0},
+	};
+	char *dir = tu_tmpdir(), path[PATH_MAX], err[512];
+	snprintf(path, sizeof path, "%s/thresh.conf", dir);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		FILE *f = fopen(path, "w");
+		fputs(bad[i].text, f);
+		fclose(f);
+		conf *cf = NULL;
+		err[0] = '\0';
+		cr_expect_eq(conf_load(path, &cf, err, sizeof err), THRESH_ECONFIG, "%s", bad[i].text);
+		char where[PATH_MAX + 32];
+		snprintf(where, sizeof where, "%s:%d: ", path, bad[i].line);
+		cr_expect(strncmp(err, where, strlen(where)) == 0, "[%s] should start with [%s]", err, where);
+		cr_expect(strstr(err, bad[i].expect) != NULL, "[%s] should say [%s]", err, bad[i].expect);
+	}
+	/* through thresh_db_open: a bad file refuses to open, naming it */
+	thresh_db *db;
+	thresh_db_options o;
+	char dbp[PATH_MAX];
+	thresh_db_options_init(&o);
+	o.flags = THRESH_DB_CREATE | THRESH_DB_EMPTY;
+	o.config = path;
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	snprintf(dbp, sizeof dbp, "%s/db", dir);
+	cr_expect_eq(thresh_db_open(dbp, &o, &db), THRESH_ECONFIG);
+	cr_expect(strstr(err, "thresh.conf:") != NULL, "%s", err);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(config, read_printed_and_read_back)
+{
+	char *dir = tu_tmpdir(), path[PATH_MAX], dbp[PATH_MAX], buf[256];
+	snprintf(path, sizeof path, "%s/thresh.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs("# a site\nrate_limit = 2   # per minute\nrate_burst=1\nhold_links = 3\n"
+	      "moderation_words = Rolex, cheap watches\nmoderation_words = viagra\n"
+	      "hold_cutoff = 0.5\n\n[threshd]\nport = 9000\nport = 9001\n", f);
+	fclose(f);
+	thresh_db *db;
+	thresh_db_options o;
+	thresh_db_options_init(&o);
+	o.flags = THRESH_DB_CREATE | THRESH_DB_EMPTY;
+	o.config = path;
+	snprintf(dbp, sizeof dbp, "%s/db", dir);
+	cr_assert_eq(thresh_db_open(dbp, &o, &db), 0);
+	cr_assert_eq(thresh_db_config_get(db, "rate_limit", buf, sizeof buf), 0);
+	cr_expect_str_eq(buf, "2");
+	cr_assert_eq(thresh_db_config_get(db, "moderation_words", buf, sizeof buf), 0);
+	cr_expect_str_eq(buf, "rolex, cheap watches, viagra");
+	cr_assert_eq(thresh_db_config_get(db, "threshd.port", buf, sizeof buf), 0);
+	cr_expect_str_eq(buf, "9001", "the last of a repeated key wins");
+	cr_expect_eq(thresh_db_config_get(db, "threshd.host", buf, sizeof buf), THRESH_ENOTFOUND);
+	cr_expect_eq(thresh_db_config_get(db, "rate_limit", buf, 1), THRESH_ETOOBIG);
+	double v;
+	cr_assert_eq(thresh_db_param_get(db, "hold_cutoff", &v), 0);
+	cr_expect_eq(v, 0.5, "the file overrides the stored cutoff");
+	/* the printed configuration is itself a valid configuration */
+	char *text;
+	cr_assert_eq(thresh_db_config_text(db, &text), 0);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	thresh_free(text);
+	char err[256] = "";
+	cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(thresh_db_config_get(db, "hold_links", buf, sizeof buf), 0);
+	cr_expect_str_eq(buf, "3");
+	/* a thresh.conf that appears after open is read on reload */
+	{
+		char *d2;
+		thresh_db *db2 = tu_empty_db(&d2);
+		char p2[PATH_MAX + 16];
+		cr_assert_eq(thresh_db_config_get(db2, "hold_links", buf, sizeof buf), 0);
+		cr_expect_str_eq(buf, "2");
+		snprintf(p2, sizeof p2, "%s/db/thresh.conf", d2);
+		FILE *g = fopen(p2, "w");
+		fputs("hold_links = 7\n", g);
+		fclose(g);
+		cr_assert_eq(thresh_db_config_reload(db2, err, sizeof err), 0, "%s", err);
+		cr_assert_eq(thresh_db_config_get(db2, "hold_links", buf, sizeof buf), 0);
+		cr_expect_str_eq(buf, "7");
+		thresh_db_close(db2);
+		tu_rmtree(d2);
+		free(d2);
+	}
+	/* a broken reload keeps the configuration in force */
+	f = fopen(path, "w");
+	fputs("rate_limit = -1\n", f);
+	fclose(f);
+	cr_expect_eq(thresh_db_config_reload(db, err, sizeof err), THRESH_ECONFIG);
+	cr_assert_eq(thresh_db_config_get(db, "rate_limit", buf, sizeof buf), 0);
+	cr_expect_str_eq(buf, "2");
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}

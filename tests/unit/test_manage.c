@@ -1,0 +1,113 @@
+/* src/lib/manage.c: what is done with an open handle: the classifier
+ * parameters (stored, checked, listed), pruning old tokens, and rotating
+ * the identity secret. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+Test(manage, params_stored_checked_and_listed)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	double v;
+	size_t n = 0;
+	while (thresh_db_param_name(n))
+		n++;
+	cr_expect_eq(n, 9);
+	cr_assert_eq(thresh_db_param_set(db, "robs", 0.25), 0);
+	cr_assert_eq(thresh_db_param_get(db, "robs", &v), 0);
+	cr_expect_eq(v, 0.25);
+	cr_expect_eq(thresh_db_param_set(db, "robx", 7), THRESH_EPARAM);
+	cr_expect_eq(thresh_db_param_set(db, "nope", 0.1), THRESH_EPARAM);
+	cr_expect_eq(thresh_db_param_get(db, "nope", &v), THRESH_EPARAM);
+	/* cutoffs stay ordered */
+	cr_expect_eq(thresh_db_param_set(db, "hold_cutoff", 0.999), THRESH_EPARAM);
+	thresh_db_close(db);
+	/* stored: survives a reopen */
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/db", dir);
+	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	cr_assert_eq(thresh_db_param_get(db, "robs", &v), 0);
+	cr_expect_eq(v, 0.25);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(manage, prune_forgets_old_tokens)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_comment *old = tu_comment("ancient words here", NULL);
+	cr_assert_eq(thresh_comment_set_time(old, 86400 * 100), 0); /* 1970 */
+	cr_assert_eq(thresh_learn(db, old, THRESH_SPAM, NULL), 0);
+	tu_learn(db, "fresh", THRESH_HAM);
+	uint64_t removed = 0;
+	cr_assert_eq(thresh_db_prune(db, 30, 0, &removed), 0);
+	cr_expect_gt(removed, 2);
+	cr_expect_eq(tu_score(db, "ancient"), tu_score(db, "neverseen"), "its counts are gone");
+	thresh_comment_free(old);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Rotating the secret drops the author records keyed by the old one, writes
+ * a new secret (mode 0600), and the author is unknown again; a secret others
+ * can read is refused at open. (With test_learn.c's
+ * learn::author_records_survive_restarts_and_unlearning_takes_them_back,
+ * this was authors::records_survive_restarts_and_rotation_drops_them.) */
+Test(manage, rotate_secret_drops_author_records)
+{
+	char *dir, path[PATH_MAX];
+	thresh_db *db = tu_empty_db(&dir);
+	snprintf(path, sizeof path, "%s/db", dir);
+	tu_learn_numbered(db, "buy pills now %d", 10, THRESH_SPAM);
+	tu_learn_numbered(db, "lovely song thank you %d", 10, THRESH_HAM);
+	thresh_comment *c = tu_comment("what a melody, pills", "Regular@Example.org");
+	thresh_comment *again = tu_comment("another comment, pills maybe", "regular+x@example.org");
+	thresh_result *r;
+	cr_assert_eq(thresh_learn(db, c, THRESH_HAM, NULL), 0);
+	cr_assert_eq(thresh_check(db, again, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(!tu_has_reason(r, "first_comment"), "the author is known before the rotation");
+	thresh_result_free(r);
+
+	char sp[PATH_MAX + 16];
+	unsigned char before[32], after[32];
+	snprintf(sp, sizeof sp, "%s/secret", path);
+	int fd = open(sp, O_RDONLY);
+	cr_assert_eq(read(fd, before, 32), 32);
+	close(fd);
+	uint64_t dropped = 0;
+	cr_assert_eq(thresh_db_rotate_secret(db, &dropped), 0);
+	cr_expect_eq(dropped, 1);
+	struct stat st;
+	cr_assert_eq(stat(sp, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600);
+	fd = open(sp, O_RDONLY);
+	cr_assert_eq(read(fd, after, 32), 32);
+	close(fd);
+	cr_expect(memcmp(before, after, 32) != 0);
+	cr_assert_eq(thresh_check(db, again, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(tu_has_reason(r, "first_comment") || thresh_result_score(r) < 0.2,
+	          "after rotation the author is unknown again");
+	thresh_result_free(r);
+	thresh_comment_free(c);
+	thresh_comment_free(again);
+	thresh_db_close(db);
+
+	/* a secret others can read is refused */
+	chmod(sp, 0644);
+	thresh_db_options o;
+	char err[256];
+	thresh_db_options_init(&o);
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	cr_expect_eq(thresh_db_open(path, &o, &db), THRESH_EACCES);
+	cr_expect(strstr(err, "chmod 600") != NULL, "%s", err);
+	tu_rmtree(dir);
+	free(dir);
+}
