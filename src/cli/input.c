@@ -70,6 +70,7 @@ int comment_from_json(thresh_comment *c, const char *text, size_t len, int want_
 	size_t pos = 0;
 	cj_start(&x, c, want_label);
 	int rc = json_object_parse(text, len, on_member, &x, inner, sizeof inner, &pos);
+	cj_end(&x);
 	size_t col = 1;
 	*line = 1;
 	for (size_t i = 0; i < pos && i < len; i++, col++)

@@ -1,6 +1,6 @@
-/* comment_json.c - one JSON member into a thresh_comment (see comment_json.h).
+/* comment_json.c - thresh's objects to and from JSON (see comment_json.h).
  *
- *   {"label": "ham", "content": "Nice post", "author_email": null, "form_age": 12}
+ *   {"label": "ham", "content": "Nice post", "email": null, "form_age": 12}
  *
  * sets content to "Nice post" and form_age to "12" (as written), leaves the
  * e-mail out, and records the label; {"content": "a", "comment_content": "b"}
@@ -10,13 +10,20 @@
 
 #include "comment_json.h"
 
-void cj_start(struct cj_state *s, thresh_comment *c, int want_label)
+int cj_start(struct cj_state *s, thresh_comment *c, int want_label)
 {
 	memset(s, 0, sizeof *s);
 	s->c = c;
 	s->want_label = want_label;
 	s->label = -1;
 	thresh_comment_reset(c);
+	return thresh_comment_new(&s->given);
+}
+
+void cj_end(struct cj_state *s)
+{
+	thresh_comment_free(s->given);
+	s->given = NULL;
 }
 
 size_t cj_field_max(const char *key)
@@ -48,10 +55,16 @@ enum cj_reason cj_member(struct cj_state *s, const struct json_member *m)
 	for (int i = 0; i < s->nseen; i++)
 		if (!strcmp(s->seen[i], m->key))
 			return CJ_DUPLICATE;
+	/* every field name fits, and each is taken once: no key is ever left out */
 	if (s->nseen < (int)(sizeof s->seen / sizeof s->seen[0]) && m->key_len < sizeof s->seen[0])
 		memcpy(s->seen[s->nseen++], m->key, m->key_len + 1);
-	if (thresh_comment_get(s->c, m->key, &old) == 0 && old)
+	/* given before under another name, with a value or null */
+	if (!s->given)
+		return CJ_NOMEM;
+	if (thresh_comment_get(s->given, m->key, &old) == 0 && old)
 		return CJ_OTHER_NAME;
+	if (thresh_comment_set(s->given, m->key, "0", 1))
+		return CJ_NOMEM;
 	if (m->type == JSON_NULL)
 		return CJ_OK;
 	if (m->type != JSON_STRING && m->type != JSON_NUMBER)

@@ -13,7 +13,7 @@
  *   struct cj_state st;
  *   cj_start(&st, c, 1);
  *   ... for each member m:  if ((why = cj_member(&st, m)) != CJ_OK) report(why, m->key);
- *   ... at the end:         st.label is -1 when no "label" was given. */
+ *   ... at the end:         st.label is -1 when no "label" was given; cj_end(&st). */
 #ifndef THRESH_COMMON_COMMENT_JSON_H
 #define THRESH_COMMON_COMMENT_JSON_H
 
@@ -42,12 +42,17 @@ struct cj_state {
 	int label;          /* THRESH_SPAM, THRESH_HAM, or -1 until given */
 	int rc;             /* the library's code behind the last reason */
 	unsigned seen_label;
-	char seen[16][24];  /* field keys taken so far, to refuse repeats */
+	char seen[32][24];  /* field keys taken so far (every name fits), to refuse repeats */
 	int nseen;
+	thresh_comment *given; /* the fields given so far under any name, null too */
 };
 
-/* cj_start - begin a new object: c is reset. Cannot fail. */
-void cj_start(struct cj_state *s, thresh_comment *c, int want_label);
+/* cj_start - begin a new object: c is reset. Returns 0, or THRESH_ENOMEM
+ * (then every member is refused with CJ_NOMEM). cj_end it either way. */
+int cj_start(struct cj_state *s, thresh_comment *c, int want_label);
+
+/* cj_end - release what cj_start took (not the comment). */
+void cj_end(struct cj_state *s);
 
 /* cj_member - take member m into the comment. Returns CJ_OK or the reason
  * it was refused (the comment then holds what came before). */

@@ -1,4 +1,5 @@
 /* num.c - numbers as text (see num.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		if (*s < '0' || *s > '9')
 			return -1;
 		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}
@@ -29,7 +30,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 int parse_double(const char *s, double *out)
 {
 	char *end;
-	if (!s || !*s)
+	if (!s || !*s || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	double v = strtod(s, &end);

@@ -171,6 +171,7 @@ static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret
 	}
 	cj_start(&x->st, c, x->kind != K_CHECK);
 	int rc = json_object_parse(rq->body, rq->len, on_member, x, why, sizeof why, &pos);
+	cj_end(&x->st);
 	if (rc == -1) {
 		*ret = reply_error(rq, 400, "malformed_json", NULL, "malformed JSON: %s (byte %zu)",
 		                   why, pos);

@@ -1,5 +1,5 @@
 /* src/common/comment_json.c: one JSON member into a thresh_comment
- * (cj_start, cj_member, cj_field_max): each reason code, the label, null
+ * (cj_start, cj_member, cj_field_max, cj_end): each reason code, the label, null
  * values, both names of a field, and a refused member leaving the comment
  * as it was. */
 #include <criterion/criterion.h>
@@ -35,11 +35,12 @@ static struct cj_state S;
 static void setup(void)
 {
 	cr_assert_eq(thresh_comment_new(&C), 0);
-	cj_start(&S, C, 1);
+	cr_assert_eq(cj_start(&S, C, 1), 0);
 }
 
 static void teardown(void)
 {
+	cj_end(&S);
 	thresh_comment_free(C);
 }
 
@@ -75,11 +76,13 @@ Test(comment_json, label)
 	} bad[] = {{JSON_STRING, "maybe"}, {JSON_STRING, "Spam"}, {JSON_STRING, ""},
 	           {JSON_NUMBER, "1"},     {JSON_NULL, NULL},     {JSON_TRUE, NULL}};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cj_end(&S);
 		cj_start(&S, C, 1);
 		cr_expect_eq(take(&S, "label", bad[i].t, bad[i].s), CJ_BAD_LABEL, "case %zu", i);
 		cr_expect_eq(S.label, -1);
 	}
 	/* not wanted: checked for repeats, then ignored */
+	cj_end(&S);
 	cj_start(&S, C, 0);
 	cr_expect_eq(take(&S, "label", JSON_STRING, "anything"), CJ_OK);
 	cr_expect_eq(S.label, -1);
@@ -117,6 +120,7 @@ Test(comment_json, bad_types)
 {
 	static const enum json_type t[] = {JSON_OBJECT, JSON_ARRAY, JSON_TRUE, JSON_FALSE};
 	for (size_t i = 0; i < 4; i++) {
+		cj_end(&S);
 		cj_start(&S, C, 1);
 		cr_expect_eq(take(&S, "content", t[i], NULL), CJ_BAD_TYPE, "%s", json_type_name(t[i]));
 		cr_expect_null(get(C, "content"));
@@ -128,15 +132,19 @@ Test(comment_json, values_the_library_refuses)
 	struct json_member m = {"content", 7, JSON_STRING, "a\0b", 3};
 	cr_expect_eq(cj_member(&S, &m), CJ_NUL);
 	cr_expect_eq(S.rc, THRESH_ENUL);
+	cj_end(&S);
 	cj_start(&S, C, 1);
 	cr_expect_eq(take(&S, "author", JSON_STRING, "\xc3\x28"), CJ_BAD_UTF8);
 	cr_expect_eq(S.rc, THRESH_EUTF8);
+	cj_end(&S);
 	cj_start(&S, C, 1);
 	cr_expect_eq(take(&S, "form_age", JSON_STRING, "soon"), CJ_BAD_FORM_AGE);
 	cr_expect_eq(take(&S, "form_age", JSON_NUMBER, "3"), CJ_DUPLICATE, "refused, yet seen");
+	cj_end(&S);
 	cj_start(&S, C, 1);
 	cr_expect_eq(take(&S, "form_age", JSON_NUMBER, "-1"), CJ_BAD_FORM_AGE);
 	cr_expect_eq(S.rc, THRESH_EINVAL);
+	cj_end(&S);
 	cj_start(&S, C, 1);
 	cr_expect_eq(take(&S, "form_age", JSON_NUMBER, "2.5"), CJ_OK);
 }
@@ -154,11 +162,13 @@ Test(comment_json, too_long)
 	cr_expect_eq(take(&S, "content", JSON_STRING, s), CJ_TOO_LONG);
 	cr_expect_eq(S.rc, THRESH_ETOOBIG);
 	s[THRESH_CONTENT_MAX] = '\0';
+	cj_end(&S);
 	cj_start(&S, C, 1);
 	cr_expect_eq(take(&S, "content", JSON_STRING, s), CJ_OK, "exactly the most it takes");
 	s[THRESH_FIELD_MAX + 1] = '\0';
 	cr_expect_eq(take(&S, "author", JSON_STRING, s), CJ_TOO_LONG);
 	s[THRESH_FIELD_MAX] = '\0';
+	cj_end(&S);
 	cj_start(&S, C, 1);
 	cr_expect_eq(take(&S, "author", JSON_STRING, s), CJ_OK);
 	free(s);
@@ -169,10 +179,42 @@ Test(comment_json, start_resets)
 {
 	cr_expect_eq(take(&S, "content", JSON_STRING, "first"), CJ_OK);
 	cr_expect_eq(take(&S, "label", JSON_STRING, "spam"), CJ_OK);
+	cj_end(&S);
 	cj_start(&S, C, 1);
 	cr_expect_null(get(C, "content"), "the comment is reset");
 	cr_expect_eq(S.label, -1);
 	cr_expect_eq(take(&S, "content", JSON_STRING, "second"), CJ_OK, "not a repeat");
 	cr_expect_eq(take(&S, "label", JSON_STRING, "ham"), CJ_OK);
 	cr_expect_str_eq(get(C, "content"), "second");
+}
+
+/* Regression: comment_json.h refuses "a field given under
+ * both its names", but only when the first name carried a value: after
+ * "content": null, "comment_content" is taken. */
+Test(comment_json, other_name_after_a_null)
+{
+	cr_expect_eq(take(&S, "content", JSON_NULL, NULL), CJ_OK);
+	cr_expect_eq(take(&S, "comment_content", JSON_STRING, "x"), CJ_OTHER_NAME);
+}
+
+/* Regression: a repeated key was refused only while the 16 slots of seen[]
+ * lasted. Every field under every name, null, then each again: each repeat
+ * is refused, as a repeat of its own name or of the field's other name. */
+Test(comment_json, every_name_once_then_every_repeat_refused)
+{
+	static const char *const ours[] = {"content", "author", "email", "url", "ip", "user_agent",
+	                                   "referrer", "permalink", "type", "lang", "honeypot",
+	                                   "form_age"};
+	static const char *const akismet[] = {"comment_content", "comment_author",
+	                                      "comment_author_email", "comment_author_url", "user_ip",
+	                                      "referer", "comment_type", "blog_lang",
+	                                      "comment_author_IP", "comment_agent"};
+	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+		cr_assert_eq(take(&S, ours[i], JSON_NULL, NULL), CJ_OK, "%s", ours[i]);
+	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+		cr_expect_eq(take(&S, ours[i], JSON_NULL, NULL), CJ_DUPLICATE, "%s", ours[i]);
+	for (size_t i = 0; i < sizeof akismet / sizeof akismet[0]; i++)
+		cr_expect_eq(take(&S, akismet[i], JSON_NULL, NULL), CJ_OTHER_NAME, "%s", akismet[i]);
+	for (size_t i = 0; i < sizeof akismet / sizeof akismet[0]; i++)
+		cr_expect_eq(take(&S, akismet[i], JSON_STRING, "x"), CJ_DUPLICATE, "%s again", akismet[i]);
 }

@@ -225,3 +225,24 @@ Test(num, fmt_double_short_decimals_print_as_written)
 		cr_assert_str_eq(fmt_double(buf, sizeof buf, (double)k / 1000), want);
 	}
 }
+
+/* Regression: with max below 9, "max - d" wraps around and a
+ * digit above max is taken. No caller today passes such a max. */
+Test(num, parse_u64_max_below_nine)
+{
+	expect_u64("3", 0, 3, 1, 3);
+	expect_u64("5", 0, 3, 0, 0);
+	expect_u64("9", 0, 8, 0, 0);
+	expect_u64("4", 1, 3, 0, 0);
+	expect_u64("2", 0, 1, 0, 0);
+	expect_u64("05", 0, 3, 0, 0);
+}
+
+/* Regression: num.h says every parser takes "no spaces", but
+ * parse_double lets strtod skip leading white space. */
+Test(num, parse_double_refuses_leading_space)
+{
+	expect_double(" 1", 0, 0);
+	expect_double("\t0.5", 0, 0);
+	expect_double("\n2", 0, 0);
+}

@@ -67,3 +67,18 @@ Test(text, short_text_and_tiny_buffers)
 	cr_expect_eq(buf[0], '#', "size 0: nothing written");
 	cr_expect_str_eq(printable("abc", 3, buf, 1, 0), "", "room for the NUL alone");
 }
+
+/* Regression: text.h cuts "a text that does not fit", but a
+ * text of size-3 to size-1 bytes fits and is cut anyway, and the cut text is
+ * then longer than the original. */
+Test(text, a_text_that_fits_is_not_cut)
+{
+	cr_expect_str_eq(p("abcde", 6, 0), "abcde", "5 bytes and the NUL fit in 6");
+	cr_expect_str_eq(p("abcd", 6, 0), "abcd");
+	char s[46];
+	memset(s, 'x', 45);
+	s[45] = '\0';
+	const char *got = p(s, 48, 0);
+	cr_expect_str_eq(got, s, "45 bytes in 48");
+	cr_expect_leq(strlen(got), 45, "cutting made it longer: %zu bytes", strlen(got));
+}
