@@ -154,7 +154,7 @@ int ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t
 	volatile unsigned char diff = (unsigned char)(alen != blen);
 	unsigned char mask = fold ? 0xff : 0;
 	if (!blen)
-		return 0;
+		return alen == 0; /* two empty strings are equal; b is not read */
 	for (size_t i = 0; i < alen; i++) {
 		unsigned char x = a[i], y = b[i % blen];
 		/* fold: compare lower(x) with lower(y); otherwise x with y. */

@@ -26,7 +26,7 @@ static int spread_fn(store_txn *t, void *ctx)
 }
 
 /* The memory cache of a model large enough for its tables to take the
- * huge-page path of mem_table answers exactly as LMDB does, for every
+ * huge-page path of idmap.c's table answers exactly as LMDB does, for every
  * stored id, the edges, and ids it does not hold. */
 Test(cache, agrees_with_the_store_on_a_large_model, .timeout = 120)
 {

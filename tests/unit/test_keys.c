@@ -162,6 +162,7 @@ Test(keys, ct_equal)
 	cr_expect(!eq("abcdabcd", "abcd", 0), "b repeats over a's length: still unequal");
 	cr_expect(!eq("abcd", "abcdabcd", 0));
 	cr_expect(!eq("abc", "", 0), "nothing equals an empty candidate");
+	cr_expect(eq("", "", 0), "two empty strings are equal, as keys.h says");
 	cr_expect(eq("AbC-9_z", "aBc-9_Z", 1));
 	cr_expect(!eq("AbC-9_z", "aBc-9_Z", 0));
 	/* fold lowers letters only: '@' (0x40) is not '`' (0x60), '[' not '{' */
