@@ -67,6 +67,17 @@ typedef struct thresh_stats {
 	uint64_t learned;          /* distinct comments remembered for duplicate detection */
 	uint64_t map_size;         /* bytes of the current LMDB map */
 	uint64_t used_bytes;       /* bytes of the map in use */
+	/* added in 0.2: the two layers. spam_messages and ham_messages are the
+	 * site's own; the prior is the default model the database started from. */
+	double prior_spam_messages; /* the comments the prior was made of (weighted) */
+	double prior_ham_messages;
+	double prior_weight;       /* the weight its counts have in checks now, 0..1 */
+	double prior_comments;     /* ... so it counts as this many comments */
+	int prior_auto;            /* 1: that weight is chosen by the site's decisions */
+	double site_share;         /* the site's own share of the comments a check counts,
+	                            * site / (site + prior_comments), 0..1 */
+	uint32_t upgraded_from;    /* this handle upgraded the database from that format
+	                            * when it opened it; 0: it did not */
 } thresh_stats;
 
 /* thresh_db_stats - read the statistics.
@@ -97,6 +108,13 @@ THRESH_API int thresh_db_warm(thresh_db *db);
  *                    1: Robinson's estimates with Fisher's combination
  *   "nb_power"       naive Bayes: the summed log-odds are divided by n^nb_power (0..1)
  *   "gram_weight"    naive Bayes: the weight of character n-gram tokens (0..1)
+ *   "nb_scale", "nb_shift"  naive Bayes: the calibration of the score,
+ *                    sigmoid(nb_scale * x + nb_shift) (added in 0.2)
+ *   "reject_min_tokens"  a score at or over reject_cutoff rejects only when
+ *                    the model has seen this many of the comment's tokens;
+ *                    else it holds, with the reason "unfamiliar" (added in 0.2)
+ *   "prior_comments" the default model counts as at most this many comments;
+ *                    0: chosen by the site's own decisions (added in 0.2)
  * They are stored in the database; thresh.conf may override them for the
  * processes that read it, without changing what is stored. */
 

@@ -72,6 +72,16 @@ THRESH_API size_t thresh_batch_size(const thresh_batch *b);
  * THRESH_ENOMEM or a store error. Added in 0.1. */
 THRESH_API int thresh_batch_commit(thresh_batch *b, thresh_learn_summary *sum);
 
+/* thresh_batch_prior - make an empty batch train the prior layer (the
+ * default model a database starts from) instead of the site's own: each
+ * learn adds weight comments' worth (weight 0.001 to 1000, kept to three
+ * decimals) to the prior's counts, an unlearn takes it back; no digest, no
+ * author record and no weighing of the prior happen. This is how the default
+ * model is made from corpora of unequal worth (models/build-model.sh).
+ * Returns 0 or THRESH_EINVAL (no batch, a batch with entries, or a weight
+ * out of range). Added in 0.2. */
+THRESH_API int thresh_batch_prior(thresh_batch *b, double weight);
+
 /* thresh_batch_abort - drop the batch unstored. Accepts NULL. Added in 0.1. */
 THRESH_API void thresh_batch_abort(thresh_batch *b);
 

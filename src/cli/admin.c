@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "comment_json.h"
 #include "model_path.h"
 
 enum { O_DB, O_EMPTY, O_JSON, O_MERGE, O_OLDER, O_MINCOUNT };
@@ -127,42 +128,51 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 		return CLI_FAIL;
 	}
 	if (json) {
-		fputs("{\"database\":", stdout);
-		print_json_string(stdout, dir, strlen(dir));
-		printf(",\"format_version\":%" PRIu32 ",\"tokenizer\":%" PRIu32
-		       ",\"spam_messages\":%" PRIu64 ",\"ham_messages\":%" PRIu64 ",\"tokens\":%" PRIu64
-		       ",\"learned\":%" PRIu64 ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64
-		       ",\"params\":{",
-		       st.format_version, st.tokenizer, st.spam_messages, st.ham_messages, st.tokens,
-		       st.learned, st.map_size, st.used_bytes);
-	} else {
-		printf("%-16s%s\n", "database:", dir);
-		printf("%-16s%" PRIu32 "\n", "format:", st.format_version);
-		printf("%-16s%" PRIu32 "\n", "tokenizer:", st.tokenizer);
-		printf("%-16s%" PRIu64 "\n", "spam comments:", st.spam_messages);
-		printf("%-16s%" PRIu64 "\n", "ham comments:", st.ham_messages);
-		printf("%-16s%" PRIu64 "\n", "tokens:", st.tokens);
-		printf("%-16s%" PRIu64 "\n", "learned:", st.learned);
-		printf("%-16s%" PRIu64 "\n", "map size:", st.map_size);
-		printf("%-16s%" PRIu64 "\n", "used:", st.used_bytes);
+		struct sbuf b;
+		sb_init(&b);
+		sb_puts(&b, "{\"database\":");
+		json_put_string(&b, dir, strlen(dir));
+		sb_puts(&b, ",");
+		json_put_stats(&b, &st);
+		sb_puts(&b, ",");
+		rc = json_put_params(&b, db);
+		sb_puts(&b, "}\n");
+		if (!rc && !b.oom)
+			fwrite(b.p, 1, b.len, stdout);
+		sb_free(&b);
+		thresh_db_close(db);
+		if (rc) {
+			cli_warn("%s: %s", dir, thresh_strerror(rc));
+			return CLI_FAIL;
+		}
+		return CLI_OK;
 	}
+	printf("%-16s%s\n", "database:", dir);
+	printf("%-16s%" PRIu32 "\n", "format:", st.format_version);
+	printf("%-16s%" PRIu32 "\n", "tokenizer:", st.tokenizer);
+	printf("%-16s%" PRIu64 "\n", "spam comments:", st.spam_messages);
+	printf("%-16s%" PRIu64 "\n", "ham comments:", st.ham_messages);
+	printf("%-16s%.1f spam, %.1f ham (the default model it started from)\n", "prior:",
+	       st.prior_spam_messages, st.prior_ham_messages);
+	printf("%-16s%.3f, so it counts as %.0f comments (%s)\n", "prior weight:", st.prior_weight,
+	       st.prior_comments,
+	       st.prior_auto ? "chosen by the site's own decisions" : "set by prior_comments");
+	printf("%-16s%.1f%% of the comments a check counts are the site's own\n", "site share:",
+	       100 * st.site_share);
+	printf("%-16s%" PRIu64 "\n", "tokens:", st.tokens);
+	printf("%-16s%" PRIu64 "\n", "learned:", st.learned);
+	printf("%-16s%" PRIu64 "\n", "map size:", st.map_size);
+	printf("%-16s%" PRIu64 "\n", "used:", st.used_bytes);
 	const char *name;
 	for (size_t i = 0; (name = thresh_db_param_name(i)); i++) {
 		double v;
 		if ((rc = thresh_db_param_get(db, name, &v))) {
-			if (json)
-				putchar('\n');
 			cli_warn("%s: parameter %s: %s", dir, name, thresh_strerror(rc));
 			thresh_db_close(db);
 			return CLI_FAIL;
 		}
-		if (json)
-			printf("%s\"%s\":%s", i ? "," : "", name, fmt_double(num, sizeof num, v));
-		else
-			printf("%-15s %s\n", name, fmt_double(num, sizeof num, v));
+		printf("%-15s %s\n", name, fmt_double(num, sizeof num, v));
 	}
-	if (json)
-		puts("}}");
 	thresh_db_close(db);
 	return CLI_OK;
 }

@@ -3,6 +3,8 @@
  *   thresh train spam|ham [FILE...]     one comment per line
  *   thresh train --tsv [FILE...]        spam<TAB>text lines
  *   thresh train --jsonl [FILE...]      one JSON object per line
+ *   thresh train --prior [--weight W] ... into the prior layer (the default
+ *                                       model a database starts from)
  *
  * Comments are learned in batches of --batch N (BATCH_DEFAULT), each stored
  * in one transaction, so the database always holds whole batches. A bad line is
@@ -23,13 +25,15 @@
 #define BATCH_DEFAULT 10000
 #define BATCH_MAX 1000000
 
-enum { O_TSV, O_JSONL, O_DB, O_BATCH };
+enum { O_TSV, O_JSONL, O_DB, O_BATCH, O_PRIOR, O_WEIGHT };
 
 static const struct opt_def train_opts[] = {
 	{"tsv", OPT_NOARG, O_TSV},
 	{"jsonl", OPT_NOARG, O_JSONL},
 	{"db", OPT_ARG, O_DB},
 	{"batch", OPT_ARG, O_BATCH},
+	{"prior", OPT_NOARG, O_PRIOR},
+	{"weight", OPT_ARG, O_WEIGHT},
 	{NULL, 0, 0},
 };
 
@@ -81,7 +85,9 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 	thresh_db *db = NULL;
 	thresh_batch *b = NULL;
 	uint64_t skipped = 0, lines = 0, batch = BATCH_DEFAULT;
-	int failed = 0, interrupted = 0, opened = 0;
+	int failed = 0, interrupted = 0, opened = 0, prior = 0;
+	double weight = 1;
+	const char *weight_arg = NULL;
 
 	if (!paths) {
 		cli_warn("out of memory");
@@ -115,10 +121,24 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 				                   arg, BATCH_MAX);
 			}
 			break;
+		case O_PRIOR:
+			prior = 1;
+			break;
+		case O_WEIGHT:
+			weight_arg = arg;
+			if (parse_double(arg, &weight) || weight < 0.001 || weight > 1000) {
+				free(paths);
+				return usage_error(cmd, "--weight %s: expected a number from 0.001 to 1000", arg);
+			}
+			break;
 		case OPT_POSITIONAL:
 			paths[npaths++] = (char *)arg;
 			break;
 		}
+	}
+	if (weight_arg && !prior) {
+		free(paths);
+		return usage_error(cmd, "--weight goes with --prior (the site's own decisions count one each)");
 	}
 	if (nfmt > 1) {
 		free(paths);
@@ -175,7 +195,7 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 			skipped++;
 			continue;
 		}
-		if (!b && (rc = thresh_batch_begin(db, &b))) {
+		if (!b && ((rc = thresh_batch_begin(db, &b)) || (prior && (rc = thresh_batch_prior(b, weight))))) {
 			progress_end(&pg);
 			cli_warn("%s: %s", dir, thresh_strerror(rc));
 			failed = 1;
@@ -205,7 +225,11 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 	if (b && commit(&b, &tot, dir))
 		failed = 1;
 
-	if (unlearn)
+	if (prior)
+		printf("%s %" PRIu64 " comments %s the prior at weight %g; %" PRIu64 " lines skipped\n",
+		       unlearn ? "untrained" : "trained", unlearn ? tot.unlearned : tot.learned,
+		       unlearn ? "out of" : "into", weight, skipped);
+	else if (unlearn)
 		printf("untrained %" PRIu64 " comments: %" PRIu64 " unlearned, %" PRIu64
 		       " not found; %" PRIu64 " lines skipped\n",
 		       tot.unlearned + tot.not_found, tot.unlearned, tot.not_found, skipped);

@@ -145,6 +145,8 @@ int cli_db_open(const struct cli *cli, unsigned extra_flags, thresh_db **out)
 	/* First without CREATE, so we know whether we made it. RDONLY applies
 	 * to an existing database only: a new one is made writable. */
 	rc = open_with(dir, extra_flags & THRESH_DB_RDONLY, out, err, sizeof err);
+	if (rc == THRESH_EVERSION && (extra_flags & THRESH_DB_RDONLY))
+		rc = open_with(dir, 0, out, err, sizeof err); /* an older format: upgrade it */
 	if (rc == THRESH_ENOENT) {
 		rc = open_with(dir, THRESH_DB_CREATE | (extra_flags & ~THRESH_DB_RDONLY), out, err,
 		               sizeof err);
@@ -159,6 +161,13 @@ int cli_db_open(const struct cli *cli, unsigned extra_flags, thresh_db **out)
 			cli_warn("%s: %s", dir, thresh_strerror(rc));
 		return CLI_FAIL;
 	}
+	thresh_stats st;
+	memset(&st, 0, sizeof st);
+	st.size = sizeof st;
+	if (thresh_db_stats(*out, &st) == 0 && st.upgraded_from)
+		cli_warn("%s: upgraded from format %" PRIu32 " to %" PRIu32 ": its counts are kept as the "
+		         "site's own, and the classifier's parameters are this version's defaults",
+		         dir, st.upgraded_from, st.format_version);
 	return 0;
 }
 

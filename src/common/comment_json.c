@@ -123,3 +123,38 @@ void json_put_result(struct sbuf *b, const thresh_result *r, int tokens_always)
 	}
 	sb_puts(b, "}\n");
 }
+
+void json_put_stats(struct sbuf *b, const thresh_stats *st)
+{
+	sb_printf(b,
+	          "\"format_version\":%" PRIu32 ",\"tokenizer\":%" PRIu32 ",\"spam_messages\":%" PRIu64
+	          ",\"ham_messages\":%" PRIu64 ",\"tokens\":%" PRIu64 ",\"learned\":%" PRIu64
+	          ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64 ",\"prior\":{\"spam_messages\":",
+	          st->format_version, st->tokenizer, st->spam_messages, st->ham_messages, st->tokens,
+	          st->learned, st->map_size, st->used_bytes);
+	json_put_double(b, st->prior_spam_messages);
+	sb_puts(b, ",\"ham_messages\":");
+	json_put_double(b, st->prior_ham_messages);
+	sb_puts(b, ",\"weight\":");
+	json_put_double(b, st->prior_weight);
+	sb_puts(b, ",\"counts_as\":");
+	json_put_double(b, st->prior_comments);
+	sb_printf(b, ",\"weight_by\":\"%s\"},\"site_share\":", st->prior_auto ? "site" : "prior_comments");
+	json_put_double(b, st->site_share);
+}
+
+int json_put_params(struct sbuf *b, thresh_db *db)
+{
+	const char *name;
+	sb_puts(b, "\"params\":{");
+	for (size_t i = 0; (name = thresh_db_param_name(i)); i++) {
+		double v;
+		int rc = thresh_db_param_get(db, name, &v);
+		if (rc)
+			return rc;
+		sb_printf(b, "%s\"%s\":", i ? "," : "", name);
+		json_put_double(b, v);
+	}
+	sb_puts(b, "}");
+	return 0;
+}

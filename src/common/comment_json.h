@@ -1,8 +1,9 @@
-/* comment_json.h - comments and results to and from JSON: one member of a
- * JSON object into a thresh_comment, the mapping that `thresh train
- * --jsonl`, `thresh check --json` and threshd's JSON API share, and a check's
- * result as JSON (`thresh check --format json`, threshd's /v1/check). Part
- * of src/common; not public API.
+/* comment_json.h - thresh's objects to and from JSON: one member of a JSON
+ * object into a thresh_comment, the mapping that `thresh train --jsonl`,
+ * `thresh check --json` and threshd's JSON API share; a check's result
+ * (`thresh check --format json`, threshd's /v1/check); a database's
+ * statistics and parameters (`thresh stats --json`, /v1/stats). Part of
+ * src/common; not public API.
  *
  * Members are comment fields under thresh's names or Akismet's (see
  * thresh/comment.h), as strings or numbers (taken as written) or null (the
@@ -67,5 +68,15 @@ size_t cj_field_max(const char *key);
  * "tokens" (the explanation) only when there are tokens, or always when
  * tokens_always. On allocation failure b->oom is set. */
 void json_put_result(struct sbuf *b, const thresh_result *r, int tokens_always);
+
+/* json_put_stats - a database's statistics as JSON members (no braces):
+ *   "format_version":2,...,"prior":{"spam_messages":906.3,...},"site_share":0.02
+ * (`thresh stats --json`, threshd's /v1/stats). */
+void json_put_stats(struct sbuf *b, const thresh_stats *st);
+
+/* json_put_params - the member "params":{NAME:VALUE,...} of every classifier
+ * parameter in force. Returns 0 or the error of thresh_db_param_get (b then
+ * holds a part). */
+int json_put_params(struct sbuf *b, thresh_db *db);
 
 #endif

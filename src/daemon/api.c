@@ -296,22 +296,14 @@ enum MHD_Result api_stats(struct request *rq)
 	if ((rc = thresh_db_stats(s->db, &st)))
 		return reply_lib_error(rq, rc, "stats");
 	sb_init(&b);
-	sb_printf(&b,
-	          "{\"version\":\"%s\",\"format_version\":%" PRIu32 ",\"tokenizer\":%" PRIu32
-	          ",\"spam_messages\":%" PRIu64 ",\"ham_messages\":%" PRIu64 ",\"tokens\":%" PRIu64
-	          ",\"learned\":%" PRIu64 ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64,
-	          thresh_version(), st.format_version, st.tokenizer, st.spam_messages,
-	          st.ham_messages, st.tokens, st.learned, st.map_size, st.used_bytes);
-	sb_puts(&b, ",\"params\":{");
-	for (size_t i = 0; thresh_db_param_name(i); i++) {
-		double v;
-		const char *name = thresh_db_param_name(i);
-		if (thresh_db_param_get(s->db, name, &v))
-			continue;
-		sb_printf(&b, "%s\"%s\":", i ? "," : "", name);
-		json_put_double(&b, v);
+	sb_printf(&b, "{\"version\":\"%s\",", thresh_version());
+	json_put_stats(&b, &st);
+	sb_puts(&b, ",");
+	if ((rc = json_put_params(&b, s->db))) {
+		sb_free(&b);
+		return reply_lib_error(rq, rc, "stats");
 	}
-	sb_printf(&b, "},\"checks\":%llu,\"uptime_seconds\":",
+	sb_printf(&b, ",\"checks\":%llu,\"uptime_seconds\":",
 	          (unsigned long long)atomic_load_explicit(&s->checks, memory_order_relaxed));
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

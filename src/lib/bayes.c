@@ -1,21 +1,71 @@
-/* bayes.c - Robinson/Fisher and naive-Bayes combinations of token counts. */
+/* bayes.c - naive-Bayes and Robinson/Fisher combinations of token counts
+ * (see bayes.h). */
 #include <math.h>
-#include <pthread.h>
 
 #include "bayes.h"
 
 /* Estimates are kept away from 0 and 1 so ln() stays finite. */
 #define PROB_FLOOR 1e-6
+/* A class with no tokens yet counts as this many, so the ratio stays defined. */
+#define TOK_FLOOR 1.0
+
+double bayes_token_llr(const tok_counts *c, const bayes_totals *tot)
+{
+	double s, h;
+	bayes_counts(c, tot->w, &s, &h);
+	double st = tot->spam_tok > TOK_FLOOR ? tot->spam_tok : TOK_FLOOR;
+	double ht = tot->ham_tok > TOK_FLOOR ? tot->ham_tok : TOK_FLOOR;
+	return log((s + 1) / st) - log((h + 1) / ht);
+}
+
+/* calibrate - the NB score of a weighted sum z over k seen tokens. */
+static double calibrate(double z, size_t k, const bayes_params *p)
+{
+	double x = k ? z / pow((double)k, p->nb_power) : 0;
+	return 1 / (1 + exp(-(p->nb_scale * x + p->nb_shift)));
+}
+
+/* nb_sum - the weighted sum of the ratios of the seen tokens among n (llr
+ * NaN: unseen), their number added to *k, the estimates into probs. */
+static double nb_sum(const double *llr, size_t n, const unsigned char *gram,
+                     const bayes_params *p, double *probs, size_t *k)
+{
+	double z = 0;
+	for (size_t i = 0; i < n; i++) {
+		double l = llr[i];
+		if (l != l) { /* unseen */
+			if (probs)
+				probs[i] = 0.5;
+			continue;
+		}
+		if (probs)
+			probs[i] = 1 / (1 + exp(-l));
+		z += (gram && gram[i]) ? p->gram_weight * l : l;
+		++*k;
+	}
+	return z;
+}
+
+double bayes_nb_combine(const double *llr, size_t n, const unsigned char *gram,
+                        const bayes_params *p, double *probs, size_t *seen)
+{
+	size_t k = 0;
+	double z = nb_sum(llr, n, gram, p, probs, &k);
+	if (seen)
+		*seen = k;
+	return calibrate(z, k, p);
+}
 
 double bayes_token_prob(const tok_counts *c, const bayes_totals *tot, const bayes_params *p)
 {
-	double b = c->spam, g = c->ham, n = b + g;
-	double f;
-	if (n == 0)
+	double b, g;
+	bayes_counts(c, tot->w, &b, &g);
+	double n = b + g, f;
+	if (n <= 0)
 		return p->robx;
 	/* A class with no comments yet counts as one, so p(w) stays defined. */
-	double bs = b / (double)(tot->spam ? tot->spam : 1);
-	double gs = g / (double)(tot->ham ? tot->ham : 1);
+	double bs = b / (tot->spam >= 1 ? tot->spam : 1);
+	double gs = g / (tot->ham >= 1 ? tot->ham : 1);
 	double pw = bs + gs > 0 ? bs / (bs + gs) : 0.5;
 	f = (p->robs * p->robx + n * pw) / (p->robs + n);
 	if (f < PROB_FLOOR)
@@ -62,60 +112,26 @@ double bayes_fisher(const tok_counts *counts, size_t n, const bayes_totals *tot,
 	return (1 + s - h) / 2;
 }
 
-/* ln(k) for small k, so the common token costs two loads, not two log()s.
- * Filled once, before any thread reads it (pthread_once). */
-#define LN_TABLE 4096
-static double ln_table[LN_TABLE];
-static pthread_once_t ln_once = PTHREAD_ONCE_INIT;
-
-static void ln_fill(void)
-{
-	ln_table[0] = -INFINITY;
-	for (int k = 1; k < LN_TABLE; k++)
-		ln_table[k] = log((double)k);
-}
-
-static inline double ln_u64(uint64_t k)
-{
-	return k < LN_TABLE ? ln_table[k] : log((double)k);
-}
-
-double bayes_token_llr(const tok_counts *c, const bayes_totals *tot)
-{
-	pthread_once(&ln_once, ln_fill);
-	return ln_u64((uint64_t)c->spam + 1) - ln_u64(tot->spam + 2) - ln_u64((uint64_t)c->ham + 1) +
-	       ln_u64(tot->ham + 2);
-}
-
-double bayes_nb(const tok_counts *counts, size_t n, const unsigned char *gram,
-                const bayes_totals *tot, const bayes_params *p, double *probs)
-{
-	double z = 0;
-	size_t k = 0;
-	pthread_once(&ln_once, ln_fill);
-	/* bayes_token_llr with the totals' logs taken once */
-	double base = ln_u64(tot->ham + 2) - ln_u64(tot->spam + 2);
-	for (size_t i = 0; i < n; i++) {
-		if (counts[i].spam == 0 && counts[i].ham == 0) {
-			if (probs)
-				probs[i] = 0.5;
-			continue;
-		}
-		double llr = ln_u64((uint64_t)counts[i].spam + 1) - ln_u64((uint64_t)counts[i].ham + 1) + base;
-		if (probs)
-			probs[i] = 1 / (1 + exp(-llr));
-		z += (gram && gram[i]) ? p->gram_weight * llr : llr;
-		k++;
-	}
-	if (k == 0)
-		return 0.5;
-	return 1 / (1 + exp(-z / pow((double)k, p->nb_power)));
-}
-
 double bayes_score(const tok_counts *counts, size_t n, const unsigned char *gram,
-                   const bayes_totals *tot, const bayes_params *p, double *probs)
+                   const bayes_totals *tot, const bayes_params *p, double *probs, size_t *seen)
 {
-	if (p->kind == BAYES_FISHER)
+	size_t k = 0;
+	if (p->kind == BAYES_FISHER) {
+		for (size_t i = 0; i < n; i++)
+			k += (size_t)bayes_seen(&counts[i]);
+		if (seen)
+			*seen = k;
 		return bayes_fisher(counts, n, tot, p, probs);
-	return bayes_nb(counts, n, gram, tot, p, probs);
+	}
+	/* the ratios on the stack, a chunk at a time */
+	double llr[64], z = 0;
+	for (size_t i0 = 0; i0 < n; i0 += 64) {
+		size_t m = n - i0 < 64 ? n - i0 : 64;
+		for (size_t i = 0; i < m; i++)
+			llr[i] = bayes_seen(&counts[i0 + i]) ? bayes_token_llr(&counts[i0 + i], tot) : NAN;
+		z += nb_sum(llr, m, gram ? gram + i0 : NULL, p, probs ? probs + i0 : NULL, &k);
+	}
+	if (seen)
+		*seen = k;
+	return calibrate(z, k, p);
 }

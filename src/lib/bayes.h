@@ -1,33 +1,72 @@
 /* bayes.h - the classifiers: pure arithmetic over token counts, no I/O.
  *
- * Two combinations of the same counts, chosen by the "classifier" parameter:
+ * A token's counts are read as site + w * prior (counts.h), with the
+ * totals the same way (bayes_totals). Two combinations, chosen by the
+ * "classifier" parameter:
+ *  - BAYES_NB (the default): a naive-Bayes sum of each seen token's
+ *    log-likelihood ratio, the rate of the token among the tokens of spam
+ *    against its rate among the tokens of ham:
+ *        llr = ln((s + 1) / S_tok) - ln((h + 1) / H_tok)
+ *    character n-grams weighted gram_weight, divided by k^nb_power (k: the
+ *    tokens seen), then calibrated: score = sigmoid(nb_scale * x + nb_shift).
+ *    Rates per token, not per comment, so a long comment's common words do
+ *    not lean towards the class whose comments are longer;
  *  - BAYES_FISHER: Robinson's per-token estimate f(w) with Fisher's inverse
- *    chi-square combination, as bogofilter and SpamBayes use;
- *  - BAYES_NB: a naive-Bayes sum of per-token log-likelihood ratios of
- *    presence, normalised by the number of tokens to a power, through a
- *    sigmoid. Cross-validation on both corpora favours it (README). */
+ *    chi-square combination, as bogofilter and SpamBayes use. */
 #ifndef THRESH_BAYES_H
 #define THRESH_BAYES_H
 
 #include <stddef.h>
 #include <stdint.h>
+
 #include "counts.h"
 
 enum bayes_kind { BAYES_NB = 0, BAYES_FISHER = 1 };
 
 typedef struct bayes_params {
-	int kind;         /* enum bayes_kind */
-	double robs;      /* Robinson's s: strength of the prior (Fisher) */
-	double robx;      /* Robinson's x: the estimate of an unseen token (Fisher) */
-	double min_dev;   /* ignore tokens with |f - 0.5| < min_dev (Fisher) */
-	double nb_power;  /* NB: the sum is divided by n^nb_power */
+	int kind;           /* enum bayes_kind */
+	double robs;        /* Robinson's s: strength of the prior (Fisher) */
+	double robx;        /* Robinson's x: the estimate of an unseen token (Fisher) */
+	double min_dev;     /* ignore tokens with |f - 0.5| < min_dev (Fisher) */
+	double nb_power;    /* NB: the sum is divided by k^nb_power */
 	double gram_weight; /* NB: weight of character n-gram tokens */
+	double nb_scale;    /* NB: the calibration's slope */
+	double nb_shift;    /* NB: the calibration's intercept */
 } bayes_params;
 
+/* The totals of a model as a check reads them: site + w * prior. */
 typedef struct bayes_totals {
-	uint64_t spam; /* comments learned as spam */
-	uint64_t ham;  /* comments learned as ham */
+	double spam, ham;         /* comments learned per class */
+	double spam_tok, ham_tok; /* the sums of every token's counts, per class */
+	double w;                 /* the prior's weight */
 } bayes_totals;
+
+/* bayes_seen - 1 when the token is in either layer. Cannot fail. */
+static inline int bayes_seen(const tok_counts *c)
+{
+	return !counts_empty(c);
+}
+
+/* bayes_counts - a token's spam and ham counts as a check reads them. */
+static inline void bayes_counts(const tok_counts *c, double w, double *s, double *h)
+{
+	*s = c->spam + w * ((double)c->pspam / PRIOR_UNIT);
+	*h = c->ham + w * ((double)c->pham / PRIOR_UNIT);
+}
+
+/* bayes_token_llr - NB's log-likelihood ratio of a seen token (above).
+ * Cannot fail. */
+double bayes_token_llr(const tok_counts *c, const bayes_totals *tot);
+
+/* bayes_nb_combine - NB's score from the ratios of n tokens: llr[i] for a
+ * seen token, NaN for an unseen one (they do not count).
+ * [in]  gram   optional, n flags: token i is a character n-gram.
+ * [out] probs  optional, n entries: each token's 1/(1+exp(-llr)), 0.5 unseen.
+ * [out] seen   optional: k, the tokens seen.
+ * Returns sigmoid(nb_scale * z / k^nb_power + nb_shift), z the weighted sum;
+ * with no token seen, sigmoid(nb_shift). Cannot fail. */
+double bayes_nb_combine(const double *llr, size_t n, const unsigned char *gram,
+                        const bayes_params *p, double *probs, size_t *seen);
 
 /* bayes_token_prob - Robinson's f(w) of a token: the spam probability
  * estimate from its counts, shrunk towards robx by robs.
@@ -49,22 +88,14 @@ double bayes_chi2q(double x2, unsigned v);
 double bayes_fisher(const tok_counts *counts, size_t n, const bayes_totals *tot,
                     const bayes_params *p, double *probs);
 
-/* bayes_token_llr - the log-likelihood ratio of a token's presence, with
- * add-one smoothing: ln((b+1)/(nspam+2)) - ln((g+1)/(nham+2)). Cannot fail. */
-double bayes_token_llr(const tok_counts *c, const bayes_totals *tot);
-
-/* bayes_nb - the naive-Bayes combination over the k tokens the model has
- * seen (b + g > 0):
- *   z = sum w_i llr_i,  w_i = gram_weight for n-gram tokens else 1
- *   score = 1 / (1 + exp(-z / k^nb_power));  0.5 when k is 0.
- * [in]  gram   optional, n flags: token i is a character n-gram.
- * [out] probs  optional, n entries: each token's 1/(1+exp(-llr)), 0.5 unseen.
+/* bayes_score - the combination p->kind selects, from counts.
+ * [out] seen  optional: the tokens seen (in either layer).
  * Cannot fail. */
-double bayes_nb(const tok_counts *counts, size_t n, const unsigned char *gram,
-                const bayes_totals *tot, const bayes_params *p, double *probs);
-
-/* bayes_score - the combination p->kind selects. Cannot fail. */
 double bayes_score(const tok_counts *counts, size_t n, const unsigned char *gram,
-                   const bayes_totals *tot, const bayes_params *p, double *probs);
+                   const bayes_totals *tot, const bayes_params *p, double *probs, size_t *seen);
+
+/* bayes_score_llr - BAYES_NB from ratios already made (the memory cache
+ * keeps them); the same as bayes_score on the counts they were made from. */
+#define bayes_score_llr bayes_nb_combine
 
 #endif

@@ -1,4 +1,6 @@
-/* cache.c - a snapshot's token counts in an idmap, shared by reference. */
+/* cache.c - a snapshot's token counts in an idmap, with their ratios beside
+ * them, shared by reference. */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,11 @@
 struct tok_cache {
 	atomic_int refs;
 	uint64_t txn;
+	bayes_totals tot;
 	idmap map;
+	double *llr;      /* by slot of map.vals; llr_zero for id 0. Doubles, so a check
+	                   * scores exactly as from LMDB */
+	double llr_zero;
 };
 
 static int put(uint64_t id, const tok_counts *v, void *ctx)
@@ -24,7 +30,7 @@ static int put(uint64_t id, const tok_counts *v, void *ctx)
 	return 0;
 }
 
-int cache_build(store_txn *t, tok_cache **out)
+int cache_build(store_txn *t, const bayes_totals *tot, tok_cache **out)
 {
 	store_info info;
 	int rc = store_info_get(t, &info);
@@ -37,11 +43,23 @@ int cache_build(store_txn *t, tok_cache **out)
 		return THRESH_ENOMEM;
 	atomic_init(&c->refs, 1);
 	c->txn = store_txn_id(t);
+	c->tot = *tot;
 	if ((rc = idmap_init(&c->map, (size_t)info.tokens)) ||
 	    (rc = store_tokens_foreach(t, put, &c->map))) {
 		cache_unref(c);
 		return rc;
 	}
+	/* The ratios, by slot: the map no longer changes. */
+	size_t slots = c->map.mask + 1;
+	if (!(c->llr = malloc(slots * sizeof *c->llr))) {
+		cache_unref(c);
+		return THRESH_ENOMEM;
+	}
+	for (size_t i = 0; i < slots; i++)
+		if (c->map.keys[i])
+			c->llr[i] = bayes_token_llr(&c->map.vals[i], tot);
+	if (c->map.has_zero)
+		c->llr_zero = bayes_token_llr(&c->map.zero, tot);
 	*out = c;
 	return 0;
 }
@@ -58,6 +76,7 @@ void cache_unref(tok_cache *c)
 	if (!c || atomic_fetch_sub(&c->refs, 1) > 1)
 		return;
 	idmap_free(&c->map);
+	free(c->llr);
 	free(c);
 }
 
@@ -71,13 +90,25 @@ size_t cache_tokens(const tok_cache *c)
 	return idmap_count(&c->map);
 }
 
-void cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out)
+int cache_fits(const tok_cache *c, uint64_t txn, const bayes_totals *tot)
+{
+	return c->txn == txn && c->tot.w == tot->w && c->tot.spam == tot->spam &&
+	       c->tot.ham == tot->ham && c->tot.spam_tok == tot->spam_tok &&
+	       c->tot.ham_tok == tot->ham_tok;
+}
+
+void cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr)
 {
 	for (size_t k = 0; k < n; k++) {
 		const tok_counts *v = idmap_find(&c->map, ids[k]);
-		if (v)
+		if (v) {
 			out[k] = *v;
-		else
+			if (llr)
+				llr[k] = v == &c->map.zero ? c->llr_zero : c->llr[v - c->map.vals];
+		} else {
 			memset(&out[k], 0, sizeof out[k]);
+			if (llr)
+				llr[k] = NAN;
+		}
 	}
 }

@@ -6,22 +6,30 @@
  * table. The cache is such a table, filled from one read transaction and
  * labelled with that transaction's id; a check uses it only when its own
  * read transaction sees the same id, so it never serves a count older than
- * the transaction it reads in. LMDB stays the store of record. */
+ * the transaction it reads in. LMDB stays the store of record.
+ *
+ * Beside each token's counts the cache keeps its naive-Bayes ratio
+ * (bayes_token_llr), made once when the cache is filled, with the totals
+ * and the prior's weight of that snapshot: a check then adds ratios up
+ * instead of taking two logarithms a token. A check whose totals differ (a
+ * configuration that sets another prior weight) does not use it. */
 #ifndef THRESH_CACHE_H
 #define THRESH_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bayes.h"
 #include "counts.h"
 
 struct store_txn;
 
 typedef struct tok_cache tok_cache;
 
-/* cache_build - copy every token of t's snapshot into a new cache.
+/* cache_build - copy every token of t's snapshot into a new cache, with
+ * its ratio under tot (the snapshot's totals as a check reads them).
  * Returns 0, THRESH_ENOMEM or a store error. */
-int cache_build(struct store_txn *t, tok_cache **out);
+int cache_build(struct store_txn *t, const bayes_totals *tot, tok_cache **out);
 
 /* cache_ref / cache_unref - share a cache between checks; the last unref
  * frees it. Both accept NULL. */
@@ -31,11 +39,16 @@ void cache_unref(tok_cache *c);
 /* cache_txn - the transaction id the cache was filled from. */
 uint64_t cache_txn(const tok_cache *c);
 
+/* cache_fits - 1 when the cache was filled from transaction txn with the
+ * totals tot, so its counts and ratios are those a check of txn reads. */
+int cache_fits(const tok_cache *c, uint64_t txn, const bayes_totals *tot);
+
 /* cache_tokens - how many tokens the cache holds. */
 size_t cache_tokens(const tok_cache *c);
 
-/* cache_get - like store_tokens_get: out[i] for ids[i], zeros when unknown.
+/* cache_get - like store_tokens_get: out[i] for ids[i], zeros when
+ * unknown; llr (optional) gets each token's ratio, NaN when unknown.
  * Cannot fail. */
-void cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out);
+void cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr);
 
 #endif

@@ -44,10 +44,13 @@ struct thresh_view {
 	int readonly; /* a view of the caller's: no state changes */
 	store_txn *t;
 	model_meta m;
+	bayes_totals tot;  /* the totals this view scores with (model_totals) */
 	tok_list tl;
 	tok_counts *counts;
 	double *probs;
+	double *llr;
 	size_t cap;
+	size_t seen;       /* tokens of the last comment the model has seen */
 	struct tok_cache *cache; /* the counts of this view's snapshot in memory, or NULL */
 };
 
@@ -66,6 +69,7 @@ int thresh_view_open(thresh_db *db, thresh_view **out)
 		thresh_view_close(v);
 		return rc;
 	}
+	model_totals(&v->m, &v->tot, NULL);
 	*out = v;
 	return 0;
 }
@@ -80,6 +84,7 @@ void thresh_view_close(thresh_view *v)
 	tok_list_free(&v->tl);
 	free(v->counts);
 	free(v->probs);
+	free(v->llr);
 	free(v);
 }
 
@@ -165,6 +170,9 @@ static int grow_scratch(thresh_view *v, size_t n)
 	if (!p)
 		return THRESH_ENOMEM;
 	v->probs = p;
+	if (!(p = realloc(v->llr, cap * sizeof *p)))
+		return THRESH_ENOMEM;
+	v->llr = p;
 	v->cap = cap;
 	return 0;
 }
@@ -174,20 +182,27 @@ static int grow_scratch(thresh_view *v, size_t n)
 static int score_comment(thresh_view *v, const thresh_comment *c, int explain, double *score)
 {
 	const model_meta *m = &v->m;
-	bayes_params bp = {(int)m->param[P_CLASSIFIER], m->param[P_ROBS], m->param[P_ROBX],
-	                   m->param[P_MIN_DEV], m->param[P_NB_POWER], m->param[P_GRAM_WEIGHT]};
+	bayes_params bp;
 	int rc;
+	model_params(m, &bp);
 	v->tl.notext = !explain;
 	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key)) || (rc = grow_scratch(v, v->tl.n)))
 		return rc;
 	/* Every check without a cache counts towards building one. */
 	if (!v->cache)
-		v->cache = db_cache_for(v->db, v->t);
+		v->cache = db_cache_for(v->db, v->t, &v->tot);
+	double *probs = explain ? v->probs : NULL;
+	if (v->cache && bp.kind == BAYES_NB) {
+		/* the ratios made when the cache was filled */
+		cache_get(v->cache, v->tl.ids, v->tl.n, v->counts, v->llr);
+		*score = bayes_score_llr(v->llr, v->tl.n, v->tl.gram, &bp, probs, &v->seen);
+		return 0;
+	}
 	if (v->cache)
-		cache_get(v->cache, v->tl.ids, v->tl.n, v->counts);
+		cache_get(v->cache, v->tl.ids, v->tl.n, v->counts, NULL);
 	else if ((rc = store_tokens_get(v->t, v->tl.ids, v->tl.n, v->counts)))
 		return rc;
-	*score = bayes_score(v->counts, v->tl.n, v->tl.gram, &m->tot, &bp, explain ? v->probs : NULL);
+	*score = bayes_score(v->counts, v->tl.n, v->tl.gram, &v->tot, &bp, probs, &v->seen);
 	return 0;
 }
 
@@ -252,6 +267,8 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	in.hold = v->m.param[P_HOLD];
 	in.reject = v->m.param[P_REJECT];
 	in.blatant = v->m.param[P_BLATANT];
+	in.seen = v->seen;
+	in.min_seen = v->m.param[P_MIN_TOKENS];
 	in.links = (unsigned)v->tl.links;
 	if (!(rc = gather(v, c, flags, cf, &in)))
 		rc = moderate_decide(&in, &mo);

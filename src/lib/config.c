@@ -63,9 +63,9 @@ conf *conf_defaults(void)
 	c->rate_action = ACT_REJECT;
 	c->hold_links = 2;
 	c->first_comment = 1;
-	c->first_comment_max_score = 0.2;
+	c->first_comment_max_score = 0.05;
 	c->trust_approved = 1;
-	c->trust_max_score = 0.73;
+	c->trust_max_score = 0.9452;
 	c->honeypot = 1;
 	c->min_form_seconds = 3;
 	c->memory_cache = 1;

@@ -207,7 +207,7 @@ static int create_db(const char *dir, const thresh_db_options *o, unsigned flags
 			rc = THRESH_ENOMODEL;
 			goto fail;
 		}
-		rc = dump_import_path(st, mp, 0, o ? o->errbuf : NULL, o ? o->errbuf_size : 0);
+		rc = dump_import_path(st, mp, DUMP_SEED, o ? o->errbuf : NULL, o ? o->errbuf_size : 0);
 		if (rc)
 			goto fail;
 	}
@@ -222,6 +222,52 @@ fail:
 	store_close(st);
 	remove_tree(tmp);
 	return rc;
+}
+
+struct upgrade_ctx {
+	uint32_t from;
+};
+
+static int upgrade_fn(store_txn *t, void *ctx)
+{
+	struct upgrade_ctx *u = ctx;
+	int rc = meta_format(t, &u->from);
+	return rc ? rc : meta_upgrade(t);
+}
+
+/* upgrade - a database of an older format brought to this one, in one
+ * write transaction (db->upgraded_from tells), or refused with a message
+ * that says why: a newer format, or a read-only handle. */
+static int upgrade(thresh_db *db, const char *dir, char *errbuf, size_t errsize)
+{
+	struct upgrade_ctx u = {0};
+	store_txn *t;
+	model_meta m;
+	int rc;
+	if ((rc = store_read_begin(db->st, &t)))
+		return rc;
+	rc = meta_format(t, &u.from);
+	store_read_end(t);
+	if (rc)
+		return rc;
+	if (u.from > DB_FORMAT_VERSION) {
+		set_err(errbuf, errsize, "%s: format %u, made by a newer thresh (this one reads %u)", dir,
+		        (unsigned)u.from, DB_FORMAT_VERSION);
+		return THRESH_EVERSION;
+	}
+	if (db->flags & THRESH_DB_RDONLY) {
+		set_err(errbuf, errsize,
+		        "%s: format %u needs an upgrade to %u: open it once read-write (e.g. thresh stats)",
+		        dir, (unsigned)u.from, DB_FORMAT_VERSION);
+		return THRESH_EVERSION;
+	}
+	if ((rc = store_write(db->st, upgrade_fn, &u))) {
+		set_err(errbuf, errsize, "%s: upgrading format %u: %s", dir, (unsigned)u.from,
+		        thresh_strerror(rc));
+		return rc;
+	}
+	db->upgraded_from = u.from;
+	return meta_read(db, 0, 0, &m);
 }
 
 static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db **out)
@@ -275,10 +321,12 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 	if ((rc = store_open(dir, (flags & THRESH_DB_RDONLY) ? STORE_RDONLY : 0, 0, &db->st)))
 		goto fail_mutex;
 	rc = meta_read(db, 0, 0, &m);
-	if (rc) {
+	if (rc == THRESH_EVERSION)
+		rc = upgrade(db, dir, errbuf, errsize);
+	else if (rc)
 		set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
+	if (rc)
 		goto fail_mutex;
-	}
 
 	rc = secret_read(dir, db->secret, errbuf, errsize);
 	if (rc == THRESH_ENOENT && !(flags & THRESH_DB_RDONLY))
@@ -377,7 +425,7 @@ static void cache_install(thresh_db *db, struct tok_cache *c)
 {
 	pthread_mutex_lock(&db->lock);
 	struct tok_cache *old = db->cache;
-	if (!old || cache_txn(old) < cache_txn(c)) {
+	if (!old || cache_txn(old) <= cache_txn(c)) {
 		db->cache = c;
 		atomic_store(&db->misses, 0);
 	} else {
@@ -385,6 +433,18 @@ static void cache_install(thresh_db *db, struct tok_cache *c)
 	}
 	pthread_mutex_unlock(&db->lock);
 	cache_unref(old);
+}
+
+/* snapshot_totals - the totals a check of t's snapshot reads (the
+ * configuration's overrides applied). */
+static int snapshot_totals(thresh_db *db, store_txn *t, bayes_totals *tot)
+{
+	model_meta m;
+	int rc = db_meta_load(db, t, &m);
+	hash_wipe(m.key, sizeof m.key);
+	if (!rc)
+		model_totals(&m, tot, NULL);
+	return rc;
 }
 
 /* cache_builder - fill a cache from a snapshot of its own and install it,
@@ -396,8 +456,9 @@ static void *cache_builder(void *arg)
 	thresh_db *db = arg;
 	store_txn *t;
 	struct tok_cache *c = NULL;
+	bayes_totals tot;
 	if (store_read_begin(db->st, &t) == 0) {
-		if (cache_build(t, &c) != 0)
+		if (snapshot_totals(db, t, &tot) != 0 || cache_build(t, &tot, &c) != 0)
 			c = NULL;
 		store_read_end(t);
 	}
@@ -419,6 +480,7 @@ int thresh_db_warm(thresh_db *db)
 {
 	store_txn *t;
 	struct tok_cache *c = NULL;
+	bayes_totals tot;
 	int rc;
 	if (!db)
 		return THRESH_EINVAL;
@@ -426,24 +488,26 @@ int thresh_db_warm(thresh_db *db)
 		return 0;
 	if ((rc = store_read_begin(db->st, &t)))
 		return rc;
-	pthread_mutex_lock(&db->lock);
-	int fresh = db->cache && cache_txn(db->cache) == store_txn_id(t);
-	pthread_mutex_unlock(&db->lock);
-	if (!fresh)
-		rc = cache_build(t, &c);
+	if (!(rc = snapshot_totals(db, t, &tot))) {
+		pthread_mutex_lock(&db->lock);
+		int fresh = db->cache && cache_fits(db->cache, store_txn_id(t), &tot);
+		pthread_mutex_unlock(&db->lock);
+		if (!fresh)
+			rc = cache_build(t, &tot, &c);
+	}
 	store_read_end(t);
 	if (c)
 		cache_install(db, c);
 	return rc;
 }
 
-struct tok_cache *db_cache_for(thresh_db *db, store_txn *t)
+struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *tot)
 {
 	uint64_t id = store_txn_id(t);
 	if (!cache_on(db))
 		return NULL;
 	pthread_mutex_lock(&db->lock);
-	struct tok_cache *c = db->cache && cache_txn(db->cache) == id ? cache_ref(db->cache) : NULL;
+	struct tok_cache *c = db->cache && cache_fits(db->cache, id, tot) ? cache_ref(db->cache) : NULL;
 	pthread_mutex_unlock(&db->lock);
 	if (c)
 		return c;

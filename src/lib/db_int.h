@@ -30,12 +30,14 @@ struct thresh_db {
 	struct tok_cache *cache;    /* token counts of one snapshot in memory (under lock) */
 	_Atomic unsigned misses;    /* checks since the cache went stale */
 	_Atomic int building;       /* a thread is filling a new cache */
+	uint32_t upgraded_from;     /* the format this handle upgraded at open; 0: none */
 };
 
-/* db_cache_for - a reference to the in-memory cache of the snapshot t reads,
- * or NULL: checks then read LMDB. After DB_CACHE_AFTER checks found the
- * cache stale, a background thread fills a new one from the latest snapshot. */
-struct tok_cache *db_cache_for(thresh_db *db, store_txn *t);
+/* db_cache_for - a reference to the in-memory cache of the snapshot t reads
+ * with the totals tot, or NULL: checks then read LMDB. After DB_CACHE_AFTER
+ * checks found the cache stale, a background thread fills a new one from
+ * the latest snapshot. */
+struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *tot);
 #define DB_CACHE_AFTER 32
 
 /* db_conf - a reference to the configuration in force (conf_unref it). */

@@ -1,20 +1,24 @@
 /* dump.c - the model dump: a versioned text format for export and import.
  *
- * The format is documented in docs/dump-format.md. In short:
+ * The format is documented in docs/dump-format.md. In short (version 2):
  *
- *   thresh-dump 1
+ *   thresh-dump 2
  *   tokenizer 63
  *   key 00112233445566778899aabbccddeeff
- *   messages 1005 951
+ *   messages 12 40                      (the site's own comments)
+ *   prior 1005 1274.7                   (the prior's, weighted: 3 decimals)
+ *   preq 0 1.5 2 2.5 3 3.5 4            (the prior weights' log losses)
  *   param robs 0.1                      (one line per parameter)
  *   tokens 2
- *   t 0123456789abcdef 12 3 20418       (id, spam, ham, last-seen day)
- *   t 89abcdef01234567 0 7 20418
+ *   t 0123456789abcdef 12 3 20418 0 0   (id, spam, ham, last-seen day,
+ *   t 89abcdef01234567 0 7 20418 4.5 0.1 prior spam, prior ham)
  *   learned 1
  *   l 00112233445566778899aabbccddeeff spam
  *   end
  *
- * An import reads and checks the whole file before it stores anything. */
+ * Version 1 (thresh 0.1) has no prior, no preq and tokens of four fields;
+ * it is read as a model of the site's own layer. An import reads and checks
+ * the whole file before it stores anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -32,7 +36,7 @@
 #include "model.h"
 #include "num.h"
 
-#define DUMP_VERSION 1
+#define DUMP_VERSION 2
 #define DUMP_LINE_MAX 256
 
 /* ---------- export ---------- */
@@ -41,11 +45,24 @@ struct export_ctx {
 	FILE *f;
 };
 
+/* put_milli - v in 1/PRIOR_UNIT as a decimal: 4500 as "4.5", 0 as "0". */
+static void put_milli(FILE *f, uint64_t v)
+{
+	char frac[8];
+	int n = snprintf(frac, sizeof frac, "%03u", (unsigned)(v % PRIOR_UNIT));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	fprintf(f, n ? "%" PRIu64 ".%s" : "%" PRIu64, v / PRIOR_UNIT, frac);
+}
+
 static int export_token(uint64_t id, const tok_counts *c, void *ctx)
 {
 	struct export_ctx *e = ctx;
-	if (fprintf(e->f, "t %016" PRIx64 " %" PRIu32 " %" PRIu32 " %" PRIu32 "\n", id, c->spam, c->ham,
-	            c->day) < 0)
+	fprintf(e->f, "t %016" PRIx64 " %" PRIu32 " %" PRIu32 " %" PRIu32 " ", id, c->spam, c->ham, c->day);
+	put_milli(e->f, c->pspam);
+	fputc(' ', e->f);
+	put_milli(e->f, c->pham);
+	if (fputc('\n', e->f) == EOF)
 		return THRESH_EIO;
 	return 0;
 }
@@ -95,7 +112,14 @@ int dump_export_path(store *st, const char *path)
 	fprintf(e.f, "thresh-dump %d\ntokenizer %" PRIu32 "\nkey ", DUMP_VERSION, m.tokenizer);
 	for (size_t i = 0; i < sizeof m.key; i++)
 		fprintf(e.f, "%02x", m.key[i]);
-	fprintf(e.f, "\nmessages %" PRIu64 " %" PRIu64 "\n", m.tot.spam, m.tot.ham);
+	fprintf(e.f, "\nmessages %" PRIu64 " %" PRIu64 "\nprior ", m.site.spam, m.site.ham);
+	put_milli(e.f, m.prior.spam);
+	fputc(' ', e.f);
+	put_milli(e.f, m.prior.ham);
+	fputs("\npreq", e.f);
+	for (int i = 0; i < PREQ_N; i++)
+		fprintf(e.f, " %.17g", m.preq[i]);
+	fputc('\n', e.f);
 	for (size_t i = 0; thresh_db_param_name(i); i++)
 		fprintf(e.f, "param %s %.17g\n", thresh_db_param_name(i), m.param[i]);
 	fprintf(e.f, "tokens %" PRIu64 "\n", info.tokens);
@@ -145,9 +169,11 @@ struct dump_learned {
 };
 
 struct dump {
+	uint32_t version;
 	uint32_t tokenizer;
 	unsigned char key[HASH_MODEL_KEY_BYTES];
-	bayes_totals tot;
+	layer_totals site, prior;  /* the comments of each layer (token sums are recounted) */
+	double preq[PREQ_N];
 	double param[P_COUNT];
 	unsigned char has_param[P_COUNT];
 	struct dump_token *tok;
@@ -192,6 +218,37 @@ static int read_line(FILE *f, char *buf, size_t size)
 	return 0;
 }
 
+/* parse_milli - a decimal with at most three decimals ("4.5") into
+ * 1/PRIOR_UNIT units (4500), at most max; 0 or -1. */
+static int parse_milli(const char *s, uint64_t max, uint64_t *out)
+{
+	char whole[32];
+	const char *dot = strchr(s, '.');
+	size_t n = dot ? (size_t)(dot - s) : strlen(s);
+	uint64_t w, f = 0;
+	if (n == 0 || n >= sizeof whole)
+		return -1;
+	memcpy(whole, s, n);
+	whole[n] = '\0';
+	if (parse_u64(whole, 0, max / PRIOR_UNIT, &w))
+		return -1;
+	if (dot) {
+		size_t k = strlen(dot + 1);
+		if (k == 0 || k > 3)
+			return -1;
+		for (size_t i = 0; i < 3; i++) {
+			char c = i < k ? dot[1 + i] : '0';
+			if (c < '0' || c > '9')
+				return -1;
+			f = f * 10 + (uint64_t)(c - '0');
+		}
+	}
+	if (w * PRIOR_UNIT > max - f)
+		return -1;
+	*out = w * PRIOR_UNIT + f;
+	return 0;
+}
+
 /* dump_fail - "line N: message" into the caller's optional buffer. */
 static void dump_fail(char *errbuf, size_t errsize, size_t lineno, const char *fmt, ...)
 {
@@ -213,7 +270,7 @@ static void dump_fail(char *errbuf, size_t errsize, size_t lineno, const char *f
 /* dump_parse - read a whole dump into d; nothing is stored. */
 static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 {
-	char line[DUMP_LINE_MAX], w1[32], w2[64], w3[64];
+	char line[DUMP_LINE_MAX], w1[32], w2[64], w3[64], w4[64], w5[64];
 	size_t lineno = 0, cap = 0, lcap = 0;
 	uint64_t ntok = 0, nlrn = 0, a, b;
 	int rc = 0, r, state = 0; /* 0 header, 1 tokens, 2 learned, 3 end */
@@ -227,16 +284,24 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			FAIL("text after \"end\"");
 		if (state == 1 && d->ntok < ntok) {
 			char idhex[32];
-			uint64_t sp, hm, dy;
-			if (sscanf(line, "t %31s %63s %63s %31s%c", idhex, w2, w3, w1, &extra) != 4)
-				FAIL("expected \"t ID SPAM HAM DAY\"");
+			uint64_t sp, hm, dy, psp = 0, phm = 0;
+			if (d->version == 1) {
+				if (sscanf(line, "t %31s %63s %63s %31s%c", idhex, w2, w3, w1, &extra) != 4)
+					FAIL("expected \"t ID SPAM HAM DAY\"");
+			} else if (sscanf(line, "t %31s %63s %63s %31s %63s %63s%c", idhex, w2, w3, w1, w4, w5,
+			                  &extra) != 6) {
+				FAIL("expected \"t ID SPAM HAM DAY PRIOR-SPAM PRIOR-HAM\"");
+			}
 			unsigned char idb[8];
 			if (strlen(idhex) != 16 || hex_decode(idhex, idb, 8))
 				FAIL("token id must be 16 lower-case hex digits");
 			if (parse_u64(w2, 0, UINT32_MAX, &sp) || parse_u64(w3, 0, UINT32_MAX, &hm) ||
 			    parse_u64(w1, 0, UINT32_MAX, &dy))
 				FAIL("token counts must be decimal numbers below 2^32");
-			if (sp == 0 && hm == 0)
+			if (d->version > 1 &&
+			    (parse_milli(w4, UINT32_MAX, &psp) || parse_milli(w5, UINT32_MAX, &phm)))
+				FAIL("prior counts must be decimals of at most 3 places, below 2^32/1000");
+			if (sp == 0 && hm == 0 && psp == 0 && phm == 0)
 				FAIL("a token with no counts");
 			uint64_t id = 0;
 			for (int i = 0; i < 8; i++)
@@ -254,6 +319,8 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			d->tok[d->ntok].c.spam = (uint32_t)sp;
 			d->tok[d->ntok].c.ham = (uint32_t)hm;
 			d->tok[d->ntok].c.day = (uint32_t)dy;
+			d->tok[d->ntok].c.pspam = (uint32_t)psp;
+			d->tok[d->ntok].c.pham = (uint32_t)phm;
 			d->ntok++;
 			continue;
 		}
@@ -289,12 +356,13 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 		if (lineno == 1) {
 			if (sscanf(line, "thresh-dump %63s%c", w2, &extra) != 1 || parse_u64(w2, 0, 1000, &a))
 				FAIL("not a thresh dump (expected \"thresh-dump VERSION\")");
-			if (a != DUMP_VERSION) {
-				set_err(errbuf, errsize, "line 1: dump format %" PRIu64 " (this build reads %d)",
-				           a, DUMP_VERSION);
+			if (a < 1 || a > DUMP_VERSION) {
+				set_err(errbuf, errsize, "line 1: dump format %" PRIu64 " (this build reads 1 to %d)",
+				        a, DUMP_VERSION);
 				rc = THRESH_EVERSION;
 				goto out;
 			}
+			d->version = (uint32_t)a;
 			seen |= 1;
 		} else if (state == 0 && !strcmp(w1, "tokenizer")) {
 			if (sscanf(line, "tokenizer %63s%c", w2, &extra) != 1 || parse_u64(w2, 0, UINT32_MAX, &a))
@@ -310,9 +378,25 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			if (sscanf(line, "messages %63s %63s%c", w2, w3, &extra) != 2 ||
 			    parse_u64(w2, 0, UINT64_MAX, &a) || parse_u64(w3, 0, UINT64_MAX, &b))
 				FAIL("expected \"messages SPAM HAM\"");
-			d->tot.spam = a;
-			d->tot.ham = b;
+			d->site.spam = a;
+			d->site.ham = b;
 			seen |= 8;
+		} else if (state == 0 && d->version > 1 && !strcmp(w1, "prior")) {
+			if (sscanf(line, "prior %63s %63s%c", w2, w3, &extra) != 2 ||
+			    parse_milli(w2, UINT64_MAX, &a) || parse_milli(w3, UINT64_MAX, &b))
+				FAIL("expected \"prior SPAM HAM\" (decimals of at most 3 places)");
+			d->prior.spam = a;
+			d->prior.ham = b;
+		} else if (state == 0 && d->version > 1 && !strcmp(w1, "preq")) {
+			char *p = line + 4, *end;
+			for (int i = 0; i < PREQ_N; i++) {
+				d->preq[i] = strtod(p, &end);
+				if (end == p || *p != ' ' || !(d->preq[i] >= 0) || d->preq[i] > 1e300)
+					FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N);
+				p = end;
+			}
+			if (*p)
+				FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N);
 		} else if (state == 0 && !strcmp(w1, "param")) {
 			int i;
 			char *end;
@@ -370,49 +454,91 @@ static void dump_free(struct dump *d)
 	hash_wipe(d->key, sizeof d->key);
 }
 
+/* add_sat - a + b, saturating instead of wrapping around. */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+/* mul_sat - a * b, saturating. */
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+/* seed - the counts of a token of the dump as a new database's prior: both
+ * of the dump's layers become prior (whole comments to 1/PRIOR_UNIT). */
+static tok_counts seed(const tok_counts *in)
+{
+	tok_counts c;
+	memset(&c, 0, sizeof c);
+	uint64_t s = (uint64_t)in->spam * PRIOR_UNIT + in->pspam;
+	uint64_t h = (uint64_t)in->ham * PRIOR_UNIT + in->pham;
+	c.pspam = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+	c.pham = h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
+	return c;
+}
+
 static int import_fn(store_txn *t, void *ctx)
 {
 	struct dump *d = ctx;
+	model_meta m;
 	int rc;
+	if ((rc = meta_load(t, &m)))
+		return rc;
+	int same = hash_equal(m.key, d->key, sizeof m.key) && m.tokenizer == d->tokenizer;
+	hash_wipe(m.key, sizeof m.key);
 	if (d->flags & THRESH_IMPORT_MERGE) {
-		model_meta m;
-		if ((rc = meta_load(t, &m)))
-			return rc;
-		int same = hash_equal(m.key, d->key, sizeof m.key) && m.tokenizer == d->tokenizer;
-		hash_wipe(m.key, sizeof m.key);
 		if (!same)
 			return THRESH_EFORMAT;
-		/* counts saturate rather than wrap around */
-		uint64_t sp = d->tot.spam > UINT64_MAX - m.tot.spam ? UINT64_MAX : m.tot.spam + d->tot.spam;
-		uint64_t hm = d->tot.ham > UINT64_MAX - m.tot.ham ? UINT64_MAX : m.tot.ham + d->tot.ham;
-		if ((rc = store_meta_put(t, "spam", &sp, sizeof sp)) ||
-		    (rc = store_meta_put(t, "ham", &hm, sizeof hm)))
-			return rc;
-		for (size_t i = 0; i < d->ntok; i++)
-			if ((rc = store_token_add(t, d->tok[i].id, d->tok[i].c.spam, d->tok[i].c.ham,
-			                          d->tok[i].c.day)))
+		m.site.spam = add_sat(m.site.spam, d->site.spam);
+		m.site.ham = add_sat(m.site.ham, d->site.ham);
+		m.prior.spam = add_sat(m.prior.spam, d->prior.spam);
+		m.prior.ham = add_sat(m.prior.ham, d->prior.ham);
+		for (size_t i = 0; i < d->ntok; i++) {
+			const tok_counts *c = &d->tok[i].c;
+			if ((rc = store_token_add(t, d->tok[i].id, c->spam, c->ham, c->day, c->pspam, c->pham)))
 				return rc;
+		}
 		for (size_t i = 0; i < d->nlrn; i++)
 			if ((rc = store_learned_put(t, d->lrn[i].d, d->lrn[i].label)))
 				return rc;
-		return 0;
+		return meta_recount(t, &m);
 	}
 	if ((rc = store_tokens_clear(t)) ||
 	    (rc = store_meta_put(t, "key", d->key, sizeof d->key)) ||
-	    (rc = store_meta_put(t, "tokenizer", &d->tokenizer, sizeof d->tokenizer)) ||
-	    (rc = store_meta_put(t, "spam", &d->tot.spam, sizeof d->tot.spam)) ||
-	    (rc = store_meta_put(t, "ham", &d->tot.ham, sizeof d->tot.ham)))
+	    (rc = store_meta_put(t, "tokenizer", &d->tokenizer, sizeof d->tokenizer)))
 		return rc;
-	for (int i = 0; i < P_COUNT; i++)
+	/* A dump of format 1 scored on another scale: its parameters do not
+	 * apply to this classifier, and the database keeps its own. */
+	for (int i = 0; i < P_COUNT && d->version > 1; i++)
 		if (d->has_param[i] && (rc = store_meta_put(t, param_meta_key(i), &d->param[i], sizeof(double))))
 			return rc;
+	memset(&m, 0, sizeof m);
+	if (d->flags & DUMP_SEED) {
+		/* A new database: the whole dump is its prior; the site has learned
+		 * nothing yet, so no digests and no losses. */
+		m.prior.spam = add_sat(mul_sat(d->site.spam, PRIOR_UNIT), d->prior.spam);
+		m.prior.ham = add_sat(mul_sat(d->site.ham, PRIOR_UNIT), d->prior.ham);
+		for (size_t i = 0; i < d->ntok; i++) {
+			tok_counts c = seed(&d->tok[i].c);
+			if ((rc = store_token_put(t, d->tok[i].id, &c)))
+				return rc;
+		}
+		return meta_recount(t, &m);
+	}
+	m.site.spam = d->site.spam;
+	m.site.ham = d->site.ham;
+	m.prior.spam = d->prior.spam;
+	m.prior.ham = d->prior.ham;
+	memcpy(m.preq, d->preq, sizeof m.preq);
 	for (size_t i = 0; i < d->ntok; i++)
 		if ((rc = store_token_put(t, d->tok[i].id, &d->tok[i].c)))
 			return rc;
 	for (size_t i = 0; i < d->nlrn; i++)
 		if ((rc = store_learned_put(t, d->lrn[i].d, d->lrn[i].label)))
 			return rc;
-	return 0;
+	return meta_recount(t, &m);
 }
 
 int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, size_t errbuf_size)

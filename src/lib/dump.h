@@ -16,9 +16,15 @@
  * a store error. */
 int dump_export_path(store *st, const char *path);
 
+/* DUMP_SEED - an import flag: the dump seeds a new database, every count
+ * of it (both layers) goes into the prior layer, and its learned digests
+ * are left out: the site has learned nothing yet. */
+#define DUMP_SEED 0x100u
+
 /* dump_import_path - read and check the whole dump at path, then load it in
- * one write transaction: replacing the model, or with THRESH_IMPORT_MERGE
- * adding its counts to a model of the same key and tokenizer. Returns 0,
+ * one write transaction: replacing the model (flags 0), with
+ * THRESH_IMPORT_MERGE adding its counts to a model of the same key and
+ * tokenizer, or with DUMP_SEED as a new database's prior. Returns 0,
  * THRESH_ENOENT, THRESH_EACCES, THRESH_EIO, THRESH_EFORMAT (errbuf: the line
  * and what was wrong), THRESH_EVERSION, THRESH_ENOMEM or a store error. */
 int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, size_t errbuf_size);

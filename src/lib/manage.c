@@ -115,8 +115,17 @@ int thresh_db_stats(thresh_db *db, thresh_stats *st)
 	full.size = st->size;
 	full.format_version = DB_FORMAT_VERSION;
 	full.tokenizer = m.tokenizer;
-	full.spam_messages = m.tot.spam;
-	full.ham_messages = m.tot.ham;
+	full.spam_messages = m.site.spam;
+	full.ham_messages = m.site.ham;
+	full.prior_spam_messages = (double)m.prior.spam / PRIOR_UNIT;
+	full.prior_ham_messages = (double)m.prior.ham / PRIOR_UNIT;
+	bayes_totals tot;
+	model_totals(&m, &tot, &full.prior_comments);
+	full.prior_weight = tot.w;
+	full.prior_auto = !(m.param[P_PRIOR_COMMENTS] > 0);
+	double site = (double)(m.site.spam + m.site.ham);
+	full.site_share = site + full.prior_comments > 0 ? site / (site + full.prior_comments) : 1;
+	full.upgraded_from = db->upgraded_from;
 	full.tokens = info.tokens;
 	full.learned = info.learned;
 	full.map_size = info.map_size;
@@ -177,10 +186,19 @@ struct prune_ctx {
 	uint64_t keep, removed;
 };
 
+/* prune_fn - the site's old rare tokens out, their counts out of the totals. */
 static int prune_fn(store_txn *t, void *ctx)
 {
 	struct prune_ctx *p = ctx;
-	return store_tokens_prune(t, p->before, p->keep, &p->removed);
+	model_meta m;
+	uint64_t rs, rh;
+	int rc = meta_load(t, &m);
+	hash_wipe(m.key, sizeof m.key);
+	if (rc || (rc = store_tokens_prune(t, p->before, p->keep, &p->removed, &rs, &rh)))
+		return rc;
+	m.site.spam_tok -= rs < m.site.spam_tok ? rs : m.site.spam_tok;
+	m.site.ham_tok -= rh < m.site.ham_tok ? rh : m.site.ham_tok;
+	return meta_put_totals(t, &m);
 }
 
 int thresh_db_prune(thresh_db *db, uint32_t older_than_days, uint64_t keep_min_count, uint64_t *removed)

@@ -72,7 +72,11 @@ int moderate_decide(const mod_in *in, mod_out *o)
 
 	int trusted = in->known && cf->trust_approved && in->author.approved >= cf->trust_approved &&
 	              in->author.approved > in->author.spam;
-	if (in->score >= in->reject) {
+	if (in->score >= in->reject && (double)in->seen < in->min_seen) {
+		/* sure, but of a comment the model knows too little of */
+		add(o, "bayes", THRESH_HOLD);
+		add(o, "unfamiliar", THRESH_HOLD);
+	} else if (in->score >= in->reject) {
 		add(o, "bayes", THRESH_REJECT);
 		if (in->score >= in->blatant)
 			o->blatant = 1;

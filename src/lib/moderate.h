@@ -7,6 +7,8 @@
  *   disallowed_word  a disallowed word in any field              reject
  *   rate_limited     the author posts faster than the rate       reject or hold
  *   bayes            the score is at or over a cutoff           hold or reject
+ *   unfamiliar       over the reject cutoff, but on fewer than
+ *                    reject_min_tokens tokens the model has seen  hold
  *   too_many_links   hold_links or more links                    hold
  *   moderation_word  a moderation word in any field              hold
  *   too_fast         the form came back faster than allowed      hold
@@ -38,6 +40,8 @@ typedef struct mod_in {
 	const conf *cf;
 	const struct thresh_comment *c;
 	double score, hold, reject, blatant; /* score and the cutoffs in force */
+	size_t seen;       /* the comment's tokens the model has seen */
+	double min_seen;   /* a reject on the score needs this many (reject_min_tokens) */
 	unsigned links;
 	int has_identity;  /* an e-mail or IP was given */
 	int known;         /* ... and the author has a record */

@@ -338,6 +338,25 @@ int store_meta_put(store_txn *t, const char *key, const void *buf, size_t size)
 	return put(t, DB_META, key, strlen(key), buf, size);
 }
 
+/* TOK_V1_SIZE - a token's value in format 1: spam, ham, day (no prior). */
+#define TOK_V1_SIZE (3 * sizeof(uint32_t))
+
+/* decode_counts - a stored value into c: the 20 bytes of format 2, or the 12
+ * of format 1 (a database made before the prior layer: no prior counts). */
+static int decode_counts(const MDB_val *val, tok_counts *c)
+{
+	if (val->mv_size == sizeof *c) {
+		memcpy(c, val->mv_data, sizeof *c);
+		return 0;
+	}
+	if (val->mv_size == TOK_V1_SIZE) {
+		memset(c, 0, sizeof *c);
+		memcpy(c, val->mv_data, TOK_V1_SIZE);
+		return 0;
+	}
+	return THRESH_ECORRUPT;
+}
+
 int store_tokens_get(store_txn *t, const uint64_t *ids, size_t n, tok_counts *out)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -349,9 +368,8 @@ int store_tokens_get(store_txn *t, const uint64_t *ids, size_t n, tok_counts *ou
 		}
 		if (rc)
 			return map_err(rc);
-		if (val.mv_size != sizeof(tok_counts))
-			return THRESH_ECORRUPT;
-		memcpy(&out[i], val.mv_data, sizeof(tok_counts));
+		if ((rc = decode_counts(&val, &out[i])))
+			return rc;
 	}
 	return 0;
 }
@@ -372,25 +390,33 @@ void store_counts_add(tok_counts *c, int64_t dspam, int64_t dham, uint32_t day)
 	c->ham = clamp_add(c->ham, dham);
 	if (day)
 		c->day = day;
-	if (c->spam == 0 && c->ham == 0)
+	if (counts_empty(c))
 		memset(c, 0, sizeof *c); /* deleted: read back as zeros */
 }
 
-int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint32_t day)
+void store_prior_add(tok_counts *c, int64_t dpspam, int64_t dpham)
+{
+	c->pspam = clamp_add(c->pspam, dpspam);
+	c->pham = clamp_add(c->pham, dpham);
+	if (counts_empty(c))
+		memset(c, 0, sizeof *c);
+}
+
+int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint32_t day,
+                    int64_t dpspam, int64_t dpham)
 {
 	tok_counts c;
-	int rc = get(t, DB_TOKENS, &id, sizeof id, &c, sizeof c);
-	if (rc == THRESH_ENOTFOUND)
-		memset(&c, 0, sizeof c);
-	else if (rc)
+	int rc = store_tokens_get(t, &id, 1, &c);
+	if (rc)
 		return rc;
 	store_counts_add(&c, dspam, dham, day);
+	store_prior_add(&c, dpspam, dpham);
 	return store_token_put(t, id, &c);
 }
 
 int store_token_put(store_txn *t, uint64_t id, const tok_counts *c)
 {
-	if (c->spam == 0 && c->ham == 0)
+	if (counts_empty(c))
 		return del(t, DB_TOKENS, &id, sizeof id);
 	return put(t, DB_TOKENS, &id, sizeof id, c, sizeof *c);
 }
@@ -417,12 +443,11 @@ int store_tokens_foreach(store_txn *t, int (*cb)(uint64_t id, const tok_counts *
 	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
 		uint64_t id;
 		tok_counts c;
-		if (key.mv_size != sizeof id || val.mv_size != sizeof c) {
+		if (key.mv_size != sizeof id || decode_counts(&val, &c)) {
 			mdb_cursor_close(cur);
 			return THRESH_ECORRUPT;
 		}
 		memcpy(&id, key.mv_data, sizeof id);
-		memcpy(&c, val.mv_data, sizeof c);
 		int r = cb(id, &c, ctx);
 		if (r) {
 			mdb_cursor_close(cur);
@@ -433,11 +458,12 @@ int store_tokens_foreach(store_txn *t, int (*cb)(uint64_t id, const tok_counts *
 	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
 }
 
-int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uint64_t *removed)
+int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uint64_t *removed,
+                       uint64_t *removed_spam, uint64_t *removed_ham)
 {
 	MDB_cursor *cur;
 	MDB_val key, val;
-	uint64_t n = 0;
+	uint64_t n = 0, rs = 0, rh = 0;
 	if (!t->write)
 		return THRESH_EREADONLY;
 	int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_TOKENS], &cur);
@@ -446,11 +472,12 @@ int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uin
 	for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
 		tok_counts c;
-		if (val.mv_size != sizeof c) {
+		if (decode_counts(&val, &c)) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		memcpy(&c, val.mv_data, sizeof c);
+		if (c.pspam || c.pham)
+			continue; /* the prior's tokens stay */
 		if (c.day >= before_day)
 			continue;
 		if (keep_min && (uint64_t)c.spam + c.ham >= keep_min)
@@ -458,11 +485,15 @@ int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uin
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
 		n++;
+		rs += c.spam;
+		rh += c.ham;
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
 		return map_err(rc);
 	*removed = n;
+	*removed_spam = rs;
+	*removed_ham = rh;
 	return 0;
 }
 

@@ -2,7 +2,7 @@
  *
  * A store is one LMDB environment in a folder with named databases:
  *   meta     short string keys -> small values (format, key, counts, params)
- *   tokens   64-bit token id -> tok_counts
+ *   tokens   64-bit token id -> tok_counts (site and prior layers)
  *   learned  16-byte comment digest -> 1-byte label
  *   authors  16-byte hashed identity -> author record (see moderate)
  * Reads run in read transactions that never block; writes run through
@@ -53,16 +53,19 @@ int store_meta_put(store_txn *t, const char *key, const void *buf, size_t size);
 
 /* Tokens. store_tokens_get fills out[i] (zeros for an unknown id). */
 int store_tokens_get(store_txn *t, const uint64_t *ids, size_t n, tok_counts *out);
-/* store_counts_add - what store_token_add does to a token's counts, in
- * memory: add (negative: subtract), clamped at zero; day, when not 0,
- * becomes the last-seen day; counts that both reach zero become all zeros
- * (the token is deleted, so it reads back as zeros). Cannot fail. */
+/* store_counts_add - add (negative: subtract) to a token's site counts in
+ * memory, clamped at zero; day, when not 0, becomes the last-seen day; a
+ * token left in neither layer becomes all zeros (stored, it is deleted, so
+ * it reads back as zeros). Cannot fail. */
 void store_counts_add(tok_counts *c, int64_t dspam, int64_t dham, uint32_t day);
-/* store_token_add - add (negative: subtract) to a token's counts, clamped at
- * zero; a token whose counts both reach zero is deleted. day, when not 0,
- * becomes its last-seen day. */
-int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint32_t day);
-/* store_token_put - set a token's counts outright (import). */
+/* store_prior_add - the same for the prior layer (1/PRIOR_UNIT units). */
+void store_prior_add(tok_counts *c, int64_t dpspam, int64_t dpham);
+/* store_token_add - store_counts_add and store_prior_add on a stored token. */
+int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint32_t day,
+                    int64_t dpspam, int64_t dpham);
+/* store_token_put - set a token's counts outright; a token in neither
+ * layer is deleted. Values of format 1 (12 bytes, no prior) are read as
+ * counts with an empty prior; every write is of format 2. */
 int store_token_put(store_txn *t, uint64_t id, const tok_counts *c);
 /* store_tokens_clear - delete every token and learned digest. */
 int store_tokens_clear(store_txn *t);
@@ -70,9 +73,12 @@ int store_tokens_clear(store_txn *t);
  * return stops the walk and is returned. */
 int store_tokens_foreach(store_txn *t, int (*cb)(uint64_t id, const tok_counts *c, void *ctx),
                          void *ctx);
-/* store_tokens_prune - delete tokens with day < before_day whose spam+ham is
- * below keep_min (keep_min 0: regardless of counts); counts them in *removed. */
-int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uint64_t *removed);
+/* store_tokens_prune - delete the site's tokens (those not in the prior)
+ * with day < before_day whose spam+ham is below keep_min (keep_min 0:
+ * regardless of counts); counts them in *removed, and the spam and ham
+ * counts they held in *removed_spam and *removed_ham. */
+int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uint64_t *removed,
+                       uint64_t *removed_spam, uint64_t *removed_ham);
 
 /* Learned digests: label 0 ham, 1 spam. get gives THRESH_ENOTFOUND. */
 int store_learned_get(store_txn *t, const unsigned char d[16], int *label);

@@ -104,6 +104,12 @@ def setUpModule():
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
     subprocess.run([THRESH, "--db", db, "train", "--tsv", tsv], check=True, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    # A toy model: its scores unsquashed, every reject allowed, and cutoffs for
+    # them (the default calibration fits a model of thousands of comments).
+    for name, value in (("nb_scale", "4"), ("nb_shift", "0"), ("reject_min_tokens", "0"),
+                        ("hold_cutoff", "0.5"), ("reject_cutoff", "0.7")):
+        subprocess.run([THRESH, "--db", db, "set", name, value], check=True, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
 
 def tearDownModule():

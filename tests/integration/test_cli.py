@@ -39,6 +39,7 @@ SUMMARY_RE = re.compile(r"^trained (\d+) comments: (\d+) learned, (\d+) duplicat
 UNSUMMARY_RE = re.compile(r"^untrained (\d+) comments: (\d+) unlearned, (\d+) not found; "
                           r"(\d+) lines skipped$")
 PARAMS = {"robs", "robx", "min_dev", "hold_cutoff", "reject_cutoff", "blatant_cutoff",
+          "nb_scale", "nb_shift", "reject_min_tokens", "prior_comments",
           "classifier", "nb_power", "gram_weight"}
 CHECK_RE = re.compile(r"^(accept|hold|reject) (\d\.\d{4}) (-|[a-z_]+( [a-z_]+)*)$")
 EXPLAIN_RE = re.compile(r"^  (\d\.\d{4})  spam=(\d+) ham=(\d+)  (.+)$")
@@ -129,9 +130,18 @@ class CliTest(unittest.TestCase):
         s = self.stats(**kw)
         return {k: s[k] for k in ("spam_messages", "ham_messages", "tokens", "learned")}
 
+    def plain(self):
+        """A toy model's scores unsquashed, every reject allowed, and cutoffs
+        for them (tests/unit/testutil.h's tu_plain): the default calibration
+        fits a model of thousands of comments, not SPAM and HAM."""
+        for name, value in (("nb_scale", "4"), ("nb_shift", "0"), ("reject_min_tokens", "0"),
+                            ("hold_cutoff", "0.5"), ("reject_cutoff", "0.7")):
+            self.ok("set", name, value)
+
     def train_fixture(self):
-        """An empty database trained on SPAM and HAM."""
+        """An empty database trained on SPAM and HAM, with plain() scores."""
         self.init_empty()
+        self.plain()
         self.ok("train", "spam", self.write("spam.txt", "\n".join(SPAM) + "\n"))
         self.ok("train", "ham", self.write("ham.txt", "\n".join(HAM) + "\n"))
 
@@ -241,9 +251,13 @@ class TestInitAndLocation(CliTest):
         out, _ = self.ok("init", env={"THRESH_MODEL": MODEL})
         self.assertEqual(out, "created %s from the default model\n" % self.db)
         c = self.counts()
-        self.assertGreater(c["spam_messages"], 0)
-        self.assertGreater(c["ham_messages"], 0)
+        self.assertEqual((c["spam_messages"], c["ham_messages"], c["learned"]), (0, 0, 0),
+                         "the site has learned nothing yet")
         self.assertGreater(c["tokens"], 0)
+        prior = self.stats()["prior"]
+        self.assertGreater(prior["spam_messages"], 0, "the default model is the prior")
+        self.assertGreater(prior["ham_messages"], 0)
+        self.assertEqual(prior["weight"], 1)
 
     def test_build_tree_thresh_finds_its_own_model(self):
         """Run from its meson build folder without THRESH_MODEL, thresh starts a
@@ -256,11 +270,11 @@ class TestInitAndLocation(CliTest):
         self.assertEqual(out, "created %s from the default model\n" % self.db)
         with open(own) as f:
             head = dict(line.split(" ", 1) for line in f.read(4096).splitlines()
-                        if line.startswith(("messages ", "tokens ")))
-        spam, ham = (int(x) for x in head["messages "[:-1]].split())
-        c = self.counts()
-        self.assertEqual((c["spam_messages"], c["ham_messages"]), (spam, ham))
-        self.assertEqual(c["tokens"], int(head["tokens"]))
+                        if line.startswith(("prior ", "tokens ")))
+        spam, ham = (float(x) for x in head["prior"].split())
+        prior = self.stats()["prior"]
+        self.assertEqual((prior["spam_messages"], prior["ham_messages"]), (spam, ham))
+        self.assertEqual(self.counts()["tokens"], int(head["tokens"]))
         # THRESH_MODEL still wins over the build's own model.
         r = self.run_cli("--db", self.path("db2"), "init", db=False)
         self.assertEqual(r.returncode, 3)
@@ -809,6 +823,44 @@ class TestEval(CliTest):
         self.assertEqual(json.loads(r.stdout)["bad_lines"], 1)
         r = self.run_cli("eval", self.path("missing.tsv"), db=False)
         self.assertEqual(r.returncode, 3)
+
+
+class TestPrior(CliTest):
+    def test_train_prior_with_a_weight_and_the_stats_that_show_it(self):
+        self.init_empty()
+        tsv = self.write("c.tsv", "\n".join(["spam\t" + t for t in SPAM[:4]] +
+                                            ["ham\t" + t for t in HAM[:2]]) + "\n")
+        out, _ = self.ok("train", "--prior", "--weight", "0.5", "--tsv", tsv)
+        self.assertEqual(out, "trained 6 comments into the prior at weight 0.5; 0 lines skipped\n")
+        d = self.stats()
+        self.assertEqual((d["spam_messages"], d["ham_messages"], d["learned"]), (0, 0, 0))
+        self.assertEqual((d["prior"]["spam_messages"], d["prior"]["ham_messages"]), (2, 1))
+        self.assertEqual(d["prior"]["weight"], 1)
+        self.assertEqual(d["prior"]["weight_by"], "site")
+        self.assertEqual(d["site_share"], 0)
+        text, _ = self.ok("stats")
+        self.assertRegex(text, r"(?m)^prior: +2\.0 spam, 1\.0 ham")
+        self.assertRegex(text, r"(?m)^site share: +0\.0%")
+        # the site's own decisions, then a set weight
+        self.ok("train", "spam", self.write("s.txt", SPAM[5] + "\n"))
+        self.ok("set", "prior_comments", "1.5")
+        d = self.stats()
+        self.assertEqual(d["spam_messages"], 1)
+        self.assertEqual((d["prior"]["weight"], d["prior"]["counts_as"]), (0.5, 1.5))
+        self.assertEqual(d["prior"]["weight_by"], "prior_comments")
+        self.assertAlmostEqual(d["site_share"], 1 / 2.5)
+        # taken back out of the prior
+        out, _ = self.ok("untrain", "--prior", "--weight", "0.5", "--tsv", tsv)
+        self.assertEqual(out, "untrained 6 comments out of the prior at weight 0.5; 0 lines skipped\n")
+        self.assertEqual(self.stats()["prior"]["spam_messages"], 0)
+
+    def test_weight_goes_with_prior(self):
+        self.init_empty()
+        for args in (["--weight", "2"], ["--prior", "--weight", "0"], ["--prior", "--weight", "x"]):
+            r = self.run_cli("train", *args, "spam", self.write("s.txt", "x\n"))
+            self.assertEqual(r.returncode, 3, args)
+            self.assertIn(b"--weight", r.stderr)
+        self.assertEqual(self.counts()["tokens"], 0, "nothing was learned")
 
 
 class TestStats(CliTest):

@@ -60,8 +60,8 @@ static int snapshot(thresh_db *db, const char *const *words, size_t n, struct sn
 		for (size_t i = 0; i < n; i++)
 			ids[i] = hash_token(m.key, words[i], strlen(words[i]));
 		rc = store_tokens_get(t, ids, n, counts);
-		s->spam = m.tot.spam;
-		s->ham = m.tot.ham;
+		s->spam = m.site.spam;
+		s->ham = m.site.ham;
 		s->learned = info.learned;
 		s->tokens = info.tokens;
 		s->map_size = info.map_size;

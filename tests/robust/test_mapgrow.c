@@ -41,7 +41,7 @@ static int write_fn(store_txn *t, void *ctx)
 	struct wctx *w = ctx;
 	uint64_t n = w->first + PER_WRITE;
 	for (uint64_t i = w->first; i < n; i++) {
-		int rc = store_token_add(t, token_id(i), 1, 0, 100);
+		int rc = store_token_add(t, token_id(i), 1, 0, 100, 0, 0);
 		if (rc)
 			return rc;
 	}

@@ -3,11 +3,15 @@
  * as LMDB (zeros for an id it does not hold, id 0 too), shared by
  * reference. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <string.h>
 
 #include "cache.h"
 #include "store.h"
 #include "testutil.h"
+
+/* the totals the cache's ratios are made with */
+static const bayes_totals TOT = {40, 60, 400, 900, 0.5};
 
 struct spread_ctx {
 	uint64_t n;
@@ -17,7 +21,7 @@ static int spread_fn(store_txn *t, void *ctx)
 {
 	uint64_t n = ((struct spread_ctx *)ctx)->n;
 	for (uint64_t i = 0; i < n; i++) {
-		tok_counts c = {(uint32_t)(i % 7 + 1), (uint32_t)(i % 5), (uint32_t)(i % 1000)};
+		tok_counts c = {(uint32_t)(i % 7 + 1), (uint32_t)(i % 5), (uint32_t)(i % 1000), (uint32_t)(i % 3) * 500, 0};
 		int rc = store_token_put(t, tu_spread_id(i), &c);
 		if (rc)
 			return rc;
@@ -39,7 +43,7 @@ Test(cache, agrees_with_the_store_on_a_large_model, .timeout = 120)
 	struct spread_ctx a = {n};
 	cr_assert_eq(store_write(s, spread_fn, &a), 0);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, &c), 0);
 	cr_expect_eq(cache_tokens(c), n);
 	cr_expect_eq(cache_txn(c), store_txn_id(t));
 	enum { B = 512 };
@@ -49,7 +53,7 @@ Test(cache, agrees_with_the_store_on_a_large_model, .timeout = 120)
 		for (uint64_t k = 0; k < B; k++) /* past n: ids it does not hold */
 			ids[k] = i + k < n ? tu_spread_id(i + k) : tu_spread_id(i + k) ^ 0x5555;
 		cr_assert_eq(store_tokens_get(t, ids, B, want), 0);
-		cache_get(c, ids, B, got);
+		cache_get(c, ids, B, got, NULL);
 		for (uint64_t k = 0; k < B; k++)
 			cr_assert(want[k].spam == got[k].spam && want[k].ham == got[k].ham &&
 			              want[k].day == got[k].day,
@@ -92,7 +96,8 @@ static void put(store *s, const uint64_t *ids, const tok_counts *c, size_t n)
 
 static int same(tok_counts a, tok_counts b)
 {
-	return a.spam == b.spam && a.ham == b.ham && a.day == b.day;
+	return a.spam == b.spam && a.ham == b.ham && a.day == b.day && a.pspam == b.pspam &&
+	       a.pham == b.pham;
 }
 
 Test(cache, empty_snapshot_reads_as_zeros)
@@ -103,15 +108,15 @@ Test(cache, empty_snapshot_reads_as_zeros)
 	tok_cache *c;
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, &c), 0);
 	cr_expect_eq(cache_tokens(c), 0);
 	uint64_t ids[3] = {0, 1, UINT64_MAX};
 	tok_counts got[3];
 	memset(got, 0xff, sizeof got);
-	cache_get(c, ids, 3, got);
+	cache_get(c, ids, 3, got, NULL);
 	for (int i = 0; i < 3; i++)
-		cr_expect(same(got[i], (tok_counts){0, 0, 0}), "id %d", i);
-	cache_get(c, ids, 0, got); /* nothing asked, nothing read */
+		cr_expect(same(got[i], (tok_counts){0, 0, 0, 0, 0}), "id %d", i);
+	cache_get(c, ids, 0, got, NULL); /* nothing asked, nothing read */
 	cache_unref(c);
 	store_read_end(t);
 	store_close(s);
@@ -128,17 +133,17 @@ Test(cache, id_zero_and_the_largest_id)
 	store_txn *t;
 	tok_cache *c;
 	const uint64_t ids[3] = {0, UINT64_MAX, 42};
-	const tok_counts v[3] = {{1, 2, 3}, {4, 5, 6}, {7, 8, 9}};
+	const tok_counts v[3] = {{1, 2, 3, 0, 0}, {4, 5, 6, 0, 0}, {7, 8, 9, 0, 0}};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, v, 3);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, &c), 0);
 	cr_expect_eq(cache_tokens(c), 3);
 	uint64_t ask[4] = {UINT64_MAX, 41, 0, 42};
 	tok_counts got[4];
-	cache_get(c, ask, 4, got);
+	cache_get(c, ask, 4, got, NULL);
 	cr_expect(same(got[0], v[1]), "UINT64_MAX: %u/%u/%u", got[0].spam, got[0].ham, got[0].day);
-	cr_expect(same(got[1], (tok_counts){0, 0, 0}), "an id it does not hold");
+	cr_expect(same(got[1], (tok_counts){0, 0, 0, 0, 0}), "an id it does not hold");
 	cr_expect(same(got[2], v[0]), "id 0: %u/%u/%u", got[2].spam, got[2].ham, got[2].day);
 	cr_expect(same(got[3], v[2]));
 	cache_unref(c);
@@ -157,11 +162,11 @@ Test(cache, labelled_with_its_snapshot_and_unchanged_by_later_writes)
 	store_txn *t1, *t2;
 	tok_cache *c;
 	const uint64_t ids[2] = {10, 20};
-	const tok_counts before[2] = {{1, 0, 100}, {0, 1, 100}}, later[2] = {{5, 5, 200}, {9, 9, 200}};
+	const tok_counts before[2] = {{1, 0, 100, 0, 0}, {0, 1, 100, 0, 0}}, later[2] = {{5, 5, 200, 0, 0}, {9, 9, 200, 0, 0}};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, before, 2);
 	cr_assert_eq(store_read_begin(s, &t1), 0);
-	cr_assert_eq(cache_build(t1, &c), 0);
+	cr_assert_eq(cache_build(t1, &TOT, &c), 0);
 	uint64_t id1 = store_txn_id(t1);
 	cr_expect_eq(cache_txn(c), id1);
 	store_read_end(t1);
@@ -171,7 +176,7 @@ Test(cache, labelled_with_its_snapshot_and_unchanged_by_later_writes)
 	cr_expect_gt(store_txn_id(t2), id1);
 	cr_expect_neq(cache_txn(c), store_txn_id(t2), "a later snapshot has another label");
 	tok_counts got[2], now[2];
-	cache_get(c, ids, 2, got);
+	cache_get(c, ids, 2, got, NULL);
 	cr_assert_eq(store_tokens_get(t2, ids, 2, now), 0);
 	cr_expect(same(got[0], before[0]) && same(got[1], before[1]), "the cache kept its snapshot");
 	cr_expect(same(now[0], later[0]) && same(now[1], later[1]), "the store moved on");
@@ -190,21 +195,51 @@ Test(cache, shared_by_reference)
 	store_txn *t;
 	tok_cache *c;
 	const uint64_t ids[1] = {7};
-	const tok_counts v[1] = {{3, 1, 50}};
+	const tok_counts v[1] = {{3, 1, 50, 0, 0}};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, v, 1);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, &c), 0);
 	store_read_end(t);
 	cr_expect_eq(cache_ref(c), c, "a reference is the same cache");
 	cache_unref(c); /* one of two */
 	tok_counts got;
-	cache_get(c, ids, 1, &got);
+	cache_get(c, ids, 1, &got, NULL);
 	cr_expect(same(got, v[0]), "still readable after one of two unrefs");
 	cache_unref(c);
 	cr_expect_null(cache_ref(NULL));
 	cache_unref(NULL);
 	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(cache, ratios_are_those_of_the_totals_it_was_made_with)
+{
+	char *dir = tu_tmpdir();
+	store *st;
+	store_txn *t;
+	tok_cache *c;
+	const tok_counts v[3] = {{3, 1, 50, 0, 0}, {0, 0, 0, 2500, 1000}, {1, 7, 9, 100, 0}};
+	uint64_t ids[4] = {11, 22, 33, 44};
+	cr_assert_eq(store_open(dir, 0, 0, &st), 0);
+	put(st, ids, v, 3);
+	cr_assert_eq(store_read_begin(st, &t), 0);
+	cr_assert_eq(cache_build(t, &TOT, &c), 0);
+	tok_counts got[4];
+	double llr[4];
+	cache_get(c, ids, 4, got, llr);
+	for (int i = 0; i < 3; i++)
+		cr_expect(fabs(llr[i] - bayes_token_llr(&v[i], &TOT)) < 1e-6, "token %d: %g", i, llr[i]);
+	cr_expect(llr[3] != llr[3], "an unknown token's ratio is NaN");
+	cr_expect(cache_fits(c, store_txn_id(t), &TOT));
+	bayes_totals other = TOT;
+	other.w = 1;
+	cr_expect(!cache_fits(c, store_txn_id(t), &other), "another prior weight: not these ratios");
+	cr_expect(!cache_fits(c, store_txn_id(t) + 1, &TOT), "another snapshot: not these counts");
+	cache_unref(c);
+	store_read_end(t);
+	store_close(st);
 	tu_rmtree(dir);
 	free(dir);
 }

@@ -1,5 +1,7 @@
 /* src/lib/check.c: a comment's score, verdict, reasons and the tokens that
- * weighed most, and a view that sees one snapshot. */
+ * weighed most, a view that sees one snapshot, and, with the default model,
+ * what a new site sees: an unfamiliar comment held, not rejected, and the
+ * site's own decisions outweighing the default model. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -9,6 +11,7 @@ Test(check, verdicts_follow_cutoffs_and_explain)
 {
 	char *dir;
 	thresh_db *db = tu_empty_db(&dir);
+	tu_plain(db);
 	tu_learn_numbered(db, "cheap pills viagra casino offer %d", 20, THRESH_SPAM);
 	tu_learn_numbered(db, "great song love this melody %d", 20, THRESH_HAM);
 	thresh_comment *c = tu_comment("cheap viagra casino pills", NULL);
@@ -53,6 +56,7 @@ Test(check, view_sees_one_snapshot)
 {
 	char *dir;
 	thresh_db *db = tu_empty_db(&dir);
+	tu_plain(db);
 	tu_learn(db, "alpha beta", THRESH_SPAM);
 	tu_learn(db, "gamma delta", THRESH_HAM);
 	thresh_view *v;
@@ -67,8 +71,70 @@ Test(check, view_sees_one_snapshot)
 	cr_expect_eq(thresh_result_score(r), before, "the view does not see later learning");
 	thresh_result_free(r);
 	thresh_view_close(v);
-	cr_expect_lt(tu_score(db, "alpha beta"), before, "a new check does");
+	cr_expect_neq(tu_score(db, "alpha beta"), before, "a new check does");
 	thresh_comment_free(c);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The default model is sure of "check my channel" (a score of 1) but has
+ * seen few of its tokens: a new site holds it, with the reason unfamiliar.
+ * With reject_min_tokens 0 the same score rejects. */
+Test(check, unfamiliar_comment_is_held_not_rejected)
+{
+	char *dir, reasons[256];
+	thresh_db *db = tu_model_db(&dir);
+	double reject;
+	cr_assert_eq(thresh_db_param_get(db, "reject_cutoff", &reject), 0);
+	cr_expect_geq(tu_score(db, "check my channel"), reject, "the model is sure");
+	cr_expect_eq(tu_verdict(db, "check my channel", reasons), THRESH_HOLD);
+	cr_expect_str_eq(reasons, "bayes unfamiliar");
+	/* a comment it knows enough of is rejected on the score alone */
+	cr_expect_eq(tu_verdict(db, "go check out my channel for more music videos like this",
+	                        reasons), THRESH_REJECT, "%s", reasons);
+	cr_expect_str_eq(reasons, "bayes");
+	cr_assert_eq(thresh_db_param_set(db, "reject_min_tokens", 0), 0);
+	cr_expect_eq(tu_verdict(db, "check my channel", reasons), THRESH_REJECT);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A site where talk of views and subscribing is on topic: the default model
+ * rejects it; after the site's own 50 decisions a new comment of that kind
+ * (not one of the 50) is accepted. The default model's knowledge of generic
+ * spam stays: a channel plug and a giveaway with a link are still rejected. */
+Test(check, a_sites_decisions_flip_the_default_models_verdict)
+{
+	static const char *const adj[] = {"amazing", "great", "huge", "wild", "crazy",
+	                                  "steady", "record", "massive", "daily", "weekly"};
+	static const char *const noun[] = {"count", "numbers", "growth", "milestone", "chart",
+	                                   "stats", "total", "curve", "spike", "jump"};
+	const char *fresh = "subscribe to the channel and check the views, the wonderful tally "
+	                    "is the most viewed video today";
+	char *dir, reasons[256];
+	thresh_db *db = tu_model_db(&dir);
+	cr_expect_eq(tu_verdict(db, "subscribe to the channel and check the views, it is the most "
+	                            "viewed video", reasons), THRESH_REJECT, "the default model: %s", reasons);
+	cr_expect_neq(tu_verdict(db, fresh, reasons), THRESH_ACCEPT);
+	for (int i = 0; i < 50; i++) {
+		char text[256];
+		snprintf(text, sizeof text,
+		         "subscribe to the channel and check the views, the %s %s is the most viewed video %d",
+		         adj[(i * 7) % 10], noun[(i * 3) % 10], i);
+		tu_learn(db, text, THRESH_HAM);
+	}
+	cr_expect_eq(tu_verdict(db, fresh, reasons), THRESH_ACCEPT, "after 50 decisions: %s", reasons);
+	cr_expect_eq(tu_verdict(db, "go check out my channel for more music videos like this", reasons),
+	             THRESH_REJECT, "%s", reasons);
+	cr_expect_eq(tu_verdict(db, "FREE iphone giveaway, click http://win-prizes.example.com now and "
+	                            "claim your prize", reasons), THRESH_REJECT, "%s", reasons);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.prior_auto && st.prior_weight < 1, "the prior gave way: weight %g", st.prior_weight);
+	cr_expect_gt(st.site_share, 0.5, "the site's own share: %g", st.site_share);
+	cr_expect_eq(st.ham_messages, 50);
 	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);

@@ -1,6 +1,9 @@
 /* src/lib/dump.c (through thresh_db_export / thresh_db_import): the model
- * dump's round trip, bad dumps refused with nothing changed, and merging. */
+ * dump's round trip (both layers, the prior weights' losses), bad dumps
+ * refused with nothing changed, merging, a new database seeded with a dump,
+ * and dumps of format 1. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -85,4 +88,135 @@ Test(dump, merge_needs_same_model)
 	tu_rmtree(d2);
 	free(d1);
 	free(d2);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Both layers and the prior weights' losses survive an export and an
+ * import: the copy scores alike, weighs its prior alike, and exports the
+ * very same bytes. */
+Test(dump, both_layers_and_losses_round_trip)
+{
+	char *dir, dump[PATH_MAX], dump2[PATH_MAX];
+	thresh_db *db = tu_model_db(&dir), *copy;
+	tu_learn_numbered(db, "subscribe and check the views of this video %d", 8, THRESH_HAM);
+	tu_learn(db, "cheap followers for your channel, click here", THRESH_SPAM);
+	copy = tu_copy_model(db, dir, "copy", dump, sizeof dump);
+	thresh_stats a = {.size = sizeof a}, b = {.size = sizeof b};
+	cr_assert_eq(thresh_db_stats(db, &a), 0);
+	cr_assert_eq(thresh_db_stats(copy, &b), 0);
+	cr_expect(a.spam_messages == b.spam_messages && a.ham_messages == b.ham_messages);
+	cr_expect(a.prior_spam_messages == b.prior_spam_messages && a.prior_ham_messages == b.prior_ham_messages);
+	cr_expect(a.prior_weight == b.prior_weight && a.prior_comments == b.prior_comments,
+	          "weights %g %g", a.prior_weight, b.prior_weight);
+	cr_expect_eq(a.tokens, b.tokens);
+	cr_expect_eq(tu_score(db, "check the views again"), tu_score(copy, "check the views again"));
+	snprintf(dump2, sizeof dump2, "%s/copy2.dump", dir);
+	cr_assert_eq(thresh_db_export(copy, dump2), 0);
+	size_t n1, n2;
+	char *t1 = slurp(dump, &n1), *t2 = slurp(dump2, &n2);
+	cr_expect(n1 == n2 && !memcmp(t1, t2, n1), "the copy exports the same bytes");
+	cr_expect(strstr(t1, "\nprior ") && strstr(t1, "\npreq "), "format 2 lines");
+	free(t1);
+	free(t2);
+	thresh_db_close(db);
+	thresh_db_close(copy);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A new database made from a dump takes all of it as its prior: the dump's
+ * site comments and prior both, and none of its learned digests. */
+Test(dump, a_new_database_takes_the_whole_dump_as_its_prior)
+{
+	char *dir, dump[PATH_MAX], path[PATH_MAX], err[256] = "";
+	thresh_db *db = tu_empty_db(&dir), *seeded;
+	tu_learn_numbered(db, "win a prize now %d", 6, THRESH_SPAM);
+	tu_learn_numbered(db, "see you at lunch %d", 4, THRESH_HAM);
+	snprintf(dump, sizeof dump, "%s/model.dump", dir);
+	cr_assert_eq(thresh_db_export(db, dump), 0);
+	thresh_db_options o;
+	thresh_db_options_init(&o);
+	o.flags = THRESH_DB_CREATE;
+	o.model = dump;
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	snprintf(path, sizeof path, "%s/seeded", dir);
+	cr_assert_eq(thresh_db_open(path, &o, &seeded), 0, "%s", err);
+	thresh_stats a = {.size = sizeof a}, b = {.size = sizeof b};
+	cr_assert_eq(thresh_db_stats(db, &a), 0);
+	cr_assert_eq(thresh_db_stats(seeded, &b), 0);
+	cr_expect(b.spam_messages == 0 && b.ham_messages == 0 && b.learned == 0, "the site is new");
+	cr_expect(b.prior_spam_messages == 6 && b.prior_ham_messages == 4, "%g %g",
+	          b.prior_spam_messages, b.prior_ham_messages);
+	cr_expect_eq(b.tokens, a.tokens);
+	cr_expect_eq(b.prior_weight, 1);
+	/* the seeded site learns what the dump's site had learned: not a duplicate */
+	thresh_comment *c = tu_comment("win a prize now 0", NULL);
+	thresh_learn_summary s = {.size = sizeof s};
+	cr_assert_eq(thresh_learn(seeded, c, THRESH_SPAM, &s), 0);
+	cr_expect_eq(s.learned, 1);
+	thresh_comment_free(c);
+	thresh_db_close(db);
+	thresh_db_close(seeded);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A dump of format 1 (thresh 0.1) is read as a model of the site's own
+ * layer; its parameters, of another scale, are left out. */
+Test(dump, format_1_is_read_as_the_sites_own)
+{
+	char *dir, path[PATH_MAX], err[256] = "";
+	thresh_db *db = tu_empty_db(&dir);
+	snprintf(path, sizeof path, "%s/old.dump", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("thresh-dump 1\ntokenizer 63\nkey 00112233445566778899aabbccddeeff\nmessages 3 2\n"
+	      "param hold_cutoff 0.62\nparam reject_cutoff 0.73\ntokens 2\n"
+	      "t 0123456789abcdef 3 0 20418\nt 89abcdef01234567 0 2 20418\nlearned 1\n"
+	      "l 00112233445566778899aabbccddeeff spam\nend\n", f);
+	fclose(f);
+	double hold;
+	cr_assert_eq(thresh_db_param_get(db, "hold_cutoff", &hold), 0);
+	cr_assert_eq(thresh_db_import(db, path, 0, err, sizeof err), 0, "%s", err);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.spam_messages == 3 && st.ham_messages == 2 && st.tokens == 2 && st.learned == 1);
+	cr_expect(st.prior_spam_messages == 0 && st.prior_ham_messages == 0);
+	double v;
+	cr_assert_eq(thresh_db_param_get(db, "hold_cutoff", &v), 0);
+	cr_expect_eq(v, hold, "thresh 0.1's cutoff is not taken");
+	/* a format 2 token line of four fields is refused, naming the line */
+	f = fopen(path, "w");
+	fputs("thresh-dump 2\ntokenizer 63\nkey 00112233445566778899aabbccddeeff\nmessages 3 2\n"
+	      "tokens 1\nt 0123456789abcdef 3 0 20418\nlearned 0\nend\n", f);
+	fclose(f);
+	cr_expect_eq(thresh_db_import(db, path, 0, err, sizeof err), THRESH_EFORMAT);
+	cr_expect(strstr(err, "line 6") != NULL, "%s", err);
+	/* prior counts: at most three decimals */
+	f = fopen(path, "w");
+	fputs("thresh-dump 2\ntokenizer 63\nkey 00112233445566778899aabbccddeeff\nmessages 3 2\n"
+	      "prior 1.5 0.25\ntokens 1\nt 0123456789abcdef 3 0 20418 0.1234 0\nlearned 0\nend\n", f);
+	fclose(f);
+	cr_expect_eq(thresh_db_import(db, path, 0, err, sizeof err), THRESH_EFORMAT);
+	cr_expect(strstr(err, "line 7") != NULL, "%s", err);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_eq(st.tokens, 2, "a refused dump changes nothing");
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
 }

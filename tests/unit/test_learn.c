@@ -1,9 +1,13 @@
 /* src/lib/learn.c: learning and unlearning, one comment at a time or in a
  * batch: duplicates, moves, one transaction, a batch storing exactly what
- * the same learns one at a time store, and the authors' records. */
+ * the same learns one at a time store, the authors' records, the token sums,
+ * training the prior layer, and the losses that weigh the prior. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <string.h>
 
+#include "db_int.h"
+#include "store.h"
 #include "testutil.h"
 
 static void expect_counts(thresh_db *db, uint64_t spam, uint64_t ham)
@@ -216,4 +220,167 @@ Test(learn, author_records_survive_restarts_and_unlearning_takes_them_back)
 	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);
+}
+
+/* site_sums - the site's and the prior's token sums as stored in meta, and
+ * the same sums counted from the tokens themselves. */
+struct sums {
+	uint64_t meta[4], counted[4];
+};
+
+static int sum_tok(uint64_t id, const tok_counts *c, void *ctx)
+{
+	uint64_t *s = ctx;
+	(void)id;
+	s[0] += c->spam;
+	s[1] += c->ham;
+	s[2] += c->pspam;
+	s[3] += c->pham;
+	return 0;
+}
+
+static struct sums sums_of(thresh_db *db)
+{
+	struct sums s;
+	store_txn *t;
+	model_meta m;
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_read_begin(db->st, &t), 0);
+	cr_assert_eq(meta_load(t, &m), 0);
+	cr_assert_eq(store_tokens_foreach(t, sum_tok, s.counted), 0);
+	store_read_end(t);
+	s.meta[0] = m.site.spam_tok;
+	s.meta[1] = m.site.ham_tok;
+	s.meta[2] = m.prior.spam_tok;
+	s.meta[3] = m.prior.ham_tok;
+	return s;
+}
+
+static void expect_sums_exact(thresh_db *db, const char *when)
+{
+	struct sums s = sums_of(db);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(s.meta[i], s.counted[i], "%s: sum %d is %" PRIu64 " in meta, %" PRIu64 " counted",
+		             when, i, s.meta[i], s.counted[i]);
+}
+
+/* The naive-Bayes rates divide by the sums of every token's counts; meta
+ * keeps them as learning, moving, unlearning, pruning and the prior's own
+ * training change the counts, to the unit, clamping included. */
+Test(learn, token_sums_follow_every_change)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	tu_learn_numbered(db, "buy cheap pills now offer %d", 12, THRESH_SPAM);
+	tu_learn_numbered(db, "lovely garden photos today %d", 9, THRESH_HAM);
+	expect_sums_exact(db, "after learning");
+	tu_learn_numbered(db, "buy cheap pills now offer %d", 4, THRESH_HAM); /* moves */
+	expect_sums_exact(db, "after moves");
+	thresh_comment *c = tu_comment("lovely garden photos today 3", NULL);
+	cr_assert_eq(thresh_unlearn(db, c, THRESH_HAM, NULL), 0);
+	thresh_comment_free(c);
+	expect_sums_exact(db, "after an unlearn");
+	/* a batch of both, with the prior trained on top */
+	thresh_batch *b;
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	cr_assert_eq(thresh_batch_prior(b, 0.5), 0);
+	for (int i = 0; i < 6; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "win a prize quickly %d", i);
+		c = tu_comment(text, NULL);
+		cr_assert_eq(thresh_batch_learn(b, c, i % 2 ? THRESH_HAM : THRESH_SPAM), 0);
+		thresh_comment_free(c);
+	}
+	cr_assert_eq(thresh_batch_commit(b, NULL), 0);
+	expect_sums_exact(db, "after the prior's batch");
+	/* prune forgets the site's old rare tokens, and their counts */
+	cr_assert_eq(thresh_db_prune(db, 0, 100, NULL), 0);
+	expect_sums_exact(db, "after pruning");
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A prior batch counts weight comments each in the prior, and no digest, no
+ * author and no site comment; an unlearn takes it back; a batch with
+ * entries or a weight out of range is refused. */
+Test(learn, prior_batch_counts_weighted_comments)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_batch *b;
+	thresh_comment *c = tu_comment("cheap pills for you", "seller@example.org");
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	cr_expect_eq(thresh_batch_prior(b, 0), THRESH_EINVAL);
+	cr_expect_eq(thresh_batch_prior(b, 1001), THRESH_EINVAL);
+	cr_expect_eq(thresh_batch_prior(NULL, 1), THRESH_EINVAL);
+	cr_assert_eq(thresh_batch_prior(b, 0.25), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(thresh_batch_learn(b, c, THRESH_SPAM), 0);
+	cr_expect_eq(thresh_batch_prior(b, 1), THRESH_EINVAL, "a batch with entries");
+	thresh_learn_summary s = {.size = sizeof s};
+	cr_assert_eq(thresh_batch_commit(b, &s), 0);
+	cr_expect_eq(s.learned, 4, "no duplicates in a prior: each counts");
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.prior_spam_messages == 1.0 && st.prior_ham_messages == 0, "%g", st.prior_spam_messages);
+	cr_expect(st.spam_messages == 0 && st.learned == 0, "nothing of the site's own");
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	uint64_t tokens = st.tokens;
+	cr_expect_gt(tokens, 0);
+	/* the author's record is the site's: the prior leaves none */
+	thresh_result *r;
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(tu_has_reason(r, "first_comment") || thresh_result_score(r) < 0.05,
+	          "the author is still unknown");
+	thresh_result_free(r);
+	/* taken back, the prior is empty again */
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	cr_assert_eq(thresh_batch_prior(b, 0.25), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(thresh_batch_unlearn(b, c, THRESH_SPAM), 0);
+	cr_assert_eq(thresh_batch_commit(b, &s), 0);
+	cr_expect_eq(s.unlearned, 4);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.prior_spam_messages == 0 && st.tokens == 0, "%g %" PRIu64, st.prior_spam_messages,
+	          st.tokens);
+	thresh_comment_free(c);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Before each of the site's learns, the comment is scored under every
+ * weight of the prior and the log loss of its label added: a database with
+ * a prior collects losses, one without none; learning the same comment
+ * again (a duplicate) adds nothing. */
+Test(learn, the_sites_decisions_weigh_the_prior)
+{
+	char *dir, *dir2;
+	thresh_db *db = tu_model_db(&dir), *empty = tu_empty_db(&dir2);
+	model_meta m;
+	cr_assert_eq(meta_read(db, 0, 0, &m), 0);
+	for (int i = 0; i < PREQ_N; i++)
+		cr_expect_eq(m.preq[i], 0, "a new site has no losses");
+	tu_learn(db, "what a lovely song, it reminds me of summer", THRESH_HAM);
+	cr_assert_eq(meta_read(db, 0, 0, &m), 0);
+	double first[PREQ_N];
+	for (int i = 0; i < PREQ_N; i++) {
+		cr_expect_gt(m.preq[i], 0, "candidate %d", i);
+		first[i] = m.preq[i];
+	}
+	tu_learn(db, "what a lovely song, it reminds me of summer", THRESH_HAM);
+	cr_assert_eq(meta_read(db, 0, 0, &m), 0);
+	for (int i = 0; i < PREQ_N; i++)
+		cr_expect_eq(m.preq[i], first[i], "a duplicate adds no loss");
+	tu_learn(empty, "what a lovely song, it reminds me of summer", THRESH_HAM);
+	cr_assert_eq(meta_read(empty, 0, 0, &m), 0);
+	for (int i = 0; i < PREQ_N; i++)
+		cr_expect_eq(m.preq[i], 0, "no prior: nothing to weigh");
+	thresh_db_close(db);
+	thresh_db_close(empty);
+	tu_rmtree(dir);
+	tu_rmtree(dir2);
+	free(dir);
+	free(dir2);
 }

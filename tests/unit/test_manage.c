@@ -16,7 +16,7 @@ Test(manage, params_stored_checked_and_listed)
 	size_t n = 0;
 	while (thresh_db_param_name(n))
 		n++;
-	cr_expect_eq(n, 9);
+	cr_expect_eq(n, 13);
 	cr_assert_eq(thresh_db_param_set(db, "robs", 0.25), 0);
 	cr_assert_eq(thresh_db_param_get(db, "robs", &v), 0);
 	cr_expect_eq(v, 0.25);

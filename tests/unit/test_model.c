@@ -2,6 +2,8 @@
  * and magic it refuses), the classifier parameters' names, keys, defaults
  * and ranges (param_index, param_valid, param_meta_key), and model_day. */
 #include <criterion/criterion.h>
+#include <lmdb.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -71,13 +73,16 @@ Test(model, init_then_load_gives_a_new_empty_model)
 	cr_assert_eq(store_write(S, init_fn, NULL), 0);
 	cr_assert_eq(load(&m), 0);
 	cr_expect_eq(m.tokenizer, TOK_F_DEFAULT);
-	cr_expect_eq(m.tot.spam, 0);
-	cr_expect_eq(m.tot.ham, 0);
+	cr_expect(m.site.spam == 0 && m.site.ham == 0 && m.site.spam_tok == 0 && m.site.ham_tok == 0);
+	cr_expect(m.prior.spam == 0 && m.prior.ham == 0 && m.prior.spam_tok == 0 && m.prior.ham_tok == 0);
+	for (int i = 0; i < PREQ_N; i++)
+		cr_expect_eq(m.preq[i], 0);
 	cr_expect(memcmp(m.key, zero, sizeof zero) != 0, "a random key");
 	/* the defaults of model.c's table */
 	static const double def[P_COUNT] = {
-		[P_ROBS] = 0.1, [P_ROBX] = 0.5, [P_MIN_DEV] = 0.1, [P_HOLD] = 0.62, [P_REJECT] = 0.73,
-		[P_BLATANT] = 0.95, [P_CLASSIFIER] = BAYES_NB, [P_NB_POWER] = 0.8, [P_GRAM_WEIGHT] = 0.3,
+		[P_ROBS] = 0.1, [P_ROBX] = 0.5, [P_MIN_DEV] = 0.1, [P_HOLD] = 0.2113, [P_REJECT] = 0.9452,
+		[P_BLATANT] = 0.99999, [P_CLASSIFIER] = BAYES_NB, [P_NB_POWER] = 1.0, [P_GRAM_WEIGHT] = 0.3,
+		[P_NB_SCALE] = 17.354, [P_NB_SHIFT] = 1.4038, [P_MIN_TOKENS] = 30, [P_PRIOR_COMMENTS] = 0,
 	};
 	for (int i = 0; i < P_COUNT; i++) {
 		cr_expect_eq(m.param[i], def[i], "%s = %g", param_meta_key(i), m.param[i]);
@@ -101,8 +106,8 @@ Test(model, load_reads_what_is_stored)
 	meta_put("tokenizer", &tok, sizeof tok);
 	meta_put(param_meta_key(P_ROBX), &robx, sizeof robx);
 	cr_assert_eq(load(&m), 0);
-	cr_expect_eq(m.tot.spam, 12);
-	cr_expect_eq(m.tot.ham, 34);
+	cr_expect_eq(m.site.spam, 12);
+	cr_expect_eq(m.site.ham, 34);
 	cr_expect_eq(m.tokenizer, tok);
 	cr_expect_eq(m.param[P_ROBX], 0.42);
 }
@@ -128,10 +133,40 @@ Test(model, magic_and_format_refused)
 	cr_expect_eq(load(&m), THRESH_ECORRUPT, "a magic of another size");
 }
 
+/* The keys a database of this format must hold, and a helper that writes all
+ * of them but one (NULL: all). */
+static const char *const required[] = {
+	"format", "key", "tokenizer", "spam", "ham", "spam_tokens", "ham_tokens", "prior_spam",
+	"prior_ham", "prior_spam_tokens", "prior_ham_tokens", "preq",
+};
+
+static void put_meta_without(const char *skip)
+{
+	uint32_t fmt = DB_FORMAT_VERSION, tok = TOK_F_DEFAULT;
+	unsigned char key[HASH_MODEL_KEY_BYTES] = {1};
+	uint64_t zero = 0;
+	double preq[PREQ_N] = {0};
+	meta_put("magic", DB_MAGIC, sizeof DB_MAGIC);
+	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+		const char *k = required[i];
+		if (skip && !strcmp(k, skip))
+			continue;
+		if (!strcmp(k, "format"))
+			meta_put(k, &fmt, sizeof fmt);
+		else if (!strcmp(k, "key"))
+			meta_put(k, key, sizeof key);
+		else if (!strcmp(k, "tokenizer"))
+			meta_put(k, &tok, sizeof tok);
+		else if (!strcmp(k, "preq"))
+			meta_put(k, preq, sizeof preq);
+		else
+			meta_put(k, &zero, sizeof zero);
+	}
+}
+
 Test(model, missing_meta_is_corruption)
 {
-	static const char *const keys[] = {"format", "key", "tokenizer", "spam", "ham"};
-	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+	for (size_t k = 0; k < sizeof required / sizeof required[0]; k++) {
 		model_meta m;
 		/* a store with the magic and every key but one */
 		store_close(S);
@@ -139,21 +174,8 @@ Test(model, missing_meta_is_corruption)
 		free(dir);
 		dir = tu_tmpdir();
 		cr_assert_eq(store_open(dir, 0, 0, &S), 0);
-		meta_put("magic", DB_MAGIC, sizeof DB_MAGIC);
-		uint32_t fmt = DB_FORMAT_VERSION, tok = TOK_F_DEFAULT;
-		unsigned char key[HASH_MODEL_KEY_BYTES] = {1};
-		uint64_t zero = 0;
-		if (strcmp(keys[k], "format"))
-			meta_put("format", &fmt, sizeof fmt);
-		if (strcmp(keys[k], "key"))
-			meta_put("key", key, sizeof key);
-		if (strcmp(keys[k], "tokenizer"))
-			meta_put("tokenizer", &tok, sizeof tok);
-		if (strcmp(keys[k], "spam"))
-			meta_put("spam", &zero, sizeof zero);
-		if (strcmp(keys[k], "ham"))
-			meta_put("ham", &zero, sizeof zero);
-		cr_expect_eq(load(&m), THRESH_ECORRUPT, "without %s", keys[k]);
+		put_meta_without(required[k]);
+		cr_expect_eq(load(&m), THRESH_ECORRUPT, "without %s", required[k]);
 	}
 }
 
@@ -162,15 +184,8 @@ Test(model, missing_meta_is_corruption)
 Test(model, parameters_missing_get_their_default)
 {
 	model_meta m;
-	meta_put("magic", DB_MAGIC, sizeof DB_MAGIC);
-	uint32_t fmt = DB_FORMAT_VERSION, tok = TOK_F_DEFAULT;
 	unsigned char key[HASH_MODEL_KEY_BYTES] = {1};
-	uint64_t zero = 0;
-	meta_put("format", &fmt, sizeof fmt);
-	meta_put("key", key, sizeof key);
-	meta_put("tokenizer", &tok, sizeof tok);
-	meta_put("spam", &zero, sizeof zero);
-	meta_put("ham", &zero, sizeof zero);
+	put_meta_without(NULL);
 	double robs = 0.25;
 	meta_put(param_meta_key(P_ROBS), &robs, sizeof robs);
 	cr_assert_eq(load(&m), 0);
@@ -187,7 +202,8 @@ Test(model, parameter_names_and_keys)
 {
 	static const char *const names[P_COUNT] = {
 		"robs", "robx", "min_dev", "hold_cutoff", "reject_cutoff", "blatant_cutoff",
-		"classifier", "nb_power", "gram_weight",
+		"classifier", "nb_power", "gram_weight", "nb_scale", "nb_shift", "reject_min_tokens",
+		"prior_comments",
 	};
 	for (int i = 0; i < P_COUNT; i++) {
 		cr_expect_eq(param_index(names[i]), i, "%s", names[i]);
@@ -239,4 +255,128 @@ Test(model, day)
 	cr_expect(d == today || d == today + 1, "0 is now: %u, today %u", d, today);
 	d = model_day(-5);
 	cr_expect(d == today || d == today + 1, "before the epoch is now too");
+}
+
+/* The prior's weight: the whole prior until the site's decisions say
+ * otherwise; the candidate with the least loss; prior_comments when set. */
+Test(model, prior_weight_by_loss_or_by_parameter)
+{
+	model_meta m;
+	bayes_totals t;
+	double as;
+	memset(&m, 0, sizeof m);
+	m.site.spam = 10;
+	m.site.ham = 30;
+	m.site.spam_tok = 1000;
+	m.site.ham_tok = 2000;
+	m.prior.spam = 1000 * PRIOR_UNIT; /* 2000 comments of prior */
+	m.prior.ham = 1000 * PRIOR_UNIT;
+	m.prior.spam_tok = 50000 * PRIOR_UNIT;
+	m.prior.ham_tok = 40000 * PRIOR_UNIT;
+	model_totals(&m, &t, &as);
+	cr_expect_eq(t.w, 1, "no loss yet: the whole prior");
+	cr_expect(fabs(as - 2000) < 1e-9);
+	cr_expect(fabs(t.spam - 1010) < 1e-9 && fabs(t.ham_tok - 42000) < 1e-9);
+	/* the candidate of 100 comments predicted the site best */
+	for (int i = 0; i < PREQ_N; i++)
+		m.preq[i] = preq_comments[i] == 100 ? 1.0 : 5.0;
+	model_totals(&m, &t, &as);
+	cr_expect(fabs(t.w - 0.05) < 1e-12, "w %g", t.w);
+	cr_expect(fabs(as - 100) < 1e-9);
+	cr_expect(fabs(t.spam - (10 + 0.05 * 1000)) < 1e-9);
+	cr_expect(fabs(t.spam_tok - (1000 + 0.05 * 50000)) < 1e-9);
+	/* a set prior_comments wins over the losses; over the prior: all of it */
+	m.param[P_PRIOR_COMMENTS] = 500;
+	model_totals(&m, &t, &as);
+	cr_expect(fabs(t.w - 0.25) < 1e-12);
+	m.param[P_PRIOR_COMMENTS] = 1e6;
+	model_totals(&m, &t, NULL);
+	cr_expect_eq(t.w, 1);
+	/* no prior: nothing to weigh */
+	memset(&m.prior, 0, sizeof m.prior);
+	model_totals(&m, &t, &as);
+	cr_expect(t.w == 0 && as == 0 && t.spam == 10);
+	cr_expect(fabs(model_loss(0.8, 1) + log(0.8)) < 1e-12);
+	cr_expect(fabs(model_loss(0.8, 0) + log(0.2)) < 1e-12);
+	cr_expect(isfinite(model_loss(1.0, 0)), "a certain miss costs much, not infinity");
+}
+
+/* Format 1 (thresh 0.1): one layer, 12-byte token values. The upgrade keeps
+ * the counts as the site's own, sums the token counts, empties the prior and
+ * resets the classifier's parameters; anything newer is refused. */
+static int v1_fn(store_txn *t, void *ctx)
+{
+	(void)ctx;
+	uint32_t fmt = 1, tok = TOK_F_DEFAULT;
+	unsigned char key[HASH_MODEL_KEY_BYTES] = {7};
+	uint64_t spam = 3, ham = 5;
+	double old_hold = 0.62;
+	int rc;
+	if ((rc = store_meta_put(t, "magic", DB_MAGIC, sizeof DB_MAGIC)) ||
+	    (rc = store_meta_put(t, "format", &fmt, sizeof fmt)) ||
+	    (rc = store_meta_put(t, "key", key, sizeof key)) ||
+	    (rc = store_meta_put(t, "tokenizer", &tok, sizeof tok)) ||
+	    (rc = store_meta_put(t, "spam", &spam, sizeof spam)) ||
+	    (rc = store_meta_put(t, "ham", &ham, sizeof ham)) ||
+	    (rc = store_meta_put(t, param_meta_key(P_HOLD), &old_hold, sizeof old_hold)))
+		return rc;
+	return 0;
+}
+
+/* put_v1_tokens - two tokens as thresh 0.1 stored them, 12 bytes each, with
+ * LMDB itself (the store writes format 2 only); the store must be closed. */
+static void put_v1_tokens(void)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint32_t v1[2][3] = {{2, 1, 100}, {0, 4, 100}}; /* spam, ham, day */
+	uint64_t ids[2] = {101, 202};
+	cr_assert_eq(mdb_env_create(&env), 0);
+	cr_assert_eq(mdb_env_set_maxdbs(env, 8), 0);
+	cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "tokens", MDB_CREATE | MDB_INTEGERKEY, &dbi), 0);
+	for (int i = 0; i < 2; i++) {
+		MDB_val k = {sizeof ids[i], &ids[i]}, v = {sizeof v1[i], v1[i]};
+		cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	}
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static int upgrade_fn(store_txn *t, void *ctx)
+{
+	(void)ctx;
+	return meta_upgrade(t);
+}
+
+Test(model, format_1_upgrades)
+{
+	model_meta m;
+	store_txn *t;
+	tok_counts c[2];
+	uint64_t ids[2] = {101, 202};
+	cr_assert_eq(store_write(S, v1_fn, NULL), 0);
+	store_close(S);
+	put_v1_tokens();
+	cr_assert_eq(store_open(dir, 0, 0, &S), 0);
+	cr_expect_eq(load(&m), THRESH_EVERSION, "read as it is, format 1 is refused");
+	cr_assert_eq(store_read_begin(S, &t), 0);
+	cr_expect_eq(store_tokens_get(t, ids, 2, c), 0, "12-byte values are read");
+	store_read_end(t);
+	cr_expect(c[0].spam == 2 && c[0].ham == 1 && c[0].day == 100 && c[0].pspam == 0 && c[0].pham == 0);
+	cr_assert_eq(store_write(S, upgrade_fn, NULL), 0);
+	cr_assert_eq(load(&m), 0);
+	cr_expect(m.site.spam == 3 && m.site.ham == 5, "the comments stay the site's own");
+	cr_expect(m.site.spam_tok == 2 && m.site.ham_tok == 5, "token sums %" PRIu64 " %" PRIu64,
+	          m.site.spam_tok, m.site.ham_tok);
+	cr_expect(m.prior.spam == 0 && m.prior.ham == 0 && m.prior.spam_tok == 0);
+	cr_expect_eq(m.param[P_HOLD], param_default(P_HOLD), "thresh 0.1's cutoff is not this scale's");
+	unsigned char key[HASH_MODEL_KEY_BYTES] = {7};
+	cr_expect_eq(memcmp(m.key, key, sizeof key), 0, "the key, and so every token id, stays");
+	cr_expect_eq(store_write(S, upgrade_fn, NULL), 0, "upgrading twice is harmless");
+	uint32_t fmt = DB_FORMAT_VERSION + 1;
+	meta_put("format", &fmt, sizeof fmt);
+	cr_expect_eq(store_write(S, upgrade_fn, NULL), THRESH_EVERSION, "a newer format is refused");
 }

@@ -45,7 +45,7 @@ static const struct rule_case cases[] = {
 	{"disallowed word in url", "url", "http://CASINO.example", "disallowed_words = casino", 0.1, 0, 0,
 	 0, 0, 0, 0, THRESH_REJECT, "disallowed_word", 0},
 	{"disallowed word in e-mail", "email", "x@Spam-Domain.example", "disallowed_words = spam-domain",
-	 0.1, 0, 0, 0, 0, 0, 0, THRESH_REJECT, "disallowed_word", 0},
+	 0.03, 0, 0, 0, 0, 0, 0, THRESH_REJECT, "disallowed_word", 0},
 	{"words folded (NFKC, case)", "content", "ＣＡＳＩＮＯ night", "disallowed_words = Casino", 0.1, 0,
 	 0, 0, 0, 0, 0, THRESH_REJECT, "disallowed_word", 0},
 	{"rate limited", NULL, NULL, NULL, 0.1, 0, 0, 0, 0, 1, 0, THRESH_REJECT, "rate_limited", 0},
@@ -57,7 +57,7 @@ static const struct rule_case cases[] = {
 	{"too fast off", "form_age", "1", "min_form_seconds = 0", 0.1, 0, 0, 0, 0, 0, 0, THRESH_ACCEPT, "", 0},
 	{"first comment", "email", "new@example.org", NULL, 0.3, 0, 0, 0, 0, 0, 0, THRESH_HOLD,
 	 "first_comment", 0},
-	{"first comment clearly ham", "email", "new@example.org", NULL, 0.1, 0, 0, 0, 0, 0, 0,
+	{"first comment clearly ham", "email", "new@example.org", NULL, 0.03, 0, 0, 0, 0, 0, 0,
 	 THRESH_ACCEPT, "", 0},
 	{"first comment off", "email", "new@example.org", "first_comment = off", 0.3, 0, 0, 0, 0, 0, 0,
 	 THRESH_ACCEPT, "", 0},
@@ -113,6 +113,8 @@ Test(moderate, rules_table)
 		in.hold = 0.62;
 		in.reject = 0.73;
 		in.blatant = 0.95;
+		in.seen = 100;
+		in.min_seen = 30;
 		in.links = k->links;
 		in.has_identity = k->field && !strcmp(k->field, "email");
 		in.known = k->known;
@@ -131,6 +133,56 @@ Test(moderate, rules_table)
 		cr_expect_eq(out.blatant, k->blatant, "%s: blatant", k->name);
 		if (k->rate_checked && !k->rate_allowed)
 			cr_expect_eq(out.retry_after, 7.5, "%s: retry_after", k->name);
+		conf_unref(cf);
+		thresh_comment_free(c);
+	}
+}
+
+/* A reject on the score alone needs a comment the model knows: on fewer
+ * seen tokens than reject_min_tokens it holds, with "unfamiliar", and is
+ * never flagged blatant; the other rules reject as before. */
+Test(moderate, unfamiliar_is_held_not_rejected)
+{
+	static const struct {
+		double score;
+		size_t seen;
+		const char *bad_words;
+		thresh_verdict verdict;
+		const char *reasons;
+		int blatant;
+	} t[] = {
+		{0.99, 29, NULL, THRESH_HOLD, "bayes unfamiliar", 0},
+		{0.99, 30, NULL, THRESH_REJECT, "bayes", 1},
+		{0.80, 0, NULL, THRESH_HOLD, "bayes unfamiliar", 0},
+		{0.65, 5, NULL, THRESH_HOLD, "bayes", 0},
+		{0.10, 0, NULL, THRESH_ACCEPT, "", 0},
+		{0.99, 3, "disallowed_words = text", THRESH_REJECT, "disallowed_word bayes unfamiliar", 0},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		thresh_comment *c;
+		mod_in in;
+		mod_out out;
+		char got[256] = "";
+		cr_assert_eq(thresh_comment_new(&c), 0);
+		cr_assert_eq(thresh_comment_set(c, "content", "some text", (size_t)-1), 0);
+		conf *cf = conf_with(t[i].bad_words);
+		memset(&in, 0, sizeof in);
+		in.cf = cf;
+		in.c = c;
+		in.score = t[i].score;
+		in.hold = 0.62;
+		in.reject = 0.73;
+		in.blatant = 0.95;
+		in.seen = t[i].seen;
+		in.min_seen = 30;
+		cr_assert_eq(moderate_decide(&in, &out), 0);
+		for (size_t r = 0; r < out.nreasons; r++) {
+			strcat(got, r ? " " : "");
+			strcat(got, out.reasons[r]);
+		}
+		cr_expect_eq(out.verdict, t[i].verdict, "case %zu: verdict %d", i, out.verdict);
+		cr_expect_str_eq(got, t[i].reasons, "case %zu: [%s]", i, got);
+		cr_expect_eq(out.blatant, t[i].blatant, "case %zu: blatant", i);
 		conf_unref(cf);
 		thresh_comment_free(c);
 	}

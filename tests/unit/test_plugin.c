@@ -2,6 +2,7 @@
  * thresh: dlopen() of the shared library and one dlsym() of the entry
  * point. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <dlfcn.h>
 
 #include "testutil.h"
@@ -64,6 +65,16 @@ Test(plugin, table_works_end_to_end)
 	cr_expect_eq(t->open(path, NULL, 0x80, &db, err, sizeof err), THRESH_EINVAL, "unknown flag");
 	cr_assert_eq(t->open(path, NULL, THRESH_PLUGIN_CREATE | THRESH_PLUGIN_EMPTY, &db, err, sizeof err), 0,
 	             "%s", err);
+	/* a toy model: plain scores and cutoffs (testutil.h's tu_plain), set the
+	 * way a site may, in thresh.conf */
+	t->close(db);
+	char conf[PATH_MAX + 16];
+	snprintf(conf, sizeof conf, "%s/thresh.conf", path);
+	FILE *cf = fopen(conf, "w");
+	cr_assert_not_null(cf);
+	fputs("nb_scale = 4\nnb_shift = 0\nreject_min_tokens = 0\nhold_cutoff = 0.5\nreject_cutoff = 0.7\n", cf);
+	fclose(cf);
+	cr_assert_eq(t->open(path, NULL, 0, &db, err, sizeof err), 0, "%s", err);
 	const char *f[] = {"comment_content", "comment_author_email"};
 	for (int i = 0; i < 10; i++) {
 		char buf[64];

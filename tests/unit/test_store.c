@@ -1,6 +1,7 @@
 /* src/lib/store.c: the LMDB backend on real folders: round trips, isolation,
  * growth, prune. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "store.h"
@@ -16,7 +17,7 @@ static int add_fn(store_txn *t, void *ctx)
 {
 	struct add_ctx *a = ctx;
 	for (uint64_t i = 0; i < a->n; i++) {
-		int rc = store_token_add(t, a->first + i * 0x9E3779B97F4A7C15ULL, a->d, 0, 100);
+		int rc = store_token_add(t, a->first + i * 0x9E3779B97F4A7C15ULL, a->d, 0, 100, 0, 0);
 		if (rc)
 			return rc;
 	}
@@ -178,16 +179,17 @@ Test(store, learned_and_records)
 }
 
 struct prune_ctx {
-	uint64_t removed;
+	uint64_t removed, rs, rh;
 };
 
 static int seed_prune_fn(store_txn *t, void *ctx)
 {
 	(void)ctx;
-	tok_counts old1 = {1, 0, 10}, oldbig = {50, 50, 10}, fresh = {1, 0, 500};
+	tok_counts old1 = {1, 0, 10, 0, 0}, oldbig = {50, 50, 10, 0, 0}, fresh = {1, 0, 500, 0, 0};
+	tok_counts old_prior = {0, 2, 10, 500, 0}; /* old and rare for the site, but in the prior */
 	int rc;
 	if ((rc = store_token_put(t, 1, &old1)) || (rc = store_token_put(t, 2, &oldbig)) ||
-	    (rc = store_token_put(t, 3, &fresh)))
+	    (rc = store_token_put(t, 3, &fresh)) || (rc = store_token_put(t, 4, &old_prior)))
 		return rc;
 	return 0;
 }
@@ -195,7 +197,7 @@ static int seed_prune_fn(store_txn *t, void *ctx)
 static int prune_fn(store_txn *t, void *ctx)
 {
 	struct prune_ctx *p = ctx;
-	return store_tokens_prune(t, 100, 10, &p->removed);
+	return store_tokens_prune(t, 100, 10, &p->removed, &p->rs, &p->rh);
 }
 
 Test(store, prune_by_age_and_count)
@@ -204,17 +206,19 @@ Test(store, prune_by_age_and_count)
 	store *s;
 	store_txn *r;
 	struct prune_ctx p = {0};
-	tok_counts c[3];
-	uint64_t ids[3] = {1, 2, 3};
+	tok_counts c[4];
+	uint64_t ids[4] = {1, 2, 3, 4};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	cr_assert_eq(store_write(s, seed_prune_fn, NULL), 0);
 	cr_assert_eq(store_write(s, prune_fn, &p), 0);
-	cr_expect_eq(p.removed, 1, "only the old, rare token goes");
+	cr_expect_eq(p.removed, 1, "only the old, rare token of the site's own goes");
+	cr_expect(p.rs == 1 && p.rh == 0, "the counts it held: %" PRIu64 " %" PRIu64, p.rs, p.rh);
 	cr_assert_eq(store_read_begin(s, &r), 0);
-	cr_assert_eq(store_tokens_get(r, ids, 3, c), 0);
+	cr_assert_eq(store_tokens_get(r, ids, 4, c), 0);
 	cr_expect_eq(c[0].spam + c[0].ham, 0);
 	cr_expect_eq(c[1].spam, 50);
 	cr_expect_eq(c[2].spam, 1);
+	cr_expect(c[3].ham == 2 && c[3].pspam == 500, "the prior's token stays whole");
 	store_read_end(r);
 	store_close(s);
 	tu_rmtree(dir);

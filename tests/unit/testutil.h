@@ -47,6 +47,21 @@ static inline char *tu_tmpdir(void)
 	return strdup(tmpl);
 }
 
+/* tu_plain - a toy model's scores unsquashed and every reject allowed: the
+ * calibration of the default model (nb_scale, nb_shift, fitted to new sites
+ * with thousands of comments) saturates the scores of a model of a few
+ * comments, and the unfamiliar rule (reject_min_tokens) would hold what the
+ * test means to reject. score = sigmoid(4 * mean ratio), held from 0.5,
+ * rejected from 0.7. */
+static inline void tu_plain(thresh_db *db)
+{
+	cr_assert_eq(thresh_db_param_set(db, "nb_scale", 4), 0);
+	cr_assert_eq(thresh_db_param_set(db, "nb_shift", 0), 0);
+	cr_assert_eq(thresh_db_param_set(db, "reject_min_tokens", 0), 0);
+	cr_assert_eq(thresh_db_param_set(db, "hold_cutoff", 0.5), 0);
+	cr_assert_eq(thresh_db_param_set(db, "reject_cutoff", 0.7), 0);
+}
+
 /* tu_empty_db - a new empty database in a new folder (dir/db). */
 static inline thresh_db *tu_empty_db(char **dir_out)
 {
@@ -58,6 +73,24 @@ static inline thresh_db *tu_empty_db(char **dir_out)
 	snprintf(path, sizeof path, "%s/db", dir);
 	int rc = thresh_db_open(path, &o, &db);
 	cr_assert_eq(rc, 0, "open %s: %s", path, thresh_strerror(rc));
+	*dir_out = dir;
+	return db;
+}
+
+/* tu_model_db - a new database from the default model ($THRESH_MODEL, which
+ * the suite sets to the build's model), in a new folder (dir/db). */
+static inline thresh_db *tu_model_db(char **dir_out)
+{
+	char *dir = tu_tmpdir(), path[PATH_MAX], err[512] = "";
+	thresh_db_options o;
+	thresh_db *db = NULL;
+	thresh_db_options_init(&o);
+	o.flags = THRESH_DB_CREATE;
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	snprintf(path, sizeof path, "%s/db", dir);
+	int rc = thresh_db_open(path, &o, &db);
+	cr_assert_eq(rc, 0, "open %s from the default model: %s (%s)", path, thresh_strerror(rc), err);
 	*dir_out = dir;
 	return db;
 }
@@ -136,6 +169,26 @@ static inline double tu_score(thresh_db *db, const char *text)
 	thresh_result_free(r);
 	thresh_comment_free(c);
 	return s;
+}
+
+/* tu_verdict - the verdict of a check of text (state unchanged), and its
+ * reasons joined by spaces into reasons (256 bytes). */
+static inline thresh_verdict tu_verdict(thresh_db *db, const char *text, char reasons[256])
+{
+	thresh_comment *c = tu_comment(text, NULL);
+	thresh_result *r;
+	int rc = thresh_check(db, c, THRESH_CHECK_READONLY, &r);
+	cr_assert_eq(rc, 0, "check: %s", thresh_strerror(rc));
+	thresh_verdict v = thresh_result_verdict(r);
+	reasons[0] = '\0';
+	for (size_t k = 0; k < thresh_result_reason_count(r); k++) {
+		if (k)
+			strncat(reasons, " ", 255 - strlen(reasons));
+		strncat(reasons, thresh_result_reason(r, k), 255 - strlen(reasons));
+	}
+	thresh_result_free(r);
+	thresh_comment_free(c);
+	return v;
 }
 
 /* tu_has_reason - 1 when the result gives reason name. */
