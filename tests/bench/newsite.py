@@ -253,18 +253,26 @@ def write_tsv(path, pairs):
             f.write(b"\n")
 
 
+# What a comment of each corpus counts as in the model (the recipe's weight),
+# by resolved path; a corpus not listed counts 1.
+RECIPE_WEIGHTS = {}
+
+
 def recipe_corpora_from_meson():
-    """The corpora of the default model: models/meson.build's
-    `corpora = files(...)` line, else the YouTube and the SMS TSV."""
+    """The corpora of the default model and their weights: models/meson.build's
+    `recipe = [['PATH', 'WEIGHT'], ...]`, else the YouTube and the SMS TSV."""
     try:
         text = (MODELS / "meson.build").read_text()
     except OSError:
         return [YOUTUBE_TSV, SMS_TSV], "the built-in default (no models/meson.build)"
-    m = re.search(r"^\s*corpora\s*=\s*files\(([^)]*)\)", text, re.M)
+    m = re.search(r"^\s*recipe\s*=\s*\[(.*?)^\]", text, re.M | re.S)
     if not m:
-        return [YOUTUBE_TSV, SMS_TSV], "the built-in default (no corpora line in models/meson.build)"
-    names = re.findall(r"'([^']*)'|\"([^\"]*)\"", m.group(1))
-    paths = [MODELS / (a or b) for a, b in names]
+        return [YOUTUBE_TSV, SMS_TSV], "the built-in default (no recipe in models/meson.build)"
+    paths = []
+    for name, weight in re.findall(r"\[\s*'([^']*)'\s*,\s*'([^']*)'\s*\]", m.group(1)):
+        p = (MODELS / name).resolve()
+        RECIPE_WEIGHTS[p] = weight
+        paths.append(p)
     return paths, "models/meson.build"
 
 
@@ -305,12 +313,13 @@ class Thresh:
 
     def build_model(self, out, corpora):
         """THE ONE PLACE that builds "the default model from these corpora":
-        the build's own recipe, models/build-model.sh THRESH OUT CORPORA...
-        (see models/meson.build). When the recipe changes (other arguments,
-        weights, ...), change this function."""
+        the build's own recipe, models/build-model.sh THRESH OUT CORPUS:WEIGHT...
+        (see models/meson.build); corpora are (path, weight) pairs. When the
+        recipe changes (other arguments, ...), change this function."""
         t0 = time.perf_counter()
         try:
-            run(["sh", self.recipe, self.bin, out] + [str(c) for c in corpora], env=self.env)
+            run(["sh", self.recipe, self.bin, out] +
+                [f"{c}:{w}" for c, w in corpora], env=self.env)
         finally:
             self.seconds += time.perf_counter() - t0
 
@@ -542,9 +551,10 @@ def run_video(v, others, th, bogo, ks, work, recipe_corpora, youtube_idx):
     corpora = list(recipe_corpora)
     if youtube_idx is not None:
         corpora[youtube_idx] = yt
+    weights = [RECIPE_WEIGHTS.get(Path(p).resolve(), "1") for p in recipe_corpora]
     dump = vw / "model.dump"
     log(f"{v.name}: building the default model without {v.name}")
-    th.build_model(dump, corpora)
+    th.build_model(dump, list(zip(corpora, weights)))
 
     def thresh_site(tag, model, k):
         db = vw / f"{tag}-k{k}"
@@ -630,7 +640,7 @@ def run_cross(th, bogo, work):
         pos = list(range(len(items)))
         log(f"cross-corpus: {config} scoring {target} ({len(items)})")
         dump = cw / f"{config.split()[0]}.dump"
-        th.build_model(dump, [model_corpus])
+        th.build_model(dump, [(model_corpus, "1")])
         db = cw / f"{config.split()[0]}-db"
         th.new_db(db, dump)
         tsv = cw / f"{target}.tsv"
@@ -942,10 +952,10 @@ def main():
     ap.add_argument("--recipe", default=str(RECIPE),
                     help="the model recipe, called as RECIPE THRESH OUT CORPORA... "
                          "(default models/build-model.sh)")
-    ap.add_argument("--recipe-corpora", default=None, metavar="FILE,FILE...",
-                    help="the corpora of the default model (default: models/meson.build's "
-                         "corpora line); the YouTube TSV among them is the one replaced by "
-                         "the other four videos")
+    ap.add_argument("--recipe-corpora", default=None, metavar="FILE[:WEIGHT],...",
+                    help="the corpora of the default model and what a comment of each "
+                         "counts as (default: models/meson.build's recipe); the YouTube TSV "
+                         "among them is the one replaced by the other four videos")
     ap.add_argument("--undated", choices=("last", "neighbour", "drop"), default="last",
                     help="comments without a usable DATE: last in file order (default), "
                          "the DATE of their nearest dated neighbour in the file, or dropped")
@@ -985,10 +995,12 @@ def main():
     if args.recipe_corpora:
         recipe_corpora = []
         for p in args.recipe_corpora.split(","):
-            p = Path(p.strip())
+            p, _, w = p.strip().partition(":")
+            p = Path(p)
             if not p.is_absolute() and not p.exists() and (ROOT / p).exists():
                 p = ROOT / p
             recipe_corpora.append(p.resolve())
+            RECIPE_WEIGHTS[p.resolve()] = w or "1"
         recipe_src = "--recipe-corpora"
     else:
         recipe_corpora, recipe_src = recipe_corpora_from_meson()
