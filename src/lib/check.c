@@ -206,6 +206,20 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 	return 0;
 }
 
+/* learned_label - the label this exact comment (its digest: content,
+ * author, e-mail, URL) was learned under, or -1. Returns 0 or a store error. */
+static int learned_label(thresh_view *v, const thresh_comment *c, int *label)
+{
+	unsigned char d[HASH_DIGEST_BYTES];
+	hash_comment_digest(v->m.key, c, d);
+	int rc = store_learned_get(v->t, d, label);
+	if (rc == THRESH_ENOTFOUND) {
+		*label = -1;
+		return 0;
+	}
+	return rc;
+}
+
 /* now_seconds - the comment's own time, else the clock's. */
 static double now_seconds(const thresh_comment *c)
 {
@@ -269,6 +283,11 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	in.blatant = v->m.param[P_BLATANT];
 	in.seen = v->seen;
 	in.min_seen = v->m.param[P_MIN_TOKENS];
+	in.learned = -1;
+	if ((rc = learned_label(v, c, &in.learned))) {
+		conf_unref(cf);
+		return rc;
+	}
 	in.links = (unsigned)v->tl.links;
 	if (!(rc = gather(v, c, flags, cf, &in)))
 		rc = moderate_decide(&in, &mo);

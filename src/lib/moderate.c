@@ -70,6 +70,15 @@ int moderate_decide(const mod_in *in, mod_out *o)
 		o->retry_after = in->retry_after;
 	}
 
+	if (in->learned == 1)
+		add(o, "learned_spam", THRESH_REJECT);
+	if (in->learned == 0) {
+		/* the moderator's word on this very comment stands over the score
+		 * and the rules that only ask for a look */
+		add(o, "learned_ham", THRESH_ACCEPT);
+		return 0;
+	}
+
 	int trusted = in->known && cf->trust_approved && in->author.approved >= cf->trust_approved &&
 	              in->author.approved > in->author.spam;
 	if (in->score >= in->reject && (double)in->seen < in->min_seen) {

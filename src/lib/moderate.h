@@ -15,6 +15,10 @@
  *   first_comment    an author's first comment, not clearly ham  hold
  *   author_spam      the author has more spam than approved      hold
  *   trusted_author   an approved author: the score alone does not hold
+ *   learned_ham      this exact comment (content, author, e-mail, URL) was
+ *                    learned as ham: accepted whatever the score and the
+ *                    soft rules (honeypot, words and rate still apply)
+ *   learned_spam     ... learned as spam                            reject
  */
 #ifndef THRESH_MODERATE_H
 #define THRESH_MODERATE_H
@@ -41,6 +45,7 @@ typedef struct mod_in {
 	const struct thresh_comment *c;
 	double score, hold, reject, blatant; /* score and the cutoffs in force */
 	size_t seen;       /* the comment's tokens the model has seen */
+	int learned;       /* -1, or the label this exact comment was learned under */
 	double min_seen;   /* a reject on the score needs this many (reject_min_tokens) */
 	unsigned links;
 	int has_identity;  /* an e-mail or IP was given */

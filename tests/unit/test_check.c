@@ -139,3 +139,40 @@ Test(check, a_sites_decisions_flip_the_default_models_verdict)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+/* What the moderator said of this very comment sticks: learned as ham, it is
+ * accepted on the next check however it scores; learned as spam, rejected;
+ * a comment that differs in its author is judged afresh. */
+Test(check, a_moderators_decision_sticks)
+{
+	char *dir;
+	thresh_db *db = tu_model_db(&dir);
+	thresh_comment *c = tu_comment("go check out my channel for more music videos like this",
+	                               "fan@example.org");
+	thresh_result *r;
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect_eq(thresh_result_verdict(r), THRESH_REJECT);
+	thresh_result_free(r);
+	cr_assert_eq(thresh_learn(db, c, THRESH_HAM, NULL), 0);
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect_eq(thresh_result_verdict(r), THRESH_ACCEPT, "score %g", thresh_result_score(r));
+	cr_expect(tu_has_reason(r, "learned_ham"));
+	thresh_result_free(r);
+	thresh_comment *other = tu_comment("go check out my channel for more music videos like this",
+	                                   "someone@example.org");
+	cr_assert_eq(thresh_check(db, other, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(!tu_has_reason(r, "learned_ham"), "another author: not that comment");
+	thresh_result_free(r);
+	thresh_comment_free(other);
+	thresh_comment *ham = tu_comment("what a lovely song, thanks for sharing it", NULL);
+	cr_assert_eq(thresh_learn(db, ham, THRESH_SPAM, NULL), 0);
+	cr_assert_eq(thresh_check(db, ham, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect_eq(thresh_result_verdict(r), THRESH_REJECT);
+	cr_expect(tu_has_reason(r, "learned_spam"));
+	thresh_result_free(r);
+	thresh_comment_free(ham);
+	thresh_comment_free(c);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}

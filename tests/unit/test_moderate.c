@@ -115,6 +115,7 @@ Test(moderate, rules_table)
 		in.blatant = 0.95;
 		in.seen = 100;
 		in.min_seen = 30;
+		in.learned = -1;
 		in.links = k->links;
 		in.has_identity = k->field && !strcmp(k->field, "email");
 		in.known = k->known;
@@ -175,6 +176,7 @@ Test(moderate, unfamiliar_is_held_not_rejected)
 		in.blatant = 0.95;
 		in.seen = t[i].seen;
 		in.min_seen = 30;
+		in.learned = -1;
 		cr_assert_eq(moderate_decide(&in, &out), 0);
 		for (size_t r = 0; r < out.nreasons; r++) {
 			strcat(got, r ? " " : "");
@@ -183,6 +185,60 @@ Test(moderate, unfamiliar_is_held_not_rejected)
 		cr_expect_eq(out.verdict, t[i].verdict, "case %zu: verdict %d", i, out.verdict);
 		cr_expect_str_eq(got, t[i].reasons, "case %zu: [%s]", i, got);
 		cr_expect_eq(out.blatant, t[i].blatant, "case %zu: blatant", i);
+		conf_unref(cf);
+		thresh_comment_free(c);
+	}
+}
+
+/* A comment learned as it is (its digest) takes the moderator's label: ham
+ * is accepted whatever the score and the rules that only ask for a look;
+ * the honeypot, the disallowed words and the rate still apply; spam is
+ * rejected. */
+Test(moderate, a_learned_comment_keeps_its_label)
+{
+	static const struct {
+		int learned;
+		double score;
+		unsigned links;
+		const char *conf_line;
+		int rate_limited;
+		thresh_verdict verdict;
+		const char *reasons;
+	} t[] = {
+		{0, 0.99, 3, "moderation_words = some", 0, THRESH_ACCEPT, "learned_ham"},
+		{0, 0.99, 0, "disallowed_words = some", 0, THRESH_REJECT, "disallowed_word learned_ham"},
+		{0, 0.10, 0, NULL, 1, THRESH_REJECT, "rate_limited learned_ham"},
+		{1, 0.01, 0, NULL, 0, THRESH_REJECT, "learned_spam"},
+		{1, 0.99, 0, NULL, 0, THRESH_REJECT, "learned_spam bayes"},
+		{-1, 0.01, 0, NULL, 0, THRESH_ACCEPT, ""},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		thresh_comment *c;
+		mod_in in;
+		mod_out out;
+		char got[256] = "";
+		cr_assert_eq(thresh_comment_new(&c), 0);
+		cr_assert_eq(thresh_comment_set(c, "content", "some text", (size_t)-1), 0);
+		conf *cf = conf_with(t[i].conf_line);
+		memset(&in, 0, sizeof in);
+		in.cf = cf;
+		in.c = c;
+		in.score = t[i].score;
+		in.hold = 0.62;
+		in.reject = 0.73;
+		in.blatant = 1;
+		in.seen = 100;
+		in.min_seen = 30;
+		in.links = t[i].links;
+		in.learned = t[i].learned;
+		in.rate_checked = t[i].rate_limited;
+		cr_assert_eq(moderate_decide(&in, &out), 0);
+		for (size_t r = 0; r < out.nreasons; r++) {
+			strcat(got, r ? " " : "");
+			strcat(got, out.reasons[r]);
+		}
+		cr_expect_eq(out.verdict, t[i].verdict, "case %zu: verdict %d", i, out.verdict);
+		cr_expect_str_eq(got, t[i].reasons, "case %zu: [%s]", i, got);
 		conf_unref(cf);
 		thresh_comment_free(c);
 	}
