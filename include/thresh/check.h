@@ -76,8 +76,9 @@ THRESH_API size_t thresh_result_token_count(const thresh_result *r);
 /* thresh_result_token - explanation token i, strongest first.
  * [out] text   the token as the tokenizer made it ("url-host:example.com"), owned by r.
  * [out] prob   its spam probability estimate.
- * [out] spam   comments learned as spam that had it.
- * [out] ham    comments learned as ham that had it.
+ * [out] spam   comments learned as spam that had it: the site's own and the
+ *              default model's (the prior) at the weight it has now, rounded.
+ * [out] ham    the same for ham.
  * Any out-pointer may be NULL. Returns 0 or THRESH_EINVAL (i out of range).
  * Added in 0.1. */
 THRESH_API int thresh_result_token(const thresh_result *r, size_t i, const char **text,

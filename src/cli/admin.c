@@ -59,6 +59,18 @@ static int stats_get(thresh_db *db, const char *dir, thresh_stats *st)
 	return rc ? CLI_FAIL : 0;
 }
 
+/* prior_note - "; a prior of S spam and H ham" when the model has a prior
+ * layer, else "" (a static buffer). */
+static const char *prior_note(const thresh_stats *st)
+{
+	static char buf[96];
+	if (st->prior_spam_messages <= 0 && st->prior_ham_messages <= 0)
+		return "";
+	snprintf(buf, sizeof buf, "; a prior of %.1f spam and %.1f ham", st->prior_spam_messages,
+	         st->prior_ham_messages);
+	return buf;
+}
+
 /* ---------- init ---------- */
 
 static int init_opt(int id, const char *arg, void *ctx)
@@ -203,8 +215,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	thresh_db_close(db);
 	if (rc)
 		return CLI_FAIL;
-	printf("exported %s: %" PRIu64 " spam, %" PRIu64 " ham, %" PRIu64 " tokens\n", pos[0],
-	       st.spam_messages, st.ham_messages, st.tokens);
+	printf("exported %s: %" PRIu64 " spam, %" PRIu64 " ham, %" PRIu64 " tokens%s\n", pos[0],
+	       st.spam_messages, st.ham_messages, st.tokens, prior_note(&st));
 	return CLI_OK;
 }
 
@@ -251,8 +263,9 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	thresh_db_close(db);
 	if (rc)
 		return CLI_FAIL;
-	printf("%s %s: the model now has %" PRIu64 " spam, %" PRIu64 " ham, %" PRIu64 " tokens\n",
-	       merge ? "merged" : "imported", pos[0], st.spam_messages, st.ham_messages, st.tokens);
+	printf("%s %s: the model now has %" PRIu64 " spam, %" PRIu64 " ham, %" PRIu64 " tokens%s\n",
+	       merge ? "merged" : "imported", pos[0], st.spam_messages, st.ham_messages, st.tokens,
+	       prior_note(&st));
 	return CLI_OK;
 }
 

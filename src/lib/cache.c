@@ -97,6 +97,30 @@ int cache_fits(const tok_cache *c, uint64_t txn, const bayes_totals *tot)
 	       c->tot.ham_tok == tot->ham_tok;
 }
 
+void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *llr)
+{
+	const idmap *m = &c->map;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t id = ids[k];
+		double v = NAN;
+		if (id == 0) {
+			if (m->has_zero)
+				v = c->llr_zero;
+		} else {
+			for (size_t i = (size_t)(id >> m->shift);; i = (i + 1) & m->mask) {
+				uint64_t key = m->keys[i];
+				if (key == id) {
+					v = c->llr[i];
+					break;
+				}
+				if (key == 0)
+					break;
+			}
+		}
+		llr[k] = v;
+	}
+}
+
 void cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr)
 {
 	for (size_t k = 0; k < n; k++) {

@@ -116,7 +116,7 @@ static int explain(thresh_result *r, const thresh_view *v)
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		/* Tokens the model has never seen say nothing: leave them out. */
-		if (v->counts[i].spam == 0 && v->counts[i].ham == 0)
+		if (counts_empty(&v->counts[i]))
 			continue;
 		all[m].off = tl->off[i];
 		all[m].len = tl->len[i];
@@ -125,8 +125,11 @@ static int explain(thresh_result *r, const thresh_view *v)
 		all[m].strength = fabs(log(p / (1 - p)));
 		if (v->tl.gram[i] && (int)v->m.param[P_CLASSIFIER] == BAYES_NB)
 			all[m].strength *= v->m.param[P_GRAM_WEIGHT];
-		all[m].spam = v->counts[i].spam;
-		all[m].ham = v->counts[i].ham;
+		/* the counts the check read: the site's and the prior's at its weight */
+		double s, h;
+		bayes_counts(&v->counts[i], v->tot.w, &s, &h);
+		all[m].spam = (uint64_t)llround(s);
+		all[m].ham = (uint64_t)llround(h);
 		m++;
 	}
 	n = m;
@@ -193,8 +196,11 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 		v->cache = db_cache_for(v->db, v->t, &v->tot);
 	double *probs = explain ? v->probs : NULL;
 	if (v->cache && bp.kind == BAYES_NB) {
-		/* the ratios made when the cache was filled */
-		cache_get(v->cache, v->tl.ids, v->tl.n, v->counts, v->llr);
+		/* the ratios made when the cache was filled; the counts only for
+		 * an explanation */
+		cache_get_llr(v->cache, v->tl.ids, v->tl.n, v->llr);
+		if (explain)
+			cache_get(v->cache, v->tl.ids, v->tl.n, v->counts, NULL);
 		*score = bayes_score_llr(v->llr, v->tl.n, v->tl.gram, &bp, probs, &v->seen);
 		return 0;
 	}

@@ -950,7 +950,7 @@ def main():
     ap.add_argument("--conf", action="append", default=[], metavar="'KEY = VALUE'",
                     help="a line of DIR/thresh.conf of every database scored (repeatable)")
     ap.add_argument("--recipe", default=str(RECIPE),
-                    help="the model recipe, called as RECIPE THRESH OUT CORPORA... "
+                    help="the model recipe, called as RECIPE THRESH OUT CORPUS:WEIGHT... "
                          "(default models/build-model.sh)")
     ap.add_argument("--recipe-corpora", default=None, metavar="FILE[:WEIGHT],...",
                     help="the corpora of the default model and what a comment of each "
@@ -1156,7 +1156,7 @@ def main():
             + (f"; {bogo.version()}" if bogo else "; bogofilter not run"),
             f"command: `{os.environ.get('THRESH_BENCH_CMD') or shlex.join(sys.argv)}`",
             f"model recipe: `{rel(args.recipe)} THRESH OUT "
-            f"{' '.join(rel(p) for p in recipe_corpora)}` "
+            f"{' '.join(rel(p) + ':' + RECIPE_WEIGHTS.get(Path(p).resolve(), '1') for p in recipe_corpora)}` "
             f"(corpora from {recipe_src})"
             + (", the YouTube corpus replaced by the other four videos' CSVs converted"
                if youtube_idx is not None else
