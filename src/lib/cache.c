@@ -15,9 +15,14 @@ struct tok_cache {
 	uint64_t txn;
 	bayes_totals tot;
 	idmap map;
-	double *llr;      /* by slot of map.vals; llr_zero for id 0. Doubles, so a check
-	                   * scores exactly as from LMDB */
-	double llr_zero;
+	/* By slot of map.vals (llr_zero for id 0): each token's ratio, made when
+	 * a check first reads it (NaN until then: every token here is seen, so
+	 * NaN never means unseen); a model of a million tokens is not worked
+	 * through for a batch that reads a few thousand. Doubles, so a check
+	 * scores exactly as from LMDB; relaxed atomics, since checks of many
+	 * threads may make the same ratio at once (they store the same value). */
+	_Atomic double *llr;
+	_Atomic double llr_zero;
 };
 
 static int put(uint64_t id, const tok_counts *v, void *ctx)
@@ -49,17 +54,15 @@ int cache_build(store_txn *t, const bayes_totals *tot, tok_cache **out)
 		cache_unref(c);
 		return rc;
 	}
-	/* The ratios, by slot: the map no longer changes. */
+	/* The ratios, by slot (the map no longer changes), made on first read. */
 	size_t slots = c->map.mask + 1;
 	if (!(c->llr = malloc(slots * sizeof *c->llr))) {
 		cache_unref(c);
 		return THRESH_ENOMEM;
 	}
 	for (size_t i = 0; i < slots; i++)
-		if (c->map.keys[i])
-			c->llr[i] = bayes_token_llr(&c->map.vals[i], tot);
-	if (c->map.has_zero)
-		c->llr_zero = bayes_token_llr(&c->map.zero, tot);
+		atomic_init(&c->llr[i], NAN);
+	atomic_init(&c->llr_zero, NAN);
 	*out = c;
 	return 0;
 }
@@ -97,7 +100,19 @@ int cache_fits(const tok_cache *c, uint64_t txn, const bayes_totals *tot)
 	       c->tot.ham_tok == tot->ham_tok;
 }
 
-void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *llr)
+/* ratio - the ratio of the token in slot (its counts v), made now if no
+ * check has read it yet. */
+static inline double ratio(tok_cache *c, _Atomic double *slot, const tok_counts *v)
+{
+	double r = atomic_load_explicit(slot, memory_order_relaxed);
+	if (r != r) {
+		r = bayes_token_llr(v, &c->tot);
+		atomic_store_explicit(slot, r, memory_order_relaxed);
+	}
+	return r;
+}
+
+void cache_get_llr(tok_cache *c, const uint64_t *ids, size_t n, double *llr)
 {
 	const idmap *m = &c->map;
 	for (size_t k = 0; k < n; k++) {
@@ -105,12 +120,12 @@ void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *ll
 		double v = NAN;
 		if (id == 0) {
 			if (m->has_zero)
-				v = c->llr_zero;
+				v = ratio(c, &c->llr_zero, &m->zero);
 		} else {
 			for (size_t i = (size_t)(id >> m->shift);; i = (i + 1) & m->mask) {
 				uint64_t key = m->keys[i];
 				if (key == id) {
-					v = c->llr[i];
+					v = ratio(c, &c->llr[i], &m->vals[i]);
 					break;
 				}
 				if (key == 0)
@@ -121,14 +136,14 @@ void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *ll
 	}
 }
 
-void cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr)
+void cache_get(tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr)
 {
 	for (size_t k = 0; k < n; k++) {
 		const tok_counts *v = idmap_find(&c->map, ids[k]);
 		if (v) {
 			out[k] = *v;
 			if (llr)
-				llr[k] = v == &c->map.zero ? c->llr_zero : c->llr[v - c->map.vals];
+				llr[k] = ratio(c, v == &c->map.zero ? &c->llr_zero : &c->llr[v - c->map.vals], v);
 		} else {
 			memset(&out[k], 0, sizeof out[k]);
 			if (llr)

@@ -9,10 +9,11 @@
  * the transaction it reads in. LMDB stays the store of record.
  *
  * Beside each token's counts the cache keeps its naive-Bayes ratio
- * (bayes_token_llr), made once when the cache is filled, with the totals
- * and the prior's weight of that snapshot: a check then adds ratios up
- * instead of taking two logarithms a token. A check whose totals differ (a
- * configuration that sets another prior weight) does not use it. */
+ * (bayes_token_llr) under the totals and the prior's weight of that
+ * snapshot, made the first time a check reads the token: from then on a
+ * check adds ratios up instead of taking two logarithms a token. A check
+ * whose totals differ (a configuration that sets another prior weight) does
+ * not use it. */
 #ifndef THRESH_CACHE_H
 #define THRESH_CACHE_H
 
@@ -49,12 +50,12 @@ size_t cache_tokens(const tok_cache *c);
 /* cache_get - like store_tokens_get: out[i] for ids[i], zeros when
  * unknown; llr (optional) gets each token's ratio, NaN when unknown.
  * Cannot fail. */
-void cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr);
+void cache_get(tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr);
 
 /* cache_get_llr - the ratios alone, NaN for an unknown token: what a
  * naive-Bayes check reads, touching the ids and the ratios only (the counts
  * lie apart, so a large model's check takes one memory miss less a token).
  * Cannot fail. */
-void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *llr);
+void cache_get_llr(tok_cache *c, const uint64_t *ids, size_t n, double *llr);
 
 #endif
