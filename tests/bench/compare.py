@@ -89,6 +89,22 @@ class BenchError(Exception):
 
 # ---------------------------------------------------------------- processes
 
+def parse_check_tsv(out, expect):
+    """`thresh check --tsv`'s output (bytes) as (scores, verdicts), verdicts
+    as VERDICTS' numbers; BenchError unless it has expect well-formed lines."""
+    lines = out.decode().splitlines()
+    if len(lines) != expect:
+        raise BenchError(f"thresh check --tsv printed {len(lines)} lines for {expect}")
+    scores, verdicts = [], []
+    for line in lines:
+        s, _, v = line.partition("\t")
+        if v not in VERDICTS:
+            raise BenchError(f"thresh check --tsv: unexpected line {line!r}")
+        scores.append(float(s))
+        verdicts.append(VERDICTS[v])
+    return scores, verdicts
+
+
 def run(cmd, stdin_path=None, ok=(0,), env=None):
     """Run cmd, return its stdout (bytes); fail on an unexpected exit status."""
     fin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
@@ -314,17 +330,7 @@ class Thresh:
         run(self.train_cmd(db, tsv))
 
     def check(self, db, tsv, expect):
-        out = run(self.check_cmd(db, tsv)).decode().splitlines()
-        if len(out) != expect:
-            raise BenchError(f"thresh check --tsv printed {len(out)} lines for {expect}")
-        scores, verdicts = [], []
-        for line in out:
-            s, _, v = line.partition("\t")
-            if v not in VERDICTS:
-                raise BenchError(f"thresh check --tsv: unexpected line {line!r}")
-            scores.append(float(s))
-            verdicts.append(VERDICTS[v])
-        return scores, verdicts
+        return parse_check_tsv(run(self.check_cmd(db, tsv)), expect)
 
     def get(self, db, name):
         return float(run([self.bin, "--db", db, "get", name]).decode().split()[-1])

@@ -52,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 from compare import (BOGO_HAM_CUTOFF, BOGO_SPAM_CUTOFF, BenchError,  # noqa: E402
-                     Bogofilter, loadavg, machine, parse_tables, roc_auc, run,
+                     Bogofilter, loadavg, machine, parse_check_tsv, parse_tables, roc_auc, run,
                      source_revision, write_list)
 
 MODELS = ROOT / "models"
@@ -366,17 +366,7 @@ class Thresh:
         self._run(["--db", db, "train", "--tsv", tsv])
 
     def check(self, db, tsv, expect):
-        out = self._run(["--db", db, "check", "--tsv", tsv]).decode().splitlines()
-        if len(out) != expect:
-            raise BenchError(f"thresh check --tsv printed {len(out)} lines for {expect}")
-        scores, verdicts = [], []
-        for line in out:
-            s, _, v = line.partition("\t")
-            if v not in VERDICTS:
-                raise BenchError(f"thresh check --tsv: unexpected line {line!r}")
-            scores.append(float(s))
-            verdicts.append(VERDICTS[v])
-        return scores, verdicts
+        return parse_check_tsv(self._run(["--db", db, "check", "--tsv", tsv]), expect)
 
     def validate(self):
         """Fail early, with a clear message, on a --set or --conf this build

@@ -93,22 +93,40 @@ static conf *conf_with(const char *line)
 	return cf;
 }
 
+/* decide - moderate_decide on a comment "some text" (plus field=value when
+ * field is given) under the defaults plus conf_line, with the rest of the
+ * input in *in; the reasons joined by spaces into got (256 bytes). */
+static void decide(mod_in *in, const char *field, const char *value, const char *conf_line,
+                   mod_out *out, char got[256])
+{
+	thresh_comment *c;
+	cr_assert_eq(thresh_comment_new(&c), 0);
+	cr_assert_eq(thresh_comment_set(c, "content", "some text", (size_t)-1), 0);
+	if (field)
+		cr_assert_eq(thresh_comment_set(c, field, value, (size_t)-1), 0, "%s", field);
+	conf *cf = conf_with(conf_line);
+	in->cf = cf;
+	in->c = c;
+	cr_assert_eq(moderate_decide(in, out), 0);
+	got[0] = '\0';
+	for (size_t r = 0; r < out->nreasons; r++) {
+		strcat(got, r ? " " : "");
+		strcat(got, out->reasons[r]);
+	}
+	in->cf = NULL;
+	in->c = NULL;
+	conf_unref(cf);
+	thresh_comment_free(c);
+}
+
 Test(moderate, rules_table)
 {
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct rule_case *k = &cases[i];
-		thresh_comment *c;
 		mod_in in;
 		mod_out out;
-		char got[256] = "";
-		cr_assert_eq(thresh_comment_new(&c), 0);
-		cr_assert_eq(thresh_comment_set(c, "content", "some text", (size_t)-1), 0);
-		if (k->field)
-			cr_assert_eq(thresh_comment_set(c, k->field, k->value, (size_t)-1), 0, "%s", k->name);
-		conf *cf = conf_with(k->conf_line);
+		char got[256];
 		memset(&in, 0, sizeof in);
-		in.cf = cf;
-		in.c = c;
 		in.score = k->score;
 		in.hold = 0.62;
 		in.reject = 0.73;
@@ -124,18 +142,12 @@ Test(moderate, rules_table)
 		in.rate_checked = k->rate_checked;
 		in.rate_allowed = k->rate_allowed;
 		in.retry_after = k->rate_checked && !k->rate_allowed ? 7.5 : 0;
-		cr_assert_eq(moderate_decide(&in, &out), 0);
-		for (size_t r = 0; r < out.nreasons; r++) {
-			strcat(got, r ? " " : "");
-			strcat(got, out.reasons[r]);
-		}
+		decide(&in, k->field, k->value, k->conf_line, &out, got);
 		cr_expect_eq(out.verdict, k->verdict, "%s: verdict %d", k->name, out.verdict);
 		cr_expect_str_eq(got, k->reasons, "%s: reasons [%s]", k->name, got);
 		cr_expect_eq(out.blatant, k->blatant, "%s: blatant", k->name);
 		if (k->rate_checked && !k->rate_allowed)
 			cr_expect_eq(out.retry_after, 7.5, "%s: retry_after", k->name);
-		conf_unref(cf);
-		thresh_comment_free(c);
 	}
 }
 
@@ -160,16 +172,10 @@ Test(moderate, unfamiliar_is_held_not_rejected)
 		{0.99, 3, "disallowed_words = text", THRESH_REJECT, "disallowed_word bayes unfamiliar", 0},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		thresh_comment *c;
 		mod_in in;
 		mod_out out;
-		char got[256] = "";
-		cr_assert_eq(thresh_comment_new(&c), 0);
-		cr_assert_eq(thresh_comment_set(c, "content", "some text", (size_t)-1), 0);
-		conf *cf = conf_with(t[i].bad_words);
+		char got[256];
 		memset(&in, 0, sizeof in);
-		in.cf = cf;
-		in.c = c;
 		in.score = t[i].score;
 		in.hold = 0.62;
 		in.reject = 0.73;
@@ -177,16 +183,10 @@ Test(moderate, unfamiliar_is_held_not_rejected)
 		in.seen = t[i].seen;
 		in.min_seen = 30;
 		in.learned = -1;
-		cr_assert_eq(moderate_decide(&in, &out), 0);
-		for (size_t r = 0; r < out.nreasons; r++) {
-			strcat(got, r ? " " : "");
-			strcat(got, out.reasons[r]);
-		}
+		decide(&in, NULL, NULL, t[i].bad_words, &out, got);
 		cr_expect_eq(out.verdict, t[i].verdict, "case %zu: verdict %d", i, out.verdict);
 		cr_expect_str_eq(got, t[i].reasons, "case %zu: [%s]", i, got);
 		cr_expect_eq(out.blatant, t[i].blatant, "case %zu: blatant", i);
-		conf_unref(cf);
-		thresh_comment_free(c);
 	}
 }
 
@@ -213,16 +213,10 @@ Test(moderate, a_learned_comment_keeps_its_label)
 		{-1, 0.01, 0, NULL, 0, THRESH_ACCEPT, ""},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		thresh_comment *c;
 		mod_in in;
 		mod_out out;
-		char got[256] = "";
-		cr_assert_eq(thresh_comment_new(&c), 0);
-		cr_assert_eq(thresh_comment_set(c, "content", "some text", (size_t)-1), 0);
-		conf *cf = conf_with(t[i].conf_line);
+		char got[256];
 		memset(&in, 0, sizeof in);
-		in.cf = cf;
-		in.c = c;
 		in.score = t[i].score;
 		in.hold = 0.62;
 		in.reject = 0.73;
@@ -232,15 +226,9 @@ Test(moderate, a_learned_comment_keeps_its_label)
 		in.links = t[i].links;
 		in.learned = t[i].learned;
 		in.rate_checked = t[i].rate_limited;
-		cr_assert_eq(moderate_decide(&in, &out), 0);
-		for (size_t r = 0; r < out.nreasons; r++) {
-			strcat(got, r ? " " : "");
-			strcat(got, out.reasons[r]);
-		}
+		decide(&in, NULL, NULL, t[i].conf_line, &out, got);
 		cr_expect_eq(out.verdict, t[i].verdict, "case %zu: verdict %d", i, out.verdict);
 		cr_expect_str_eq(got, t[i].reasons, "case %zu: [%s]", i, got);
-		conf_unref(cf);
-		thresh_comment_free(c);
 	}
 }
 
