@@ -25,7 +25,7 @@ static const unsigned char key[HASH_MODEL_KEY_BYTES] = {
 	0x70, 0x69, 0x6e, 0x6e, 0x65, 0x64, 0x2d, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x2d, 0x69, 0x64, 0x73,
 };
 
-/* Up to six field/value pairs; a NULL name ends the list. */
+/* Up to six field/value pairs; a NULL name, or the end, ends the list. */
 struct pin_comment {
 	const char *f[12];
 };
@@ -111,7 +111,7 @@ static void tokens_of(size_t i, tok_list *t)
 {
 	thresh_comment *c;
 	cr_assert_eq(thresh_comment_new(&c), 0);
-	for (size_t k = 0; corpus[i].f[k]; k += 2) {
+	for (size_t k = 0; k + 1 < sizeof corpus[i].f / sizeof corpus[i].f[0] && corpus[i].f[k]; k += 2) {
 		int rc = thresh_comment_set(c, corpus[i].f[k], corpus[i].f[k + 1], (size_t)-1);
 		cr_assert_eq(rc, 0, "comment %zu: set %s: %s", i, corpus[i].f[k], thresh_strerror(rc));
 	}
