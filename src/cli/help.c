@@ -270,12 +270,17 @@ static const char stats_help[] =
 	"usage: thresh [--db DIR] stats [--json]\n"
 	"\n"
 	"Show the database: its folder, format version, tokenizer feature set, the\n"
-	"comments learned as spam and as ham, the distinct tokens, the comments\n"
-	"remembered for duplicate detection (learned), the LMDB map size and the bytes\n"
-	"in use, then every classifier parameter in force (stored, or overridden by\n"
-	"thresh.conf), as lines \"NAME:  VALUE\" and \"PARAM  VALUE\". With --json one\n"
-	"object: database, format_version, tokenizer, spam_messages, ham_messages,\n"
-	"tokens, learned, map_size, used_bytes and params {NAME: VALUE}.\n"
+	"site's own comments learned as spam and as ham, the prior's (the default\n"
+	"model the database started from, weighted), the weight the prior has in\n"
+	"checks now and how many comments it counts as (chosen by the site's own\n"
+	"decisions, or set by prior_comments), the site's share of the comments a\n"
+	"check counts, the distinct tokens, the comments remembered for duplicate\n"
+	"detection (learned), the LMDB map size and the bytes in use, then every\n"
+	"classifier parameter in force (stored, or overridden by thresh.conf), as\n"
+	"lines \"NAME:  VALUE\" and \"PARAM  VALUE\". With --json one object: database,\n"
+	"format_version, tokenizer, spam_messages, ham_messages, tokens, learned,\n"
+	"map_size, used_bytes, prior {spam_messages, ham_messages, weight, counts_as,\n"
+	"weight_by}, site_share and params {NAME: VALUE}.\n"
 	"\n"
 	"Options:\n"
 	"  --json      print one JSON object\n"
@@ -358,9 +363,15 @@ static const char prune_help[] =
 	"  hold_cutoff     score at or above which a comment is held (0..1)\n"                   \
 	"  reject_cutoff   score at or above which a comment is rejected (0..1)\n"               \
 	"  blatant_cutoff  score at or above which a rejected comment is blatant (0..1)\n"       \
-	"  classifier      0: naive Bayes over token presence (default), 1: Robinson/Fisher\n"   \
+	"  classifier      0: naive Bayes over token rates (default), 1: Robinson/Fisher\n"     \
 	"  nb_power        naive Bayes: the summed log-odds are divided by n^nb_power (0..1)\n" \
 	"  gram_weight     naive Bayes: the weight of character n-gram tokens (0..1)\n"        \
+	"  nb_scale        naive Bayes: the calibration's slope, sigmoid(nb_scale x + nb_shift)\n" \
+	"  nb_shift        naive Bayes: the calibration's intercept (-20..20)\n"                \
+	"  reject_min_tokens  a score over reject_cutoff rejects only on this many seen\n"    \
+	"                  tokens; under it the comment is held (reason unfamiliar)\n"         \
+	"  prior_comments  the default model counts as at most this many comments;\n"        \
+	"                  0 (default): chosen by the site's own decisions\n"                  \
 	"The cutoffs must stay ordered: hold_cutoff <= reject_cutoff <= blatant_cutoff.\n"      \
 	"The library refuses a value outside its range (exit status 3).\n"
 
