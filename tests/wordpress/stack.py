@@ -37,6 +37,7 @@ Python's standard library only. Every wait is bounded; stop() ends every
 process and removes the temporary folder, and the PID namespace takes with it
 anything that is left if the test program itself is killed.
 """
+import atexit
 import html
 import html.parser
 import http.client
@@ -191,6 +192,9 @@ def enter_namespaces(browser=False):
     missing = missing_prerequisites(browser)
     if missing:
         give_up("; ".join(missing))
+    why = check_unshare_works()
+    if why:
+        give_up("unshare --net --mount --pid --fork --mount-proc does not work here: " + why)
     env = dict(os.environ)
     env[INSIDE_ENV] = "1"
     cmd = ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc",
@@ -200,13 +204,26 @@ def enter_namespaces(browser=False):
         p = subprocess.Popen(cmd, env=env)
     except OSError as e:
         give_up("cannot run unshare: %s" % e)
-    try:
-        rc = p.wait()
-    except KeyboardInterrupt:
-        p.send_signal(signal.SIGTERM)
-        rc = p.wait()
-    if rc == 1 and p.returncode == 1 and os.environ.get("THRESH_WP_DEBUG_NS"):
-        pass
+
+    # A SIGTERM (meson's time-out) or ^C goes on to the program inside
+    # (unshare --fork ignores both while it waits; its --kill-child acts only
+    # when unshare itself dies): it stops the stack and removes its folder.
+    def forward(sig, frame):
+        try:
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                children = [int(x) for x in f.read().split()]
+        except OSError:
+            children = []
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    rc = p.wait()
+    if rc < 0:
+        rc = 128 - rc
     sys.exit(rc)
 
 
@@ -696,6 +713,9 @@ class Stack:
             raise AssertionError("Stack.start() outside the namespaces: call enter_namespaces() first")
         self.tmp = tempfile.mkdtemp(prefix="thresh-wp-")
         os.chmod(self.tmp, 0o755)
+        # also on an interrupt (SIGTERM from meson's time-out becomes one):
+        # the PID namespace ends the servers, this removes the folder
+        atexit.register(self.stop)
         try:
             self._private_etc()
             self._mariadb()

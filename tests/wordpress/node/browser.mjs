@@ -67,6 +67,6 @@ await user(async (page) => {
   await page.goto(a.base + '/wp-admin/edit-comments.php', { waitUntil: 'load' });
   out.admin_title = await page.title();
   out.admin_rows = await page.locator('#the-comment-list tr').count();
-  await page.screenshot({ path: join(a.out, 'admin-comments.png'), fullPage: true });
+  await page.screenshot({ path: join(a.out, 'admin-comments.png'), fullPage: false });
 });
 console.log(JSON.stringify(out));
