@@ -65,9 +65,14 @@ APACHE_MODULES = os.environ.get("APACHE_MODULES", "/usr/lib/apache2/modules")
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/mariadbd"
 MARIADB_INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
 MARIADB = shutil.which("mariadb") or shutil.which("mysql") or "/usr/bin/mariadb"
-THRESHD = os.environ.get("THRESHD_BIN", "")
-THRESH = os.environ.get("THRESH_BIN", "")
-THRESH_MODEL = os.environ.get("THRESH_MODEL", "")
+def _abs_env(name):
+    v = os.environ.get(name, "")
+    return os.path.abspath(v) if v else ""
+
+
+THRESHD = _abs_env("THRESHD_BIN")
+THRESH = _abs_env("THRESH_BIN")
+THRESH_MODEL = _abs_env("THRESH_MODEL")
 ARTIFACTS = os.environ.get("THRESH_WP_ARTIFACTS") or os.path.join(
     SOURCE_ROOT, "build", "tests", "wordpress", "artifacts")
 MU_PLUGINS = os.path.join(HERE, "mu-plugins")
@@ -683,10 +688,88 @@ class Site:
             raise AssertionError("saving %s: %d %s" % (page_path, r.status, strip_tags(r.text)[:1500]))
         return r
 
+    # ---- visitors and moderation, as people do them ----
+
+    def post_comment(self, content, author="Visitor", email=None, url="", source=None,
+                     headers=None, ua=None, encoding="utf-8", parent=0, js=True, post_id=None):
+        """Load a post's page as a visitor (from loopback address `source`),
+        fill its comment form (the hidden fields as the page has them; js: set
+        Akismet's ak_js the way the page's inline script does, if there is
+        one) and post it to wp-comments-post.php. Returns (comment_id,
+        response); comment_id is None when WordPress stored nothing (a
+        discard redirects back without a comment)."""
+        email = email if email is not None else new_email()
+        ua = ua or self.agent(source or new_ip())
+        page = ua.get("/?p=%d" % (post_id or self.first_post()), headers=headers)
+        if page.status != 200:
+            raise AssertionError("the post's page: %r" % page)
+        form = find_form(page.text, id="commentform")
+        form.set("comment", content)
+        if form.get("author") is not None:
+            form.set("author", author)
+            form.set("email", email)
+            form.set("url", url)
+        if parent:
+            form.set("comment_parent", str(parent))
+        if js and form.get("ak_js") is not None:
+            form.set("ak_js", str(int(time.time() * 1000)))
+        r = ua.submit(page, form, headers=headers, encoding=encoding)
+        if r.status != 302:
+            return None, r
+        m = re.search(r"#comment-(\d+)$", r.location or "")
+        return (int(m.group(1)) if m else None), r
+
+    def status(self, cid):
+        """comment_approved: '1', '0', 'spam', 'trash'; 'discarded' for a
+        comment that never reached the database."""
+        if cid is None:
+            return "discarded"
+        row = self.comment(cid)
+        return row[0] if row else "deleted"
+
+    def click(self, cid, action, view="all", headers=None):
+        """Click one of a comment's row links on edit-comments.php (Spam, Not
+        Spam, Approve, ...) the way a browser follows it without JavaScript.
+        The list is first searched for the comment's author e-mail (the
+        screen's search box), so that the comment is on the first page."""
+        ua = self.admin_agent()
+        email = self.sql("SELECT comment_author_email FROM wp_comments WHERE comment_ID = %d" % cid)[0][0]
+        page = ua.get("/wp-admin/edit-comments.php?comment_status=%s&s=%s"
+                      % (view, urllib.parse.quote(email)), headers=headers)
+        if page.status != 200:
+            raise AssertionError("edit-comments.php: %r" % page)
+        pat = re.compile(r"comment\.php\?c=%d&action=%s&" % (cid, re.escape(action)))
+        for href in links(page.text):
+            if pat.search(href):
+                r = ua.get(urllib.parse.urljoin(page.url, href), headers=headers)
+                if r.status not in (200, 302):
+                    raise AssertionError("%s of comment %d: %r" % (action, cid, r))
+                return r
+        raise AssertionError("no %s link for comment %d on edit-comments.php?comment_status=%s:\n%s"
+                             % (action, cid, view, strip_tags(page.text)[:3000]))
+
     def first_post(self):
         rows = self.sql("SELECT ID FROM wp_posts WHERE post_type = 'post' AND post_status = 'publish' "
                         "ORDER BY ID LIMIT 1")
         return int(rows[0][0])
+
+
+_ip = [0]
+
+
+def new_ip():
+    """A loopback address no other visitor of the run used (127.0.10.1 on)."""
+    _ip[0] += 1
+    n = _ip[0]
+    return "127.0.%d.%d" % (10 + n // 250, 1 + n % 250)
+
+
+_mail = [0]
+
+
+def new_email(name="visitor"):
+    _mail[0] += 1
+    return "%s.%d.%s@mail.example" % (name, _mail[0], os.urandom(2).hex())
 
 
 def quote(s):
@@ -890,9 +973,10 @@ php_admin_value post_max_size 8M
         r = subprocess.run([APACHE_BIN, "-f", self.apache_conf, "-t"], capture_output=True, text=True)
         if r.returncode:
             raise AssertionError("apache2 -t: %s%s" % (r.stdout, r.stderr))
-        env = dict(os.environ)
-        env.pop(INSIDE_ENV, None)
-        env["APACHE_RUN_DIR"] = self.path("apache", "run")
+        # Apache and PHP get a clean environment, as under systemd: nothing of
+        # the test's (THRESH_LIB, ...) may change what the plugins do.
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+               "LANG": "C", "APACHE_RUN_DIR": self.path("apache", "run")}
         self.procs["apache"] = Proc("apache2", [APACHE_BIN, "-f", self.apache_conf, "-DFOREGROUND"],
                                     self.path("apache", "stdout.log"), env=env)
         wait_for(lambda: self.procs["apache"].check_alive() and port_open("127.0.0.1", HTTP_PORT),

@@ -46,22 +46,8 @@ SETUP = {}      # what happened while setting up (the key form's outcome)
 POST_ID = None
 ARTIFACTS = os.path.join(stack.ARTIFACTS, "akismet")
 
-_ip = [0]
-
-
-def new_ip():
-    """A loopback address no other visitor of the run used."""
-    _ip[0] += 1
-    n = _ip[0]
-    return "127.0.%d.%d" % (10 + n // 250, 1 + n % 250)
-
-
-_mail = [0]
-
-
-def new_email(name="visitor"):
-    _mail[0] += 1
-    return "%s.%d.%s@mail.example" % (name, _mail[0], os.urandom(2).hex())
+new_ip = stack.new_ip
+new_email = stack.new_email
 
 
 def setUpModule():
@@ -134,34 +120,11 @@ def read(path):
         return ""
 
 
-def post_comment(content, author="Visitor", email=None, url="", source=None, headers=None,
-                 ua=None, encoding="utf-8", parent=0, js=True, site=None, post_id=None):
-    """Load the post's page as a visitor, fill its comment form (with
-    Akismet's hidden fields as the page has them; js: set ak_js the way the
-    page's inline script does) and post it to wp-comments-post.php. Returns
-    (comment_id, response); comment_id is None when WordPress stored nothing
-    (Akismet's discard redirects back without a comment)."""
+def post_comment(content, site=None, **kw):
+    """A visitor posts the comment form (Site.post_comment) of SITE's first post."""
     site = site or SITE
-    email = email if email is not None else new_email()
-    ua = ua or site.agent(source or new_ip())
-    page = ua.get("/?p=%d" % (post_id or POST_ID), headers=headers)
-    if page.status != 200:
-        raise AssertionError("the post's page: %r" % page)
-    form = stack.find_form(page.text, id="commentform")
-    form.set("comment", content)
-    if form.get("author") is not None:
-        form.set("author", author)
-        form.set("email", email)
-        form.set("url", url)
-    if parent:
-        form.set("comment_parent", str(parent))
-    if js and form.get("ak_js") is not None:
-        form.set("ak_js", str(int(time.time() * 1000)))
-    r = ua.submit(page, form, headers=headers, encoding=encoding)
-    if r.status != 302:
-        return None, r
-    m = re.search(r"#comment-(\d+)$", r.location or "")
-    return (int(m.group(1)) if m else None), r
+    kw.setdefault("post_id", POST_ID if site is SITE else None)
+    return site.post_comment(content, **kw)
 
 
 # ---------------------------------------------------------------------------
@@ -199,12 +162,7 @@ class StackTest(unittest.TestCase):
         return post_comment(content, **kw)
 
     def status(self, cid):
-        """comment_approved: '1', '0', 'spam', 'trash'; 'discarded' for a
-        comment that never reached the database (Akismet's discard)."""
-        if cid is None:
-            return "discarded"
-        row = self.site.comment(cid)
-        return row[0] if row else "deleted"
+        return self.site.status(cid)
 
     def meta(self, cid):
         return self.site.comment_meta(cid) if cid else {}
@@ -236,23 +194,7 @@ class StackTest(unittest.TestCase):
     # ---- the admin ----
 
     def admin_click(self, cid, action, view="all", headers=None):
-        """Click one of a comment's row links on edit-comments.php (Spam, Not
-        Spam, Approve, ...) the way a browser without JavaScript follows it.
-        The list is searched for the comment's author e-mail first (the
-        screen's search box), so that it is on the first page."""
-        ua = SITE.admin_agent()
-        email = SITE.sql("SELECT comment_author_email FROM wp_comments WHERE comment_ID = %d" % cid)[0][0]
-        page = ua.get("/wp-admin/edit-comments.php?comment_status=%s&s=%s"
-                      % (view, urllib.parse.quote(email)), headers=headers)
-        self.assertEqual(page.status, 200, page)
-        pat = re.compile(r"comment\.php\?c=%d&action=%s&" % (cid, re.escape(action)))
-        for href in stack.links(page.text):
-            if pat.search(href):
-                r = ua.get(urllib.parse.urljoin(page.url, href), headers=headers)
-                self.assertIn(r.status, (200, 302), r)
-                return r
-        self.fail("no %s link for comment %d on edit-comments.php?comment_status=%s:\n%s"
-                  % (action, cid, view, stack.strip_tags(page.text)[:3000]))
+        return self.site.click(cid, action, view, headers)
 
     def check_for_spam(self):
         """Akismet's "Check for Spam" button on edit-comments.php: its script
