@@ -613,34 +613,40 @@ class Test04TestValues(StackTest):
         self.assertEqual(akismet_log.first(calls[-1]["fields"], "user_role"), "administrator")
         self.assertEqual(self.status(cid), "1", akismet_log.describe(calls[-1]))
 
-    def test_is_test_changes_no_state(self):
-        # fails until threshd ignores is_test=true requests for its state: the
-        # three test-mode comments must not count against the author's rate
-        # (today the fourth, ordinary comment is rate-limited and spam), and a
-        # test-mode Spam must not be learned.
+    def test_is_test_comments_do_not_count_against_the_rate(self):
+        # fails until threshd keeps no state for is_test=true checks: three
+        # test-mode comments must not count against the author's rate (today
+        # the fourth, ordinary comment is rate_limited and filed as spam).
         email = new_email("tester")
         ip = new_ip()
-        hdr = {"X-Akismet-Test-Mode": "1"}
-        ids = []
         for i in range(3):
-            cid, _ = self.post_comment("Test-mode comment %d about rye flour and baking times." % i,
-                                       author="Tess", email=email, source=ip, headers=hdr)
-            ids.append(cid)
+            self.post_comment("Test-mode comment %d about rye flour and baking times." % i,
+                              author="Tess", email=email, source=ip, headers=TEST_MODE)
         calls = [c for c in self.new_calls() if c["path"] == "/1.1/comment-check"]
         self.assertTrue(calls and all(akismet_log.first(c["fields"], "is_test") == "true" for c in calls),
                         "AKISMET_TEST_MODE did not make Akismet send is_test=true")
         cid, _ = self.post_comment("An ordinary comment about rye flour, after my test comments.",
                                    author="Tess", email=email, source=ip)
-        last = [c for c in self.new_calls() if c["path"] == "/1.1/comment-check"][-1]
         self.assertIn(self.status(cid), ("1", "0"), "the ordinary comment after 3 test-mode ones: %s"
-                      % akismet_log.describe(last))
-        # a Spam click in test mode (the admin's request in test mode too)
+                      % self.answers()[-1])
+
+    def test_is_test_spam_is_not_learned(self):
+        # fails until threshd learns nothing from submit-spam / submit-ham
+        # with is_test=true (Akismet's test mode on the admin's request).
+        cid, _ = self.post_comment("A comment about spelt flour, soon marked as spam in test mode.",
+                                   author="Tim")
+        self.assertIn(self.status(cid), ("1", "0"))
         before = self.learned()
-        self.admin_click(ids[0], "spamcomment", headers=hdr)
+        self.admin_click(cid, "spamcomment", headers=TEST_MODE)
+        self.assertEqual(self.status(cid), "spam")
         sub = [c for c in self.new_calls() if c["path"] == "/1.1/submit-spam"]
         self.assertTrue(sub and akismet_log.first(sub[-1]["fields"], "is_test") == "true",
                         [akismet_log.describe(c) for c in sub])
+        self.assertEqual(sub[-1]["status"], 200, akismet_log.describe(sub[-1]))
         self.assertEqual(self.learned(), before, "a submit-spam with is_test=true was learned")
+
+
+TEST_MODE = {"X-Akismet-Test-Mode": "1"}   # the site's config defines AKISMET_TEST_MODE for it
 
 
 # ---------------------------------------------------------------------------
@@ -714,25 +720,28 @@ class Test06NoUserIP(StackTest):
 
     def test_spam_and_not_spam_of_a_comment_without_ip_are_learned(self):
         # fails until threshd learns submit-spam / submit-ham without user_ip
-        # (today: 400 missing_field user_ip, and Akismet ignores the answer,
-        # so the moderator's decision is silently lost).
+        # (today: 400 missing_field user_ip; Akismet ignores the answer of a
+        # submit, so the moderator's decision is silently lost).
         rows = SITE.sql("SELECT comment_ID FROM wp_comments WHERE comment_author = 'A WordPress Commenter'")
         self.assertTrue(rows, "no default comment")
         cid = int(rows[0][0])
-        self.assertEqual(SITE.comment(cid)[3], "")
+        self.assertEqual(SITE.comment(cid)[3], "", "the default comment has no IP address")
         before = self.learned()
         self.admin_click(cid, "spamcomment")
         self.assertEqual(self.status(cid), "spam")
-        sub = [c for c in self.new_calls() if c["path"] == "/1.1/submit-spam"]
-        self.assertTrue(sub, "no submit-spam")
-        self.assertNotIn("user_ip", sub[-1]["fields"])
-        self.assertEqual(sub[-1]["status"], 200, akismet_log.describe(sub[-1]))
-        self.assertEqual(self.learned()[0], before[0] + 1)
+        with self.subTest("Spam"):
+            sub = [c for c in self.new_calls() if c["path"] == "/1.1/submit-spam"]
+            self.assertTrue(sub, "no submit-spam")
+            self.assertNotIn("user_ip", sub[-1]["fields"])
+            self.assertEqual(sub[-1]["status"], 200, akismet_log.describe(sub[-1]))
+            self.assertEqual(self.learned(), (before[0] + 1, before[1]), "Spam learns spam")
         self.admin_click(cid, "unspamcomment", view="spam")
-        ham = [c for c in self.new_calls() if c["path"] == "/1.1/submit-ham"]
-        self.assertTrue(ham, "no submit-ham")
-        self.assertEqual(ham[-1]["status"], 200, akismet_log.describe(ham[-1]))
-        self.assertEqual(self.learned(), (before[0], before[1] + 1), "Not Spam moves the learn to ham")
+        self.assertIn(self.status(cid), ("1", "0"))
+        with self.subTest("Not Spam"):
+            ham = [c for c in self.new_calls() if c["path"] == "/1.1/submit-ham"]
+            self.assertTrue(ham, "no submit-ham")
+            self.assertEqual(ham[-1]["status"], 200, akismet_log.describe(ham[-1]))
+            self.assertEqual(self.learned(), (before[0], before[1] + 1), "Not Spam leaves it learned as ham")
 
 
 # ---------------------------------------------------------------------------
