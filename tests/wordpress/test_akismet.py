@@ -290,6 +290,29 @@ class Test01Settings(StackTest):
         self.assertNotIn("There is a problem with your API key", stack.strip_tags(r.text))
 
 
+    def test_zz_a_wrong_new_key_is_refused(self):
+        # fails until threshd's verify-key checks `key` (the key being
+        # verified) before api_key: when a key is already configured,
+        # Akismet::http_post() adds api_key=OLD to every request, so changing
+        # the key sends key=NEW&api_key=OLD, and threshd verifies OLD.
+        wrong = "0123456789ab"
+        ua = SITE.admin_agent()
+        page = ua.get("/wp-admin/options-general.php?page=akismet-key-config")
+        form = stack.find_form(page.text, pred=lambda f: f.get("action") == "enter-key")
+        form.set("key", wrong)
+        try:
+            ua.submit(page, form)
+            verify = [c for c in self.new_calls() if c["path"] == "/1.1/verify-key" and c["status"]]
+            self.assertTrue(verify, "no verify-key request")
+            self.assertEqual(akismet_log.first(verify[-1]["fields"], "key"), wrong)
+            self.assertEqual(akismet_log.first(verify[-1]["fields"], "api_key"), stack.AKISMET_KEY)
+            self.assertEqual(verify[-1]["response"], "invalid", akismet_log.describe(verify[-1]))
+            self.assertEqual(SITE.option("wordpress_api_key"), stack.AKISMET_KEY)
+        finally:
+            SITE.sql("UPDATE wp_options SET option_value = %s WHERE option_name = 'wordpress_api_key'"
+                     % stack.quote(stack.AKISMET_KEY))
+
+
 def notice_text(text):
     m = re.search(r"(Akismet is now protecting[^.]*|The key you entered is invalid[^.]*|"
                   r"The API key you entered could not be verified[^.]*|Your site can’t connect[^.]*|"
@@ -450,8 +473,8 @@ for _name, _kind, _f in CASES:
 
 
 def write_comment_table():
-    lines = ["| case | expected | comment_approved | akismet_result | akismet_error | history | threshd said |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| case | expected | comment_approved | akismet_result | akismet_pro_tip | akismet_error | history | threshd said |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, kind, _ in CASES:
         res = RESULTS.get(name)
         if not res:
@@ -467,9 +490,10 @@ def write_comment_table():
         c = res["checks"][-1] if res["checks"] else None
         said = ("%s %r %s %s" % (c["status"], c["response"][:40], c["headers"].get("x-thresh-verdict", ""),
                                  c["headers"].get("x-thresh-reasons", ""))) if c else "-"
-        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             name, "/".join(EXPECT[kind]), row[0] if row else ("discarded" if cid is None else "?"),
-            ",".join(meta.get("akismet_result", [])) or "-", "yes" if "akismet_error" in meta else "-",
+            ",".join(meta.get("akismet_result", [])) or "-", ",".join(meta.get("akismet_pro_tip", [])) or "-",
+            "yes" if "akismet_error" in meta else "-",
             ",".join(hist) or "-", said.replace("|", "/")))
     text = "\n".join(lines) + "\n"
     with open(os.path.join(ARTIFACTS, "comments.md"), "w", encoding="utf-8") as f:
