@@ -117,6 +117,7 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 			break;
 		}
 		cfg->tls_port = (unsigned)n;
+		cfg->tls = 1;
 		return 0;
 	case G_KEYS:
 	case G_LOG:

@@ -67,8 +67,8 @@ static const char usage_text[] =
 	"      --akismet-body-limit BYTES\n"
 	"                           the same for Akismet's endpoints (default 1M: a\n"
 	"                           WordPress comment of 64 KB, sent twice, with headers)\n"
-	"      --tls-port N         also serve HTTPS on N, at --address (443: for\n"
-	"                           WordPress's connectivity check of https://rest.akismet.com)\n"
+	"      --tls-port N         also serve HTTPS on port N of --address (443 for\n"
+	"                           WordPress's check of https://rest.akismet.com; 0: any)\n"
 	"      --tls-cert FILE      the certificate chain for HTTPS (PEM)\n"
 	"      --tls-key FILE       its private key (PEM, unencrypted)\n"
 	"      --timeout SECONDS    close a connection idle that long, or a body that takes\n"
@@ -79,9 +79,9 @@ static const char usage_text[] =
 	"      --max-connections N  open connections at most (default 1024)\n"
 	"      --hold-as-spam       comment-check answers \"true\" for a held comment, so\n"
 	"                           Akismet clients put it in their spam folder\n"
-	"      --no-hold-as-spam    comment-check answers \"false\" for a held comment, with\n"
-	"                           X-Thresh-Verdict: hold (the default: first comments of\n"
-	"                           new authors are held, and are not spam)\n"
+	"      --no-hold-as-spam    comment-check answers \"false\" for a held comment (the\n"
+	"                           default): with X-akismet-error, which WordPress's plugin\n"
+	"                           takes as \"pending\", unless only first_comment held it\n"
 	"      --log FILE           one line per request to FILE ('-': standard error);\n"
 	"                           no keys, addresses, e-mails or comments are logged\n"
 	"  -h, --help               this help\n"
@@ -515,6 +515,7 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 			if (parse_u64(optarg, 0, 65535, &v))
 				return usage_error("--tls-port %s: expected a port number, 0 to 65535", optarg);
 			cfg->tls_port = (unsigned)v;
+			cfg->tls = 1;
 			*given |= G_TLS_PORT;
 			break;
 		case O_TLS_CERT:
@@ -668,7 +669,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	int want_tls = inherited ? s.tls_fd >= 0 : s.cfg.tls_port != 0;
+	int want_tls = inherited ? s.tls_fd >= 0 : s.cfg.tls;
 	if (want_tls && (!s.cfg.tls_cert || !s.cfg.tls_key)) {
 		say("HTTPS needs --tls-cert FILE and --tls-key FILE");
 		status = EXIT_USAGE;

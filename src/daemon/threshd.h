@@ -164,7 +164,8 @@ struct config {
 	const char *keys_path;  /* NULL: development mode (loopback, no keys) */
 	size_t body_limit;      /* the JSON API's and every other route's */
 	size_t akismet_body_limit; /* Akismet's routes' */
-	unsigned tls_port;      /* a second listener serving HTTPS; 0: none */
+	int tls;                /* serve HTTPS too, on tls_port (0: any free port) */
+	unsigned tls_port;
 	const char *tls_cert;   /* PEM files for it */
 	const char *tls_key;
 	unsigned timeout;       /* seconds a connection may idle; 0: never */
