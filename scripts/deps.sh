@@ -3,7 +3,7 @@
 # only those that are missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc liblmdb-dev libsodium-dev libutf8proc-dev
-      libcriterion-dev libmicrohttpd-dev python3 curl
+      libcriterion-dev libmicrohttpd-dev python3 curl openssl
       apache2 apache2-dev php-cli    # the Apache module and the PHP plugins, with their tests
       bogofilter                     # the side-by-side benchmark (tests/bench) and its smoke test
       # the real WordPress stack (tests/wordpress): MariaDB, Apache with mod_php,

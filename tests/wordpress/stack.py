@@ -26,12 +26,14 @@ is never touched):
     here, on 127.0.0.1:8080, DocumentRoot /usr/share/wordpress (Debian's
     package, used as installed), /wp-content aliased to the site's own folder.
     Its workers run as www-data.
-  - threshd on 127.0.0.1:80, so that http://rest.akismet.com/ reaches it, with
-    a database made from the default model (--create, THRESH_MODEL) and a key
-    file holding AKISMET_KEY.
-
-Nothing listens on 443: Akismet 5.0.2 tries https://rest.akismet.com first
-(Akismet::http_post), and falls back to plain HTTP when that fails.
+  - threshd on 127.0.0.1:80 and, with --tls-port, on 443, so that
+    http://rest.akismet.com/ and https://rest.akismet.com/ reach it, with a
+    database made from the default model (--create, THRESH_MODEL) and a key
+    file holding AKISMET_KEY. Its certificate is signed by a test CA made
+    here with openssl, which joins /etc/ssl/certs/ca-certificates.crt (the
+    bundle Debian's WordPress trusts) through a bind mount in this mount
+    namespace only. Akismet 5.0.2 tries https:// first (Akismet::http_post)
+    and checks connectivity over https:// alone.
 
 Python's standard library only. Every wait is bounded; stop() ends every
 process and removes the temporary folder, and the PID namespace takes with it
@@ -65,6 +67,8 @@ APACHE_MODULES = os.environ.get("APACHE_MODULES", "/usr/lib/apache2/modules")
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/mariadbd"
 MARIADB_INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
 MARIADB = shutil.which("mariadb") or shutil.which("mysql") or "/usr/bin/mariadb"
+OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 def _abs_env(name):
     v = os.environ.get(name, "")
     return os.path.abspath(v) if v else ""
@@ -123,6 +127,7 @@ def missing_prerequisites(browser=False):
                        ("mariadb-install-db (mariadb-server)", MARIADB_INSTALL_DB),
                        ("the mariadb client (mariadb-client)", MARIADB),
                        ("apache2", APACHE_BIN),
+                       ("openssl (the test CA of rest.akismet.com)", OPENSSL),
                        ("mod_php (libapache2-mod-php)", os.path.join(APACHE_MODULES, php_module())),
                        ("WordPress (wordpress)", os.path.join(WP_ROOT, "wp-settings.php")),
                        ("the Akismet plugin (wordpress)",
@@ -788,6 +793,7 @@ class Stack:
         self.procs = {}
         self.sites = {}
         self.notes = []
+        self.mounts = []
 
     # ---- start ----
 
@@ -982,6 +988,45 @@ php_admin_value post_max_size 8M
         wait_for(lambda: self.procs["apache"].check_alive() and port_open("127.0.0.1", HTTP_PORT),
                  30, "Apache on port %d" % HTTP_PORT, diagnose=lambda: tail(self.apache_error))
 
+    def _tls(self, d):
+        """A test CA and a certificate for rest.akismet.com signed by it; the
+        CA joins the system bundle that PHP and WordPress trust
+        (wp-includes/certificates/ca-bundle.crt links to
+        /etc/ssl/certs/ca-certificates.crt), bind-mounted in this mount
+        namespace only. Returns (cert, key)."""
+        ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+        key, csr, cert = os.path.join(d, "tls.key"), os.path.join(d, "tls.csr"), os.path.join(d, "tls.pem")
+        ext = os.path.join(d, "ext.cnf")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                    % AKISMET_HOST)
+
+        def run(*a):
+            r = subprocess.run(a, capture_output=True, text=True, timeout=60)
+            if r.returncode:
+                raise AssertionError("%s failed: %s" % (" ".join(a[:3]), r.stderr))
+        run(OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+            "-days", "2", "-subj", "/CN=thresh test CA")
+        run(OPENSSL, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+            "-subj", "/CN=" + AKISMET_HOST)
+        run(OPENSSL, "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", cert, "-days", "2", "-extfile", ext)
+        bundle = self.path("etc", "ca-certificates.crt")
+        with open(bundle, "w") as out:
+            if os.path.exists(SYSTEM_CA_BUNDLE):
+                with open(SYSTEM_CA_BUNDLE) as f:
+                    out.write(f.read())
+            with open(ca) as f:
+                out.write("\n" + f.read())
+        os.chmod(bundle, 0o644)
+        if not os.path.exists(SYSTEM_CA_BUNDLE):
+            os.makedirs(os.path.dirname(SYSTEM_CA_BUNDLE), exist_ok=True)
+            open(SYSTEM_CA_BUNDLE, "a").close()
+        subprocess.run(["mount", "--bind", bundle, SYSTEM_CA_BUNDLE], check=True)
+        self.mounts.append(SYSTEM_CA_BUNDLE)
+        self.ca = ca
+        return cert, key
+
     def _threshd(self, args):
         d = self.path("threshd")
         os.makedirs(d)
@@ -992,14 +1037,20 @@ php_admin_value post_max_size 8M
         os.chmod(self.threshd_keys, 0o600)
         self.threshd_log = os.path.join(d, "requests.log")
         self.threshd_err = os.path.join(d, "threshd.err")
+        cert, key = self._tls(d)
         env = dict(os.environ)
         env["THRESH_MODEL"] = THRESH_MODEL
+        # rest.akismet.com on port 80 and, with a certificate PHP trusts, on
+        # 443: Akismet's calls try HTTPS first, its connectivity check uses
+        # nothing else.
         self.procs["threshd"] = Proc("threshd", [
             THRESHD, "--db", self.threshd_db, "--create", "--keys", self.threshd_keys,
-            "--address", "127.0.0.1", "--port", "80", "--threads", "2",
+            "--address", "127.0.0.1", "--port", "80", "--tls-port", "443",
+            "--tls-cert", cert, "--tls-key", key, "--threads", "2",
             "--log", self.threshd_log] + list(args), self.threshd_err, env=env)
-        wait_for(lambda: self.procs["threshd"].check_alive() and port_open("127.0.0.1", 80), 60,
-                 "threshd on port 80", diagnose=lambda: tail(self.threshd_err))
+        wait_for(lambda: self.procs["threshd"].check_alive() and port_open("127.0.0.1", 80)
+                 and port_open("127.0.0.1", 443), 60,
+                 "threshd on ports 80 and 443", diagnose=lambda: tail(self.threshd_err))
 
     # ---- sites ----
 
@@ -1171,8 +1222,9 @@ define('NONCE_SALT', '%(salt)s-8');
                 p.stop()
             except Exception as e:
                 problems.append("%s: %s" % (name, e))
-        for mnt in ("/etc/wordpress", "/etc/hosts"):
+        for mnt in self.mounts + ["/etc/wordpress", "/etc/hosts"]:
             subprocess.run(["umount", "-l", mnt], capture_output=True)
+        self.mounts = []
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None

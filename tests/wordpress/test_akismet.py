@@ -345,8 +345,8 @@ def long_ham(size=60000):
 
 
 # name, kind, fields; kind: 'spam' -> expected 'spam' (or discarded, Akismet's
-# "discard" of blatant spam), 'ham' -> expected approved (1) or held (0), and
-# never a check error.
+# "discard" of blatant spam, or pending when threshd held it: never
+# published), 'ham' -> expected approved (1) or held (0); never a check error.
 CASES = [
     ("spam_pharma", "spam", {"author": "Best Pharmacy", "content":
         "Buy cheap viagra and cialis online without prescription!!! Lowest prices, discreet "
@@ -411,7 +411,7 @@ CASES = [
         "I read this with JavaScript turned off; a very clear explanation of the folding steps, "
         "thank you.", "js": False}),
 ]
-EXPECT = {"spam": ("spam", "discarded"), "ham": ("1", "0")}
+EXPECT = {"spam": ("spam", "discarded", "0"), "ham": ("1", "0")}
 RESULTS = {}
 
 
@@ -446,6 +446,12 @@ class Test02Comments(StackTest):
                                            self.history(cid))
         self.assertIn(got, EXPECT[res["kind"]], "%s (%s) landed as %r; %s"
                       % (name, res["kind"], got, why))
+        if got == "0" and res["kind"] == "spam":
+            # pending only when threshd held it (X-akismet-error), not by error
+            self.assertEqual(last["headers"].get("x-thresh-verdict") if last else None, "hold", why)
+        if last:
+            # Akismet's calls go over HTTPS now that rest.akismet.com:443 answers
+            self.assertTrue(last["url"].startswith("https://"), akismet_log.describe(last))
         if cid and "akismet_error" in self.meta(cid):
             self.fail("%s: Akismet recorded a check error (akismet_error); history %s; Akismet's "
                       "requests:\n  %s" % (name, self.history_text(cid), "\n  ".join(
@@ -496,7 +502,11 @@ def write_comment_table():
             "yes" if "akismet_error" in meta else "-",
             ",".join(hist) or "-", said.replace("|", "/")))
     text = "\n".join(lines) + "\n"
-    with open(os.path.join(ARTIFACTS, "comments.md"), "w", encoding="utf-8") as f:
+    write_comment_text(text)
+
+
+def write_comment_text(text, mode="w"):
+    with open(os.path.join(ARTIFACTS, "comments.md"), mode, encoding="utf-8") as f:
         f.write(text)
     print("\n" + text, file=sys.stderr)
 
@@ -542,6 +552,11 @@ class Test02bLatin1(StackTest):
                          akismet_log.describe(c))
         self.assertIn(self.status(cid), ("1", "0"), akismet_log.describe(c))
         self.assertNoCheckError(cid, "latin-1 comment")
+        meta = self.meta(cid)
+        write_comment_text("| latin1 (ISO-8859-1 blog) | 1/0 | %s | %s | - | - | %s | %s %r %s %s |\n" % (
+            self.status(cid), ",".join(meta.get("akismet_result", [])) or "-",
+            ",".join(self.history(cid)) or "-", c["status"], c["response"][:40],
+            c["headers"].get("x-thresh-verdict", ""), c["headers"].get("x-thresh-reasons", "")), "a")
 
 
 # ---------------------------------------------------------------------------
@@ -604,6 +619,48 @@ class Test03Moderation(StackTest):
                              "%s; %s" % (result, [akismet_log.describe(c) for c in self.new_calls()
                                                   if c["path"] == "/1.1/comment-check"]))
             self.assertEqual(self.meta(cid).get("akismet_result"), ["false"])
+        finally:
+            SITE.save_settings("/wp-admin/options-discussion.php", {"moderation_keys": ""})
+
+    def test_spam_sticks_for_the_same_comment(self):
+        # The moderator's Spam is learned for this exact comment (text,
+        # author, e-mail, site): the same comment posted again (on another
+        # post: WordPress refuses duplicates on one) is spam, whatever the
+        # model thinks of its words.
+        text = "I really enjoyed reading about the starter, thank you for sharing your notes."
+        email = new_email("sticky")
+        cid, _ = self.post_comment(text, author="Sticky Sam", email=email)
+        self.assertIn(self.status(cid), ("1", "0"))
+        self.admin_click(cid, "spamcomment")
+        self.assertEqual(self.status(cid), "spam")
+        other = second_post()
+        cid2, _ = post_comment(text, author="Sticky Sam", email=email, post_id=other)
+        checks = [c for c in self.new_calls() if c["path"] == "/1.1/comment-check"]
+        self.assertEqual(self.status(cid2), "spam", akismet_log.describe(checks[-1]))
+        self.assertIn("learned_spam", checks[-1]["headers"].get("x-thresh-reasons", ""))
+
+    def test_check_for_spam_spends_no_rate(self):
+        # A regular with pending comments (held by WordPress's own moderation
+        # list): "Check for Spam" rechecks them (recheck_reason), which must
+        # not count against the author's rate (5 a minute, burst 3).
+        SITE.save_settings("/wp-admin/options-discussion.php", {"moderation_keys": "proofing-basket"})
+        try:
+            email, ip = new_email("regular"), new_ip()
+            cids = []
+            for text in REPLIES[:3]:
+                cid, _ = self.post_comment(text + " (proofing-basket)", author="Rita Regular",
+                                           email=email, source=ip)
+                cids.append(cid)
+            self.assertEqual([self.status(c) for c in cids], ["0"] * 3)
+            for _ in range(2):
+                result = self.check_for_spam()
+                self.assertEqual(result["counts"]["error"], 0, result)
+            self.assertEqual([self.status(c) for c in cids], ["0"] * 3,
+                             "Check for Spam moved a regular's comments: %s" % self.answers())
+            rechecks = [c for c in self.new_calls() if c["path"] == "/1.1/comment-check"
+                        and akismet_log.first(c["fields"], "recheck_reason") == "recheck_queue"]
+            self.assertGreaterEqual(len(rechecks), 6)
+            self.assertTrue(all(c["headers"].get("x-thresh-read-only") == "1" for c in rechecks))
         finally:
             SITE.save_settings("/wp-admin/options-discussion.php", {"moderation_keys": ""})
 
@@ -725,6 +782,20 @@ class Test05RateLimit(StackTest):
         reasons = self.answers()
         self.assertTrue(all(s in ("1", "0") for s in statuses[:3]), (statuses, reasons))
         self.assertTrue(all(s in ("spam", "discarded") for s in statuses[3:]), (statuses, reasons))
+
+
+def second_post():
+    """A second published post (WordPress refuses a comment it already has on
+    the same post), made once, in MariaDB."""
+    rows = SITE.sql("SELECT ID FROM wp_posts WHERE post_name = 'second-post'")
+    if rows:
+        return int(rows[0][0])
+    SITE.sql("INSERT INTO wp_posts (post_author, post_date, post_date_gmt, post_content, post_title, "
+             "post_excerpt, post_status, comment_status, ping_status, post_name, to_ping, pinged, "
+             "post_modified, post_modified_gmt, post_content_filtered, post_type) VALUES (1, NOW(), "
+             "UTC_TIMESTAMP(), 'More about bread.', 'Second post', '', 'publish', 'open', 'open', "
+             "'second-post', '', '', NOW(), UTC_TIMESTAMP(), '', 'post')")
+    return int(SITE.sql("SELECT ID FROM wp_posts WHERE post_name = 'second-post'")[0][0])
 
 
 def make_user(login, password, email, role):
