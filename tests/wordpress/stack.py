@@ -696,7 +696,8 @@ class Site:
     # ---- visitors and moderation, as people do them ----
 
     def post_comment(self, content, author="Visitor", email=None, url="", source=None,
-                     headers=None, ua=None, encoding="utf-8", parent=0, js=True, post_id=None):
+                     headers=None, ua=None, encoding="utf-8", parent=0, js=True, post_id=None,
+                     extra=None):
         """Load a post's page as a visitor (from loopback address `source`),
         fill its comment form (the hidden fields as the page has them; js: set
         Akismet's ak_js the way the page's inline script does, if there is
@@ -718,6 +719,8 @@ class Site:
             form.set("comment_parent", str(parent))
         if js and form.get("ak_js") is not None:
             form.set("ak_js", str(int(time.time() * 1000)))
+        for k, v in (extra or {}).items():   # what a bot fills in (a hidden honeypot)
+            form.set(k, v)
         r = ua.submit(page, form, headers=headers, encoding=encoding)
         if r.status != 302:
             return None, r

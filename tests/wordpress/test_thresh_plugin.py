@@ -86,10 +86,36 @@ def setUpModule():
         raise
 
 
+ROWS = []   # the comment table: what was posted, what was expected, what WordPress did
+
+
+def write_comment_table():
+    lines = ["| comment | expected | comment_approved | thresh said (_thresh_result) |", "|---|---|---|---|"]
+    for text, expected, cid in ROWS:
+        status = SITE.status(cid)
+        meta = ""
+        if cid:
+            rows = SITE.sql("SELECT meta_value FROM wp_commentmeta WHERE comment_id = %d AND "
+                            "meta_key = '_thresh_result'" % cid)
+            if rows:
+                m = rows[0][0]
+                v = re.search(r's:7:"verdict";s:\d+:"(\w+)"', m)
+                sc = re.search(r's:5:"score";d:([0-9.Ee-]+)', m)
+                rs = re.findall(r'i:\d+;s:\d+:"(\w+)"', m)
+                meta = "%s %s %s" % (v.group(1) if v else "?", sc.group(1) if sc else "?", ",".join(rs))
+        lines.append("| %s | %s | %s | %s |" % (text[:60].replace("|", "/"), expected, status, meta or "-"))
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(ARTIFACTS, "comments.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    print("\n" + text, file=sys.stderr)
+
+
 def tearDownModule():
     if S is None:
         return
     try:
+        if ROWS:
+            write_comment_table()
         S.save_logs(os.path.join(ARTIFACTS, "logs"))
     finally:
         S.stop()
@@ -129,9 +155,10 @@ class PluginTest(unittest.TestCase):
                         "meta_key = '_thresh_result'" % cid) if cid else []
         return rows[0][0] if rows else None
 
-    def post(self, content, **kw):
+    def post(self, content, expected="", **kw):
         cid, r = SITE.post_comment(content, **kw)
         self.assertEqual(r.status, 302, "wp-comments-post.php: %d %s" % (r.status, stack.strip_tags(r.text)[:800]))
+        ROWS.append((content, expected, cid))
         return cid
 
 
@@ -145,9 +172,12 @@ class Test01Settings(PluginTest):
         self.assertIn("database %s" % DB, SETUP["after"])
         self.assertNotIn("under the web root", SETUP["after"])
         self.assertNotIn("not in use", SETUP["after"])
+        self.assertIn("Discard blatant spam", SETUP["after"])
+        # on by default (WordPress stores nothing while the value is the default)
+        self.assertIn(SITE.option("thresh_discard_blatant"), (None, "1"))
 
 
-MAP = {"accept": "1", "hold": "0", "reject": "spam"}
+MAP = {"accept": "1", "hold": "0", "reject": "spam"}   # and blatant reject: discarded
 
 
 def verdict(meta):
@@ -175,7 +205,7 @@ class Test02Verdicts(PluginTest):
         emails = {}
         for text, author in self.COMMENTS:
             emails[author] = stack.new_email(author.lower().replace(" ", ""))
-            cid = self.post(text, author=author, email=emails[author])
+            cid = self.post(text, expected="1/0/spam by verdict", author=author, email=emails[author])
             seen.append(self.check_mapping(cid, author))
         # Every new author's first comment is held unless it scores clearly
         # as ham (thresh.conf first_comment): the admin approves Sam's, and
@@ -189,6 +219,8 @@ class Test02Verdicts(PluginTest):
         self.assertEqual(set(seen), set(MAP), "every verdict occurred: %s" % seen)
 
     def check_mapping(self, cid, who):
+        if cid is None:
+            return "reject"   # blatant: discarded, never stored
         meta = self.result(cid)
         v = verdict(meta)
         self.assertIn(v, MAP, "no _thresh_result verdict for %r: %r" % (who, meta))
@@ -197,16 +229,32 @@ class Test02Verdicts(PluginTest):
 
     def test_on_topic_ham_is_not_spam(self):
         cid = self.post("Could you say a little more about how long you let the dough rest before "
-                        "shaping it? Mine spread out quite a lot in the oven.", author="Tom")
+                        "shaping it? Mine spread out quite a lot in the oven.", expected="1/0", author="Tom")
         self.assertIn(SITE.status(cid), ("1", "0"), self.result(cid))
 
-    def test_blatant_spam_is_spam_or_discarded(self):
-        # plugin/wordpress/thresh files every reject as spam, blatant or not
-        # (it has no discard); a discard would also do.
+    def test_spam_is_spam(self):
         cid = self.post("URGENT! You have won a 1 week FREE membership in our 100,000 Prize Jackpot! "
-                        "Txt the word: CLAIM to No: 81010 T&C www.dbuk.net", author="Prize Team")
-        self.assertIn(SITE.status(cid), ("spam", "discarded"), self.result(cid))
-        self.assertIn('s:7:"blatant";b:1', self.result(cid) or "")
+                        "Txt the word: CLAIM to No: 81010 T&C www.dbuk.net", expected="spam",
+                        author="Prize Team")
+        self.assertEqual(SITE.status(cid), "spam", self.result(cid))
+
+    def test_blatant_spam_is_discarded(self):
+        # A bot fills every field, the plugin's hidden honeypot too: blatant
+        # spam, discarded (never stored; the visitor is sent back to the post).
+        before = int(SITE.option("thresh_discarded_count") or 0)
+        email = stack.new_email("bot")
+        cid, r = SITE.post_comment("Nice post, visit my site", author="Bot", email=email,
+                                   extra={"thresh_hp": "http://spam.example"})
+        ROWS.append(("(honeypot filled) Nice post, visit my site", "discarded", cid))
+        self.assertEqual(r.status, 302)
+        self.assertIsNone(cid, "a discarded comment has no id: %r" % r.location)
+        self.assertEqual(SITE.sql("SELECT COUNT(*) FROM wp_comments WHERE comment_author_email = %s"
+                                  % stack.quote(email))[0][0], "0")
+        self.assertEqual(int(SITE.option("thresh_discarded_count")), before + 1)
+        # A person never fills it: the same comment with it empty is stored.
+        cid = self.post("Nice post, I learned a lot about proofing", expected="1/0", author="Person",
+                        extra={"thresh_hp": ""})
+        self.assertIn(SITE.status(cid), ("1", "0"), self.result(cid))
 
     def test_a_flood_from_one_author_is_spam(self):
         email = stack.new_email("flood")
@@ -254,7 +302,7 @@ class Test03Learning(PluginTest):
     def test_spam_on_arrival_is_not_learned(self):
         before = learned()
         cid = self.post("PLEASE CHECK OUT MY CHANNEL AND SUBSCRIBE!!! check out my channel "
-                        "subscribe subscribe", author="Music Fan")
+                        "subscribe subscribe", expected="spam", author="Music Fan")
         self.assertEqual(SITE.status(cid), "spam", self.result(cid))
         self.assertEqual(learned(), before, "thresh must not learn its own verdicts")
 
