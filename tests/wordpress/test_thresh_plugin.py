@@ -214,7 +214,8 @@ class Test02Verdicts(PluginTest):
                          % stack.quote(emails["Sam"]))[0][0]
         if SITE.status(int(first)) == "0":
             SITE.click(int(first), "approvecomment", view="moderated")
-        cid = self.post("Sounds good, see you at lunch tomorrow", author="Sam", email=emails["Sam"])
+        cid = self.post("Sounds good, see you at lunch tomorrow", expected="1 (a returning author)",
+                        author="Sam", email=emails["Sam"])
         seen.append(self.check_mapping(cid, "Sam, again"))
         self.assertEqual(set(seen), set(MAP), "every verdict occurred: %s" % seen)
 
@@ -263,7 +264,8 @@ class Test02Verdicts(PluginTest):
         for text in ["Ok, I will try it again tomorrow morning", "I think so too, see you next week",
                      "That is a good idea, I will ask my mother", "Sorry, I meant the other recipe, my mistake",
                      "Good question, I usually let it rest for an hour"]:
-            cid = self.post(text, author="Flo", email=email, source=ip)
+            cid = self.post(text, expected="1/0, spam from the 4th (rate)", author="Flo", email=email,
+                            source=ip)
             got.append((SITE.status(cid), self.result(cid)))
         self.assertTrue(all(s in ("1", "0") for s, _ in got[:3]), got)
         self.assertEqual(got[3][0], "spam", got)
@@ -271,7 +273,8 @@ class Test02Verdicts(PluginTest):
 
     def test_admin_comments_are_not_checked(self):
         ua = SITE.admin_agent()
-        cid = self.post("Check out my channel!! cheap pills casino bonus http://free-money.example", ua=ua)
+        cid = self.post("Check out my channel!! cheap pills casino bonus http://free-money.example",
+                        expected="1 (an admin's: not checked)", ua=ua)
         self.assertEqual(SITE.status(cid), "1")
         self.assertIsNone(self.result(cid))
 
@@ -280,7 +283,8 @@ class Test03Learning(PluginTest):
     """The admin's Spam, Not Spam and Approve teach thresh."""
 
     def test_spam_link_learns_spam_and_not_spam_moves_it_to_ham(self):
-        cid = self.post("I will call you later when I get home, see you soon", author="Sunday Baker")
+        cid = self.post("I will call you later when I get home, see you soon",
+                        expected="1/0, then Spam, then Not Spam", author="Sunday Baker")
         self.assertIn(SITE.status(cid), ("1", "0"), self.result(cid))
         before = learned()
         SITE.click(cid, "spamcomment")
@@ -292,7 +296,7 @@ class Test03Learning(PluginTest):
 
     def test_approving_a_held_comment_learns_ham(self):
         cid = self.post("Lovely article, thanks for writing it. The photos are wonderful.",
-                        author="Held Reader")
+                        expected="0, then Approve", author="Held Reader")
         self.assertEqual(SITE.status(cid), "0", self.result(cid))
         before = learned()
         SITE.click(cid, "approvecomment", view="moderated")
