@@ -3,9 +3,17 @@
 # only those that are missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc liblmdb-dev libsodium-dev libutf8proc-dev
-      libcriterion-dev libmicrohttpd-dev python3 curl
+      libcriterion-dev libmicrohttpd-dev python3 curl openssl
       apache2 apache2-dev php-cli    # the Apache module and the PHP plugins, with their tests
-      bogofilter)                    # the side-by-side benchmark (tests/bench) and its smoke test
+      bogofilter                     # the side-by-side benchmark (tests/bench) and its smoke test
+      # the real WordPress stack (tests/wordpress): MariaDB, Apache with mod_php,
+      # Debian's WordPress with its bundled Akismet plugin, headless Chromium;
+      # the tests start their own servers in their own namespaces (unshare, ip)
+      mariadb-server mariadb-client libapache2-mod-php php-mysql wordpress
+      wordpress-theme-twentytwentyone chromium fonts-dejavu-core util-linux iproute2)
+# node and npm (the Akismet clients of tests/daemon, playwright-core of
+# tests/wordpress): Debian's, unless a node with its npm is already there
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

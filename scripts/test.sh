@@ -35,6 +35,14 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tests/daemon/node/node_modules ]; th
     echo "note: npm ci failed; the Akismet client tests are skipped" >&2
 fi
 
+# The WordPress stack's browser test drives Debian's Chromium with
+# playwright-core from the npm registry, pinned by
+# tests/wordpress/node/package-lock.json (no browser is downloaded).
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/wordpress/node/node_modules ]; then
+  (cd tests/wordpress/node && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+    echo "note: npm ci failed in tests/wordpress/node; the browser test fails in CI, is skipped elsewhere" >&2
+fi
+
 meson test -C "$builddir" --print-errorlogs --num-processes 2
 rc=$?
 # Count single tests, not test programs: Criterion's "Synthesis:" lines and

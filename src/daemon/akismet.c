@@ -1,249 +1,536 @@
 /* akismet.c - Akismet's REST protocol (1.1 and the 1.2 usage limit), so that
- * an Akismet client switches to thresh by changing its host.
+ * an Akismet client, WordPress's own plugin first, switches to thresh by
+ * changing its host.
  *
  *   POST /1.1/comment-check   blog=https://x.example&user_ip=203.0.113.9
  *                             &comment_content=Buy+cheap+pills&api_key=KEY
  *   200 "true"  (spam)        X-Thresh-Verdict: reject, X-Thresh-Score: 0.9981,
  *                             X-akismet-pro-tip: discard when blatant
  *   200 "false" (ham)         X-Thresh-Verdict: accept
+ *   200 "false" + X-akismet-error   held for moderation (see below)
  *   200 "invalid"             a key that is not in the key file
  *
- * The key comes from the body (api_key, or key as verify-key's clients send
- * it) or, failing that, from the host name's first label, as older clients
- * send it (http://KEY.rest.example:8707/1.1/comment-check).
+ * Also verify-key, submit-spam, submit-ham, get-subscription, get-stats,
+ * deactivate, GET or POST /1.1/test ("connected") and GET /1.2/usage-limit.
  *
- * Akismet has no "hold": a held comment is "false" with X-Thresh-Verdict: hold
- * by default (the library holds every first comment of a new author, which
- * Akismet clients would otherwise file as spam); with --hold-as-spam, "true".
- * X-Thresh-Verdict always tells the three apart.
+ * The key comes from the body (api_key or key; verify-key, get-subscription
+ * and get-stats check key first, as that is the key being asked about while
+ * WordPress's plugin adds the stored api_key to every request) or, failing
+ * that, from the host name's first label, as older clients send it
+ * (http://KEY.rest.example:8707/1.1/comment-check).
  *
- * Fields thresh uses are copied into the comment; honeypot_field_name names
- * another field whose value is the honeypot; every other field (blog_charset,
- * is_test, user_role, comment_date_gmt, ...) is accepted and ignored. Every
- * field must still be UTF-8 without NUL bytes; blog and user_ip are
- * required, as Akismet requires them. */
+ * Lenient, as Akismet is: an Akismet client cannot act on an error (WordPress's
+ * plugin leaves the comment pending with a check error), so nothing in a
+ * body that a commenter controls is refused. The form is read with
+ * form_parse_lenient (bad escapes kept as written, fields past FORM_MAX_FIELDS
+ * left out but for the ones read here); each field read is decoded from the
+ * charset the client declares (Content-Type's charset, else blog_charset;
+ * unknown charsets and invalid bytes give U+FFFD) and cut to the library's
+ * limits at a character boundary. Every other field (POST_*, HTTP_*, ...)
+ * is ignored, whatever its bytes. Only what the client itself gets wrong is
+ * answered with an error: a wrong key ("invalid"), a body that is not a form
+ * (415), a missing blog (400).
+ *
+ * Akismet's conventions (threshd(8) lists them):
+ *   comment_author viagra-test-123, comment_author_email
+ *     akismet-guaranteed-spam@example.com   always "true"; nothing changes
+ *   user_role holding administrator          always "false"
+ *   is_test (any value but "", 0, false)     no state changes: the check is
+ *                                            THRESH_CHECK_READONLY, a submit
+ *                                            is answered but not learned
+ *   recheck_reason                           a recheck of a stored comment
+ *                                            ("Check for Spam"): READONLY
+ *   a logged-in user (user_role, or user_id   WordPress authenticated them:
+ *     / user_ID other than 0)                READONLY, never rate-limited
+ *
+ * Akismet has no "hold". A held comment is answered by its reasons:
+ *   - only first_comment (with trusted_author, learned_ham or none besides):
+ *     "false", so that the site's own rule ("Comment author must have a
+ *     previously approved comment", on by default) decides;
+ *   - any other reason (bayes, unfamiliar, too_many_links, moderation_word,
+ *     too_fast, author_spam, rate_limited): "false" with an X-akismet-error
+ *     header, which WordPress's plugin takes as "hold for moderation": the
+ *     comment is pending, its meta says akismet_result=false, no check error
+ *     is recorded and no recheck is scheduled;
+ *   - with --hold-as-spam: "true" for every hold.
+ * X-Thresh-Verdict always tells the three verdicts apart. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "charset.h"
 #include "threshd.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define THANKS "Thanks for making the web a better place."
 
-/* Akismet's fields that thresh reads; the library accepts these names. */
-static const char *const comment_fields[] = {
-	"comment_content", "comment_author", "comment_author_email", "comment_author_url",
-	"user_ip", "user_agent", "referrer", "referer", "permalink", "comment_type", "blog_lang",
-	NULL,
+/* The fields read here, kept whatever their number (form_parse_lenient's
+ * want list); the first of each name counts. */
+enum {
+	W_CONTENT, W_AUTHOR, W_EMAIL, W_URL, W_USER_IP, W_AUTHOR_IP, W_USER_AGENT, W_AGENT,
+	W_REFERRER, W_REFERER, W_PERMALINK, W_TYPE, W_BLOG_LANG, W_API_KEY, W_KEY, W_BLOG,
+	W_HONEYPOT_NAME, W_BLOG_CHARSET, W_IS_TEST, W_USER_ROLE, W_USER_ID, W_USER_ID2,
+	W_RECHECK, W_FROM, W_COUNT
 };
 
-/* Fields that may appear at most once (the comment's, and these). */
-static const char *const control_fields[] = {
-	"api_key", "key", "blog", "honeypot_field_name", NULL,
+static const char *const wanted[W_COUNT] = {
+	[W_CONTENT] = "comment_content",
+	[W_AUTHOR] = "comment_author",
+	[W_EMAIL] = "comment_author_email",
+	[W_URL] = "comment_author_url",
+	[W_USER_IP] = "user_ip",
+	[W_AUTHOR_IP] = "comment_author_IP",
+	[W_USER_AGENT] = "user_agent",
+	[W_AGENT] = "comment_agent",
+	[W_REFERRER] = "referrer",
+	[W_REFERER] = "referer",
+	[W_PERMALINK] = "permalink",
+	[W_TYPE] = "comment_type",
+	[W_BLOG_LANG] = "blog_lang",
+	[W_API_KEY] = "api_key",
+	[W_KEY] = "key",
+	[W_BLOG] = "blog",
+	[W_HONEYPOT_NAME] = "honeypot_field_name",
+	[W_BLOG_CHARSET] = "blog_charset",
+	[W_IS_TEST] = "is_test",
+	[W_USER_ROLE] = "user_role",
+	[W_USER_ID] = "user_id",
+	[W_USER_ID2] = "user_ID",
+	[W_RECHECK] = "recheck_reason",
+	[W_FROM] = "from",
 };
 
-/* Akismet requires these for comment-check and the submits. */
-static const char *const required_fields[] = {"blog", "user_ip", NULL};
+_Static_assert(W_COUNT <= FORM_WANT_MAX, "FORM_WANT_MAX");
+
+/* A comment field of the library and where it comes from: the first of
+ * the form fields given (an alias only when the first name is absent). */
+static const struct {
+	const char *field;
+	int from[2];
+} comment_map[] = {
+	{"comment_content", {W_CONTENT, -1}},
+	{"comment_author", {W_AUTHOR, -1}},
+	{"comment_author_email", {W_EMAIL, -1}},
+	{"comment_author_url", {W_URL, -1}},
+	{"user_ip", {W_USER_IP, W_AUTHOR_IP}},
+	{"user_agent", {W_USER_AGENT, W_AGENT}},
+	{"referrer", {W_REFERRER, W_REFERER}},
+	{"permalink", {W_PERMALINK, -1}},
+	{"comment_type", {W_TYPE, -1}},
+	{"blog_lang", {W_BLOG_LANG, -1}},
+};
+
+/* Akismet's documented test values. */
+#define TEST_SPAM_AUTHOR "viagra-test-123"
+#define TEST_SPAM_EMAIL "akismet-guaranteed-spam@example.com"
+
+/* ---------- one comment, as WordPress sends it twice ----------
+ *
+ * WordPress's plugin sends a comment's text as the visitor typed it on
+ * arrival and in submit-spam / submit-ham (akismet_as_submitted), but as
+ * WordPress stored it when "Check for Spam" rechecks it: kses-filtered
+ * ("&" as "&amp;", "<" as "&lt;"), the author's white space collapsed, a
+ * web site without a scheme given "http://". A moderator's decision is
+ * remembered by a digest of content, author, e-mail and URL (learned_ham,
+ * learned_spam), so these four fields are brought to one form before the
+ * library sees them: the character references WordPress writes decoded,
+ * white space trimmed (and the author's collapsed), "http://" before a web
+ * site that has no scheme. The tokenizer decodes references itself, so the
+ * score does not change. */
+
+static int hexdig(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* entity - the reference at s[0..n) (s[0] == '&'): its length with the
+ * ';', and its code point in *cp; 0 when none is recognized. */
+static size_t entity(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	static const struct {
+		const char *name;
+		uint32_t cp;
+	} named[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+		size_t k = strlen(named[i].name);
+		if (n >= k && !memcmp(s, named[i].name, k)) {
+			*cp = named[i].cp;
+			return k;
+		}
+	}
+	if (n < 4 || s[1] != '#')
+		return 0;
+	size_t i = 2;
+	int hex = s[2] == 'x' || s[2] == 'X';
+	uint32_t v = 0;
+	if (hex)
+		i++;
+	size_t start = i;
+	for (; i < n && i < start + 7; i++) {
+		int d = hex ? hexdig(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
+		if (d < 0)
+			break;
+		v = v * (hex ? 16u : 10u) + (uint32_t)d;
+	}
+	if (i == start || i >= n || s[i] != ';' || v == 0 || v > 0x10FFFF ||
+	    (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return i + 1;
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* canonical - bring s[0..n) (UTF-8, room for cap bytes) to the form
+ * described above, in place. Returns the new length. */
+static size_t canonical(unsigned char *s, size_t n, size_t cap, int collapse, int url)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k;
+		if (s[i] == '&' && (k = entity(s + i, n - i, &cp)) > 0) {
+			unsigned char tmp[4];
+			size_t m = utf8_put(cp, tmp); /* never longer than the reference */
+			memcpy(s + o, tmp, m);
+			o += m;
+			i += k;
+		} else if (collapse && is_space(s[i])) {
+			while (i < n && is_space(s[i]))
+				i++;
+			s[o++] = ' ';
+		} else {
+			s[o++] = s[i++];
+		}
+	}
+	size_t a = 0;
+	while (a < o && is_space(s[a]))
+		a++;
+	while (o > a && is_space(s[o - 1]))
+		o--;
+	memmove(s, s + a, o - a);
+	o -= a;
+	if (url && o) {
+		/* esc_url_raw: a web site without a ':' anywhere, not starting
+		 * with '/', '#' or '?', is stored with "http://" before it */
+		if (!memchr(s, ':', o) && s[0] != '/' && s[0] != '#' && s[0] != '?' && o + 7 <= cap) {
+			memmove(s + 7, s, o);
+			memcpy(s, "http://", 7);
+			o += 7;
+		}
+	}
+	return o;
+}
+
+static int want(const char *name, size_t len)
+{
+	for (int i = 0; i < W_COUNT; i++)
+		if (strlen(wanted[i]) == len && !memcmp(wanted[i], name, len))
+			return i;
+	return -1;
+}
+
+/* One Akismet request, read. */
+struct ak {
+	struct form f;
+	const struct form_field *w[W_COUNT]; /* the first field of each name, or NULL */
+	struct charset cs;
+	int is_test;   /* is_test given */
+	int recheck;   /* recheck_reason given */
+	int logged_in; /* user_role, or a user id other than 0 */
+	int admin;     /* user_role holds administrator */
+};
+
+static void ak_free(struct ak *a)
+{
+	form_free(&a->f);
+}
+
+static int nonempty(const struct form_field *x)
+{
+	return x && x->value_len;
+}
+
+/* value_is - the field's value equals s, ASCII case ignored. */
+static int value_is(const struct form_field *x, const char *s)
+{
+	size_t n = strlen(s);
+	return x && x->value_len == n && !strncasecmp(x->value, s, n);
+}
+
+/* role_has - a comma-separated list of roles holds role. */
+static int role_has(const struct form_field *x, const char *role)
+{
+	size_t n = strlen(role);
+	if (!x)
+		return 0;
+	const char *p = x->value, *end = x->value + x->value_len;
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma ? comma : end;
+		const char *a = p;
+		while (a < e && (*a == ' ' || *a == '\t'))
+			a++;
+		const char *b = e;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if ((size_t)(b - a) == n && !strncasecmp(a, role, n))
+			return 1;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* The charset parameter of the Content-Type header, or NULL. */
+static const char *ctype_charset(struct request *rq, size_t *len)
+{
+	const char *ct = header(rq, MHD_HTTP_HEADER_CONTENT_TYPE), *p;
+	if (!ct)
+		return NULL;
+	for (p = ct; (p = strchr(p, ';')) != NULL;) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!strncasecmp(p, "charset=", 8)) {
+			p += 8;
+			*len = strcspn(p, ";");
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* read_form - the body as a lenient form. Returns 0, or -1 having replied
+ * (the reply's result in *ret). */
+static int read_form(struct request *rq, struct ak *a, enum MHD_Result *ret)
+{
+	struct server *s = rq->srv;
+	memset(a, 0, sizeof *a);
+	if (!media_type_is(rq, "application/x-www-form-urlencoded")) {
+		*ret = reply_error(rq, 415, "unsupported_media_type", NULL,
+		                   "Akismet's endpoints take application/x-www-form-urlencoded bodies");
+		return -1;
+	}
+	if (form_parse_lenient(rq->body, rq->len, &a->f, FORM_MAX_FIELDS, want) != FORM_OK) {
+		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
+		return -1;
+	}
+	if (a->f.dropped)
+		atomic_fetch_add_explicit(&s->metrics.ak_dropped, a->f.dropped, memory_order_relaxed);
+	for (size_t i = 0; i < a->f.n; i++) {
+		int w = want(a->f.f[i].name, a->f.f[i].name_len);
+		if (w >= 0 && !a->w[w])
+			a->w[w] = &a->f.f[i];
+	}
+	size_t n = 0;
+	const char *label = ctype_charset(rq, &n);
+	if (!label && a->w[W_BLOG_CHARSET]) {
+		label = a->w[W_BLOG_CHARSET]->value;
+		n = a->w[W_BLOG_CHARSET]->value_len;
+	}
+	charset_lookup(label ? label : "", label ? n : 0, &a->cs);
+
+	const struct form_field *t = a->w[W_IS_TEST];
+	a->is_test = nonempty(t) && !value_is(t, "0") && !value_is(t, "false");
+	a->recheck = nonempty(a->w[W_RECHECK]);
+	a->admin = role_has(a->w[W_USER_ROLE], "administrator");
+	a->logged_in = nonempty(a->w[W_USER_ROLE]);
+	for (int k = W_USER_ID; k <= W_USER_ID2; k++)
+		if (nonempty(a->w[k]) && !value_is(a->w[k], "0"))
+			a->logged_in = 1;
+	return 0;
+}
 
 static enum MHD_Result invalid_key(struct request *rq, const char *why)
 {
 	return reply(rq, 200, TEXT_PLAIN, "invalid", 7, "X-akismet-debug-help", why, NULL);
 }
 
-/* read_form - the body as a form, every name and value checked. Returns 0,
- * or -1 having replied (the reply's result in *ret). */
-static int read_form(struct request *rq, struct form *f, enum MHD_Result *ret)
+/* check_key - the request's key, api_key first (key first when key_first:
+ * verify-key and friends ask about key). Returns 1, or 0 having replied. */
+static int check_key(struct request *rq, struct ak *a, int key_first, int learning,
+                     enum MHD_Result *ret)
 {
-	char why[256], name[64];
-	size_t bad;
-	if (!media_type_is(rq, "application/x-www-form-urlencoded")) {
-		*ret = reply_error(rq, 415, "unsupported_media_type", NULL,
-		                   "Akismet's endpoints take application/x-www-form-urlencoded bodies");
-		return -1;
-	}
-	switch (form_parse(rq->body, rq->len, f, why, sizeof why)) {
-	case FORM_OK:
-		break;
-	case FORM_MALFORMED:
-		*ret = reply_error(rq, 400, "malformed_form", NULL, "malformed form: %s", why);
-		return -1;
-	case FORM_TOO_MANY:
-		*ret = reply_error(rq, 400, "too_many_fields", NULL, "malformed form: %s", why);
-		return -1;
-	default:
-		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < f->n; i++) {
-		const struct form_field *x = &f->f[i];
-		printable(x->name, x->name_len, name, sizeof name, PRINT_ASCII);
-		if (!utf8_check((const unsigned char *)x->name, x->name_len, &bad) ||
-		    !utf8_check((const unsigned char *)x->value, x->value_len, &bad)) {
-			*ret = reply_error(rq, 400, "invalid_utf8", name,
-			                   "field %s: not valid UTF-8 (after %%-decoding)", name);
-			goto fail;
-		}
-		if (memchr(x->name, '\0', x->name_len) || memchr(x->value, '\0', x->value_len)) {
-			*ret = reply_error(rq, 400, "nul_byte", name, "field %s: holds a NUL byte", name);
-			goto fail;
-		}
-	}
-	for (int pass = 0; pass < 2; pass++) {
-		const char *const *list = pass ? control_fields : comment_fields;
-		for (size_t i = 0; list[i]; i++)
-			if (form_count(f, list[i]) > 1) {
-				*ret = reply_error(rq, 400, "duplicate_field", list[i],
-				                   "field %s given more than once", list[i]);
-				goto fail;
-			}
-	}
-	return 0;
-fail:
-	form_free(f);
-	return -1;
-}
-
-/* form_key - the key of an Akismet request: api_key or key in the body,
- * else the first label of the host name (compared without case). */
-static const char *form_key(struct request *rq, const struct form *f, size_t *len, int *fold)
-{
-	const struct form_field *k = form_get(f, "api_key");
-	if (!k || !k->value_len)
-		k = form_get(f, "key");
-	if (k && k->value_len) {
-		*len = k->value_len;
-		*fold = 0;
-		return k->value;
-	}
-	*fold = 1;
-	return host_key(rq, len);
-}
-
-/* set_field - copy one field into the comment; -1 having replied. */
-static int set_field(struct request *rq, thresh_comment *c, const char *field, const char *value,
-                     size_t len, enum MHD_Result *ret)
-{
-	const char *old = NULL;
-	if (thresh_comment_get(c, field, &old) == 0 && old) {
-		*ret = reply_error(rq, 400, "duplicate_field", field,
-		                   "field %s given twice (once under its other name)", field);
-		return -1;
-	}
-	int rc = thresh_comment_set(c, field, value, len);
-	if (rc == THRESH_ETOOBIG)
-		*ret = reply_error(rq, 400, "field_too_long", field,
-		                   "field %s is longer than %d bytes", field,
-		                   strcmp(field, "comment_content") ? THRESH_FIELD_MAX
-		                                                    : THRESH_CONTENT_MAX);
-	else if (rc == THRESH_EINVAL || rc == THRESH_EFIELD)
-		*ret = reply_error(rq, 400, "bad_field", field, "field %s: %s", field,
-		                   thresh_strerror(rc));
-	else if (rc)
-		*ret = reply_lib_error(rq, rc, field);
-	return rc ? -1 : 0;
-}
-
-/* prepare - everything before the library call: the form, the key, the
- * required fields and the comment. Returns 0 with *c, or -1 having replied. */
-static int prepare(struct request *rq, int learning, thresh_comment **c, enum MHD_Result *ret)
-{
-	struct form f;
+	const struct form_field *k = a->w[key_first ? W_KEY : W_API_KEY];
+	if (!nonempty(k))
+		k = a->w[key_first ? W_API_KEY : W_KEY];
 	const char *key;
 	size_t klen = 0;
-	int fold;
-	*c = NULL;
-	if (read_form(rq, &f, ret))
-		return -1;
-	key = form_key(rq, &f, &klen, &fold);
-	if (!key_ok(rq, key, klen, fold, learning)) {
-		*ret = invalid_key(rq, !keys_configured(rq->srv)
-		                          ? "threshd has no key file: learning is off"
-		                          : key ? "the API key is not valid" : "no API key given");
-		goto fail;
+	int fold = 0;
+	if (nonempty(k)) {
+		key = k->value;
+		klen = k->value_len;
+	} else {
+		key = host_key(rq, &klen);
+		fold = 1;
 	}
-	for (size_t i = 0; required_fields[i]; i++) {
-		const struct form_field *x = form_get(&f, required_fields[i]);
-		if (!x || !x->value_len) {
-			*ret = reply_error(rq, 400, "missing_field", required_fields[i],
-			                   "missing required field: %s", required_fields[i]);
+	if (key_ok(rq, key, klen, fold, learning))
+		return 1;
+	*ret = invalid_key(rq, !keys_configured(rq->srv) && learning
+	                          ? "threshd has no key file: learning is off"
+	                       : key ? "the API key is not valid"
+	                             : "no API key given");
+	return 0;
+}
+
+/* need_blog - Akismet requires blog (the site's address, which no commenter
+ * controls). Returns 1, or 0 having replied. */
+static int need_blog(struct request *rq, struct ak *a, enum MHD_Result *ret)
+{
+	if (nonempty(a->w[W_BLOG]))
+		return 1;
+	*ret = reply_error(rq, 400, "missing_field", "blog", "missing required field: blog");
+	return 0;
+}
+
+/* make_comment - the comment from the form: each field decoded from the
+ * declared charset and cut to the library's limit. Returns 0 with *c, or
+ * -1 having replied. */
+static int make_comment(struct request *rq, struct ak *a, thresh_comment **c, enum MHD_Result *ret)
+{
+	struct server *s = rq->srv;
+	unsigned char *buf = malloc(THRESH_CONTENT_MAX);
+	*c = NULL;
+	if (!buf || thresh_comment_new(c)) {
+		free(buf);
+		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
+		return -1;
+	}
+	size_t nmap = sizeof comment_map / sizeof comment_map[0];
+	for (size_t i = 0; i <= nmap; i++) {
+		const struct form_field *x = NULL;
+		const char *field;
+		if (i < nmap) {
+			field = comment_map[i].field;
+			for (int k = 0; k < 2 && !x; k++)
+				if (comment_map[i].from[k] >= 0 && a->w[comment_map[i].from[k]])
+					x = a->w[comment_map[i].from[k]];
+			/* An empty user_ip gives way to comment_author_IP. */
+			if (x == a->w[W_USER_IP] && x && !x->value_len && a->w[W_AUTHOR_IP])
+				x = a->w[W_AUTHOR_IP];
+		} else {
+			/* the honeypot: the field honeypot_field_name names */
+			field = "honeypot";
+			const struct form_field *hp = a->w[W_HONEYPOT_NAME];
+			if (!nonempty(hp))
+				break;
+			for (size_t j = 0; j < a->f.n && !x; j++)
+				if (a->f.f[j].name_len == hp->value_len &&
+				    !memcmp(a->f.f[j].name, hp->value, hp->value_len))
+					x = &a->f.f[j];
+		}
+		if (!x)
+			continue;
+		size_t cap = strcmp(field, "comment_content") ? THRESH_FIELD_MAX : THRESH_CONTENT_MAX;
+		size_t repaired = 0;
+		int cut = 0;
+		size_t n = charset_to_utf8(&a->cs, (const unsigned char *)x->value, x->value_len, buf,
+		                           cap, &repaired, &cut);
+		if (i < 4) /* content, author, e-mail, URL: the digest's fields */
+			n = canonical(buf, n, cap, i == 1, i == 3);
+		if (!n)
+			continue; /* an empty field is no field */
+		if (repaired)
+			atomic_fetch_add_explicit(&s->metrics.ak_repaired, 1, memory_order_relaxed);
+		if (cut)
+			atomic_fetch_add_explicit(&s->metrics.ak_truncated, 1, memory_order_relaxed);
+		int rc = thresh_comment_set(*c, field, (const char *)buf, n);
+		if (rc == THRESH_ENOMEM) {
+			*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
 			goto fail;
 		}
+		/* Any other refusal (none is expected of repaired text) leaves the
+		 * field out: the comment is scored on what remains. */
+		if (rc)
+			atomic_fetch_add_explicit(&s->metrics.ak_dropped, 1, memory_order_relaxed);
 	}
-	if (thresh_comment_new(c)) {
-		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; comment_fields[i]; i++) {
-		const struct form_field *x = form_get(&f, comment_fields[i]);
-		if (x && set_field(rq, *c, comment_fields[i], x->value, x->value_len, ret))
-			goto fail;
-	}
-	const struct form_field *hp = form_get(&f, "honeypot_field_name");
-	if (hp && hp->value_len) {
-		for (size_t i = 0; i < f.n; i++)
-			if (f.f[i].name_len == hp->value_len &&
-			    !memcmp(f.f[i].name, hp->value, hp->value_len)) {
-				if (set_field(rq, *c, "honeypot", f.f[i].value, f.f[i].value_len, ret))
-					goto fail;
-				break;
-			}
-	}
-	form_free(&f);
+	free(buf);
 	return 0;
 fail:
+	free(buf);
 	thresh_comment_free(*c);
 	*c = NULL;
-	form_free(&f);
 	return -1;
 }
 
 enum MHD_Result ak_verify_key(struct request *rq)
 {
-	struct form f;
+	struct ak a;
 	enum MHD_Result ret;
-	const char *key;
-	size_t klen = 0;
-	int fold;
-	if (read_form(rq, &f, &ret))
+	if (read_form(rq, &a, &ret))
 		return ret;
-	key = form_key(rq, &f, &klen, &fold);
-	if (!key || !klen)
-		ret = invalid_key(rq, "no API key given");
-	else if (key_ok(rq, key, klen, fold, 0))
+	if (check_key(rq, &a, 1, 0, &ret))
 		ret = reply(rq, 200, TEXT_PLAIN, "valid", 5, NULL);
-	else
-		ret = invalid_key(rq, "the API key is not valid");
-	form_free(&f);
+	ak_free(&a);
 	return ret;
+}
+
+/* ---------- comment-check ---------- */
+
+/* hold_is_pending - does a hold with these reasons go to the moderation
+ * queue (1), or to the site's own first-comment rule (0)? */
+static int hold_is_pending(const thresh_result *res)
+{
+	for (size_t i = 0; i < thresh_result_reason_count(res); i++) {
+		const char *r = thresh_result_reason(res, i);
+		if (strcmp(r, "first_comment") && strcmp(r, "trusted_author") && strcmp(r, "learned_ham"))
+			return 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result answer_test_spam(struct request *rq, struct ak *a)
+{
+	struct server *s = rq->srv;
+	rq->have_verdict = 1;
+	rq->verdict = THRESH_REJECT;
+	rq->score = 1;
+	metrics_verdict(&s->metrics, THRESH_REJECT);
+	if (!a->is_test && !a->recheck)
+		atomic_fetch_add_explicit(&s->metrics.ak_answers[1], 1, memory_order_relaxed);
+	return reply(rq, 200, TEXT_PLAIN, "true", 4, "X-Thresh-Verdict", "reject",
+	             "X-Thresh-Reasons", "akismet_test_spam", NULL);
 }
 
 enum MHD_Result ak_comment_check(struct request *rq)
 {
 	struct server *s = rq->srv;
+	struct ak a;
 	thresh_comment *c;
 	thresh_result *res = NULL;
 	enum MHD_Result ret;
-	char score[40], reasons[256], retry[32], retry_s[32];
+	char score[40], reasons[256], retry[32], retry_s[32], error[320];
 	int rc;
 
-	if (prepare(rq, 0, &c, &ret))
+	if (read_form(rq, &a, &ret))
 		return ret;
-	if ((rc = thresh_check(s->db, c, 0, &res))) {
-		thresh_comment_free(c);
-		return reply_lib_error(rq, rc, "check");
-	}
-	thresh_comment_free(c);
+	if (!check_key(rq, &a, 0, 0, &ret) || !need_blog(rq, &a, &ret))
+		goto out;
 	atomic_fetch_add_explicit(&s->checks, 1, memory_order_relaxed);
+	if ((a.w[W_AUTHOR] && a.w[W_AUTHOR]->value_len == strlen(TEST_SPAM_AUTHOR) &&
+	     !memcmp(a.w[W_AUTHOR]->value, TEST_SPAM_AUTHOR, strlen(TEST_SPAM_AUTHOR))) ||
+	    value_is(a.w[W_EMAIL], TEST_SPAM_EMAIL)) {
+		ret = answer_test_spam(rq, &a);
+		goto out;
+	}
+	if (make_comment(rq, &a, &c, &ret))
+		goto out;
+	unsigned flags = a.is_test || a.recheck || a.logged_in ? THRESH_CHECK_READONLY : 0;
+	rc = thresh_check(s->db, c, flags, &res);
+	thresh_comment_free(c);
+	if (rc) {
+		ret = reply_lib_error(rq, rc, "check");
+		goto out;
+	}
 
 	thresh_verdict v = thresh_result_verdict(res);
-	rq->have_verdict = 1;
-	rq->verdict = v;
-	rq->score = thresh_result_score(res);
-	metrics_verdict(&s->metrics, v);
-
-	int spam = v == THRESH_REJECT || (v == THRESH_HOLD && atomic_load_explicit(&s->hold_as_spam, memory_order_relaxed));
-	snprintf(score, sizeof score, "%.6f", rq->score);
 	size_t o = 0;
 	reasons[0] = '\0';
 	for (size_t i = 0; i < thresh_result_reason_count(res); i++) {
@@ -253,7 +540,29 @@ enum MHD_Result ak_comment_check(struct request *rq)
 			break;
 		o += (size_t)n;
 	}
-	double ra = thresh_result_retry_after(res);
+	if (a.admin) {
+		/* Akismet's convention: an administrator's comment is ham. */
+		v = THRESH_ACCEPT;
+		snprintf(reasons, sizeof reasons, "administrator");
+		o = strlen(reasons);
+	}
+	rq->have_verdict = 1;
+	rq->verdict = v;
+	rq->score = thresh_result_score(res);
+	metrics_verdict(&s->metrics, v);
+
+	int hold_spam = atomic_load_explicit(&s->hold_as_spam, memory_order_relaxed);
+	int spam = v == THRESH_REJECT || (v == THRESH_HOLD && hold_spam);
+	int pending = v == THRESH_HOLD && !hold_spam && hold_is_pending(res);
+	if (pending)
+		snprintf(error, sizeof error, "held for moderation by thresh (%s)", reasons);
+	if (!a.is_test && !a.recheck) {
+		atomic_fetch_add_explicit(&s->metrics.ak_answers[spam], 1, memory_order_relaxed);
+		if (pending)
+			atomic_fetch_add_explicit(&s->metrics.ak_pending, 1, memory_order_relaxed);
+	}
+	snprintf(score, sizeof score, "%.6f", rq->score);
+	double ra = a.admin ? 0 : thresh_result_retry_after(res);
 	if (ra > 0) {
 		snprintf(retry, sizeof retry, "%.3f", ra);
 		snprintf(retry_s, sizeof retry_s, "%.0f", ra < 1 ? 1 : ra + 0.999);
@@ -263,33 +572,56 @@ enum MHD_Result ak_comment_check(struct request *rq)
 	            "X-Thresh-Score", score,
 	            "X-Thresh-Reasons", o ? reasons : NULL,
 	            "X-akismet-pro-tip", spam && thresh_result_blatant(res) ? "discard" : NULL,
+	            "X-akismet-error", pending ? error : NULL,
 	            "X-Thresh-Retry-After", ra > 0 ? retry : NULL,
 	            "Retry-After", ra > 0 ? retry_s : NULL,
+	            "X-Thresh-Read-Only", flags ? "1" : NULL,
 	            NULL);
 	thresh_result_free(res);
+out:
+	ak_free(&a);
 	return ret;
 }
+
+/* ---------- submit-spam, submit-ham ---------- */
 
 static enum MHD_Result submit(struct request *rq, int label)
 {
 	struct server *s = rq->srv;
+	struct ak a;
 	thresh_comment *c;
 	thresh_learn_summary sum;
 	enum MHD_Result ret;
 	int rc;
 
-	if (prepare(rq, 1, &c, &ret))
+	if (read_form(rq, &a, &ret))
 		return ret;
+	if (!check_key(rq, &a, 0, 1, &ret) || !need_blog(rq, &a, &ret))
+		goto out;
+	if (a.is_test) {
+		/* Akismet's test mode: thanked, not learned. */
+		ret = reply(rq, 200, TEXT_PLAIN, THANKS, sizeof THANKS - 1, "X-Thresh-Learned",
+		            "test", NULL);
+		goto out;
+	}
+	if (make_comment(rq, &a, &c, &ret))
+		goto out;
 	memset(&sum, 0, sizeof sum);
 	sum.size = sizeof sum;
 	rc = thresh_learn(s->db, c, label, &sum);
 	thresh_comment_free(c);
-	if (rc)
-		return reply_lib_error(rq, rc, label == THRESH_SPAM ? "submit-spam" : "submit-ham");
+	if (rc) {
+		ret = reply_lib_error(rq, rc, label == THRESH_SPAM ? "submit-spam" : "submit-ham");
+		goto out;
+	}
 	if (sum.learned || sum.moved)
 		atomic_fetch_add_explicit(&s->metrics.learned[label], 1, memory_order_relaxed);
-	return reply(rq, 200, TEXT_PLAIN, THANKS, sizeof THANKS - 1, "X-Thresh-Learned",
-	             sum.moved ? "moved" : sum.duplicates ? "duplicate" : "learned", NULL);
+	atomic_fetch_add_explicit(&s->metrics.ak_reports[label], 1, memory_order_relaxed);
+	ret = reply(rq, 200, TEXT_PLAIN, THANKS, sizeof THANKS - 1, "X-Thresh-Learned",
+	            sum.moved ? "moved" : sum.duplicates ? "duplicate" : "learned", NULL);
+out:
+	ak_free(&a);
+	return ret;
 }
 
 enum MHD_Result ak_submit_spam(struct request *rq)
@@ -300,6 +632,93 @@ enum MHD_Result ak_submit_spam(struct request *rq)
 enum MHD_Result ak_submit_ham(struct request *rq)
 {
 	return submit(rq, THRESH_HAM);
+}
+
+/* ---------- the settings page: subscription, stats, test ---------- */
+
+/* POST /1.1/get-subscription - WordPress's plugin keeps a key only when its
+ * status is active, active-dunning or no-sub; threshd has no subscriptions:
+ * a key in the key file is "active", with no billing and no limit. */
+enum MHD_Result ak_get_subscription(struct request *rq)
+{
+	struct ak a;
+	enum MHD_Result ret;
+	static const char body[] =
+		"{\"status\":\"active\",\"account_id\":0,\"account_name\":\"threshd\","
+		"\"account_type\":\"threshd\",\"next_billing_date\":null,\"limit_reached\":false}\n";
+	if (read_form(rq, &a, &ret))
+		return ret;
+	if (check_key(rq, &a, 1, 0, &ret))
+		ret = reply(rq, 200, "application/json", body, sizeof body - 1, NULL);
+	ak_free(&a);
+	return ret;
+}
+
+/* POST /1.1/get-stats - what threshd has answered Akismet clients since it
+ * started (every key together; is_test and rechecks not counted): spam
+ * ("true"), ham ("false", held ones among them), missed_spam (submit-spam:
+ * the plugin sends it only for a comment that was not in spam) and
+ * false_positives (submit-ham: only for a comment that was). threshd keeps
+ * no history, so every period ("from") gets the same figures, with "since"
+ * saying from when. */
+enum MHD_Result ak_get_stats(struct request *rq)
+{
+	struct server *s = rq->srv;
+	struct ak a;
+	enum MHD_Result ret;
+	char since[32], acc[32];
+	if (read_form(rq, &a, &ret))
+		return ret;
+	if (!check_key(rq, &a, 1, 0, &ret))
+		goto out;
+	uint64_t spam = atomic_load_explicit(&s->metrics.ak_answers[1], memory_order_relaxed);
+	uint64_t ham = atomic_load_explicit(&s->metrics.ak_answers[0], memory_order_relaxed);
+	uint64_t held = atomic_load_explicit(&s->metrics.ak_pending, memory_order_relaxed);
+	uint64_t missed = atomic_load_explicit(&s->metrics.ak_reports[1], memory_order_relaxed);
+	uint64_t fp = atomic_load_explicit(&s->metrics.ak_reports[0], memory_order_relaxed);
+	double total = (double)spam + (double)ham, wrong = (double)missed + (double)fp;
+	double accuracy = total > 0 ? 100.0 * (total - (wrong < total ? wrong : total)) / total : 100;
+	snprintf(acc, sizeof acc, "%.1f", accuracy);
+	time_t t = (time_t)s->started;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	struct sbuf b;
+	sb_init(&b);
+	sb_printf(&b,
+	          "{\"spam\":%llu,\"ham\":%llu,\"held\":%llu,\"missed_spam\":%llu,"
+	          "\"false_positives\":%llu,\"accuracy\":%s,\"from\":",
+	          (unsigned long long)spam, (unsigned long long)ham, (unsigned long long)held,
+	          (unsigned long long)missed, (unsigned long long)fp, acc);
+	const struct form_field *from = a.w[W_FROM];
+	if (from && utf8_check((const unsigned char *)from->value, from->value_len, NULL))
+		json_put_string(&b, from->value, from->value_len);
+	else
+		sb_puts(&b, "\"all\"");
+	sb_printf(&b, ",\"since\":\"%s\",\"source\":\"threshd since it started\"}\n", since);
+	ret = reply_sb(rq, 200, "application/json", &b, NULL);
+out:
+	ak_free(&a);
+	return ret;
+}
+
+/* POST /1.1/deactivate - the plugin's goodbye; nothing to undo. */
+enum MHD_Result ak_deactivate(struct request *rq)
+{
+	struct ak a;
+	enum MHD_Result ret;
+	if (read_form(rq, &a, &ret))
+		return ret;
+	if (check_key(rq, &a, 1, 0, &ret))
+		ret = reply(rq, 200, TEXT_PLAIN, "deactivated", 11, NULL);
+	ak_free(&a);
+	return ret;
+}
+
+/* GET or POST /1.1/test - the plugin's connectivity check (no key). */
+enum MHD_Result ak_test(struct request *rq)
+{
+	return reply(rq, 200, TEXT_PLAIN, "connected", 9, NULL);
 }
 
 /* GET /1.2/usage-limit?api_key=KEY - threshd has no quota: the limit is

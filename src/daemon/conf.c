@@ -32,6 +32,10 @@ static const struct conf_key {
 	{"max_connections", G_MAX_CONNECTIONS, 0},
 	{"log", G_LOG, 0},
 	{"hold_as_spam", G_HOLD, 1},
+	{"akismet_body_limit", G_AKISMET_BODY_LIMIT, 0},
+	{"tls_port", G_TLS_PORT, 0},
+	{"tls_cert", G_TLS_CERT, 0},
+	{"tls_key", G_TLS_KEY, 0},
 };
 
 _Static_assert(sizeof conf_keys / sizeof conf_keys[0] == CONF_KEYS, "CONF_KEYS");
@@ -107,8 +111,18 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 		}
 		cfg->threads = (unsigned)n;
 		return 0;
+	case G_TLS_PORT:
+		if (parse_u64(v, 0, 65535, &n)) {
+			what = "a port number, 0 to 65535";
+			break;
+		}
+		cfg->tls_port = (unsigned)n;
+		cfg->tls = 1;
+		return 0;
 	case G_KEYS:
 	case G_LOG:
+	case G_TLS_CERT:
+	case G_TLS_KEY:
 		if (!*v) {
 			what = "a file name";
 			break;
@@ -121,15 +135,23 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 			goto nomem;
 		if (conf_keys[i].given == G_KEYS)
 			cfg->keys_path = *owned;
-		else
+		else if (conf_keys[i].given == G_LOG)
 			cfg->log_path = *owned;
+		else if (conf_keys[i].given == G_TLS_CERT)
+			cfg->tls_cert = *owned;
+		else
+			cfg->tls_key = *owned;
 		return 0;
 	case G_BODY_LIMIT:
+	case G_AKISMET_BODY_LIMIT:
 		if (parse_size(v, MAX_BODY_LIMIT, &n)) {
 			what = "bytes (K and M suffixes allowed), at most 64M";
 			break;
 		}
-		cfg->body_limit = (size_t)n;
+		if (conf_keys[i].given == G_BODY_LIMIT)
+			cfg->body_limit = (size_t)n;
+		else
+			cfg->akismet_body_limit = (size_t)n;
 		return 0;
 	case G_TIMEOUT:
 	case G_SHUTDOWN_TIMEOUT:

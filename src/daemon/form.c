@@ -116,6 +116,80 @@ bad_escape:
 	return FORM_MALFORMED;
 }
 
+/* decode_lenient - like decode, a '%' without two hex digits kept as is. */
+static size_t decode_lenient(const char *src, size_t n, char *dst)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		int h, l;
+		if (c == '+') {
+			dst[o++] = ' ';
+		} else if (c == '%' && n - i >= 3 && (h = hexval((unsigned char)src[i + 1])) >= 0 &&
+		           (l = hexval((unsigned char)src[i + 2])) >= 0) {
+			dst[o++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+int form_parse_lenient(const char *body, size_t len, struct form *out, size_t max,
+                       int (*want)(const char *name, size_t len))
+{
+	unsigned char seen[FORM_WANT_MAX];
+	size_t slots = max + FORM_WANT_MAX;
+	memset(out, 0, sizeof *out);
+	memset(seen, 0, sizeof seen);
+	/* Every kept field decodes into at most its own length plus two NULs;
+	 * a name decoded and then dropped is overwritten by the next one. */
+	if (!(out->buf = malloc(len + 2 * slots + 1)) || !(out->f = calloc(slots, sizeof *out->f))) {
+		form_free(out);
+		return FORM_NOMEM;
+	}
+	char *o = out->buf;
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && body[i] != '&')
+			continue;
+		const char *seg = body + start;
+		size_t slen = i - start;
+		start = i + 1;
+		if (!slen)
+			continue;
+		const char *eq = memchr(seg, '=', slen);
+		size_t nlen = eq ? (size_t)(eq - seg) : slen;
+		const char *val = eq ? eq + 1 : seg + slen;
+		size_t vlen = eq ? slen - nlen - 1 : 0;
+		if (nlen == 0) {
+			out->dropped++;
+			continue;
+		}
+		size_t dn = decode_lenient(seg, nlen, o);
+		int w = want ? want(o, dn) : -1;
+		if (w >= FORM_WANT_MAX)
+			w = -1;
+		/* Past max fields, only the first of each wanted name. */
+		if (out->n >= max && (w < 0 || seen[w])) {
+			out->dropped++;
+			continue;
+		}
+		if (w >= 0)
+			seen[w] = 1;
+		struct form_field *f = &out->f[out->n++];
+		f->name = o;
+		f->name_len = dn;
+		o += dn + 1;
+		f->value = o;
+		f->value_len = decode_lenient(val, vlen, o);
+		o += f->value_len + 1;
+	}
+	return FORM_OK;
+}
+
 const struct form_field *form_get(const struct form *f, const char *name)
 {
 	size_t n = strlen(name);

@@ -27,6 +27,10 @@ static const struct route routes[] = {
 	{"/1.1/comment-check", EP_COMMENT_CHECK, M_POST, 1, ak_comment_check},
 	{"/1.1/submit-spam", EP_SUBMIT_SPAM, M_POST, 1, ak_submit_spam},
 	{"/1.1/submit-ham", EP_SUBMIT_HAM, M_POST, 1, ak_submit_ham},
+	{"/1.1/get-subscription", EP_GET_SUBSCRIPTION, M_POST, 1, ak_get_subscription},
+	{"/1.1/get-stats", EP_GET_STATS, M_POST, 1, ak_get_stats},
+	{"/1.1/deactivate", EP_DEACTIVATE, M_POST, 1, ak_deactivate},
+	{"/1.1/test", EP_AK_TEST, M_GET | M_POST, 1, ak_test},
 	{"/1.2/usage-limit", EP_USAGE_LIMIT, M_GET, 1, ak_usage_limit},
 	{"/v1/check", EP_V1_CHECK, M_POST, 0, api_check},
 	{"/v1/learn", EP_V1_LEARN, M_POST, 0, api_learn},
@@ -215,7 +219,9 @@ enum MHD_Result reply_error(struct request *rq, unsigned status, const char *cod
 
 	const char *allow = NULL, *debug = NULL, *auth = NULL, *retry = NULL;
 	if (status == 405 && rq->route)
-		allow = rq->route->methods == M_GET ? "GET, HEAD" : "POST";
+		allow = rq->route->methods == M_GET    ? "GET, HEAD"
+		        : rq->route->methods == M_POST ? "POST"
+		                                       : "GET, HEAD, POST";
 	if (rq->route && rq->route->akismet)
 		debug = printable(msg, strlen(msg), safe, sizeof safe, PRINT_ASCII);
 	else if (status == 401)
@@ -315,13 +321,24 @@ static enum MHD_Result early_error(struct request *rq)
 	if (rq->early == 404)
 		return reply_error(rq, 404, "not_found", NULL, "no such endpoint: %s", rq->url);
 	return reply_error(rq, 405, "method_not_allowed", NULL, "%s takes %s", rq->route->path,
-	                   rq->route->methods == M_GET ? "GET" : "POST");
+	                   rq->route->methods == M_GET    ? "GET"
+	                   : rq->route->methods == M_POST ? "POST"
+	                                                  : "GET or POST");
+}
+
+/* body_limit - the largest body of the request's route: Akismet's routes
+ * take a whole WordPress comment twice (comment_content and POST_comment)
+ * with every header; the rest, --body-limit. */
+static size_t body_limit(const struct request *rq)
+{
+	const struct config *c = &rq->srv->cfg;
+	return rq->route && rq->route->akismet ? c->akismet_body_limit : c->body_limit;
 }
 
 static enum MHD_Result too_large(struct request *rq)
 {
 	return reply_error(rq, 413, "body_too_large", NULL, "the body is over %zu bytes",
-	                   rq->srv->cfg.body_limit);
+	                   body_limit(rq));
 }
 
 /* has_body - does the request announce a body? */
@@ -340,7 +357,6 @@ static int has_body(struct request *rq)
  * and every GET are answered at the next call, on a connection kept alive. */
 static enum MHD_Result first_call(struct request *rq, const char *url)
 {
-	struct server *s = rq->srv;
 	const char *cl;
 	uint64_t n;
 
@@ -354,7 +370,7 @@ static enum MHD_Result first_call(struct request *rq, const char *url)
 		return has_body(rq) ? early_error(rq) : MHD_YES;
 	}
 	if ((cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH)) && parse_length(cl, &n) == 0) {
-		if (n > s->cfg.body_limit)
+		if (n > body_limit(rq))
 			return too_large(rq);
 		if (n && !(rq->body = malloc((size_t)n + 1)))
 			return reply_error(rq, 503, "unavailable", NULL, "out of memory");
@@ -367,7 +383,7 @@ static enum MHD_Result first_call(struct request *rq, const char *url)
 static enum MHD_Result take_data(struct request *rq, const char *data, size_t n)
 {
 	struct server *s = rq->srv;
-	size_t limit = s->cfg.body_limit;
+	size_t limit = body_limit(rq);
 	if (rq->too_large || rq->early) {
 		rq->discarded += n;
 		return rq->discarded > 4 * (uint64_t)limit ? MHD_NO : MHD_YES;
@@ -475,17 +491,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	say("libmicrohttpd: %s", msg);
 }
 
-int http_start(struct server *s)
+/* start_one - a libmicrohttpd daemon on fd, with TLS when cert is given. */
+static struct MHD_Daemon *start_one(struct server *s, int fd, const char *cert, const char *key)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
 		flags |= MHD_USE_EPOLL | MHD_USE_TURBO;
 	else
 		flags |= MHD_USE_POLL;
-	s->mhd = MHD_start_daemon(
+	if (cert)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
 		/* Each connection's memory pool holds its request's headers and a
@@ -494,28 +513,50 @@ int http_start(struct server *s)
 		 * leaves room for headers far larger than any client sends. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		/* A pool of one is no pool: one internal thread then. */
-		s->cfg.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-		(unsigned)s->cfg.threads,
+		/* A pool of one is no pool: one internal thread then (and the
+		 * connection limit again in its place). */
+		s->cfg.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_LIMIT,
+		s->cfg.threads > 1 ? (unsigned)s->cfg.threads : (unsigned)s->cfg.max_connections,
+		/* the PEM text, only for HTTPS (the options end here otherwise) */
+		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+		MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_END);
-	if (!s->mhd) {
+}
+
+int http_start(struct server *s)
+{
+	if (s->listen_fd >= 0 && !(s->mhd = start_one(s, s->listen_fd, NULL, NULL))) {
 		say("cannot start the HTTP server (libmicrohttpd %s)", MHD_get_version());
+		return -1;
+	}
+	if (s->tls_fd >= 0 &&
+	    !(s->mhd_tls = start_one(s, s->tls_fd, s->tls_cert_pem, s->tls_key_pem))) {
+		say("cannot start the HTTPS server (libmicrohttpd %s): is the key the certificate's, "
+		    "both PEM, the key unencrypted?", MHD_get_version());
 		return -1;
 	}
 	return 0;
 }
 
+/* quiesce - stop accepting on d: new connections are refused from here on. */
+static void quiesce(struct MHD_Daemon *d, int *fd)
+{
+	if (!d)
+		return;
+	MHD_socket q = MHD_quiesce_daemon(d);
+	if (q != MHD_INVALID_SOCKET) {
+		close(q);
+		*fd = -1;
+	}
+}
+
 void http_stop(struct server *s)
 {
-	if (!s->mhd)
+	if (!s->mhd && !s->mhd_tls)
 		return;
 	atomic_store(&s->draining, 1);
-	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-	if (fd != MHD_INVALID_SOCKET) {
-		/* New connections are refused from here on. */
-		close(fd);
-		s->listen_fd = -1;
-	}
+	quiesce(s->mhd, &s->listen_fd);
+	quiesce(s->mhd_tls, &s->tls_fd);
 	double deadline = now_mono() + s->cfg.shutdown_timeout;
 	long left;
 	while ((left = atomic_load(&s->inflight)) > 0 && now_mono() < deadline) {
@@ -526,7 +567,10 @@ void http_stop(struct server *s)
 		say("stopping with %ld requests still in flight after %us", left,
 		    s->cfg.shutdown_timeout);
 	/* libmicrohttpd closes the listening socket unless quiesce gave it back. */
-	MHD_stop_daemon(s->mhd);
-	s->mhd = NULL;
-	s->listen_fd = -1;
+	if (s->mhd)
+		MHD_stop_daemon(s->mhd);
+	if (s->mhd_tls)
+		MHD_stop_daemon(s->mhd_tls);
+	s->mhd = s->mhd_tls = NULL;
+	s->listen_fd = s->tls_fd = -1;
 }

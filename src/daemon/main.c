@@ -31,6 +31,10 @@
 #define DEFAULT_PORT 8707
 #define DEFAULT_DB "/var/lib/thresh"
 #define DEFAULT_BODY_LIMIT 65536
+/* WordPress keeps comments up to 65,525 bytes, and its Akismet plugin sends
+ * the text twice (comment_content, POST_comment) with every header, each
+ * byte possibly as %XX: 1 MiB holds that with room to spare. */
+#define DEFAULT_AKISMET_BODY_LIMIT (1024 * 1024)
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_SHUTDOWN_TIMEOUT 10
 #define DEFAULT_MAX_CONNECTIONS 1024
@@ -58,8 +62,15 @@ static const char usage_text[] =
 	"  -k, --keys FILE          API keys, one per line ('#' starts a comment). Without\n"
 	"                           it threshd runs in development mode: loopback only,\n"
 	"                           checks need no key, learning is refused\n"
-	"      --body-limit BYTES   the largest request body; a longer one gets 413\n"
-	"                           (default 65536; K and M suffixes: 64K, 1M)\n"
+	"      --body-limit BYTES   the largest request body of the JSON API; a longer one\n"
+	"                           gets 413 (default 65536; K and M suffixes: 64K, 1M)\n"
+	"      --akismet-body-limit BYTES\n"
+	"                           the same for Akismet's endpoints (default 1M: a\n"
+	"                           WordPress comment of 64 KB, sent twice, with headers)\n"
+	"      --tls-port N         also serve HTTPS on port N of --address (443 for\n"
+	"                           WordPress's check of https://rest.akismet.com; 0: any)\n"
+	"      --tls-cert FILE      the certificate chain for HTTPS (PEM)\n"
+	"      --tls-key FILE       its private key (PEM, unencrypted)\n"
 	"      --timeout SECONDS    close a connection idle that long, or a body that takes\n"
 	"                           longer to arrive (default 30; 0: never)\n"
 	"      --shutdown-timeout SECONDS\n"
@@ -68,15 +79,20 @@ static const char usage_text[] =
 	"      --max-connections N  open connections at most (default 1024)\n"
 	"      --hold-as-spam       comment-check answers \"true\" for a held comment, so\n"
 	"                           Akismet clients put it in their spam folder\n"
-	"      --no-hold-as-spam    comment-check answers \"false\" for a held comment, with\n"
-	"                           X-Thresh-Verdict: hold (the default: first comments of\n"
-	"                           new authors are held, and are not spam)\n"
+	"      --no-hold-as-spam    comment-check answers \"false\" for a held comment (the\n"
+	"                           default): with X-akismet-error, which WordPress's plugin\n"
+	"                           takes as \"pending\", unless only first_comment held it\n"
 	"      --log FILE           one line per request to FILE ('-': standard error);\n"
 	"                           no keys, addresses, e-mails or comments are logged\n"
 	"  -h, --help               this help\n"
 	"      --version            the versions of threshd and of the loaded libthresh\n"
 	"\n"
 	"thresh.conf's [threshd] section may set what these flags set (threshd(8)).\n"
+	"\n"
+	"Socket activation: with LISTEN_PID and LISTEN_FDS set (systemd's threshd.socket),\n"
+	"threshd serves the listening sockets it inherits instead of --address, --port\n"
+	"and --tls-port: a socket named https (LISTEN_FDNAMES) serves HTTPS, the other\n"
+	"plain HTTP.\n"
 	"\n"
 	"Signals: SIGTERM or SIGINT stops accepting, lets requests in flight finish and\n"
 	"closes the database; SIGHUP reopens the log file and reloads the key file and\n"
@@ -152,32 +168,153 @@ static int is_loopback(const union addr *a)
 	return IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr) && a->in6.sin6_addr.s6_addr[12] == 127;
 }
 
-static int open_listener(const union addr *a, socklen_t len, char *shown, size_t shownsize)
+/* describe_socket - "HOST:PORT" of a bound socket into shown; its address
+ * into *a when a is not NULL. Returns 0, or -1 when it is no IP socket. */
+static int describe_socket(int fd, char *shown, size_t shownsize, union addr *a)
 {
-	int one = 1, fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	char host[INET6_ADDRSTRLEN];
 	union addr got;
 	socklen_t glen = sizeof got;
+	if (getsockname(fd, &got.sa, &glen) != 0)
+		return -1;
+	if (got.sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &got.in.sin_addr, host, sizeof host);
+		snprintf(shown, shownsize, "%s:%u", host, ntohs(got.in.sin_port));
+	} else if (got.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &got.in6.sin6_addr, host, sizeof host);
+		snprintf(shown, shownsize, "[%s]:%u", host, ntohs(got.in6.sin6_port));
+	} else {
+		return -1;
+	}
+	if (a)
+		*a = got;
+	return 0;
+}
+
+static int open_listener(const union addr *a, socklen_t len, char *shown, size_t shownsize)
+{
+	int one = 1, fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (a->sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
 	if (bind(fd, &a->sa, len) != 0 || listen(fd, SOMAXCONN) != 0 ||
-	    getsockname(fd, &got.sa, &glen) != 0) {
+	    describe_socket(fd, shown, shownsize, NULL) != 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
 		return -1;
 	}
-	if (got.sa.sa_family == AF_INET) {
-		inet_ntop(AF_INET, &got.in.sin_addr, host, sizeof host);
-		snprintf(shown, shownsize, "%s:%u", host, ntohs(got.in.sin_port));
-	} else {
-		inet_ntop(AF_INET6, &got.in6.sin6_addr, host, sizeof host);
-		snprintf(shown, shownsize, "[%s]:%u", host, ntohs(got.in6.sin6_port));
-	}
 	return fd;
+}
+
+/* ---------- socket activation (sd_listen_fds without libsystemd) ----------
+ *
+ * systemd passes the sockets of threshd.socket as descriptors 3, 4, ...
+ * with LISTEN_PID (ours), LISTEN_FDS (how many) and LISTEN_FDNAMES (their
+ * FileDescriptorName=, ':'-separated). threshd takes one plain socket and
+ * one named "https" (or "tls"). */
+
+#define LISTEN_FDS_START 3
+
+/* inherited_sockets - the listening sockets passed to us into *plain and
+ * *tls (-1: none). Returns how many (0: not socket-activated), or -1
+ * (reported). */
+static int inherited_sockets(int *plain, int *tls)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	uint64_t p, n;
+	*plain = *tls = -1;
+	if (!pid || !fds)
+		return 0;
+	if (parse_u64(pid, 1, INT_MAX, &p) || (pid_t)p != getpid())
+		return 0; /* meant for another process */
+	if (parse_u64(fds, 0, 64, &n)) {
+		say("LISTEN_FDS=%s: expected a number of sockets", fds);
+		return -1;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		int fd = LISTEN_FDS_START + (int)i, type = 0, acc = 0;
+		socklen_t l1 = sizeof type, l2 = sizeof acc;
+		char name[64] = "";
+		if (names) {
+			const char *q = names;
+			for (uint64_t k = 0; k < i && q; k++)
+				q = (q = strchr(q, ':')) ? q + 1 : NULL;
+			if (q)
+				snprintf(name, sizeof name, "%.*s", (int)strcspn(q, ":"), q);
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0 || type != SOCK_STREAM ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l2) != 0 || !acc) {
+			say("inherited descriptor %d%s%s%s is not a listening TCP socket", fd,
+			    name[0] ? " (" : "", name, name[0] ? ")" : "");
+			return -1;
+		}
+		int https = !strcmp(name, "https") || !strcmp(name, "tls");
+		int *slot = https ? tls : plain;
+		if (*slot >= 0) {
+			say("more than one inherited %s socket: threshd serves one for HTTP and one "
+			    "named https (FileDescriptorName=https)", https ? "https" : "plain");
+			return -1;
+		}
+		*slot = fd;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)n;
+}
+
+/* read_pem - a whole PEM file as a string (malloc'd), or NULL (reported). */
+static char *read_pem(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	if (!f) {
+		say("%s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - n < 4097) {
+			if (cap > (1u << 20)) {
+				say("%s %s: larger than 1 MiB", what, path);
+				goto fail;
+			}
+			char *p = realloc(buf, cap = cap ? 2 * cap : 8192);
+			if (!p) {
+				say("out of memory");
+				goto fail;
+			}
+			buf = p;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		say("%s %s: %s", what, path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (!strstr(buf, "-----BEGIN ")) {
+		say("%s %s: not a PEM file", what, path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
 }
 
 /* ---------- systemd readiness (sd_notify without libsystemd) ---------- */
@@ -271,6 +408,10 @@ enum {
 	O_NO_HOLD_AS_SPAM,
 	O_LOG,
 	O_VERSION,
+	O_AKISMET_BODY_LIMIT,
+	O_TLS_PORT,
+	O_TLS_CERT,
+	O_TLS_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -289,6 +430,10 @@ static const struct option long_opts[] = {
 	{"hold-as-spam", no_argument, NULL, O_HOLD_AS_SPAM},
 	{"no-hold-as-spam", no_argument, NULL, O_NO_HOLD_AS_SPAM},
 	{"log", required_argument, NULL, O_LOG},
+	{"akismet-body-limit", required_argument, NULL, O_AKISMET_BODY_LIMIT},
+	{"tls-port", required_argument, NULL, O_TLS_PORT},
+	{"tls-cert", required_argument, NULL, O_TLS_CERT},
+	{"tls-key", required_argument, NULL, O_TLS_KEY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, O_VERSION},
 	{NULL, 0, NULL, 0},
@@ -309,6 +454,7 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 	cfg->port = DEFAULT_PORT;
 	cfg->threads = cpu_count();
 	cfg->body_limit = DEFAULT_BODY_LIMIT;
+	cfg->akismet_body_limit = DEFAULT_AKISMET_BODY_LIMIT;
 	cfg->timeout = DEFAULT_TIMEOUT;
 	cfg->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT;
 	cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
@@ -357,6 +503,32 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 				                   "suffixes allowed)", optarg, MAX_BODY_LIMIT);
 			cfg->body_limit = (size_t)v;
 			*given |= G_BODY_LIMIT;
+			break;
+		case O_AKISMET_BODY_LIMIT:
+			if (parse_size(optarg, MAX_BODY_LIMIT, &v))
+				return usage_error("--akismet-body-limit %s: expected bytes, 1 to %u (K and "
+				                   "M suffixes allowed)", optarg, MAX_BODY_LIMIT);
+			cfg->akismet_body_limit = (size_t)v;
+			*given |= G_AKISMET_BODY_LIMIT;
+			break;
+		case O_TLS_PORT:
+			if (parse_u64(optarg, 0, 65535, &v))
+				return usage_error("--tls-port %s: expected a port number, 0 to 65535", optarg);
+			cfg->tls_port = (unsigned)v;
+			cfg->tls = 1;
+			*given |= G_TLS_PORT;
+			break;
+		case O_TLS_CERT:
+		case O_TLS_KEY:
+			if (!*optarg)
+				return usage_error("--tls-%s: an empty file name", o == O_TLS_CERT ? "cert" : "key");
+			if (o == O_TLS_CERT) {
+				cfg->tls_cert = optarg;
+				*given |= G_TLS_CERT;
+			} else {
+				cfg->tls_key = optarg;
+				*given |= G_TLS_KEY;
+			}
 			break;
 		case O_TIMEOUT:
 			if (parse_u64(optarg, 0, 86400, &v))
@@ -449,11 +621,12 @@ int main(int argc, char **argv)
 	static struct conf_state cs;
 	union addr addr;
 	socklen_t alen;
-	char shown[INET6_ADDRSTRLEN + 16];
+	char shown[INET6_ADDRSTRLEN + 16], tls_shown[INET6_ADDRSTRLEN + 16];
 	sigset_t set;
 	int rc, sig = SIGTERM, status = 1;
 
 	s.listen_fd = -1;
+	s.tls_fd = -1;
 	s.log_fd = -1;
 	if ((rc = parse_options(argc, argv, &s.cfg, &cs.given)) >= 0)
 		return rc;
@@ -466,15 +639,53 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	atomic_store(&s.hold_as_spam, s.cfg.hold_as_spam);
-	if (parse_address(s.cfg.address, s.cfg.port, &addr, &alen)) {
-		say("address %s: expected a literal IPv4 or IPv6 address", s.cfg.address);
+	int inherited = inherited_sockets(&s.listen_fd, &s.tls_fd);
+	if (inherited < 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (!s.cfg.keys_path && !is_loopback(&addr)) {
-		say("refusing to listen on %s without API keys: give --keys FILE, or listen on a "
-		    "loopback address (127.0.0.1 or ::1) for development",
-		    s.cfg.address);
+	if (!inherited) {
+		if (parse_address(s.cfg.address, s.cfg.port, &addr, &alen)) {
+			say("address %s: expected a literal IPv4 or IPv6 address", s.cfg.address);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		if (!s.cfg.keys_path && !is_loopback(&addr)) {
+			say("refusing to listen on %s without API keys: give --keys FILE, or listen on a "
+			    "loopback address (127.0.0.1 or ::1) for development",
+			    s.cfg.address);
+			status = EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		for (int k = 0; k < 2; k++) {
+			int fd = k ? s.tls_fd : s.listen_fd;
+			if (fd >= 0 && !s.cfg.keys_path &&
+			    (describe_socket(fd, shown, sizeof shown, &addr) || !is_loopback(&addr))) {
+				say("refusing to serve the inherited socket %s without API keys: give --keys "
+				    "FILE", shown);
+				status = EXIT_USAGE;
+				goto out;
+			}
+		}
+	}
+	int want_tls = inherited ? s.tls_fd >= 0 : s.cfg.tls;
+	if (want_tls && (!s.cfg.tls_cert || !s.cfg.tls_key)) {
+		say("HTTPS needs --tls-cert FILE and --tls-key FILE");
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (!want_tls && (s.cfg.tls_cert || s.cfg.tls_key))
+		say("warning: --tls-cert and --tls-key are unused without --tls-port (or an "
+		    "inherited socket named https)");
+	if (want_tls && (!(s.tls_cert_pem = read_pem(s.cfg.tls_cert, "TLS certificate")) ||
+	                 !(s.tls_key_pem = read_pem(s.cfg.tls_key, "TLS key")))) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (want_tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		say("this libmicrohttpd (%s) was built without TLS: HTTPS is not available",
+		    MHD_get_version());
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -492,16 +703,34 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if ((s.listen_fd = open_listener(&addr, alen, shown, sizeof shown)) < 0) {
-		say("cannot listen on %s port %u: %s", s.cfg.address, s.cfg.port, strerror(errno));
-		goto out;
+	shown[0] = tls_shown[0] = '\0';
+	if (inherited) {
+		if (s.listen_fd >= 0)
+			describe_socket(s.listen_fd, shown, sizeof shown, NULL);
+		if (s.tls_fd >= 0)
+			describe_socket(s.tls_fd, tls_shown, sizeof tls_shown, NULL);
+	} else {
+		if ((s.listen_fd = open_listener(&addr, alen, shown, sizeof shown)) < 0) {
+			say("cannot listen on %s port %u: %s", s.cfg.address, s.cfg.port, strerror(errno));
+			goto out;
+		}
+		if (want_tls) {
+			parse_address(s.cfg.address, s.cfg.tls_port, &addr, &alen);
+			if ((s.tls_fd = open_listener(&addr, alen, tls_shown, sizeof tls_shown)) < 0) {
+				say("cannot listen on %s port %u (HTTPS): %s", s.cfg.address, s.cfg.tls_port,
+				    strerror(errno));
+				goto out;
+			}
+		}
 	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	s.started = (double)now.tv_sec + now.tv_nsec / 1e9;
 	if (http_start(&s))
 		goto out;
-	say("listening on %s (%u thread%s, database %s, %s)", shown, s.cfg.threads,
+	say("listening on %s%s%s%s%s (%u thread%s, database %s, %s)", shown[0] ? shown : "",
+	    shown[0] && tls_shown[0] ? ", " : "", tls_shown[0] ? "HTTPS on " : "", tls_shown,
+	    inherited ? ", inherited from systemd" : "", s.cfg.threads,
 	    s.cfg.threads == 1 ? "" : "s", s.cfg.db_dir,
 	    s.cfg.keys_path ? "API keys required" : "development mode: no keys, learning off");
 	notify("READY=1");
@@ -525,10 +754,14 @@ int main(int argc, char **argv)
 	http_stop(&s);
 	status = 0;
 out:
-	if (s.mhd)
+	if (s.mhd || s.mhd_tls)
 		http_stop(&s);
 	if (s.listen_fd >= 0)
 		close(s.listen_fd);
+	if (s.tls_fd >= 0)
+		close(s.tls_fd);
+	free(s.tls_cert_pem);
+	free(s.tls_key_pem);
 	thresh_db_close(s.db);
 	keyring_free(s.keys);
 	pthread_rwlock_destroy(&s.keys_lock);

@@ -19,6 +19,10 @@ static const char *const ep_names[EP_COUNT] = {
 	[EP_SUBMIT_SPAM] = "submit-spam",
 	[EP_SUBMIT_HAM] = "submit-ham",
 	[EP_USAGE_LIMIT] = "usage-limit",
+	[EP_GET_SUBSCRIPTION] = "get-subscription",
+	[EP_GET_STATS] = "get-stats",
+	[EP_DEACTIVATE] = "deactivate",
+	[EP_AK_TEST] = "test",
 	[EP_V1_CHECK] = "v1-check",
 	[EP_V1_LEARN] = "v1-learn",
 	[EP_V1_UNLEARN] = "v1-unlearn",
@@ -150,6 +154,30 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 	for (int l = 0; l < 2; l++)
 		sb_printf(b, "threshd_unlearned_total{label=\"%s\"} %" PRIu64 "\n", labels[l],
 		          get(&m->unlearned[l]));
+
+	help(b, "threshd_akismet_answers_total", "counter",
+	     "Akismet comment-checks answered, by answer (is_test and rechecks not counted); "
+	     "held: false with X-akismet-error.");
+	sb_printf(b, "threshd_akismet_answers_total{answer=\"false\"} %" PRIu64 "\n",
+	          get(&m->ak_answers[0]) - get(&m->ak_pending));
+	sb_printf(b, "threshd_akismet_answers_total{answer=\"held\"} %" PRIu64 "\n",
+	          get(&m->ak_pending));
+	sb_printf(b, "threshd_akismet_answers_total{answer=\"true\"} %" PRIu64 "\n",
+	          get(&m->ak_answers[1]));
+	help(b, "threshd_akismet_reports_total", "counter",
+	     "Akismet submit-ham and submit-spam learned (is_test not counted), by label.");
+	for (int l = 0; l < 2; l++)
+		sb_printf(b, "threshd_akismet_reports_total{label=\"%s\"} %" PRIu64 "\n", labels[l],
+		          get(&m->ak_reports[l]));
+	help(b, "threshd_akismet_fields_total", "counter",
+	     "Akismet form fields taken leniently: dropped (past the field limit, without a "
+	     "name, or refused), repaired (bytes made U+FFFD), truncated (cut to the limits).");
+	sb_printf(b, "threshd_akismet_fields_total{fate=\"dropped\"} %" PRIu64 "\n",
+	          get(&m->ak_dropped));
+	sb_printf(b, "threshd_akismet_fields_total{fate=\"repaired\"} %" PRIu64 "\n",
+	          get(&m->ak_repaired));
+	sb_printf(b, "threshd_akismet_fields_total{fate=\"truncated\"} %" PRIu64 "\n",
+	          get(&m->ak_truncated));
 
 	help(b, "threshd_requests_in_flight", "gauge", "Requests being read, worked on or sent.");
 	sb_printf(b, "threshd_requests_in_flight %ld\n",

@@ -45,6 +45,7 @@ struct form {
 	char *buf; /* the decoded names and values */
 	struct form_field *f;
 	size_t n;
+	size_t dropped; /* form_parse_lenient: fields left out */
 };
 
 #define FORM_MAX_FIELDS 256
@@ -59,6 +60,16 @@ struct form {
  * empty fields ("a=1&&b=2") are skipped. A '%' not followed by two hex
  * digits, or a field with an empty name, is malformed. Returns FORM_*. */
 int form_parse(const char *body, size_t len, struct form *out, char *why, size_t whysize);
+/* form_parse_lenient - decode body[0..len) as leniently as Akismet's own
+ * servers, refusing nothing a client sends: a '%' not followed by two hex
+ * digits is kept as written, a field without a name is left out, and once
+ * max fields are kept only the first field of each name that want() knows
+ * is kept (want returns its index, below FORM_WANT_MAX, or -1; want may be
+ * NULL). Fields left out are counted in out->dropped. Values are bytes as
+ * sent: the caller decodes their charset. Returns FORM_OK or FORM_NOMEM. */
+#define FORM_WANT_MAX 64
+int form_parse_lenient(const char *body, size_t len, struct form *out, size_t max,
+                       int (*want)(const char *name, size_t len));
 /* form_get - the first field named name, or NULL. */
 const struct form_field *form_get(const struct form *f, const char *name);
 /* form_count - how many fields are named name. */
@@ -97,6 +108,10 @@ enum endpoint {
 	EP_SUBMIT_SPAM,
 	EP_SUBMIT_HAM,
 	EP_USAGE_LIMIT,
+	EP_GET_SUBSCRIPTION,
+	EP_GET_STATS,
+	EP_DEACTIVATE,
+	EP_AK_TEST,
 	EP_V1_CHECK,
 	EP_V1_LEARN,
 	EP_V1_UNLEARN,
@@ -117,6 +132,13 @@ struct metrics {
 	_Atomic uint64_t verdicts[3];
 	_Atomic uint64_t learned[2];   /* by label: ham, spam */
 	_Atomic uint64_t unlearned[2];
+	/* Akismet's endpoints (is_test and rechecks not counted) */
+	_Atomic uint64_t ak_answers[2];  /* comment-check answered false, true */
+	_Atomic uint64_t ak_pending;     /* ... false with X-akismet-error: held */
+	_Atomic uint64_t ak_reports[2];  /* submit-ham, submit-spam learned */
+	_Atomic uint64_t ak_dropped;     /* form fields left out (surplus, nameless, refused) */
+	_Atomic uint64_t ak_repaired;    /* fields with bytes replaced by U+FFFD */
+	_Atomic uint64_t ak_truncated;   /* fields cut to the library's limits */
 };
 
 struct server;
@@ -140,7 +162,12 @@ struct config {
 	unsigned port;
 	unsigned threads;
 	const char *keys_path;  /* NULL: development mode (loopback, no keys) */
-	size_t body_limit;
+	size_t body_limit;      /* the JSON API's and every other route's */
+	size_t akismet_body_limit; /* Akismet's routes' */
+	int tls;                /* serve HTTPS too, on tls_port (0: any free port) */
+	unsigned tls_port;
+	const char *tls_cert;   /* PEM files for it */
+	const char *tls_key;
 	unsigned timeout;       /* seconds a connection may idle; 0: never */
 	unsigned shutdown_timeout;
 	unsigned max_connections;
@@ -153,8 +180,12 @@ struct config {
 struct server {
 	struct config cfg;
 	thresh_db *db;
-	struct MHD_Daemon *mhd;
-	int listen_fd;
+	struct MHD_Daemon *mhd;     /* plain HTTP */
+	struct MHD_Daemon *mhd_tls; /* HTTPS, when configured */
+	int listen_fd;              /* -1: none */
+	int tls_fd;                 /* -1: none */
+	char *tls_cert_pem;         /* the files' text, for libmicrohttpd */
+	char *tls_key_pem;
 
 	pthread_rwlock_t keys_lock; /* guards keys */
 	struct keyring *keys;       /* NULL in development mode */
@@ -211,6 +242,10 @@ enum MHD_Result ak_comment_check(struct request *rq);
 enum MHD_Result ak_submit_spam(struct request *rq);
 enum MHD_Result ak_submit_ham(struct request *rq);
 enum MHD_Result ak_usage_limit(struct request *rq);
+enum MHD_Result ak_get_subscription(struct request *rq);
+enum MHD_Result ak_get_stats(struct request *rq);
+enum MHD_Result ak_deactivate(struct request *rq);
+enum MHD_Result ak_test(struct request *rq);
 enum MHD_Result api_check(struct request *rq);
 enum MHD_Result api_learn(struct request *rq);
 enum MHD_Result api_unlearn(struct request *rq);
@@ -218,7 +253,9 @@ enum MHD_Result api_stats(struct request *rq);
 enum MHD_Result api_healthz(struct request *rq);
 enum MHD_Result api_metrics(struct request *rq);
 
-/* http_start - listen (on s->listen_fd) and serve. Returns 0 or -1 (reported). */
+/* http_start - serve on s->listen_fd (plain HTTP) and s->tls_fd (HTTPS
+ * with s->tls_cert_pem and s->tls_key_pem), those that are not -1.
+ * Returns 0 or -1 (reported). */
 int http_start(struct server *s);
 /* http_stop - stop accepting, let requests in flight finish (at most
  * cfg.shutdown_timeout seconds), close every connection. */
@@ -272,9 +309,13 @@ enum {
 	G_MAX_CONNECTIONS = 1 << 7,
 	G_LOG = 1 << 8,
 	G_HOLD = 1 << 9,
+	G_AKISMET_BODY_LIMIT = 1 << 10,
+	G_TLS_PORT = 1 << 11,
+	G_TLS_CERT = 1 << 12,
+	G_TLS_KEY = 1 << 13,
 };
 
-#define CONF_KEYS 10
+#define CONF_KEYS 14
 #define CONF_VALUE_MAX 1024
 
 struct conf_state {

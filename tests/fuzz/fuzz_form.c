@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "charset.h"
 #include "threshd.h"
 
 #include "fuzz_util.h"
@@ -27,10 +28,44 @@ static size_t encode(char *out, const char *s, size_t n)
 	return o;
 }
 
+static int want_some(const char *name, size_t len)
+{
+	return len == 1 && name[0] >= 'a' && name[0] <= 'h' ? name[0] - 'a' : -1;
+}
+
+/* lenient - form_parse_lenient never refuses, keeps at most max + 8
+ * fields, each named, and every value decodes into well-formed UTF-8
+ * without NUL, in windows-1252 and as UTF-8. */
+static void lenient(const uint8_t *data, size_t size)
+{
+	struct form f;
+	struct charset cs[2];
+	unsigned char out[3 * 64 + 4];
+	charset_lookup("utf-8", 5, &cs[0]);
+	charset_lookup("latin1", 6, &cs[1]);
+	int rc = form_parse_lenient((const char *)data, size, &f, 16, want_some);
+	FUZZ_CHECK(rc == FORM_OK || rc == FORM_NOMEM, "form_parse_lenient returned %d", rc);
+	if (rc != FORM_OK)
+		return;
+	FUZZ_CHECK(f.n <= 16 + 8, "%zu fields kept", f.n);
+	for (size_t i = 0; i < f.n; i++) {
+		FUZZ_CHECK(f.f[i].name_len > 0, "field %zu has an empty name", i);
+		for (int k = 0; k < 2; k++) {
+			size_t n = f.f[i].value_len < 64 ? f.f[i].value_len : 64;
+			size_t o = charset_to_utf8(&cs[k], (const unsigned char *)f.f[i].value, n, out,
+			                           sizeof out, NULL, NULL);
+			FUZZ_CHECK(utf8_check(out, o, NULL) && !memchr(out, 0, o),
+			           "field %zu: not UTF-8 without NUL after decoding", i);
+		}
+	}
+	form_free(&f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct form f, g;
 	char why[200];
+	lenient(data, size);
 	int rc = form_parse((const char *)data, size, &f, why, sizeof why);
 	FUZZ_CHECK(rc == FORM_OK || rc == FORM_MALFORMED || rc == FORM_TOO_MANY || rc == FORM_NOMEM,
 	           "form_parse returned %d", rc);

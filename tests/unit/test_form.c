@@ -164,3 +164,35 @@ Test(form, get_and_count)
 	cr_expect_null(form_get(&F, "a"));
 	cr_expect_eq(form_count(&F, "a"), 0);
 }
+
+/* form_parse_lenient: what Akismet's routes read. */
+static int want_ab(const char *name, size_t len)
+{
+	if (len == 1 && name[0] == 'a')
+		return 0;
+	if (len == 1 && name[0] == 'b')
+		return 1;
+	return -1;
+}
+
+Test(form, lenient_keeps_bad_escapes_and_skips_nameless)
+{
+	const char *body = "x=50%&=v&y=%zz%4&&z=%41";
+	cr_assert_eq(form_parse_lenient(body, strlen(body), &F, FORM_MAX_FIELDS, NULL), FORM_OK);
+	cr_assert_eq(F.n, 3);
+	expect_field(0, "x", "50%");
+	expect_field(1, "y", "%zz%4");
+	expect_field(2, "z", "A");
+	cr_expect_eq(F.dropped, 1);
+}
+
+Test(form, lenient_keeps_wanted_fields_past_the_limit)
+{
+	/* 4 fields at most, then only the first a and the first b */
+	const char *body = "p=1&q=2&a=first&r=3&s=4&t=5&a=second&b=bee&b=again";
+	cr_assert_eq(form_parse_lenient(body, strlen(body), &F, 4, want_ab), FORM_OK);
+	cr_assert_eq(F.n, 5);
+	expect_field(2, "a", "first");
+	expect_field(4, "b", "bee");
+	cr_expect_eq(F.dropped, 4);
+}

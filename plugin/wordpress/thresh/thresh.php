@@ -26,7 +26,11 @@ final class Thresh_WP
 {
 	const OPTION_DIR = 'thresh_db_dir';
 	const OPTION_LIB = 'thresh_lib_path';
+	const OPTION_DISCARD = 'thresh_discard_blatant';
+	const OPTION_DISCARDED = 'thresh_discarded_count';
 	const META = '_thresh_result';
+	/* the honeypot: a field people never see, so never fill */
+	const HONEYPOT = 'thresh_hp';
 
 	/** @var Thresh\Database|null|false  null: not opened yet; false: failed in this request */
 	private static $db = null;
@@ -42,6 +46,24 @@ final class Thresh_WP
 		add_action('transition_comment_status', [self::class, 'transition_comment_status'], 10, 3);
 		add_action('admin_init', [self::class, 'admin_init']);
 		add_action('admin_menu', [self::class, 'admin_menu']);
+		add_action('comment_form_after_fields', [self::class, 'honeypot_field']);
+		add_action('comment_form_logged_in_after', [self::class, 'honeypot_field']);
+	}
+
+	/* The honeypot field of the comment form: hidden from people (and from
+	 * screen readers and the tab order), filled by bots that fill every
+	 * field. A filled honeypot is blatant spam. */
+	public static function honeypot_field(): void
+	{
+		printf('<p style="display:none" aria-hidden="true"><label for="%1$s">Leave this empty</label>'
+			. '<textarea name="%1$s" id="%1$s" tabindex="-1" autocomplete="off"></textarea></p>',
+			esc_attr(self::HONEYPOT));
+	}
+
+	/* Discard blatant spam (the option, on by default)? */
+	public static function discard_blatant(): bool
+	{
+		return (string)get_option(self::OPTION_DISCARD, '1') === '1';
 	}
 
 	/* The database folder: the option, else WP_CONTENT_DIR/thresh. */
@@ -140,6 +162,10 @@ final class Thresh_WP
 			'permalink' => $post > 0 ? get_permalink($post) : null,
 		];
 		$fields = array_filter($fields, fn($v) => is_string($v) && $v !== '');
+		// the honeypot, only for the comment being posted (not a stored one)
+		if (!is_object($comment) && isset($_POST[self::HONEYPOT]) && is_string($_POST[self::HONEYPOT])
+			&& $_POST[self::HONEYPOT] !== '')
+			$fields['honeypot'] = wp_unslash($_POST[self::HONEYPOT]);
 		/**
 		 * Filters the fields thresh checks or learns (add 'honeypot', 'form_age',
 		 * 'referrer' from your comment form, for instance).
@@ -152,6 +178,10 @@ final class Thresh_WP
 
 	/**
 	 * pre_comment_approved: thresh's verdict decides, the stricter one wins.
+	 *   reject, blatant -> discarded: never stored (the visitor is sent back
+	 *             to the post, as Akismet's "discard" does), when the option
+	 *             "Discard blatant spam" is on (the default) and the visitor
+	 *             is not logged in; over the REST API, a WP_Error
 	 *   reject -> 'spam'
 	 *   hold   -> 0 (held for moderation)
 	 *   accept -> 1, unless WordPress's own Discussion settings held it (0
@@ -182,6 +212,8 @@ final class Thresh_WP
 			return $approved;
 		}
 		self::$last = $r;
+		if ($r->verdict === 'reject' && $r->blatant && self::discard_blatant() && !is_user_logged_in())
+			return self::discard($commentdata);
 		if ($r->verdict === 'reject')
 			$decision = 'spam';
 		elseif ($r->verdict === 'hold')
@@ -197,6 +229,23 @@ final class Thresh_WP
 		 * @param array          $commentdata  the comment
 		 */
 		return apply_filters('thresh_comment_approved', $decision, $r, $approved, $commentdata);
+	}
+
+	/* discard - blatant spam is not stored: counted, and the visitor sent
+	 * back where the comment came from. */
+	private static function discard($commentdata)
+	{
+		self::$last = null;
+		update_option(self::OPTION_DISCARDED, (int)get_option(self::OPTION_DISCARDED, 0) + 1, false);
+		/** Fires when thresh discards a blatant spam comment. */
+		do_action('thresh_discarded', $commentdata);
+		if ((defined('REST_REQUEST') && REST_REQUEST) || (defined('XMLRPC_REQUEST') && XMLRPC_REQUEST)
+			|| wp_doing_ajax())
+			return new WP_Error('thresh_discarded', __('Comment discarded.'), ['status' => 403]);
+		$post = (int)($commentdata['comment_post_ID'] ?? 0);
+		$to = wp_get_referer() ?: ($post > 0 ? get_permalink($post) : home_url());
+		wp_safe_redirect(esc_url_raw($to));
+		exit;
 	}
 
 	/* comment_post: keep the verdict and reasons in the comment's meta, for
@@ -254,6 +303,8 @@ final class Thresh_WP
 			'sanitize_callback' => [self::class, 'sanitize_path']]);
 		register_setting('thresh', self::OPTION_LIB, ['type' => 'string', 'default' => '',
 			'sanitize_callback' => [self::class, 'sanitize_path']]);
+		register_setting('thresh', self::OPTION_DISCARD, ['type' => 'string', 'default' => '1',
+			'sanitize_callback' => fn($v) => $v ? '1' : '0']);
 		add_settings_section('thresh_main', '', '__return_null', 'thresh');
 		add_settings_field(self::OPTION_DIR, 'Database folder', [self::class, 'field'], 'thresh', 'thresh_main',
 			['name' => self::OPTION_DIR, 'placeholder' => WP_CONTENT_DIR . '/thresh',
@@ -261,6 +312,17 @@ final class Thresh_WP
 		add_settings_field(self::OPTION_LIB, 'Library', [self::class, 'field'], 'thresh', 'thresh_main',
 			['name' => self::OPTION_LIB, 'placeholder' => 'libthresh.so.0',
 			 'help' => 'The path of libthresh, when it is not on the dynamic linker\'s path.']);
+		add_settings_field(self::OPTION_DISCARD, 'Blatant spam', [self::class, 'discard_field'], 'thresh',
+			'thresh_main');
+	}
+
+	public static function discard_field(): void
+	{
+		printf('<input type="hidden" name="%1$s" value="0"><label><input type="checkbox" name="%1$s" id="%1$s" value="1"%2$s> '
+			. 'Discard blatant spam (a filled honeypot, or a score past the blatant cutoff): it is never stored. '
+			. '%3$d discarded so far.</label><p class="description">Off: it goes to the Spam folder like other spam.</p>',
+			esc_attr(self::OPTION_DISCARD), checked(self::discard_blatant(), true, false),
+			(int)get_option(self::OPTION_DISCARDED, 0));
 	}
 
 	public static function sanitize_path($value): string
