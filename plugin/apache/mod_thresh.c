@@ -45,7 +45,8 @@
 #include "thresh/comment.h"
 #include "thresh/check.h"
 #include "thresh/plugin.h"
-#include "utf8.h" /* src/common */
+#include "urlform.h" /* src/common */
+#include "utf8.h"    /* src/common */
 
 module AP_MODULE_DECLARE_DATA thresh_module;
 
@@ -576,37 +577,13 @@ static int read_body(request_rec *r, apr_off_t max, req_state *st, char **buf, a
 
 /* ---------- the form ---------- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* url_decode - decode s[0..n) of a form ('+' is a space, %XX a byte; a
  * malformed escape stays as written) into a new NUL-terminated string.
  * *out_len gets its length (it may hold NUL bytes). Cannot fail. */
 static char *url_decode(apr_pool_t *p, const char *s, apr_size_t n, apr_size_t *out_len)
 {
-	char *out = apr_palloc(p, n + 1), *o = out;
-	for (apr_size_t i = 0; i < n; i++) {
-		int hi, lo;
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		           (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-			*o++ = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	*out_len = (apr_size_t)(o - out);
+	char *out = apr_palloc(p, n + 1);
+	*out_len = (apr_size_t)urlform_decode(s, n, out, 0, NULL);
 	return out;
 }
 

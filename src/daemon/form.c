@@ -11,43 +11,7 @@
 #include <string.h>
 
 #include "threshd.h"
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* decode - src[0..n) into dst; returns the decoded length, or -1 on a bad
- * escape (its offset in *at). */
-static long decode(const char *src, size_t n, char *dst, size_t *at)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c == '+') {
-			dst[o++] = ' ';
-		} else if (c == '%') {
-			int h, l;
-			if (n - i < 3 || (h = hexval((unsigned char)src[i + 1])) < 0 ||
-			    (l = hexval((unsigned char)src[i + 2])) < 0) {
-				*at = i;
-				return -1;
-			}
-			dst[o++] = (char)(h * 16 + l);
-			i += 2;
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
-	return (long)o;
-}
+#include "urlform.h"
 
 int form_parse(const char *body, size_t len, struct form *out, char *why, size_t whysize)
 {
@@ -93,14 +57,14 @@ int form_parse(const char *body, size_t len, struct form *out, char *why, size_t
 			form_free(out);
 			return FORM_MALFORMED;
 		}
-		if ((d = decode(seg, nlen, o, &at)) < 0) {
+		if ((d = urlform_decode(seg, nlen, o, 1, &at)) < 0) {
 			pos = (size_t)(seg - body) + at;
 			goto bad_escape;
 		}
 		f->name = o;
 		f->name_len = (size_t)d;
 		o += d + 1;
-		if ((d = decode(val, vlen, o, &at)) < 0) {
+		if ((d = urlform_decode(val, vlen, o, 1, &at)) < 0) {
 			pos = (size_t)(val - body) + at;
 			goto bad_escape;
 		}
@@ -114,27 +78,6 @@ bad_escape:
 	snprintf(why, whysize, "a '%%' not followed by two hex digits at byte %zu", pos);
 	form_free(out);
 	return FORM_MALFORMED;
-}
-
-/* decode_lenient - like decode, a '%' without two hex digits kept as is. */
-static size_t decode_lenient(const char *src, size_t n, char *dst)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		int h, l;
-		if (c == '+') {
-			dst[o++] = ' ';
-		} else if (c == '%' && n - i >= 3 && (h = hexval((unsigned char)src[i + 1])) >= 0 &&
-		           (l = hexval((unsigned char)src[i + 2])) >= 0) {
-			dst[o++] = (char)(h * 16 + l);
-			i += 2;
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
-	return o;
 }
 
 int form_parse_lenient(const char *body, size_t len, struct form *out, size_t max,
@@ -168,7 +111,7 @@ int form_parse_lenient(const char *body, size_t len, struct form *out, size_t ma
 			out->dropped++;
 			continue;
 		}
-		size_t dn = decode_lenient(seg, nlen, o);
+		size_t dn = (size_t)urlform_decode(seg, nlen, o, 0, NULL);
 		int w = want ? want(o, dn) : -1;
 		if (w >= FORM_WANT_MAX)
 			w = -1;
@@ -184,7 +127,7 @@ int form_parse_lenient(const char *body, size_t len, struct form *out, size_t ma
 		f->name_len = dn;
 		o += dn + 1;
 		f->value = o;
-		f->value_len = decode_lenient(val, vlen, o);
+		f->value_len = (size_t)urlform_decode(val, vlen, o, 0, NULL);
 		o += f->value_len + 1;
 	}
 	return FORM_OK;
