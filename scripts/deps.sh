@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc liblmdb-dev libsodium-dev libutf8proc-dev
       libcriterion-dev libmicrohttpd-dev python3 curl
       apache2 apache2-dev php-cli    # the Apache module and the PHP plugins, with their tests
-      bogofilter)                    # the side-by-side benchmark (tests/bench) and its smoke test
+      bogofilter                     # the side-by-side benchmark (tests/bench) and its smoke test
+      libhiredis-dev redis-server)   # the cluster (shared rate limits, the training log) and its tests
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

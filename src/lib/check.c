@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "cluster.h"
 #include "comment_int.h"
 #include "config.h"
 #include "db_int.h"
@@ -254,7 +255,17 @@ static int gather(thresh_view *v, const thresh_comment *c, unsigned flags, const
 		return 0;
 	rate_rule rule = {cf->rate_limit, cf->rate_period, cf->rate_burst};
 	double now = now_seconds(c);
-	if ((rc = ratelimit_check(v->db->rate, id, now, &rule, &in->rate_allowed, &in->retry_after)))
+	cluster_conf cc;
+	struct cluster *cl;
+	char fp[33];
+	if (db_cluster_conf(v->db, &cc) && (cl = db_cluster(v->db, fp)))
+		/* one rate for the whole cluster, Redis's clock unless the comment
+		 * carries its own time */
+		rc = cluster_ratelimit(cl, &cc, fp, v->db->rate, id, c->time > 0 ? now : 0, &rule,
+		                       &in->rate_allowed, &in->retry_after, &in->rate_local);
+	else
+		rc = ratelimit_check(v->db->rate, id, now, &rule, &in->rate_allowed, &in->retry_after);
+	if (rc)
 		return rc;
 	in->rate_checked = 1;
 	if (atomic_fetch_add(&v->db->checks, 1) % RATE_PRUNE_EVERY == RATE_PRUNE_EVERY - 1)
