@@ -350,7 +350,8 @@ class CommandLineTest(DaemonTest):
         values = {"db": self.db, "config": os.path.join(self.db, "thresh.conf"),
                   "address": "127.0.0.1", "port": "0", "threads": "1", "keys": keys,
                   "body-limit": "1K", "timeout": "1", "shutdown-timeout": "1",
-                  "max-connections": "10", "log": "-"}
+                  "max-connections": "10", "log": "-",
+                  "redis": "unix:/nonexistent/redis.sock", "node": "n1", "nodes": "2"}
         for name, arg in opts:
             args = ["--" + name] + ([values[name]] if arg else [])
             if name in ("help", "version"):
