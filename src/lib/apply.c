@@ -1,5 +1,6 @@
 /* apply.c - see apply.h. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "thresh/error.h"
@@ -32,6 +33,8 @@ int apply_begin(apply_ctx *k, store_txn *t, size_t expect, const bayes_params *b
 void apply_free(apply_ctx *k)
 {
 	idmap_free(&k->dt);
+	free(k->seen);
+	k->seen = NULL;
 }
 
 /* delta_get - the in-memory counts of id, read from the store the first
@@ -86,31 +89,48 @@ static void add_comments(layer_totals *l, int label, int64_t d, uint64_t by)
 }
 
 /* score_losses - before the site learns e under label: its score under
- * each candidate weight of the prior, the log loss added to preq. */
+ * each candidate weight of the prior, the log loss added to preq. Each
+ * token's counts are read once (into k->seen), not once per candidate:
+ * the arithmetic, and so every bit of preq, is that of a token-by-token
+ * reading. */
 static int score_losses(apply_ctx *k, const event *e, int label)
 {
 	model_meta mc = k->m;
 	double loss[PREQ_N];
 	if (k->m.prior.spam + k->m.prior.ham == 0)
 		return 0; /* no prior: nothing to weigh */
+	if (e->n > k->seen_cap) {
+		size_t cap = k->seen_cap ? k->seen_cap : 256;
+		while (cap < e->n)
+			cap *= 2;
+		void *p = realloc(k->seen, cap * sizeof *k->seen);
+		if (!p)
+			return THRESH_ENOMEM;
+		k->seen = p;
+		k->seen_cap = cap;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		int rc = 0;
+		const tok_counts *c = delta_get(k, e->ids[i], &rc);
+		if (!c)
+			return rc;
+		if (!bayes_seen(c))
+			continue;
+		k->seen[m].c = *c;
+		k->seen[m].gram = e->gram[i];
+		m++;
+	}
 	for (int j = 0; j < PREQ_N; j++) {
 		bayes_totals tot;
 		double z = 0, p;
-		size_t seen = 0;
 		mc.param[P_PRIOR_COMMENTS] = isinf(preq_comments[j]) ? 1e300 : preq_comments[j];
 		model_totals(&mc, &tot, NULL);
-		for (size_t i = 0; i < e->n; i++) {
-			int rc = 0;
-			const tok_counts *c = delta_get(k, e->ids[i], &rc);
-			if (!c)
-				return rc;
-			if (!bayes_seen(c))
-				continue;
-			double l = bayes_token_llr(c, &tot);
-			z += e->gram[i] ? k->bp.gram_weight * l : l;
-			seen++;
+		for (size_t i = 0; i < m; i++) {
+			double l = bayes_token_llr(&k->seen[i].c, &tot);
+			z += k->seen[i].gram ? k->bp.gram_weight * l : l;
 		}
-		double x = seen ? z / pow((double)seen, k->bp.nb_power) : 0;
+		double x = m ? z / pow((double)m, k->bp.nb_power) : 0;
 		p = 1 / (1 + exp(-(k->bp.nb_scale * x + k->bp.nb_shift)));
 		loss[j] = model_loss(p, label);
 	}

@@ -48,6 +48,11 @@ typedef struct apply_ctx {
 	bayes_params bp;    /* the classifier the prior weights' losses are scored with */
 	undo *u;            /* the undo record being filled, or NULL */
 	int first;          /* the first change of the event's tokens (records pre-images) */
+	struct apply_seen { /* scratch: the seen tokens of the event being weighed */
+		tok_counts c;
+		unsigned char gram;
+	} *seen;
+	size_t seen_cap;
 } apply_ctx;
 
 /* apply_begin - start applying in the write transaction t: meta read (the
