@@ -50,13 +50,14 @@ typedef struct thresh_replicate_info {
 } thresh_replicate_info;
 
 /* thresh_db_replicate - one round of replication: publish the own learns
- * Redis does not have yet, read one batch of the log (waiting up to
- * timeout_ms for one when there is nothing to publish), apply it in one
- * transaction, acknowledge it; make sure of the epoch first (a node new to
+ * Redis does not have yet, read one batch of the log, apply it in one
+ * transaction, acknowledge it (a round that found nothing to do then waits
+ * up to timeout_ms, less as soon as a learn is made on this node); make sure of the epoch first (a node new to
  * the cluster, or one whose Redis lost its data, is brought to a snapshot),
  * and now and then write a snapshot for nodes that fall behind. Call it in
  * a loop from one thread of one process per node.
- * [in]  timeout_ms  how long to wait for new events (0: not at all).
+ * [in]  timeout_ms  how long an idle round waits (0: not at all); it bounds
+ *                   the lag a learn elsewhere waits here.
  * [out] info        optional: what happened (info->size must be set).
  * Returns 0, THRESH_EINVAL, THRESH_ENOTFOUND (no [cluster] configured),
  * THRESH_EREADONLY, THRESH_EUNAVAIL (Redis away or too slow: call again

@@ -31,7 +31,7 @@ int cmd_replicate(struct cli *cli, int argc, char **argv)
 	const char *arg, *set[3] = {NULL, NULL, NULL};
 	static const char *const keys[3] = {"redis", "node", "nodes"};
 	int once = 0, drain = 0, o, rc;
-	uint64_t wait_ms = 500;
+	uint64_t wait_ms = 50;
 	struct opt_iter it;
 	opt_start(&it, argv[0], argc, argv);
 	while ((o = opt_next(&it, defs, &arg)) != OPT_DONE) {

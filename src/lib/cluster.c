@@ -126,6 +126,8 @@ struct cluster {
 	uint64_t pub_last;           /* the last local sequence Redis has of ours */
 	int pub_known;
 	unsigned rounds;
+	uint64_t snap_seen;          /* NS:snapseq as last read: none asked before seq passes it */
+	int snap_known;
 	_Atomic uint64_t published, applied;
 };
 
@@ -369,7 +371,7 @@ static int repl_conn(cluster *cl, const cluster_conf *cc, const char *fp, cluste
 		return 0;
 	rconn_close(cl->repl);
 	cl->repl = NULL;
-	cl->group_ready = cl->pub_known = 0;
+	cl->group_ready = cl->pub_known = cl->snap_known = 0;
 	int rc = rconn_open(cc->redis, (int)cc->connect_timeout_ms, REPL_TIMEOUT_MS, &cl->repl,
 	                    out->message, sizeof out->message);
 	if (rc)
@@ -665,33 +667,24 @@ static const rval *field(const rval *fields, const char *name)
 	return NULL;
 }
 
-/* consume - read one batch in this node's group and apply it. */
+/* consume - read one batch in this node's group and apply it. It does
+ * not block in Redis: an idle Redis serves a blocked read's timeout only at
+ * its next cron tick (hz 10: up to 100 ms late), and a node blocked there
+ * could not publish a learn made meanwhile. The round waits on its side
+ * instead (idle_wait). */
 static int consume(cluster *cl, const cluster_conf *cc, store *st, const char *epoch,
-                   uint64_t *seq, int wait_ms, cluster_round *out)
+                   uint64_t *seq, cluster_round *out)
 {
-	char k[160], count[16], block[16];
+	char k[160], count[16];
 	rreply *r;
 	int rc;
 	if (!cl->group_ready && (rc = group_at(cl, cc, *seq)))
 		return rc;
 	key(k, sizeof k, cc, "log");
 	snprintf(count, sizeof count, "%u", cc->batch);
-	snprintf(block, sizeof block, "%d", wait_ms > 0 ? wait_ms : 0);
-	const char *argv[11] = {"XREADGROUP", "GROUP", cc->node, cc->node, "COUNT", count};
-	int argc = 6;
-	if (wait_ms > 0) {
-		argv[argc++] = "BLOCK";
-		argv[argc++] = block;
-	}
-	argv[argc++] = "STREAMS";
-	argv[argc++] = k;
-	argv[argc++] = ">";
-	if (wait_ms > 0 && (rc = rconn_timeout(cl->repl, wait_ms + REPL_TIMEOUT_MS)))
-		return rc;
-	rc = rconn_cmd(cl->repl, &r, argc, argv, NULL);
-	if (!rc && wait_ms > 0)
-		rc = rconn_timeout(cl->repl, REPL_TIMEOUT_MS);
-	if (rc)
+	const char *argv[9] = {"XREADGROUP", "GROUP", cc->node, cc->node, "COUNT", count,
+	                       "STREAMS", k, ">"};
+	if ((rc = rconn_cmd(cl->repl, &r, 9, argv, NULL)))
 		return rc;
 	const rval *v = rreply_root(r);
 	if (v->type == RV_ERR) {
@@ -775,6 +768,8 @@ static int snapshot_maybe(cluster *cl, const cluster_conf *cc, store *st, const 
 {
 	char k[4][160], tmp[200], num[24];
 	rreply *r;
+	if (cl->snap_known && seq < cl->snap_seen + cc->snapshot_every)
+		return 0; /* not due yet, as far as this node knows: no need to ask */
 	key(k[0], sizeof k[0], cc, "epoch");
 	key(k[3], sizeof k[3], cc, "snapseq");
 	int rc = cmd(cl->repl, &r, "GET", k[3], NULL);
@@ -783,6 +778,8 @@ static int snapshot_maybe(cluster *cl, const cluster_conf *cc, store *st, const 
 	uint64_t have = val_u64(rreply_root(r));
 	int none = rreply_root(r)->type == RV_NIL;
 	rreply_free(r);
+	cl->snap_seen = have;
+	cl->snap_known = !none;
 	if (!none && seq < have + cc->snapshot_every)
 		return 0;
 	unsigned char *blob;
@@ -807,6 +804,7 @@ static int snapshot_maybe(cluster *cl, const cluster_conf *cc, store *st, const 
 	if ((rc = rconn_eval(cl->repl, &s_snap, &r, 4, 6, argv, NULL)))
 		return rc;
 	rreply_free(r);
+	cl->snap_known = 0; /* ours or a newer one is in place: read it next time */
 	/* the log need not keep what the snapshot holds, beyond stream_max */
 	return 0;
 }
@@ -829,6 +827,20 @@ static int trim_retained(cluster *cl, const cluster_conf *cc, store *st)
 	}
 	rreply_free(r);
 	return replica_trim(st, min, cc->retain, NULL);
+}
+
+/* idle_wait - nothing to do this round: wait up to wait_ms, and end as soon
+ * as a learn made here (in this process or another) is there to publish. */
+static void idle_wait(cluster *cl, store *st, int wait_ms)
+{
+	double end = mono() + wait_ms / 1000.0;
+	while (mono() < end) {
+		struct timespec ts = {0, 2000000};
+		nanosleep(&ts, NULL);
+		uint64_t next;
+		if (replica_next(st, &next) == 0 && next > cl->pub_last + 1)
+			return;
+	}
 }
 
 static int round_fn(cluster *cl, const cluster_conf *cc, const char *fp, store *st, int wait_ms,
@@ -885,9 +897,11 @@ static int round_fn(cluster *cl, const cluster_conf *cc, const char *fp, store *
 	if ((rc = publish(cl, cc, st, epoch, out)))
 		return rc;
 	uint64_t seq = s.seq;
-	if ((rc = consume(cl, cc, st, epoch, &seq, out->published ? 0 : wait_ms, out)))
+	if ((rc = consume(cl, cc, st, epoch, &seq, out)))
 		return rc;
 	out->seq = seq;
+	if (!out->published && !out->applied && wait_ms > 0)
+		idle_wait(cl, st, wait_ms);
 	if (out->applied) {
 		key(k[2], sizeof k[2], cc, "progress");
 		snprintf(num, sizeof num, "%" PRIu64, seq);

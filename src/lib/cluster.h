@@ -74,8 +74,9 @@ typedef struct cluster_round {
 
 /* cluster_replicate - one round: make sure of the epoch (resync from a
  * snapshot when this node follows another or none), publish what the
- * outbox holds, read and apply one batch of the log (waiting up to wait_ms
- * for one), acknowledge it, now and then write a snapshot and trim what
+ * outbox holds, read and apply one batch of the log, acknowledge it (an
+ * idle round then waits up to wait_ms, ending when a learn is made here),
+ * now and then write a snapshot and trim what
  * every node has applied. self's name, the store st. Returns 0,
  * THRESH_EUNAVAIL (Redis away: try again later), THRESH_EREFUSED, or a
  * store error. */

@@ -87,6 +87,19 @@ static int state_put(store_txn *t, const replica_state *s)
 	return nv ? store_meta_put(t, "c:vec", s->v, s->nv * sizeof s->v[0]) : 0;
 }
 
+int replica_next(store *st, uint64_t *next)
+{
+	store_txn *t;
+	int rc = store_read_begin(st, &t);
+	if (rc)
+		return rc;
+	rc = meta_u64(t, "c:next", next);
+	store_read_end(t);
+	if (!rc && !*next)
+		*next = 1;
+	return rc;
+}
+
 uint64_t replica_lseq(const replica_state *s, const char *name, size_t len)
 {
 	for (size_t i = 0; i < s->nv; i++)

@@ -62,6 +62,9 @@ int replica_state_get(store_txn *t, replica_state *s);
 /* replica_state_read - the same in a read transaction of its own, with the
  * number of learns pending (not yet seen in the log) and retained. */
 int replica_state_read(store *st, replica_state *s, uint64_t *pending, uint64_t *retained);
+/* replica_next - the local sequence the next own learn will get (cheap: one
+ * read transaction). Returns 0 or a store error. */
+int replica_next(store *st, uint64_t *next);
 /* replica_lseq - the last local sequence of origin name applied (0: none). */
 uint64_t replica_lseq(const replica_state *s, const char *name, size_t len);
 
