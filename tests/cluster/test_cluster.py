@@ -325,6 +325,10 @@ class RateLimitTest(ClusterTest):
         plugin), two of them on each of three node folders: exactly `burst`."""
         if not LIB:
             self.skipTest("THRESH_LIB is not set")
+        if os.environ.get("THRESH_SANITIZE"):
+            # an instrumented library cannot load into an uninstrumented
+            # python3 (tests/robust/sanitize.sh); the normal run covers it
+            self.skipTest("a sanitizer build")
         script = (
             "import sys, time; sys.path.insert(0, %r)\n"
             "import thresh\n"
