@@ -66,7 +66,7 @@ static const rscript s_publish = {"publish",
 	"  if l > last then\n"
 	"    local s = redis.call('INCR', KEYS[2])\n"
 	"    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], string.format('%.0f', s) .. '-0',\n"
-	"               'n', ARGV[2], 'l', ARGV[i], 't', ms, 'e', ARGV[i + 1])\n"
+	"               'n', ARGV[2], 'l', ARGV[i], 't', ms, 'p', ARGV[1], 'e', ARGV[i + 1])\n"
 	"    last = l\n"
 	"    n = n + 1\n"
 	"  end\n"
@@ -500,7 +500,9 @@ static int resync(cluster *cl, const cluster_conf *cc, store *st, const char *ep
 		return rc;
 	out->resynced = 1;
 	out->seq = sseq;
-	cl->group_ready = 0;
+	/* another epoch's log, perhaps: read from the snapshot's sequence, and
+	 * ask Redis again what it has of ours (an emptied one has nothing) */
+	cl->group_ready = cl->pub_known = 0;
 	snprintf(out->message, sizeof out->message, "resynced from the snapshot at sequence %" PRIu64,
 	         sseq);
 	return 0;
@@ -714,7 +716,15 @@ static int consume(cluster *cl, const cluster_conf *cc, store *st, const char *e
 		if (e->type != RV_ARR || e->n != 2 || e->el[0].type != RV_STR || e->el[1].type != RV_ARR)
 			continue;
 		const rval *nf = field(&e->el[1], "n"), *lf = field(&e->el[1], "l"),
-		           *tf = field(&e->el[1], "t"), *ef = field(&e->el[1], "e");
+		           *tf = field(&e->el[1], "t"), *ef = field(&e->el[1], "e"),
+		           *pf = field(&e->el[1], "p");
+		if (!pf || pf->type != RV_STR || strcmp(pf->s, epoch)) {
+			/* another epoch's log (Redis was emptied since this round
+			 * began): nothing of it is applied here before a resync */
+			cl->group_ready = 0;
+			n = i;
+			break;
+		}
 		ids[3 + i] = e->el[0].s;
 		if (!nf || !lf || !ef || nf->type != RV_STR || ef->type != RV_STR)
 			continue;

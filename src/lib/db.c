@@ -76,9 +76,13 @@ int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES])
 int db_cluster_conf(thresh_db *db, cluster_conf *out)
 {
 	pthread_mutex_lock(&db->lock);
-	*out = db->clc;
+	int on = db->clc.on;
+	if (on) /* every check asks: the copy only for a node */
+		*out = db->clc;
+	else
+		out->on = 0;
 	pthread_mutex_unlock(&db->lock);
-	return out->on;
+	return on;
 }
 
 int db_cluster_on(thresh_db *db)
