@@ -287,63 +287,91 @@ static void pool_give(cluster *cl, rconn *c)
 
 /* ---------- the rate limit ---------- */
 
-static int rate_redis(cluster *cl, const cluster_conf *cc, const char *fp,
-                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                      int *allowed, double *retry_after)
+void cluster_rate_send(cluster *cl, const cluster_conf *cc, const char *fp,
+                       const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
+                       cluster_rate *q)
 {
-	double deadline = mono() + cc->timeout_ms / 1000.0;
 	int rc;
-	rconn *c = pool_take(cl, cc, fp, deadline, &rc);
-	if (!c)
-		return rc;
-	char k[200], targ[40], tauarg[40], nowarg[40] = "";
-	int n = snprintf(k, sizeof k, "%s:rl:", cc->ns);
-	for (int i = 0; i < HASH_ID_BYTES && n + 2 < (int)sizeof k; i++)
-		n += snprintf(k + n, sizeof k - (size_t)n, "%02x", id[i]);
-	double T = rule->period / rule->rate;
-	double tau = T * (rule->burst - 1);
-	snprintf(targ, sizeof targ, "%.17g", T);
-	snprintf(tauarg, sizeof tauarg, "%.17g", tau);
-	if (now > 0)
-		snprintf(nowarg, sizeof nowarg, "%.17g", now);
-	const char *argv[4] = {k, targ, tauarg, nowarg};
-	rreply *r;
-	if ((rc = rconn_eval(c, &s_rate, &r, 1, 4, argv, NULL))) {
-		rconn_close(c);
-		return rc;
-	}
-	const rval *v = rreply_root(r);
-	if (v->type == RV_ARR && v->n == 2 && v->el[0].type == RV_INT && v->el[1].type == RV_STR) {
-		*allowed = v->el[0].i == 1;
-		*retry_after = strtod(v->el[1].s, NULL);
-		rc = 0;
-	} else {
-		rc = THRESH_EUNAVAIL; /* an error reply: OOM, a busy script, ... */
-	}
-	rreply_free(r);
-	pool_give(cl, c);
-	return rc;
-}
-
-int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store *rate,
-                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                      int *allowed, double *retry_after, int *local)
-{
-	struct timespec ts;
-	int rc = rate_redis(cl, cc, fp, id, now, rule, allowed, retry_after);
-	if (!rc) {
-		ok_backoff(cl);
-		*local = 0;
-		return 0;
-	}
-	if (rc == THRESH_EUNAVAIL || rc == THRESH_EREFUSED) {
+	q->deadline = mono() + cc->timeout_ms / 1000.0;
+	q->c = pool_take(cl, cc, fp, q->deadline, &rc);
+	if (!q->c) {
 		/* a failure that just happened backs off; one inside the backoff
 		 * was never sent */
 		pthread_mutex_lock(&cl->lock);
 		int waiting = mono() < cl->retry_at;
 		pthread_mutex_unlock(&cl->lock);
-		if (!waiting)
+		if (!waiting && (rc == THRESH_EUNAVAIL || rc == THRESH_EREFUSED))
 			fail_backoff(cl, rc == THRESH_EREFUSED);
+		return;
+	}
+	int n = snprintf(q->key, sizeof q->key, "%s:rl:", cc->ns);
+	for (int i = 0; i < HASH_ID_BYTES && n + 2 < (int)sizeof q->key; i++)
+		n += snprintf(q->key + n, sizeof q->key - (size_t)n, "%02x", id[i]);
+	double T = rule->period / rule->rate;
+	double tau = T * (rule->burst - 1);
+	snprintf(q->t, sizeof q->t, "%.17g", T);
+	snprintf(q->tau, sizeof q->tau, "%.17g", tau);
+	q->now[0] = '\0';
+	if (now > 0)
+		snprintf(q->now, sizeof q->now, "%.17g", now);
+	const char *argv[4] = {q->key, q->t, q->tau, q->now};
+	if (rconn_eval_send(q->c, &s_rate, 1, 4, argv, NULL)) {
+		rconn_close(q->c);
+		q->c = NULL;
+		fail_backoff(cl, 0);
+	}
+}
+
+void cluster_rate_drop(cluster *cl, cluster_rate *q)
+{
+	(void)cl;
+	rconn_close(q->c);
+	q->c = NULL;
+}
+
+/* rate_answer - the answer of q from Redis; 0 or THRESH_EUNAVAIL. */
+static int rate_answer(const cluster_conf *cc, cluster_rate *q, int *allowed, double *retry_after)
+{
+	rreply *r;
+	int rc;
+	/* what is left of the check's wait (the scoring took some): the
+	 * socket's timeout is cut to it only when it matters */
+	double left = q->deadline - mono();
+	int cut = left < cc->timeout_ms / 1000.0 - 0.001;
+	if (left <= 0 || (cut && rconn_timeout(q->c, (int)ceil(left * 1000))))
+		return THRESH_EUNAVAIL;
+	const char *argv[4] = {q->key, q->t, q->tau, q->now};
+	if ((rc = rconn_eval_recv(q->c, &s_rate, &r, 1, 4, argv, NULL)))
+		return rc;
+	const rval *v = rreply_root(r);
+	if (v->type == RV_ARR && v->n == 2 && v->el[0].type == RV_INT && v->el[1].type == RV_STR) {
+		*allowed = v->el[0].i == 1;
+		*retry_after = strtod(v->el[1].s, NULL);
+	} else {
+		rc = THRESH_EUNAVAIL; /* an error reply: OOM, a busy script, ... */
+	}
+	rreply_free(r);
+	if (!rc && cut && rconn_timeout(q->c, (int)cc->timeout_ms))
+		rc = THRESH_EUNAVAIL;
+	return rc;
+}
+
+int cluster_rate_recv(cluster *cl, const cluster_conf *cc, cluster_rate *q, store *rate,
+                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
+                      int *allowed, double *retry_after, int *local)
+{
+	struct timespec ts;
+	if (q->c) {
+		int rc = rate_answer(cc, q, allowed, retry_after);
+		if (!rc) {
+			pool_give(cl, q->c);
+			q->c = NULL;
+			ok_backoff(cl);
+			*local = 0;
+			return 0;
+		}
+		cluster_rate_drop(cl, q);
+		fail_backoff(cl, 0);
 	}
 	/* this node's share of the rate, on its own */
 	atomic_fetch_add(&cl->fallbacks, 1);
@@ -357,6 +385,15 @@ int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store
 	}
 	*local = 1;
 	return ratelimit_check(rate, id, now, &share, allowed, retry_after);
+}
+
+int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store *rate,
+                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
+                      int *allowed, double *retry_after, int *local)
+{
+	cluster_rate q;
+	cluster_rate_send(cl, cc, fp, id, now, rule, &q);
+	return cluster_rate_recv(cl, cc, &q, rate, id, now, rule, allowed, retry_after, local);
 }
 
 /* ---------- replication ---------- */

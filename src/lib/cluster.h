@@ -59,6 +59,31 @@ int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store
                       const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
                       int *allowed, double *retry_after, int *local);
 
+/* A rate-limit question sent to Redis and not answered yet: a check sends
+ * it before it scores the comment and reads the answer after, so that the
+ * round trip to Redis overlaps the scoring. */
+typedef struct cluster_rate {
+	struct rconn *c;    /* the connection the answer will come on; NULL: none */
+	double deadline;    /* monotonic: the check's wait for Redis ends then */
+	char key[200], t[40], tau[40], now[40];
+} cluster_rate;
+
+/* cluster_rate_send - ask Redis (the GCRA script) for one comment of
+ * author id, without waiting; leaves q->c NULL when Redis is left alone
+ * (backing off, refusing this node) or could not be asked in time. Cannot
+ * fail: a question not sent is decided locally by cluster_rate_recv. */
+void cluster_rate_send(cluster *cl, const cluster_conf *cc, const char *fp,
+                       const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
+                       cluster_rate *q);
+/* cluster_rate_recv - the answer of q, or, Redis away or too slow, the
+ * local limiter's at this node's share (as cluster_ratelimit). */
+int cluster_rate_recv(cluster *cl, const cluster_conf *cc, cluster_rate *q, store *rate,
+                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
+                      int *allowed, double *retry_after, int *local);
+/* cluster_rate_drop - abandon an outstanding question (its connection is
+ * closed: the answer would come on it). Accepts one with none. */
+void cluster_rate_drop(cluster *cl, cluster_rate *q);
+
 /* What one round of replication did. */
 typedef struct cluster_round {
 	int redis_up;       /* Redis answered */

@@ -88,7 +88,7 @@ void cluster_conf_defaults(cluster_conf *cc)
 	cc->batch = 500;
 	cc->snapshot_every = 10000;
 	cc->stream_max = 100000;
-	cc->retain = 100000;
+	cc->retain = 10000;
 }
 
 /* name_ok - a namespace or node name: 1 to 63 letters, digits, '.', '_', '-'. */

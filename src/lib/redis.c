@@ -174,6 +174,35 @@ int rconn_cmd(rconn *c, rreply **out, int argc, const char **argv, const size_t 
 	return wrap(raw, out);
 }
 
+int rconn_send(rconn *c, int argc, const char **argv, const size_t *lens)
+{
+	int done = 0;
+	if (rconn_broken(c))
+		return THRESH_EUNAVAIL;
+	if (redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK) {
+		c->broken = 1;
+		return c->ctx->err == REDIS_ERR_OOM ? THRESH_ENOMEM : THRESH_EUNAVAIL;
+	}
+	while (!done)
+		if (redisBufferWrite(c->ctx, &done) != REDIS_OK) {
+			c->broken = 1;
+			return THRESH_EUNAVAIL;
+		}
+	return 0;
+}
+
+int rconn_recv(rconn *c, rreply **out)
+{
+	void *raw = NULL;
+	if (rconn_broken(c))
+		return THRESH_EUNAVAIL;
+	if (redisGetReply(c->ctx, &raw) != REDIS_OK || !raw) {
+		c->broken = 1;
+		return c->ctx->err == REDIS_ERR_OOM ? THRESH_ENOMEM : THRESH_EUNAVAIL;
+	}
+	return wrap(raw, out);
+}
+
 const rval *rreply_root(const rreply *r)
 {
 	return &r->root;
@@ -206,15 +235,11 @@ static int script_load(rconn *c, const rscript *s)
 	return rc;
 }
 
-int rconn_eval(rconn *c, const rscript *s, rreply **out, int nkeys, int argc, const char **argv,
-               const size_t *lens)
+/* eval_args - the arguments of EVALSHA (or EVAL with the source) of s. */
+static int eval_args(rconn *c, const rscript *s, int with_src, int nkeys, int argc,
+                     const char **argv, const size_t *lens, const char ***av_out, size_t **lv_out,
+                     char nk[16])
 {
-	char nk[16];
-	int rc;
-	if (s->slot < 0 || s->slot >= RCONN_SCRIPTS || argc < 0 || argc > 100000)
-		return THRESH_EINVAL;
-	if (!c->sha[s->slot][0] && (rc = script_load(c, s)))
-		return rc;
 	const char **av = malloc((size_t)(argc + 3) * sizeof *av);
 	size_t *lv = malloc((size_t)(argc + 3) * sizeof *lv);
 	if (!av || !lv) {
@@ -222,29 +247,64 @@ int rconn_eval(rconn *c, const rscript *s, rreply **out, int nkeys, int argc, co
 		free(lv);
 		return THRESH_ENOMEM;
 	}
-	snprintf(nk, sizeof nk, "%d", nkeys);
+	snprintf(nk, 16, "%d", nkeys);
 	for (int i = 0; i < argc; i++) {
 		av[i + 3] = argv[i];
 		lv[i + 3] = lens ? lens[i] : strlen(argv[i]);
 	}
-	av[0] = "EVALSHA";
-	av[1] = c->sha[s->slot];
+	av[0] = with_src ? "EVAL" : "EVALSHA";
+	av[1] = with_src ? s->src : c->sha[s->slot];
 	av[2] = nk;
-	lv[0] = 7;
-	lv[1] = 40;
+	lv[0] = strlen(av[0]);
+	lv[1] = strlen(av[1]);
 	lv[2] = strlen(nk);
-	rc = rconn_cmd(c, out, argc + 3, av, lv);
-	if (!rc && rreply_root(*out)->type == RV_ERR && !strncmp(rreply_root(*out)->s, "NOSCRIPT", 8)) {
-		/* Redis restarted or was flushed since SCRIPT LOAD: EVAL loads it again. */
-		rreply_free(*out);
-		*out = NULL;
-		av[0] = "EVAL";
-		av[1] = s->src;
-		lv[0] = 4;
-		lv[1] = strlen(s->src);
-		rc = rconn_cmd(c, out, argc + 3, av, lv);
-	}
+	*av_out = av;
+	*lv_out = lv;
+	return 0;
+}
+
+int rconn_eval_send(rconn *c, const rscript *s, int nkeys, int argc, const char **argv,
+                    const size_t *lens)
+{
+	const char **av;
+	size_t *lv;
+	char nk[16];
+	int rc;
+	if (s->slot < 0 || s->slot >= RCONN_SCRIPTS || argc < 0 || argc > 100000)
+		return THRESH_EINVAL;
+	if (!c->sha[s->slot][0] && (rc = script_load(c, s)))
+		return rc;
+	if ((rc = eval_args(c, s, 0, nkeys, argc, argv, lens, &av, &lv, nk)))
+		return rc;
+	rc = rconn_send(c, argc + 3, av, lv);
 	free(av);
 	free(lv);
 	return rc;
+}
+
+int rconn_eval_recv(rconn *c, const rscript *s, rreply **out, int nkeys, int argc,
+                    const char **argv, const size_t *lens)
+{
+	const char **av;
+	size_t *lv;
+	char nk[16];
+	int rc = rconn_recv(c, out);
+	if (rc || rreply_root(*out)->type != RV_ERR || strncmp(rreply_root(*out)->s, "NOSCRIPT", 8))
+		return rc;
+	/* Redis restarted or was flushed since SCRIPT LOAD: EVAL loads it again. */
+	rreply_free(*out);
+	*out = NULL;
+	if ((rc = eval_args(c, s, 1, nkeys, argc, argv, lens, &av, &lv, nk)))
+		return rc;
+	rc = rconn_cmd(c, out, argc + 3, av, lv);
+	free(av);
+	free(lv);
+	return rc;
+}
+
+int rconn_eval(rconn *c, const rscript *s, rreply **out, int nkeys, int argc, const char **argv,
+               const size_t *lens)
+{
+	int rc = rconn_eval_send(c, s, nkeys, argc, argv, lens);
+	return rc ? rc : rconn_eval_recv(c, s, out, nkeys, argc, argv, lens);
 }

@@ -54,6 +54,13 @@ int rconn_timeout(rconn *c, int cmd_ms);
  * connection broke: close it) or THRESH_ENOMEM. */
 int rconn_cmd(rconn *c, rreply **out, int argc, const char **argv, const size_t *lens);
 
+/* rconn_send / rconn_recv - rconn_cmd in two halves, so that a caller can
+ * work while Redis answers: rconn_send writes the command out, rconn_recv
+ * waits for its reply (at most the command timeout). One command at a time
+ * may be outstanding. Return as rconn_cmd. */
+int rconn_send(rconn *c, int argc, const char **argv, const size_t *lens);
+int rconn_recv(rconn *c, rreply **out);
+
 /* rconn_broken - 1 when the connection failed and must be closed. */
 int rconn_broken(const rconn *c);
 
@@ -76,5 +83,13 @@ typedef struct rscript {
  * arguments in argv (binary-safe as rconn_cmd). Returns as rconn_cmd. */
 int rconn_eval(rconn *c, const rscript *s, rreply **out, int nkeys, int argc, const char **argv,
                const size_t *lens);
+
+/* rconn_eval_send / rconn_eval_recv - rconn_eval in two halves (the
+ * script's SHA-1 learnt first when it must be; a NOSCRIPT answer sends the
+ * script itself with EVAL and waits for that). */
+int rconn_eval_send(rconn *c, const rscript *s, int nkeys, int argc, const char **argv,
+                    const size_t *lens);
+int rconn_eval_recv(rconn *c, const rscript *s, rreply **out, int nkeys, int argc,
+                    const char **argv, const size_t *lens);
 
 #endif

@@ -61,3 +61,29 @@ int rconn_eval(rconn *c, const rscript *s, rreply **out, int nkeys, int argc, co
 	(void)c, (void)s, (void)out, (void)nkeys, (void)argc, (void)argv, (void)lens;
 	return THRESH_ENOTSUP;
 }
+
+int rconn_send(rconn *c, int argc, const char **argv, const size_t *lens)
+{
+	(void)c, (void)argc, (void)argv, (void)lens;
+	return THRESH_ENOTSUP;
+}
+
+int rconn_recv(rconn *c, rreply **out)
+{
+	(void)c, (void)out;
+	return THRESH_ENOTSUP;
+}
+
+int rconn_eval_send(rconn *c, const rscript *s, int nkeys, int argc, const char **argv,
+                    const size_t *lens)
+{
+	(void)c, (void)s, (void)nkeys, (void)argc, (void)argv, (void)lens;
+	return THRESH_ENOTSUP;
+}
+
+int rconn_eval_recv(rconn *c, const rscript *s, rreply **out, int nkeys, int argc,
+                    const char **argv, const size_t *lens)
+{
+	(void)c, (void)s, (void)out, (void)nkeys, (void)argc, (void)argv, (void)lens;
+	return THRESH_ENOTSUP;
+}
