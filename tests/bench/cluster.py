@@ -13,14 +13,16 @@ each figure's peer measured in the same run, interleaved:
  1. the cost of the shared rate limit to a check, in-process:
     thresh-clusterbench (thresh_check, rate limit on, 1000 authors) on a
     copy without [cluster] and on a node, 1 and 2 threads;
- 2. checks/s over HTTP (wrk, when installed): one threshd without Redis
-    against the four nodes together (one wrk per node at once);
+ 2. checks/s over HTTP (wrk, when installed): one threshd without Redis,
+    four without Redis together, and the four nodes together (one wrk per
+    threshd at once);
  3. the replication lag: a learn on one node (/v1/learn) until every other
     node scores it as learned (/v1/check, polled every 2 ms), p50 and p99;
  4. training events through the log: `thresh train` of N comments into one
     node's folder while the four replicate, until every node has applied
     them all (outboxes empty, one sequence): events per second, against the
-    same training on a copy without [cluster];
+    same training on a copy without [cluster]; then a fifth node applying
+    the same log alone (`thresh replicate --drain`);
  5. checks while Redis is down (killed) and while it hangs (a socket that
     accepts and never answers): latency p50, p99, max, against the
     configured timeout (50 ms).
@@ -217,29 +219,37 @@ class Bench:
                 if line.startswith("Requests/sec:"):
                     return float(line.split()[1])
             raise SystemExit("wrk: " + out)
-        plain_db = self.copy("http-plain", cluster=False)
-        p, port = self.start_threshd(plain_db)
-        run(["wrk", "-t2", "-c32", "-d2s", "-s", lua, "http://127.0.0.1:%d" % port, "--", tsv,
-             KEY])
-        ones, fours = [], []
-        for _ in range(1 if self.quick else 2):
-            ones.append(wrk(port, 2, 32))
-            got = [None] * 4
+        def together(ports):
+            got = [None] * len(ports)
 
             def one(i):
-                got[i] = wrk(self.nodes[i][3], 1, 8)
-            ts = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+                got[i] = wrk(ports[i], 1, 8)
+            ts = [threading.Thread(target=one, args=(i,)) for i in range(len(ports))]
             for t in ts:
                 t.start()
             for t in ts:
                 t.join()
-            fours.append(sum(got))
-        self.stop(p)
-        a, b = statistics.median(ones), statistics.median(fours)
+            return sum(got)
+        plain = [self.start_threshd(self.copy("http-plain-%d" % i, cluster=False))
+                 for i in range(4)]
+        for _, port in plain:
+            run(["wrk", "-t1", "-c8", "-d2s", "-s", lua, "http://127.0.0.1:%d" % port, "--", tsv,
+                 KEY])
+        ones, plains, fours = [], [], []
+        for _ in range(1 if self.quick else 2):
+            ones.append(wrk(plain[0][1], 2, 32))
+            plains.append(together([p[1] for p in plain]))
+            fours.append(together([n[3] for n in self.nodes]))
+        for p, _ in plain:
+            self.stop(p)
+        a, b, c = statistics.median(ones), statistics.median(plains), statistics.median(fours)
         self.rows.append(("comment-checks/s over HTTP, one threshd without Redis", "%.0f" % a,
                           "wrk -t2 -c32"))
-        self.rows.append(("comment-checks/s over HTTP, four nodes with Redis, together", "%.0f" % b,
-                          "%.2fx the time per check (four wrk -t1 -c8 at once)" % (a / b)))
+        self.rows.append(("... four threshd without Redis, together", "%.0f" % b,
+                          "four wrk -t1 -c8 at once"))
+        self.rows.append(("... the four nodes with Redis, together", "%.0f" % c,
+                          "%.2fx the time per check of one node, %.2fx of four without Redis"
+                          % (a / c, b / c)))
 
     def part_lag(self):
         lags = []
@@ -277,6 +287,8 @@ class Bench:
         t0 = time.monotonic()
         run([self.thresh, "--db", plain, "train", "--tsv", tsv, "--batch", "1000"])
         local = time.monotonic() - t0
+        lone = self.copy("node-e", node="e")  # a node without threshd, replicated later
+        run([self.thresh, "--db", lone, "replicate", "--once"])
         a = self.nodes[0][1]
         t0 = time.monotonic()
         run([self.thresh, "--db", a, "train", "--tsv", tsv, "--batch", "1000"])
@@ -289,6 +301,12 @@ class Bench:
                           "%.2fx the time" % (trained / local)))
         self.rows.append(("... until all four nodes applied them through the log",
                           "%.0f events/s" % (n / total), "aim: >= 10,000/s"))
+        t0 = time.monotonic()
+        run([self.thresh, "--db", lone, "replicate", "--drain"])
+        alone = time.monotonic() - t0
+        self.rows.append(("... applied by one more node from the log, the others idle",
+                          "%.0f events/s" % (n / alone), "%.2fx the time of training them"
+                          % (alone / local)))
 
     def part_outage(self, lib):
         node = os.path.join(self.tmp, "lib-node")
