@@ -425,7 +425,7 @@ static int repl_conn(cluster *cl, const cluster_conf *cc, const char *fp, cluste
 	return rc;
 }
 
-/* str_u64 - a reply string or integer as a number; 0 for nil. */
+/* val_u64 - a reply string or integer as a number; 0 for nil. */
 static uint64_t val_u64(const rval *v)
 {
 	if (v->type == RV_INT)
