@@ -112,6 +112,7 @@ static const rscript s_drop_epoch = {"drop-epoch",
 struct cluster {
 	pthread_mutex_t lock;        /* the pool and the backoff */
 	pid_t pid;                   /* the process the connections belong to */
+	char addr[256];              /* the Redis they are connected to */
 	rconn *idle[POOL_MAX];
 	size_t nidle;
 	double retry_at;             /* monotonic: no Redis before then */
@@ -122,6 +123,7 @@ struct cluster {
 
 	pthread_mutex_t rlock;       /* the replicator: one round at a time */
 	rconn *repl;
+	char repl_addr[256];         /* the Redis repl is connected to */
 	int group_ready;             /* the consumer group is at our sequence */
 	uint64_t pub_last;           /* the last local sequence Redis has of ours */
 	int pub_known;
@@ -242,6 +244,14 @@ static rconn *pool_take(cluster *cl, const cluster_conf *cc, const char *fp, dou
 		cl->pid = getpid();
 		cl->repl = NULL;
 		cl->group_ready = cl->pub_known = 0;
+	}
+	if (strcmp(cl->addr, cc->redis)) {
+		/* another Redis since (thresh.conf reloaded): the old connections go */
+		for (size_t i = 0; i < cl->nidle; i++)
+			rconn_close(cl->idle[i]);
+		cl->nidle = 0;
+		snprintf(cl->addr, sizeof cl->addr, "%s", cc->redis);
+		cl->retry_at = 0;
 	}
 	if (mono() < cl->retry_at) {
 		*rc = cl->refused ? THRESH_EREFUSED : THRESH_EUNAVAIL;
@@ -404,7 +414,7 @@ static int repl_conn(cluster *cl, const cluster_conf *cc, const char *fp, cluste
 		cl->repl = NULL;
 		cl->pid = getpid();
 	}
-	if (cl->repl && !rconn_broken(cl->repl))
+	if (cl->repl && !rconn_broken(cl->repl) && !strcmp(cl->repl_addr, cc->redis))
 		return 0;
 	rconn_close(cl->repl);
 	cl->repl = NULL;
@@ -413,6 +423,7 @@ static int repl_conn(cluster *cl, const cluster_conf *cc, const char *fp, cluste
 	                    out->message, sizeof out->message);
 	if (rc)
 		return rc;
+	snprintf(cl->repl_addr, sizeof cl->repl_addr, "%s", cc->redis);
 	if ((rc = fp_check(cl->repl, cc, fp))) {
 		if (rc == THRESH_EREFUSED)
 			snprintf(out->message, sizeof out->message,

@@ -721,21 +721,24 @@ int replica_snapshot_build(store *st, int may_revert, const char *epoch, unsigne
                            size_t *len, uint64_t *seq)
 {
 	struct build_job j = {epoch, {NULL, 0, 0, 0}, 0};
+	struct count_ctx c = {0, 0};
 	store_txn *t;
-	replica_state s;
-	uint64_t pending = 0;
-	int rc = replica_state_read(st, &s, &pending, NULL);
+	int rc = store_read_begin(st, &t);
 	if (rc)
 		return rc;
-	if (pending && !may_revert)
-		return THRESH_EBUSY;
-	if (pending) {
-		rc = store_write(st, build_fn, &j);
+	/* pending learns looked for in the snapshot's own transaction: one made
+	 * after the look would otherwise be in the counts but not in the
+	 * origins' sequences, and be applied twice by a node loading it */
+	rc = store_rec_foreach(t, "outbox", count_entry, &c);
+	if (!rc && !c.pending)
+		rc = serialize(t, epoch, &j.b, &j.seq);
+	store_read_end(t);
+	if (!rc && c.pending) {
+		if (!may_revert)
+			return THRESH_EBUSY;
+		rc = store_write(st, build_fn, &j); /* takes them back in a transaction of its own */
 		if (rc == ABANDON)
 			rc = 0;
-	} else if (!(rc = store_read_begin(st, &t))) {
-		rc = serialize(t, epoch, &j.b, &j.seq);
-		store_read_end(t);
 	}
 	if (rc) {
 		free(j.b.p);
