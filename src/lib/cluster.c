@@ -958,8 +958,6 @@ static int round_fn(cluster *cl, const cluster_conf *cc, const char *fp, store *
 	if ((rc = consume(cl, cc, st, epoch, &seq, out)))
 		return rc;
 	out->seq = seq;
-	if (!out->published && !out->applied && wait_ms > 0)
-		idle_wait(cl, st, wait_ms);
 	if (out->applied) {
 		key(k[2], sizeof k[2], cc, "progress");
 		snprintf(num, sizeof num, "%" PRIu64, seq);
@@ -971,6 +969,8 @@ static int round_fn(cluster *cl, const cluster_conf *cc, const char *fp, store *
 		return rc;
 	if (++cl->rounds % TRIM_EVERY == 0 && (rc = trim_retained(cl, cc, st)))
 		return rc;
+	if (!out->published && !out->applied && wait_ms > 0)
+		idle_wait(cl, st, wait_ms);
 	return 0;
 }
 
