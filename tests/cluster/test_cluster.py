@@ -477,6 +477,24 @@ class FaultTest(ClusterTest):
     def test_redis_restarted_empty(self):
         self.outage(wipe=True)
 
+    def test_redis_back_with_less_of_the_log_than_nodes_applied(self):
+        """Redis restarted from an older append-only file: its sequence is
+        behind what the nodes applied. They start a new epoch instead of
+        taking new events for ones they applied; nothing lost or doubled."""
+        before = sum(self.messages())
+        self.train(comments(SPAM_WORDS, 20, 61))
+        self.converge()
+        head = int(self.redis.cli("GET", "t:seq"))
+        epoch = self.redis.cli("GET", "t:epoch").strip()
+        self.redis.cli("SET", "t:seq", str(head - 5))  # as if the last 5 were lost
+        wait_for(lambda: self.redis.cli("GET", "t:epoch").strip() not in ("", epoch), 20,
+                 "a new epoch")
+        self.train(comments(HAM_WORDS, 20, 62), "ham")
+        self.converge(60)
+        self.assert_identical()
+        self.assertEqual(sum(self.messages()), before + 40)
+        self.assertTrue(any("Redis lost data" in n.stderr() for n in self.nodes))
+
     def test_a_node_killed_mid_training_catches_up(self):
         b = self.nodes[1]
         before = sum(self.messages())
