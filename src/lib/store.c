@@ -554,23 +554,6 @@ int store_rec_del(store_txn *t, const char *db, const void *key, size_t klen)
 	return i < 0 ? THRESH_EINVAL : del(t, i, key, klen);
 }
 
-int store_rec_view(store_txn *t, const char *db, const void *key, size_t klen, const void **val,
-                   size_t *vlen)
-{
-	int i = db_index(db);
-	if (i < 0)
-		return THRESH_EINVAL;
-	if (t->s->missing[i])
-		return THRESH_ENOTFOUND;
-	MDB_val k = {klen, (void *)key}, v;
-	int rc = mdb_get(t->txn, t->s->dbi[i], &k, &v);
-	if (rc)
-		return map_err(rc);
-	*val = v.mv_data;
-	*vlen = v.mv_size;
-	return 0;
-}
-
 int store_rec_foreach(store_txn *t, const char *db,
                       int (*cb)(const void *key, size_t klen, const void *val, size_t vlen, void *ctx),
                       void *ctx)

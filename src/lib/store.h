@@ -92,10 +92,6 @@ int store_learned_del(store_txn *t, const unsigned char d[16]);
 int store_rec_get(store_txn *t, const char *db, const void *key, size_t klen, void *val, size_t size);
 int store_rec_put(store_txn *t, const char *db, const void *key, size_t klen, const void *val, size_t size);
 int store_rec_del(store_txn *t, const char *db, const void *key, size_t klen);
-/* store_rec_view - the value of key in place (valid until the transaction
- * ends or writes), any size. THRESH_ENOTFOUND when missing. */
-int store_rec_view(store_txn *t, const char *db, const void *key, size_t klen, const void **val,
-                   size_t *vlen);
 /* store_rec_foreach - walk a record database in key order; cb may return 1
  * to delete the record it was given, 0 to keep it, STORE_STOP to end the
  * walk (which then returns 0), < 0 to stop with that code. */
