@@ -78,10 +78,23 @@ typedef struct thresh_stats {
 	                            * site / (site + prior_comments), 0..1 */
 	uint32_t upgraded_from;    /* this handle upgraded the database from that format
 	                            * when it opened it; 0: it did not */
+	/* added in 0.3: the cluster (thresh/cluster.h), all 0 on a database
+	 * without [cluster] in thresh.conf */
+	int cluster;               /* 1: this database is a node of a cluster */
+	int redis_up;              /* 1: Redis answered within the timeout just now */
+	uint64_t outbox;           /* own learns not yet seen back in the cluster's log */
+	uint64_t cluster_seq;      /* the last sequence of the log applied here */
+	uint64_t lag_events;       /* events of the log not applied here yet */
+	double lag_seconds;        /* seconds since the oldest of them was published (0: none) */
+	uint64_t rate_fallbacks;   /* checks of this handle whose rate was judged locally,
+	                            * Redis being away or slow */
 } thresh_stats;
 
 /* thresh_db_stats - read the statistics.
  * [in,out] st  st->size must be set; fields past it are left alone.
+ * On a node of a cluster, with st->size reaching the cluster's fields, it
+ * asks Redis for the log's head (waiting [cluster] timeout at most; a Redis
+ * away gives redis_up 0 and no error).
  * Returns 0, THRESH_EINVAL or a store error. Added in 0.1. */
 THRESH_API int thresh_db_stats(thresh_db *db, thresh_stats *st);
 

@@ -37,10 +37,14 @@ enum {
 	THRESH_ENOMODEL = -19, /* the default model file was not found */
 	THRESH_ENOTFOUND = -20,/* the thing asked for (a learned comment, a key) is not there */
 	THRESH_EPARAM = -21,   /* an unknown classifier parameter or a value out of range */
+	/* added in 0.3: the cluster (several nodes, one site, through Redis) */
+	THRESH_EUNAVAIL = -22, /* the cluster's Redis did not answer in time, or is down */
+	THRESH_ENOTSUP = -23,  /* this libthresh was built without the feature asked for */
+	THRESH_EREFUSED = -24, /* this node may not join the cluster (its model key or secret differ) */
 };
 
 /* The number of the last code defined, for tests and bindings that list them. */
-#define THRESH_ERROR_LAST (-21)
+#define THRESH_ERROR_LAST (-24)
 
 /* thresh_strerror - a short English description of a result code.
  *

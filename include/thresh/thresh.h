@@ -15,5 +15,6 @@
 #include "thresh/check.h"
 #include "thresh/learn.h"
 #include "thresh/plugin.h"
+#include "thresh/cluster.h"
 
 #endif

@@ -39,7 +39,8 @@ class Exception extends \RuntimeException
 	const EINVAL = -1, ENOMEM = -2, EIO = -3, EUTF8 = -4, ETOOBIG = -5, ENUL = -6,
 	      EFIELD = -7, ENOENT = -8, EVERSION = -9, ECORRUPT = -10, EFULL = -11,
 	      EACCES = -12, ECONFIG = -13, EFORMAT = -14, EEXIST = -15, EREADONLY = -16,
-	      EABI = -17, EBUSY = -18, ENOMODEL = -19, ENOTFOUND = -20, EPARAM = -21;
+	      EABI = -17, EBUSY = -18, ENOMODEL = -19, ENOTFOUND = -20, EPARAM = -21,
+	      EUNAVAIL = -22, ENOTSUP = -23, EREFUSED = -24;
 
 	public function getName(): string
 	{

@@ -63,6 +63,7 @@ _CODES = {
     "EFIELD": -7, "ENOENT": -8, "EVERSION": -9, "ECORRUPT": -10, "EFULL": -11,
     "EACCES": -12, "ECONFIG": -13, "EFORMAT": -14, "EEXIST": -15, "EREADONLY": -16,
     "EABI": -17, "EBUSY": -18, "ENOMODEL": -19, "ENOTFOUND": -20, "EPARAM": -21,
+    "EUNAVAIL": -22, "ENOTSUP": -23, "EREFUSED": -24,
 }
 _NAMES = {v: "THRESH_" + k for k, v in _CODES.items()}
 globals().update(_CODES)

@@ -175,6 +175,12 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	printf("%-16s%" PRIu64 "\n", "learned:", st.learned);
 	printf("%-16s%" PRIu64 "\n", "map size:", st.map_size);
 	printf("%-16s%" PRIu64 "\n", "used:", st.used_bytes);
+	if (st.cluster) {
+		printf("%-16s%s\n", "redis:", st.redis_up ? "up" : "down (or slower than the timeout)");
+		printf("%-16s%" PRIu64 " learns not yet in the cluster's log\n", "outbox:", st.outbox);
+		printf("%-16s%" PRIu64 " applied, %" PRIu64 " behind (%.3f s)\n", "log:", st.cluster_seq,
+		       st.lag_events, st.lag_seconds);
+	}
 	const char *name;
 	for (size_t i = 0; (name = thresh_db_param_name(i)); i++) {
 		double v;

@@ -64,6 +64,8 @@ struct scored {
 int write_plot(const char *path, const struct scored *s, size_t n, size_t nspam, size_t nham,
                double hold, double reject, double auc);
 int cmd_rotate_secret(struct cli *cli, int argc, char **argv);
+/* replicate.c: the cluster's replicator, for nodes without threshd */
+int cmd_replicate(struct cli *cli, int argc, char **argv);
 
 /* ---- help.c ---- */
 /* help_text - the --help text of a command (NULL: the general help), or

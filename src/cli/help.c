@@ -51,6 +51,7 @@ static const char general_help[] =
 	"  get       show classifier parameters\n"
 	"  config    show the configuration in force (thresh.conf)\n"
 	"  rotate-secret  replace the secret that identities are hashed with\n"
+	"  replicate publish and apply the cluster's training log (a node without threshd)\n"
 	"  help      show the help of a command (as COMMAND --help does)\n"
 	"\n"
 	"Global options:\n"
@@ -443,6 +444,38 @@ static const char rotate_help[] =
 	"Exit status:\n"
 	"  0  rotated\n" EXIT_FAIL;
 
+static const char replicate_help[] =
+	"usage: thresh [--db DIR] replicate [--once | --drain] [--wait MS] [--redis ADDR]\n"
+	"                                   [--node NAME] [--nodes N]\n"
+	"\n"
+	"Run the cluster's replicator for this node until SIGTERM or SIGINT: publish the\n"
+	"learns of this node's outbox to the training log in Redis, and apply the log to\n"
+	"the database, in the log's order, as every node does. Needed on a node whose\n"
+	"web servers load the library (mod_thresh, PHP, Python) without threshd, which\n"
+	"runs its own (dist/thresh-replicate.service runs this under systemd). One per\n"
+	"node. The [cluster] section of thresh.conf says where Redis is (thresh.conf(5));\n"
+	"the options below set its keys for this run.\n"
+	"\n"
+	"While Redis is away, learning goes on in the database and waits in the outbox;\n"
+	"it is published when Redis is back. What changes (Redis away or back, a resync\n"
+	"from a snapshot, a new epoch, a refusal to join) is said on stderr.\n"
+	"\n"
+	"Options:\n"
+	"  --once         one round, then exit (status 3 when Redis did not answer)\n"
+	"  --drain        rounds until the outbox is published and the log applied\n"
+	"  --wait MS      how long a round waits for new events (default 50); a learn\n"
+	"                 made meanwhile is published by the next round\n"
+	"  --redis ADDR   unix:PATH or HOST:PORT ([cluster] redis)\n"
+	"  --node NAME    this node's name ([cluster] node; default: the host name)\n"
+	"  --nodes N      the number of nodes ([cluster] nodes)\n"
+	"  --db DIR       the database folder\n"
+	"  -h, --help     this help\n"
+	"\n" ENV_DB
+	"\n"
+	"Exit status:\n"
+	"  0  stopped by a signal, or drained\n" EXIT_FAIL
+	"     (also no [cluster] configured)\n";
+
 static const struct {
 	const char *cmd;
 	const char *text;
@@ -451,7 +484,7 @@ static const struct {
 	{"init", init_help},     {"train", train_help},   {"untrain", untrain_help},
 	{"check", check_help},   {"eval", eval_help},     {"stats", stats_help},
 	{"export", export_help}, {"import", import_help}, {"prune", prune_help},
-	{"set", set_help},       {"get", get_help},
+	{"set", set_help},       {"get", get_help},       {"replicate", replicate_help},
 };
 
 const char *help_text(const char *cmd)

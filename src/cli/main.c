@@ -18,7 +18,7 @@ static const struct {
 	{"check", cmd_check},   {"eval", cmd_eval},     {"stats", cmd_stats},
 	{"export", cmd_export}, {"import", cmd_import}, {"prune", cmd_prune},
 	{"set", cmd_set},       {"get", cmd_get},       {"config", cmd_config},
-	{"rotate-secret", cmd_rotate_secret},
+	{"rotate-secret", cmd_rotate_secret}, {"replicate", cmd_replicate},
 };
 
 static cli_cmd_fn find_command(const char *name)

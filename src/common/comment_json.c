@@ -141,6 +141,15 @@ void json_put_stats(struct sbuf *b, const thresh_stats *st)
 	json_put_double(b, st->prior_comments);
 	sb_printf(b, ",\"weight_by\":\"%s\"},\"site_share\":", st->prior_auto ? "site" : "prior_comments");
 	json_put_double(b, st->site_share);
+	if (st->cluster) {
+		sb_printf(b,
+		          ",\"cluster\":{\"redis_up\":%s,\"outbox\":%" PRIu64 ",\"seq\":%" PRIu64
+		          ",\"lag_events\":%" PRIu64 ",\"rate_fallbacks\":%" PRIu64 ",\"lag_seconds\":",
+		          st->redis_up ? "true" : "false", st->outbox, st->cluster_seq, st->lag_events,
+		          st->rate_fallbacks);
+		json_put_double(b, st->lag_seconds);
+		sb_puts(b, "}");
+	}
 }
 
 int json_put_params(struct sbuf *b, thresh_db *db)

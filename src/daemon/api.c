@@ -18,6 +18,7 @@
  * unknown or repeated member is refused, as is a comment with none of
  * content, author, email or url. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,7 +319,8 @@ enum MHD_Result api_healthz(struct request *rq)
 	static const char draining[] = "{\"status\":\"draining\"}\n";
 	thresh_stats st;
 	memset(&st, 0, sizeof st);
-	st.size = sizeof st;
+	/* the database alone: a node of a cluster is alive with Redis away */
+	st.size = offsetof(thresh_stats, cluster);
 	if (atomic_load_explicit(&rq->srv->draining, memory_order_relaxed))
 		return reply(rq, 503, APPLICATION_JSON, draining, sizeof draining - 1, NULL);
 	int rc = thresh_db_stats(rq->srv->db, &st);

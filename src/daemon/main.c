@@ -84,6 +84,11 @@ static const char usage_text[] =
 	"                           takes as \"pending\", unless only first_comment held it\n"
 	"      --log FILE           one line per request to FILE ('-': standard error);\n"
 	"                           no keys, addresses, e-mails or comments are logged\n"
+	"      --redis ADDR         be a node of a cluster: its Redis, unix:PATH or\n"
+	"                           HOST:PORT ([cluster] redis in thresh.conf)\n"
+	"      --node NAME          this node's name in the cluster (default: the host name)\n"
+	"      --nodes N            the cluster's number of nodes (each rate-limits alone at\n"
+	"                           1/N of the rate while Redis is away)\n"
 	"  -h, --help               this help\n"
 	"      --version            the versions of threshd and of the loaded libthresh\n"
 	"\n"
@@ -412,6 +417,9 @@ enum {
 	O_TLS_PORT,
 	O_TLS_CERT,
 	O_TLS_KEY,
+	O_REDIS,
+	O_NODE,
+	O_NODES,
 };
 
 static const struct option long_opts[] = {
@@ -436,6 +444,9 @@ static const struct option long_opts[] = {
 	{"tls-key", required_argument, NULL, O_TLS_KEY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, O_VERSION},
+	{"redis", required_argument, NULL, O_REDIS},
+	{"node", required_argument, NULL, O_NODE},
+	{"nodes", required_argument, NULL, O_NODES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -570,6 +581,15 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 			printf("threshd %s (libthresh %s, libmicrohttpd %s)\n", THRESH_VERSION_STRING,
 			       thresh_version(), MHD_get_version());
 			return 0;
+		case O_REDIS:
+			cfg->redis = optarg;
+			break;
+		case O_NODE:
+			cfg->node = optarg;
+			break;
+		case O_NODES:
+			cfg->nodes = optarg;
+			break;
 		case ':':
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -606,6 +626,16 @@ static int open_db(struct server *s)
 		    rc == THRESH_ENOENT ? " (create it with `thresh init`, or give --create)" : "");
 		return -1;
 	}
+	/* --redis, --node, --nodes over thresh.conf's [cluster] */
+	const char *const keys[3] = {"redis", "node", "nodes"};
+	const char *vals[3] = {s->cfg.redis, s->cfg.node, s->cfg.nodes};
+	for (int i = 0; i < 3; i++)
+		if (vals[i] && (rc = thresh_db_cluster_set(s->db, keys[i], vals[i]))) {
+			say("--%s %s: %s", keys[i], vals[i],
+			    rc == THRESH_EINVAL ? "not a valid value (see thresh.conf(5), [cluster])"
+			                        : thresh_strerror(rc));
+			return -1;
+		}
 	/* The first requests read memory, not LMDB, and no request waits for
 	 * the copy: it is made before the socket opens. Only speed: on failure
 	 * the checks read LMDB and the copy is made later in the background. */
@@ -726,7 +756,7 @@ int main(int argc, char **argv)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	s.started = (double)now.tv_sec + now.tv_nsec / 1e9;
-	if (http_start(&s))
+	if (http_start(&s) || cluster_start(&s))
 		goto out;
 	say("listening on %s%s%s%s%s (%u thread%s, database %s, %s)", shown[0] ? shown : "",
 	    shown[0] && tls_shown[0] ? ", " : "", tls_shown[0] ? "HTTPS on " : "", tls_shown,
@@ -752,8 +782,10 @@ int main(int argc, char **argv)
 	notify("STOPPING=1");
 	say("%s: finishing the requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(&s);
+	cluster_stop(&s);
 	status = 0;
 out:
+	cluster_stop(&s);
 	if (s.mhd || s.mhd_tls)
 		http_stop(&s);
 	if (s.listen_fd >= 0)

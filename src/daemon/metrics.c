@@ -92,6 +92,34 @@ static void help(struct sbuf *b, const char *name, const char *type, const char 
 	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* metrics_cluster - a node of a cluster: Redis, the outbox, the lag, the
+ * local fallbacks of the rate limit, the replication rounds. */
+static void metrics_cluster(struct server *s, const thresh_stats *st, struct sbuf *b)
+{
+	char num[40];
+	help(b, "threshd_cluster_redis_up", "gauge",
+	     "1 when Redis answered within the timeout at this scrape.");
+	sb_printf(b, "threshd_cluster_redis_up %d\n", st->redis_up);
+	help(b, "threshd_cluster_outbox", "gauge",
+	     "Learns of this node not yet seen back in the cluster's log.");
+	sb_printf(b, "threshd_cluster_outbox %" PRIu64 "\n", st->outbox);
+	help(b, "threshd_cluster_seq", "gauge", "The last sequence of the log applied here.");
+	sb_printf(b, "threshd_cluster_seq %" PRIu64 "\n", st->cluster_seq);
+	help(b, "threshd_cluster_lag_events", "gauge", "Events of the log not applied here yet.");
+	sb_printf(b, "threshd_cluster_lag_events %" PRIu64 "\n", st->lag_events);
+	help(b, "threshd_cluster_lag_seconds", "gauge",
+	     "Seconds since the oldest event not applied here was published (0: none).");
+	sb_printf(b, "threshd_cluster_lag_seconds %s\n", fmt_double(num, sizeof num, st->lag_seconds));
+	help(b, "threshd_cluster_rate_fallbacks_total", "counter",
+	     "Checks rate-limited locally at this node's share (rate_local): Redis away or slow.");
+	sb_printf(b, "threshd_cluster_rate_fallbacks_total %" PRIu64 "\n", st->rate_fallbacks);
+	help(b, "threshd_cluster_rounds_total", "counter", "Replication rounds run.");
+	sb_printf(b, "threshd_cluster_rounds_total %" PRIu64 "\n", get(&s->cluster.rounds));
+	help(b, "threshd_cluster_rounds_failed_total", "counter",
+	     "Replication rounds that did not complete (Redis away, refused, ...).");
+	sb_printf(b, "threshd_cluster_rounds_failed_total %" PRIu64 "\n", get(&s->cluster.failed));
+}
+
 void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 {
 	struct metrics *m = &s->metrics;
@@ -212,6 +240,8 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 		sb_printf(b, "threshd_db_messages{label=\"ham\"} %" PRIu64 "\n", st.ham_messages);
 		sb_printf(b, "threshd_db_messages{label=\"spam\"} %" PRIu64 "\n", st.spam_messages);
 	}
+	if (rc == 0 && st.cluster)
+		metrics_cluster(s, &st, b);
 
 	help(b, "threshd_start_time_seconds", "gauge", "When threshd started, since the epoch.");
 	sb_printf(b, "threshd_start_time_seconds %.3f\n", s->started);

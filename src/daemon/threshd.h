@@ -175,6 +175,19 @@ struct config {
 	int hold_as_spam;       /* comment-check says "true" for hold (see server.hold_as_spam) */
 	int create;             /* create a missing database */
 	int read_only;
+	const char *redis;      /* --redis, --node, --nodes: [cluster] keys, or NULL */
+	const char *node;
+	const char *nodes;
+};
+
+/* cluster.c: the replication thread of a node of a cluster */
+struct cluster_thread {
+	pthread_t thread;
+	int running;
+	atomic_int stop;
+	atomic_int redis_up;        /* the last round reached Redis */
+	_Atomic uint64_t rounds;    /* replication rounds run */
+	_Atomic uint64_t failed;    /* ... that did not complete (Redis away, ...) */
 };
 
 struct server {
@@ -198,6 +211,7 @@ struct server {
 	double started;             /* wall clock, seconds since the epoch */
 
 	struct metrics metrics;
+	struct cluster_thread cluster;
 };
 
 /* ---- http.c ---- */
@@ -333,6 +347,15 @@ int conf_apply(struct server *s, struct conf_state *cs);
  * line on stderr is "reloaded thresh.conf", or why it was not. */
 void conf_reload(struct server *s, struct conf_state *cs);
 void conf_free(struct conf_state *cs);
+/* ---- cluster.c ---- */
+
+/* cluster_start - when the database is a node of a cluster, start the
+ * replication thread. Returns 0 (also when there is no cluster) or -1
+ * (reported). */
+int cluster_start(struct server *s);
+/* cluster_stop - stop it and wait for it (a round ends within 100 ms). */
+void cluster_stop(struct server *s);
+
 /* ---- say.c ---- */
 
 /* say - "threshd: MESSAGE" on stderr (daemon messages; never a key,

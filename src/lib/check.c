@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "cluster.h"
 #include "comment_int.h"
 #include "config.h"
 #include "db_int.h"
@@ -236,35 +237,86 @@ static double now_seconds(const thresh_comment *c)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* gather - what the rules need beyond the score: the author's record and,
- * unless read-only, the rate limiter's answer. */
-static int gather(thresh_view *v, const thresh_comment *c, unsigned flags, const conf *cf, mod_in *in)
+/* The author of a check and, unless read-only, its rate limit: found
+ * before the comment is scored, so that a node of a cluster can send its
+ * question to Redis first and read the answer after scoring (the round trip
+ * overlaps the scoring). */
+struct author {
+	int has;                 /* an e-mail or IP was given */
+	unsigned char id[HASH_ID_BYTES];
+	int rate;                /* the rate limit applies */
+	rate_rule rule;
+	double now;
+	struct cluster *cl;      /* a node of a cluster: Redis decides */
+	cluster_conf cc;
+	cluster_rate q;          /* its question, outstanding */
+};
+
+/* author_begin - the author's key and, for a node, the rate question sent.
+ * Returns 0 or a THRESH_E* code (then nothing is outstanding). */
+static int author_begin(thresh_view *v, const thresh_comment *c, unsigned flags, const conf *cf,
+                        struct author *a)
 {
-	unsigned char secret[HASH_SECRET_BYTES], id[HASH_ID_BYTES];
-	int rc = 0;
+	unsigned char secret[HASH_SECRET_BYTES];
+	char fp[33];
+	a->has = a->rate = 0;
+	a->cl = NULL;
+	a->q.c = NULL;
 	if (!db_secret(v->db, secret))
 		return 0;
-	int k = identity_key(secret, c, id);
+	int k = identity_key(secret, c, a->id);
 	hash_wipe(secret, sizeof secret);
-	if (k < 0)
+	if (k <= 0)
 		return k;
-	if (k == 0)
-		return 0;
-	in->has_identity = 1;
-	rc = store_rec_get(v->t, "authors", id, sizeof id, &in->author, sizeof in->author);
-	if (rc == 0)
-		in->known = in->author.approved + in->author.spam > 0;
-	else if (rc != THRESH_ENOTFOUND)
-		return rc;
+	a->has = 1;
 	if ((flags & THRESH_CHECK_READONLY) || v->readonly || !v->db->rate || !(cf->rate_limit > 0))
 		return 0;
-	rate_rule rule = {cf->rate_limit, cf->rate_period, cf->rate_burst};
-	double now = now_seconds(c);
-	if ((rc = ratelimit_check(v->db->rate, id, now, &rule, &in->rate_allowed, &in->retry_after)))
+	a->rate = 1;
+	a->rule = (rate_rule){cf->rate_limit, cf->rate_period, cf->rate_burst};
+	a->now = now_seconds(c);
+	if (db_cluster_conf(v->db, &a->cc) && (a->cl = db_cluster(v->db, fp)))
+		/* one rate for the whole cluster, Redis's clock unless the comment
+		 * carries its own time */
+		cluster_rate_send(a->cl, &a->cc, fp, a->id, c->time > 0 ? a->now : 0, &a->rule, &a->q);
+	return 0;
+}
+
+/* author_drop - a check that fails before gather: its question abandoned. */
+static void author_drop(struct author *a)
+{
+	if (a->cl)
+		cluster_rate_drop(a->cl, &a->q);
+}
+
+/* gather - what the rules need beyond the score: the author's record and,
+ * unless read-only, the rate limiter's answer. */
+static int gather(thresh_view *v, const thresh_comment *c, struct author *a, mod_in *in)
+{
+	int rc;
+	if (!a->has)
+		return 0;
+	in->has_identity = 1;
+	rc = store_rec_get(v->t, "authors", a->id, sizeof a->id, &in->author, sizeof in->author);
+	if (rc == 0)
+		in->known = in->author.approved + in->author.spam > 0;
+	else if (rc != THRESH_ENOTFOUND) {
+		author_drop(a);
+		return rc;
+	}
+	if (!a->rate)
+		return 0;
+	if (a->cl)
+		rc = cluster_rate_recv(a->cl, &a->cc, &a->q, v->db->rate, a->id,
+		                       c->time > 0 ? a->now : 0, &a->rule, &in->rate_allowed,
+		                       &in->retry_after, &in->rate_local);
+	else
+		rc = ratelimit_check(v->db->rate, a->id, a->now, &a->rule, &in->rate_allowed,
+		                     &in->retry_after);
+	if (rc)
 		return rc;
 	in->rate_checked = 1;
 	if (atomic_fetch_add(&v->db->checks, 1) % RATE_PRUNE_EVERY == RATE_PRUNE_EVERY - 1)
-		ratelimit_prune(v->db->rate, now, NULL); /* best effort: a failure only delays it */
+		ratelimit_prune(v->db->rate, a->now, NULL); /* best effort: a failure only delays it */
 	return 0;
 }
 
@@ -275,11 +327,19 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	mod_out mo;
 	double score;
 	int rc;
+	struct author a;
 	if (!v || !c || !out)
 		return THRESH_EINVAL;
-	if ((rc = score_comment(v, c, (flags & THRESH_CHECK_EXPLAIN) != 0, &score)))
-		return rc;
 	conf *cf = db_conf(v->db);
+	if ((rc = author_begin(v, c, flags, cf, &a))) {
+		conf_unref(cf);
+		return rc;
+	}
+	if ((rc = score_comment(v, c, (flags & THRESH_CHECK_EXPLAIN) != 0, &score))) {
+		author_drop(&a);
+		conf_unref(cf);
+		return rc;
+	}
 	memset(&in, 0, sizeof in);
 	in.cf = cf;
 	in.c = c;
@@ -291,11 +351,12 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	in.min_seen = v->m.param[P_MIN_TOKENS];
 	in.learned = -1;
 	if ((rc = learned_label(v, c, &in.learned))) {
+		author_drop(&a);
 		conf_unref(cf);
 		return rc;
 	}
 	in.links = (unsigned)v->tl.links;
-	if (!(rc = gather(v, c, flags, cf, &in)))
+	if (!(rc = gather(v, c, &a, &in)))
 		rc = moderate_decide(&in, &mo);
 	conf_unref(cf);
 	if (rc)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "thresh/db.h"
 #include "thresh/error.h"
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "fold.h"
 #include "num.h"
+#include "redis.h"
 #include "sbuf.h"
 #include "utf8.h"
 
@@ -69,7 +71,87 @@ conf *conf_defaults(void)
 	c->honeypot = 1;
 	c->min_form_seconds = 3;
 	c->memory_cache = 1;
+	cluster_conf_defaults(&c->cl);
 	return c;
+}
+
+void cluster_conf_defaults(cluster_conf *cc)
+{
+	memset(cc, 0, sizeof *cc);
+	strcpy(cc->ns, "thresh");
+	if (gethostname(cc->node, sizeof cc->node - 1) != 0 || !cc->node[0])
+		strcpy(cc->node, "node");
+	cc->node[sizeof cc->node - 1] = '\0';
+	cc->nodes = 1;
+	cc->timeout_ms = 50;
+	cc->connect_timeout_ms = 100;
+	cc->batch = 500;
+	cc->snapshot_every = 10000;
+	cc->stream_max = 100000;
+	cc->retain = 10000;
+}
+
+/* name_ok - a namespace or node name: 1 to 63 letters, digits, '.', '_', '-'. */
+static int name_ok(const char *v)
+{
+	size_t n = strlen(v);
+	if (!n || n >= CLUSTER_NAME_MAX)
+		return 0;
+	for (const char *q = v; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+		      *q == '.' || *q == '_' || *q == '-'))
+			return 0;
+	return 1;
+}
+
+int cluster_conf_set(cluster_conf *cc, const char *key, const char *val, char *why, size_t whysize)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		uint64_t min, max;
+	} nums[] = {
+		{"nodes", offsetof(cluster_conf, nodes), 1, 1000},
+		{"timeout", offsetof(cluster_conf, timeout_ms), 1, 60000},
+		{"connect_timeout", offsetof(cluster_conf, connect_timeout_ms), 1, 60000},
+		{"batch", offsetof(cluster_conf, batch), 1, 100000},
+		{"snapshot_every", offsetof(cluster_conf, snapshot_every), 10, 100000000},
+		{"stream_max", offsetof(cluster_conf, stream_max), 100, 1000000000},
+		{"retain", offsetof(cluster_conf, retain), 0, 100000000},
+	};
+	uint64_t n;
+	cc->on = 1;
+	if (!strcmp(key, "redis")) {
+		if (strlen(val) >= sizeof cc->redis || (strncmp(val, "unix:", 5) && !strchr(val, ':')) ||
+		    !strcmp(val, "unix:")) {
+			snprintf(why, whysize, "redis: expected unix:PATH or HOST:PORT, got \"%s\"", val);
+			return -1;
+		}
+		strcpy(cc->redis, val);
+		return 0;
+	}
+	if (!strcmp(key, "namespace") || !strcmp(key, "node")) {
+		if (!name_ok(val)) {
+			snprintf(why, whysize, "%s: expected 1 to %d letters, digits, '.', '_' or '-', got \"%s\"",
+			         key, CLUSTER_NAME_MAX - 1, val);
+			return -1;
+		}
+		strcpy(key[0] == 'n' && key[1] == 'a' ? cc->ns : cc->node, val);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+		if (!strcmp(key, nums[i].name)) {
+			if (parse_u64(val, nums[i].min, nums[i].max, &n)) {
+				snprintf(why, whysize, "%s: expected a whole number from %llu to %llu%s, got \"%s\"",
+				         key, (unsigned long long)nums[i].min, (unsigned long long)nums[i].max,
+				         strstr(key, "timeout") ? " (milliseconds)" : "", val);
+				return -1;
+			}
+			*(unsigned *)((char *)cc + nums[i].off) = (unsigned)n;
+			return 0;
+		}
+	snprintf(why, whysize, "unknown key \"%s\" in [cluster] (thresh.conf(5) lists them)", key);
+	return -1;
 }
 
 conf *conf_ref(conf *c)
@@ -289,6 +371,15 @@ int conf_load(const char *path, conf **out, char *errbuf, size_t errsize)
 				goto out;
 			}
 			sprintf(k, "%s.%s", section, key);
+			if (!strcmp(section, "cluster")) {
+				char why[300];
+				if (cluster_conf_set(&c->cl, key, val, why, sizeof why)) {
+					free(k);
+					free(v);
+					rc = fail(&p, "[cluster] %s", why);
+					goto out;
+				}
+			}
 			if ((rc = push(&c->ext, &c->n_ext, k))) {
 				free(v);
 				goto out;
@@ -302,6 +393,15 @@ int conf_load(const char *path, conf **out, char *errbuf, size_t errsize)
 	}
 	if (ferror(f))
 		rc = THRESH_EIO;
+	if (!rc && c->cl.on && !redis_available()) {
+		p.line = 0;
+		rc = fail(&p, "[cluster]: this libthresh was built without Redis support (hiredis): "
+		              "rebuild it with hiredis (meson -Dredis=enabled), or remove the section");
+	}
+	if (!rc && c->cl.on && !c->cl.redis[0]) {
+		p.line = 0;
+		rc = fail(&p, "[cluster]: redis = unix:PATH or HOST:PORT is needed");
+	}
 	if (!rc && c->has_param[P_HOLD] && c->has_param[P_REJECT] &&
 	    c->param[P_HOLD] > c->param[P_REJECT]) {
 		p.line = 0;

@@ -17,6 +17,29 @@
 
 enum conf_action { ACT_HOLD = 1, ACT_REJECT = 2 };
 
+/* [cluster]: several nodes serving one site through Redis (cluster.h). */
+#define CLUSTER_NAME_MAX 64
+typedef struct cluster_conf {
+	int on;                         /* the section is there (or a program set a key) */
+	char redis[256];                /* "unix:PATH" or "HOST:PORT" */
+	char ns[CLUSTER_NAME_MAX];      /* the prefix of every key ("thresh") */
+	char node[CLUSTER_NAME_MAX];    /* this node's name (default: the host name) */
+	unsigned nodes;                 /* nodes sharing the rate (the local fallback's share) */
+	unsigned timeout_ms;            /* a check's wait for Redis at most */
+	unsigned connect_timeout_ms;
+	unsigned batch;                 /* events read or published at once */
+	unsigned snapshot_every;        /* events between two snapshots */
+	unsigned stream_max;            /* events the stream keeps (about) */
+	unsigned retain;                /* own events kept after confirmation, at most */
+} cluster_conf;
+
+/* cluster_conf_defaults - the defaults of [cluster], off. Cannot fail. */
+void cluster_conf_defaults(cluster_conf *cc);
+
+/* cluster_conf_set - one key of [cluster] into cc (and cc->on set).
+ * Returns 0, or -1 with what was expected in why. */
+int cluster_conf_set(cluster_conf *cc, const char *key, const char *val, char *why, size_t whysize);
+
 typedef struct conf {
 	atomic_int refs;
 	/* classifier parameters that override the stored ones */
@@ -40,6 +63,7 @@ typedef struct conf {
 	int honeypot;                   /* a filled honeypot rejects */
 	double min_form_seconds;        /* a faster form submission holds; 0: off */
 	int memory_cache;               /* keep the token counts of a snapshot in memory */
+	cluster_conf cl;                /* [cluster] */
 	/* keys of other sections: ext[2i] "section.key", ext[2i+1] its raw value */
 	char **ext;
 	size_t n_ext; /* strings in ext, twice the keys */

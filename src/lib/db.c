@@ -22,6 +22,7 @@
 
 #include "thresh/error.h"
 #include "cache.h"
+#include "cluster.h"
 #include "config.h"
 #include "db_int.h"
 #include "dump.h"
@@ -70,6 +71,78 @@ int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES])
 		memcpy(out, db->secret, HASH_SECRET_BYTES);
 	pthread_mutex_unlock(&db->lock);
 	return has;
+}
+
+int db_cluster_conf(thresh_db *db, cluster_conf *out)
+{
+	pthread_mutex_lock(&db->lock);
+	int on = db->clc.on;
+	if (on) /* every check asks: the copy only for a node */
+		*out = db->clc;
+	else
+		out->on = 0;
+	pthread_mutex_unlock(&db->lock);
+	return on;
+}
+
+int db_cluster_on(thresh_db *db)
+{
+	pthread_mutex_lock(&db->lock);
+	int on = db->clc.on;
+	pthread_mutex_unlock(&db->lock);
+	return on;
+}
+
+struct cluster *db_cluster(thresh_db *db, char fp[33])
+{
+	pthread_mutex_lock(&db->lock);
+	if (!db->cl && cluster_new(&db->cl))
+		db->cl = NULL;
+	struct cluster *cl = db->cl;
+	memcpy(fp, db->fp, 33);
+	pthread_mutex_unlock(&db->lock);
+	return cl;
+}
+
+/* cluster_fp - a keyed digest of the model key under the identity secret:
+ * nodes share both (one database copied to each), and a node whose own
+ * differs may not join. */
+static void cluster_fp(thresh_db *db, char out[33])
+{
+	static const char label[] = "thresh-cluster-fingerprint";
+	unsigned char secret[HASH_SECRET_BYTES], msg[sizeof label + HASH_MODEL_KEY_BYTES], d[16];
+	model_meta m;
+	memset(secret, 0, sizeof secret);
+	db_secret(db, secret);
+	memcpy(msg, label, sizeof label);
+	if (meta_read(db, 0, 1, &m) == 0) {
+		memcpy(msg + sizeof label, m.key, HASH_MODEL_KEY_BYTES);
+		hash_wipe(m.key, sizeof m.key);
+	} else {
+		memset(msg + sizeof label, 0, HASH_MODEL_KEY_BYTES);
+	}
+	hash_bytes(secret, sizeof secret, msg, sizeof msg, d, sizeof d);
+	hash_wipe(secret, sizeof secret);
+	hash_wipe(msg, sizeof msg);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+void db_cluster_refresh(thresh_db *db)
+{
+	char fp[33];
+	cluster_fp(db, fp);
+	struct conf *cf = db_conf(db);
+	pthread_mutex_lock(&db->lock);
+	if (cf)
+		db->clc = cf->cl;
+	for (size_t i = 0; i < db->nclover; i++) {
+		char why[300];
+		(void)cluster_conf_set(&db->clc, db->clover[i][0], db->clover[i][1], why, sizeof why);
+	}
+	memcpy(db->fp, fp, sizeof fp);
+	pthread_mutex_unlock(&db->lock);
+	conf_unref(cf);
 }
 
 void thresh_db_options_init(thresh_db_options *opts)
@@ -369,6 +442,7 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 		if ((rc = store_open(rdir, STORE_NOSYNC, 0, &db->rate)))
 			goto fail_mutex;
 	}
+	db_cluster_refresh(db);
 	*out = db;
 	return 0;
 fail_mutex:
@@ -407,6 +481,11 @@ void thresh_db_close(thresh_db *db)
 	while (atomic_load(&db->building)) {
 		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);
+	}
+	cluster_free(db->cl);
+	for (size_t i = 0; i < db->nclover; i++) {
+		free(db->clover[i][0]);
+		free(db->clover[i][1]);
 	}
 	store_close(db->rate);
 	store_close(db->st);
@@ -562,6 +641,7 @@ int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
 	pthread_mutex_unlock(&db->lock);
 	hash_wipe(secret, sizeof secret);
 	conf_unref(old);
+	db_cluster_refresh(db);
 	return 0;
 }
 

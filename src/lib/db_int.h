@@ -8,11 +8,15 @@
 #include <stdint.h>
 
 #include "thresh/db.h"
+#include "config.h"
 #include "hash.h"
 #include "model.h"
 #include "store.h"
 
 struct conf;
+struct cluster;
+
+#define DB_CLUSTER_OVERRIDES 16
 
 struct thresh_db {
 	char *dir;
@@ -31,7 +35,24 @@ struct thresh_db {
 	_Atomic unsigned misses;    /* checks since the cache went stale */
 	_Atomic int building;       /* a thread is filling a new cache */
 	uint32_t upgraded_from;     /* the format this handle upgraded at open; 0: none */
+	/* the cluster (cluster.h), under lock */
+	cluster_conf clc;           /* [cluster] in force: thresh.conf's, then the overrides */
+	char *clover[DB_CLUSTER_OVERRIDES][2]; /* thresh_db_cluster_set's keys and values */
+	size_t nclover;
+	char fp[33];                /* the cluster fingerprint of this model key and secret */
+	struct cluster *cl;         /* connections and counters, made at first use */
 };
+
+/* db_cluster_conf - a copy of the [cluster] in force; returns out->on. */
+int db_cluster_conf(thresh_db *db, cluster_conf *out);
+/* db_cluster_on - 1 when this handle is a node of a cluster. */
+int db_cluster_on(thresh_db *db);
+/* db_cluster - the handle's cluster state with its fingerprint copied into
+ * fp, made at the first call; NULL when out of memory. */
+struct cluster *db_cluster(thresh_db *db, char fp[33]);
+/* db_cluster_refresh - recompute the fingerprint and the [cluster] in force
+ * (after the configuration, the secret or the model key changed). */
+void db_cluster_refresh(thresh_db *db);
 
 /* db_cache_for - a reference to the in-memory cache of the snapshot t reads
  * with the totals tot, or NULL: checks then read LMDB. After DB_CACHE_AFTER

@@ -36,6 +36,9 @@ static const struct code_desc codes[] = {
 	{"THRESH_ENOMODEL", "default model file not found"},
 	{"THRESH_ENOTFOUND", "not found"},
 	{"THRESH_EPARAM", "unknown parameter or value out of range"},
+	{"THRESH_EUNAVAIL", "the cluster's Redis is unavailable (down or too slow)"},
+	{"THRESH_ENOTSUP", "not supported by this build of libthresh"},
+	{"THRESH_EREFUSED", "refused by the cluster (another model key or secret)"},
 };
 
 const char *thresh_strerror(int code)

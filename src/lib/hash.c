@@ -54,6 +54,12 @@ void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
 	crypto_generichash_final(&st, out, HASH_DIGEST_BYTES);
 }
 
+void hash_bytes(const void *key, size_t klen, const void *data, size_t len, unsigned char *out,
+                size_t outlen)
+{
+	crypto_generichash(out, outlen, data, len, key, key ? klen : 0);
+}
+
 void hash_identity(const unsigned char secret[HASH_SECRET_BYTES], char kind, const void *s,
                    size_t n, unsigned char out[HASH_ID_BYTES])
 {

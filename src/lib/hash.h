@@ -39,6 +39,12 @@ void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
 void hash_identity(const unsigned char secret[HASH_SECRET_BYTES], char kind, const void *s,
                    size_t n, unsigned char out[HASH_ID_BYTES]);
 
+/* hash_bytes - BLAKE2b of data, outlen bytes (16 to 64), keyed when key is
+ * not NULL (klen 16 to 64 bytes): the cluster's fingerprints and the check
+ * digest of a snapshot. Cannot fail. */
+void hash_bytes(const void *key, size_t klen, const void *data, size_t len, unsigned char *out,
+                size_t outlen);
+
 /* hash_wipe - zero memory that held a secret, in a way the compiler keeps. */
 void hash_wipe(void *p, size_t n);
 

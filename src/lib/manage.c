@@ -1,15 +1,18 @@
 /* manage.c - what an administrator does with an open database: statistics,
  * classifier parameters, pruning, rotating the identity secret, dumps
  * (export and import) and the configuration in force as text. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "thresh/error.h"
+#include "cluster.h"
 #include "config.h"
 #include "db_int.h"
 #include "dump.h"
 #include "ratelimit.h"
+#include "replica.h"
 #include "secret.h"
 
 void thresh_free(void *p)
@@ -88,8 +91,37 @@ int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped)
 	db->has_secret = 1;
 	pthread_mutex_unlock(&db->lock);
 	hash_wipe(secret, sizeof secret);
+	db_cluster_refresh(db); /* the fingerprint changed with the secret */
 	if (authors_dropped)
 		*authors_dropped = authors;
+	return 0;
+}
+
+/* cluster_stats - the cluster's figures: the outbox and the sequence from
+ * the store, the log's head and the lag from Redis (within the timeout). */
+static int cluster_stats(thresh_db *db, thresh_stats *full)
+{
+	cluster_conf cc;
+	replica_state s;
+	cluster_figures f;
+	char fp[33];
+	uint64_t pending = 0;
+	if (!db_cluster_conf(db, &cc))
+		return 0;
+	full->cluster = 1;
+	int rc = replica_state_read(db->st, &s, &pending, NULL);
+	if (rc)
+		return rc;
+	full->outbox = pending;
+	full->cluster_seq = s.seq;
+	struct cluster *cl = db_cluster(db, fp);
+	if (!cl)
+		return THRESH_ENOMEM;
+	cluster_figures_get(cl, &cc, fp, s.seq, &f);
+	full->redis_up = f.redis_up;
+	full->lag_events = f.head > s.seq ? f.head - s.seq : 0;
+	full->lag_seconds = f.head_age;
+	full->rate_fallbacks = f.fallbacks;
 	return 0;
 }
 
@@ -130,6 +162,8 @@ int thresh_db_stats(thresh_db *db, thresh_stats *st)
 	full.learned = info.learned;
 	full.map_size = info.map_size;
 	full.used_bytes = info.used_bytes;
+	if (st->size > offsetof(thresh_stats, cluster) && (rc = cluster_stats(db, &full)))
+		return rc;
 	memcpy(st, &full, st->size < sizeof full ? st->size : sizeof full);
 	return 0;
 }
@@ -236,5 +270,8 @@ int thresh_db_import(thresh_db *db, const char *path, unsigned flags, char *errb
 		return THRESH_EINVAL;
 	if (db->flags & THRESH_DB_RDONLY)
 		return THRESH_EREADONLY;
-	return dump_import_path(db->st, path, flags, errbuf, errbuf_size);
+	int rc = dump_import_path(db->st, path, flags, errbuf, errbuf_size);
+	if (!rc)
+		db_cluster_refresh(db); /* a replaced model has another key */
+	return rc;
 }

@@ -69,6 +69,8 @@ int moderate_decide(const mod_in *in, mod_out *o)
 		add(o, "rate_limited", cf->rate_action == ACT_HOLD ? THRESH_HOLD : THRESH_REJECT);
 		o->retry_after = in->retry_after;
 	}
+	if (in->rate_checked && in->rate_local)
+		add(o, "rate_local", THRESH_ACCEPT); /* says how the rate was judged; decides nothing */
 
 	if (in->learned == 1)
 		add(o, "learned_spam", THRESH_REJECT);

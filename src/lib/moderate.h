@@ -6,6 +6,9 @@
  *   honeypot         the form's honeypot field was filled        reject, blatant
  *   disallowed_word  a disallowed word in any field              reject
  *   rate_limited     the author posts faster than the rate       reject or hold
+ *   rate_local       a node of a cluster judged the rate alone, at its
+ *                    share (rate / nodes), because Redis was away or slow
+ *                    (informational: it changes no verdict)
  *   bayes            the score is at or over a cutoff           hold or reject
  *   unfamiliar       over the reject cutoff, but on fewer than
  *                    reject_min_tokens tokens the model has seen  hold
@@ -53,6 +56,7 @@ typedef struct mod_in {
 	author_rec author;
 	int rate_checked;  /* the rate limiter ran */
 	int rate_allowed;
+	int rate_local;    /* ... by the local fallback of a cluster node */
 	double retry_after;
 } mod_in;
 

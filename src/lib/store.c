@@ -21,13 +21,18 @@
  * returned to callers of store_write(). */
 #define STORE_EMAPFULL (-1000)
 
-enum { DB_META, DB_TOKENS, DB_LEARNED, DB_AUTHORS, DB_RATE, DB_COUNT };
-static const char *const db_names[DB_COUNT] = {"meta", "tokens", "learned", "authors", "rate"};
+enum { DB_META, DB_TOKENS, DB_LEARNED, DB_AUTHORS, DB_RATE, DB_OUTBOX, DB_COUNT };
+static const char *const db_names[DB_COUNT] = {"meta", "tokens", "learned", "authors", "rate",
+                                               "outbox"};
+/* The first database a format-2 folder may lack (made before it existed):
+ * a read-only open then reads it as empty. */
+#define DB_OPTIONAL DB_OUTBOX
 
 struct store {
 	char *dir;
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
+	unsigned char missing[DB_COUNT]; /* an optional database not made yet (read-only) */
 	unsigned flags;
 	pthread_rwlock_t grow;
 };
@@ -131,9 +136,13 @@ int store_open(const char *dir, unsigned flags, size_t map_size, store **out)
 	}
 	for (int i = 0; i < DB_COUNT; i++) {
 		unsigned dbflags = (flags & STORE_RDONLY) ? 0 : MDB_CREATE;
-		if (i == DB_TOKENS)
+		if (i == DB_TOKENS || i == DB_OUTBOX)
 			dbflags |= MDB_INTEGERKEY;
 		rc = mdb_dbi_open(txn, db_names[i], dbflags, &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i >= DB_OPTIONAL) {
+			s->missing[i] = 1;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			/* A read-only open of a database made before this one existed. */
 			rc = MDB_INVALID;
@@ -310,6 +319,8 @@ static int put(store_txn *t, int db, const void *k, size_t kl, const void *v, si
 static int get(store_txn *t, int db, const void *k, size_t kl, void *v, size_t vl)
 {
 	MDB_val key = {kl, (void *)k}, val;
+	if (t->s->missing[db])
+		return THRESH_ENOTFOUND;
 	int rc = mdb_get(t->txn, t->s->dbi[db], &key, &val);
 	if (rc)
 		return map_err(rc);
@@ -547,16 +558,30 @@ int store_rec_foreach(store_txn *t, const char *db,
                       int (*cb)(const void *key, size_t klen, const void *val, size_t vlen, void *ctx),
                       void *ctx)
 {
+	return store_rec_foreach_from(t, db, NULL, 0, cb, ctx);
+}
+
+int store_rec_foreach_from(store_txn *t, const char *db, const void *from, size_t flen,
+                           int (*cb)(const void *key, size_t klen, const void *val, size_t vlen,
+                                     void *ctx),
+                           void *ctx)
+{
 	MDB_cursor *cur;
 	MDB_val key, val;
 	int i = db_index(db), rc;
 	if (i < 0)
 		return THRESH_EINVAL;
+	if (t->s->missing[i])
+		return 0;
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[i], &cur)) != 0)
 		return map_err(rc);
-	for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+	key.mv_size = flen;
+	key.mv_data = (void *)from;
+	for (rc = mdb_cursor_get(cur, &key, &val, from ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
 		int r = cb(key.mv_data, key.mv_size, val.mv_data, val.mv_size, ctx);
+		if (r == STORE_STOP)
+			break;
 		if (r < 0) {
 			mdb_cursor_close(cur);
 			return r;
@@ -572,6 +597,21 @@ int store_rec_foreach(store_txn *t, const char *db,
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int store_rec_count(store_txn *t, const char *db, uint64_t *n)
+{
+	MDB_stat st;
+	int i = db_index(db), rc;
+	if (i < 0)
+		return THRESH_EINVAL;
+	*n = 0;
+	if (t->s->missing[i])
+		return 0;
+	if ((rc = mdb_stat(t->txn, t->s->dbi[i], &st)) != 0)
+		return map_err(rc);
+	*n = st.ms_entries;
+	return 0;
 }
 
 int store_info_get(store_txn *t, store_info *out)

@@ -5,6 +5,8 @@
  *   tokens   64-bit token id -> tok_counts (site and prior layers)
  *   learned  16-byte comment digest -> 1-byte label
  *   authors  16-byte hashed identity -> author record (see moderate)
+ *   outbox   64-bit local sequence -> a learn waiting for the cluster's log
+ *            (replica.h); a folder made before it reads it as empty
  * Reads run in read transactions that never block; writes run through
  * store_write(), which retries the whole write when the map must grow. */
 #ifndef THRESH_STORE_H
@@ -90,11 +92,20 @@ int store_learned_del(store_txn *t, const unsigned char d[16]);
 int store_rec_get(store_txn *t, const char *db, const void *key, size_t klen, void *val, size_t size);
 int store_rec_put(store_txn *t, const char *db, const void *key, size_t klen, const void *val, size_t size);
 int store_rec_del(store_txn *t, const char *db, const void *key, size_t klen);
-/* store_rec_foreach - walk a record database; cb may return 1 to delete the
- * record it was given, 0 to keep it, < 0 to stop with that code. */
+/* store_rec_foreach - walk a record database in key order; cb may return 1
+ * to delete the record it was given, 0 to keep it, STORE_STOP to end the
+ * walk (which then returns 0), < 0 to stop with that code. */
+#define STORE_STOP (-2000)
 int store_rec_foreach(store_txn *t, const char *db,
                       int (*cb)(const void *key, size_t klen, const void *val, size_t vlen, void *ctx),
                       void *ctx);
+/* store_rec_foreach_from - the same from the first key >= from. */
+int store_rec_foreach_from(store_txn *t, const char *db, const void *from, size_t flen,
+                           int (*cb)(const void *key, size_t klen, const void *val, size_t vlen,
+                                     void *ctx),
+                           void *ctx);
+/* store_rec_count - the records of a database. */
+int store_rec_count(store_txn *t, const char *db, uint64_t *n);
 
 /* Sizes for stats. */
 typedef struct store_info {

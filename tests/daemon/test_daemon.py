@@ -351,7 +351,8 @@ class CommandLineTest(DaemonTest):
                   "address": "127.0.0.1", "port": "0", "threads": "1", "keys": keys,
                   "body-limit": "1K", "akismet-body-limit": "1M", "timeout": "1",
                   "shutdown-timeout": "1", "max-connections": "10", "log": "-",
-                  "tls-port": "0", "tls-cert": "/nonexistent.pem", "tls-key": "/nonexistent.pem"}
+                  "tls-port": "0", "tls-cert": "/nonexistent.pem", "tls-key": "/nonexistent.pem",
+                  "redis": "unix:/nonexistent/redis.sock", "node": "n1", "nodes": "2"}
         for name, arg in opts:
             args = ["--" + name] + ([values[name]] if arg else [])
             if name in ("help", "version"):

@@ -891,6 +891,38 @@ class TestStats(CliTest):
             self.assertEqual(float(text[k]), v)
 
 
+class TestReplicate(CliTest):
+    """thresh replicate without a cluster, and a cluster whose Redis is
+    away (tests/cluster has the real thing)."""
+
+    def test_without_a_cluster_it_says_so(self):
+        self.init_empty()
+        r = self.run_cli("replicate", "--once")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(b"no [cluster] section", r.stderr)
+        r = self.run_cli("replicate", "--wait", "99999")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"--wait 99999", r.stderr)
+
+    def test_redis_away_learning_goes_on(self):
+        self.init_empty()
+        sock = self.path("nothing.sock")
+        self.write("db/thresh.conf", "[cluster]\nredis = unix:%s\nnode = n1\nnodes = 2\n" % sock)
+        self.ok("train", "spam", stdin="cheap pills now\n")
+        r = self.run_cli("replicate", "--once")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(b"Redis is away", r.stderr)
+        d = self.stats()
+        self.assertEqual(d["spam_messages"], 1)
+        self.assertEqual(d["cluster"]["outbox"], 1)
+        self.assertFalse(d["cluster"]["redis_up"])
+        out, _ = self.ok("stats")
+        self.assertIn("1 learns not yet in the cluster's log", out)
+        r = self.run_cli("replicate", "--once", "--nodes", "0")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"--nodes 0", r.stderr)
+
+
 class TestExportImport(CliTest):
     PROBES = ["cheap casino pills", "lovely garden poetry", "cheap poetry", "unknown words"]
 

@@ -27,6 +27,13 @@ Test(config, errors_name_file_line_and_expectation)
 		{" = 3\n", "a value without a key", 1},
 		{"moderation_words = \xff\xfe\n", "not valid UTF-8", 1},
 		{"hold_cutoff = 0.9\nreject_cutoff = 0.8\n", "hold_cutoff is above reject_cutoff", 0},
+		/* [cluster] is the library's own: checked like the main section */
+		{"[cluster]\nredis = unix:/r.sock\nshards = 3\n", "unknown key \"shards\" in [cluster]", 3},
+		{"[cluster]\nredis = localhost\n", "redis: expected unix:PATH or HOST:PORT", 2},
+		{"[cluster]\nredis = unix:/r.sock\nnodes = 0\n", "nodes: expected a whole number from 1", 3},
+		{"[cluster]\nredis = unix:/r.sock\ntimeout = 5s\n", "(milliseconds)", 3},
+		{"[cluster]\nredis = unix:/r.sock\nnode = web 1\n", "node: expected 1 to 63 letters", 3},
+		{"[cluster]\nnode = web1\n", "[cluster]: redis = unix:PATH or HOST:PORT is needed", 0},
 	};
 	char *dir = tu_tmpdir(), path[PATH_MAX], err[512];
 	snprintf(path, sizeof path, "%s/thresh.conf", dir);
@@ -122,6 +129,48 @@ Test(config, read_printed_and_read_back)
 	cr_assert_eq(thresh_db_config_get(db, "rate_limit", buf, sizeof buf), 0);
 	cr_expect_str_eq(buf, "2");
 	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(config, cluster_section)
+{
+	char *dir = tu_tmpdir(), path[PATH_MAX], err[512] = "", buf[64];
+	snprintf(path, sizeof path, "%s/thresh.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs("rate_limit = 4\n[cluster]\nredis = 10.0.0.5:6379\nnamespace = site-1\nnode = web2\n"
+	      "nodes = 4\ntimeout = 30\nconnect_timeout = 60\nbatch = 100\nsnapshot_every = 500\n"
+	      "stream_max = 5000\nretain = 0\n", f);
+	fclose(f);
+	conf *cf = NULL;
+	cr_assert_eq(conf_load(path, &cf, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(cf->cl.on, 1);
+	cr_expect_str_eq(cf->cl.redis, "10.0.0.5:6379");
+	cr_expect_str_eq(cf->cl.ns, "site-1");
+	cr_expect_str_eq(cf->cl.node, "web2");
+	cr_expect_eq(cf->cl.nodes, 4);
+	cr_expect_eq(cf->cl.timeout_ms, 30);
+	cr_expect_eq(cf->cl.connect_timeout_ms, 60);
+	cr_expect_eq(cf->cl.batch, 100);
+	cr_expect_eq(cf->cl.snapshot_every, 500);
+	cr_expect_eq(cf->cl.stream_max, 5000);
+	cr_expect_eq(cf->cl.retain, 0);
+	model_meta m;
+	memset(&m, 0, sizeof m);
+	cr_expect_eq(conf_get(cf, &m, "cluster.node", buf, sizeof buf), 0);
+	cr_expect_str_eq(buf, "web2");
+	conf_unref(cf);
+	/* without the section: off, and the defaults */
+	f = fopen(path, "w");
+	fputs("rate_limit = 4\n", f);
+	fclose(f);
+	cr_assert_eq(conf_load(path, &cf, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(cf->cl.on, 0);
+	cr_expect_str_eq(cf->cl.ns, "thresh");
+	cr_expect_eq(cf->cl.timeout_ms, 50);
+	cr_expect_eq(cf->cl.nodes, 1);
+	cr_expect_neq(cf->cl.node[0], '\0', "the host name by default");
+	conf_unref(cf);
 	tu_rmtree(dir);
 	free(dir);
 }

@@ -1,0 +1,276 @@
+/* apply.c - see apply.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "thresh/error.h"
+#include "thresh/learn.h"
+#include "apply.h"
+#include "moderate.h"
+
+_Static_assert(sizeof(author_rec) == 16, "undo.author_rec holds an author_rec");
+
+int apply_begin(apply_ctx *k, store_txn *t, size_t expect, const bayes_params *bp,
+                unsigned char key_out[HASH_MODEL_KEY_BYTES])
+{
+	int rc;
+	memset(k, 0, sizeof *k);
+	k->t = t;
+	if ((rc = meta_load(t, &k->m)))
+		return rc;
+	if (key_out)
+		memcpy(key_out, k->m.key, HASH_MODEL_KEY_BYTES);
+	hash_wipe(k->m.key, sizeof k->m.key);
+	if (bp)
+		k->bp = *bp;
+	else
+		model_params(&k->m, &k->bp);
+	/* A comment's tokens are distinct, but a batch repeats most of them:
+	 * about one id in four is new to the batch in both corpora. */
+	return idmap_init(&k->dt, expect);
+}
+
+void apply_free(apply_ctx *k)
+{
+	idmap_free(&k->dt);
+	free(k->seen);
+	k->seen = NULL;
+}
+
+/* delta_get - the in-memory counts of id, read from the store the first
+ * time; NULL with *rc set on failure. */
+static tok_counts *delta_get(apply_ctx *k, uint64_t id, int *rc)
+{
+	int added;
+	tok_counts *c = idmap_add(&k->dt, id, &added);
+	if (!c)
+		*rc = THRESH_ENOMEM;
+	else if (added && (*rc = store_tokens_get(k->t, &id, 1, c)))
+		c = NULL; /* the zeros it was added with stand; the transaction fails anyway */
+	return c;
+}
+
+/* add_tokens - add d comments under label to every token of e, in the
+ * site's layer, or the prior's (d * prior thousandths) when prior is set.
+ * The first change of an event's tokens records their pre-images. */
+static int add_tokens(apply_ctx *k, const event *e, int label, int64_t d, uint32_t prior)
+{
+	layer_totals *l = prior ? &k->m.prior : &k->m.site;
+	uint64_t *sum = label ? &l->spam_tok : &l->ham_tok;
+	int record = k->u && k->first;
+	k->first = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		int rc = 0;
+		tok_counts *c = delta_get(k, e->ids[i], &rc);
+		if (!c)
+			return rc;
+		if (record && (rc = undo_add_tok(k->u, e->ids[i], c->spam, c->ham, c->day)))
+			return rc;
+		uint32_t *v = prior ? (label ? &c->pspam : &c->pham) : (label ? &c->spam : &c->ham);
+		uint32_t before = *v;
+		if (prior)
+			store_prior_add(c, label ? d * prior : 0, label ? 0 : d * prior);
+		else
+			store_counts_add(c, label ? d : 0, label ? 0 : d, d > 0 ? e->day : 0);
+		*sum = *sum - before + *v; /* the sum holds before, so this never goes below 0 */
+	}
+	return 0;
+}
+
+/* add_comments - add d comments under label to a layer's total (by: one
+ * comment's worth). */
+static void add_comments(layer_totals *l, int label, int64_t d, uint64_t by)
+{
+	uint64_t *n = label ? &l->spam : &l->ham;
+	if (d > 0)
+		*n = *n > UINT64_MAX - by ? UINT64_MAX : *n + by;
+	else
+		*n = *n > by ? *n - by : 0;
+}
+
+/* score_losses - before the site learns e under label: its score under
+ * each candidate weight of the prior, the log loss added to preq. Each
+ * token's counts are read once (into k->seen), not once per candidate:
+ * the arithmetic, and so every bit of preq, is that of a token-by-token
+ * reading. */
+static int score_losses(apply_ctx *k, const event *e, int label)
+{
+	model_meta mc = k->m;
+	double loss[PREQ_N];
+	if (k->m.prior.spam + k->m.prior.ham == 0)
+		return 0; /* no prior: nothing to weigh */
+	if (e->n > k->seen_cap) {
+		size_t cap = k->seen_cap ? k->seen_cap : 256;
+		while (cap < e->n)
+			cap *= 2;
+		void *p = realloc(k->seen, cap * sizeof *k->seen);
+		if (!p)
+			return THRESH_ENOMEM;
+		k->seen = p;
+		k->seen_cap = cap;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		int rc = 0;
+		const tok_counts *c = delta_get(k, e->ids[i], &rc);
+		if (!c)
+			return rc;
+		if (!bayes_seen(c))
+			continue;
+		k->seen[m].c = *c;
+		k->seen[m].gram = e->gram[i];
+		m++;
+	}
+	for (int j = 0; j < PREQ_N; j++) {
+		bayes_totals tot;
+		double z = 0, p;
+		mc.param[P_PRIOR_COMMENTS] = isinf(preq_comments[j]) ? 1e300 : preq_comments[j];
+		model_totals(&mc, &tot, NULL);
+		for (size_t i = 0; i < m; i++) {
+			double l = bayes_token_llr(&k->seen[i].c, &tot);
+			z += k->seen[i].gram ? k->bp.gram_weight * l : l;
+		}
+		double x = m ? z / pow((double)m, k->bp.nb_power) : 0;
+		p = 1 / (1 + exp(-(k->bp.nb_scale * x + k->bp.nb_shift)));
+		loss[j] = model_loss(p, label);
+	}
+	for (int j = 0; j < PREQ_N; j++)
+		k->m.preq[j] += loss[j];
+	return 0;
+}
+
+/* author_add - change the author's record of e: d comments under label.
+ * The first change of an event records the record's pre-image. */
+static int author_add(apply_ctx *k, const event *e, int label, int d)
+{
+	author_rec a;
+	if (!e->has_author)
+		return 0;
+	int rc = store_rec_get(k->t, "authors", e->author, HASH_ID_BYTES, &a, sizeof a);
+	if (rc == THRESH_ENOTFOUND)
+		memset(&a, 0, sizeof a);
+	else if (rc)
+		return rc;
+	if (k->u && !k->u->has_author) {
+		k->u->has_author = 1;
+		k->u->author_had = rc == 0;
+		memcpy(k->u->author_rec, &a, sizeof a);
+	}
+	uint32_t *n = label == THRESH_SPAM ? &a.spam : &a.approved;
+	if (d < 0 && *n == 0)
+		return 0;
+	*n = d < 0 ? *n - 1 : *n + 1;
+	if (d > 0) {
+		if (!a.first_day)
+			a.first_day = e->day;
+		if (e->day > a.last_day)
+			a.last_day = e->day;
+	}
+	if (a.approved == 0 && a.spam == 0)
+		return store_rec_del(k->t, "authors", e->author, HASH_ID_BYTES);
+	return store_rec_put(k->t, "authors", e->author, HASH_ID_BYTES, &a, sizeof a);
+}
+
+int apply_event(apply_ctx *k, const event *e, undo *u, int *result)
+{
+	int had, rc;
+	rc = store_learned_get(k->t, e->digest, &had);
+	if (rc == THRESH_ENOTFOUND)
+		had = -1;
+	else if (rc)
+		return rc;
+	k->u = u;
+	k->first = 1;
+	if (u) {
+		undo_reset(u);
+		u->learned = had;
+		u->site = k->m.site;
+		memcpy(u->preq, k->m.preq, sizeof u->preq);
+	}
+	if (e->op == EV_LEARN) {
+		if (had == e->label) {
+			*result = APPLY_DUPLICATE;
+			return 0;
+		}
+		if ((rc = score_losses(k, e, e->label)))
+			return rc;
+		if (had >= 0) {
+			if ((rc = add_tokens(k, e, had, -1, 0)) || (rc = author_add(k, e, had, -1)))
+				return rc;
+			add_comments(&k->m.site, had, -1, 1);
+			*result = APPLY_MOVED;
+		} else {
+			*result = APPLY_LEARNED;
+		}
+		if ((rc = add_tokens(k, e, e->label, 1, 0)) || (rc = author_add(k, e, e->label, 1)) ||
+		    (rc = store_learned_put(k->t, e->digest, e->label)))
+			return rc;
+		add_comments(&k->m.site, e->label, 1, 1);
+		return 0;
+	}
+	if (had != e->label) {
+		*result = APPLY_NOT_FOUND;
+		return 0;
+	}
+	if ((rc = add_tokens(k, e, e->label, -1, 0)) || (rc = author_add(k, e, e->label, -1)) ||
+	    (rc = store_learned_del(k->t, e->digest)))
+		return rc;
+	add_comments(&k->m.site, e->label, -1, 1);
+	*result = APPLY_UNLEARNED;
+	return 0;
+}
+
+int apply_prior(apply_ctx *k, const event *e, uint32_t weight)
+{
+	int64_t d = e->op == EV_LEARN ? 1 : -1;
+	k->u = NULL;
+	int rc = add_tokens(k, e, e->label, d, weight);
+	if (!rc)
+		add_comments(&k->m.prior, e->label, d, weight);
+	return rc;
+}
+
+int apply_revert(apply_ctx *k, const event *e, const undo *u)
+{
+	int rc;
+	for (size_t i = 0; i < u->n; i++) {
+		tok_counts *c = delta_get(k, u->tok[i].id, &rc);
+		if (!c)
+			return rc;
+		/* Events change the site's layer only: the prior's counts stay. */
+		c->spam = u->tok[i].spam;
+		c->ham = u->tok[i].ham;
+		c->day = u->tok[i].day;
+		if (counts_empty(c))
+			memset(c, 0, sizeof *c);
+	}
+	if (u->learned < 0)
+		rc = store_learned_del(k->t, e->digest);
+	else
+		rc = store_learned_put(k->t, e->digest, u->learned);
+	if (rc)
+		return rc;
+	if (u->has_author) {
+		rc = u->author_had ? store_rec_put(k->t, "authors", e->author, HASH_ID_BYTES, u->author_rec,
+		                                   sizeof u->author_rec)
+		                   : store_rec_del(k->t, "authors", e->author, HASH_ID_BYTES);
+		if (rc)
+			return rc;
+	}
+	k->m.site = u->site;
+	memcpy(k->m.preq, u->preq, sizeof k->m.preq);
+	return 0;
+}
+
+int apply_end(apply_ctx *k)
+{
+	/* every token to the store in key order (tokens is an integer-key
+	 * database); dt is no longer a map afterwards */
+	size_t n = idmap_sort(&k->dt);
+	for (size_t i = 0; i < n; i++) {
+		int rc = store_token_put(k->t, k->dt.keys[i], &k->dt.vals[i]);
+		if (rc)
+			return rc;
+	}
+	return meta_put_totals(k->t, &k->m);
+}

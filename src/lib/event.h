@@ -1,0 +1,93 @@
+/* event.h - a training event: one learn or unlearn, as the cluster's log
+ * carries it, and the undo record of one applied locally before the log
+ * confirmed it.
+ *
+ * An event holds everything needed to replay a learn without the comment:
+ * the operation and label, the comment's digest, the hashed author (or
+ * none), the day, the tokenizer's feature set, a fingerprint of the model
+ * key, and the token ids with their character-gram flags (the prior's
+ * weighing scores with them). Hashes and counts only: no text, e-mail or IP.
+ *
+ * Encoding (docs/cluster-format.md), little-endian:
+ *   "TE" 1(version) op label flags(bit 0: author) day(u32) tokenizer(u32)
+ *   keyfp(u64) digest(16) [author(16)] n(u32) ids(n * u64) grams(ceil(n/8))
+ *
+ * An undo record holds the exact pre-image of everything an event changed
+ * in the site's layer: each token's site counts and day, the learned
+ * digest's label, the author's record, the site's totals and the prior
+ * weights' losses. Reverting restores them bit for bit. */
+#ifndef THRESH_EVENT_H
+#define THRESH_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "model.h"
+
+#define EVENT_VERSION 1
+enum { EV_LEARN = 0, EV_UNLEARN = 1 };
+
+typedef struct event {
+	int op;                                /* EV_LEARN or EV_UNLEARN */
+	int label;                             /* THRESH_HAM or THRESH_SPAM */
+	int has_author;
+	unsigned char digest[HASH_DIGEST_BYTES];
+	unsigned char author[HASH_ID_BYTES];
+	uint32_t day;
+	uint32_t tokenizer;
+	uint64_t keyfp;
+	size_t n;
+	const uint64_t *ids;                   /* n token ids */
+	const unsigned char *gram;             /* n flags: 1 a character n-gram */
+} event;
+
+/* A decoded event owns its arrays. */
+typedef struct event_buf {
+	event ev;
+	uint64_t *ids;
+	unsigned char *gram;
+} event_buf;
+
+/* event_keyfp - the fingerprint of a model key events carry: the first 8
+ * bytes of its BLAKE2b under a fixed label. Cannot fail. */
+uint64_t event_keyfp(const unsigned char key[HASH_MODEL_KEY_BYTES]);
+
+/* event_encode - e as bytes into a new buffer *out (free it), *len bytes.
+ * Returns 0, THRESH_EINVAL (too many tokens) or THRESH_ENOMEM. */
+int event_encode(const event *e, unsigned char **out, size_t *len);
+
+/* event_decode - bytes into b (event_buf_free it). Returns 0,
+ * THRESH_EFORMAT (malformed, or another version) or THRESH_ENOMEM. */
+int event_decode(const void *buf, size_t len, event_buf *b);
+void event_buf_free(event_buf *b);
+
+/* A token's site counts before an event changed them. */
+typedef struct undo_tok {
+	uint64_t id;
+	uint32_t spam, ham, day;
+} undo_tok;
+
+typedef struct undo {
+	int learned;                           /* the digest's label before: -1 none, 0, 1 */
+	int has_author;                        /* the event had an author: ... */
+	int author_had;                        /* ... with a record before, */
+	unsigned char author_rec[16];          /* ... this one (author_rec of moderate.h) */
+	layer_totals site;                     /* the site's totals before */
+	double preq[PREQ_N];                   /* the losses before */
+	size_t n, cap;
+	undo_tok *tok;                         /* pre-images, in the order first changed */
+} undo;
+
+/* undo_reset - empty u for a new event, keeping its memory. */
+void undo_reset(undo *u);
+void undo_free(undo *u);
+/* undo_add_tok - append a pre-image. Returns 0 or THRESH_ENOMEM. */
+int undo_add_tok(undo *u, uint64_t id, uint32_t spam, uint32_t ham, uint32_t day);
+
+/* undo_encode / undo_decode - as the events (undo_decode fills u, which
+ * owns its tokens). Return 0, THRESH_EFORMAT or THRESH_ENOMEM. */
+int undo_encode(const undo *u, unsigned char **out, size_t *len);
+int undo_decode(const void *buf, size_t len, undo *u);
+
+#endif

@@ -1,0 +1,135 @@
+/* clusterutil.h - helpers of the cluster's unit tests (test_apply.c,
+ * test_replica.c, test_cluster.c): copies of one database folder (so they
+ * share the model key and the secret), exports compared byte for byte, and
+ * a redis-server of the test's own on a unix socket. */
+#ifndef THRESH_CLUSTERUTIL_H
+#define THRESH_CLUSTERUTIL_H
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "testutil.h"
+
+/* cu_copy_file - src to dst, byte for byte. */
+static inline void cu_copy_file(const char *src, const char *dst)
+{
+	FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+	cr_assert(in && out, "copy %s to %s", src, dst);
+	char buf[1 << 16];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+	chmod(dst, 0600);
+}
+
+/* cu_copy_db - the closed database folder src copied to dst (its data and
+ * secret; thresh.conf is written by the test). */
+static inline void cu_copy_db(const char *src, const char *dst)
+{
+	char a[PATH_MAX + 16], b[PATH_MAX + 16];
+	cr_assert_eq(mkdir(dst, 0700), 0, "mkdir %s", dst);
+	snprintf(a, sizeof a, "%s/data.mdb", src);
+	snprintf(b, sizeof b, "%s/data.mdb", dst);
+	cu_copy_file(a, b);
+	snprintf(a, sizeof a, "%s/secret", src);
+	snprintf(b, sizeof b, "%s/secret", dst);
+	cu_copy_file(a, b);
+}
+
+/* cu_open - open folder path with conf as its thresh.conf (NULL: none). */
+static inline thresh_db *cu_open(const char *path, const char *conf)
+{
+	char p[PATH_MAX + 16], err[512] = "";
+	thresh_db_options o;
+	thresh_db *db = NULL;
+	if (conf) {
+		snprintf(p, sizeof p, "%s/thresh.conf", path);
+		FILE *f = fopen(p, "w");
+		cr_assert_not_null(f);
+		fputs(conf, f);
+		cr_assert_eq(fclose(f), 0);
+	}
+	thresh_db_options_init(&o);
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	int rc = thresh_db_open(path, &o, &db);
+	cr_assert_eq(rc, 0, "open %s: %s (%s)", path, thresh_strerror(rc), err);
+	return db;
+}
+
+/* cu_export - the export of db as a malloc'd string (*len bytes). */
+static inline char *cu_export(thresh_db *db, const char *dir, const char *name, size_t *len)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/%s.dump", dir, name);
+	cr_assert_eq(thresh_db_export(db, p), 0);
+	FILE *f = fopen(p, "rb");
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* cu_same_export - a's and b's exports are byte for byte the same. */
+static inline void cu_same_export(thresh_db *a, thresh_db *b, const char *dir, const char *what)
+{
+	size_t la, lb;
+	char *ea = cu_export(a, dir, "cmp-a", &la), *eb = cu_export(b, dir, "cmp-b", &lb);
+	cr_expect(la == lb && !memcmp(ea, eb, la), "%s: the exports differ", what);
+	free(ea);
+	free(eb);
+}
+
+/* A redis-server of the test's own. */
+struct cu_redis {
+	pid_t pid;
+	char dir[PATH_MAX];
+	char addr[PATH_MAX + 8];
+};
+
+static inline int cu_redis_start(struct cu_redis *r, const char *dir)
+{
+	char sock[PATH_MAX];
+	snprintf(r->dir, sizeof r->dir, "%s", dir);
+	snprintf(sock, sizeof sock, "%s/redis.sock", dir);
+	snprintf(r->addr, sizeof r->addr, "unix:%s", sock);
+	r->pid = fork();
+	if (r->pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
+		       "--unixsocketperm", "700", "--dir", dir, "--save", "", "--appendonly", "no",
+		       (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		int st;
+		if (access(sock, F_OK) == 0)
+			return 0;
+		if (waitpid(r->pid, &st, WNOHANG) == r->pid)
+			return -1; /* not installed */
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static inline void cu_redis_stop(struct cu_redis *r)
+{
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		r->pid = 0;
+	}
+}
+
+#endif

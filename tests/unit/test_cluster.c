@@ -1,0 +1,181 @@
+/* src/lib/cluster.c: against a redis-server of the test's own. The GCRA
+ * script decides exactly as ratelimit.c on the same sequence of times; the
+ * local fallback takes this node's share; a round of replication carries a
+ * learn from one node to another; a node of another model is refused. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "clusterutil.h"
+#include "cluster.h"
+#include "db_int.h"
+#include "ratelimit.h"
+#include "store.h"
+
+static struct cu_redis redis;
+static char *tmp;
+
+static void setup(void)
+{
+	tmp = tu_tmpdir();
+	if (cu_redis_start(&redis, tmp))
+		cr_skip_test("redis-server is not installed (scripts/deps.sh installs it)");
+}
+
+static void teardown(void)
+{
+	cu_redis_stop(&redis);
+	tu_rmtree(tmp);
+	free(tmp);
+}
+
+static cluster_conf conf_for(const char *addr, const char *node)
+{
+	cluster_conf cc;
+	char why[300];
+	cluster_conf_defaults(&cc);
+	cr_assert_eq(cluster_conf_set(&cc, "redis", addr, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(cluster_conf_set(&cc, "node", node, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(cluster_conf_set(&cc, "nodes", "4", why, sizeof why), 0, "%s", why);
+	cr_assert_eq(cluster_conf_set(&cc, "timeout", "500", why, sizeof why), 0, "%s", why);
+	return cc;
+}
+
+static store *rate_store(const char *name)
+{
+	char d[PATH_MAX];
+	store *s;
+	snprintf(d, sizeof d, "%s/%s", tmp, name);
+	cr_assert_eq(mkdir(d, 0700), 0);
+	cr_assert_eq(store_open(d, STORE_NOSYNC, 0, &s), 0);
+	return s;
+}
+
+Test(cluster, lua_gcra_decides_as_ratelimit_c, .init = setup, .fini = teardown)
+{
+	cluster_conf cc = conf_for(redis.addr, "a");
+	cluster *cl;
+	store *local = rate_store("rate-c"), *fallback = rate_store("rate-fallback");
+	unsigned char id[HASH_ID_BYTES];
+	cr_assert_eq(cluster_new(&cl), 0);
+	memset(id, 0x42, sizeof id);
+	const rate_rule rules[] = {{5, 60, 3}, {1, 1, 1}, {7, 3.3, 4}, {1000, 1, 10}};
+	unsigned seed = 12345;
+	for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+		id[0] = (unsigned char)k;
+		double t = 1.7e9 + 0.123456 * (double)k;
+		for (int i = 0; i < 300; i++) {
+			/* bursts at one instant, small and large steps, fractions of a µs */
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = (seed >> 16) % 100;
+			t += r < 40 ? 0 : r < 80 ? (double)(r % 7) * 0.37 : (double)r * 0.9 + 1e-7;
+			int a1, a2, local_used;
+			double ra1, ra2;
+			cr_assert_eq(ratelimit_check(local, id, t, &rules[k], &a1, &ra1), 0);
+			cr_assert_eq(cluster_ratelimit(cl, &cc, "fp-test", fallback, id, t, &rules[k], &a2,
+			                               &ra2, &local_used),
+			             0);
+			cr_assert_eq(local_used, 0, "Redis answered");
+			cr_assert_eq(a1, a2, "rule %zu, step %d at %.6f: allowed %d in C, %d in Lua", k, i,
+			             t, a1, a2);
+			cr_assert(ra1 == ra2, "rule %zu, step %d: retry_after %.17g in C, %.17g in Lua", k,
+			          i, ra1, ra2);
+		}
+	}
+	cluster_free(cl);
+	store_close(local);
+	store_close(fallback);
+}
+
+Test(cluster, redis_away_falls_back_to_this_nodes_share, .init = setup, .fini = teardown)
+{
+	char away[PATH_MAX + 16];
+	snprintf(away, sizeof away, "unix:%s/nothing.sock", tmp);
+	cluster_conf cc = conf_for(away, "a");
+	cluster *cl;
+	store *fallback = rate_store("rate-fallback");
+	unsigned char id[HASH_ID_BYTES] = {7};
+	const rate_rule rule = {5, 60, 3};
+	cr_assert_eq(cluster_new(&cl), 0);
+	int passed = 0;
+	for (int i = 0; i < 10; i++) {
+		int a, local;
+		double ra;
+		cr_assert_eq(cluster_ratelimit(cl, &cc, "fp", fallback, id, 1.7e9, &rule, &a, &ra, &local),
+		             0);
+		cr_expect_eq(local, 1);
+		passed += a;
+	}
+	cr_expect_eq(passed, 1, "burst 3 over 4 nodes: at least 1 each, %d passed", passed);
+	cluster_free(cl);
+	store_close(fallback);
+}
+
+static thresh_db *node(const char *seed, const char *name, const char *addr)
+{
+	char path[PATH_MAX], conf[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/node-%s", tmp, name);
+	cu_copy_db(seed, path);
+	snprintf(conf, sizeof conf, "[cluster]\nredis = %s\nnode = %s\nnodes = 2\n", addr, name);
+	return cu_open(path, conf);
+}
+
+static int learned_as(thresh_db *db, const char *text)
+{
+	thresh_comment *c = tu_comment(text, NULL);
+	thresh_result *r;
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+	int v = tu_has_reason(r, "learned_spam") ? 1 : tu_has_reason(r, "learned_ham") ? 0 : -1;
+	thresh_result_free(r);
+	thresh_comment_free(c);
+	return v;
+}
+
+Test(cluster, a_round_carries_a_learn_across, .init = setup, .fini = teardown)
+{
+	char *sdir, seed[PATH_MAX];
+	thresh_db *s = tu_empty_db(&sdir);
+	tu_learn(s, "a comment the seed knew", THRESH_HAM);
+	thresh_db_close(s);
+	snprintf(seed, sizeof seed, "%s/db", sdir);
+	thresh_db *a = node(seed, "a", redis.addr), *b = node(seed, "b", redis.addr);
+	thresh_replicate_info info = {.size = sizeof info};
+	cr_assert_eq(thresh_db_replicate(a, 0, &info), 0, "%s", info.message);
+	cr_expect_eq(info.new_epoch, 1, "the first node makes the epoch");
+	cr_assert_eq(thresh_db_replicate(b, 0, &info), 0, "%s", info.message);
+	cr_expect_eq(info.resynced, 1, "the second joins from its snapshot");
+	tu_learn(a, "learnt on node a", THRESH_SPAM);
+	cr_expect_eq(learned_as(b, "learnt on node a"), -1);
+	cr_assert_eq(thresh_db_replicate(a, 0, &info), 0, "%s", info.message);
+	cr_expect_eq(info.published, 1);
+	cr_assert_eq(thresh_db_replicate(b, 0, &info), 0, "%s", info.message);
+	cr_expect_eq(info.applied, 1);
+	cr_expect_eq(learned_as(b, "learnt on node a"), 1);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(b, &st), 0);
+	cr_expect_eq(st.cluster, 1);
+	cr_expect_eq(st.redis_up, 1);
+	cr_expect_eq(st.cluster_seq, 1);
+	cr_expect_eq(st.lag_events, 0);
+	cr_assert_eq(thresh_db_replicate(a, 0, &info), 0, "%s", info.message);
+	cr_assert_eq(thresh_db_stats(a, &st), 0);
+	cr_expect_eq(st.outbox, 0, "a saw its learn back in the log");
+	cu_same_export(a, b, tmp, "after one learn");
+	/* a node of another model (its own key and secret) may not join */
+	char *xtmp, xdir[PATH_MAX];
+	thresh_db *x = tu_empty_db(&xtmp);
+	snprintf(xdir, sizeof xdir, "%s/db", xtmp);
+	thresh_db_close(x);
+	x = cu_open(xdir, NULL);
+	cr_assert_eq(thresh_db_cluster_set(x, "redis", redis.addr), 0);
+	cr_assert_eq(thresh_db_cluster_set(x, "node", "x"), 0);
+	cr_expect_eq(thresh_db_cluster_set(x, "nodes", "zero"), THRESH_EINVAL);
+	cr_expect_eq(thresh_db_replicate(x, 0, &info), THRESH_EREFUSED);
+	cr_expect(strstr(info.message, "refusing to join"), "%s", info.message);
+	thresh_db_close(x);
+	thresh_db_close(a);
+	thresh_db_close(b);
+	tu_rmtree(xtmp);
+	tu_rmtree(sdir);
+	free(xtmp);
+	free(sdir);
+}
