@@ -7,6 +7,10 @@
     ...
     s.stop()
 
+tests/wordpress/run.py starts one Stack for every test module of the suite
+(stack.SHARED, with every module's SITES added at once); a module run by
+itself starts its own (module_stack()).
+
 What runs, all inside one network + mount + PID namespace made by
 `unshare --net --mount --pid --fork` (so nothing is reachable from outside,
 nothing of it outlives the test program, and the machine's own configuration
@@ -974,7 +978,9 @@ php_admin_value post_max_size 8M
         with open(self.apache_conf, "w") as f:
             f.write(conf)
 
-    def _start_apache(self):
+    def start_apache(self):
+        """(Re)start Apache with a configuration written from the sites as
+        they are now (a site's apache_extra, say)."""
         if "apache" in self.procs:
             self.procs.pop("apache").stop()
             wait_for(lambda: not port_open("127.0.0.1", HTTP_PORT), 20, "Apache to close its port")
@@ -1057,9 +1063,20 @@ php_admin_value post_max_size 8M
 
     # ---- sites ----
 
-    def add_site(self, host, plugins=(), extra_config="", apache_extra="", charset="utf8mb4"):
+    def add_sites(self, sites):
+        """Several sites at once, [(host, {add_site's keywords}), ...], with
+        one start of Apache for all of them. Returns [Site, ...]."""
+        out = [self.add_site(host, start_apache=False, **kw) for host, kw in sites]
+        self.start_apache()
+        return out
+
+    def add_site(self, host, plugins=(), extra_config="", apache_extra="", charset="utf8mb4",
+                 start_apache=True):
         """A WordPress site at http://HOST:8080 (installed by install()), its
-        database in `charset` (utf8mb4, or latin1 for a Latin-1 blog)."""
+        database in `charset` (utf8mb4, or latin1 for a Latin-1 blog). Apache
+        is restarted to serve it, unless start_apache is false (add_sites)."""
+        if host in self.sites:
+            raise AssertionError("the stack already has a site %s" % host)
         n = len(self.sites) + 1
         db = "wordpress%d" % n
         user = "wp%d" % n
@@ -1130,7 +1147,8 @@ define('NONCE_SALT', '%(salt)s-8');
         shutil.chown(cfg, "root", "www-data")
         self.sites[host] = site
         self._write_hosts(list(self.sites))
-        self._start_apache()
+        if start_apache:
+            self.start_apache()
         return site
 
     # ---- threshd ----
@@ -1232,6 +1250,46 @@ define('NONCE_SALT', '%(salt)s-8');
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
         return problems
+
+
+# ---------------------------------------------------------------------------
+# one stack for every test module of a run
+
+SHARED = None   # the Stack that tests/wordpress/run.py started for all the modules
+
+
+def module_stack(sites, threshd=True):
+    """The stack a test module's setUpModule runs on, as (stack, owned):
+    run.py's shared one (SHARED), whose sites run.py has added already, or,
+    for a module run by itself, a stack of its own started here (with threshd
+    when `threshd`) with `sites` ([(host, {add_site's keywords})]) added. A
+    module stops only a stack it owns."""
+    if SHARED is not None:
+        missing = [(h, kw) for h, kw in sites if h not in SHARED.sites]
+        if missing:
+            SHARED.add_sites(missing)
+        return SHARED, False
+    s = Stack().start(threshd=threshd)
+    try:
+        s.add_sites(sites)
+    except BaseException:
+        print(s.logs(), file=sys.stderr)
+        s.stop()
+        raise
+    return s, True
+
+
+def setup_failed(s, owned, what, artifacts, error):
+    """A module's set-up failed: print and keep the logs, stop the stack if
+    the module owns it, and raise an error that says which site's set-up it
+    was (run.py goes on with the other modules)."""
+    print("\n===== %s failed: the logs =====\n%s" % (what, s.logs()), file=sys.stderr)
+    s.save_logs(os.path.join(artifacts, "logs"))
+    if owned:
+        s.stop()
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        raise error
+    raise AssertionError("%s failed: %s: %s" % (what, type(error).__name__, error)) from error
 
 
 def unescape_batch(s):

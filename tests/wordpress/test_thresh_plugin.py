@@ -5,11 +5,14 @@ MariaDB, Apache httpd with mod_php (FFI on), Debian's WordPress 6.1, in
 namespaces of their own (stack.py). No threshd: the plugin loads libthresh
 into mod_php.
 
+`meson test -C build --suite wordpress` runs it with test_akismet.py on one
+stack (tests/wordpress/run.py). By itself, on a stack of its own:
+
     THRESH_BIN=build/src/cli/thresh THRESH_LIB=build/src/lib/libthresh.so \\
     THRESH_MODEL=build/models/default.dump THRESHD_BIN=build/src/daemon/threshd \\
-        python3 tests/wordpress/test_thresh_plugin.py [-v]
+        python3 tests/wordpress/test_thresh_plugin.py [-v] [Test.name]
 
-or `meson test -C build --suite wordpress`. The plugin is installed as
+The plugin is installed as
 plugin/wordpress/README.md says: the plugin folder with Thresh.php copied
 into wp-content/plugins/thresh/, a database made with `thresh init` by the web
 server's user (www-data) outside the web root, activated on the Plugins
@@ -35,8 +38,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import stack  # noqa: E402
 
-S = None
+S = None        # the Stack (run.py's shared one, or this module's own)
+OWNED = False   # whether this module started S (and so stops it)
 SITE = None
+SITES = [("thresh.test", {})]   # run.py adds every module's sites at once
 DB = None
 LIB = os.path.abspath(os.environ["THRESH_LIB"]) if os.environ.get("THRESH_LIB") else ""
 PLUGIN_SRC = os.path.join(stack.SOURCE_ROOT, "plugin", "wordpress", "thresh")
@@ -47,14 +52,13 @@ SETUP = {}
 
 
 def setUpModule():
-    global S, SITE, DB
+    global S, OWNED, SITE, DB
     if os.path.exists(ARTIFACTS):
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
     os.makedirs(ARTIFACTS, exist_ok=True)
-    S = stack.Stack()
-    S.start(threshd=False)
+    S, OWNED = stack.module_stack(SITES, threshd=False)
     try:
-        SITE = S.add_site("thresh.test")
+        SITE = S.sites["thresh.test"]
         # the plugin as plugin/wordpress/README.md installs it: a copy, with Thresh.php beside it
         dest = os.path.join(SITE.content, "plugins", "thresh")
         shutil.copytree(PLUGIN_SRC, dest)
@@ -79,11 +83,8 @@ def setUpModule():
                                             form_pred=lambda f: f.get("option_page") == "thresh")
         SETUP["after"] = stack.strip_tags(ua.get(SETTINGS).text)
         SETUP["sizes"] = S.log_sizes()
-    except BaseException:
-        print(S.logs(), file=sys.stderr)
-        S.save_logs(os.path.join(ARTIFACTS, "logs"))
-        S.stop()
-        raise
+    except BaseException as e:
+        stack.setup_failed(S, OWNED, "setting up thresh.test (thresh's plugin)", ARTIFACTS, e)
 
 
 ROWS = []   # the comment table: what was posted, what was expected, what WordPress did
@@ -118,7 +119,8 @@ def tearDownModule():
             write_comment_table()
         S.save_logs(os.path.join(ARTIFACTS, "logs"))
     finally:
-        S.stop()
+        if OWNED:
+            S.stop()
 
 
 def thresh(*args):
