@@ -33,16 +33,24 @@ MODULES = ["test_akismet", "test_thresh_plugin"]
 
 
 class TimedResult(unittest.TextTestResult):
-    """unittest's result, keeping each test's time for the summary at the end."""
+    """unittest's result, keeping each test's time, and each module's (its
+    set-up included), for the summary at the end."""
 
     times = []
+    modules = {}
+    last = None
 
     def startTest(self, test):
         self._t0 = time.monotonic()
         super().startTest(test)
 
     def stopTest(self, test):
-        TimedResult.times.append((time.monotonic() - self._t0, test.id()))
+        now = time.monotonic()
+        TimedResult.times.append((now - self._t0, test.id()))
+        module = test.id().split(".")[0]
+        since = TimedResult.last if TimedResult.last is not None else self._t0
+        TimedResult.modules[module] = TimedResult.modules.get(module, 0) + now - since
+        TimedResult.last = now
         super().stopTest(test)
 
 
@@ -70,11 +78,13 @@ def main():
         if args.k:
             loader.testNamePatterns = ["*%s*" % k for k in args.k]
         suite = loader.loadTestsFromNames(args.names or MODULES)
+        TimedResult.last = time.monotonic()
         result = unittest.TextTestRunner(resultclass=TimedResult, verbosity=2,
                                          failfast=args.failfast).run(suite)
         slow = sorted(TimedResult.times, reverse=True)[:8]
-        print("\nthe whole run: %.1f s; the slowest tests:\n%s" % (
-            time.monotonic() - t0, "\n".join("  %5.1f s  %s" % t for t in slow)), file=sys.stderr)
+        print("\nthe whole run: %.1f s (%s); the slowest tests:\n%s" % (
+            time.monotonic() - t0, ", ".join("%s %.1f s" % m for m in TimedResult.modules.items()),
+            "\n".join("  %5.1f s  %s" % t for t in slow)), file=sys.stderr)
         ok = result.wasSuccessful()
     finally:
         problems = shared.stop()
