@@ -36,6 +36,8 @@ final class Thresh_WP
 	private static $db = null;
 	/** @var Thresh\Result|null  the result of the last check, for comment_post */
 	private static $last = null;
+	/** @var string  why thresh cannot be used in this request ('' when it can) */
+	private static $error = '';
 
 	public static function init(): void
 	{
@@ -82,12 +84,20 @@ final class Thresh_WP
 				$lib = (string)get_option(self::OPTION_LIB, '');
 				self::$db = new Thresh\Database(self::db_dir(), ['library' => $lib !== '' ? $lib : null]);
 				self::protect(self::db_dir());
+				self::$error = '';
 			} catch (Throwable $e) {
 				self::$db = false;
+				self::$error = $e->getMessage();
 				error_log('thresh: ' . $e->getMessage() . ' - comments are left to WordPress\'s settings');
 			}
 		}
 		return self::$db ?: null;
+	}
+
+	/* Why thresh cannot be used in this request, after db() returned null. */
+	public static function error(): string
+	{
+		return self::$error;
 	}
 
 	/* Forget the open database (after the settings changed; tests). */
@@ -357,8 +367,8 @@ final class Thresh_WP
 			printf('<div class="notice notice-warning inline"><p>The database folder %s is under the web root. thresh wrote a deny-all .htaccess there (Apache); on nginx or another server deny it in the server\'s configuration, or move the folder outside the web root (for instance /var/lib/thresh).</p></div>',
 				esc_html(self::db_dir()));
 		if (!$db)
-			printf('<div class="notice notice-error inline"><p>thresh is not in use (see the PHP error log): comments are left to WordPress\'s Discussion settings. Database folder: %s</p></div>',
-				esc_html(self::db_dir()));
+			printf('<div class="notice notice-error inline"><p>thresh is not in use: %s. Comments are left to WordPress\'s Discussion settings. Database folder: %s</p></div>',
+				esc_html(self::error()), esc_html(self::db_dir()));
 		echo '<form method="post" action="options.php">';
 		settings_fields('thresh');
 		do_settings_sections('thresh');
