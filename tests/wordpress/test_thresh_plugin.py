@@ -52,7 +52,8 @@ import stack  # noqa: E402
 S = None        # the Stack (run.py's shared one, or this module's own)
 OWNED = False   # whether this module started S (and so stops it)
 SITE = None
-SITES = [("thresh.test", {})]   # run.py adds every module's sites at once
+# run.py adds every module's sites at once
+SITES = [("thresh.test", {}), ("latin1.thresh.test", {"charset": "latin1"})]
 DB = None
 LIB = os.path.abspath(os.environ["THRESH_LIB"]) if os.environ.get("THRESH_LIB") else ""
 PLUGIN_SRC = os.path.join(stack.SOURCE_ROOT, "plugin", "wordpress", "thresh")
@@ -423,6 +424,27 @@ class Test02Verdicts(PluginTest):
                         extra={"thresh_hp": ""})
         self.assertIn(SITE.status(cid), ("1", "0"), result(cid))
 
+    def test_a_long_or_broken_referer_does_not_skip_the_check(self):
+        # libthresh refuses a field over 4096 bytes or not UTF-8; the plugin
+        # passed the Referer header as it came, so a spammer's long or
+        # Latin-1 Referer made the check fail, and the plugin, failing open,
+        # let the spam through unchecked.
+        long_ref = SITE.base + "/?p=1&utm=" + "x" * 5000
+        cid = self.post(SPAM + " (a)", expected="spam (5 KB Referer)", author="Prize Team",
+                        headers={"Referer": long_ref})
+        self.assertEqual((SITE.status(cid), (result(cid) or {}).get("verdict")), ("spam", "reject"))
+        cid = self.post(SPAM + " (b)", expected="spam (Latin-1 Referer)", author="Prize Team",
+                        headers={"Referer": SITE.base + "/?q=caf\xe9"})
+        self.assertEqual((SITE.status(cid), (result(cid) or {}).get("verdict")), ("spam", "reject"))
+
+    def test_a_long_honeypot_is_still_blatant(self):
+        # the same with the honeypot: 5 KB of it made the check fail
+        email = stack.new_email("bot")
+        cid, r = SITE.post_comment("Nice post, visit my site", author="Bot", email=email,
+                                   extra={"thresh_hp": "http://spam.example/" + "y" * 5000})
+        ROWS.append(("(5 KB honeypot) Nice post, visit my site", "discarded", cid, SITE))
+        self.assertIsNone(cid, "a 5 KB honeypot is still blatant spam: %r" % r)
+
     def test_a_flood_from_one_email_is_spam(self):
         # thresh's rate limit (5 a minute, burst 3) counts per e-mail address:
         # each comment comes from another IP address
@@ -697,6 +719,40 @@ class Test06FailOpen(PluginTest):
             self.assertEqual(len(lines), 1, lines)
             self.assertIn("check failed", lines[0])
             self.assertIn("no_such_field", lines[0])
+
+
+class Test08Latin1(PluginTest):
+    """A Latin-1 blog (database latin1, blog_charset ISO-8859-1): WordPress
+    hands the plugin the comment in Latin-1 bytes, which libthresh refuses
+    (it takes UTF-8 only). The plugin failed open on every comment with a
+    letter outside ASCII; it now converts from the blog's charset."""
+
+    @classmethod
+    def setUpClass(cls):
+        site = cls.site = S.sites["latin1.thresh.test"]
+        site.install(title="Ein Latin-1-Blog")
+        install_plugin(site)
+        # set up as Test01 does it through the screens (their subject there)
+        site.sql("UPDATE wp_options SET option_value = 'ISO-8859-1' WHERE option_name = 'blog_charset'; "
+                 "UPDATE wp_options SET option_value = '' WHERE option_name = 'comment_previously_approved'; "
+                 "UPDATE wp_options SET option_value = 'a:1:{i:0;s:17:\"thresh/thresh.php\";}' "
+                 "WHERE option_name = 'active_plugins'; "
+                 "INSERT INTO wp_options (option_name, option_value, autoload) VALUES "
+                 "('thresh_db_dir', %s, 'yes'), ('thresh_lib_path', %s, 'yes')" % (stack.quote(DB), stack.quote(LIB)))
+
+    def test_a_latin1_comment_is_checked_as_utf8(self):
+        # thresh.conf's moderation word "müller" (UTF-8) is found in the
+        # author only if the plugin converted "J\xf6rg M\xfcller" to UTF-8
+        with thresh_conf("moderation_words = müller\n"):
+            cid = self.post("Grüße aus Köln! Ein schönes Rezept, das Brot ist prächtig gelungen.",
+                            expected="0 (moderation word in a Latin-1 author)", site=self.site,
+                            author="Jörg Müller", encoding="latin-1")
+        self.assertEqual(self.site.sql("SELECT comment_author FROM wp_comments WHERE comment_ID = %d"
+                                       % cid)[0][0], "Jörg Müller", "WordPress stored the author")
+        meta = result(cid, self.site)
+        self.assertIsNotNone(meta, "thresh checked the comment")
+        self.assertIn("moderation_word", meta["reasons"])
+        self.assertEqual(self.site.status(cid), "0")
 
 
 if __name__ == "__main__":

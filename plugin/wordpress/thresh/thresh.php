@@ -31,6 +31,10 @@ final class Thresh_WP
 	const META = '_thresh_result';
 	/* the honeypot: a field people never see, so never fill */
 	const HONEYPOT = 'thresh_hp';
+	/* libthresh's limits (thresh/comment.h): THRESH_CONTENT_MAX bytes of
+	 * content, THRESH_FIELD_MAX of any other field */
+	const CONTENT_MAX = 65536;
+	const FIELD_MAX = 4096;
 
 	/** @var Thresh\Database|null|false  null: not opened yet; false: failed in this request */
 	private static $db = null;
@@ -171,11 +175,20 @@ final class Thresh_WP
 			'comment_type' => ($c['comment_type'] ?? '') !== '' ? $c['comment_type'] : 'comment',
 			'permalink' => $post > 0 ? get_permalink($post) : null,
 		];
+		// for the comment being posted (not a stored one): the honeypot and
+		// the Referer header
+		if (!is_object($comment)) {
+			if (isset($_POST[self::HONEYPOT]) && is_string($_POST[self::HONEYPOT]))
+				$fields['honeypot'] = wp_unslash($_POST[self::HONEYPOT]);
+			if (!empty($_SERVER['HTTP_REFERER']) && is_string($_SERVER['HTTP_REFERER']))
+				$fields['referrer'] = $_SERVER['HTTP_REFERER'];
+		}
+		// What a visitor sends must not make the check fail, or any spammer
+		// could skip thresh with a long or broken Referer header or honeypot.
+		foreach ($fields as $k => $v)
+			if (is_string($v))
+				$fields[$k] = self::text($v, $k === 'comment_content' ? self::CONTENT_MAX : self::FIELD_MAX);
 		$fields = array_filter($fields, fn($v) => is_string($v) && $v !== '');
-		// the honeypot, only for the comment being posted (not a stored one)
-		if (!is_object($comment) && isset($_POST[self::HONEYPOT]) && is_string($_POST[self::HONEYPOT])
-			&& $_POST[self::HONEYPOT] !== '')
-			$fields['honeypot'] = wp_unslash($_POST[self::HONEYPOT]);
 		/**
 		 * Filters the fields thresh checks or learns (add 'honeypot', 'form_age',
 		 * 'referrer' from your comment form, for instance).
@@ -184,6 +197,32 @@ final class Thresh_WP
 		 * @param array|object $comment  $commentdata or the WP_Comment
 		 */
 		return apply_filters('thresh_fields', $fields, $comment);
+	}
+
+	/**
+	 * A value as libthresh takes it: UTF-8 (converted from the blog's charset
+	 * when that is another; a sequence that is not UTF-8 becomes U+FFFD),
+	 * without NUL bytes, cut to at most $max bytes at a character boundary.
+	 */
+	public static function text(string $v, int $max): string
+	{
+		$charset = (string)get_option('blog_charset');
+		if ($charset !== '' && !preg_match('/^utf-?8$/i', $charset) && function_exists('iconv')) {
+			$u = @iconv($charset, 'UTF-8//IGNORE', $v);
+			if (is_string($u))
+				$v = $u;
+		}
+		if (!preg_match('//u', $v))
+			$v = htmlspecialchars_decode(htmlspecialchars($v, ENT_NOQUOTES | ENT_SUBSTITUTE, 'UTF-8'),
+			                             ENT_NOQUOTES);
+		$v = str_replace("\0", '', $v);
+		if (strlen($v) > $max) {
+			$cut = $max;
+			while ($cut > 0 && (ord($v[$cut]) & 0xC0) === 0x80)
+				$cut--;
+			$v = substr($v, 0, $cut);
+		}
+		return $v;
 	}
 
 	/**
@@ -213,10 +252,7 @@ final class Thresh_WP
 		if (!$db)
 			return $approved;
 		try {
-			$fields = self::fields($commentdata, true);
-			if (!empty($_SERVER['HTTP_REFERER']) && !isset($fields['referrer']))
-				$fields['referrer'] = (string)$_SERVER['HTTP_REFERER'];
-			$r = $db->check($fields);
+			$r = $db->check(self::fields($commentdata, true));
 		} catch (Throwable $e) {
 			error_log('thresh: check failed: ' . $e->getMessage());
 			return $approved;
