@@ -721,6 +721,59 @@ class Test06FailOpen(PluginTest):
             self.assertIn("no_such_field", lines[0])
 
 
+class Test07WebRoot(PluginTest):
+    """A database folder under the web root (the default,
+    WP_CONTENT_DIR/thresh) must not be downloadable, checked over HTTP."""
+
+    LOGS = True
+
+    def test_a_database_folder_the_web_server_serves_is_not_used(self):
+        folder = os.path.join(SITE.content, "thresh")
+        url = "/wp-content/thresh/secret"
+        # the admin makes the default folder (thresh init as www-data, moved in place)
+        tmp = S.path("thresh-db", "webroot")
+        thresh("init", db=tmp)
+        os.rename(tmp, folder)
+        with open(os.path.join(folder, "secret"), "rb") as f:
+            secret = f.read()
+        visitor = SITE.agent()
+        self.addCleanup(self.restore_apache)
+        with thresh_settings({"thresh_db_dir": ""}):
+            # Apache as Debian's examples set it up (AllowOverride None):
+            # .htaccess files are not read, the folder is served
+            page = settings_page()
+            self.assertIn("thresh is not in use", page)
+            self.assertIn("serves its files", page)
+            with open(os.path.join(folder, ".htaccess")) as f:
+                self.assertIn("Require all denied", f.read(), "a deny-all .htaccess was written")
+            r = visitor.get(url)
+            self.assertEqual((r.status, r.body), (200, secret), "this Apache ignores .htaccess")
+            sizes = S.log_sizes()
+            cid = self.post(SPAM + " (served folder)", expected="1 (not used: served)", author="Prize Team")
+            self.assertEqual((SITE.status(cid), result(cid)), ("1", None))
+            log = php_log_since(sizes)
+            self.assertIn("serves its files", log)
+
+            # Apache reading .htaccess files in wp-content (AllowOverride All)
+            SITE.apache_extra = '<Directory "%s">\n        AllowOverride All\n    </Directory>' % SITE.content
+            S.start_apache()
+            self.assertEqual(visitor.get(url).status, 403)
+            page = settings_page()
+            self.assertIn("comments are checked", page)
+            self.assertIn("is under the web root", page)
+            self.assertIn("HTTP 403", page)
+            cid = self.post(SPAM + " (denied folder)", expected="spam", author="Prize Team")
+            self.assertEqual(SITE.status(cid), "spam", result(cid))
+        self.assertFalse(os.path.exists(os.path.join(DB, ".htaccess")), "none outside the web root")
+        self.assertEqual([f for f in os.listdir(folder) if f.startswith("thresh-web-check")], [],
+                         "the probe file was removed")
+
+    def restore_apache(self):
+        if SITE.apache_extra:
+            SITE.apache_extra = ""
+            S.start_apache()
+
+
 class Test08Latin1(PluginTest):
     """A Latin-1 blog (database latin1, blog_charset ISO-8859-1): WordPress
     hands the plugin the comment in Latin-1 bytes, which libthresh refuses
