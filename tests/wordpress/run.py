@@ -71,7 +71,12 @@ def main():
     stack.SHARED = shared
     try:
         sites = [site for m in modules for site in m.SITES]
-        shared.add_sites(sites)
+        try:
+            shared.add_sites(sites)
+        except BaseException:
+            print("adding the sites %s failed; the logs:\n%s" % (
+                ", ".join(h for h, _ in sites), shared.logs()), file=sys.stderr)
+            raise
         print("the stack (MariaDB, Apache, threshd) and its sites %s are up in %.1f s"
               % (", ".join(h for h, _ in sites), time.monotonic() - t0), file=sys.stderr)
         loader = unittest.TestLoader()
