@@ -16,18 +16,6 @@ else
 fi
 ninja -C "$builddir" || { echo "0 passed, 1 failed"; exit 1; }
 
-# The WordPress plugin test runs in a real WordPress tree: Debian's package
-# unpacked into the build folder (not installed: installing it would enable
-# mod_php in the system Apache).
-if [ -z "${THRESH_WP_DIR:-}" ] && [ ! -d /usr/share/wordpress ]; then
-  wp="$builddir/wordpress"
-  if [ ! -d "$wp/root/usr/share/wordpress" ]; then
-    mkdir -p "$wp" && (cd "$wp" && apt-get download wordpress >/dev/null 2>&1 &&
-      dpkg-deb -x wordpress_*.deb root) || echo "note: could not unpack Debian's wordpress; its test is skipped" >&2
-  fi
-  [ -d "$wp/root/usr/share/wordpress" ] && export THRESH_WP_DIR="$PWD/$wp/root/usr/share/wordpress"
-fi
-
 # threshd's tests drive it with real Akismet clients from the npm registry,
 # pinned by tests/daemon/node/package-lock.json.
 if command -v npm >/dev/null 2>&1 && [ ! -d tests/daemon/node/node_modules ]; then

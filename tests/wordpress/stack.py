@@ -7,6 +7,10 @@
     ...
     s.stop()
 
+tests/wordpress/run.py starts one Stack for every test module of the suite
+(stack.SHARED, with every module's SITES added at once); a module run by
+itself starts its own (module_stack()).
+
 What runs, all inside one network + mount + PID namespace made by
 `unshare --net --mount --pid --fork` (so nothing is reachable from outside,
 nothing of it outlives the test program, and the machine's own configuration
@@ -47,12 +51,14 @@ import http.cookiejar
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -549,7 +555,8 @@ class UserAgent:
         body = urllib.parse.urlencode(pairs).encode("ascii")
         if form.method == "post":
             return self.post(action, body, headers=headers, timeout=timeout)
-        return self.get(action + ("&" if "?" in action else "?") + body.decode(), headers=headers)
+        # a GET form's fields replace the action's query, as in a browser
+        return self.get(action.split("?")[0] + "?" + body.decode(), headers=headers)
 
 
 # ---------------------------------------------------------------------------
@@ -567,6 +574,8 @@ class Site:
         self.base = "http://%s:%d" % (host, HTTP_PORT)
         self.debug_log = os.path.join(stack.tmp, "wp-debug-%s.log" % host)
         self.admin = None
+        self.first_post_id = None
+        self.post_urls = {}   # post ID: its permalink
 
     def agent(self, source="127.0.0.1", **kw):
         return UserAgent(self.base, source, **kw)
@@ -706,9 +715,12 @@ class Site:
         discard redirects back without a comment)."""
         email = email if email is not None else new_email()
         ua = ua or self.agent(source or new_ip())
-        page = ua.get("/?p=%d" % (post_id or self.first_post()), headers=headers)
+        pid = post_id or self.first_post()
+        # the post's permalink, once /?p=ID has redirected to it (a request less)
+        page = ua.get(self.post_urls.get(pid) or "/?p=%d" % pid, headers=headers)
         if page.status != 200:
             raise AssertionError("the post's page: %r" % page)
+        self.post_urls[pid] = page.url
         form = find_form(page.text, id="commentform")
         form.set("comment", content)
         if form.get("author") is not None:
@@ -756,10 +768,35 @@ class Site:
         raise AssertionError("no %s link for comment %d on edit-comments.php?comment_status=%s:\n%s"
                              % (action, cid, view, strip_tags(page.text)[:3000]))
 
+    def bulk_action(self, cids, action, view="all", search=""):
+        """Tick comments on edit-comments.php (the list of `view`, searched
+        for `search` so that they are on its first page) and apply one of its
+        Bulk actions ("spam", "unspam", "approve", "trash", ...), as a
+        browser submits the list's form without JavaScript."""
+        ua = self.admin_agent()
+        page = ua.get("/wp-admin/edit-comments.php?comment_status=%s&s=%s"
+                      % (view, urllib.parse.quote(search)))
+        form = find_form(page.text, id="comments-form")
+        listed = set(form.options.get("delete_comments[]", []))
+        missing = [c for c in cids if str(c) not in listed]
+        if missing:
+            raise AssertionError("comments %s are not listed on edit-comments.php?comment_status=%s&s=%s:\n%s"
+                                 % (missing, view, search, strip_tags(page.text)[:3000]))
+        form.set("action", action)
+        form.remove("delete_comments[]")
+        for c in cids:
+            form.fields.append(["delete_comments[]", str(c)])
+        r = ua.submit(page, form)
+        if r.status not in (200, 302):
+            raise AssertionError("bulk action %s: %r" % (action, r))
+        return r
+
     def first_post(self):
-        rows = self.sql("SELECT ID FROM wp_posts WHERE post_type = 'post' AND post_status = 'publish' "
-                        "ORDER BY ID LIMIT 1")
-        return int(rows[0][0])
+        if self.first_post_id is None:
+            rows = self.sql("SELECT ID FROM wp_posts WHERE post_type = 'post' AND post_status = 'publish' "
+                            "ORDER BY ID LIMIT 1")
+            self.first_post_id = int(rows[0][0])
+        return self.first_post_id
 
 
 _ip = [0]
@@ -790,10 +827,68 @@ def strip_tags(text):
     return re.sub(r"\s+", " ", html.unescape(text))
 
 
+class SqlSession:
+    """One mariadb client (batch mode, as root on the stack's socket) that
+    runs query after query: each is sent with a marker query after it, and
+    its output read up to the marker's row. With --force the client goes on
+    after an error; it writes the error (stderr, joined to stdout) before the
+    marker's row."""
+
+    def __init__(self, socket):
+        self.p = subprocess.Popen(
+            [MARIADB, "--no-defaults", "-S", socket, "-u", "root", "-N", "-B", "--unbuffered",
+             "--force", "--default-character-set=utf8mb4"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.buf = b""
+        self.n = 0
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def query(self, query, db=None, timeout=60):
+        """(output lines, error lines) of one query (or several, with ;)."""
+        self.n += 1
+        mark = "thresh-sql-done-%d-%s" % (self.n, os.urandom(4).hex())
+        script = ("USE `%s`;\n" % db if db else "") + query.strip().rstrip(";") + ";\nSELECT '%s';\n" % mark
+        self.p.stdin.write(script.encode("utf-8", "surrogateescape"))
+        self.p.stdin.flush()
+        lines = []
+        deadline = time.monotonic() + timeout
+        fd = self.p.stdout.fileno()
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                text = line.decode("utf-8", "surrogateescape")
+                if text == mark:
+                    errors = [x for x in lines if x.startswith("ERROR ")]
+                    return [x for x in lines if not x.startswith("ERROR ")], errors
+                lines.append(text)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.p.kill()
+                raise AssertionError("SQL timed out after %d s: %s" % (timeout, query))
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise AssertionError("the mariadb client ended (%s) during: %s\n%s" % (
+                        self.p.wait(), query, b"".join([self.buf]).decode("utf-8", "replace")))
+                self.buf += chunk
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+            self.p.wait(10)
+        except Exception:
+            self.p.kill()
+
+
 class Stack:
     def __init__(self):
         self.tmp = None
         self.procs = {}
+        self.sql_session = None
+        self.sql_lock = threading.Lock()
         self.sites = {}
         self.notes = []
         self.mounts = []
@@ -869,16 +964,17 @@ class Stack:
         return r.returncode == 0
 
     def sql(self, query, db=None, check=True):
-        """Run SQL as MariaDB's root; rows as lists of strings (NULL as None)."""
-        cmd = [MARIADB, "--no-defaults", "-S", self.socket, "-u", "root", "-N", "-B",
-               "--default-character-set=utf8mb4", "-e", query]
-        if db:
-            cmd.append(db)
-        r = subprocess.run(cmd, capture_output=True, timeout=60)
-        if r.returncode and check:
-            raise AssertionError("SQL failed: %s\n%s" % (query, r.stderr.decode("utf-8", "replace")))
+        """Run SQL as MariaDB's root; rows as lists of strings (NULL as None).
+        One mariadb client serves every query of the run (SqlSession): a
+        client of its own would cost each query some 20 ms."""
+        with self.sql_lock:
+            if self.sql_session is None or not self.sql_session.alive():
+                self.sql_session = SqlSession(self.socket)
+            out, errors = self.sql_session.query(query, db)
+        if errors and check:
+            raise AssertionError("SQL failed: %s\n%s" % (query, "\n".join(errors)))
         rows = []
-        for line in r.stdout.decode("utf-8", "surrogateescape").split("\n")[:-1]:
+        for line in out:
             rows.append([None if c == "NULL" else unescape_batch(c) for c in line.split("\t")])
         return rows
 
@@ -974,7 +1070,9 @@ php_admin_value post_max_size 8M
         with open(self.apache_conf, "w") as f:
             f.write(conf)
 
-    def _start_apache(self):
+    def start_apache(self):
+        """(Re)start Apache with a configuration written from the sites as
+        they are now (a site's apache_extra, say)."""
         if "apache" in self.procs:
             self.procs.pop("apache").stop()
             wait_for(lambda: not port_open("127.0.0.1", HTTP_PORT), 20, "Apache to close its port")
@@ -1057,9 +1155,20 @@ php_admin_value post_max_size 8M
 
     # ---- sites ----
 
-    def add_site(self, host, plugins=(), extra_config="", apache_extra="", charset="utf8mb4"):
+    def add_sites(self, sites):
+        """Several sites at once, [(host, {add_site's keywords}), ...], with
+        one start of Apache for all of them. Returns [Site, ...]."""
+        out = [self.add_site(host, start_apache=False, **kw) for host, kw in sites]
+        self.start_apache()
+        return out
+
+    def add_site(self, host, plugins=(), extra_config="", apache_extra="", charset="utf8mb4",
+                 start_apache=True):
         """A WordPress site at http://HOST:8080 (installed by install()), its
-        database in `charset` (utf8mb4, or latin1 for a Latin-1 blog)."""
+        database in `charset` (utf8mb4, or latin1 for a Latin-1 blog). Apache
+        is restarted to serve it, unless start_apache is false (add_sites)."""
+        if host in self.sites:
+            raise AssertionError("the stack already has a site %s" % host)
         n = len(self.sites) + 1
         db = "wordpress%d" % n
         user = "wp%d" % n
@@ -1130,7 +1239,8 @@ define('NONCE_SALT', '%(salt)s-8');
         shutil.chown(cfg, "root", "www-data")
         self.sites[host] = site
         self._write_hosts(list(self.sites))
-        self._start_apache()
+        if start_apache:
+            self.start_apache()
         return site
 
     # ---- threshd ----
@@ -1217,6 +1327,9 @@ define('NONCE_SALT', '%(salt)s-8');
 
     def stop(self):
         problems = []
+        if self.sql_session is not None:
+            self.sql_session.close()
+            self.sql_session = None
         for name in ("apache", "threshd", "mariadb"):
             p = self.procs.pop(name, None)
             if p is None:
@@ -1232,6 +1345,46 @@ define('NONCE_SALT', '%(salt)s-8');
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
         return problems
+
+
+# ---------------------------------------------------------------------------
+# one stack for every test module of a run
+
+SHARED = None   # the Stack that tests/wordpress/run.py started for all the modules
+
+
+def module_stack(sites, threshd=True):
+    """The stack a test module's setUpModule runs on, as (stack, owned):
+    run.py's shared one (SHARED), whose sites run.py has added already, or,
+    for a module run by itself, a stack of its own started here (with threshd
+    when `threshd`) with `sites` ([(host, {add_site's keywords})]) added. A
+    module stops only a stack it owns."""
+    if SHARED is not None:
+        missing = [(h, kw) for h, kw in sites if h not in SHARED.sites]
+        if missing:
+            SHARED.add_sites(missing)
+        return SHARED, False
+    s = Stack().start(threshd=threshd)
+    try:
+        s.add_sites(sites)
+    except BaseException:
+        print(s.logs(), file=sys.stderr)
+        s.stop()
+        raise
+    return s, True
+
+
+def setup_failed(s, owned, what, artifacts, error):
+    """A module's set-up failed: print and keep the logs, stop the stack if
+    the module owns it, and raise an error that says which site's set-up it
+    was (run.py goes on with the other modules)."""
+    print("\n===== %s failed: the logs =====\n%s" % (what, s.logs()), file=sys.stderr)
+    s.save_logs(os.path.join(artifacts, "logs"))
+    if owned:
+        s.stop()
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        raise error
+    raise AssertionError("%s failed: %s: %s" % (what, type(error).__name__, error)) from error
 
 
 def unescape_batch(s):

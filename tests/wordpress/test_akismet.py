@@ -4,11 +4,14 @@ against threshd, on a real stack: MariaDB, Apache httpd with mod_php, Debian's
 WordPress 6.1, and threshd answering as rest.akismet.com on port 80, all in
 namespaces of their own (tests/wordpress/stack.py says how).
 
+`meson test -C build --suite wordpress` runs it with test_thresh_plugin.py
+on one stack (tests/wordpress/run.py). By itself, on a stack of its own:
+
     THRESHD_BIN=build/src/daemon/threshd THRESH_BIN=build/src/cli/thresh \\
     THRESH_MODEL=build/models/default.dump python3 tests/wordpress/test_akismet.py [-v] [Test.name]
 
-or `meson test -C build --suite wordpress`. Needs root (unshare); without a
-prerequisite it exits 77 (skipped), or fails with CI=true.
+Needs root (unshare); without a prerequisite it exits 77 (skipped), or fails
+with CI=true.
 
 The site is set up once, over HTTP as a person would: wp-admin/install.php,
 logging in, activating Akismet and the theme twentytwentyone from their
@@ -40,8 +43,12 @@ sys.path.insert(0, HERE)
 import akismet_log  # noqa: E402
 import stack  # noqa: E402
 
-S = None        # the Stack
+S = None        # the Stack (run.py's shared one, or this module's own)
+OWNED = False   # whether this module started S (and so stops it)
 SITE = None     # the WordPress site
+# the sites this module needs; run.py adds every module's at once
+SITES = [("blog.test", {"plugins": ["akismet"]}),
+         ("latin1.test", {"plugins": ["akismet"], "charset": "latin1"})]
 SETUP = {}      # what happened while setting up (the key form's outcome)
 POST_ID = None
 ARTIFACTS = os.path.join(stack.ARTIFACTS, "akismet")
@@ -51,14 +58,13 @@ new_email = stack.new_email
 
 
 def setUpModule():
-    global S, SITE, POST_ID
+    global S, OWNED, SITE, POST_ID
     if os.path.exists(ARTIFACTS):
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
     os.makedirs(ARTIFACTS, exist_ok=True)
-    S = stack.Stack()
-    S.start()
+    S, OWNED = stack.module_stack(SITES)
     try:
-        SITE = S.add_site("blog.test", plugins=["akismet"])
+        SITE = S.sites["blog.test"]
         SITE.install()
         SITE.activate_plugin("akismet")
         SITE.activate_theme("twentytwentyone")
@@ -70,11 +76,8 @@ def setUpModule():
                                  % SITE.option("comment_previously_approved"))
         POST_ID = SITE.first_post()
         enter_key()
-    except BaseException:
-        print(S.logs(), file=sys.stderr)
-        S.save_logs(os.path.join(ARTIFACTS, "logs"))
-        S.stop()
-        raise
+    except BaseException as e:
+        stack.setup_failed(S, OWNED, "setting up blog.test (Akismet against threshd)", ARTIFACTS, e)
 
 
 def enter_key():
@@ -107,9 +110,10 @@ def tearDownModule():
         if S.notes:
             print("\nnotes:\n  " + "\n  ".join(S.notes), file=sys.stderr)
     finally:
-        problems = S.stop()
-        if problems:
-            print("stopping the stack: %s" % problems, file=sys.stderr)
+        if OWNED:
+            problems = S.stop()
+            if problems:
+                print("stopping the stack: %s" % problems, file=sys.stderr)
 
 
 def read(path):
@@ -521,7 +525,7 @@ class Test02bLatin1(StackTest):
 
     @classmethod
     def setUpClass(cls):
-        site = S.add_site("latin1.test", plugins=["akismet"], charset="latin1")
+        site = S.sites["latin1.test"]
         site.install(title="Ein Latin-1-Blog")
         site.activate_plugin("akismet")
         # Set up as test 1 would have it (the settings form is test 1's

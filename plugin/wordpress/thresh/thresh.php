@@ -14,9 +14,10 @@
  * `thresh --db DIR init` that the web server's user can write. See
  * readme.txt and README.md beside this file.
  *
- * When the library, FFI or the database is missing, comments are left to
- * WordPress's own settings (nothing is approved by thresh) and the reason is
- * written with error_log() once per request.
+ * When the library, FFI or the database is missing, or the web server
+ * serves the database folder, comments are left to WordPress's own settings
+ * (nothing is approved by thresh) and the reason is written with error_log()
+ * once per request and shown on Settings > Thresh.
  */
 
 if (!defined('ABSPATH'))
@@ -28,14 +29,22 @@ final class Thresh_WP
 	const OPTION_LIB = 'thresh_lib_path';
 	const OPTION_DISCARD = 'thresh_discard_blatant';
 	const OPTION_DISCARDED = 'thresh_discarded_count';
+	/* whether the web server serves the database folder: the last probe */
+	const OPTION_WEB_CHECK = 'thresh_web_check';
 	const META = '_thresh_result';
 	/* the honeypot: a field people never see, so never fill */
 	const HONEYPOT = 'thresh_hp';
+	/* libthresh's limits (thresh/comment.h): THRESH_CONTENT_MAX bytes of
+	 * content, THRESH_FIELD_MAX of any other field */
+	const CONTENT_MAX = 65536;
+	const FIELD_MAX = 4096;
 
 	/** @var Thresh\Database|null|false  null: not opened yet; false: failed in this request */
 	private static $db = null;
 	/** @var Thresh\Result|null  the result of the last check, for comment_post */
 	private static $last = null;
+	/** @var string  why thresh cannot be used in this request ('' when it can) */
+	private static $error = '';
 
 	public static function init(): void
 	{
@@ -80,14 +89,29 @@ final class Thresh_WP
 			try {
 				self::load_class();
 				$lib = (string)get_option(self::OPTION_LIB, '');
-				self::$db = new Thresh\Database(self::db_dir(), ['library' => $lib !== '' ? $lib : null]);
-				self::protect(self::db_dir());
+				$dir = self::db_dir();
+				$db = new Thresh\Database($dir, ['library' => $lib !== '' ? $lib : null]);
+				try {
+					self::protect($dir);
+				} catch (Throwable $e) {
+					$db->close();
+					throw $e;
+				}
+				self::$db = $db;
+				self::$error = '';
 			} catch (Throwable $e) {
 				self::$db = false;
+				self::$error = $e->getMessage();
 				error_log('thresh: ' . $e->getMessage() . ' - comments are left to WordPress\'s settings');
 			}
 		}
 		return self::$db ?: null;
+	}
+
+	/* Why thresh cannot be used in this request, after db() returned null. */
+	public static function error(): string
+	{
+		return self::$error;
 	}
 
 	/* Forget the open database (after the settings changed; tests). */
@@ -115,14 +139,78 @@ final class Thresh_WP
 		return false;
 	}
 
-	/* A database folder under the web root gets a deny-all .htaccess (Apache);
-	 * other servers need a rule of their own (see README.md). */
+	/* The URL the web server serves $dir at (under WP_CONTENT_DIR or ABSPATH),
+	 * or null. */
+	public static function web_url(string $dir): ?string
+	{
+		$real = realpath($dir);
+		if ($real === false)
+			return null;
+		foreach ([[WP_CONTENT_DIR, 'content_url'], [ABSPATH, 'site_url']] as [$root, $url]) {
+			$web = realpath($root);
+			if ($web !== false && str_starts_with($real . '/', rtrim($web, '/') . '/'))
+				return rtrim($url(ltrim(substr($real, strlen(rtrim($web, '/'))), '/')), '/');
+		}
+		return null;
+	}
+
+	/* A database folder under the web root gets a deny-all .htaccess, which
+	 * only an Apache that reads .htaccess files there obeys (not one with
+	 * AllowOverride None, as Debian's examples have it, nor nginx). So the
+	 * web server is then asked for a file put there (web_check()); a folder
+	 * it serves is not used: anyone could download the model, the secret and
+	 * the hashed e-mail and IP addresses. */
 	private static function protect(string $dir): void
 	{
+		if (!self::web_reachable($dir))
+			return;
 		$ht = rtrim($dir, '/') . '/.htaccess';
-		if (self::web_reachable($dir) && !file_exists($ht)
+		if (!file_exists($ht)
 		    && @file_put_contents($ht, "# thresh: never serve the database, its secret or thresh.conf\nRequire all denied\n") === false)
 			error_log("thresh: $dir is under the web root and $ht could not be written: keep the web server from serving it");
+		$check = self::web_check($dir);
+		if ($check['served'] === true)
+			throw new RuntimeException(sprintf('the database folder %s is under the web root and the web server '
+				. 'serves its files (%s answered with a file put there), so anyone could download the model, '
+				. 'its secret and the hashed addresses: thresh does not use it. Move it outside the web root '
+				. '(for instance /var/lib/thresh), or deny it in the web server\'s configuration', $dir, $check['url']));
+	}
+
+	/**
+	 * Does the web server serve the files of $dir? One request (to this site
+	 * itself, as WordPress's Site Health makes them) for a file with a random
+	 * name and content put there and removed after. Returns ['dir', 'url',
+	 * 'served' => true|false|null (null: could not tell), 'status', 'time'],
+	 * kept in the option thresh_web_check; asked again after a day, for
+	 * another folder, or with $fresh (the settings page).
+	 */
+	public static function web_check(string $dir, bool $fresh = false): array
+	{
+		$c = get_option(self::OPTION_WEB_CHECK);
+		if (!$fresh && is_array($c) && ($c['dir'] ?? null) === $dir && (int)($c['time'] ?? 0) > time() - DAY_IN_SECONDS)
+			return $c;
+		$c = ['dir' => $dir, 'url' => self::web_url($dir), 'served' => null, 'status' => '', 'time' => time()];
+		$name = 'thresh-web-check-' . wp_generate_password(16, false);
+		$token = wp_generate_password(32, false);
+		$file = rtrim($dir, '/') . '/' . $name;
+		if ($c['url'] === null) {
+			$c['status'] = 'no URL for the folder';
+		} elseif (@file_put_contents($file, $token) === false) {
+			$c['status'] = 'cannot write a file there';
+		} else {
+			$r = wp_remote_get($c['url'] . '/' . $name, ['timeout' => 5, 'redirection' => 0,
+				'limit_response_size' => 4096, 'sslverify' => apply_filters('https_local_ssl_verify', false)]);
+			@unlink($file);
+			if (is_wp_error($r)) {
+				$c['status'] = $r->get_error_message();
+			} else {
+				$code = (int)wp_remote_retrieve_response_code($r);
+				$c['status'] = "HTTP $code";
+				$c['served'] = $code === 200 && wp_remote_retrieve_body($r) === $token;
+			}
+		}
+		update_option(self::OPTION_WEB_CHECK, $c, false);
+		return $c;
 	}
 
 	private static function load_class(): void
@@ -161,11 +249,20 @@ final class Thresh_WP
 			'comment_type' => ($c['comment_type'] ?? '') !== '' ? $c['comment_type'] : 'comment',
 			'permalink' => $post > 0 ? get_permalink($post) : null,
 		];
+		// for the comment being posted (not a stored one): the honeypot and
+		// the Referer header
+		if (!is_object($comment)) {
+			if (isset($_POST[self::HONEYPOT]) && is_string($_POST[self::HONEYPOT]))
+				$fields['honeypot'] = wp_unslash($_POST[self::HONEYPOT]);
+			if (!empty($_SERVER['HTTP_REFERER']) && is_string($_SERVER['HTTP_REFERER']))
+				$fields['referrer'] = $_SERVER['HTTP_REFERER'];
+		}
+		// What a visitor sends must not make the check fail, or any spammer
+		// could skip thresh with a long or broken Referer header or honeypot.
+		foreach ($fields as $k => $v)
+			if (is_string($v))
+				$fields[$k] = self::text($v, $k === 'comment_content' ? self::CONTENT_MAX : self::FIELD_MAX);
 		$fields = array_filter($fields, fn($v) => is_string($v) && $v !== '');
-		// the honeypot, only for the comment being posted (not a stored one)
-		if (!is_object($comment) && isset($_POST[self::HONEYPOT]) && is_string($_POST[self::HONEYPOT])
-			&& $_POST[self::HONEYPOT] !== '')
-			$fields['honeypot'] = wp_unslash($_POST[self::HONEYPOT]);
 		/**
 		 * Filters the fields thresh checks or learns (add 'honeypot', 'form_age',
 		 * 'referrer' from your comment form, for instance).
@@ -174,6 +271,32 @@ final class Thresh_WP
 		 * @param array|object $comment  $commentdata or the WP_Comment
 		 */
 		return apply_filters('thresh_fields', $fields, $comment);
+	}
+
+	/**
+	 * A value as libthresh takes it: UTF-8 (converted from the blog's charset
+	 * when that is another; a sequence that is not UTF-8 becomes U+FFFD),
+	 * without NUL bytes, cut to at most $max bytes at a character boundary.
+	 */
+	public static function text(string $v, int $max): string
+	{
+		$charset = (string)get_option('blog_charset');
+		if ($charset !== '' && !preg_match('/^utf-?8$/i', $charset) && function_exists('iconv')) {
+			$u = @iconv($charset, 'UTF-8//IGNORE', $v);
+			if (is_string($u))
+				$v = $u;
+		}
+		if (!preg_match('//u', $v))
+			$v = htmlspecialchars_decode(htmlspecialchars($v, ENT_NOQUOTES | ENT_SUBSTITUTE, 'UTF-8'),
+			                             ENT_NOQUOTES);
+		$v = str_replace("\0", '', $v);
+		if (strlen($v) > $max) {
+			$cut = $max;
+			while ($cut > 0 && (ord($v[$cut]) & 0xC0) === 0x80)
+				$cut--;
+			$v = substr($v, 0, $cut);
+		}
+		return $v;
 	}
 
 	/**
@@ -203,10 +326,7 @@ final class Thresh_WP
 		if (!$db)
 			return $approved;
 		try {
-			$fields = self::fields($commentdata, true);
-			if (!empty($_SERVER['HTTP_REFERER']) && !isset($fields['referrer']))
-				$fields['referrer'] = (string)$_SERVER['HTTP_REFERER'];
-			$r = $db->check($fields);
+			$r = $db->check(self::fields($commentdata, true));
 		} catch (Throwable $e) {
 			error_log('thresh: check failed: ' . $e->getMessage());
 			return $approved;
@@ -348,17 +468,27 @@ final class Thresh_WP
 			return;
 		self::reset();
 		echo '<div class="wrap"><h1>Thresh</h1>';
+		$dir = self::db_dir();
+		// ask the web server again: its configuration may have changed
+		if (self::web_reachable($dir))
+			self::web_check($dir, true);
 		$db = self::db();
 		if ($db)
 			printf('<div class="notice notice-success inline"><p>libthresh %s, database %s: comments are checked.</p></div>',
 				esc_html(Thresh\Database::libraryVersion((string)get_option(self::OPTION_LIB, '') ?: null)),
-				esc_html(self::db_dir()));
-		if ($db && self::web_reachable(self::db_dir()))
-			printf('<div class="notice notice-warning inline"><p>The database folder %s is under the web root. thresh wrote a deny-all .htaccess there (Apache); on nginx or another server deny it in the server\'s configuration, or move the folder outside the web root (for instance /var/lib/thresh).</p></div>',
-				esc_html(self::db_dir()));
+				esc_html($dir));
+		if ($db && self::web_reachable($dir)) {
+			$check = self::web_check($dir);
+			if ($check['served'] === false)
+				printf('<div class="notice notice-warning inline"><p>The database folder %s is under the web root. thresh wrote a deny-all .htaccess there, and the web server refused a file put there (%s). thresh asks again every day and whenever this page is shown, and stops using the folder if the server serves it (nginx, or Apache with AllowOverride None, ignores .htaccess); a folder outside the web root (for instance /var/lib/thresh) is safer.</p></div>',
+					esc_html($dir), esc_html($check['status']));
+			else
+				printf('<div class="notice notice-warning inline"><p>The database folder %s is under the web root, and thresh could not tell whether the web server serves its files (%s). Deny it in the server\'s configuration, or move it outside the web root (for instance /var/lib/thresh).</p></div>',
+					esc_html($dir), esc_html($check['status']));
+		}
 		if (!$db)
-			printf('<div class="notice notice-error inline"><p>thresh is not in use (see the PHP error log): comments are left to WordPress\'s Discussion settings. Database folder: %s</p></div>',
-				esc_html(self::db_dir()));
+			printf('<div class="notice notice-error inline"><p>thresh is not in use: %s. Comments are left to WordPress\'s Discussion settings. Database folder: %s</p></div>',
+				esc_html(self::error()), esc_html($dir));
 		echo '<form method="post" action="options.php">';
 		settings_fields('thresh');
 		do_settings_sections('thresh');
