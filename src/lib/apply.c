@@ -126,8 +126,9 @@ static int score_losses(apply_ctx *k, const event *e, int label)
 		double z = 0, p;
 		mc.param[P_PRIOR_COMMENTS] = isinf(preq_comments[j]) ? 1e300 : preq_comments[j];
 		model_totals(&mc, &tot, NULL);
+		double base = bayes_llr_base(&tot);
 		for (size_t i = 0; i < m; i++) {
-			double l = bayes_token_llr(&k->seen[i].c, &tot);
+			double l = bayes_token_llr_at(&k->seen[i].c, tot.w, base);
 			z += k->seen[i].gram ? k->bp.gram_weight * l : l;
 		}
 		double x = m ? z / pow((double)m, k->bp.nb_power) : 0;

@@ -9,13 +9,16 @@
 /* A class with no tokens yet counts as this many, so the ratio stays defined. */
 #define TOK_FLOOR 1.0
 
-double bayes_token_llr(const tok_counts *c, const bayes_totals *tot)
+double bayes_llr_base(const bayes_totals *tot)
 {
-	double s, h;
-	bayes_counts(c, tot->w, &s, &h);
 	double st = tot->spam_tok > TOK_FLOOR ? tot->spam_tok : TOK_FLOOR;
 	double ht = tot->ham_tok > TOK_FLOOR ? tot->ham_tok : TOK_FLOOR;
-	return log((s + 1) / st) - log((h + 1) / ht);
+	return log(ht / st);
+}
+
+double bayes_token_llr(const tok_counts *c, const bayes_totals *tot)
+{
+	return bayes_token_llr_at(c, tot->w, bayes_llr_base(tot));
 }
 
 /* calibrate - the NB score of a weighted sum z over k seen tokens. */
@@ -124,11 +127,11 @@ double bayes_score(const tok_counts *counts, size_t n, const unsigned char *gram
 		return bayes_fisher(counts, n, tot, p, probs);
 	}
 	/* the ratios on the stack, a chunk at a time */
-	double llr[64], z = 0;
+	double llr[64], z = 0, base = bayes_llr_base(tot);
 	for (size_t i0 = 0; i0 < n; i0 += 64) {
 		size_t m = n - i0 < 64 ? n - i0 : 64;
 		for (size_t i = 0; i < m; i++)
-			llr[i] = bayes_seen(&counts[i0 + i]) ? bayes_token_llr(&counts[i0 + i], tot) : NAN;
+			llr[i] = bayes_seen(&counts[i0 + i]) ? bayes_token_llr_at(&counts[i0 + i], tot->w, base) : NAN;
 		z += nb_sum(llr, m, gram ? gram + i0 : NULL, p, probs ? probs + i0 : NULL, &k);
 	}
 	if (seen)

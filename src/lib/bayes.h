@@ -16,6 +16,7 @@
 #ifndef THRESH_BAYES_H
 #define THRESH_BAYES_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,7 +55,21 @@ static inline void bayes_counts(const tok_counts *c, double w, double *s, double
 	*h = c->ham + w * ((double)c->pham / PRIOR_UNIT);
 }
 
-/* bayes_token_llr - NB's log-likelihood ratio of a seen token (above).
+/* bayes_llr_base - the part of every token's ratio that depends on the
+ * totals alone: ln(ham_tok / spam_tok), each sum at least 1. Cannot fail. */
+double bayes_llr_base(const bayes_totals *tot);
+
+/* bayes_token_llr_at - NB's log-likelihood ratio of a seen token (above)
+ * under prior weight w and base = bayes_llr_base() of the totals:
+ * ln((s+1)/(h+1)) + base, one logarithm a token. Cannot fail. */
+static inline double bayes_token_llr_at(const tok_counts *c, double w, double base)
+{
+	double s, h;
+	bayes_counts(c, w, &s, &h);
+	return log((s + 1) / (h + 1)) + base;
+}
+
+/* bayes_token_llr - the same, the base taken from tot (two logarithms).
  * Cannot fail. */
 double bayes_token_llr(const tok_counts *c, const bayes_totals *tot);
 
