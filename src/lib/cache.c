@@ -1,7 +1,7 @@
-/* cache.c - a snapshot's token counts in an idmap, with their ratios beside
- * them, shared by reference. */
+/* cache.c - a snapshot's token ratios (and, when asked, counts) in memory,
+ * shared by reference. */
 #include <math.h>
-#include <stdatomic.h>
+#include <stdatomic.h> /* the reference count */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,34 +14,67 @@ struct tok_cache {
 	atomic_int refs;
 	uint64_t txn;
 	bayes_totals tot;
-	idmap map;
-	/* By slot of map.vals (llr_zero for id 0): each token's ratio, made when
-	 * a check first reads it (NaN until then: every token here is seen, so
-	 * NaN never means unseen); a model of a million tokens is not worked
-	 * through for a batch that reads a few thousand. Doubles, so a check
-	 * scores exactly as from LMDB; relaxed atomics, since checks of many
-	 * threads may make the same ratio at once (they store the same value). */
-	_Atomic double *llr;
-	_Atomic double llr_zero;
+	/* The ratios, in a table of their own with idmap.h's layout (open
+	 * addressing, slot by the id's top bits, key 0 empty, id 0 aside): a
+	 * naive-Bayes check reads a token's key and ratio and nothing else.
+	 * Each ratio is made while the snapshot is read in, in id order, so
+	 * the table is written front to back once. */
+	uint64_t *keys;
+	double *llr;
+	size_t mask;
+	size_t used;
+	unsigned shift;
+	int has_zero;
+	double llr_zero;
+	/* The counts, kept only when asked (the Fisher classifier reads them);
+	 * an explanation of a naive-Bayes check reads them from LMDB. */
+	int has_counts;
+	idmap counts;
+};
+
+struct fill {
+	tok_cache *c;
+	double w, base;  /* the prior's weight, bayes_llr_base() */
 };
 
 static int put(uint64_t id, const tok_counts *v, void *ctx)
 {
-	int added;
-	tok_counts *c = idmap_add(ctx, id, &added);
-	if (!c)
-		return THRESH_ENOMEM;
-	*c = *v;
+	struct fill *f = ctx;
+	tok_cache *c = f->c;
+	double r = bayes_token_llr_at(v, f->w, f->base);
+	if (id == 0) {
+		c->has_zero = 1;
+		c->llr_zero = r;
+	} else {
+		size_t i = (size_t)(id >> c->shift);
+		while (c->keys[i] != 0 && c->keys[i] != id)
+			i = (i + 1) & c->mask;
+		if (!c->keys[i])
+			c->used++;
+		c->keys[i] = id;
+		c->llr[i] = r;
+	}
+	if (c->has_counts) {
+		int added;
+		tok_counts *slot = idmap_add(&c->counts, id, &added);
+		if (!slot)
+			return THRESH_ENOMEM;
+		*slot = *v;
+	}
 	return 0;
 }
 
-int cache_build(store_txn *t, const bayes_totals *tot, tok_cache **out)
+int cache_build(store_txn *t, const bayes_totals *tot, int with_counts, tok_cache **out)
 {
 	store_info info;
 	int rc = store_info_get(t, &info);
 	if (rc)
 		return rc;
-	if (info.tokens > SIZE_MAX)
+	/* at most half full, as idmap.h's maps */
+	unsigned bits = 10;
+	while (bits < 8 * sizeof(size_t) - 5 && ((uint64_t)1 << bits) < info.tokens * 2)
+		bits++;
+	if (((uint64_t)1 << bits) < info.tokens * 2)
 		return THRESH_ENOMEM;
 	tok_cache *c = calloc(1, sizeof *c);
 	if (!c)
@@ -49,20 +82,21 @@ int cache_build(store_txn *t, const bayes_totals *tot, tok_cache **out)
 	atomic_init(&c->refs, 1);
 	c->txn = store_txn_id(t);
 	c->tot = *tot;
-	if ((rc = idmap_init(&c->map, (size_t)info.tokens)) ||
-	    (rc = store_tokens_foreach(t, put, &c->map))) {
+	c->mask = ((size_t)1 << bits) - 1;
+	c->shift = 64 - bits;
+	c->has_counts = with_counts;
+	struct fill f = {c, tot->w, bayes_llr_base(tot)};
+	if (!(c->keys = idmap_table((c->mask + 1) * sizeof *c->keys)) ||
+	    !(c->llr = idmap_table((c->mask + 1) * sizeof *c->llr)))
+		rc = THRESH_ENOMEM;
+	else if (with_counts && (rc = idmap_init(&c->counts, (size_t)info.tokens)))
+		;
+	else
+		rc = store_tokens_foreach(t, put, &f);
+	if (rc) {
 		cache_unref(c);
 		return rc;
 	}
-	/* The ratios, by slot (the map no longer changes), made on first read. */
-	size_t slots = c->map.mask + 1;
-	if (!(c->llr = malloc(slots * sizeof *c->llr))) {
-		cache_unref(c);
-		return THRESH_ENOMEM;
-	}
-	for (size_t i = 0; i < slots; i++)
-		atomic_init(&c->llr[i], NAN);
-	atomic_init(&c->llr_zero, NAN);
 	*out = c;
 	return 0;
 }
@@ -78,8 +112,9 @@ void cache_unref(tok_cache *c)
 {
 	if (!c || atomic_fetch_sub(&c->refs, 1) > 1)
 		return;
-	idmap_free(&c->map);
+	free(c->keys);
 	free(c->llr);
+	idmap_free(&c->counts);
 	free(c);
 }
 
@@ -90,7 +125,12 @@ uint64_t cache_txn(const tok_cache *c)
 
 size_t cache_tokens(const tok_cache *c)
 {
-	return idmap_count(&c->map);
+	return c->used + (size_t)c->has_zero;
+}
+
+int cache_has_counts(const tok_cache *c)
+{
+	return c->has_counts;
 }
 
 int cache_fits(const tok_cache *c, uint64_t txn, const bayes_totals *tot)
@@ -100,32 +140,19 @@ int cache_fits(const tok_cache *c, uint64_t txn, const bayes_totals *tot)
 	       c->tot.ham_tok == tot->ham_tok;
 }
 
-/* ratio - the ratio of the token in slot (its counts v), made now if no
- * check has read it yet. */
-static inline double ratio(tok_cache *c, _Atomic double *slot, const tok_counts *v)
+void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *llr)
 {
-	double r = atomic_load_explicit(slot, memory_order_relaxed);
-	if (r != r) {
-		r = bayes_token_llr(v, &c->tot);
-		atomic_store_explicit(slot, r, memory_order_relaxed);
-	}
-	return r;
-}
-
-void cache_get_llr(tok_cache *c, const uint64_t *ids, size_t n, double *llr)
-{
-	const idmap *m = &c->map;
 	for (size_t k = 0; k < n; k++) {
 		uint64_t id = ids[k];
 		double v = NAN;
 		if (id == 0) {
-			if (m->has_zero)
-				v = ratio(c, &c->llr_zero, &m->zero);
+			if (c->has_zero)
+				v = c->llr_zero;
 		} else {
-			for (size_t i = (size_t)(id >> m->shift);; i = (i + 1) & m->mask) {
-				uint64_t key = m->keys[i];
+			for (size_t i = (size_t)(id >> c->shift);; i = (i + 1) & c->mask) {
+				uint64_t key = c->keys[i];
 				if (key == id) {
-					v = ratio(c, &c->llr[i], &m->vals[i]);
+					v = c->llr[i];
 					break;
 				}
 				if (key == 0)
@@ -136,18 +163,16 @@ void cache_get_llr(tok_cache *c, const uint64_t *ids, size_t n, double *llr)
 	}
 }
 
-void cache_get(tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out, double *llr)
+int cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out)
 {
+	if (!c->has_counts)
+		return THRESH_ENOTSUP;
 	for (size_t k = 0; k < n; k++) {
-		const tok_counts *v = idmap_find(&c->map, ids[k]);
-		if (v) {
+		const tok_counts *v = idmap_find(&c->counts, ids[k]);
+		if (v)
 			out[k] = *v;
-			if (llr)
-				llr[k] = ratio(c, v == &c->map.zero ? &c->llr_zero : &c->llr[v - c->map.vals], v);
-		} else {
+		else
 			memset(&out[k], 0, sizeof out[k]);
-			if (llr)
-				llr[k] = NAN;
-		}
 	}
+	return 0;
 }

@@ -200,14 +200,14 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 		/* the ratios made when the cache was filled; the counts only for
 		 * an explanation */
 		cache_get_llr(v->cache, v->tl.ids, v->tl.n, v->llr);
-		if (explain)
-			cache_get(v->cache, v->tl.ids, v->tl.n, v->counts, NULL);
+		if (explain && cache_get(v->cache, v->tl.ids, v->tl.n, v->counts) &&
+		    (rc = store_tokens_get(v->t, v->tl.ids, v->tl.n, v->counts)))
+			return rc;
 		*score = bayes_score_llr(v->llr, v->tl.n, v->tl.gram, &bp, probs, &v->seen);
 		return 0;
 	}
-	if (v->cache)
-		cache_get(v->cache, v->tl.ids, v->tl.n, v->counts, NULL);
-	else if ((rc = store_tokens_get(v->t, v->tl.ids, v->tl.n, v->counts)))
+	if ((!v->cache || cache_get(v->cache, v->tl.ids, v->tl.n, v->counts)) &&
+	    (rc = store_tokens_get(v->t, v->tl.ids, v->tl.n, v->counts)))
 		return rc;
 	*score = bayes_score(v->counts, v->tl.n, v->tl.gram, &v->tot, &bp, probs, &v->seen);
 	return 0;

@@ -515,14 +515,19 @@ static void cache_install(thresh_db *db, struct tok_cache *c)
 }
 
 /* snapshot_totals - the totals a check of t's snapshot reads (the
- * configuration's overrides applied). */
-static int snapshot_totals(thresh_db *db, store_txn *t, bayes_totals *tot)
+ * configuration's overrides applied), and whether its classifier scores
+ * from the counts (Fisher) rather than from the ratios alone. */
+static int snapshot_totals(thresh_db *db, store_txn *t, bayes_totals *tot, int *counts)
 {
 	model_meta m;
+	bayes_params p;
 	int rc = db_meta_load(db, t, &m);
 	hash_wipe(m.key, sizeof m.key);
-	if (!rc)
+	if (!rc) {
 		model_totals(&m, tot, NULL);
+		model_params(&m, &p);
+		*counts = p.kind != BAYES_NB;
+	}
 	return rc;
 }
 
@@ -536,8 +541,9 @@ static void *cache_builder(void *arg)
 	store_txn *t;
 	struct tok_cache *c = NULL;
 	bayes_totals tot;
+	int counts;
 	if (store_read_begin(db->st, &t) == 0) {
-		if (snapshot_totals(db, t, &tot) != 0 || cache_build(t, &tot, &c) != 0)
+		if (snapshot_totals(db, t, &tot, &counts) != 0 || cache_build(t, &tot, counts, &c) != 0)
 			c = NULL;
 		store_read_end(t);
 	}
@@ -560,19 +566,19 @@ int thresh_db_warm(thresh_db *db)
 	store_txn *t;
 	struct tok_cache *c = NULL;
 	bayes_totals tot;
-	int rc;
+	int rc, counts;
 	if (!db)
 		return THRESH_EINVAL;
 	if (!cache_on(db))
 		return 0;
 	if ((rc = store_read_begin(db->st, &t)))
 		return rc;
-	if (!(rc = snapshot_totals(db, t, &tot))) {
+	if (!(rc = snapshot_totals(db, t, &tot, &counts))) {
 		pthread_mutex_lock(&db->lock);
 		int fresh = db->cache && cache_fits(db->cache, store_txn_id(t), &tot);
 		pthread_mutex_unlock(&db->lock);
 		if (!fresh)
-			rc = cache_build(t, &tot, &c);
+			rc = cache_build(t, &tot, counts, &c);
 	}
 	store_read_end(t);
 	if (c)

@@ -11,13 +11,13 @@
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* table - n zeroed bytes, freed with free(). A table of a megabyte or more
- * is rounded up to whole 2 MiB pages, aligned, and offered to the kernel as
- * huge pages: filling it otherwise takes a page fault every 4 KiB, which
- * costs more than the filling itself (on a virtual machine most of all:
- * the cache of a 48,000-token model filled in 12 ms with small pages, 5 ms
- * with huge ones). Advice only: without huge pages it is ordinary memory. */
-static void *table(size_t n)
+/* A table of a megabyte or more is rounded up to whole 2 MiB pages,
+ * aligned, and offered to the kernel as huge pages: filling it otherwise
+ * takes a page fault every 4 KiB, which costs more than the filling itself
+ * (on a virtual machine most of all: the cache of a 48,000-token model
+ * filled in 12 ms with small pages, 5 ms with huge ones). Advice only:
+ * without huge pages it is ordinary memory. */
+void *idmap_table(size_t n)
 {
 	if (n < HUGE_PAGE / 2)
 		return calloc(1, n);
@@ -36,8 +36,8 @@ static void *table(size_t n)
 static int alloc(idmap *m, unsigned bits)
 {
 	size_t slots = (size_t)1 << bits;
-	uint64_t *keys = table(slots * sizeof *keys);
-	tok_counts *vals = keys ? table(slots * sizeof *vals) : NULL;
+	uint64_t *keys = idmap_table(slots * sizeof *keys);
+	tok_counts *vals = keys ? idmap_table(slots * sizeof *vals) : NULL;
 	if (!vals) {
 		free(keys);
 		return THRESH_ENOMEM;

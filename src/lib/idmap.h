@@ -30,6 +30,11 @@ typedef struct idmap {
  * Returns 0 or THRESH_ENOMEM (the map is then empty and safe to free). */
 int idmap_init(idmap *m, size_t expect);
 
+/* idmap_table - n zeroed bytes for a table beside a map's slots, freed with
+ * free(); large ones on huge pages, as the map's own. NULL when out of
+ * memory. */
+void *idmap_table(size_t n);
+
 /* idmap_free - release the map's memory. Accepts a zeroed map. */
 void idmap_free(idmap *m);
 

@@ -43,7 +43,7 @@ Test(cache, agrees_with_the_store_on_a_large_model, .timeout = 120)
 	struct spread_ctx a = {n};
 	cr_assert_eq(store_write(s, spread_fn, &a), 0);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &TOT, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, 1, &c), 0);
 	cr_expect_eq(cache_tokens(c), n);
 	cr_expect_eq(cache_txn(c), store_txn_id(t));
 	enum { B = 512 };
@@ -53,7 +53,7 @@ Test(cache, agrees_with_the_store_on_a_large_model, .timeout = 120)
 		for (uint64_t k = 0; k < B; k++) /* past n: ids it does not hold */
 			ids[k] = i + k < n ? tu_spread_id(i + k) : tu_spread_id(i + k) ^ 0x5555;
 		cr_assert_eq(store_tokens_get(t, ids, B, want), 0);
-		cache_get(c, ids, B, got, NULL);
+		cr_assert_eq(cache_get(c, ids, B, got), 0);
 		for (uint64_t k = 0; k < B; k++)
 			cr_assert(want[k].spam == got[k].spam && want[k].ham == got[k].ham &&
 			              want[k].day == got[k].day,
@@ -108,15 +108,15 @@ Test(cache, empty_snapshot_reads_as_zeros)
 	tok_cache *c;
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &TOT, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, 1, &c), 0);
 	cr_expect_eq(cache_tokens(c), 0);
 	uint64_t ids[3] = {0, 1, UINT64_MAX};
 	tok_counts got[3];
 	memset(got, 0xff, sizeof got);
-	cache_get(c, ids, 3, got, NULL);
+	cr_assert_eq(cache_get(c, ids, 3, got), 0);
 	for (int i = 0; i < 3; i++)
 		cr_expect(same(got[i], (tok_counts){0, 0, 0, 0, 0}), "id %d", i);
-	cache_get(c, ids, 0, got, NULL); /* nothing asked, nothing read */
+	cr_assert_eq(cache_get(c, ids, 0, got), 0); /* nothing asked, nothing read */
 	cache_unref(c);
 	store_read_end(t);
 	store_close(s);
@@ -137,11 +137,11 @@ Test(cache, id_zero_and_the_largest_id)
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, v, 3);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &TOT, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, 1, &c), 0);
 	cr_expect_eq(cache_tokens(c), 3);
 	uint64_t ask[4] = {UINT64_MAX, 41, 0, 42};
 	tok_counts got[4];
-	cache_get(c, ask, 4, got, NULL);
+	cr_assert_eq(cache_get(c, ask, 4, got), 0);
 	cr_expect(same(got[0], v[1]), "UINT64_MAX: %u/%u/%u", got[0].spam, got[0].ham, got[0].day);
 	cr_expect(same(got[1], (tok_counts){0, 0, 0, 0, 0}), "an id it does not hold");
 	cr_expect(same(got[2], v[0]), "id 0: %u/%u/%u", got[2].spam, got[2].ham, got[2].day);
@@ -166,7 +166,7 @@ Test(cache, labelled_with_its_snapshot_and_unchanged_by_later_writes)
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, before, 2);
 	cr_assert_eq(store_read_begin(s, &t1), 0);
-	cr_assert_eq(cache_build(t1, &TOT, &c), 0);
+	cr_assert_eq(cache_build(t1, &TOT, 1, &c), 0);
 	uint64_t id1 = store_txn_id(t1);
 	cr_expect_eq(cache_txn(c), id1);
 	store_read_end(t1);
@@ -176,7 +176,7 @@ Test(cache, labelled_with_its_snapshot_and_unchanged_by_later_writes)
 	cr_expect_gt(store_txn_id(t2), id1);
 	cr_expect_neq(cache_txn(c), store_txn_id(t2), "a later snapshot has another label");
 	tok_counts got[2], now[2];
-	cache_get(c, ids, 2, got, NULL);
+	cr_assert_eq(cache_get(c, ids, 2, got), 0);
 	cr_assert_eq(store_tokens_get(t2, ids, 2, now), 0);
 	cr_expect(same(got[0], before[0]) && same(got[1], before[1]), "the cache kept its snapshot");
 	cr_expect(same(now[0], later[0]) && same(now[1], later[1]), "the store moved on");
@@ -199,12 +199,12 @@ Test(cache, shared_by_reference)
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, v, 1);
 	cr_assert_eq(store_read_begin(s, &t), 0);
-	cr_assert_eq(cache_build(t, &TOT, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, 1, &c), 0);
 	store_read_end(t);
 	cr_expect_eq(cache_ref(c), c, "a reference is the same cache");
 	cache_unref(c); /* one of two */
 	tok_counts got;
-	cache_get(c, ids, 1, &got, NULL);
+	cr_assert_eq(cache_get(c, ids, 1, &got), 0);
 	cr_expect(same(got, v[0]), "still readable after one of two unrefs");
 	cache_unref(c);
 	cr_expect_null(cache_ref(NULL));
@@ -225,10 +225,11 @@ Test(cache, ratios_are_those_of_the_totals_it_was_made_with)
 	cr_assert_eq(store_open(dir, 0, 0, &st), 0);
 	put(st, ids, v, 3);
 	cr_assert_eq(store_read_begin(st, &t), 0);
-	cr_assert_eq(cache_build(t, &TOT, &c), 0);
+	cr_assert_eq(cache_build(t, &TOT, 1, &c), 0);
 	tok_counts got[4];
 	double llr[4];
-	cache_get(c, ids, 4, got, llr);
+	cr_assert_eq(cache_get(c, ids, 4, got), 0);
+	cache_get_llr(c, ids, 4, llr);
 	for (int i = 0; i < 3; i++)
 		cr_expect(fabs(llr[i] - bayes_token_llr(&v[i], &TOT)) < 1e-6, "token %d: %g", i, llr[i]);
 	cr_expect(llr[3] != llr[3], "an unknown token's ratio is NaN");
@@ -238,6 +239,45 @@ Test(cache, ratios_are_those_of_the_totals_it_was_made_with)
 	cr_expect(!cache_fits(c, store_txn_id(t), &other), "another prior weight: not these ratios");
 	cr_expect(!cache_fits(c, store_txn_id(t) + 1, &TOT), "another snapshot: not these counts");
 	cache_unref(c);
+	store_read_end(t);
+	store_close(st);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Built without the counts (a naive-Bayes model's cache), it holds the same
+ * ratios, id 0 among them, and refuses to hand out counts rather than make
+ * them up: the check then reads them from LMDB. */
+Test(cache, without_counts_the_same_ratios_and_no_counts)
+{
+	char *dir = tu_tmpdir();
+	store *st;
+	store_txn *t;
+	tok_cache *with, *without;
+	const tok_counts v[3] = {{3, 1, 50, 0, 0}, {0, 0, 0, 2500, 1000}, {1, 7, 9, 100, 0}};
+	uint64_t ids[4] = {0, 22, 33, 44};
+	cr_assert_eq(store_open(dir, 0, 0, &st), 0);
+	put(st, ids, v, 3);
+	cr_assert_eq(store_read_begin(st, &t), 0);
+	cr_assert_eq(cache_build(t, &TOT, 1, &with), 0);
+	cr_assert_eq(cache_build(t, &TOT, 0, &without), 0);
+	cr_expect(cache_has_counts(with));
+	cr_expect(!cache_has_counts(without));
+	cr_expect_eq(cache_tokens(without), 3);
+	double a[4], b[4];
+	cache_get_llr(with, ids, 4, a);
+	cache_get_llr(without, ids, 4, b);
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(a[i], b[i], "token %d: %g and %g", i, a[i], b[i]);
+		cr_expect_eq(b[i], bayes_token_llr(&v[i], &TOT), "token %d", i);
+	}
+	cr_expect(b[3] != b[3], "an unknown token's ratio is NaN");
+	tok_counts got[4];
+	memset(got, 0x5a, sizeof got);
+	cr_expect_eq(cache_get(without, ids, 4, got), THRESH_ENOTSUP);
+	cr_expect_eq(got[1].spam, 0x5a5a5a5au, "nothing written");
+	cache_unref(with);
+	cache_unref(without);
 	store_read_end(t);
 	store_close(st);
 	tu_rmtree(dir);

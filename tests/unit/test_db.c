@@ -150,6 +150,64 @@ Test(db, warm_fills_the_cache_of_the_latest_snapshot)
 	free(dir);
 }
 
+/* explained - text, probability and counts of each explanation token of a
+ * check of text, one line each, into buf. */
+static void explained(thresh_db *db, const char *text, char *buf, size_t size)
+{
+	thresh_comment *c = tu_comment(text, NULL);
+	thresh_result *r;
+	size_t at = 0;
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_EXPLAIN, &r), 0);
+	buf[0] = '\0';
+	for (size_t i = 0; i < thresh_result_token_count(r); i++) {
+		const char *t;
+		double p;
+		uint64_t sp, hm;
+		cr_assert_eq(thresh_result_token(r, i, &t, &p, &sp, &hm), 0);
+		at += (size_t)snprintf(buf + at, size - at, "%s %.17g %llu %llu\n", t, p,
+		                       (unsigned long long)sp, (unsigned long long)hm);
+		cr_assert_lt(at, size);
+	}
+	cr_assert_gt(at, 0, "an explanation with tokens");
+	thresh_result_free(r);
+	thresh_comment_free(c);
+}
+
+/* The memory copy of a naive-Bayes model holds ratios, not counts: an
+ * explanation through it reads the counts from LMDB, and says what it says
+ * with the copy off. The Fisher classifier scores from counts: its copy
+ * keeps them, and scores as LMDB does. */
+Test(db, explanations_and_fisher_through_the_cache_agree_with_lmdb)
+{
+	char *dir;
+	static char warm[8192], cold[8192];
+	thresh_db *db = tu_empty_db(&dir);
+	tu_learn_numbered(db, "lovely garden poem %d", 5, THRESH_HAM);
+	tu_learn_numbered(db, "cheap quasar pills %d", 5, THRESH_SPAM);
+	cr_assert_eq(thresh_db_warm(db), 0);
+	cr_assert_not_null(db->cache);
+	cr_expect(!cache_has_counts(db->cache), "naive Bayes: ratios only");
+	explained(db, "cheap garden quasar", warm, sizeof warm);
+	double nb = tu_score(db, "cheap garden quasar");
+	cr_assert_eq(thresh_db_param_set(db, "classifier", 1), 0);
+	cr_assert_eq(thresh_db_warm(db), 0);
+	cr_assert_not_null(db->cache);
+	cr_expect(cache_has_counts(db->cache), "Fisher: the counts too");
+	double fisher = tu_score(db, "cheap garden quasar");
+	cr_expect_neq(fisher, nb);
+	thresh_db_close(db);
+
+	db = tu_open_with_conf(dir, "memory_cache = off\n");
+	cr_expect_eq(tu_score(db, "cheap garden quasar"), fisher);
+	cr_assert_eq(thresh_db_param_set(db, "classifier", 0), 0);
+	explained(db, "cheap garden quasar", cold, sizeof cold);
+	cr_expect_str_eq(warm, cold);
+	cr_expect_eq(tu_score(db, "cheap garden quasar"), nb);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* make_v1_db - a database folder as thresh 0.1 left it: format 1 meta and
  * tokens of 12 bytes (spam, ham, day), written with LMDB itself. */
 static void make_v1_db(const char *path)
