@@ -352,8 +352,8 @@ int store_meta_put(store_txn *t, const char *key, const void *buf, size_t size)
 /* TOK_V1_SIZE - a token's value in format 1: spam, ham, day (no prior). */
 #define TOK_V1_SIZE (3 * sizeof(uint32_t))
 
-/* decode_counts - a stored value into c: the 20 bytes of format 2, or the 12
- * of format 1 (a database made before the prior layer: no prior counts). */
+/* decode_counts - a stored value into c: 20 bytes, or 12 without the prior's
+ * counts (every token of format 1, a site-only token of format 2). */
 static int decode_counts(const MDB_val *val, tok_counts *c)
 {
 	if (val->mv_size == sizeof *c) {
@@ -429,7 +429,9 @@ int store_token_put(store_txn *t, uint64_t id, const tok_counts *c)
 {
 	if (counts_empty(c))
 		return del(t, DB_TOKENS, &id, sizeof id);
-	return put(t, DB_TOKENS, &id, sizeof id, c, sizeof *c);
+	/* a token of the site's layer alone keeps the 12 bytes it had in
+	 * format 1: a site-only model stays as small as before the prior */
+	return put(t, DB_TOKENS, &id, sizeof id, c, c->pspam || c->pham ? sizeof *c : TOK_V1_SIZE);
 }
 
 int store_tokens_clear(store_txn *t)

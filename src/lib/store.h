@@ -66,8 +66,9 @@ void store_prior_add(tok_counts *c, int64_t dpspam, int64_t dpham);
 int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint32_t day,
                     int64_t dpspam, int64_t dpham);
 /* store_token_put - set a token's counts outright; a token in neither
- * layer is deleted. Values of format 1 (12 bytes, no prior) are read as
- * counts with an empty prior; every write is of format 2. */
+ * layer is deleted. A value is 20 bytes (spam, ham, day, prior spam, prior
+ * ham), or the first 12 of them when the prior's are zero, as every value
+ * of format 1 was; both are read back alike. */
 int store_token_put(store_txn *t, uint64_t id, const tok_counts *c);
 /* store_tokens_clear - delete every token and learned digest. */
 int store_tokens_clear(store_txn *t);

@@ -2,6 +2,7 @@
  * growth, prune. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <lmdb.h>
 #include <string.h>
 
 #include "store.h"
@@ -243,4 +244,75 @@ Test(store, missing_folder)
 {
 	store *s;
 	cr_expect_eq(store_open("/nonexistent/thresh/x", 0, 0, &s), THRESH_ENOENT);
+}
+
+struct put_ctx {
+	const uint64_t *ids;
+	const tok_counts *c;
+	size_t n;
+};
+
+static int put_fn(store_txn *t, void *ctx)
+{
+	struct put_ctx *p = ctx;
+	for (size_t i = 0; i < p->n; i++) {
+		int rc = store_token_put(t, p->ids[i], &p->c[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* the size LMDB holds for token id in the store folder dir */
+static size_t raw_size(const char *dir, uint64_t id)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {sizeof id, &id}, v = {0, NULL};
+	cr_assert_eq(mdb_env_create(&env), 0);
+	cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+	cr_assert_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "tokens", MDB_INTEGERKEY, &dbi), 0);
+	int rc = mdb_get(txn, dbi, &k, &v);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc ? 0 : v.mv_size;
+}
+
+/* A token of the site's layer alone is stored in 12 bytes, as in format 1;
+ * one with prior counts in 20; a token that loses its prior counts shrinks
+ * back. All read back exactly. */
+Test(store, a_site_only_token_takes_12_bytes)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *t;
+	const uint64_t ids[3] = {101, 202, 303};
+	tok_counts c[3] = {{3, 1, 9, 0, 0}, {0, 0, 0, 2500, 0}, {1, 2, 3, 4, 5}}, got[3];
+	struct put_ctx p = {ids, c, 3};
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	cr_assert_eq(store_write(s, put_fn, &p), 0);
+	cr_assert_eq(store_read_begin(s, &t), 0);
+	cr_assert_eq(store_tokens_get(t, ids, 3, got), 0);
+	store_read_end(t);
+	cr_expect_eq(memcmp(got, c, sizeof c), 0, "read back as written");
+	store_close(s);
+	cr_expect_eq(raw_size(dir, 101), 12);
+	cr_expect_eq(raw_size(dir, 202), 20);
+	cr_expect_eq(raw_size(dir, 303), 20);
+
+	c[2].pspam = c[2].pham = 0; /* the prior's counts taken away */
+	p = (struct put_ctx){ids + 2, c + 2, 1};
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	cr_assert_eq(store_write(s, put_fn, &p), 0);
+	cr_assert_eq(store_read_begin(s, &t), 0);
+	cr_assert_eq(store_tokens_get(t, ids, 3, got), 0);
+	store_read_end(t);
+	cr_expect_eq(memcmp(got, c, sizeof c), 0);
+	store_close(s);
+	cr_expect_eq(raw_size(dir, 303), 12);
+	tu_rmtree(dir);
+	free(dir);
 }
