@@ -13,6 +13,35 @@
 #include "threshd.h"
 #include "urlform.h"
 
+/* A name=value pair of a body, not yet decoded. */
+struct pair {
+	const char *name, *value;
+	size_t name_len, value_len;
+};
+
+/* next_pair - the next non-empty pair of body[*at..len) into p ('&' ends a
+ * pair; one without '=' has an empty value), *at moved past it. Returns 0
+ * when there is none left. */
+static int next_pair(const char *body, size_t len, size_t *at, struct pair *p)
+{
+	while (*at <= len) {
+		const char *seg = body + *at;
+		size_t rest = len - *at;
+		const char *amp = rest ? memchr(seg, '&', rest) : NULL;
+		size_t slen = amp ? (size_t)(amp - seg) : rest;
+		*at += slen + 1;
+		if (!slen)
+			continue;
+		const char *eq = memchr(seg, '=', slen);
+		p->name = seg;
+		p->name_len = eq ? (size_t)(eq - seg) : slen;
+		p->value = eq ? eq + 1 : seg + slen;
+		p->value_len = eq ? slen - p->name_len - 1 : 0;
+		return 1;
+	}
+	return 0;
+}
+
 int form_parse(const char *body, size_t len, struct form *out, char *why, size_t whysize)
 {
 	size_t nfields = 0, pos = 0, at = 0;
@@ -32,40 +61,30 @@ int form_parse(const char *body, size_t len, struct form *out, char *why, size_t
 		return FORM_NOMEM;
 	}
 	char *o = out->buf;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && body[i] != '&')
-			continue;
-		const char *seg = body + start;
-		size_t slen = i - start;
-		start = i + 1;
-		if (!slen)
-			continue;
+	struct pair p;
+	size_t next = 0;
+	while (next_pair(body, len, &next, &p)) {
 		if (out->n >= FORM_MAX_FIELDS) {
 			snprintf(why, whysize, "more than %d fields", FORM_MAX_FIELDS);
 			form_free(out);
 			return FORM_TOO_MANY;
 		}
-		const char *eq = memchr(seg, '=', slen);
-		size_t nlen = eq ? (size_t)(eq - seg) : slen;
-		const char *val = eq ? eq + 1 : seg + slen;
-		size_t vlen = eq ? slen - nlen - 1 : 0;
 		struct form_field *f = &out->f[out->n];
 		long d;
-		if (nlen == 0) {
-			snprintf(why, whysize, "a field without a name at byte %zu", (size_t)(seg - body));
+		if (p.name_len == 0) {
+			snprintf(why, whysize, "a field without a name at byte %zu", (size_t)(p.name - body));
 			form_free(out);
 			return FORM_MALFORMED;
 		}
-		if ((d = urlform_decode(seg, nlen, o, 1, &at)) < 0) {
-			pos = (size_t)(seg - body) + at;
+		if ((d = urlform_decode(p.name, p.name_len, o, 1, &at)) < 0) {
+			pos = (size_t)(p.name - body) + at;
 			goto bad_escape;
 		}
 		f->name = o;
 		f->name_len = (size_t)d;
 		o += d + 1;
-		if ((d = urlform_decode(val, vlen, o, 1, &at)) < 0) {
-			pos = (size_t)(val - body) + at;
+		if ((d = urlform_decode(p.value, p.value_len, o, 1, &at)) < 0) {
+			pos = (size_t)(p.value - body) + at;
 			goto bad_escape;
 		}
 		f->value = o;
@@ -94,24 +113,14 @@ int form_parse_lenient(const char *body, size_t len, struct form *out, size_t ma
 		return FORM_NOMEM;
 	}
 	char *o = out->buf;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && body[i] != '&')
-			continue;
-		const char *seg = body + start;
-		size_t slen = i - start;
-		start = i + 1;
-		if (!slen)
-			continue;
-		const char *eq = memchr(seg, '=', slen);
-		size_t nlen = eq ? (size_t)(eq - seg) : slen;
-		const char *val = eq ? eq + 1 : seg + slen;
-		size_t vlen = eq ? slen - nlen - 1 : 0;
-		if (nlen == 0) {
+	struct pair p;
+	size_t next = 0;
+	while (next_pair(body, len, &next, &p)) {
+		if (p.name_len == 0) {
 			out->dropped++;
 			continue;
 		}
-		size_t dn = (size_t)urlform_decode(seg, nlen, o, 0, NULL);
+		size_t dn = (size_t)urlform_decode(p.name, p.name_len, o, 0, NULL);
 		int w = want ? want(o, dn) : -1;
 		if (w >= FORM_WANT_MAX)
 			w = -1;
@@ -127,7 +136,7 @@ int form_parse_lenient(const char *body, size_t len, struct form *out, size_t ma
 		f->name_len = dn;
 		o += dn + 1;
 		f->value = o;
-		f->value_len = (size_t)urlform_decode(val, vlen, o, 0, NULL);
+		f->value_len = (size_t)urlform_decode(p.value, p.value_len, o, 0, NULL);
 		o += f->value_len + 1;
 	}
 	return FORM_OK;
