@@ -67,17 +67,7 @@ static inline char *cu_export(thresh_db *db, const char *dir, const char *name, 
 	char p[PATH_MAX];
 	snprintf(p, sizeof p, "%s/%s.dump", dir, name);
 	cr_assert_eq(thresh_db_export(db, p), 0);
-	FILE *f = fopen(p, "rb");
-	cr_assert_not_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return tu_slurp(p, len);
 }
 
 /* cu_same_export - a's and b's exports are byte for byte the same. */

@@ -90,21 +90,6 @@ Test(dump, merge_needs_same_model)
 	free(d2);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* Both layers and the prior weights' losses survive an export and an
  * import: the copy scores alike, weighs its prior alike, and exports the
  * very same bytes. */
@@ -127,7 +112,7 @@ Test(dump, both_layers_and_losses_round_trip)
 	snprintf(dump2, sizeof dump2, "%s/copy2.dump", dir);
 	cr_assert_eq(thresh_db_export(copy, dump2), 0);
 	size_t n1, n2;
-	char *t1 = slurp(dump, &n1), *t2 = slurp(dump2, &n2);
+	char *t1 = tu_slurp(dump, &n1), *t2 = tu_slurp(dump2, &n2);
 	cr_expect(n1 == n2 && !memcmp(t1, t2, n1), "the copy exports the same bytes");
 	cr_expect(strstr(t1, "\nprior ") && strstr(t1, "\npreq "), "format 2 lines");
 	free(t1);

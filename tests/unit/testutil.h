@@ -62,6 +62,24 @@ static inline void tu_plain(thresh_db *db)
 	cr_assert_eq(thresh_db_param_set(db, "reject_cutoff", 0.7), 0);
 }
 
+/* tu_slurp - the whole file at path, NUL-terminated (its length in *len),
+ * to free(). */
+static inline char *tu_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
 /* tu_empty_db - a new empty database in a new folder (dir/db). */
 static inline thresh_db *tu_empty_db(char **dir_out)
 {
