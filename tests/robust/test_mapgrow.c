@@ -10,7 +10,16 @@
  * (an open waits for the writer's lock, and may find the map grown when it
  * gets it). Every open must succeed and every snapshot be whole: the meta
  * counter "n" equals the number of tokens stored, and the last token of
- * that write is there. */
+ * that write is there.
+ *
+ * Snapshots are not required to come in order. LMDB 0.9 (mdb_txn_renew0)
+ * takes a reader's transaction id from the lock file, then the meta page of
+ * that id's parity, without checking that the page still holds that id: a
+ * reader preempted between the two while the writer commits twice reads
+ * the newer snapshot, under the older id, and its next transaction may be
+ * the one in between. Each snapshot is still whole (its pages are those of
+ * a committed transaction, kept from reuse by the reader's slot). Seen here
+ * about once in 30 runs with another test loading both cores. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <signal.h>
@@ -74,13 +83,13 @@ static int check_once(store *s, uint64_t *seen, char *why, size_t size)
 		snprintf(why, size, "read: %s", thresh_strerror(rc));
 		return -1;
 	}
-	if (info.tokens != n || (n && c.spam != 1) || n < *seen) {
-		snprintf(why, size, "n %llu, tokens %llu, last token %u, seen before %llu",
-		         (unsigned long long)n, (unsigned long long)info.tokens, n ? c.spam : 0,
-		         (unsigned long long)*seen);
+	if (info.tokens != n || (n && c.spam != 1)) {
+		snprintf(why, size, "n %llu, tokens %llu, last token %u",
+		         (unsigned long long)n, (unsigned long long)info.tokens, n ? c.spam : 0);
 		return -1;
 	}
-	*seen = n;
+	if (n > *seen)
+		*seen = n; /* the most any snapshot has shown */
 	return 0;
 }
 
