@@ -752,7 +752,13 @@ def targets(rows, pooled, worst, ks):
         x = pv(0, "spam_accepted")
         add("k=0: spam accepted <= 3% over all", x, x is not None and x <= 3.0, "pct")
         x = pv(0, "auc")
-        add("k=0: ROC AUC >= 0.99 over all", x, x is not None and x >= 0.99, "auc")
+        add("k=0: ROC AUC >= 0.99 over all (pooled)", x, x is not None and x >= 0.99, "auc")
+        # the issue's own table took the mean of the five videos' AUCs
+        per = [r["auc"] for r in rows if r["k"] == 0 and r["filter"] == "thresh"
+               and r["config"] == DEFAULT_SITE and r["auc"] is not None]
+        x = sum(per) / len(per) if per else None
+        add("k=0: ROC AUC >= 0.99 over all (mean of the videos')", x,
+            x is not None and x >= 0.99, "auc")
     if 50 in ks:
         w = wv(50, "ham_rejected")
         add(f"k=50: ham rejected <= 0.5% on every video (worst: {w['video'] if w else '–'})",
