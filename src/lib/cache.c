@@ -49,8 +49,10 @@ static int put(uint64_t id, const tok_counts *v, void *ctx)
 		size_t i = (size_t)(id >> c->shift);
 		while (c->keys[i] != 0 && c->keys[i] != id)
 			i = (i + 1) & c->mask;
-		if (!c->keys[i])
-			c->used++;
+		/* more tokens than the snapshot's count said: a damaged file, and
+		 * a table that could fill up and make a probe run forever */
+		if (!c->keys[i] && ++c->used > (c->mask + 1) / 2)
+			return THRESH_ECORRUPT;
 		c->keys[i] = id;
 		c->llr[i] = r;
 	}
