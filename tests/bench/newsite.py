@@ -54,6 +54,7 @@ sys.path.insert(0, str(HERE))
 from compare import (BOGO_HAM_CUTOFF, BOGO_SPAM_CUTOFF, BenchError,  # noqa: E402
                      Bogofilter, loadavg, machine, parse_check_tsv, parse_tables, roc_auc, run,
                      source_revision, write_list)
+from compare import write_tsv as compare_write_tsv  # noqa: E402
 
 MODELS = ROOT / "models"
 YOUTUBE_TSV = MODELS / "youtube" / "youtube-spam-collection.tsv"
@@ -246,11 +247,8 @@ def dedupe(pairs):
 
 
 def write_tsv(path, pairs):
-    with open(path, "wb") as f:
-        for lab, text in pairs:
-            f.write(b"spam\t" if lab else b"ham\t")
-            f.write(text)
-            f.write(b"\n")
+    """(label, text) pairs as a labelled TSV, the way compare.py writes its folds."""
+    compare_write_tsv(path, pairs, range(len(pairs)))
 
 
 # What a comment of each corpus counts as in the model (the recipe's weight),
