@@ -92,6 +92,15 @@ static void help(struct sbuf *b, const char *name, const char *type, const char 
 	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* by_label - a counter kept per label (ham, spam), with its help lines. */
+static void by_label(struct sbuf *b, const char *name, const char *text, _Atomic uint64_t c[2])
+{
+	static const char *const labels[2] = {"ham", "spam"};
+	help(b, name, "counter", text);
+	for (int l = 0; l < 2; l++)
+		sb_printf(b, "%s{label=\"%s\"} %" PRIu64 "\n", name, labels[l], get(&c[l]));
+}
+
 /* metrics_cluster - a node of a cluster: Redis, the outbox, the lag, the
  * local fallbacks of the rate limit, the replication rounds. */
 static void metrics_cluster(struct server *s, const thresh_stats *st, struct sbuf *b)
@@ -124,7 +133,6 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 {
 	struct metrics *m = &s->metrics;
 	static const char *const verdicts[3] = {"accept", "hold", "reject"};
-	static const char *const labels[2] = {"ham", "spam"};
 	char num[40];
 
 	help(b, "threshd_requests_total", "counter",
@@ -174,14 +182,8 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 		sb_printf(b, "threshd_verdicts_total{verdict=\"%s\"} %" PRIu64 "\n", verdicts[v],
 		          get(&m->verdicts[v]));
 
-	help(b, "threshd_learned_total", "counter", "Comments learned, by label.");
-	for (int l = 0; l < 2; l++)
-		sb_printf(b, "threshd_learned_total{label=\"%s\"} %" PRIu64 "\n", labels[l],
-		          get(&m->learned[l]));
-	help(b, "threshd_unlearned_total", "counter", "Comments unlearned, by label.");
-	for (int l = 0; l < 2; l++)
-		sb_printf(b, "threshd_unlearned_total{label=\"%s\"} %" PRIu64 "\n", labels[l],
-		          get(&m->unlearned[l]));
+	by_label(b, "threshd_learned_total", "Comments learned, by label.", m->learned);
+	by_label(b, "threshd_unlearned_total", "Comments unlearned, by label.", m->unlearned);
 
 	help(b, "threshd_akismet_answers_total", "counter",
 	     "Akismet comment-checks answered, by answer (is_test and rechecks not counted); "
@@ -192,11 +194,9 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 	          get(&m->ak_pending));
 	sb_printf(b, "threshd_akismet_answers_total{answer=\"true\"} %" PRIu64 "\n",
 	          get(&m->ak_answers[1]));
-	help(b, "threshd_akismet_reports_total", "counter",
-	     "Akismet submit-ham and submit-spam learned (is_test not counted), by label.");
-	for (int l = 0; l < 2; l++)
-		sb_printf(b, "threshd_akismet_reports_total{label=\"%s\"} %" PRIu64 "\n", labels[l],
-		          get(&m->ak_reports[l]));
+	by_label(b, "threshd_akismet_reports_total",
+	         "Akismet submit-ham and submit-spam learned (is_test not counted), by label.",
+	         m->ak_reports);
 	help(b, "threshd_akismet_fields_total", "counter",
 	     "Akismet form fields taken leniently: dropped (past the field limit, without a "
 	     "name, or refused), repaired (bytes made U+FFFD), truncated (cut to the limits).");
