@@ -131,42 +131,34 @@ def rates(labels, verds):
             "n": len(labels), "spam": len(spam)}
 
 
+def within(sets, verdicts_of, label, verdict, video_max, pooled_max):
+    """Whether the comments of one label given one verdict (in %) stay within
+    video_max on every set and within pooled_max over all of them."""
+    hit = tot = 0
+    ok = True
+    for s in sets:
+        v = verdicts_of(s)
+        xs = [vv for lab, vv in zip(s.labels, v) if bool(lab) == label]
+        k = sum(vv == verdict for vv in xs)
+        hit += k
+        tot += len(xs)
+        if 100.0 * k / max(len(xs), 1) > video_max:
+            ok = False
+    return ok and 100.0 * hit / max(tot, 1) <= pooled_max
+
+
 def choose(sets):
     """Calibration and cutoffs from a list of Scores (see the docstring)."""
     xs = [x for s in sets for x in s.xs]
     ys = [y for s in sets for y in s.labels]
     a, b = fit_logistic(xs, ys)
     probs = sorted({round(sigmoid(a * x + b), 4) for x in xs} | {1.0})
-    reject = 1.0
-    for r in probs:
-        ok = True
-        rej_ham = tot_ham = 0
-        for s in sets:
-            v = verdicts(s, a, b, 0.0, r)
-            ham = [vv for lab, vv in zip(s.labels, v) if not lab]
-            k = sum(vv == "reject" for vv in ham)
-            rej_ham += k
-            tot_ham += len(ham)
-            if 100.0 * k / max(len(ham), 1) > HAM_REJECTED_VIDEO:
-                ok = False
-        if ok and 100.0 * rej_ham / max(tot_ham, 1) <= HAM_REJECTED_POOLED:
-            reject = r
-            break
-    hold = 0.0
-    for h in reversed([p for p in probs if p <= reject]):
-        acc = tot = 0
-        ok = True
-        for s in sets:
-            v = verdicts(s, a, b, h, reject)
-            spam = [vv for lab, vv in zip(s.labels, v) if lab]
-            k = sum(vv == "accept" for vv in spam)
-            acc += k
-            tot += len(spam)
-            if 100.0 * k / max(len(spam), 1) > SPAM_ACCEPTED_VIDEO:
-                ok = False
-        if ok and 100.0 * acc / max(tot, 1) <= SPAM_ACCEPTED:
-            hold = h
-            break
+    reject = next((r for r in probs
+                   if within(sets, lambda s: verdicts(s, a, b, 0.0, r), False, "reject",
+                             HAM_REJECTED_VIDEO, HAM_REJECTED_POOLED)), 1.0)
+    hold = next((h for h in reversed([p for p in probs if p <= reject])
+                 if within(sets, lambda s: verdicts(s, a, b, h, reject), True, "accept",
+                           SPAM_ACCEPTED_VIDEO, SPAM_ACCEPTED)), 0.0)
     return a, b, hold, reject
 
 
