@@ -21,7 +21,9 @@ struct fold_caps {
  * ASCII character early, because a combining mark can compose with the base
  * before it; it ends at an ASCII character followed by another, because
  * nothing composes onto an ASCII character and canonical reordering never
- * crosses one.
+ * crosses one. A stretch is also cut where a run of combining marks would
+ * pass 30 (Unicode's Stream-Safe Text Format, see fold.c), so the work is
+ * linear in n whatever the marks.
  * [in,out] caps  NULL, or counts ALL-CAPS words (reset first).
  * Returns 0 with *out code points, FOLD_MORE with *need (call again with
  * that much room), THRESH_EUTF8 or THRESH_ENOMEM. */
@@ -29,8 +31,9 @@ int fold_text(const unsigned char *s, size_t n, struct fold_caps *caps, int32_t 
               size_t *out, size_t *need);
 
 /* fold_dup - s[0..n) folded the same way, as a new NUL-terminated UTF-8
- * string (free() it), for matching the site's word lists. NULL when out of
- * memory or s is not valid UTF-8. */
+ * string (free() it), for matching the site's word lists and normalizing
+ * identities: fold_text's code points, so also linear in n. NULL when out
+ * of memory or s is not valid UTF-8. */
 char *fold_dup(const char *s, size_t n);
 
 #endif
