@@ -1,5 +1,6 @@
 /* moderate.c - site rules and identities. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,13 +112,40 @@ int moderate_decide(const mod_in *in, mod_out *o)
 	return 0;
 }
 
-/* norm_email - "e:" + the trimmed, case-folded address without its +tag. */
-static int norm_email(const char *s, size_t n, char *buf, size_t size)
+/* trimmed - s[0..*n) without the characters of `space` at either end. */
+static const char *trimmed(const char *s, size_t *n, const char *space)
 {
-	while (n && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-		n--;
+	while (*n && strchr(space, *s))
+		s++, (*n)--;
+	while (*n && strchr(space, s[*n - 1]))
+		(*n)--;
+	return s;
+}
+
+/* joined - a new string of prefix then a[0..na) then b (NUL-terminated), its
+ * length in *len, or NULL when out of memory. */
+static char *joined(const char *prefix, const char *a, size_t na, const char *b, size_t *len)
+{
+	size_t np = strlen(prefix), nb = strlen(b);
+	char *s = malloc(np + na + nb + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, prefix, np);
+	memcpy(s + np, a, na);
+	memcpy(s + np + na, b, nb + 1);
+	*len = np + na + nb;
+	return s;
+}
+
+/* norm_email - "e:" + the trimmed, case-folded address without its +tag, as
+ * a new string (*out, its length in *len). Folding may make it far longer
+ * than the field (U+FDFA folds to 18 characters, 33 bytes), so the length is
+ * the text's, never a fixed buffer's: an address too long for one must not
+ * leave its author without an identity. Returns 1, 0 when the field is
+ * blank, or THRESH_ENOMEM. */
+static int norm_email(const char *s, size_t n, char **out, size_t *len)
+{
+	s = trimmed(s, &n, " \t\r\n");
 	if (!n)
 		return 0;
 	char *f = fold_dup(s, n);
@@ -128,74 +156,95 @@ static int norm_email(const char *s, size_t n, char *buf, size_t size)
 	size_t local = at ? (size_t)(at - f) : strlen(f);
 	if (plus && plus < f + local)
 		local = (size_t)(plus - f);
-	int k = snprintf(buf, size, "e:%.*s%s", (int)local, f, at ? at : "");
+	*out = joined("e:", f, local, at ? at : "", len);
 	free(f);
-	if (k < 0 || (size_t)k >= size)
-		return THRESH_ETOOBIG;
-	return k;
+	return *out ? 1 : THRESH_ENOMEM;
 }
 
 /* norm_ip - "i:" + IPv4 in dotted form, or the /64 of an IPv6 address
- * (an IPv4-mapped address counts as IPv4); anything else as folded text. */
-static int norm_ip(const char *s, size_t n, char *buf, size_t size)
+ * (an IPv4-mapped address counts as IPv4); anything else as folded text;
+ * as norm_email. */
+static int norm_ip(const char *s, size_t n, char **out, size_t *len)
 {
 	char tmp[64];
 	unsigned char a[16];
-	while (n && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
+	s = trimmed(s, &n, " \t");
 	if (!n)
 		return 0;
-	int k;
 	if (n < sizeof tmp) {
 		memcpy(tmp, s, n);
 		tmp[n] = '\0';
-		char out[INET6_ADDRSTRLEN];
+		char ip[INET6_ADDRSTRLEN + 8];
 		if (inet_pton(AF_INET, tmp, a) == 1) {
-			inet_ntop(AF_INET, a, out, sizeof out);
-			k = snprintf(buf, size, "i:%s", out);
-			return k < 0 || (size_t)k >= size ? THRESH_ETOOBIG : k;
+			inet_ntop(AF_INET, a, ip, sizeof ip);
+			*out = joined("i:", ip, strlen(ip), "", len);
+			return *out ? 1 : THRESH_ENOMEM;
 		}
 		if (inet_pton(AF_INET6, tmp, a) == 1) {
 			static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 			if (!memcmp(a, mapped, 12)) {
-				inet_ntop(AF_INET, a + 12, out, sizeof out);
+				inet_ntop(AF_INET, a + 12, ip, sizeof ip);
 			} else {
 				memset(a + 8, 0, 8);
-				inet_ntop(AF_INET6, a, out, sizeof out);
-				strcat(out, "/64");
+				inet_ntop(AF_INET6, a, ip, sizeof ip);
+				strcat(ip, "/64");
 			}
-			k = snprintf(buf, size, "i:%s", out);
-			return k < 0 || (size_t)k >= size ? THRESH_ETOOBIG : k;
+			*out = joined("i:", ip, strlen(ip), "", len);
+			return *out ? 1 : THRESH_ENOMEM;
 		}
 	}
 	char *f = fold_dup(s, n);
 	if (!f)
 		return THRESH_ENOMEM;
-	k = snprintf(buf, size, "i:%s", f);
+	*out = joined("i:", f, strlen(f), "", len);
 	free(f);
-	return k < 0 || (size_t)k >= size ? THRESH_ETOOBIG : k;
+	return *out ? 1 : THRESH_ENOMEM;
+}
+
+/* identity_text - the normalized identity (the e-mail's, else the IP's) as
+ * a new string; as norm_email. */
+static int identity_text(const struct thresh_comment *c, char **out, size_t *len)
+{
+	int k = 0;
+	if (c->val[F_EMAIL])
+		k = norm_email(c->val[F_EMAIL], c->len[F_EMAIL], out, len);
+	if (k == 0 && c->val[F_IP])
+		k = norm_ip(c->val[F_IP], c->len[F_IP], out, len);
+	return k;
 }
 
 int identity_normalize(const struct thresh_comment *c, char *buf, size_t size)
 {
-	int k = 0;
-	if (c->val[F_EMAIL])
-		k = norm_email(c->val[F_EMAIL], c->len[F_EMAIL], buf, size);
-	if (k == 0 && c->val[F_IP])
-		k = norm_ip(c->val[F_IP], c->len[F_IP], buf, size);
+	char *s;
+	size_t n;
+	int k = identity_text(c, &s, &n);
+	if (k <= 0)
+		return k;
+	k = n < size && n <= INT_MAX ? (int)n : THRESH_ETOOBIG;
+	if (k > 0)
+		memcpy(buf, s, n + 1);
+	hash_wipe(s, n);
+	free(s);
 	return k;
+}
+
+/* keyed - s (a normalized identity, "e:..." or "i:...") hashed under the
+ * secret as kind, then wiped and freed. */
+static void keyed(const unsigned char secret[HASH_SECRET_BYTES], char kind, char *s, size_t n,
+                  unsigned char out[HASH_ID_BYTES])
+{
+	hash_identity(secret, kind, s + 2, n - 2, out);
+	hash_wipe(s, n);
+	free(s);
 }
 
 int identity_key(const unsigned char secret[HASH_SECRET_BYTES], const struct thresh_comment *c,
                  unsigned char out[HASH_ID_BYTES])
 {
-	char buf[THRESH_FIELD_MAX * 3 + 8];
-	int k = identity_normalize(c, buf, sizeof buf);
-	if (k <= 0)
-		return k == THRESH_ETOOBIG ? 0 : k;
-	hash_identity(secret, buf[0], buf + 2, (size_t)k - 2, out);
-	hash_wipe(buf, (size_t)k);
-	return 1;
+	char *s;
+	size_t n;
+	int k = identity_text(c, &s, &n);
+	if (k > 0)
+		keyed(secret, s[0], s, n, out);
+	return k;
 }

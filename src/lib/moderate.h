@@ -74,14 +74,17 @@ int moderate_decide(const mod_in *in, mod_out *out);
 
 /* identity_key - the author key of a comment: its e-mail normalized
  * (trimmed, case-folded, "+tag" dropped), or without one its IP (IPv4 whole,
- * IPv6 reduced to its /64), hashed with the secret. Returns 1 with out
+ * IPv6 reduced to its /64), hashed with the secret. However long the
+ * normalized text grows (folding can make it 11 times the field), it is
+ * the identity: no e-mail leaves its author without one. Returns 1 with out
  * filled, 0 when the comment has neither, or THRESH_ENOMEM. */
 int identity_key(const unsigned char secret[HASH_SECRET_BYTES], const struct thresh_comment *c,
                  unsigned char out[HASH_ID_BYTES]);
 
 /* identity_normalize - the normalized identity text that identity_key
  * hashes ("e:ann@example.org", "i:192.0.2.7", "i:2001:db8:1:2::/64") into
- * buf. Returns its length, 0 when none, or THRESH_ENOMEM / THRESH_ETOOBIG. */
+ * buf. Returns its length, 0 when none, THRESH_ENOMEM, or THRESH_ETOOBIG
+ * when it does not fit in buf (identity_key has no such limit). */
 int identity_normalize(const struct thresh_comment *c, char *buf, size_t size);
 
 #endif
