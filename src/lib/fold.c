@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <utf8proc.h>
 
 #include "thresh/error.h"
@@ -17,24 +18,27 @@
                    UTF8PROC_STABLE | UTF8PROC_IGNORE)
 
 /* Unicode's Stream-Safe Text Format (UAX #15): no more than 30 non-starters
- * (combining class > 0) in a row. utf8proc puts each run of non-starters in
- * canonical order with an exchange sort, quadratic in the run's length:
- * 16,376 U+0301 followed by 16,376 U+0316 (64 KiB) took 4 s to fold.
- *
- * fold_text applies the standard's Stream-Safe Text Process, counting
- * non-starters as each character decomposes (case folded, NFKD: U+0F73 is a
- * starter that decomposes into two marks; an ignorable folds to nothing and
- * neither counts nor ends a run). Where the next character would make the
- * run longer than 30, it acts as if U+034F COMBINING GRAPHEME JOINER stood
- * there: CGJ is a starter that composes with nothing, so utf8proc is handed
- * the text before it and the text after it apart, and, default-ignorable,
- * the CGJ itself is then dropped like every ignorable. Inserting it (rather
- * than dropping the marks past the 30th) is the standard's own process and
- * keeps every character the author sent; the marks after the cut are
- * ordered and composed among themselves. The standard chose 30 far beyond
- * what any language needs, so text with no run over 30 folds exactly as
- * before and no token id of real text moves (test_tokenize_pin, and
- * test_fold's comparison with utf8proc folding whole texts). */
+ * (combining class > 0) in a row. utf8proc_decompose_custom puts each run of
+ * non-starters in canonical order with an exchange sort, quadratic in the
+ * run's length: 16,376 U+0301 followed by 16,376 U+0316 (64 KiB) took 4 s to
+ * fold. So fold_text does that part itself (fold_stretch): it decomposes one
+ * character at a time with utf8proc_decompose_char, puts each mark in its
+ * place as it comes, and applies the standard's Stream-Safe Text Process,
+ * counting non-starters as each character decomposes (case folded, NFKD:
+ * U+0F73 is a starter that decomposes into two marks; an ignorable folds to
+ * nothing and neither counts nor ends a run). Where the next character would
+ * make the run longer than 30, it acts as if U+034F COMBINING GRAPHEME JOINER
+ * stood there: CGJ is a starter that composes with nothing, so the text
+ * before it is ordered and composed (utf8proc_normalize_utf32) apart from
+ * the text after it, and, default-ignorable, the CGJ itself is dropped like
+ * every ignorable. Inserting it (rather than dropping the marks past the
+ * 30th) is the standard's own process and keeps every character the author
+ * sent; the marks after the cut are ordered and composed among themselves.
+ * No run sorted is longer than 30 + 18 (the longest decomposition), so the
+ * work is linear. The standard chose 30 far beyond what any language needs:
+ * text with no run over 30 folds exactly as utf8proc folds it whole, and no
+ * token id of real text moves (test_tokenize_pin, and test_fold's
+ * comparison with utf8proc_map on random texts). */
 #define SAFE_NONSTARTERS 30
 
 static void caps_flush(struct fold_caps *x)
@@ -85,66 +89,85 @@ static void ascii_fold(struct fold_caps *x, const unsigned char *s, size_t n, in
 	}
 }
 
-/* nonstarters - how c decomposes the way fold_text folds it: *lead
- * non-starters at its start, *trail at its end, and whether it is all
- * non-starters (*all; also when it folds to nothing, as an ignorable
- * does: it neither adds to a run nor ends one). */
-static void nonstarters(utf8proc_int32_t c, unsigned *lead, unsigned *trail, int *all)
+/* ccc - the canonical combining class of c: 0 for a starter. */
+static int ccc(utf8proc_int32_t c)
 {
-	const utf8proc_property_t *p = utf8proc_get_property(c);
-	*lead = *trail = 0;
-	*all = 0;
-	if (!p->ignorable && p->decomp_seqindex == UINT16_MAX && p->casefold_seqindex == UINT16_MAX) {
-		/* no mapping: it stands for itself (Hangul syllables decompose into
-		 * jamo, which are starters) */
-		if (p->combining_class)
-			*lead = *trail = 1, *all = 1;
-		return;
-	}
-	utf8proc_int32_t d[32];
-	int bc = 0;
-	utf8proc_ssize_t r = utf8proc_decompose_char(c, d, 32, NORM_OPTS, &bc);
-	if (r < 0 || r > 32) {
-		/* no such character (the longest decomposition is 18): cut
-		 * before and after it */
-		*lead = *trail = SAFE_NONSTARTERS + 1;
-		return;
-	}
-	utf8proc_ssize_t i = 0;
-	while (i < r && utf8proc_get_property(d[i])->combining_class)
-		i++;
-	*lead = (unsigned)i;
-	if (i == r) {
-		*all = 1;
-		*trail = *lead;
-		return;
-	}
-	for (i = r; i > 0 && utf8proc_get_property(d[i - 1])->combining_class; i--)
-		;
-	*trail = (unsigned)(r - i);
+	return utf8proc_get_property(c)->combining_class;
 }
 
-/* safe_end - the end of the first piece of s[i..k) as the Stream-Safe Text
- * Process cuts it (see SAFE_NONSTARTERS): where a CGJ would be inserted,
- * or k. Returns 0 or THRESH_EUTF8. */
-static int safe_end(const unsigned char *s, size_t i, size_t k, size_t *end)
+/* place - the non-starter u[i] (class cc) moved back among the marks before
+ * it to its canonical place, never before u[lo] (a piece's start acts as a
+ * starter): an insertion, stable like utf8proc's own ordering, so the same
+ * order results. */
+static void place(int32_t *u, size_t lo, size_t i, int cc)
 {
-	unsigned run = 0;
-	size_t p = i;
-	while (p < k) {
+	int32_t c = u[i];
+	for (; i > lo && ccc(u[i - 1]) > cc; i--)
+		u[i] = u[i - 1];
+	u[i] = c;
+}
+
+/* fold_stretch - s[a..k) through utf8proc into u from *m (room up to cap):
+ * what utf8proc_decompose_custom and utf8proc_normalize_utf32 do with it,
+ * made stream-safe (see SAFE_NONSTARTERS): each character decomposed (case
+ * folded, NFKD, ignorables dropped) and its marks put in canonical order as
+ * they come, a piece composed whenever the process cuts and at the end.
+ * Returns 0 with *m moved on; FOLD_MORE with *m + *more the code points
+ * needed up to k (decomposed, before composing); THRESH_EUTF8 or
+ * THRESH_ENOMEM. */
+static int fold_stretch(const unsigned char *s, size_t a, size_t k, struct fold_caps *caps,
+                        int32_t *u, size_t cap, size_t *m, size_t *more)
+{
+	size_t w = *m, start = w, short_by = 0;
+	unsigned run = 0; /* non-starters at the end of the piece */
+	for (size_t p = a; p < k;) {
 		utf8proc_int32_t c;
 		utf8proc_ssize_t len = utf8proc_iterate(s + p, (utf8proc_ssize_t)(k - p), &c);
 		if (len < 0 || c < 0)
 			return THRESH_EUTF8;
-		unsigned lead, trail;
-		int all;
-		nonstarters(c, &lead, &trail, &all);
-		if (run + lead > SAFE_NONSTARTERS && p > i)
-			break;
-		run = all ? run + lead : trail;
 		p += (size_t)len;
+		if (caps)
+			c = caps_cb(c, caps);
+		int bc = 0;
+		size_t room = short_by ? 0 : cap - w;
+		utf8proc_ssize_t r = utf8proc_decompose_char(c, short_by ? NULL : u + w,
+		                                             (utf8proc_ssize_t)room, NORM_OPTS, &bc);
+		if (r < 0)
+			return THRESH_EUTF8;
+		if (short_by || (size_t)r > room) {
+			short_by += (size_t)r; /* only counting from here on */
+			continue;
+		}
+		size_t n = (size_t)r, lead = 0, trail = 0;
+		while (lead < n && ccc(u[w + lead]))
+			lead++;
+		while (trail < n && lead < n && ccc(u[w + n - 1 - trail]))
+			trail++;
+		if (run + lead > SAFE_NONSTARTERS) {
+			/* where the process inserts a CGJ: the piece so far is done */
+			utf8proc_ssize_t z = utf8proc_normalize_utf32(u + start, (utf8proc_ssize_t)(w - start), NORM_OPTS);
+			if (z < 0)
+				return THRESH_ENOMEM;
+			memmove(u + start + z, u + w, n * sizeof *u);
+			w = start = start + (size_t)z;
+			run = 0;
+		}
+		for (size_t i = w; i < w + n; i++) {
+			int cc = ccc(u[i]);
+			if (cc)
+				place(u, start, i, cc);
+		}
+		run = lead == n ? run + (unsigned)n : (unsigned)trail;
+		w += n;
 	}
-	*end = p;
+	if (short_by) {
+		*more = w - *m + short_by;
+		return FOLD_MORE;
+	}
+	utf8proc_ssize_t z = utf8proc_normalize_utf32(u + start, (utf8proc_ssize_t)(w - start), NORM_OPTS);
+	if (z < 0)
+		return THRESH_ENOMEM;
+	*m = start + (size_t)z;
 	return 0;
 }
 
@@ -167,27 +190,14 @@ int fold_text(const unsigned char *s, size_t n, struct fold_caps *caps, int32_t 
 		m += a - i;
 		if (a == n)
 			break;
-		size_t k = j;
+		size_t k = j, more = 0;
 		while (k < n && !(s[k] < 0x80 && (k + 1 >= n || s[k + 1] < 0x80)))
 			k++;
-		/* s[a..k) through utf8proc, a stream-safe piece at a time */
-		for (size_t e; a < k; a = e) {
-			if (safe_end(s, a, k, &e))
-				return THRESH_EUTF8;
-			utf8proc_ssize_t room = (utf8proc_ssize_t)(cap - m);
-			utf8proc_ssize_t r = utf8proc_decompose_custom(s + a, (utf8proc_ssize_t)(e - a), u + m,
-			                                               room, NORM_OPTS, caps ? caps_cb : NULL, x);
-			if (r < 0)
-				return r == UTF8PROC_ERROR_INVALIDUTF8 ? THRESH_EUTF8 : THRESH_ENOMEM;
-			if (r > room) {
-				*need = m + (size_t)r + (n - e) + 16;
-				return FOLD_MORE;
-			}
-			r = utf8proc_normalize_utf32(u + m, r, NORM_OPTS);
-			if (r < 0)
-				return THRESH_ENOMEM;
-			m += (size_t)r;
-		}
+		int rc = fold_stretch(s, a, k, caps ? x : NULL, u, cap, &m, &more);
+		if (rc == FOLD_MORE)
+			*need = m + more + (n - k) + 16;
+		if (rc)
+			return rc;
 		i = k;
 	}
 	caps_flush(x);

@@ -371,8 +371,8 @@ static double fold_cost(const char *s, size_t n, int32_t *u, size_t room, size_t
  * it cost what the same marks in order cost. The budget is relative to that
  * peer, measured in the same process in CPU time (so a loaded machine or
  * valgrind slows both alike): 25 times the marks in order, or 50 ms,
- * whichever is more. Fixed, the reversed marks cost about 2 times the marks
- * in order; the quadratic sort cost over 1000 times. The same for U+0F73,
+ * whichever is more. Fixed, the reversed marks cost 1 to 1.5 times the
+ * marks in order; the quadratic sort cost 4,000 times. The same for U+0F73,
  * a starter by its own class that decomposes into two marks (classes 129
  * and 130) and so made the same out-of-order run. */
 Test(fold, reversed_mark_runs_fold_in_linear_time)
