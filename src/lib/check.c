@@ -237,7 +237,7 @@ static double now_seconds(const thresh_comment *c)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The author of a check and, unless read-only, its rate limit: found
+/* The author of a check and, unless read-only, its rate limits: found
  * before the comment is scored, so that a node of a cluster can send its
  * question to Redis first and read the answer after scoring (the round trip
  * overlaps the scoring). */
@@ -245,39 +245,54 @@ struct author {
 	int has;                 /* an e-mail or IP was given */
 	unsigned char id[HASH_ID_BYTES];
 	int rate;                /* the rate limit applies */
-	rate_rule rule;
+	rate_bucket b[RATE_BUCKETS_MAX]; /* the author's, then the IP address's */
+	size_t nb;
 	double now;
 	struct cluster *cl;      /* a node of a cluster: Redis decides */
 	cluster_conf cc;
 	cluster_rate q;          /* its question, outstanding */
 };
 
-/* author_begin - the author's key and, for a node, the rate question sent.
- * Returns 0 or a THRESH_E* code (then nothing is outstanding). */
+/* author_begin - the author's key, the buckets its comment counts against
+ * and, for a node, the rate question sent. Returns 0 or a THRESH_E* code
+ * (then nothing is outstanding). */
 static int author_begin(thresh_view *v, const thresh_comment *c, unsigned flags, const conf *cf,
                         struct author *a)
 {
-	unsigned char secret[HASH_SECRET_BYTES];
+	unsigned char secret[HASH_SECRET_BYTES], addr[HASH_ID_BYTES];
 	char fp[33];
 	a->has = a->rate = 0;
+	a->nb = 0;
 	a->cl = NULL;
 	a->q.c = NULL;
 	if (!db_secret(v->db, secret))
 		return 0;
-	int k = identity_key(secret, c, a->id);
+	int k = identity_key(secret, c, a->id), ka = 0;
+	if (k > 0 && cf->rate_limit > 0 && cf->ip_rate_limit > 0)
+		ka = address_key(secret, c, addr);
 	hash_wipe(secret, sizeof secret);
 	if (k <= 0)
 		return k;
+	if (ka < 0)
+		return ka;
 	a->has = 1;
 	if ((flags & THRESH_CHECK_READONLY) || v->readonly || !v->db->rate || !(cf->rate_limit > 0))
 		return 0;
 	a->rate = 1;
-	a->rule = (rate_rule){cf->rate_limit, cf->rate_period, cf->rate_burst};
+	memcpy(a->b[0].id, a->id, HASH_ID_BYTES);
+	a->b[0].rule = (rate_rule){cf->rate_limit, cf->rate_period, cf->rate_burst};
+	a->nb = 1;
+	if (ka > 0) {
+		/* the address counts whoever the author says they are */
+		memcpy(a->b[1].id, addr, HASH_ID_BYTES);
+		a->b[1].rule = (rate_rule){cf->ip_rate_limit, cf->ip_rate_period, cf->ip_rate_burst};
+		a->nb = 2;
+	}
 	a->now = now_seconds(c);
 	if (db_cluster_conf(v->db, &a->cc) && (a->cl = db_cluster(v->db, fp)))
 		/* one rate for the whole cluster, Redis's clock unless the comment
 		 * carries its own time */
-		cluster_rate_send(a->cl, &a->cc, fp, a->id, c->time > 0 ? a->now : 0, &a->rule, &a->q);
+		cluster_rate_send(a->cl, &a->cc, fp, a->b, a->nb, c->time > 0 ? a->now : 0, &a->q);
 	return 0;
 }
 
@@ -293,6 +308,7 @@ static void author_drop(struct author *a)
 static int gather(thresh_view *v, const thresh_comment *c, struct author *a, mod_in *in)
 {
 	int rc;
+	unsigned refused = 0;
 	if (!a->has)
 		return 0;
 	in->has_identity = 1;
@@ -306,15 +322,16 @@ static int gather(thresh_view *v, const thresh_comment *c, struct author *a, mod
 	if (!a->rate)
 		return 0;
 	if (a->cl)
-		rc = cluster_rate_recv(a->cl, &a->cc, &a->q, v->db->rate, a->id,
-		                       c->time > 0 ? a->now : 0, &a->rule, &in->rate_allowed,
-		                       &in->retry_after, &in->rate_local);
+		rc = cluster_rate_recv(a->cl, &a->cc, &a->q, v->db->rate, a->b, a->nb,
+		                       c->time > 0 ? a->now : 0, &in->rate_allowed, &in->retry_after,
+		                       &refused, &in->rate_local);
 	else
-		rc = ratelimit_check(v->db->rate, a->id, a->now, &a->rule, &in->rate_allowed,
-		                     &in->retry_after);
+		rc = ratelimit_check_all(v->db->rate, a->b, a->nb, a->now, &in->rate_allowed,
+		                         &in->retry_after, &refused);
 	if (rc)
 		return rc;
 	in->rate_checked = 1;
+	in->rate_ip = (refused & 2) != 0;
 	if (atomic_fetch_add(&v->db->checks, 1) % RATE_PRUNE_EVERY == RATE_PRUNE_EVERY - 1)
 		ratelimit_prune(v->db->rate, a->now, NULL); /* best effort: a failure only delays it */
 	return 0;

@@ -26,30 +26,42 @@
 
 /* ---------- the scripts ---------- */
 
-/* GCRA, the same rule and arithmetic as ratelimit.c, in doubles: the TAT is
+/* GCRA, the same rule and arithmetic as ratelimit.c, in doubles, for every
+ * bucket of a comment at once (KEYS: the buckets; ARGV: now, then T and tau
+ * of each bucket in turn): the comment conforms only when it conforms to
+ * each, and only then does every TAT advance; otherwise it answers the
+ * longest wait and which buckets refused (bit i for KEYS[i + 1]). The TAT is
  * stored in whole microseconds (formatted as an integer: Lua would print a
- * number with 14 digits), now is Redis's clock unless given. The key
- * expires a second after the TAT, when the author counts as never seen. */
+ * number with 14 digits), now is Redis's clock unless given. A key expires
+ * a second after its TAT, when the author or address counts as never seen. */
 static const rscript s_rate = {"rate",
-	"local T = tonumber(ARGV[1])\n"
-	"local tau = tonumber(ARGV[2])\n"
 	"local now\n"
-	"if ARGV[3] == '' then\n"
+	"if ARGV[1] == '' then\n"
 	"  local t = redis.call('TIME')\n"
 	"  now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
 	"else\n"
-	"  now = tonumber(ARGV[3])\n"
+	"  now = tonumber(ARGV[1])\n"
 	"end\n"
-	"local v = redis.call('GET', KEYS[1])\n"
-	"local tat = now\n"
-	"if v then tat = math.max(tonumber(v) / 1e6, now) end\n"
-	"if tat - now > tau + 1e-9 then\n"
-	"  return {0, string.format('%.17g', tat - tau - now)}\n"
+	"local tats, wait, refused, bit = {}, 0, 0, 1\n"
+	"for i = 1, #KEYS do\n"
+	"  local tau = tonumber(ARGV[2 * i + 1])\n"
+	"  local v = redis.call('GET', KEYS[i])\n"
+	"  local tat = now\n"
+	"  if v then tat = math.max(tonumber(v) / 1e6, now) end\n"
+	"  tats[i] = tat\n"
+	"  if tat - now > tau + 1e-9 then\n"
+	"    refused = refused + bit\n"
+	"    wait = math.max(wait, tat - tau - now)\n"
+	"  end\n"
+	"  bit = bit * 2\n"
 	"end\n"
-	"local nt = math.floor((tat + T) * 1e6 + 0.5)\n"
-	"local px = math.ceil((nt / 1e6 - now) * 1000) + 1000\n"
-	"redis.call('SET', KEYS[1], string.format('%.0f', nt), 'PX', string.format('%.0f', px))\n"
-	"return {1, '0'}\n",
+	"if refused > 0 then return {0, string.format('%.17g', wait), refused} end\n"
+	"for i = 1, #KEYS do\n"
+	"  local nt = math.floor((tats[i] + tonumber(ARGV[2 * i])) * 1e6 + 0.5)\n"
+	"  local px = math.ceil((nt / 1e6 - now) * 1000) + 1000\n"
+	"  redis.call('SET', KEYS[i], string.format('%.0f', nt), 'PX', string.format('%.0f', px))\n"
+	"end\n"
+	"return {1, '0', 0}\n",
 	0};
 
 /* Publish: KEYS epoch seq log pub; ARGV epoch node maxlen, then pairs of a
@@ -297,11 +309,44 @@ static void pool_give(cluster *cl, rconn *c)
 
 /* ---------- the rate limit ---------- */
 
-void cluster_rate_send(cluster *cl, const cluster_conf *cc, const char *fp,
-                       const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                       cluster_rate *q)
+/* rate_argv - the script's keys and arguments for q into argv; returns how
+ * many (its keys first, then now, then T and tau of each bucket). */
+static int rate_argv(const cluster_rate *q, const char **argv)
+{
+	int argc = 0;
+	for (int k = 0; k < q->n; k++)
+		argv[argc++] = q->key[k];
+	argv[argc++] = q->now;
+	for (int k = 0; k < q->n; k++) {
+		argv[argc++] = q->t[k];
+		argv[argc++] = q->tau[k];
+	}
+	return argc;
+}
+
+void cluster_rate_send(cluster *cl, const cluster_conf *cc, const char *fp, const rate_bucket *b,
+                       size_t n, double now, cluster_rate *q)
 {
 	int rc;
+	q->n = 0;
+	for (size_t i = 0; i < n && i < RATE_BUCKETS_MAX; i++) {
+		const rate_rule *rule = &b[i].rule;
+		if (!(rule->rate > 0) || rule->burst < 1)
+			continue; /* off: it always conforms, Redis need not know */
+		int k = q->n++, w = snprintf(q->key[k], sizeof q->key[k], "%s:rl:", cc->ns);
+		for (int j = 0; j < HASH_ID_BYTES && w + 2 < (int)sizeof q->key[k]; j++)
+			w += snprintf(q->key[k] + w, sizeof q->key[k] - (size_t)w, "%02x", b[i].id[j]);
+		double T = rule->period / rule->rate;
+		snprintf(q->t[k], sizeof q->t[k], "%.17g", T);
+		snprintf(q->tau[k], sizeof q->tau[k], "%.17g", T * (rule->burst - 1));
+		q->which[k] = (unsigned char)i;
+	}
+	q->now[0] = '\0';
+	if (now > 0)
+		snprintf(q->now, sizeof q->now, "%.17g", now);
+	q->c = NULL;
+	if (!q->n)
+		return; /* nothing to ask: cluster_rate_recv answers "allowed" */
 	q->deadline = mono() + cc->timeout_ms / 1000.0;
 	q->c = pool_take(cl, cc, fp, q->deadline, &rc);
 	if (!q->c) {
@@ -314,18 +359,9 @@ void cluster_rate_send(cluster *cl, const cluster_conf *cc, const char *fp,
 			fail_backoff(cl, rc == THRESH_EREFUSED);
 		return;
 	}
-	int n = snprintf(q->key, sizeof q->key, "%s:rl:", cc->ns);
-	for (int i = 0; i < HASH_ID_BYTES && n + 2 < (int)sizeof q->key; i++)
-		n += snprintf(q->key + n, sizeof q->key - (size_t)n, "%02x", id[i]);
-	double T = rule->period / rule->rate;
-	double tau = T * (rule->burst - 1);
-	snprintf(q->t, sizeof q->t, "%.17g", T);
-	snprintf(q->tau, sizeof q->tau, "%.17g", tau);
-	q->now[0] = '\0';
-	if (now > 0)
-		snprintf(q->now, sizeof q->now, "%.17g", now);
-	const char *argv[4] = {q->key, q->t, q->tau, q->now};
-	if (rconn_eval_send(q->c, &s_rate, 1, 4, argv, NULL)) {
+	const char *argv[1 + 3 * RATE_BUCKETS_MAX];
+	int argc = rate_argv(q, argv);
+	if (rconn_eval_send(q->c, &s_rate, q->n, argc, argv, NULL)) {
 		rconn_close(q->c);
 		q->c = NULL;
 		fail_backoff(cl, 0);
@@ -340,7 +376,8 @@ void cluster_rate_drop(cluster *cl, cluster_rate *q)
 }
 
 /* rate_answer - the answer of q from Redis; 0 or THRESH_EUNAVAIL. */
-static int rate_answer(const cluster_conf *cc, cluster_rate *q, int *allowed, double *retry_after)
+static int rate_answer(const cluster_conf *cc, cluster_rate *q, int *allowed, double *retry_after,
+                       unsigned *refused)
 {
 	rreply *r;
 	int rc;
@@ -350,13 +387,19 @@ static int rate_answer(const cluster_conf *cc, cluster_rate *q, int *allowed, do
 	int cut = left < cc->timeout_ms / 1000.0 - 0.001;
 	if (left <= 0 || (cut && rconn_timeout(q->c, (int)ceil(left * 1000))))
 		return THRESH_EUNAVAIL;
-	const char *argv[4] = {q->key, q->t, q->tau, q->now};
-	if ((rc = rconn_eval_recv(q->c, &s_rate, &r, 1, 4, argv, NULL)))
+	const char *argv[1 + 3 * RATE_BUCKETS_MAX];
+	int argc = rate_argv(q, argv);
+	if ((rc = rconn_eval_recv(q->c, &s_rate, &r, q->n, argc, argv, NULL)))
 		return rc;
 	const rval *v = rreply_root(r);
-	if (v->type == RV_ARR && v->n == 2 && v->el[0].type == RV_INT && v->el[1].type == RV_STR) {
+	if (v->type == RV_ARR && v->n == 3 && v->el[0].type == RV_INT && v->el[1].type == RV_STR &&
+	    v->el[2].type == RV_INT && v->el[2].i >= 0 && v->el[2].i < (1 << q->n)) {
 		*allowed = v->el[0].i == 1;
 		*retry_after = strtod(v->el[1].s, NULL);
+		*refused = 0;
+		for (int k = 0; k < q->n; k++)
+			if (v->el[2].i & (1 << k))
+				*refused |= 1u << q->which[k];
 	} else {
 		rc = THRESH_EUNAVAIL; /* an error reply: OOM, a busy script, ... */
 	}
@@ -367,12 +410,19 @@ static int rate_answer(const cluster_conf *cc, cluster_rate *q, int *allowed, do
 }
 
 int cluster_rate_recv(cluster *cl, const cluster_conf *cc, cluster_rate *q, store *rate,
-                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                      int *allowed, double *retry_after, int *local)
+                      const rate_bucket *b, size_t n, double now, int *allowed,
+                      double *retry_after, unsigned *refused, int *local)
 {
 	struct timespec ts;
+	if (!q->n) {
+		*allowed = 1;
+		*retry_after = 0;
+		*refused = 0;
+		*local = 0;
+		return 0;
+	}
 	if (q->c) {
-		int rc = rate_answer(cc, q, allowed, retry_after);
+		int rc = rate_answer(cc, q, allowed, retry_after, refused);
 		if (!rc) {
 			pool_give(cl, q->c);
 			q->c = NULL;
@@ -383,27 +433,32 @@ int cluster_rate_recv(cluster *cl, const cluster_conf *cc, cluster_rate *q, stor
 		cluster_rate_drop(cl, q);
 		fail_backoff(cl, 0);
 	}
-	/* this node's share of the rate, on its own */
+	/* this node's share of each rate, on its own */
 	atomic_fetch_add(&cl->fallbacks, 1);
-	rate_rule share = *rule;
+	rate_bucket share[RATE_BUCKETS_MAX];
 	unsigned nodes = cc->nodes ? cc->nodes : 1;
-	share.rate = rule->rate / nodes;
-	share.burst = rule->burst / nodes ? rule->burst / nodes : 1;
+	if (n > RATE_BUCKETS_MAX)
+		n = RATE_BUCKETS_MAX;
+	for (size_t i = 0; i < n; i++) {
+		share[i] = b[i];
+		share[i].rule.rate = b[i].rule.rate / nodes;
+		share[i].rule.burst = b[i].rule.burst / nodes ? b[i].rule.burst / nodes : 1;
+	}
 	if (now <= 0) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 	}
 	*local = 1;
-	return ratelimit_check(rate, id, now, &share, allowed, retry_after);
+	return ratelimit_check_all(rate, share, n, now, allowed, retry_after, refused);
 }
 
 int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store *rate,
-                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                      int *allowed, double *retry_after, int *local)
+                      const rate_bucket *b, size_t n, double now, int *allowed,
+                      double *retry_after, unsigned *refused, int *local)
 {
 	cluster_rate q;
-	cluster_rate_send(cl, cc, fp, id, now, rule, &q);
-	return cluster_rate_recv(cl, cc, &q, rate, id, now, rule, allowed, retry_after, local);
+	cluster_rate_send(cl, cc, fp, b, n, now, &q);
+	return cluster_rate_recv(cl, cc, &q, rate, b, n, now, allowed, retry_after, refused, local);
 }
 
 /* ---------- replication ---------- */

@@ -20,8 +20,8 @@
  *   NS:progress  node -> the last sequence it has applied
  *   NS:snap, NS:snapseq   the latest snapshot of a confirmed state, and its
  *                sequence; NS:snap:tmp:NODE while one is uploaded
- *   NS:rl:ID     an author's rate-limit state (GCRA's TAT in microseconds),
- *                expiring when the author would count as never seen
+ *   NS:rl:ID     an author's or an IP address's rate-limit state (GCRA's TAT
+ *                in microseconds), expiring when it would count as never seen
  * Each node reads NS:log in a consumer group named after itself.
  *
  * Everything here is called with a timeout and never blocks longer; a
@@ -49,15 +49,18 @@ int cluster_new(cluster **out);
 /* cluster_free - close every connection. Accepts NULL. */
 void cluster_free(cluster *cl);
 
-/* cluster_ratelimit - GCRA for one comment of author id, in Redis (the same
- * rule as ratelimit.h, one Lua script, Redis's clock unless now > 0). When
- * Redis is away, slow or refuses this node, the local limiter of rate (the
- * handle's own LMDB) decides at this node's share: rate / nodes, burst /
- * nodes (at least 1), and *local says so. Returns 0, or an error of the
- * local limiter. */
+/* cluster_ratelimit - GCRA for one comment against buckets b[0..n) (its
+ * author's and its address's; ratelimit.h) in Redis: the same rule, all of
+ * them in one Lua script, so that the comment conforms to all or spends
+ * none, with Redis's clock unless now > 0. A bucket whose rule is off always
+ * conforms. When Redis is away, slow or refuses this node, the local
+ * limiter of rate (the handle's own LMDB) decides at this node's share of
+ * each: rate / nodes, burst / nodes (at least 1), and *local says so.
+ * [out] refused  bit i set when b[i] refused the comment.
+ * Returns 0, or an error of the local limiter. */
 int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store *rate,
-                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                      int *allowed, double *retry_after, int *local);
+                      const rate_bucket *b, size_t n, double now, int *allowed,
+                      double *retry_after, unsigned *refused, int *local);
 
 /* A rate-limit question sent to Redis and not answered yet: a check sends
  * it before it scores the comment and reads the answer after, so that the
@@ -65,21 +68,25 @@ int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store
 typedef struct cluster_rate {
 	struct rconn *c;    /* the connection the answer will come on; NULL: none */
 	double deadline;    /* monotonic: the check's wait for Redis ends then */
-	char key[200], t[40], tau[40], now[40];
+	int n;              /* buckets asked about (those whose rule is on) */
+	unsigned char which[RATE_BUCKETS_MAX]; /* ... each one's index in b */
+	char key[RATE_BUCKETS_MAX][200], t[RATE_BUCKETS_MAX][40], tau[RATE_BUCKETS_MAX][40];
+	char now[40];
 } cluster_rate;
 
-/* cluster_rate_send - ask Redis (the GCRA script) for one comment of
- * author id, without waiting; leaves q->c NULL when Redis is left alone
- * (backing off, refusing this node) or could not be asked in time. Cannot
- * fail: a question not sent is decided locally by cluster_rate_recv. */
-void cluster_rate_send(cluster *cl, const cluster_conf *cc, const char *fp,
-                       const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                       cluster_rate *q);
-/* cluster_rate_recv - the answer of q, or, Redis away or too slow, the
- * local limiter's at this node's share (as cluster_ratelimit). */
+/* cluster_rate_send - ask Redis (the GCRA script) about one comment against
+ * buckets b[0..n), without waiting; leaves q->c NULL when Redis is left
+ * alone (backing off, refusing this node), could not be asked in time, or
+ * there is nothing to ask (every rule off). Cannot fail: a question not
+ * sent is decided locally by cluster_rate_recv. */
+void cluster_rate_send(cluster *cl, const cluster_conf *cc, const char *fp, const rate_bucket *b,
+                       size_t n, double now, cluster_rate *q);
+/* cluster_rate_recv - the answer of q (asked with the same b, n and now),
+ * or, Redis away or too slow, the local limiter's at this node's share (as
+ * cluster_ratelimit). */
 int cluster_rate_recv(cluster *cl, const cluster_conf *cc, cluster_rate *q, store *rate,
-                      const unsigned char id[HASH_ID_BYTES], double now, const rate_rule *rule,
-                      int *allowed, double *retry_after, int *local);
+                      const rate_bucket *b, size_t n, double now, int *allowed,
+                      double *retry_after, unsigned *refused, int *local);
 /* cluster_rate_drop - abandon an outstanding question (its connection is
  * closed: the answer would come on it). Accepts one with none. */
 void cluster_rate_drop(cluster *cl, cluster_rate *q);

@@ -36,9 +36,12 @@ struct key_def {
 
 #define F(field) offsetof(conf, field)
 static const struct key_def keys[] = {
-	{"rate_limit", K_NUM, F(rate_limit), 0, 1e6, "comments an author may post per rate_period (0: no limit)"},
+	{"rate_limit", K_NUM, F(rate_limit), 0, 1e6, "comments an author may post per rate_period (0: no rate limit at all, per IP neither)"},
 	{"rate_period", K_NUM, F(rate_period), 1, 86400 * 366, "seconds"},
 	{"rate_burst", K_UINT, F(rate_burst), 1, 1e6, "comments an author may post at once"},
+	{"ip_rate_limit", K_NUM, F(ip_rate_limit), 0, 1e6, "comments one IP address (an IPv6 /64) may post per ip_rate_period, whatever the e-mails (0: no limit)"},
+	{"ip_rate_period", K_NUM, F(ip_rate_period), 1, 86400 * 366, "seconds"},
+	{"ip_rate_burst", K_UINT, F(ip_rate_burst), 1, 1e6, "comments one IP address may post at once"},
 	{"rate_limit_action", K_ACTION, F(rate_action), 0, 0, "hold or reject a comment over the rate"},
 	{"hold_links", K_UINT, F(hold_links), 0, 1e6, "hold a comment with this many links or more (0: off)"},
 	{"moderation_words", K_WORDS, F(mod_words), 0, 0, "hold a comment containing any of these"},
@@ -62,6 +65,13 @@ conf *conf_defaults(void)
 	c->rate_limit = 5;
 	c->rate_period = 60;
 	c->rate_burst = 3;
+	/* Many honest people share one IPv4 address (an office, a school, a
+	 * mobile carrier's NAT), so an address gets 4 times an author's rate
+	 * and room for 3 authors' bursts at once; still, rotating e-mails from
+	 * one address no longer escapes the limit. */
+	c->ip_rate_limit = 20;
+	c->ip_rate_period = 60;
+	c->ip_rate_burst = 10;
 	c->rate_action = ACT_REJECT;
 	c->hold_links = 2;
 	c->first_comment = 1;

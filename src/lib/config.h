@@ -46,9 +46,13 @@ typedef struct conf {
 	double param[P_COUNT];
 	unsigned char has_param[P_COUNT];
 	/* rate limiting (GCRA): rate_limit comments per rate_period seconds,
-	 * rate_burst at once; rate_limit 0 turns it off */
+	 * rate_burst at once, per author; ip_rate_* the same per IP address
+	 * (IPv6: per /64), whatever the author. rate_limit 0 turns both off,
+	 * ip_rate_limit 0 the address's */
 	double rate_limit, rate_period;
 	unsigned rate_burst;
+	double ip_rate_limit, ip_rate_period;
+	unsigned ip_rate_burst;
 	int rate_action;
 	/* site rules */
 	unsigned hold_links;            /* hold at this many links or more; 0: off */

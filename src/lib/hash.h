@@ -33,7 +33,8 @@ void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
 
 /* hash_identity - the key of an author: keyed BLAKE2b-128 of a normalized
  * e-mail address or IP address under the installation's secret, with the
- * kind ('e' or 'i') mixed in so an e-mail and an IP never collide. The raw
+ * kind mixed in so that kinds never collide: 'e' an author's e-mail, 'i' an
+ * author known by IP, 'a' an IP address's own rate. The raw
  * identity is never stored; without the secret the key cannot be linked
  * back to it. Cannot fail. */
 void hash_identity(const unsigned char secret[HASH_SECRET_BYTES], char kind, const void *s,

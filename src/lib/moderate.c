@@ -68,6 +68,8 @@ int moderate_decide(const mod_in *in, mod_out *o)
 
 	if (in->rate_checked && !in->rate_allowed) {
 		add(o, "rate_limited", cf->rate_action == ACT_HOLD ? THRESH_HOLD : THRESH_REJECT);
+		if (in->rate_ip)
+			add(o, "rate_ip", THRESH_ACCEPT); /* says which rate: the address's */
 		o->retry_after = in->retry_after;
 	}
 	if (in->rate_checked && in->rate_local)
@@ -246,5 +248,16 @@ int identity_key(const unsigned char secret[HASH_SECRET_BYTES], const struct thr
 	int k = identity_text(c, &s, &n);
 	if (k > 0)
 		keyed(secret, s[0], s, n, out);
+	return k;
+}
+
+int address_key(const unsigned char secret[HASH_SECRET_BYTES], const struct thresh_comment *c,
+                unsigned char out[HASH_ID_BYTES])
+{
+	char *s;
+	size_t n;
+	int k = c->val[F_IP] ? norm_ip(c->val[F_IP], c->len[F_IP], &s, &n) : 0;
+	if (k > 0)
+		keyed(secret, 'a', s, n, out);
 	return k;
 }

@@ -5,7 +5,10 @@
  * so every rule can be tested from a table. Reasons are stable names:
  *   honeypot         the form's honeypot field was filled        reject, blatant
  *   disallowed_word  a disallowed word in any field              reject
- *   rate_limited     the author posts faster than the rate       reject or hold
+ *   rate_limited     the author, or the IP address (an IPv6 /64) it posts
+ *                    from, posts faster than its rate            reject or hold
+ *   rate_ip          with rate_limited: the address's rate (ip_rate_limit)
+ *                    was passed, whatever the author's was (informational)
  *   rate_local       a node of a cluster judged the rate alone, at its
  *                    share (rate / nodes), because Redis was away or slow
  *                    (informational: it changes no verdict)
@@ -57,6 +60,7 @@ typedef struct mod_in {
 	int rate_checked;  /* the rate limiter ran */
 	int rate_allowed;
 	int rate_local;    /* ... by the local fallback of a cluster node */
+	int rate_ip;       /* ... and the IP address's bucket refused the comment */
 	double retry_after;
 } mod_in;
 
@@ -80,6 +84,14 @@ int moderate_decide(const mod_in *in, mod_out *out);
  * filled, 0 when the comment has neither, or THRESH_ENOMEM. */
 int identity_key(const unsigned char secret[HASH_SECRET_BYTES], const struct thresh_comment *c,
                  unsigned char out[HASH_ID_BYTES]);
+
+/* address_key - the key of a comment's IP address for its rate: the IP
+ * normalized as identity_key does (IPv4 whole, IPv6 reduced to its /64),
+ * hashed with the secret as a kind of its own, so it never equals the key
+ * of the author known by that same IP. Returns 1 with out filled, 0 when
+ * the comment has no IP, or THRESH_ENOMEM. */
+int address_key(const unsigned char secret[HASH_SECRET_BYTES], const struct thresh_comment *c,
+                unsigned char out[HASH_ID_BYTES]);
 
 /* identity_normalize - the normalized identity text that identity_key
  * hashes ("e:ann@example.org", "i:192.0.2.7", "i:2001:db8:1:2::/64") into

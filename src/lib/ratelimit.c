@@ -9,53 +9,89 @@
 #define USEC 1e6
 
 struct gcra {
-	const unsigned char *id;
+	const rate_bucket *b;
+	size_t n;
 	double now;
-	const rate_rule *rule;
 	int allowed;
 	double retry_after;
+	unsigned refused;
 };
+
+/* on - the rule limits anything. */
+static int on(const rate_rule *r)
+{
+	return r->rate > 0 && r->burst >= 1;
+}
 
 static int gcra_fn(store_txn *t, void *ctx)
 {
 	struct gcra *g = ctx;
-	int64_t tat_us;
-	double T = g->rule->period / g->rule->rate;
-	double tau = T * (g->rule->burst - 1);
-	int rc = store_rec_get(t, "rate", g->id, HASH_ID_BYTES, &tat_us, sizeof tat_us);
-	double tat;
-	if (rc == THRESH_ENOTFOUND)
-		tat = g->now;
-	else if (rc)
-		return rc;
-	else
-		tat = fmax((double)tat_us / USEC, g->now);
-	if (tat - g->now > tau + 1e-9) {
-		g->allowed = 0;
-		g->retry_after = tat - tau - g->now;
-		return 0;
-	}
+	double tat[RATE_BUCKETS_MAX];
 	g->allowed = 1;
 	g->retry_after = 0;
-	tat_us = (int64_t)llround((tat + T) * USEC);
-	return store_rec_put(t, "rate", g->id, HASH_ID_BYTES, &tat_us, sizeof tat_us);
+	g->refused = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const rate_rule *r = &g->b[i].rule;
+		if (!on(r))
+			continue;
+		int64_t tat_us;
+		double T = r->period / r->rate;
+		double tau = T * (r->burst - 1);
+		int rc = store_rec_get(t, "rate", g->b[i].id, HASH_ID_BYTES, &tat_us, sizeof tat_us);
+		if (rc == THRESH_ENOTFOUND)
+			tat[i] = g->now;
+		else if (rc)
+			return rc;
+		else
+			tat[i] = fmax((double)tat_us / USEC, g->now);
+		if (tat[i] - g->now > tau + 1e-9) {
+			g->allowed = 0;
+			g->refused |= 1u << i;
+			g->retry_after = fmax(g->retry_after, tat[i] - tau - g->now);
+		}
+	}
+	if (!g->allowed)
+		return 0; /* refused: no bucket moves */
+	for (size_t i = 0; i < g->n; i++) {
+		const rate_rule *r = &g->b[i].rule;
+		if (!on(r))
+			continue;
+		int64_t tat_us = (int64_t)llround((tat[i] + r->period / r->rate) * USEC);
+		int rc = store_rec_put(t, "rate", g->b[i].id, HASH_ID_BYTES, &tat_us, sizeof tat_us);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ratelimit_check_all(store *rate, const rate_bucket *b, size_t n, double now, int *allowed,
+                        double *retry_after, unsigned *refused)
+{
+	struct gcra g = {b, n, now, 1, 0, 0};
+	size_t active = 0;
+	if (n > RATE_BUCKETS_MAX)
+		return THRESH_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		active += on(&b[i].rule);
+	if (active) {
+		int rc = store_write(rate, gcra_fn, &g);
+		if (rc)
+			return rc;
+	}
+	*allowed = g.allowed;
+	*retry_after = g.retry_after;
+	if (refused)
+		*refused = g.refused;
+	return 0;
 }
 
 int ratelimit_check(store *rate, const unsigned char id[HASH_ID_BYTES], double now,
                     const rate_rule *rule, int *allowed, double *retry_after)
 {
-	struct gcra g = {id, now, rule, 1, 0};
-	if (!(rule->rate > 0) || rule->burst < 1) {
-		*allowed = 1;
-		*retry_after = 0;
-		return 0;
-	}
-	int rc = store_write(rate, gcra_fn, &g);
-	if (rc)
-		return rc;
-	*allowed = g.allowed;
-	*retry_after = g.retry_after;
-	return 0;
+	rate_bucket b;
+	memcpy(b.id, id, HASH_ID_BYTES);
+	b.rule = *rule;
+	return ratelimit_check_all(rate, &b, 1, now, allowed, retry_after, NULL);
 }
 
 struct prune {

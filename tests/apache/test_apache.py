@@ -168,6 +168,10 @@ MaxRequestWorkers 6""",
 
 THRESH_CONF = """# the site's rules for the test
 moderation_words = moderateme
+# every request here comes from 127.0.0.1 and stands for another visitor:
+# the address's own rate (ip_rate_limit; tests/unit/test_ratelimit.c)
+# would stop them, as it would a site behind a proxy without mod_remoteip
+ip_rate_limit = 0
 """
 
 

@@ -42,6 +42,7 @@ REDIS_CLI = shutil.which("redis-cli")
 KEY = "clusterkey-0123456789"
 TIMEOUT_MS = 50          # [cluster] timeout: a check waits for Redis at most this long
 RATE, PERIOD, BURST = 5, 60, 3
+IP_RATE, IP_PERIOD, IP_BURST = 20, 60, 7
 LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 SPAM_WORDS = ["cheap", "pills", "casino", "viagra", "lottery", "winner", "prize", "bitcoin",
               "jackpot", "discount"]
@@ -160,9 +161,12 @@ class Node:
         if not db:
             shutil.copytree(os.path.join(TEMPLATE, "db"), self.db)
         with open(os.path.join(self.db, "thresh.conf"), "w") as f:
-            f.write("rate_limit = %d\nrate_period = %d\nrate_burst = %d\nfirst_comment = off\n"
+            f.write("rate_limit = %d\nrate_period = %d\nrate_burst = %d\n"
+                    "ip_rate_limit = %d\nip_rate_period = %d\nip_rate_burst = %d\n"
+                    "first_comment = off\n"
                     "\n[cluster]\nredis = %s\nnamespace = t\nnodes = 4\ntimeout = %d\n%s"
-                    % (RATE, PERIOD, BURST, redis_addr, TIMEOUT_MS, conf_extra))
+                    % (RATE, PERIOD, BURST, IP_RATE, IP_PERIOD, IP_BURST, redis_addr, TIMEOUT_MS,
+                       conf_extra))
         self.err = os.path.join(tmp, "threshd-%s.err" % name)
         self.args = list(args)
         self.proc = None
@@ -319,6 +323,36 @@ class RateLimitTest(ClusterTest):
         self.assertFalse(any("rate_local" in r["reasons"] for r in results), results)
         limited = [r for r in results if "rate_limited" in r["reasons"]]
         self.assertTrue(all(r["retry_after"] > 0 for r in limited))
+
+    def test_rotating_e_mails_from_one_ip_over_four_nodes_get_the_ip_burst_once(self):
+        """40 comments from one IP, each with an e-mail of its own (issue 18:
+        with an e-mail the IP never counted), round-robin over the four nodes
+        at one instant: exactly the address's burst pass, and the others say
+        why (rate_ip) and how long to wait. A NAT's few authors under the
+        address's budget all pass, from any node."""
+        results = [None] * 40
+
+        def post(i):
+            results[i] = self.nodes[i % 4].check(content="hello there number %d" % i,
+                                                 email="flood%d@example.org" % i,
+                                                 ip="198.51.100.7")
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        passed = [r for r in results if "rate_limited" not in r["reasons"]]
+        self.assertEqual(len(passed), IP_BURST, results)
+        self.assertFalse(any("rate_local" in r["reasons"] for r in results), results)
+        limited = [r for r in results if "rate_limited" in r["reasons"]]
+        self.assertTrue(all("rate_ip" in r["reasons"] and r["retry_after"] > 0 for r in limited),
+                        limited)
+        # behind another address: 3 people, 2 comments each, over the nodes
+        for i in range(6):
+            r = self.nodes[i % 4].check(content="a reply %d" % i,
+                                        email="person%d@example.org" % (i % 3),
+                                        ip="2001:db8:7:7::%x" % (i + 1))
+            self.assertNotIn("rate_limited", r["reasons"], (i, r))
 
     def test_six_library_processes_get_the_burst_once(self):
         """The same with 6 processes loading libthresh directly (the Python

@@ -63,13 +63,12 @@ Test(db, one_handle_many_threads, .timeout = 120)
 
 /* ---------- one rate limit, many processes (ratelimit.c) ---------- */
 
-Test(ratelimit, exact_across_processes, .timeout = 120)
+/* flood - PROCS processes (each its own handle) check EACH comments at one
+ * instant, comment i of process p from the e-mail email(p, i) and the IP ip
+ * (NULL: none); returns how many were not rate-limited. */
+enum { PROCS = 6, EACH = 10 };
+static int flood(const char *path, void (*email)(int p, int i, char *buf, size_t size), const char *ip)
 {
-	char *dir, path[PATH_MAX];
-	thresh_db *db = tu_empty_db(&dir);
-	thresh_db_close(db);
-	snprintf(path, sizeof path, "%s/db", dir);
-	enum { PROCS = 6, EACH = 10 };
 	int fds[2];
 	cr_assert_eq(pipe(fds), 0);
 	pid_t pids[PROCS];
@@ -84,9 +83,13 @@ Test(ratelimit, exact_across_processes, .timeout = 120)
 				_exit(1);
 			for (int i = 0; i < EACH; i++) {
 				thresh_comment *c;
+				char e[64];
+				email(p, i, e, sizeof e);
 				thresh_comment_new(&c);
 				thresh_comment_set(c, "content", "flood", (size_t)-1);
-				thresh_comment_set(c, "email", "same@example.org", (size_t)-1);
+				thresh_comment_set(c, "email", e, (size_t)-1);
+				if (ip)
+					thresh_comment_set(c, "user_ip", ip, (size_t)-1);
 				thresh_comment_set_time(c, 1700000000);
 				if (thresh_check(d, c, 0, &r))
 					_exit(2);
@@ -114,7 +117,45 @@ Test(ratelimit, exact_across_processes, .timeout = 120)
 	while (read(fds[0], &a, 1) == 1)
 		total += a;
 	close(fds[0]);
+	return total;
+}
+
+static void same_author(int p, int i, char *buf, size_t size)
+{
+	(void)p, (void)i;
+	snprintf(buf, size, "same@example.org");
+}
+
+/* five authors in turn, each with room for 3 (15 in all) */
+static void five_authors(int p, int i, char *buf, size_t size)
+{
+	snprintf(buf, size, "author%d@example.org", (p * EACH + i) % 5);
+}
+
+Test(ratelimit, exact_across_processes, .timeout = 120)
+{
+	char *dir, path[PATH_MAX];
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_db_close(db);
+	snprintf(path, sizeof path, "%s/db", dir);
+	int total = flood(path, same_author, NULL);
 	cr_expect_eq(total, 3, "60 simultaneous comments, burst 3: exactly 3 allowed, got %d", total);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Both rates at once, exact: 60 comments of five authors (burst 3 each,
+ * 15 in all) from one IP (burst 10 by default) at one instant. A comment
+ * passes only when both its author's and the address's bucket have room,
+ * and a refused one spends neither, so exactly 10 pass whatever the order. */
+Test(ratelimit, exact_across_processes_per_ip, .timeout = 120)
+{
+	char *dir, path[PATH_MAX];
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_db_close(db);
+	snprintf(path, sizeof path, "%s/db", dir);
+	int total = flood(path, five_authors, "198.51.100.23");
+	cr_expect_eq(total, 10, "60 simultaneous comments, the address's burst 10: got %d", total);
 	tu_rmtree(dir);
 	free(dir);
 }

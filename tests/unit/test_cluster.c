@@ -50,37 +50,50 @@ static store *rate_store(const char *name)
 	return s;
 }
 
+/* The script decides as ratelimit.c on the same times, for one bucket (an
+ * author) and for two at once (an author and an address, of different
+ * rules): allowed, retry_after to the last bit, and which refused. */
 Test(cluster, lua_gcra_decides_as_ratelimit_c, .init = setup, .fini = teardown)
 {
 	cluster_conf cc = conf_for(redis.addr, "a");
 	cluster *cl;
 	store *local = rate_store("rate-c"), *fallback = rate_store("rate-fallback");
-	unsigned char id[HASH_ID_BYTES];
 	cr_assert_eq(cluster_new(&cl), 0);
-	memset(id, 0x42, sizeof id);
 	const rate_rule rules[] = {{5, 60, 3}, {1, 1, 1}, {7, 3.3, 4}, {1000, 1, 10}};
+	const size_t nrules = sizeof rules / sizeof rules[0];
 	unsigned seed = 12345;
-	for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
-		id[0] = (unsigned char)k;
-		double t = 1.7e9 + 0.123456 * (double)k;
-		for (int i = 0; i < 300; i++) {
-			/* bursts at one instant, small and large steps, fractions of a µs */
-			seed = seed * 1103515245u + 12345u;
-			unsigned r = (seed >> 16) % 100;
-			t += r < 40 ? 0 : r < 80 ? (double)(r % 7) * 0.37 : (double)r * 0.9 + 1e-7;
-			int a1, a2, local_used;
-			double ra1, ra2;
-			cr_assert_eq(ratelimit_check(local, id, t, &rules[k], &a1, &ra1), 0);
-			cr_assert_eq(cluster_ratelimit(cl, &cc, "fp-test", fallback, id, t, &rules[k], &a2,
-			                               &ra2, &local_used),
-			             0);
-			cr_assert_eq(local_used, 0, "Redis answered");
-			cr_assert_eq(a1, a2, "rule %zu, step %d at %.6f: allowed %d in C, %d in Lua", k, i,
-			             t, a1, a2);
-			cr_assert(ra1 == ra2, "rule %zu, step %d: retry_after %.17g in C, %.17g in Lua", k,
-			          i, ra1, ra2);
+	for (size_t n = 1; n <= 2; n++)
+		for (size_t k = 0; k < nrules; k++) {
+			rate_bucket b[2];
+			for (size_t i = 0; i < n; i++) {
+				memset(b[i].id, 0x42, sizeof b[i].id);
+				b[i].id[0] = (unsigned char)k;
+				b[i].id[1] = (unsigned char)n;
+				b[i].id[2] = (unsigned char)i;
+				b[i].rule = rules[(k + i) % nrules];
+			}
+			double t = 1.7e9 + 0.123456 * (double)k;
+			for (int i = 0; i < 300; i++) {
+				/* bursts at one instant, small and large steps, fractions of a µs */
+				seed = seed * 1103515245u + 12345u;
+				unsigned r = (seed >> 16) % 100;
+				t += r < 40 ? 0 : r < 80 ? (double)(r % 7) * 0.37 : (double)r * 0.9 + 1e-7;
+				int a1, a2, local_used;
+				double ra1, ra2;
+				unsigned f1, f2;
+				cr_assert_eq(ratelimit_check_all(local, b, n, t, &a1, &ra1, &f1), 0);
+				cr_assert_eq(cluster_ratelimit(cl, &cc, "fp-test", fallback, b, n, t, &a2, &ra2, &f2,
+				                               &local_used),
+				             0);
+				cr_assert_eq(local_used, 0, "Redis answered");
+				cr_assert_eq(a1, a2, "%zu buckets, rule %zu, step %d at %.6f: allowed %d in C, %d in Lua",
+				             n, k, i, t, a1, a2);
+				cr_assert(ra1 == ra2, "%zu buckets, rule %zu, step %d: retry_after %.17g in C, %.17g in Lua",
+				          n, k, i, ra1, ra2);
+				cr_assert_eq(f1, f2, "%zu buckets, rule %zu, step %d: refused %u in C, %u in Lua", n, k,
+				             i, f1, f2);
+			}
 		}
-	}
 	cluster_free(cl);
 	store_close(local);
 	store_close(fallback);
@@ -93,19 +106,34 @@ Test(cluster, redis_away_falls_back_to_this_nodes_share, .init = setup, .fini = 
 	cluster_conf cc = conf_for(away, "a");
 	cluster *cl;
 	store *fallback = rate_store("rate-fallback");
-	unsigned char id[HASH_ID_BYTES] = {7};
-	const rate_rule rule = {5, 60, 3};
+	/* an author of burst 3 and an address of burst 8, over 4 nodes */
+	rate_bucket b[2] = {{{7}, {5, 60, 3}}, {{8}, {20, 60, 8}}};
 	cr_assert_eq(cluster_new(&cl), 0);
 	int passed = 0;
 	for (int i = 0; i < 10; i++) {
 		int a, local;
 		double ra;
-		cr_assert_eq(cluster_ratelimit(cl, &cc, "fp", fallback, id, 1.7e9, &rule, &a, &ra, &local),
+		unsigned refused;
+		cr_assert_eq(cluster_ratelimit(cl, &cc, "fp", fallback, b, 1, 1.7e9, &a, &ra, &refused, &local),
 		             0);
 		cr_expect_eq(local, 1);
 		passed += a;
 	}
 	cr_expect_eq(passed, 1, "burst 3 over 4 nodes: at least 1 each, %d passed", passed);
+	/* the address's share (8 / 4 = 2) holds whoever the author is */
+	passed = 0;
+	for (int i = 0; i < 10; i++) {
+		int a, local;
+		double ra;
+		unsigned refused;
+		b[0].id[1] = (unsigned char)(i + 1); /* another author each time */
+		cr_assert_eq(cluster_ratelimit(cl, &cc, "fp", fallback, b, 2, 1.7e9, &a, &ra, &refused, &local),
+		             0);
+		cr_expect_eq(local, 1);
+		cr_expect_eq(refused, a ? 0u : 2u, "comment %d: refused by %u", i, refused);
+		passed += a;
+	}
+	cr_expect_eq(passed, 2, "an address's burst of 8 over 4 nodes: %d passed", passed);
 	cluster_free(cl);
 	store_close(fallback);
 }

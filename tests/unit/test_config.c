@@ -19,6 +19,9 @@ Test(config, errors_name_file_line_and_expectation)
 		{"# fine\nrate_limit = lots\n", "rate_limit: expected a number", 2},
 		{"rate_burst = 2.5\n", "rate_burst: expected a whole number", 1},
 		{"rate_burst = 0\n", "rate_burst: expected a whole number from 1", 1},
+		{"ip_rate_burst = 0\n", "ip_rate_burst: expected a whole number from 1", 1},
+		{"ip_rate_limit = -2\n", "ip_rate_limit: expected a number from 0", 1},
+		{"ip_rate_period = 0\n", "ip_rate_period: expected a number from 1", 1},
 		{"honeypot = maybe\n", "honeypot: expected on or off", 1},
 		{"rate_limit_action = drop\n", "expected hold or reject", 1},
 		{"hold_cutoff = 2\n", "hold_cutoff: expected a number in its range", 1},
@@ -83,6 +86,13 @@ Test(config, read_printed_and_read_back)
 	cr_assert_eq(thresh_db_open(dbp, &o, &db), 0);
 	cr_assert_eq(thresh_db_config_get(db, "rate_limit", buf, sizeof buf), 0);
 	cr_expect_str_eq(buf, "2");
+	/* the address's rate, by default (thresh.conf(5) says why) */
+	static const char *const ip_keys[][2] = {
+		{"ip_rate_limit", "20"}, {"ip_rate_period", "60"}, {"ip_rate_burst", "10"}};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(thresh_db_config_get(db, ip_keys[i][0], buf, sizeof buf), 0);
+		cr_expect_str_eq(buf, ip_keys[i][1], "%s", ip_keys[i][0]);
+	}
 	cr_assert_eq(thresh_db_config_get(db, "moderation_words", buf, sizeof buf), 0);
 	cr_expect_str_eq(buf, "rolex, cheap watches, viagra");
 	cr_assert_eq(thresh_db_config_get(db, "threshd.port", buf, sizeof buf), 0);
@@ -98,6 +108,9 @@ Test(config, read_printed_and_read_back)
 	f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
+	cr_expect(strstr(text, "\nip_rate_limit = 20  # "), "thresh config shows the address's rate:\n%s",
+	          text);
+	cr_expect(strstr(text, "\nip_rate_burst = 10  # "), "%s", text);
 	thresh_free(text);
 	char err[256] = "";
 	cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);

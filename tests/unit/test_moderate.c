@@ -232,6 +232,38 @@ Test(moderate, a_learned_comment_keeps_its_label)
 	}
 }
 
+/* A comment over its address's rate: rate_limited, and rate_ip to say
+ * which rate; the wait passes through; rate_limit_action = hold holds. */
+Test(moderate, the_address_rate_says_so)
+{
+	mod_in in;
+	mod_out out;
+	char got[256];
+	memset(&in, 0, sizeof in);
+	in.score = 0.01;
+	in.hold = 0.5;
+	in.reject = 0.7;
+	in.blatant = 0.99;
+	in.learned = -1;
+	in.rate_checked = 1;
+	in.rate_ip = 1;
+	in.retry_after = 42;
+	decide(&in, "email", "ann@example.org", "first_comment = off", &out, got);
+	cr_expect_eq(out.verdict, THRESH_REJECT);
+	cr_expect_str_eq(got, "rate_limited rate_ip");
+	cr_expect_eq(out.retry_after, 42);
+	decide(&in, "email", "ann@example.org", "rate_limit_action = hold\nfirst_comment = off", &out, got);
+	cr_expect_eq(out.verdict, THRESH_HOLD);
+	cr_expect_str_eq(got, "rate_limited rate_ip");
+	in.rate_ip = 0;
+	decide(&in, "email", "ann@example.org", "first_comment = off", &out, got);
+	cr_expect_str_eq(got, "rate_limited", "the author's own rate");
+	in.rate_allowed = 1;
+	in.rate_ip = 0;
+	decide(&in, "email", "ann@example.org", "first_comment = off", &out, got);
+	cr_expect_str_eq(got, "");
+}
+
 /* ---------- identities ---------- */
 
 static void expect_identity(const char *field, const char *value, const char *want)

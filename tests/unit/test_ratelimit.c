@@ -147,3 +147,167 @@ Test(ratelimit, an_e_mail_that_folds_long_still_identifies_its_author)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+/* ---------- the rate of an IP address (issue 18) ---------- */
+
+/* post - check (counting) a comment from email (NULL: none) and ip at time
+ * t; its reasons space-joined into reasons (256 bytes), its retry_after. */
+static double post(thresh_db *db, const char *email, const char *ip, int64_t t, char reasons[256])
+{
+	thresh_comment *c = tu_comment("hello there, nice post", email);
+	cr_assert_eq(thresh_comment_set(c, "user_ip", ip, (size_t)-1), 0);
+	cr_assert_eq(thresh_comment_set_time(c, t), 0);
+	thresh_result *r;
+	cr_assert_eq(thresh_check(db, c, 0, &r), 0);
+	double retry = thresh_result_retry_after(r);
+	reasons[0] = '\0';
+	for (size_t k = 0; k < thresh_result_reason_count(r); k++) {
+		if (k)
+			strncat(reasons, " ", 255 - strlen(reasons));
+		strncat(reasons, thresh_result_reason(r, k), 255 - strlen(reasons));
+	}
+	thresh_result_free(r);
+	thresh_comment_free(c);
+	return retry;
+}
+
+static int limited(const char *reasons)
+{
+	return strstr(reasons, "rate_limited") != NULL;
+}
+
+/* The repro of issue 18: with an e-mail the IP never counted, so
+ * flood1@ .. flood6@ from one IP all passed. With the address's rate at the
+ * author's (5 a minute, burst 3), the 4th and later are limited by the IP,
+ * and say so (rate_ip). With the defaults (20 a minute, burst 10), the 11th. */
+Test(ratelimit, rotating_e_mails_from_one_ip_are_limited_by_the_ip)
+{
+	char *dir, reasons[256], email[64];
+	thresh_db *db = tu_empty_db(&dir);
+	int64_t t = 1700000000;
+	for (int i = 1; i <= 12; i++) {
+		snprintf(email, sizeof email, "flood%d@example.org", i);
+		double retry = post(db, email, "198.51.100.7", t, reasons);
+		cr_expect_eq(limited(reasons), i > 10, "defaults, comment %d: %s", i, reasons);
+		if (i > 10) {
+			cr_expect(strstr(reasons, "rate_ip"), "comment %d: %s", i, reasons);
+			cr_expect(fabs(retry - 3) < 1e-6, "20 a minute: one more in 3 s, not %f", retry);
+		}
+	}
+	thresh_db_close(db);
+	db = tu_open_with_conf(dir, "ip_rate_limit = 5\nip_rate_burst = 3\n");
+	t += 3600;
+	for (int i = 1; i <= 6; i++) {
+		snprintf(email, sizeof email, "flood%d@example.org", i);
+		double retry = post(db, email, "203.0.113.9", t, reasons);
+		cr_expect_eq(limited(reasons), i >= 4, "flood%d@: %s", i, reasons);
+		cr_expect_eq(strstr(reasons, "rate_ip") != NULL, i >= 4, "flood%d@: %s", i, reasons);
+		if (i >= 4)
+			cr_expect(fabs(retry - 12) < 1e-6, "flood%d@: retry after %f", i, retry);
+	}
+	/* another address is another bucket; an IPv6 address counts by its /64 */
+	cr_expect(!limited((post(db, "flood7@example.org", "203.0.113.10", t, reasons), reasons)), "%s",
+	          reasons);
+	for (int i = 1; i <= 4; i++) {
+		char ip[64];
+		snprintf(ip, sizeof ip, "2001:db8:1:2::%x", i * 0x101);
+		snprintf(email, sizeof email, "v6-%d@example.org", i);
+		post(db, email, ip, t, reasons);
+		cr_expect_eq(limited(reasons), i == 4, "%s: %s", ip, reasons);
+	}
+	cr_expect(!limited((post(db, "v6-5@example.org", "2001:db8:1:3::1", t, reasons), reasons)),
+	          "another /64: %s", reasons);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Behind one NAT: a few people with their own e-mails, under the address's
+ * budget, all pass. One of them over their own rate is limited as an author
+ * (not rate_ip), and that refused comment spends nothing of the address's
+ * rate: the others still get the whole of it. */
+Test(ratelimit, people_behind_one_nat_share_the_address_budget)
+{
+	char *dir, reasons[256], email[64];
+	thresh_db *db = tu_empty_db(&dir);
+	int64_t t = 1700000000;
+	/* 4 people, 2 comments each, at one instant: 8 of the 10 at once */
+	for (int i = 0; i < 8; i++) {
+		snprintf(email, sizeof email, "person%d@example.org", i % 4);
+		post(db, email, "192.0.2.200", t, reasons);
+		cr_expect(!limited(reasons), "person%d's comment %d: %s", i % 4, i / 4 + 1, reasons);
+	}
+	/* person0 posts a 3rd (passes, 9 of 10) and a 4th: over their own burst */
+	post(db, "person0@example.org", "192.0.2.200", t, reasons);
+	cr_expect(!limited(reasons), "%s", reasons);
+	double retry = post(db, "person0@example.org", "192.0.2.200", t, reasons);
+	cr_expect(limited(reasons) && !strstr(reasons, "rate_ip"), "person0's 4th: %s", reasons);
+	cr_expect(retry > 0);
+	for (int k = 0; k < 3; k++) {
+		retry = post(db, "person0@example.org", "192.0.2.200", t, reasons);
+		cr_expect(limited(reasons) && !strstr(reasons, "rate_ip"), "%s", reasons);
+	}
+	/* ... and took nothing from the others: the 10th of the address passes */
+	post(db, "person4@example.org", "192.0.2.200", t, reasons);
+	cr_expect(!limited(reasons), "the address's 10th: %s", reasons);
+	post(db, "person5@example.org", "192.0.2.200", t, reasons);
+	cr_expect(limited(reasons) && strstr(reasons, "rate_ip"), "the address's 11th: %s", reasons);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* retry_after is the longer wait when both rates refuse, and a comment with
+ * no e-mail (its author known by the IP) counts in the author's bucket and
+ * the address's, which are kept apart. */
+Test(ratelimit, retry_after_is_the_longer_wait)
+{
+	char *dir, reasons[256];
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_db_close(db);
+	/* the author: 1 a minute (T 60 s, no burst); the address: 5 a minute,
+	 * burst 3 (T 12 s, tau 24 s) */
+	db = tu_open_with_conf(dir, "rate_limit = 1\nrate_burst = 1\nip_rate_limit = 5\nip_rate_burst = 3\n");
+	int64_t t = 1700000000;
+	cr_expect(!limited((post(db, "ann@example.org", "192.0.2.1", t, reasons), reasons)), "%s", reasons);
+	double retry = post(db, "ann@example.org", "192.0.2.1", t, reasons);
+	cr_expect(limited(reasons) && !strstr(reasons, "rate_ip"), "ann's 2nd: %s", reasons);
+	cr_expect(fabs(retry - 60) < 1e-6, "ann waits 60 s, not %f", retry);
+	cr_expect(!limited((post(db, "bob@example.org", "192.0.2.1", t, reasons), reasons)), "%s", reasons);
+	cr_expect(!limited((post(db, "cy@example.org", "192.0.2.1", t, reasons), reasons)), "%s", reasons);
+	retry = post(db, "dee@example.org", "192.0.2.1", t, reasons);
+	cr_expect(limited(reasons) && strstr(reasons, "rate_ip"), "the address's 4th: %s", reasons);
+	cr_expect(fabs(retry - 12) < 1e-6, "dee waits for the address: 12 s, not %f", retry);
+	retry = post(db, "ann@example.org", "192.0.2.1", t, reasons);
+	cr_expect(limited(reasons) && strstr(reasons, "rate_ip"), "%s", reasons);
+	cr_expect(fabs(retry - 60) < 1e-6, "both refuse: the longer wait, 60 s, not %f", retry);
+	/* after 12 s the address has room again; ann still waits for herself */
+	retry = post(db, "ann@example.org", "192.0.2.1", t + 12, reasons);
+	cr_expect(limited(reasons) && !strstr(reasons, "rate_ip"), "%s", reasons);
+	cr_expect(fabs(retry - 48) < 1e-6, "%f", retry);
+	cr_expect(!limited((post(db, "dee@example.org", "192.0.2.1", t + 12, reasons), reasons)), "%s", reasons);
+	/* no e-mail: the author is the IP, 1 a minute, apart from the address's bucket */
+	cr_expect(!limited((post(db, NULL, "192.0.2.2", t, reasons), reasons)), "%s", reasons);
+	retry = post(db, NULL, "192.0.2.2", t, reasons);
+	cr_expect(limited(reasons) && !strstr(reasons, "rate_ip"), "%s", reasons);
+	cr_expect(fabs(retry - 60) < 1e-6, "%f", retry);
+	/* rate_limit = 0 turns every rate off, the address's too */
+	thresh_db_close(db);
+	db = tu_open_with_conf(dir, "rate_limit = 0\nip_rate_limit = 1\nip_rate_burst = 1\n");
+	for (int i = 0; i < 5; i++) {
+		char email[32];
+		snprintf(email, sizeof email, "x%d@example.org", i);
+		cr_expect(!limited((post(db, email, "192.0.2.3", t, reasons), reasons)), "%s", reasons);
+	}
+	/* ip_rate_limit = 0 turns the address's off */
+	thresh_db_close(db);
+	db = tu_open_with_conf(dir, "ip_rate_limit = 0\n");
+	for (int i = 0; i < 15; i++) {
+		char email[32];
+		snprintf(email, sizeof email, "y%d@example.org", i);
+		cr_expect(!limited((post(db, email, "192.0.2.4", t, reasons), reasons)), "%s", reasons);
+	}
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
