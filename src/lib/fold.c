@@ -145,7 +145,8 @@ static int fold_stretch(const unsigned char *s, size_t a, size_t k, struct fold_
 			trail++;
 		if (run + lead > SAFE_NONSTARTERS) {
 			/* where the process inserts a CGJ: the piece so far is done */
-			utf8proc_ssize_t z = utf8proc_normalize_utf32(u + start, (utf8proc_ssize_t)(w - start), NORM_OPTS);
+			utf8proc_ssize_t z = utf8proc_normalize_utf32(u + start, (utf8proc_ssize_t)(w - start),
+			                                              NORM_OPTS);
 			if (z < 0)
 				return THRESH_ENOMEM;
 			memmove(u + start + z, u + w, n * sizeof *u);
