@@ -835,6 +835,9 @@ class StartTest(unittest.TestCase):
         wait_for(lambda: re.search(r"uploading a snapshot|did not answer", a.stderr()), 20,
                  "the upload to be refused")
         a.stop()  # after the round in progress, whose failure cleans up
+        # refused halfway: a first chunk went in, a later one was refused
+        self.assertRegex(self.redis.cli("INFO", "commandstats"),
+                         r"cmdstat_append:.*rejected_calls=[1-9]")
         self.assertEqual(self.temp_keys(), [])
         self.assertEqual(self.redis.cli("EXISTS", "t:lock").strip(), "0")
         self.assertRegex(a.stderr(), r"uploading a snapshot: .*OOM")
