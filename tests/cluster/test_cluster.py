@@ -790,6 +790,8 @@ class StartTest(unittest.TestCase):
             snap = int(self.redis.cli("STRLEN", "t:snap"))
             info = self.redis.cli("INFO", "stats")
             got = int(re.search(r"total_net_input_bytes:(\d+)", info).group(1))
+            print("\nstart %d: %d bytes sent to Redis for a snapshot of %d"
+                  % (attempt, got, snap), file=sys.stderr)
             self.assertGreater(snap, 3 << 20)
             self.assertLess(got, snap * 1.5, "attempt %d: %d bytes sent to Redis for a snapshot "
                             "of %d" % (attempt, got, snap))
