@@ -88,12 +88,21 @@ static const rscript s_publish = {"publish",
 	1};
 
 /* A new epoch: KEYS epoch lock tmp snap snapseq seq log pub progress;
- * ARGV node epoch. Only the holder of the lock, only while there is none. */
+ * ARGV node epoch length. Only the holder of the lock, only while there is
+ * no epoch, only with the whole upload there (length bytes); otherwise the
+ * upload goes, and the lock when it is this node's. The snapshot keeps no
+ * expiry of its upload. */
 static const rscript s_epoch = {"epoch",
-	"if redis.call('GET', KEYS[1]) then return 0 end\n"
-	"if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end\n"
+	"local mine = redis.call('GET', KEYS[2]) == ARGV[1]\n"
+	"if redis.call('EXISTS', KEYS[1]) == 1 or not mine or\n"
+	"   redis.call('STRLEN', KEYS[3]) ~= tonumber(ARGV[3]) then\n"
+	"  redis.call('DEL', KEYS[3])\n"
+	"  if mine then redis.call('DEL', KEYS[2]) end\n"
+	"  return 0\n"
+	"end\n"
 	"redis.call('DEL', KEYS[6], KEYS[7], KEYS[8], KEYS[9])\n"
 	"redis.call('RENAME', KEYS[3], KEYS[4])\n"
+	"redis.call('PERSIST', KEYS[4])\n"
 	"redis.call('SET', KEYS[5], '0')\n"
 	"redis.call('SET', KEYS[6], '0')\n"
 	"redis.call('SET', KEYS[1], ARGV[2])\n"
@@ -101,13 +110,19 @@ static const rscript s_epoch = {"epoch",
 	"return 1\n",
 	2};
 
-/* Install a snapshot: KEYS epoch tmp snap snapseq; ARGV epoch seq. Only a
- * newer one, only in the same epoch. */
+/* Install a snapshot: KEYS epoch tmp snap snapseq; ARGV epoch seq length.
+ * Only a newer one, only in the same epoch, only the whole upload (length
+ * bytes); otherwise the upload goes. It keeps no expiry of its upload. */
 static const rscript s_snap = {"snapshot",
-	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then redis.call('DEL', KEYS[2]) return 0 end\n"
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] or\n"
+	"   redis.call('STRLEN', KEYS[2]) ~= tonumber(ARGV[3]) then\n"
+	"  redis.call('DEL', KEYS[2])\n"
+	"  return 0\n"
+	"end\n"
 	"local cur = tonumber(redis.call('GET', KEYS[4]) or '-1')\n"
 	"if tonumber(ARGV[2]) <= cur then redis.call('DEL', KEYS[2]) return 0 end\n"
 	"redis.call('RENAME', KEYS[2], KEYS[3])\n"
+	"redis.call('PERSIST', KEYS[3])\n"
 	"redis.call('SET', KEYS[4], ARGV[2])\n"
 	"return 1\n",
 	3};
@@ -118,6 +133,50 @@ static const rscript s_drop_epoch = {"drop-epoch",
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end\n"
 	"return 0\n",
 	4};
+
+/* Take the lock of a new epoch: KEYS epoch lock; ARGV node ms. Only while
+ * there is no epoch, in the same step: a node that found Redis empty and
+ * then lost the race must not take the lock the winner's commit has just
+ * released, and upload a snapshot of an epoch it can never begin. */
+static const rscript s_lock = {"lock",
+	"if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+	"if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end\n"
+	"return 0\n",
+	5};
+
+/* One chunk of a snapshot into this node's temporary key: KEYS tmp [lock];
+ * ARGV offset chunk ttl [node]. The first chunk makes the key afresh, and
+ * each one gives it ttl ms more: a node that dies or hangs mid-upload
+ * leaves nothing behind for longer. A chunk that does not follow what the
+ * key holds (it expired, or was removed) fails. With the lock (a new
+ * epoch's upload): only while it is this node's, each chunk renewing it
+ * for ttl too. The chunk is written first: under maxmemory, a script's
+ * first write decides whether it may write at all. */
+static const rscript s_upload = {"upload",
+	"if #KEYS > 1 and redis.call('GET', KEYS[2]) ~= ARGV[4] then\n"
+	"  redis.call('DEL', KEYS[1])\n"
+	"  return redis.error_reply('LOCK lost: another node makes the epoch')\n"
+	"end\n"
+	"local off = tonumber(ARGV[1])\n"
+	"if off == 0 then\n"
+	"  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])\n"
+	"elseif redis.call('STRLEN', KEYS[1]) ~= off then\n"
+	"  return redis.error_reply('UPLOAD lost its temporary key (expired: see upload_timeout)')\n"
+	"else\n"
+	"  redis.call('APPEND', KEYS[1], ARGV[2])\n"
+	"  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+	"end\n"
+	"if #KEYS > 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end\n"
+	"return 1\n",
+	6};
+
+/* Give an upload up: KEYS tmp [lock]; ARGV node. The temporary key goes,
+ * and the lock when it is this node's. */
+static const rscript s_abandon = {"abandon",
+	"redis.call('DEL', KEYS[1])\n"
+	"if #KEYS > 1 and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end\n"
+	"return 1\n",
+	7};
 
 /* ---------- state ---------- */
 
@@ -463,6 +522,73 @@ int cluster_ratelimit(cluster *cl, const cluster_conf *cc, const char *fp, store
 
 /* ---------- replication ---------- */
 
+/* tmp_key - this node's temporary key of an upload, NS:snap:tmp:NODE. */
+static const char *tmp_key(char *buf, size_t size, const cluster_conf *cc)
+{
+	char name[CLUSTER_NAME_MAX + 16];
+	snprintf(name, sizeof name, "snap:tmp:%s", cc->node);
+	return key(buf, size, cc, name);
+}
+
+/* abandon - remove this node's temporary key, and the lock when locked and
+ * it is this node's. Returns 0, or the connection's failure. */
+static int abandon(rconn *c, const cluster_conf *cc, int locked)
+{
+	char tmp[200], kl[160];
+	rreply *r;
+	const char *argv[3] = {tmp_key(tmp, sizeof tmp, cc), key(kl, sizeof kl, cc, "lock"), cc->node};
+	int rc = locked ? rconn_eval(c, &s_abandon, &r, 2, 3, argv, NULL) : cmd(c, &r, "DEL", tmp, NULL);
+	if (!rc)
+		rreply_free(r);
+	return rc;
+}
+
+/* upload - blob to NS:snap:tmp:NODE (its name into tmp) in chunks, the key
+ * expiring upload_timeout after the last one; when locked, only while this
+ * node holds the lock of a new epoch, each chunk renewing it. Refused by
+ * Redis (out of memory, the key expired), the key goes (and the lock) and
+ * why is said in msg. Returns 0, THRESH_EBUSY (another node holds the
+ * lock), THRESH_EUNAVAIL or THRESH_ENOMEM. A connection that failed leaves
+ * the key to its expiry, and to the next connection (repl_conn). */
+static int upload(rconn *c, const cluster_conf *cc, const unsigned char *blob, size_t len,
+                  int locked, char *tmp, size_t tmpsize, char *msg, size_t msgsize)
+{
+	char kl[160], off[24], ttl[24];
+	rreply *r;
+	tmp_key(tmp, tmpsize, cc);
+	key(kl, sizeof kl, cc, "lock");
+	snprintf(ttl, sizeof ttl, "%u", cc->upload_timeout_ms);
+	for (size_t at = 0; at < len || at == 0; at += SNAP_CHUNK) {
+		size_t n = len - at < SNAP_CHUNK ? len - at : SNAP_CHUNK;
+		snprintf(off, sizeof off, "%zu", at);
+		/* KEYS tmp lock, ARGV offset chunk ttl node; without the lock,
+		 * KEYS tmp, ARGV offset chunk ttl */
+		const char *argv[6] = {tmp, kl, off, (const char *)blob + at, ttl, cc->node};
+		size_t lens[6] = {strlen(tmp), strlen(kl), strlen(off), n, strlen(ttl), strlen(cc->node)};
+		if (!locked) {
+			memmove(argv + 1, argv + 2, 3 * sizeof *argv);
+			memmove(lens + 1, lens + 2, 3 * sizeof *lens);
+		}
+		int rc = rconn_eval(c, &s_upload, &r, locked ? 2 : 1, locked ? 6 : 4, argv, lens);
+		if (rc)
+			return rc;
+		const rval *v = rreply_root(r);
+		if (v->type == RV_ERR) {
+			int lost = !strncmp(v->s, "LOCK", 4);
+			if (!lost)
+				snprintf(msg, msgsize, "uploading a snapshot: %.200s", v->s);
+			rreply_free(r);
+			if ((rc = abandon(c, cc, locked)))
+				return rc;
+			return lost ? THRESH_EBUSY : THRESH_EUNAVAIL;
+		}
+		rreply_free(r);
+		if (!len)
+			break;
+	}
+	return 0;
+}
+
 static int repl_conn(cluster *cl, const cluster_conf *cc, const char *fp, cluster_round *out)
 {
 	if (cl->pid != getpid()) {
@@ -487,8 +613,12 @@ static int repl_conn(cluster *cl, const cluster_conf *cc, const char *fp, cluste
 			         "node. Running alone.", cc->redis, cc->ns);
 		rconn_close(cl->repl);
 		cl->repl = NULL;
+		return rc;
 	}
-	return rc;
+	/* what this node left of an upload when its last connection died (a
+	 * crash, a kill, Redis gone mid-upload): the temporary key, and the
+	 * lock of an epoch it was making. They would expire; they go now. */
+	return abandon(cl->repl, cc, 1);
 }
 
 /* val_u64 - a reply string or integer as a number; 0 for nil. */
@@ -498,34 +628,6 @@ static uint64_t val_u64(const rval *v)
 		return (uint64_t)v->i;
 	if (v->type == RV_STR)
 		return strtoull(v->s, NULL, 10);
-	return 0;
-}
-
-/* upload - blob to NS:snap:tmp:NODE in chunks. */
-static int upload(rconn *c, const cluster_conf *cc, const unsigned char *blob, size_t len, char *tmp,
-                  size_t tmpsize)
-{
-	char name[CLUSTER_NAME_MAX + 16];
-	rreply *r;
-	snprintf(name, sizeof name, "snap:tmp:%s", cc->node);
-	key(tmp, tmpsize, cc, name);
-	int rc = cmd(c, &r, "DEL", tmp, NULL);
-	if (rc)
-		return rc;
-	rreply_free(r);
-	for (size_t off = 0; off < len || off == 0; off += SNAP_CHUNK) {
-		size_t n = len - off < SNAP_CHUNK ? len - off : SNAP_CHUNK;
-		const char *argv[3] = {"APPEND", tmp, (const char *)blob + off};
-		size_t lens[3] = {6, strlen(tmp), n};
-		if ((rc = rconn_cmd(c, &r, 3, argv, lens)))
-			return rc;
-		int bad = rreply_root(r)->type == RV_ERR;
-		rreply_free(r);
-		if (bad)
-			return THRESH_EUNAVAIL;
-		if (!len)
-			break;
-	}
 	return 0;
 }
 
@@ -611,40 +713,68 @@ static int resync(cluster *cl, const cluster_conf *cc, store *st, const char *ep
 	return 0;
 }
 
-/* new_epoch - Redis is empty: this node's confirmed state becomes the base
- * of a new epoch, if it wins the lock. */
-static int new_epoch(cluster *cl, const cluster_conf *cc, store *st, cluster_round *out)
+/* nap - sleep ms milliseconds. */
+static void nap(int ms)
 {
-	char kl[160], k[9][160], tmp[200], epoch[33];
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	if (ms > 0)
+		nanosleep(&ts, NULL);
+}
+
+/* new_epoch - Redis is empty: this node's confirmed state becomes the base
+ * of a new epoch, if it wins the lock. The lock is taken only while there is
+ * still no epoch (s_lock): a node that found Redis empty and lost the race
+ * then waits wait_ms and follows the winner's epoch. */
+static int new_epoch(cluster *cl, const cluster_conf *cc, store *st, int wait_ms, cluster_round *out)
+{
+	char k[9][160], tmp[200], epoch[33], ttl[24], num[24];
 	unsigned char rnd[16], *blob = NULL;
 	size_t len;
 	uint64_t seq;
 	rreply *r;
-	key(kl, sizeof kl, cc, "lock");
-	int rc = cmd(cl->repl, &r, "SET", kl, cc->node, "NX", "PX", "60000", NULL);
+	static const char *const names[9] = {"epoch", "lock", "", "snap", "snapseq", "seq", "log",
+	                                     "pub", "progress"};
+	for (int i = 0; i < 9; i++)
+		key(k[i], sizeof k[i], cc, names[i]);
+	snprintf(ttl, sizeof ttl, "%u", cc->upload_timeout_ms);
+	const char *largv[4] = {k[0], k[1], cc->node, ttl};
+	int rc = rconn_eval(cl->repl, &s_lock, &r, 2, 4, largv, NULL);
 	if (rc)
 		return rc;
-	int won = rreply_root(r)->type == RV_STATUS;
+	const rval *v = rreply_root(r);
+	int won = v->type == RV_INT && v->i == 1;
+	if (v->type == RV_ERR) {
+		snprintf(out->message, sizeof out->message, "taking the lock of a new epoch: %.200s", v->s);
+		rc = THRESH_EUNAVAIL;
+	}
 	rreply_free(r);
-	if (!won)
-		return 0; /* another node is at it */
+	if (rc || !won) {
+		if (!rc)
+			nap(wait_ms); /* another node is at it, or is done: see next round */
+		return rc;
+	}
 	hash_random(rnd, sizeof rnd);
 	for (int i = 0; i < 16; i++)
 		snprintf(epoch + 2 * i, 3, "%02x", rnd[i]);
-	if ((rc = replica_snapshot_build(st, 1, epoch, &blob, &len, &seq)) ||
-	    (rc = upload(cl->repl, cc, blob, len, tmp, sizeof tmp))) {
+	if ((rc = replica_snapshot_build(st, 1, epoch, &blob, &len, &seq))) {
+		abandon(cl->repl, cc, 1); /* the lock, for another node to try */
 		free(blob);
 		return rc;
 	}
+	rc = upload(cl->repl, cc, blob, len, 1, tmp, sizeof tmp, out->message, sizeof out->message);
 	free(blob);
-	static const char *const names[9] = {"epoch", "lock", "", "snap", "snapseq", "seq", "log",
-	                                     "pub", "progress"};
-	const char *argv[11];
+	if (rc == THRESH_EBUSY)
+		return 0; /* the lock ran out (upload_timeout) and another node took it */
+	if (rc)
+		return rc;
+	snprintf(num, sizeof num, "%zu", len);
+	const char *argv[12];
 	for (int i = 0; i < 9; i++)
-		argv[i] = i == 2 ? tmp : key(k[i], sizeof k[i], cc, names[i]);
+		argv[i] = i == 2 ? tmp : k[i];
 	argv[9] = cc->node;
 	argv[10] = epoch;
-	if ((rc = rconn_eval(cl->repl, &s_epoch, &r, 9, 11, argv, NULL)))
+	argv[11] = num;
+	if ((rc = rconn_eval(cl->repl, &s_epoch, &r, 9, 12, argv, NULL)))
 		return rc;
 	won = rreply_root(r)->type == RV_INT && rreply_root(r)->i == 1;
 	rreply_free(r);
@@ -877,9 +1007,9 @@ static int consume(cluster *cl, const cluster_conf *cc, store *st, const char *e
 /* snapshot_maybe - a snapshot every snapshot_every events, by a node with
  * no learn pending (its state is exactly the log's). */
 static int snapshot_maybe(cluster *cl, const cluster_conf *cc, store *st, const char *epoch,
-                          uint64_t seq)
+                          uint64_t seq, char *msg, size_t msgsize)
 {
-	char k[4][160], tmp[200], num[24];
+	char k[4][160], tmp[200], num[24], total[24];
 	rreply *r;
 	if (cl->snap_known && seq < cl->snap_seen + cc->snapshot_every)
 		return 0; /* not due yet, as far as this node knows: no need to ask */
@@ -907,14 +1037,15 @@ static int snapshot_maybe(cluster *cl, const cluster_conf *cc, store *st, const 
 		free(blob);
 		return 0;
 	}
-	rc = upload(cl->repl, cc, blob, len, tmp, sizeof tmp);
+	rc = upload(cl->repl, cc, blob, len, 0, tmp, sizeof tmp, msg, msgsize);
 	free(blob);
 	if (rc)
 		return rc;
 	snprintf(num, sizeof num, "%" PRIu64, sseq);
+	snprintf(total, sizeof total, "%zu", len);
 	key(k[2], sizeof k[2], cc, "snap");
-	const char *argv[6] = {k[0], tmp, k[2], k[3], epoch, num};
-	if ((rc = rconn_eval(cl->repl, &s_snap, &r, 4, 6, argv, NULL)))
+	const char *argv[7] = {k[0], tmp, k[2], k[3], epoch, num, total};
+	if ((rc = rconn_eval(cl->repl, &s_snap, &r, 4, 7, argv, NULL)))
 		return rc;
 	rreply_free(r);
 	cl->snap_known = 0; /* ours or a newer one is in place: read it next time */
@@ -979,7 +1110,7 @@ static int round_fn(cluster *cl, const cluster_conf *cc, const char *fp, store *
 	out->head = v->type == RV_ARR && v->n == 2 ? val_u64(&v->el[1]) : 0;
 	rreply_free(r);
 	if (!have_epoch)
-		return new_epoch(cl, cc, st, out);
+		return new_epoch(cl, cc, st, wait_ms, out);
 	if ((rc = replica_state_read(st, &s, NULL, NULL)))
 		return rc;
 	out->seq = s.seq;
@@ -1020,7 +1151,7 @@ static int round_fn(cluster *cl, const cluster_conf *cc, const char *fp, store *
 			return rc;
 		rreply_free(r);
 	}
-	if ((rc = snapshot_maybe(cl, cc, st, epoch, seq)))
+	if ((rc = snapshot_maybe(cl, cc, st, epoch, seq, out->message, sizeof out->message)))
 		return rc;
 	if (++cl->rounds % TRIM_EVERY == 0 && (rc = trim_retained(cl, cc, st)))
 		return rc;

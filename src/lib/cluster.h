@@ -11,7 +11,8 @@
  *   NS:epoch     a random id set when Redis was found empty; a new one means
  *                Redis lost its data, and every node resyncs to the new
  *                epoch's base and publishes again what it may have lost
- *   NS:lock      who is making a new epoch
+ *   NS:lock      who is making a new epoch: taken only while there is no
+ *                epoch, expiring upload_timeout after its last chunk
  *   NS:seq       the last sequence given to an event (dense, from 1)
  *   NS:log       the stream of events: id SEQ-0, fields n (origin), l (its
  *                local sequence), t (ms published), e (the event)
@@ -19,7 +20,9 @@
  *                publish is skipped, so it is harmless)
  *   NS:progress  node -> the last sequence it has applied
  *   NS:snap, NS:snapseq   the latest snapshot of a confirmed state, and its
- *                sequence; NS:snap:tmp:NODE while one is uploaded
+ *                sequence; NS:snap:tmp:NODE while one is uploaded, expiring
+ *                upload_timeout after its last chunk, removed when an
+ *                upload fails and when the node connects again
  *   NS:rl:ID     an author's or an IP address's rate-limit state (GCRA's TAT
  *                in microseconds), expiring when it would count as never seen
  * Each node reads NS:log in a consumer group named after itself.

@@ -95,6 +95,7 @@ void cluster_conf_defaults(cluster_conf *cc)
 	cc->nodes = 1;
 	cc->timeout_ms = 50;
 	cc->connect_timeout_ms = 100;
+	cc->upload_timeout_ms = 60000;
 	cc->batch = 500;
 	cc->snapshot_every = 10000;
 	cc->stream_max = 100000;
@@ -124,6 +125,7 @@ int cluster_conf_set(cluster_conf *cc, const char *key, const char *val, char *w
 		{"nodes", offsetof(cluster_conf, nodes), 1, 1000},
 		{"timeout", offsetof(cluster_conf, timeout_ms), 1, 60000},
 		{"connect_timeout", offsetof(cluster_conf, connect_timeout_ms), 1, 60000},
+		{"upload_timeout", offsetof(cluster_conf, upload_timeout_ms), 1000, 3600000},
 		{"batch", offsetof(cluster_conf, batch), 1, 100000},
 		{"snapshot_every", offsetof(cluster_conf, snapshot_every), 10, 100000000},
 		{"stream_max", offsetof(cluster_conf, stream_max), 100, 1000000000},

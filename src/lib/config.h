@@ -27,6 +27,7 @@ typedef struct cluster_conf {
 	unsigned nodes;                 /* nodes sharing the rate (the local fallback's share) */
 	unsigned timeout_ms;            /* a check's wait for Redis at most */
 	unsigned connect_timeout_ms;
+	unsigned upload_timeout_ms;     /* a snapshot's temporary key outlives its last chunk so long */
 	unsigned batch;                 /* events read or published at once */
 	unsigned snapshot_every;        /* events between two snapshots */
 	unsigned stream_max;            /* events the stream keeps (about) */

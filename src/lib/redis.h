@@ -75,9 +75,10 @@ void rreply_free(rreply *r);
 typedef struct rscript {
 	const char *name; /* for messages */
 	const char *src;
-	int slot;         /* 0 .. RCONN_SCRIPTS-1, distinct per script */
+	int slot;         /* 0 .. RCONN_SCRIPTS-1, distinct per script (cluster.c
+	                   * uses 0 to 7); a slot out of range is THRESH_EINVAL */
 } rscript;
-#define RCONN_SCRIPTS 8
+#define RCONN_SCRIPTS 16
 
 /* rconn_eval - run script s with nkeys keys followed by the other
  * arguments in argv (binary-safe as rconn_cmd). Returns as rconn_cmd. */

@@ -649,6 +649,208 @@ class JoinTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def default_model_db(tmp):
+    """A database made from the default model (a snapshot of about 3.4 MB:
+    four chunks to upload), or None when this build has no default model."""
+    db = os.path.join(tmp, "default-db")
+    env = dict(os.environ)
+    env.pop("THRESH_MODEL", None)
+    r = subprocess.run([THRESH, "--db", db, "init"], env=env, timeout=60, capture_output=True)
+    return db if r.returncode == 0 else None
+
+
+class StallingProxy:
+    """A unix socket in front of Redis's that forwards each connection until
+    it has passed `limit` bytes towards Redis, then forwards nothing more
+    that way: a node caught mid-upload (the command cut in two never runs),
+    as a node killed or frozen halfway through would leave it."""
+
+    def __init__(self, folder, target, limit):
+        self.sock = os.path.join(folder, "proxy.sock")
+        self.target, self.limit = target, limit
+        self.srv = socket.socket(socket.AF_UNIX)
+        self.srv.bind(self.sock)
+        self.srv.listen(16)
+        self.conns = []
+        self.stalled, self.closed = threading.Event(), threading.Event()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    @property
+    def addr(self):
+        return "unix:" + self.sock
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            up = socket.socket(socket.AF_UNIX)
+            up.connect(self.target)
+            self.conns += [c, up]
+            threading.Thread(target=self.pump, args=(c, up, self.limit), daemon=True).start()
+            threading.Thread(target=self.pump, args=(up, c, None), daemon=True).start()
+
+    def pump(self, src, dst, limit):
+        sent = 0
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if limit is not None and sent + len(data) > limit:
+                    dst.sendall(data[:limit - sent])
+                    self.stalled.set()
+                    self.closed.wait()  # the rest never reaches Redis
+                    break
+                dst.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.closed.set()
+        self.srv.close()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+
+
+class StartTest(unittest.TestCase):
+    """Nodes meeting an empty Redis: exactly one makes the epoch and uploads
+    its snapshot; the temporary key of an upload lives only while uploading
+    (issue 18: the node that lost the race took the lock right after the
+    winner committed, uploaded a second snapshot it never committed, and left
+    NS:snap:tmp:NODE, 3.4 MB without an expiry, in Redis for good)."""
+
+    UPLOAD_TIMEOUT_MS = 1500
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cluster-start-")
+        self.seed = default_model_db(self.tmp)
+        if not self.seed:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.skipTest("this build has no default model (-Ddefault_model=false)")
+        self.nodes, self.redis = [], None
+
+    def tearDown(self):
+        for n in self.nodes:
+            if n.proc and n.proc.poll() is None:
+                n.proc.kill()
+                n.proc.wait(10)
+        if self.redis:
+            self.redis.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def node(self, name, addr, conf_extra=""):
+        db = os.path.join(self.tmp, "%s-%d" % (name, len(self.nodes)))
+        shutil.copytree(self.seed, db)
+        n = Node(self.tmp, name, addr, conf_extra, db=db)
+        n.err = os.path.join(self.tmp, "threshd-%s-%d.err" % (name, len(self.nodes)))
+        self.nodes.append(n)
+        return n
+
+    def temp_keys(self):
+        return self.redis.cli("--scan", "--pattern", "t:snap:tmp:*").split()
+
+    def test_three_nodes_started_at_once_make_one_epoch(self):
+        for attempt in range(4):
+            self.redis = Redis(os.path.join(self.tmp, "redis-%d" % attempt)).start()
+            nodes = [self.node(x, self.redis.addr) for x in "abc"]
+            for n in nodes:  # all at once: each one's start is not waited for
+                with open(n.err, "ab") as err:
+                    n.proc = subprocess.Popen(
+                        [THRESHD, "--db", n.db, "--port", "0", "--threads", "2", "--keys",
+                         os.path.join(TEMPLATE, "keys"), "--node", n.name],
+                        stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+            for n in nodes:
+                n.port = int(wait_for(n._port, 20, "threshd %s to listen" % n.name))
+            epoch = wait_for(lambda: self.redis.cli("GET", "t:epoch").strip(), 20, "an epoch")
+            for n in nodes:
+                wait_for(lambda: (n.stats().get("cluster") or {}).get("seq") == 0 and
+                         re.search(r"began epoch|resynced from the snapshot", n.stderr()),
+                         30, "node %s to follow the epoch" % n.name)
+            # what a loser would do comes right after the winner's commit:
+            # give it the time of a whole upload and more
+            time.sleep(1.5)
+            began = [n.name for n in nodes if "began epoch" in n.stderr()]
+            self.assertEqual(len(began), 1, "attempt %d: %s began an epoch" % (attempt, began))
+            self.assertEqual(self.redis.cli("GET", "t:epoch").strip(), epoch)
+            self.assertEqual(self.temp_keys(), [], "attempt %d: a temporary key stayed" % attempt)
+            self.assertEqual(self.redis.cli("EXISTS", "t:lock").strip(), "0")
+            # one snapshot's bytes reached Redis, not two
+            snap = int(self.redis.cli("STRLEN", "t:snap"))
+            info = self.redis.cli("INFO", "stats")
+            got = int(re.search(r"total_net_input_bytes:(\d+)", info).group(1))
+            print("\nstart %d: %d bytes sent to Redis for a snapshot of %d"
+                  % (attempt, got, snap), file=sys.stderr)
+            self.assertGreater(snap, 3 << 20)
+            self.assertLess(got, snap * 1.5, "attempt %d: %d bytes sent to Redis for a snapshot "
+                            "of %d" % (attempt, got, snap))
+            for n in nodes:
+                r = n.check(content="hello there", email="start-%s@example.org" % n.name)
+                self.assertNotIn("rate_local", r["reasons"], (n.name, r))
+                n.stop()
+            self.redis.kill()
+
+    def test_a_node_killed_mid_upload_leaves_no_temporary_key(self):
+        """A node that dies halfway through its upload (held there by a proxy
+        that forwards 1.5 MiB, then nothing): its temporary key expires within
+        upload_timeout."""
+        self.redis = Redis(os.path.join(self.tmp, "redis")).start()
+        proxy = StallingProxy(self.tmp, self.redis.sock, 3 << 19)
+        try:
+            a = self.node("a", proxy.addr, "upload_timeout = %d\n" % self.UPLOAD_TIMEOUT_MS)
+            a.start()
+            self.assertTrue(proxy.stalled.wait(20), "the upload never passed 1.5 MiB")
+            wait_for(lambda: self.temp_keys(), 5, "the first chunk in Redis")
+            a.kill()
+        finally:
+            proxy.close()
+        ttl = int(self.redis.cli("PTTL", "t:snap:tmp:a"))
+        self.assertTrue(0 < ttl <= self.UPLOAD_TIMEOUT_MS, "the temporary key's PTTL is %d" % ttl)
+        wait_for(lambda: not self.temp_keys(), self.UPLOAD_TIMEOUT_MS / 1000 + 2,
+                 "the temporary key to expire")
+        self.assertEqual(self.redis.cli("EXISTS", "t:epoch").strip(), "0")
+        # a node that comes next makes the epoch
+        b = self.node("b", self.redis.addr).start()
+        wait_for(lambda: "began epoch" in b.stderr(), 20, "b to begin an epoch")
+        self.assertEqual(self.temp_keys(), [])
+        b.stop()
+
+    def test_a_refused_upload_is_cleaned_up(self):
+        """Redis refuses the upload halfway (out of memory): the node deletes
+        its temporary key and releases the lock, says why, and begins the
+        epoch once Redis has room."""
+        self.redis = Redis(os.path.join(self.tmp, "redis")).start()
+        used = int(re.search(r"used_memory:(\d+)", self.redis.cli("INFO", "memory")).group(1))
+        self.redis.cli("CONFIG", "SET", "maxmemory", str(used + (3 << 20)))
+        a = self.node("a", self.redis.addr).start()
+        wait_for(lambda: re.search(r"uploading a snapshot|did not answer", a.stderr()), 20,
+                 "the upload to be refused")
+        a.stop()  # after the round in progress, whose failure cleans up
+        # refused halfway: a first chunk went in, a later one was refused
+        self.assertRegex(self.redis.cli("INFO", "commandstats"),
+                         r"cmdstat_append:.*rejected_calls=[1-9]")
+        self.assertEqual(self.temp_keys(), [])
+        self.assertEqual(self.redis.cli("EXISTS", "t:lock").strip(), "0")
+        self.assertRegex(a.stderr(), r"uploading a snapshot: .*OOM")
+        self.redis.cli("CONFIG", "SET", "maxmemory", "0")
+        a.start()
+        wait_for(lambda: "began epoch" in a.stderr(), 20, "a to begin the epoch")
+        self.assertEqual(self.temp_keys(), [])
+        self.assertEqual(int(self.redis.cli("PTTL", "t:snap")), -1, "the snapshot must not expire")
+        a.stop()
+
+
 class PrivacyTest(ClusterTest):
     NODES = ("a", "b")
 

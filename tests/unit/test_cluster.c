@@ -1,14 +1,18 @@
 /* src/lib/cluster.c: against a redis-server of the test's own. The GCRA
  * script decides exactly as ratelimit.c on the same sequence of times; the
  * local fallback takes this node's share; a round of replication carries a
- * learn from one node to another; a node of another model is refused. */
+ * learn from one node to another; a node of another model is refused;
+ * nodes starting at once make one epoch and leave no temporary key. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
 
 #include "clusterutil.h"
 #include "cluster.h"
 #include "db_int.h"
 #include "ratelimit.h"
+#include "redis.h"
 #include "store.h"
 
 static struct cu_redis redis;
@@ -205,5 +209,122 @@ Test(cluster, a_round_carries_a_learn_across, .init = setup, .fini = teardown)
 	tu_rmtree(xtmp);
 	tu_rmtree(sdir);
 	free(xtmp);
+	free(sdir);
+}
+
+/* rq - one command to the test's Redis (NULL-terminated arguments); its
+ * integer answer, the number of elements of an array, 1 for a string, 0
+ * for nil. */
+static long long rq(const char *a0, ...)
+{
+	const char *argv[8] = {a0};
+	int argc = 1;
+	va_list ap;
+	va_start(ap, a0);
+	for (const char *a; argc < 8 && (a = va_arg(ap, const char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	rconn *c;
+	rreply *r;
+	cr_assert_eq(rconn_open(redis.addr, 1000, 5000, &c, NULL, 0), 0);
+	cr_assert_eq(rconn_cmd(c, &r, argc, argv, NULL), 0, "%s", a0);
+	const rval *v = rreply_root(r);
+	cr_assert_neq(v->type, RV_ERR, "%s: %s", a0, v->s);
+	long long n = v->type == RV_INT ? v->i : v->type == RV_ARR ? (long long)v->n
+	                                     : v->type == RV_NIL ? 0 : 1;
+	rreply_free(r);
+	rconn_close(c);
+	return n;
+}
+
+struct starter {
+	thresh_db *db;
+	pthread_barrier_t *go;
+	int new_epoch, rounds, rc;
+};
+
+/* start_node - rounds until this node follows an epoch, begun here or
+ * loaded from the winner's snapshot. */
+static void *start_node(void *arg)
+{
+	struct starter *s = arg;
+	pthread_barrier_wait(s->go);
+	for (s->rounds = 0; s->rounds < 100000; s->rounds++) {
+		thresh_replicate_info info = {.size = sizeof info};
+		if ((s->rc = thresh_db_replicate(s->db, 0, &info)))
+			return NULL;
+		s->new_epoch += info.new_epoch;
+		if (info.new_epoch || info.resynced)
+			return NULL;
+	}
+	s->rc = -1;
+	return NULL;
+}
+
+/* Issue 18: three nodes meeting an empty Redis at once. The one that lost
+ * the race for NS:lock took it right after the winner committed, uploaded a
+ * whole snapshot for an epoch it never committed, and left it in
+ * NS:snap:tmp:NODE without an expiry. Exactly one node makes the epoch;
+ * nothing of an upload stays behind. Redis emptied again, the same. */
+Test(cluster, nodes_starting_at_once_make_one_epoch, .init = setup, .fini = teardown,
+     .timeout = 100)
+{
+	char *sdir, seed[PATH_MAX];
+	thresh_db *s = tu_model_db(&sdir); /* a snapshot of megabytes: a long upload */
+	thresh_db_close(s);
+	snprintf(seed, sizeof seed, "%s/db", sdir);
+	thresh_db *db[3] = {node(seed, "a", redis.addr), node(seed, "b", redis.addr),
+	                    node(seed, "c", redis.addr)};
+	for (int trial = 0; trial < 4; trial++) {
+		pthread_barrier_t go;
+		pthread_t th[3];
+		struct starter st[3];
+		pthread_barrier_init(&go, NULL, 3);
+		for (int i = 0; i < 3; i++) {
+			st[i] = (struct starter){.db = db[i], .go = &go};
+			cr_assert_eq(pthread_create(&th[i], NULL, start_node, &st[i]), 0);
+		}
+		int made = 0;
+		for (int i = 0; i < 3; i++) {
+			pthread_join(th[i], NULL);
+			cr_assert_eq(st[i].rc, 0, "trial %d, node %d: %d", trial, i, st[i].rc);
+			made += st[i].new_epoch;
+		}
+		pthread_barrier_destroy(&go);
+		cr_expect_eq(made, 1, "trial %d: %d nodes made an epoch", trial, made);
+		cr_expect_eq(rq("KEYS", "thresh:snap:tmp:*", NULL), 0,
+		             "trial %d: a temporary key stayed in Redis", trial);
+		cr_expect_eq(rq("EXISTS", "thresh:lock", NULL), 0, "trial %d: the lock stayed", trial);
+		cr_expect_eq(rq("PTTL", "thresh:snap", NULL), -1, "the snapshot must not expire");
+		rq("FLUSHALL", NULL); /* Redis lost everything: the nodes meet it empty again */
+	}
+	for (int i = 0; i < 3; i++)
+		thresh_db_close(db[i]);
+	tu_rmtree(sdir);
+	free(sdir);
+}
+
+/* A node killed mid-upload left its temporary key and its lock: restarted,
+ * it removes both when it connects, and begins the epoch at once instead of
+ * waiting for its own lock to run out. */
+Test(cluster, a_restarted_node_cleans_up_its_dead_upload, .init = setup, .fini = teardown)
+{
+	char *sdir, seed[PATH_MAX];
+	thresh_db *s = tu_empty_db(&sdir);
+	thresh_db_close(s);
+	snprintf(seed, sizeof seed, "%s/db", sdir);
+	rq("SET", "thresh:snap:tmp:a", "half a snapshot", NULL);
+	rq("SET", "thresh:lock", "a", "PX", "60000", NULL);
+	rq("SET", "thresh:snap:tmp:b", "another node's upload", "PX", "60000", NULL);
+	thresh_db *a = node(seed, "a", redis.addr);
+	thresh_replicate_info info = {.size = sizeof info};
+	cr_assert_eq(thresh_db_replicate(a, 0, &info), 0, "%s", info.message);
+	cr_expect_eq(info.new_epoch, 1, "%s", info.message);
+	cr_expect_eq(rq("EXISTS", "thresh:snap:tmp:a", NULL), 0);
+	cr_expect_eq(rq("EXISTS", "thresh:lock", NULL), 0);
+	cr_expect_eq(rq("EXISTS", "thresh:snap:tmp:b", NULL), 1, "not a's to remove");
+	cr_expect_eq(rq("PTTL", "thresh:snap", NULL), -1, "the snapshot must not expire");
+	thresh_db_close(a);
+	tu_rmtree(sdir);
 	free(sdir);
 }

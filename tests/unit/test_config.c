@@ -153,7 +153,7 @@ Test(config, cluster_section)
 	FILE *f = fopen(path, "w");
 	fputs("rate_limit = 4\n[cluster]\nredis = 10.0.0.5:6379\nnamespace = site-1\nnode = web2\n"
 	      "nodes = 4\ntimeout = 30\nconnect_timeout = 60\nbatch = 100\nsnapshot_every = 500\n"
-	      "stream_max = 5000\nretain = 0\n", f);
+	      "stream_max = 5000\nretain = 0\nupload_timeout = 5000\n", f);
 	fclose(f);
 	conf *cf = NULL;
 	cr_assert_eq(conf_load(path, &cf, err, sizeof err), 0, "%s", err);
@@ -168,6 +168,7 @@ Test(config, cluster_section)
 	cr_expect_eq(cf->cl.snapshot_every, 500);
 	cr_expect_eq(cf->cl.stream_max, 5000);
 	cr_expect_eq(cf->cl.retain, 0);
+	cr_expect_eq(cf->cl.upload_timeout_ms, 5000);
 	model_meta m;
 	memset(&m, 0, sizeof m);
 	cr_expect_eq(conf_get(cf, &m, "cluster.node", buf, sizeof buf), 0);
@@ -181,9 +182,17 @@ Test(config, cluster_section)
 	cr_expect_eq(cf->cl.on, 0);
 	cr_expect_str_eq(cf->cl.ns, "thresh");
 	cr_expect_eq(cf->cl.timeout_ms, 50);
+	cr_expect_eq(cf->cl.upload_timeout_ms, 60000);
 	cr_expect_eq(cf->cl.nodes, 1);
 	cr_expect_neq(cf->cl.node[0], '\0', "the host name by default");
 	conf_unref(cf);
+	/* an upload_timeout shorter than a chunk can take is refused */
+	cluster_conf cc;
+	cluster_conf_defaults(&cc);
+	cr_expect_eq(cluster_conf_set(&cc, "upload_timeout", "999", err, sizeof err), -1);
+	cr_expect(strstr(err, "upload_timeout: expected a whole number from 1000 to 3600000 "
+	                      "(milliseconds)"), "%s", err);
+	cr_expect_eq(cc.upload_timeout_ms, 60000);
 	tu_rmtree(dir);
 	free(dir);
 }
