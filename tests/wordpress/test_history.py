@@ -392,11 +392,17 @@ class Test03Bulk(StackTest):
         pages = self.fetch_rest(per_page=100)
         st0 = S.threshd_stats()
         r = thresh("--db", S.threshd_db, "train", "--wp-json", *pages)
-        self.assertIn("trained 11 comments: 11 learned", r.stdout)
+        # WordPress's own first comment is the same on every site: the
+        # shared threshd may know it already (test_akismet's Spam and Not Spam)
+        m = re.match(r"trained 11 comments: (\d+) learned, (\d+) duplicates, (\d+) moved;", r.stdout)
+        self.assertTrue(m, r.stdout)
+        new, dup, moved = (int(x) for x in m.groups())
+        self.assertLessEqual(dup + moved, 1, r.stdout)
         st1 = S.threshd_stats()
+        self.assertEqual(st1["learned"] - st0["learned"], new)
+        # known as ham: a duplicate; known as spam: moved to ham
         self.assertEqual((st1["ham_messages"] - st0["ham_messages"],
-                          st1["spam_messages"] - st0["spam_messages"],
-                          st1["learned"] - st0["learned"]), (7, 4, 11))
+                          st1["spam_messages"] - st0["spam_messages"]), (7 - dup, 4 - moved))
         # the bulk endpoint with the same rows: all duplicates
         j = self.bulk(self.batches(pages), port=80)
         self.assertEqual((j["learned"], j["duplicates"]), (0, 11), j)
