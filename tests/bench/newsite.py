@@ -1298,9 +1298,14 @@ def report_md(args, meta, sets, rows, pooled, worst, cross_rows, tgts, ks, check
         else:
             w(f"### k = {k}: each set's first {k} comments learned, the next ones scored")
         w("")
+        present = [(f, c) for f, c in CONFIG_ROWS if (f, c, k) in pooled]
+        if not present:
+            w(f"Not run at this k: every set would leave fewer than {args.min_scored} comments "
+              "to score.")
+            w("")
+            continue
         w(hdr)
         w(sep)
-        present = [(f, c) for f, c in CONFIG_ROWS if (f, c, k) in pooled]
         for ds in sets:
             for f, c in present:
                 r = idx.get((f, c, ds.name, k))
@@ -1412,11 +1417,13 @@ def self_check(text, sets, ks, bogo, plans):
             seen = {(r[0], r[1], r[2]) for r in rows}
             for r in rows:
                 check_cells(header, r)
+            learned = any(k != 0 and any(plans[n].get(k_label(k)) is not None for n in names)
+                          for k in ks)
             for n in names + ["**pooled**", "**mean of sets**"]:
                 assert (n, "thresh", DEFAULT_SITE) in seen, (n, "curves")
-                if any(k != 0 for k in ks):
+                if learned:
                     assert (n, "thresh", SITE_ALONE) in seen, (n, "curves")
-                if bogo and any(k != 0 for k in ks):
+                if bogo and learned:
                     assert (n, "bogofilter", SITE_ALONE) in seen, (n, "curves")
         elif header[:3] == ["set", "filter", "configuration"]:
             k_tables.append((header, rows))
@@ -1437,7 +1444,7 @@ def self_check(text, sets, ks, bogo, plans):
             for f, c in want_cfg[k]:
                 assert (n, f, config_label(f, c, k)) in seen, (k, n, f, c)
     assert kinds["sets"] == 1 and kinds["pooled"] == 1 and kinds["curves"] == 1, kinds
-    if len(ks) > 1 and any(k != 0 for k in ks):
+    if any(k != 0 for k in run_ks):
         assert kinds["criteria"] == 1, kinds
     return len(tables)
 
