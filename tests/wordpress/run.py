@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import stack  # noqa: E402
 
-MODULES = ["test_akismet", "test_thresh_plugin"]
+MODULES = ["test_akismet", "test_thresh_plugin", "test_thresh_history"]
 
 
 class TimedResult(unittest.TextTestResult):

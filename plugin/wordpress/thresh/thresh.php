@@ -493,8 +493,12 @@ final class Thresh_WP
 		settings_fields('thresh');
 		do_settings_sections('thresh');
 		submit_button();
-		echo '</form></div>';
+		echo '</form>';
+		Thresh_WP_History::section();
+		echo '</div>';
 	}
 }
 
 Thresh_WP::init();
+require_once __DIR__ . '/history.php';
+Thresh_WP_History::init(__FILE__);
