@@ -536,6 +536,78 @@ class Test03Resume(HistoryTest):
         return [int(r[0]) for r in rows]
 
 
+def add_user(login, role):
+    """A user the admin adds on Users > Add New (user-new.php) with `role`;
+    returns a UserAgent logged in as that user."""
+    ua = SITE.admin_agent()
+    page = ua.get("/wp-admin/user-new.php")
+    form = stack.find_form(page.text, id="createuser")
+    password = "pw %s %s" % (login, os.urandom(8).hex())
+    for k, v in (("user_login", login), ("email", "%s@%s" % (login, SITE.host)), ("pass1", password),
+                 ("pass2", password), ("role", role), ("send_user_notification", None)):
+        form.set(k, v)
+    ua.submit(page, form)
+    assert SITE.sql("SELECT ID FROM wp_users WHERE user_login = %s" % stack.quote(login)), login
+    return SITE.login(login, password)
+
+
+def set_state(**changes):
+    """Change fields of the run as time would (php-cli serializes it back)."""
+    raw = SITE.option("thresh_history")
+    code = ("$s = unserialize(stream_get_contents(STDIN)); foreach (json_decode(%s, true) as $k => $v) $s[$k] = $v;"
+            " echo serialize($s);" % php_string(json.dumps(changes)))
+    r = subprocess.run(["php", "-r", code], input=raw, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    SITE.sql("UPDATE wp_options SET option_value = %s WHERE option_name = 'thresh_history'" % stack.quote(r.stdout))
+
+
+class Test04Who(HistoryTest):
+    """Only users who may moderate comments see, start or run it; the page
+    follows a run through admin-ajax.php and runs it itself when WP-Cron
+    does not."""
+
+    def test_the_page_runs_it_when_wp_cron_does_not(self):
+        with small_batches():
+            page = admin_post("start", changes={"cap": "8"})
+            self.assertCounts(state(), state="running", total=8, done=0)
+            m = re.search(r'var u=("[^"]+")', page.text)
+            self.assertTrue(m, "the page polls while it runs")
+            url = json.loads(m.group(1))
+            ua = SITE.admin_agent()
+            r = ua.get(url).json()
+            self.assertTrue(r["success"], r)
+            self.assertEqual((r["data"]["state"], r["data"]["done"], r["data"]["total"]), ("running", 0, 8))
+            self.assertIn("0 of 8 comments", stack.strip_tags(r["data"]["html"]))
+            self.assertEqual(state()["done"], 0, "WP-Cron ran a moment ago: the page waits for it")
+            # a minute without WP-Cron (DISABLE_WP_CRON and no system cron)
+            set_state(updated=state()["updated"] - 120)
+            r = ua.get(url).json()
+            self.assertEqual((r["data"]["state"], r["data"]["done"]), ("running", BATCH), "the page ran a batch")
+            self.assertEqual(ua.get(url).json()["data"]["done"], BATCH, "and waits again")
+
+            # an Author (no moderate_comments) neither sees nor starts nor runs it
+            author = add_user("history_author", "author")
+            self.assertNotIn("thresh-history", author.get("/wp-admin/").text)
+            r = author.post("/wp-admin/admin-post.php", {"action": "thresh_history_step"})
+            self.assertEqual(r.status, 403)
+            self.assertIn("not allowed to teach thresh", stack.strip_tags(r.text))
+            self.assertEqual(author.get(url).status, 403)
+            self.assertCounts(state(), state="running", done=BATCH)
+            # an Editor (moderate_comments) sees the notice and stops it
+            editor = add_user("history_editor", "editor")
+            admin_post("stop", page="/wp-admin/", ua=editor)
+            self.assertCounts(state(), state="stopped", done=BATCH)
+            self.assertFalse(scheduled(), "stopped: no WP-Cron run")
+            cron()
+            self.assertCounts(state(), state="stopped", done=BATCH)
+            self.assertIn("Stopped: %d of 8 comments" % BATCH, box())
+            admin_post("start", changes={"continue": "1"})
+            self.assertEqual(cron_until_done(), [8])
+        s = state()
+        self.assertCounts(s, state="finished", done=8, learned=0)
+        self.assertConsistent(s)
+
+
 if __name__ == "__main__":
     if not LIB or not os.path.exists(LIB):
         stack.give_up("THRESH_LIB is not set to the built libthresh (%r)" % LIB)
