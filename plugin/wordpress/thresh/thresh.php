@@ -14,6 +14,9 @@
  * `thresh --db DIR init` that the web server's user can write. See
  * readme.txt and README.md beside this file.
  *
+ * It offers to learn the site's history once, approved comments as ham and
+ * those in Spam as spam (history.php).
+ *
  * When the library, FFI or the database is missing, or the web server
  * serves the database folder, comments are left to WordPress's own settings
  * (nothing is approved by thresh) and the reason is written with error_log()
