@@ -20,6 +20,9 @@
  * web server runs. Only users who may moderate comments (moderate_comments)
  * teach the model.
  *
+ * It offers to learn the site's history once, approved comments as ham and
+ * those in Spam as spam (history.php).
+ *
  * When the library, FFI or the database is missing, or the web server
  * serves the database folder, comments are left to WordPress's own settings
  * (nothing is approved by thresh) and the reason is written with error_log()
@@ -562,8 +565,12 @@ final class Thresh_WP
 		settings_fields('thresh');
 		do_settings_sections('thresh');
 		submit_button();
-		echo '</form></div>';
+		echo '</form>';
+		Thresh_WP_History::section();
+		echo '</div>';
 	}
 }
 
 Thresh_WP::init();
+require_once __DIR__ . '/history.php';
+Thresh_WP_History::init(__FILE__);
