@@ -99,6 +99,96 @@ int keyring_match(const struct keyring *k, const char *cand, size_t len, int fol
  * depends on alen only. Returns 1 when equal. */
 int ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen, int fold);
 
+/* ---- guard.c: connections per address, deadlines, the body budget ---- */
+
+struct sockaddr;
+struct guard;      /* one per server */
+struct guard_conn; /* one per open connection */
+
+/* Why threshd cut a connection off (or refused its body), for /metrics. */
+enum guard_reason {
+	GR_NONE,
+	GR_HEADER_TIMEOUT, /* headers not in by --header-timeout (also idle keep-alive) */
+	GR_BODY_TIMEOUT,   /* a body still arriving after --timeout */
+	GR_IDLE_TIMEOUT,   /* libmicrohttpd's idle timeout, mid-request */
+	GR_PER_IP,         /* the address already had --max-connections-per-ip */
+	GR_BUDGET,         /* a body refused (503) for --body-budget */
+	GR_TOO_LARGE,      /* a body read on past four times its limit */
+	GR_CLIENT_GONE,    /* the client closed or reset mid-request */
+	GR_ERROR,          /* any other end of a request without its reply */
+	GR_COUNT
+};
+
+enum guard_phase {
+	GP_HEADERS, /* waiting for a request's headers: --header-timeout */
+	GP_BODY,    /* reading its body: --timeout */
+	GP_BUSY     /* working on it or sending the reply: no deadline */
+};
+
+struct guard_settings {
+	unsigned max_connections; /* sizes the table of addresses */
+	unsigned per_ip;          /* open connections per address; 0: no limit */
+	double header_timeout;    /* seconds; 0: none */
+	double body_timeout;      /* seconds; 0: none */
+	uint64_t budget;          /* body bytes held at once, at least 8 */
+};
+
+struct guard_stats {
+	uint64_t aborted[GR_COUNT]; /* connections cut off or bodies refused, by reason */
+	uint64_t body_bytes;        /* body bytes held now */
+	uint64_t unkeyed_bytes;     /* ... by requests not known to be keyed */
+	uint64_t budget;
+	size_t connections;         /* connections open */
+};
+
+/* Body bytes released between two guard_trim_due answers of 1. */
+#define GUARD_TRIM_BYTES (8u << 20)
+
+/* guard_new - a guard with these settings. Returns 0, or -1 (no memory). */
+int guard_new(const struct guard_settings *set, struct guard **out);
+/* guard_free - g and every connection it still holds (after the server
+ * stopped). Accepts NULL. */
+void guard_free(struct guard *g);
+/* guard_admit - may a client at sa connect (libmicrohttpd's accept policy)?
+ * 1, or 0 when its address has per_ip connections open already (counted
+ * under GR_PER_IP). sa may be NULL (one address for all). */
+int guard_admit(struct guard *g, const struct sockaddr *sa);
+/* guard_open - a connection accepted on socket fd from sa, at time now
+ * (now_mono()): its header deadline starts. Returns 0 with *out; 1 with
+ * *out when the address is past its share after all (another thread
+ * admitted one at the same time): the socket is shut down, the reason is
+ * GR_PER_IP; -1 with *out NULL when out of memory: the socket is shut down. */
+int guard_open(struct guard *g, int fd, const struct sockaddr *sa, double now,
+               struct guard_conn **out);
+/* guard_close - the connection closed (before its socket is): its reason,
+ * if any, is counted, its bytes released, c freed. Accepts NULL. */
+void guard_close(struct guard *g, struct guard_conn *c);
+/* guard_phase - c enters phase p at now: GP_HEADERS gives it until now +
+ * header_timeout, GP_BODY until now + body_timeout, GP_BUSY no deadline.
+ * Called by c's own thread only. Accepts NULL c. */
+void guard_phase(struct guard *g, struct guard_conn *c, enum guard_phase p, double now);
+/* guard_abort - record why c is ending, unless a reason was given before
+ * (the first one counts). Accepts NULL. */
+void guard_abort(struct guard_conn *c, enum guard_reason r);
+/* guard_reserve - n more body bytes for c's request. keyed: the request
+ * is known to be keyed. Returns 0 (reserved, or n == 0, or c NULL), or -1
+ * when they would pass the budget (keyed or not), 3/4 of it for requests
+ * not known keyed, or 1/8 of it for those of c's address. */
+int guard_reserve(struct guard *g, struct guard_conn *c, uint64_t n, int keyed);
+/* guard_release - give back every byte c's request reserved. Accepts NULL c. */
+void guard_release(struct guard *g, struct guard_conn *c);
+/* guard_sweep - shut down the socket of every connection past its
+ * deadline at now, recording GR_HEADER_TIMEOUT or GR_BODY_TIMEOUT.
+ * Returns how many. */
+size_t guard_sweep(struct guard *g, double now);
+/* guard_trim_due - 1 (once) when GUARD_TRIM_BYTES of bodies were released
+ * since it last said so: time to give freed memory back (malloc_trim). */
+int guard_trim_due(struct guard *g);
+/* guard_stats - the counts and bytes now. Cannot fail. */
+void guard_stats(struct guard *g, struct guard_stats *st);
+/* guard_reason_name - "header_timeout", ... Cannot fail. */
+const char *guard_reason_name(enum guard_reason r);
+
 /* ---- metrics.c ---- */
 
 /* Endpoints, as metrics and the log name them. */
