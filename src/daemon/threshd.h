@@ -5,12 +5,20 @@
  * outside program would use it. http.c owns the connection: routing, bodies,
  * keys, errors, the request log; metrics.c counts; main.c starts and stops.
  *
- * One request's life:
+ * One connection's life (guard.c keeps count of connections per address,
+ * deadlines and body bytes):
  *
- *   on_request (first call)   route, method, Content-Length, allocate
+ *   on_accept                 refused when its address has its share open
+ *   on_connection (started)   --header-timeout starts
+ *   on_request (first call)   framing, route, method, the JSON API's key,
+ *                             Content-Length, the body budget, allocate;
+ *                             a body has --timeout from here
  *   on_request (data calls)   append the body, refusing past --body-limit
  *   on_request (last call)    route->handler(rq): parse, check, reply
- *   on_completed              metrics, log line, free
+ *   on_completed              metrics, log line, free; --header-timeout
+ *                             again for the next request
+ *   on_connection (closed)    counted by why it ended early, if it did
+ * and the sweeper thread shuts down connections past their deadline.
  */
 #ifndef THRESHD_H
 #define THRESHD_H
@@ -86,7 +94,8 @@ struct keyring;
 /* keyring_load - read a key file: one key per line, surrounding white space
  * trimmed, blank lines and lines starting with '#' ignored. A key is
  * KEY_MIN_LEN to KEY_MAX_LEN letters, digits, '-' or '_'. Returns 0, or -1
- * with why ("FILE:LINE: ..."). A file without a key is an error. */
+ * with why ("FILE:LINE: ..."). A file without a key is an error, and so is
+ * one its group or other users may write (they could add a key). */
 int keyring_load(const char *path, struct keyring **out, char *why, size_t whysize);
 void keyring_free(struct keyring *k);
 size_t keyring_count(const struct keyring *k);
@@ -258,9 +267,12 @@ struct config {
 	unsigned tls_port;
 	const char *tls_cert;   /* PEM files for it */
 	const char *tls_key;
-	unsigned timeout;       /* seconds a connection may idle; 0: never */
+	unsigned timeout;       /* seconds a connection may idle, or a body take; 0: never */
+	unsigned header_timeout; /* seconds a request's headers may take; 0: no limit */
 	unsigned shutdown_timeout;
 	unsigned max_connections;
+	unsigned max_connections_per_ip; /* 0: no limit */
+	uint64_t body_budget;   /* body bytes held at once */
 	const char *log_path;   /* request log: NULL none, "-" stderr, else a file */
 	int hold_as_spam;       /* comment-check says "true" for hold (see server.hold_as_spam) */
 	int create;             /* create a missing database */
@@ -302,6 +314,16 @@ struct server {
 
 	struct metrics metrics;
 	struct cluster_thread cluster;
+
+	/* http.c: connections and bodies (guard.c), and the thread that sweeps
+	 * them; libmicrohttpd's own messages, at most one every few seconds */
+	struct guard *guard;
+	pthread_t sweeper;
+	int sweeper_running;
+	atomic_int sweeper_stop;
+	pthread_mutex_t mhd_log_lock;
+	double mhd_log_last;
+	unsigned long mhd_log_suppressed;
 };
 
 /* ---- http.c ---- */
@@ -312,11 +334,17 @@ struct server {
 struct request;
 typedef enum MHD_Result (*handler_fn)(struct request *rq);
 
+/* What a route's key allows (struct route's key). */
+#define KEY_NONE 0  /* no key: /healthz, /metrics, /1.1/test */
+#define KEY_CHECK 1 /* a key, or development mode */
+#define KEY_LEARN 2 /* a key, always */
+
 struct route {
 	const char *path;
 	enum endpoint ep;
 	unsigned methods; /* M_* */
 	int akismet;      /* errors carry X-akismet-debug-help */
+	unsigned key;     /* KEY_*: the JSON API's Bearer key is checked with the headers */
 	handler_fn handler;
 };
 
@@ -330,7 +358,9 @@ struct request {
 	char *body;
 	size_t len, cap;
 	uint64_t discarded;     /* body bytes dropped past the limit */
-	int too_large;
+	unsigned refused;       /* 413 or 503: the body is being dropped, answered at its end */
+	int keyed;              /* known to be keyed before its body (guard_reserve) */
+	struct guard_conn *gc;  /* its connection's, or NULL */
 	unsigned early;         /* 404 or 405, decided at the first call */
 	char url[96];           /* for a 404's message, made printable */
 	int responded;
@@ -357,12 +387,19 @@ enum MHD_Result api_stats(struct request *rq);
 enum MHD_Result api_healthz(struct request *rq);
 enum MHD_Result api_metrics(struct request *rq);
 
+/* api_authorize - the JSON API's key ("Authorization: Bearer KEY"), for a
+ * route's key level (KEY_CHECK, KEY_LEARN), at the request's first call.
+ * Returns 1, or 0 having replied 401 (no key, a wrong one, learning in
+ * development mode) or 400 (a malformed header), the reply's result in *ret. */
+int api_authorize(struct request *rq, unsigned level, enum MHD_Result *ret);
+
 /* http_start - serve on s->listen_fd (plain HTTP) and s->tls_fd (HTTPS
  * with s->tls_cert_pem and s->tls_key_pem), those that are not -1.
  * Returns 0 or -1 (reported). */
 int http_start(struct server *s);
 /* http_stop - stop accepting, let requests in flight finish (at most
- * cfg.shutdown_timeout seconds), close every connection. */
+ * cfg.shutdown_timeout seconds), close every connection. Also after a
+ * failed http_start; a second call does nothing. */
 void http_stop(struct server *s);
 
 /* reply - queue body[0..len) (copied) with the given status and content
@@ -417,9 +454,14 @@ enum {
 	G_TLS_PORT = 1 << 11,
 	G_TLS_CERT = 1 << 12,
 	G_TLS_KEY = 1 << 13,
+	G_HEADER_TIMEOUT = 1 << 14,
+	G_PER_IP = 1 << 15,
+	G_BODY_BUDGET = 1 << 16,
 };
 
-#define CONF_KEYS 14
+#define CONF_KEYS 17
+/* --body-budget: at most 4 GiB (K and M suffixes) */
+#define MAX_BODY_BUDGET (4096ull << 20)
 #define CONF_VALUE_MAX 1024
 
 struct conf_state {
