@@ -449,9 +449,9 @@ static enum MHD_Result first_call(struct request *rq, const char *url)
 	const char *cl;
 	uint64_t n;
 
+	rq->route = route_find(url); /* for the reply's X-akismet-debug-help */
 	if ((ret = framing_error(rq)) != MHD_YES || rq->responded)
 		return ret;
-	rq->route = route_find(url);
 	if (!rq->route)
 		rq->early = 404;
 	else if (!(rq->route->methods & rq->method))
