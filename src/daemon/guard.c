@@ -55,6 +55,8 @@ struct guard_conn {
 	struct guard_addr *addr;
 	int fd;
 	_Atomic int64_t due;
+	atomic_int phase;   /* enum guard_phase */
+	int shut;           /* the guard shut its socket down (under the lock) */
 	atomic_int reason;  /* enum guard_reason, the first one given */
 	uint64_t keyed;     /* body bytes its request holds, known keyed */
 	uint64_t unkeyed;   /* ... not known keyed */
@@ -246,6 +248,7 @@ int guard_open(struct guard *g, int fd, const struct sockaddr *sa, double now,
 	c->addr = a;
 	c->fd = fd;
 	atomic_init(&c->due, due_word(now, g->set.header_timeout, DUE_HEADERS));
+	atomic_init(&c->phase, GP_HEADERS);
 	atomic_init(&c->reason, GR_NONE);
 	c->next = g->head;
 	if (g->head)
@@ -257,6 +260,7 @@ int guard_open(struct guard *g, int fd, const struct sockaddr *sa, double now,
 		 * thread took the last place): libmicrohttpd closes it at once. */
 		atomic_store(&c->reason, GR_PER_IP);
 		atomic_store(&c->due, 0);
+		c->shut = 1;
 		shutdown(fd, SHUT_RDWR);
 		rc = 1;
 	}
@@ -307,6 +311,7 @@ void guard_phase(struct guard *g, struct guard_conn *c, enum guard_phase p, doub
 		due = due_word(now, g->set.header_timeout, DUE_HEADERS);
 	else if (p == GP_BODY)
 		due = due_word(now, g->set.body_timeout, DUE_BODY);
+	atomic_store(&c->phase, (int)p);
 	atomic_store(&c->due, due);
 }
 
@@ -352,13 +357,38 @@ void guard_release(struct guard *g, struct guard_conn *c)
 	pthread_mutex_unlock(&g->lock);
 }
 
-size_t guard_sweep(struct guard *g, double now)
+/* gone - has the client of a connection waiting for its request closed
+ * or reset it? A peek that reads an end without data says so. */
+static int gone(const struct guard_conn *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+size_t guard_sweep(struct guard *g, double now, int probe)
 {
 	int64_t t = now_ms(now);
 	size_t n = 0;
 	pthread_mutex_lock(&g->lock);
 	for (struct guard_conn *c = g->head; c; c = c->next) {
 		int64_t due = atomic_load(&c->due);
+		if (c->shut)
+			continue;
+		if (probe && atomic_load(&c->phase) != GP_BUSY && gone(c)) {
+			/* libmicrohttpd 0.9.75's edge-triggered epoll can miss the
+			 * end of a connection whose client closed inside a request
+			 * (its last read came up short, the end was already queued,
+			 * no further event comes): it then waits for the deadline
+			 * in the state CLOSE-WAIT, holding the body read so far.
+			 * Shutting the socket down is an event it sees. */
+			guard_abort(c, GR_CLIENT_GONE);
+			atomic_store(&c->due, 0);
+			c->shut = 1;
+			shutdown(c->fd, SHUT_RDWR);
+			n++;
+			continue;
+		}
 		if (!due || (due >> 2) > t)
 			continue;
 		/* Only if the deadline is still the one read: a connection that
@@ -366,6 +396,7 @@ size_t guard_sweep(struct guard *g, double now)
 		if (!atomic_compare_exchange_strong(&c->due, &due, 0))
 			continue;
 		guard_abort(c, (due & 3) == DUE_BODY ? GR_BODY_TIMEOUT : GR_HEADER_TIMEOUT);
+		c->shut = 1;
 		/* The socket stays open until the connection's close is notified
 		 * (guard_close, which needs this lock), so fd is still c's. */
 		shutdown(c->fd, SHUT_RDWR);

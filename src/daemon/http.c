@@ -709,18 +709,21 @@ static void mhd_log_flush(struct server *s)
 }
 
 /* The sweeper: every SWEEP_MS, connections past their deadline are shut
- * down, and memory freed by bodies goes back to the system (glibc keeps
- * freed memory for reuse: after a burst of large bodies it would stay
- * resident for good). */
+ * down (and once a second those whose client left inside a request: see
+ * guard_sweep), and memory freed by bodies goes back to the system (glibc
+ * keeps freed memory for reuse: after a burst of large bodies it would
+ * stay resident for good). */
 #define SWEEP_MS 100
 
 static void *sweeper(void *arg)
 {
 	struct server *s = arg;
 	struct timespec ts = {0, SWEEP_MS * 1000 * 1000};
+	unsigned round = 0;
 	while (!atomic_load(&s->sweeper_stop)) {
 		nanosleep(&ts, NULL);
-		guard_sweep(s->guard, now_mono());
+		/* deadlines every round; clients gone once a second */
+		guard_sweep(s->guard, now_mono(), ++round % (1000 / SWEEP_MS) == 0);
 		if (guard_trim_due(s->guard)) {
 #ifdef __GLIBC__
 			malloc_trim(0);

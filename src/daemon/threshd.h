@@ -187,9 +187,12 @@ int guard_reserve(struct guard *g, struct guard_conn *c, uint64_t n, int keyed);
 /* guard_release - give back every byte c's request reserved. Accepts NULL c. */
 void guard_release(struct guard *g, struct guard_conn *c);
 /* guard_sweep - shut down the socket of every connection past its
- * deadline at now, recording GR_HEADER_TIMEOUT or GR_BODY_TIMEOUT.
+ * deadline at now, recording GR_HEADER_TIMEOUT or GR_BODY_TIMEOUT; with
+ * probe, also of every connection waiting for its headers or body whose
+ * client has closed or reset it (GR_CLIENT_GONE: a peek at the socket,
+ * which libmicrohttpd may otherwise not read again before the deadline).
  * Returns how many. */
-size_t guard_sweep(struct guard *g, double now);
+size_t guard_sweep(struct guard *g, double now, int probe);
 /* guard_trim_due - 1 (once) when GUARD_TRIM_BYTES of bodies were released
  * since it last said so: time to give freed memory back (malloc_trim). */
 int guard_trim_due(struct guard *g);

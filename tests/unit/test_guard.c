@@ -162,25 +162,25 @@ Test(guard, header_deadline_runs_from_accept_and_from_the_last_request)
 	cr_assert_eq(guard_open(g, p.fd[0], (struct sockaddr *)&a, 100, &c), 0);
 	cr_assert_eq(guard_open(g, q.fd[0], (struct sockaddr *)&a, 105, &d), 0);
 	/* bytes arriving change nothing: only a phase does */
-	cr_assert_eq(guard_sweep(g, 109.9), 0);
+	cr_assert_eq(guard_sweep(g, 109.9, 0), 0);
 	cr_assert_not(shut(p));
-	cr_assert_eq(guard_sweep(g, 110.0), 1);
+	cr_assert_eq(guard_sweep(g, 110.0, 0), 1);
 	cr_assert(shut(p));
 	cr_assert_not(shut(q));
 	/* d's headers came in time; its body has until 30 s after them */
 	guard_phase(g, d, GP_BODY, 107);
-	cr_assert_eq(guard_sweep(g, 136.9), 0);
+	cr_assert_eq(guard_sweep(g, 136.9, 0), 0);
 	/* the request is worked on: no deadline */
 	guard_phase(g, d, GP_BUSY, 120);
-	cr_assert_eq(guard_sweep(g, 1000), 0);
+	cr_assert_eq(guard_sweep(g, 1000, 0), 0);
 	/* the reply went out: an idle kept-alive connection has header_timeout */
 	guard_phase(g, d, GP_HEADERS, 1000);
-	cr_assert_eq(guard_sweep(g, 1009), 0);
+	cr_assert_eq(guard_sweep(g, 1009, 0), 0);
 	cr_assert_not(shut(q));
-	cr_assert_eq(guard_sweep(g, 1010), 1);
+	cr_assert_eq(guard_sweep(g, 1010, 0), 1);
 	cr_assert(shut(q));
 	/* once only */
-	cr_assert_eq(guard_sweep(g, 2000), 0);
+	cr_assert_eq(guard_sweep(g, 2000, 0), 0);
 	guard_close(g, c);
 	guard_close(g, d);
 	cr_assert_eq(aborted(g, GR_HEADER_TIMEOUT), 2);
@@ -201,7 +201,7 @@ Test(guard, body_deadline_and_the_first_reason_counts)
 	guard_phase(g, c, GP_BODY, 1);
 	guard_phase(g, d, GP_BODY, 1);
 	guard_abort(d, GR_TOO_LARGE);
-	cr_assert_eq(guard_sweep(g, 31), 2);
+	cr_assert_eq(guard_sweep(g, 31, 0), 2);
 	cr_assert(shut(p));
 	cr_assert(shut(q));
 	guard_abort(c, GR_CLIENT_GONE); /* too late: the timeout came first */
@@ -223,9 +223,9 @@ Test(guard, no_deadline_when_the_timeouts_are_zero)
 	struct pair p = new_pair();
 	struct guard_conn *c;
 	cr_assert_eq(guard_open(g, p.fd[0], NULL, 0, &c), 0);
-	cr_assert_eq(guard_sweep(g, 1e6), 0);
+	cr_assert_eq(guard_sweep(g, 1e6, 0), 0);
 	guard_phase(g, c, GP_BODY, 0);
-	cr_assert_eq(guard_sweep(g, 1e6), 0);
+	cr_assert_eq(guard_sweep(g, 1e6, 0), 0);
 	cr_assert_not(shut(p));
 	guard_close(g, c);
 	guard_free(g);
@@ -301,6 +301,42 @@ Test(guard, trim_is_due_after_enough_bytes_were_released)
 	cr_assert_not(guard_trim_due(g));
 	guard_free(g);
 	close_pair(p);
+}
+
+Test(guard, a_client_gone_inside_a_request_is_found_by_the_probe)
+{
+	struct guard *g = new_guard(settings(0, 1 << 20));
+	struct pair p = new_pair(), q = new_pair(), r = new_pair(), w = new_pair();
+	struct guard_conn *c, *d, *e, *f;
+	cr_assert_eq(guard_open(g, p.fd[0], NULL, 0, &c), 0);
+	cr_assert_eq(guard_open(g, q.fd[0], NULL, 0, &d), 0);
+	cr_assert_eq(guard_open(g, r.fd[0], NULL, 0, &e), 0);
+	cr_assert_eq(guard_open(g, w.fd[0], NULL, 0, &f), 0);
+	guard_phase(g, c, GP_BODY, 0);
+	guard_phase(g, d, GP_BODY, 0);
+	guard_phase(g, e, GP_BUSY, 0);
+	/* c's client left; d's sent more and left (the data is still to be
+	 * read: not gone yet); e's left while its reply is made (not probed);
+	 * f's is there */
+	close(p.fd[1]);
+	cr_assert_eq(write(q.fd[1], "x", 1), 1);
+	close(q.fd[1]);
+	close(r.fd[1]);
+	cr_assert_eq(guard_sweep(g, 1, 0), 0); /* no probe, no deadline */
+	cr_assert_eq(guard_sweep(g, 1, 1), 1);
+	char b;
+	cr_assert_eq(read(p.fd[0], &b, 1), 0); /* shut down */
+	cr_assert_eq(guard_sweep(g, 2, 1), 0); /* once */
+	guard_close(g, c);
+	guard_close(g, d);
+	guard_close(g, e);
+	guard_close(g, f);
+	cr_assert_eq(aborted(g, GR_CLIENT_GONE), 1);
+	guard_free(g);
+	close(p.fd[0]);
+	close(q.fd[0]);
+	close(r.fd[0]);
+	close_pair(w);
 }
 
 Test(guard, reason_names)
