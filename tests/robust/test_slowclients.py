@@ -41,6 +41,10 @@ THRESH = os.environ.get("THRESH_BIN", "")
 THRESHD = os.environ.get("THRESHD_BIN", "")
 KEY = "slowclients-key-0123456789"
 VERBOSE = "-v" in sys.argv[1:]
+# Under AddressSanitizer (tests/robust/sanitize.sh) freed memory waits in
+# ASan's quarantine and glibc's malloc settings do not apply: RSS is not
+# measured there, the budget still is.
+SANITIZED = bool(os.environ.get("THRESH_SANITIZE"))
 LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 
 
@@ -381,8 +385,9 @@ class SlowClientTest(unittest.TestCase):
             if VERBOSE:
                 print("round %d: %d bodies held, %d refused; RSS %.0f MiB at start, %.0f MiB "
                       "with them held" % (round_, admitted, refused, base, peak), file=sys.stderr)
-            self.assertLess(peak - base, 160, "round %d: RSS %.0f MiB -> %.0f MiB with %d bodies "
-                            "held" % (round_, base, peak, admitted))
+            if not SANITIZED:
+                self.assertLess(peak - base, 160, "round %d: RSS %.0f MiB -> %.0f MiB with %d "
+                                "bodies held" % (round_, base, peak, admitted))
             self.assertGreater(refused, 800)
             held = d.metric("threshd_body_bytes")
             self.assertLessEqual(held, 48 << 20)
@@ -401,15 +406,17 @@ class SlowClientTest(unittest.TestCase):
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 after = d.rss_mib()
-                if after - base < 64 and d.metric("threshd_body_bytes") == 0:
+                if (after - base < 64 or SANITIZED) and d.metric("threshd_body_bytes") == 0:
                     break
                 time.sleep(0.25)
             if VERBOSE:
                 print("round %d: RSS %.0f MiB once they closed" % (round_, after),
                       file=sys.stderr)
-            self.assertLess(after - base, 64, "round %d: RSS %.0f MiB once the %d bodies closed "
-                            "(%.0f at start, %.0f at the peak)" % (round_, after, admitted, base,
-                                                                   peak))
+            self.assertEqual(d.metric("threshd_body_bytes"), 0)
+            if not SANITIZED:
+                self.assertLess(after - base, 64, "round %d: RSS %.0f MiB once the %d bodies "
+                                "closed (%.0f at start, %.0f at the peak)"
+                                % (round_, after, admitted, base, peak))
         self.assertGreaterEqual(
             d.metric("threshd_connections_aborted_total", '{reason="budget"}'), 1600)
         self.assertLess(len(d.stderr().splitlines()), 20, d.stderr())
