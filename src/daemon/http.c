@@ -11,7 +11,15 @@
  * turns out too long while it is being read (chunked, without a length) is
  * dropped as it arrives and answered 413 at its end, since libmicrohttpd
  * 0.9 cannot reply in the middle of a body; past four times the limit the
- * connection is simply closed. */
+ * connection is simply closed.
+ *
+ * The first call also refuses what could be read two ways (repeated
+ * lengths, a second Host or Authorization: 400), checks the JSON API's key
+ * (401 before any body is read) and reserves the body in the budget of
+ * bodies in flight (503 past it). guard.c keeps the connections' deadlines
+ * (--header-timeout, --timeout), each address's share of connections and
+ * the budget; a sweeper thread here enforces the deadlines and gives freed
+ * memory back. */
 #include <errno.h>
 #include <inttypes.h>
 #ifdef __GLIBC__
