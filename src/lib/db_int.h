@@ -26,9 +26,9 @@ struct thresh_db {
 	const char *config_path;    /* the file to (re)load, NULL for none */
 	int config_explicit;        /* named by the caller, not found as DIR/thresh.conf */
 	char *config_buf;           /* owns config_path */
-	pthread_mutex_t lock;       /* guards cf and secret */
+	pthread_mutex_t lock;       /* guards cf and keys */
 	struct conf *cf;            /* the configuration in force (reference counted) */
-	unsigned char secret[HASH_SECRET_BYTES];
+	site_keys keys;             /* the identity secret and what derives from it (hash.h) */
 	int has_secret;             /* 0 on a read-only database without a secret file */
 	_Atomic unsigned long checks; /* counts rate-limited checks, to prune now and then */
 	struct tok_cache *cache;    /* token counts of one snapshot in memory (under lock) */
@@ -64,8 +64,17 @@ struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *
 /* db_conf - a reference to the configuration in force (conf_unref it). */
 struct conf *db_conf(thresh_db *db);
 
-/* db_secret - copy the identity secret; 0 when there is none. */
-int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES]);
+/* db_keys - copy the site's keys (the identity secret and its derived
+ * keys); 0 when there is none (then out is left alone). */
+int db_keys(thresh_db *db, site_keys *out);
+
+/* db_set_keys - make k the handle's keys (after a rotation). */
+void db_set_keys(thresh_db *db, const site_keys *k);
+
+/* db_has_legacy - *legacy set to 1 when the database holds learned digests
+ * of format 2 (store.h, "legacy"), which a check and a learn must then
+ * compute too. Returns 0 or a store error. */
+int db_has_legacy(thresh_db *db, int *legacy);
 
 /* db_meta_load - meta_load, with the parameters the configuration in force
  * overrides applied. Returns as meta_load. */
