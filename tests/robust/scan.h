@@ -7,6 +7,7 @@
 #define THRESH_TEST_SCAN_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
