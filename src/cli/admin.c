@@ -173,6 +173,9 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	       100 * st.site_share);
 	printf("%-16s%" PRIu64 "\n", "tokens:", st.tokens);
 	printf("%-16s%" PRIu64 "\n", "learned:", st.learned);
+	if (st.legacy_learned)
+		printf("%-16s%" PRIu64 " of them by a digest of format 2 (until learned again)\n",
+		       "legacy:", st.legacy_learned);
 	printf("%-16s%" PRIu64 "\n", "map size:", st.map_size);
 	printf("%-16s%" PRIu64 "\n", "used:", st.used_bytes);
 	if (st.cluster) {
