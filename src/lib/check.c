@@ -69,13 +69,11 @@ int thresh_view_open(thresh_db *db, thresh_view **out)
 	v->db = db;
 	v->readonly = 1;
 	tok_list_init(&v->tl);
-	uint64_t legacy = 0;
 	if ((rc = store_read_begin(db->st, &v->t)) || (rc = db_meta_load(db, v->t, &v->m)) ||
-	    (rc = store_rec_count(v->t, "legacy", &legacy))) {
+	    (rc = db_view_legacy(db, v->t, &v->legacy))) {
 		thresh_view_close(v);
 		return rc;
 	}
-	v->legacy = legacy > 0;
 	v->has_keys = db_keys(db, &v->keys);
 	model_totals(&v->m, &v->tot, NULL);
 	*out = v;

@@ -83,6 +83,22 @@ void db_set_keys(thresh_db *db, const site_keys *k)
 	pthread_mutex_unlock(&db->lock);
 }
 
+int db_view_legacy(thresh_db *db, store_txn *t, int *legacy)
+{
+	uint64_t id = store_txn_id(t), at = atomic_load(&db->legacy_at), n = 0;
+	if (at && at >> 1 == id) {
+		*legacy = (int)(at & 1);
+		return 0;
+	}
+	int rc = store_rec_count(t, "legacy", &n);
+	if (rc)
+		return rc;
+	*legacy = n > 0;
+	if (id >= at >> 1) /* a newer snapshot's answer replaces an older one's */
+		atomic_store(&db->legacy_at, id << 1 | (uint64_t)(n > 0));
+	return 0;
+}
+
 int db_has_legacy(thresh_db *db, int *legacy)
 {
 	store_txn *t;

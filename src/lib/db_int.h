@@ -35,6 +35,8 @@ struct thresh_db {
 	_Atomic unsigned misses;    /* checks since the cache went stale */
 	_Atomic int building;       /* a thread is filling a new cache */
 	uint32_t upgraded_from;     /* the format this handle upgraded at open; 0: none */
+	_Atomic uint64_t legacy_at; /* db_view_legacy's answer for a snapshot: its transaction
+	                             * id << 1 | whether it holds legacy digests; 0: none yet */
 	/* the cluster (cluster.h), under lock */
 	cluster_conf clc;           /* [cluster] in force: thresh.conf's, then the overrides */
 	char *clover[DB_CLUSTER_OVERRIDES][2]; /* thresh_db_cluster_set's keys and values */
@@ -75,6 +77,11 @@ void db_set_keys(thresh_db *db, const site_keys *k);
  * of format 2 (store.h, "legacy"), which a check and a learn must then
  * compute too. Returns 0 or a store error. */
 int db_has_legacy(thresh_db *db, int *legacy);
+
+/* db_view_legacy - the same for the snapshot t reads, remembered for the
+ * latest transaction id seen, so the checks of one snapshot ask LMDB once.
+ * Returns 0 or a store error. */
+int db_view_legacy(thresh_db *db, store_txn *t, int *legacy);
 
 /* db_meta_load - meta_load, with the parameters the configuration in force
  * overrides applied. Returns as meta_load. */
