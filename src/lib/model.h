@@ -81,12 +81,12 @@ int meta_format(store_txn *t, uint32_t *fmt);
 
 /* meta_upgrade - bring a database of format 1 (one layer, scored by the
  * classifier of thresh 0.1) to format 2 in the write transaction t (then
- * migrate_db takes it on to format 3): its
- * counts stay as the site's own layer, the prior layer is empty, the token
- * totals are summed from the tokens, and the classifier parameters are reset
- * to this version's defaults (scores are on another scale now). A database of
- * format 2 or later is left alone. Returns 0, THRESH_EVERSION for a format it
- * cannot upgrade, or a store error. */
+ * migrate_db takes it on to format 3): its counts stay as the site's own
+ * layer, the prior layer is empty, the token totals are summed from the
+ * tokens, and the classifier parameters are reset to this version's
+ * defaults (scores are on another scale now). A database of format 2 or
+ * later is left alone. Returns 0, THRESH_EVERSION for a format it cannot
+ * upgrade, or a store error. */
 int meta_upgrade(store_txn *t);
 
 /* meta_put_totals - write the totals of both layers and the log losses. */

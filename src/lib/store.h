@@ -71,7 +71,8 @@ int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint
 /* store_token_put - set a token's counts outright; a token in neither
  * layer is deleted. A value is 20 bytes (spam, ham, day, prior spam, prior
  * ham), or the first 12 of them when the prior's are zero, as every value
- * of format 1 was; both are read back alike. */
+ * of format 1 was, then one byte of flags (COUNTS_*) when there are any (13
+ * or 21 bytes, format 3); all are read back alike. */
 int store_token_put(store_txn *t, uint64_t id, const tok_counts *c);
 /* store_tokens_clear - delete every token and learned digest (legacy ones
  * too). */
