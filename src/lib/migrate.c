@@ -145,7 +145,8 @@ int migrate_ip24(store_txn *t, const unsigned char from[HASH_MODEL_KEY_BYTES],
 	for (size_t i = 0; i < np; i++)
 		if ((rc = move_token(t, p[i].from, p[i].to, to == NULL)))
 			goto out;
-	qsort(p, np, sizeof *p, cmp_pair);
+	if (np)
+		qsort(p, np, sizeof *p, cmp_pair);
 	if (found)
 		*found = np;
 	if (pairs) {
