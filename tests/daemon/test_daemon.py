@@ -959,6 +959,20 @@ class JsonApiTest(DaemonTest):
         r = self.post_json("/v1/check", {"content": HAM_TEXT, "label": "spam"})
         self.assertEqual(r.json()["verdict"], "accept")
 
+    def test_explain_shows_no_identity(self):
+        # issue 18: an explanation showed "author:jane q. doe" and
+        # "ip24:203.0.113"; identity tokens are named by kind alone now.
+        who = {"author": "Jane Q. Doe", "email": "jane@mailbox.example",
+               "url": "https://jane.example.net/", "user_ip": "203.0.113.7"}
+        for i in range(6):
+            r = self.post_json("/v1/learn", dict(who, label="spam", content="%s %d" % (NEW_TEXT, i)))
+            self.assertEqual(r.status, 200, r)
+        body = self.post_json("/v1/check", dict(who, content=HAM_TEXT, explain=True)).json()
+        texts = [t["token"] for t in body["tokens"]]
+        for value in ("jane", "doe", "203.0.113", "mailbox", "example.net"):
+            self.assertFalse([t for t in texts if value in t.lower()], (value, texts))
+        self.assertTrue({"author:\u2026", "ip24:\u2026"} <= set(texts), texts)
+
     def test_learn_and_unlearn(self):
         learn = {"label": "spam", "content": NEW_TEXT}
         self.assertEqual(self.post_json("/v1/learn", learn).json(),
