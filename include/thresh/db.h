@@ -64,7 +64,8 @@ typedef struct thresh_stats {
 	uint64_t spam_messages;    /* comments learned as spam */
 	uint64_t ham_messages;     /* comments learned as ham */
 	uint64_t tokens;           /* distinct tokens stored */
-	uint64_t learned;          /* distinct comments remembered for duplicate detection */
+	uint64_t learned;          /* distinct comments remembered for duplicate detection
+	                            * (legacy_learned of them by a digest of format 2) */
 	uint64_t map_size;         /* bytes of the current LMDB map */
 	uint64_t used_bytes;       /* bytes of the map in use */
 	/* added in 0.2: the two layers. spam_messages and ham_messages are the
@@ -88,6 +89,10 @@ typedef struct thresh_stats {
 	double lag_seconds;        /* seconds since the oldest of them was published (0: none) */
 	uint64_t rate_fallbacks;   /* checks of this handle whose rate was judged locally,
 	                            * Redis being away or slow */
+	/* added in 0.2: the digests kept from format 2 (before they were keyed
+	 * by the site's secret); each goes when its comment is learned or
+	 * unlearned again */
+	uint64_t legacy_learned;
 } thresh_stats;
 
 /* thresh_db_stats - read the statistics.
@@ -202,14 +207,42 @@ THRESH_API int thresh_db_config_get(thresh_db *db, const char *key, char *buf, s
  * THRESH_ENOMEM or THRESH_ECONFIG ("FILE:LINE: ..." in errbuf). Added in 0.1. */
 THRESH_API int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size);
 
-/* thresh_db_rotate_secret - replace the installation's identity secret
- * (DIR/secret, mode 0600). Author records and rate-limit state are keyed by
- * the old secret and can never be found again, so they are dropped.
- * Other processes pick the new secret up on thresh_db_config_reload().
+/* thresh_db_rotate_secret - thresh_db_rotate_keys(db, 0, ...): replace the
+ * installation's identity secret, keeping the learned comments' digests.
  * [out] authors_dropped  optional: how many author records were dropped.
- * Returns 0, THRESH_EINVAL, THRESH_EREADONLY, THRESH_EIO, THRESH_EACCES or a
- * store error. Added in 0.1. */
+ * Returns as thresh_db_rotate_keys. Added in 0.1. */
 THRESH_API int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped);
+
+/* What thresh_db_rotate_keys dropped. */
+typedef struct thresh_rotate_summary {
+	size_t size;               /* sizeof(thresh_rotate_summary), set by the caller */
+	uint64_t authors;          /* author records */
+	uint64_t rates;            /* rate-limit entries */
+	uint64_t identity_tokens;  /* identity tokens (names, hosts, IP prefixes, addresses) */
+	uint64_t learned;          /* learned comments' digests (THRESH_ROTATE_DIGESTS) */
+} thresh_rotate_summary;
+
+#define THRESH_ROTATE_DIGESTS 0x1u /* replace the digests' keys too, dropping the digests */
+
+/* thresh_db_rotate_keys - replace the installation's identity secret
+ * (DIR/secret, mode 0600), so that nothing it keyed can be linked to what
+ * comes after. Author records, rate-limit state and identity tokens (the
+ * model's counts of names, hosts, IP prefixes and e-mail addresses, keyed by
+ * the secret so that the model key cannot test them) are keyed by the old
+ * secret and can never be found again, so they are dropped. Learned
+ * comments are remembered by digests under keys of their own, which the
+ * file keeps beside the new secret: a digest cannot be made again without
+ * the comment's text, which thresh never keeps, so replacing its keys
+ * (THRESH_ROTATE_DIGESTS) drops the digests, and a comment learned before
+ * can then be learned twice and no longer unlearned. Digests of format 2
+ * (stats legacy_learned) are keyed by the model key and stay either way.
+ * Other processes pick the new secret up on thresh_db_config_reload(); a
+ * batch begun before the rotation fails with THRESH_EBUSY.
+ * [in]  flags  0 or THRESH_ROTATE_DIGESTS.
+ * [out] sum    optional (sum->size set): what was dropped.
+ * Returns 0, THRESH_EINVAL, THRESH_EREADONLY, THRESH_EIO, THRESH_EACCES,
+ * THRESH_EFULL or a store error. Added in 0.2. */
+THRESH_API int thresh_db_rotate_keys(thresh_db *db, unsigned flags, thresh_rotate_summary *sum);
 
 /* thresh_free - release memory the library returned (thresh_db_config_text).
  * Accepts NULL. Added in 0.1. */

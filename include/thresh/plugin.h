@@ -31,7 +31,9 @@ extern "C" {
 #endif
 
 #define THRESH_PLUGIN_ABI 1u
-#define THRESH_PLUGIN_SPARE 16
+/* The spare slots left at the end of the table: 16 in 0.1, one fewer for each
+ * function appended since (learn_batch), so the table keeps its size. */
+#define THRESH_PLUGIN_SPARE 15
 
 /* The result of a check through the table. */
 typedef struct thresh_plugin_result {
@@ -42,6 +44,15 @@ typedef struct thresh_plugin_result {
 	double retry_after;   /* seconds, when rate-limited; else 0 */
 	char reasons[256];    /* the reasons that fired, space-separated ("bayes too_many_links") */
 } thresh_plugin_result;
+
+/* What learn_batch() did. Added in 0.3. */
+typedef struct thresh_plugin_learn_result {
+	uint32_t size;       /* sizeof(thresh_plugin_learn_result), set by the caller */
+	uint64_t learned;    /* comments newly learned */
+	uint64_t duplicates; /* learned before under the same label: counted once */
+	uint64_t moved;      /* learned before under the other label: moved to this one */
+	uint64_t refused;    /* comments refused (their codes in rcs) and left out */
+} thresh_plugin_learn_result;
 
 /* Flags of open(). */
 #define THRESH_PLUGIN_CREATE 0x1u /* create a missing database from the default model */
@@ -78,6 +89,27 @@ typedef struct thresh_plugin {
 	               int label);
 	/* reload - read thresh.conf (and the secret) again, as on SIGHUP. */
 	int (*reload)(thresh_db *db, char *errbuf, size_t errbuf_size);
+
+	/* learn_batch - learn count comments in one write transaction, so a
+	 * crash leaves all of them stored or none, and learning them costs one
+	 * commit: a site's history, a moderator's bulk action. Comment i is the
+	 * next nfields[i] pairs of fields/values (the pairs of all the comments
+	 * one after another, sum(nfields) in all), learned as labels[i]
+	 * (THRESH_SPAM or THRESH_HAM). A comment learned before counts once, as
+	 * with learn.
+	 * [out] rcs  NULL: a comment refused (an unknown field, a value that is
+	 *            not UTF-8, a bad label) stores nothing, and its code is
+	 *            returned. Else count codes: rcs[i] is 0 or the code that
+	 *            refused comment i, which is left out while the others are
+	 *            stored (counted in out->refused).
+	 * [out] out  optional; out->size must be set; filled on success.
+	 * Returns 0, THRESH_EINVAL (db NULL, arrays NULL while count > 0), a
+	 * refused comment's code (rcs NULL), THRESH_EREADONLY, THRESH_EFULL or a
+	 * store error; on error nothing is stored. Added in 0.3, in the first
+	 * spare slot: NULL in the table of an older library, so check it. */
+	int (*learn_batch)(thresh_db *db, size_t count, const size_t *nfields, const char *const *fields,
+	                   const char *const *values, const int *labels, int *rcs,
+	                   thresh_plugin_learn_result *out);
 
 	/* Room for later functions of ABI 1; NULL until then. */
 	void (*spare[THRESH_PLUGIN_SPARE])(void);

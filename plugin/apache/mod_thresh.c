@@ -2,9 +2,11 @@
  * sees them.
  *
  * In a location marked `Thresh On`, a POST whose body is a form
- * (application/x-www-form-urlencoded) is read whole in the fixups phase, up to
- * ThreshMaxBody bytes (413 over it). Its comment fields, the client's address,
- * User-Agent and Referer and the request path go to thresh through the plugin
+ * (application/x-www-form-urlencoded, as PHP recognises one: is_form) is read
+ * whole in the fixups phase, up to ThreshMaxBody bytes (413 over it); one
+ * with a Content-Encoding gets 415. Its comment fields (under the names PHP
+ * gives them: parse_form), the client's address, User-Agent and Referer and
+ * the request path go to thresh through the plugin
  * table (thresh/plugin.h), and the verdict decides: answer with the status the
  * admin chose, or pass the request on with X-Thresh-* request headers and
  * THRESH_* environment variables so the application can decide. The body is
@@ -587,6 +589,35 @@ static char *url_decode(apr_pool_t *p, const char *s, apr_size_t n, apr_size_t *
 	return out;
 }
 
+/* php_name - rewrite the decoded field name name[0..n) in place into the name
+ * PHP files its value under in $_POST (php_register_variable_ex, PHP 8):
+ * the name ends at a NUL byte, leading spaces go, a '[' with a ']' anywhere
+ * after it ends the name (the value goes into an array of that name), and a
+ * space, '.' or unmatched '[' becomes '_'. Returns the new length; 0 for a
+ * name PHP drops. Cannot fail.
+ *   "+comment" -> "comment"   "comment\0x" -> "comment"   "comment[x]" -> "comment"
+ *   "a.b c"    -> "a_b_c"     "a[b.c"      -> "a_b_c"     "[x]", "[x"  -> dropped */
+static apr_size_t php_name(char *name, apr_size_t n)
+{
+	const char *nul = memchr(name, '\0', n);
+	apr_size_t start = 0, o = 0;
+	int bracket = 0; /* an unmatched '[' was seen: every later '[' is plain */
+	if (nul)
+		n = (apr_size_t)(nul - name);
+	while (start < n && name[start] == ' ')
+		start++;
+	for (apr_size_t i = start; i < n; i++) {
+		char c = name[i];
+		if (c == '[' && !bracket) {
+			if (o == 0 || memchr(name + i + 1, ']', n - i - 1))
+				break;
+			bracket = 1;
+		}
+		name[o++] = c == ' ' || c == '.' || c == '[' ? '_' : c;
+	}
+	return o;
+}
+
 /* utf8_clean - a copy of s[0..n) the library accepts: every byte that does not
  * start a valid UTF-8 sequence (and NUL) becomes U+FFFD, and the result is cut
  * at a character boundary to at most max bytes. Only what is scored changes;
@@ -600,49 +631,122 @@ static const char *utf8_clean(apr_pool_t *p, const char *s, apr_size_t n, apr_si
 	return out;
 }
 
-/* parse_form - the values of the wanted form fields in body (the last one
- * when a field is repeated, as PHP and Django read it). vals[i] stays NULL
- * for a field that is absent or not wanted (name NULL or ""). */
-static void parse_form(apr_pool_t *p, const char *body, apr_size_t len,
-                       const char *const names[F_COUNT], const char *vals[F_COUNT],
-                       apr_size_t vlens[F_COUNT])
+/* parse_form - the values of the wanted form fields in body. A field counts
+ * under its name as decoded and under the name PHP files it as (php_name),
+ * so "+comment", "comment%00x" and "comment[]" are all the comment. vals[i]
+ * stays NULL for a field that is absent or not wanted (name NULL or "").
+ * Returns -1 - i when field i is given twice with different values (PHP reads
+ * the last, other frameworks the first: no guess is safe), else 0. */
+static int parse_form(apr_pool_t *p, const char *body, apr_size_t len,
+                      const char *const names[F_COUNT], const char *vals[F_COUNT],
+                      apr_size_t vlens[F_COUNT])
 {
 	const char *end = body + len;
+	const char *php[F_COUNT];
+	apr_size_t php_len[F_COUNT];
+	char *key = apr_palloc(p, len + 1), *as_php = apr_palloc(p, len + 1);
+
+	for (int i = 0; i < F_COUNT; i++) {
+		if (!names[i] || !names[i][0])
+			continue;
+		char *n = apr_pstrdup(p, names[i]);
+		php_len[i] = php_name(n, strlen(n));
+		php[i] = n;
+	}
 	for (const char *pair = body; pair < end;) {
 		const char *amp = memchr(pair, '&', (size_t)(end - pair));
 		const char *stop = amp ? amp : end;
 		const char *eq = memchr(pair, '=', (size_t)(stop - pair));
 		const char *kend = eq ? eq : stop;
 		if (kend > pair) {
-			apr_size_t klen;
-			char *key = url_decode(p, pair, (apr_size_t)(kend - pair), &klen);
+			apr_size_t klen = (apr_size_t)urlform_decode(pair, (size_t)(kend - pair), key, 0,
+			                                             NULL);
+			memcpy(as_php, key, klen);
+			apr_size_t plen = php_name(as_php, klen);
 			for (int i = 0; i < F_COUNT; i++) {
-				if (names[i] && names[i][0] && strlen(names[i]) == klen &&
-				    !memcmp(key, names[i], klen)) {
-					const char *v = eq ? eq + 1 : stop;
-					vals[i] = url_decode(p, v, (apr_size_t)(stop - v), &vlens[i]);
-				}
+				if (!names[i] || !names[i][0])
+					continue;
+				if (!(strlen(names[i]) == klen && !memcmp(key, names[i], klen)) &&
+				    !(plen && plen == php_len[i] && !memcmp(as_php, php[i], plen)))
+					continue;
+				const char *v = eq ? eq + 1 : stop;
+				apr_size_t vlen;
+				const char *val = url_decode(p, v, (apr_size_t)(stop - v), &vlen);
+				if (vals[i] && (vlen != vlens[i] || memcmp(val, vals[i], vlen)))
+					return -1 - i;
+				vals[i] = val;
+				vlens[i] = vlen;
 			}
 		}
 		if (!amp)
 			break;
 		pair = amp + 1;
 	}
+	return 0;
 }
 
-/* is_form - 1 when the request's body is a URL-encoded form. */
-static int is_form(request_rec *r)
+/* form_type - apr_table_do callback over the Content-Type headers: sets
+ * *(int *)rec when one of the comma-separated types in value is a URL-encoded
+ * form, that is application/x-www-form-urlencoded in any case, followed by
+ * nothing, ';', ',', a space or a tab. PHP cuts the type at the first ';',
+ * ',' or space and ignores case; Apache joins a repeated header with ", ".
+ * Any of them counts, so whatever an application makes of the header, a form
+ * it reads was checked. */
+static int form_type(void *rec, const char *key, const char *value)
 {
 	static const char type[] = "application/x-www-form-urlencoded";
-	const char *ct = apr_table_get(r->headers_in, "Content-Type");
-	if (!ct)
-		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, type, sizeof type - 1))
-		return 0;
-	ct += sizeof type - 1;
-	return *ct == '\0' || *ct == ';' || *ct == ' ' || *ct == '\t';
+	(void)key;
+	for (const char *t = value; t;) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (!strncasecmp(t, type, sizeof type - 1)) {
+			char c = t[sizeof type - 1];
+			if (c == '\0' || c == ';' || c == ',' || c == ' ' || c == '\t') {
+				*(int *)rec = 1;
+				return 0;
+			}
+		}
+		t = strchr(t, ',');
+		if (t)
+			t++;
+	}
+	return 1;
+}
+
+/* is_form - 1 when the request's body is a URL-encoded form to any reader of
+ * its Content-Type (form_type). */
+static int is_form(request_rec *r)
+{
+	int yes = 0;
+	apr_table_do(form_type, &yes, r->headers_in, "Content-Type", NULL);
+	return yes;
+}
+
+/* encoded - apr_table_do callback over the Content-Encoding headers: sets
+ * *(int *)rec when a coding other than identity is named. */
+static int encoded(void *rec, const char *key, const char *value)
+{
+	(void)key;
+	for (const char *t = value; *t;) {
+		t += strspn(t, " \t,");
+		apr_size_t n = strcspn(t, " \t,");
+		if (n && !(n == 8 && !strncasecmp(t, "identity", 8))) {
+			*(int *)rec = 1;
+			return 0;
+		}
+		t += n;
+	}
+	return 1;
+}
+
+/* is_encoded - 1 when the request's body carries a content coding. PHP and
+ * most applications ignore Content-Encoding and read the bytes as they come,
+ * so such a body cannot be checked as the application will read it. */
+static int is_encoded(request_rec *r)
+{
+	int yes = 0;
+	apr_table_do(encoded, &yes, r->headers_in, "Content-Encoding", NULL);
+	return yes;
 }
 
 /* ---------- the verdict ---------- */
@@ -768,9 +872,14 @@ static int thresh_fixups(request_rec *r)
 		return DECLINED;
 	if (r->handler && !strcmp(r->handler, "redirect-handler"))
 		return DECLINED; /* mod_rewrite: the redirected request is checked */
-	const char *enc = apr_table_get(r->headers_in, "Content-Encoding");
-	if (enc && strcasecmp(enc, "identity"))
-		return DECLINED; /* a compressed body cannot be read as a form here */
+	if (is_encoded(r)) {
+		/* PHP would parse the bytes as they come, unchecked: refuse. */
+		ap_log_error(APLOG_MARK, APLOG_INFO, 0, r->server,
+		             "mod_thresh: %s %s: a form with a Content-Encoding -> 415", r->method,
+		             r->uri);
+		apr_table_setn(r->err_headers_out, "Accept-Encoding", "identity");
+		return HTTP_UNSUPPORTED_MEDIA_TYPE;
+	}
 
 	apr_off_t max = dc->max_body > 0 ? dc->max_body : DEFAULT_MAX_BODY;
 	const char *cl = apr_table_get(r->headers_in, "Content-Length");
@@ -794,7 +903,13 @@ static int thresh_fixups(request_rec *r)
 
 	for (int i = 0; i < F_COUNT; i++)
 		names[i] = dc->field[i] ? dc->field[i] : field_default[i];
-	parse_form(r->pool, body, len, names, vals, vlens);
+	if ((rc = parse_form(r->pool, body, len, names, vals, vlens)) < 0) {
+		ap_log_error(APLOG_MARK, APLOG_INFO, 0, r->server,
+		             "mod_thresh: %s %s: form field %s ('%s') given twice with different "
+		             "values -> 400", r->method, r->uri, field_thresh[-1 - rc], names[-1 - rc]);
+		st->body = NULL;
+		return HTTP_BAD_REQUEST;
+	}
 	for (int i = 0; i < F_COUNT; i++) {
 		if (vals[i] && vlens[i]) {
 			fields[n] = field_thresh[i];

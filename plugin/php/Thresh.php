@@ -22,6 +22,10 @@
  * mod_php either set ffi.enable=true, or keep "preload" and add this file to
  * opcache.preload (see README.md here).
  *
+ * Many comments at once, in one transaction (a site's history):
+ *     $n = $db->learnBatch([$id1 => ['ham', $fields1], $id2 => ['spam', $fields2]]);
+ *     // ['learned' => 2, 'duplicates' => 0, 'moved' => 0, 'refused' => []]
+ *
  * Fields are thresh's names or Akismet's: content/comment_content,
  * author/comment_author, email/comment_author_email, url/comment_author_url,
  * ip/user_ip, user_agent, referrer/referer, permalink, type/comment_type,
@@ -95,6 +99,13 @@ typedef struct thresh_plugin_result {
 	double retry_after;
 	char reasons[256];
 } thresh_plugin_result;
+typedef struct thresh_plugin_learn_result {
+	uint32_t size;
+	uint64_t learned;
+	uint64_t duplicates;
+	uint64_t moved;
+	uint64_t refused;
+} thresh_plugin_learn_result;
 typedef struct thresh_plugin {
 	uint32_t abi;
 	uint32_t size;
@@ -111,7 +122,10 @@ typedef struct thresh_plugin {
 	int (*unlearn)(thresh_db *db, const char *const *fields, const char *const *values, size_t n,
 	               int label);
 	int (*reload)(thresh_db *db, char *errbuf, size_t errbuf_size);
-	void (*spare[16])(void);
+	int (*learn_batch)(thresh_db *db, size_t count, const size_t *nfields, const char *const *fields,
+	                   const char *const *values, const int *labels, int *rcs,
+	                   thresh_plugin_learn_result *out);
+	void (*spare[15])(void);
 } thresh_plugin;
 int thresh_plugin_get(uint32_t abi, size_t size, const thresh_plugin **out);
 C;
@@ -286,6 +300,77 @@ final class Database
 		$this->learnOp($this->lib->table->learn, $label, $fields);
 	}
 
+	/**
+	 * Learn many comments in one write transaction: a crash stores all of them
+	 * or none, and they cost one commit instead of one each. $comments is
+	 * [key => [label, fields]] (label 'spam' or 'ham'). A comment learned
+	 * before counts once (a duplicate), or moves when its label changed. A
+	 * comment the library refuses (a value that is not UTF-8, a NUL byte, an
+	 * unknown field, a value not a string or number) is left out and the
+	 * others are stored: 'refused' maps its key to the Exception.
+	 * @param array<int|string, array{0: string, 1: array}> $comments
+	 * @return array{learned: int, duplicates: int, moved: int, refused: array<int|string, \Throwable>}
+	 * @throws \InvalidArgumentException  an entry not [label, fields], a label not 'spam'/'ham'
+	 * @throws Exception  ENOTSUP (a library older than 0.3, without learn_batch), EREADONLY, EFULL, ...
+	 */
+	public function learnBatch(array $comments): array
+	{
+		$out = ['learned' => 0, 'duplicates' => 0, 'moved' => 0, 'refused' => []];
+		$fn = $this->lib->table->learn_batch;
+		if ($fn === null)   // a NULL slot: a library older than 0.3
+			throw new Exception('libthresh ' . $this->lib->version() . ' has no learn_batch (0.3 or later has)',
+			                    Exception::ENOTSUP);
+		$keys = $labels = $pairs = [];
+		foreach ($comments as $key => $c) {
+			if (!is_array($c) || !array_key_exists(0, $c) || !array_key_exists(1, $c) || !is_array($c[1]))
+				throw new \InvalidArgumentException("comment '$key': expected [label, fields]");
+			$lab = ['ham' => 0, 'spam' => 1][$c[0]] ?? null;
+			if ($lab === null)
+				throw new \InvalidArgumentException("comment '$key': label must be 'spam' or 'ham'");
+			try {
+				$pairs[] = $this->strings($c[1]);
+			} catch (\InvalidArgumentException | Exception $e) {
+				$out['refused'][$key] = $e;
+				continue;
+			}
+			$keys[] = $key;
+			$labels[] = $lab;
+		}
+		$count = count($keys);
+		$total = array_sum(array_map('count', $pairs));
+		$ffi = $this->lib->ffi;
+		$nfields = $ffi->new('size_t[' . max($count, 1) . ']');
+		$labs = $ffi->new('int[' . max($count, 1) . ']');
+		$rcs = $ffi->new('int[' . max($count, 1) . ']');
+		$names = $ffi->new('const char*[' . max($total, 1) . ']');
+		$values = $ffi->new('const char*[' . max($total, 1) . ']');
+		$keep = [];
+		$j = 0;
+		foreach ($pairs as $i => $fields) {
+			$nfields[$i] = count($fields);
+			$labs[$i] = $labels[$i];
+			foreach ($fields as $k => $v) {
+				$keep[] = $kb = $this->lib->cstr((string)$k);
+				$keep[] = $vb = $this->lib->cstr($v);
+				$names[$j] = $ffi->cast('const char*', \FFI::addr($kb[0]));
+				$values[$j] = $ffi->cast('const char*', \FFI::addr($vb[0]));
+				$j++;
+			}
+		}
+		$res = $ffi->new('thresh_plugin_learn_result');
+		$res->size = \FFI::sizeof($res);
+		$rc = $fn($this->handle(), $count, $nfields, $names, $values, $labs, $rcs, \FFI::addr($res));
+		if ($rc !== 0)
+			throw $this->lib->error($rc);
+		foreach ($keys as $i => $key)
+			if ($rcs[$i] !== 0)
+				$out['refused'][$key] = $this->failure($rcs[$i], $comments[$key][1]);
+		$out['learned'] = (int)$res->learned;
+		$out['duplicates'] = (int)$res->duplicates;
+		$out['moved'] = (int)$res->moved;
+		return $out;
+	}
+
 	/* Take back an earlier learn of the comment under $label; unlearning a
 	 * comment that was not learned changes nothing. */
 	public function unlearn(string $label, array $fields): void
@@ -321,17 +406,14 @@ final class Database
 		return $this->db;
 	}
 
-	/* The C arrays of names and values, and the buffers they point into
-	 * (which must outlive the call). */
-	private function pairs(array $fields): array
+	/* The fields as [name => string value], nulls left out, checked for
+	 * what C strings cannot carry. */
+	private function strings(array $fields): array
 	{
-		$fields = array_filter($fields, fn($v) => $v !== null);
-		$n = count($fields);
-		$names = $this->lib->ffi->new('const char*[' . max($n, 1) . ']');
-		$values = $this->lib->ffi->new('const char*[' . max($n, 1) . ']');
-		$keep = [];
-		$i = 0;
+		$out = [];
 		foreach ($fields as $k => $v) {
+			if ($v === null)
+				continue;
 			$k = (string)$k;
 			if (is_int($v) || is_float($v))
 				$v = (string)$v;
@@ -342,7 +424,23 @@ final class Database
 				throw new Exception('a field name holds a NUL byte', Exception::ENUL);
 			if (str_contains($v, "\0"))
 				throw new Exception("field '$k' holds a NUL byte", Exception::ENUL);
-			$keep[] = $kb = $this->lib->cstr($k);
+			$out[$k] = $v;
+		}
+		return $out;
+	}
+
+	/* The C arrays of names and values, and the buffers they point into
+	 * (which must outlive the call). */
+	private function pairs(array $fields): array
+	{
+		$fields = $this->strings($fields);
+		$n = count($fields);
+		$names = $this->lib->ffi->new('const char*[' . max($n, 1) . ']');
+		$values = $this->lib->ffi->new('const char*[' . max($n, 1) . ']');
+		$keep = [];
+		$i = 0;
+		foreach ($fields as $k => $v) {
+			$keep[] = $kb = $this->lib->cstr((string)$k);
 			$keep[] = $vb = $this->lib->cstr($v);
 			$names[$i] = $this->lib->ffi->cast('const char*', \FFI::addr($kb[0]));
 			$values[$i] = $this->lib->ffi->cast('const char*', \FFI::addr($vb[0]));

@@ -49,7 +49,8 @@ __all__ = ["Database", "Result", "Error", "load", "is_field", "library_version",
 # --- the C side: include/thresh/plugin.h, error.h ---------------------------
 
 ABI = 1                     # THRESH_PLUGIN_ABI
-_SPARE = 16                 # THRESH_PLUGIN_SPARE
+_SPARE = 16                 # the slots after reload, as in 0.1 (0.3's learn_batch, the first,
+                            # is not used here; THRESH_PLUGIN_SPARE counts the 15 after it)
 _CREATE = 0x1               # THRESH_PLUGIN_CREATE
 _RDONLY = 0x2               # THRESH_PLUGIN_RDONLY
 _LABELS = {"ham": 0, "spam": 1}   # THRESH_HAM, THRESH_SPAM

@@ -10,7 +10,7 @@
 #include "comment_json.h"
 #include "model_path.h"
 
-enum { O_DB, O_EMPTY, O_JSON, O_MERGE, O_OLDER, O_MINCOUNT };
+enum { O_DB, O_EMPTY, O_JSON, O_MERGE, O_OLDER, O_MINCOUNT, O_DIGESTS };
 
 /* parse_args - the options of a small command and up to max positionals.
  * Returns -1 to go on, or an exit status. */
@@ -173,6 +173,9 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	       100 * st.site_share);
 	printf("%-16s%" PRIu64 "\n", "tokens:", st.tokens);
 	printf("%-16s%" PRIu64 "\n", "learned:", st.learned);
+	if (st.legacy_learned)
+		printf("%-16s%" PRIu64 " of them by a digest of format 2 (until learned again)\n",
+		       "legacy:", st.legacy_learned);
 	printf("%-16s%" PRIu64 "\n", "map size:", st.map_size);
 	printf("%-16s%" PRIu64 "\n", "used:", st.used_bytes);
 	if (st.cluster) {
@@ -449,24 +452,38 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 	return rc ? CLI_FAIL : CLI_OK;
 }
 
+static int rotate_opt(int id, const char *arg, void *ctx)
+{
+	(void)arg;
+	if (id == O_DIGESTS)
+		*(unsigned *)ctx |= THRESH_ROTATE_DIGESTS;
+	return 0;
+}
+
 int cmd_rotate_secret(struct cli *cli, int argc, char **argv)
 {
-	static const struct opt_def defs[] = {{"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
+	static const struct opt_def defs[] = {
+		{"digests", OPT_NOARG, O_DIGESTS}, {"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
 	const char *pos[1] = {NULL};
-	uint64_t dropped = 0;
+	thresh_rotate_summary sum = {.size = sizeof sum};
+	unsigned flags = 0;
 	thresh_db *db;
 	int rc;
-	if ((rc = parse_args(cli, argc, argv, defs, NULL, NULL, pos, 0, 0)) >= 0)
+	if ((rc = parse_args(cli, argc, argv, defs, rotate_opt, &flags, pos, 0, 0)) >= 0)
 		return rc;
 	if (cli_db_open(cli, 0, &db))
 		return CLI_FAIL;
-	rc = thresh_db_rotate_secret(db, &dropped);
+	rc = thresh_db_rotate_keys(db, flags, &sum);
 	thresh_db_close(db);
 	if (rc) {
 		cli_warn("rotate-secret: %s", thresh_strerror(rc));
 		return CLI_FAIL;
 	}
-	printf("rotated the identity secret: dropped %" PRIu64 " author records and the "
-	       "rate-limit history keyed by the old one\n", dropped);
+	printf("rotated the identity secret: dropped %" PRIu64 " author records, %" PRIu64
+	       " identity tokens and the rate-limit history keyed by the old one\n",
+	       sum.authors, sum.identity_tokens);
+	if (flags & THRESH_ROTATE_DIGESTS)
+		printf("and the learned comments' keys: dropped %" PRIu64 " digests (those comments "
+		       "can be learned again, and no longer unlearned)\n", sum.learned);
 	return CLI_OK;
 }

@@ -462,15 +462,24 @@ static const char config_help[] =
 	"     (also a KEY that is not set, and an error in thresh.conf)\n";
 
 static const char rotate_help[] =
-	"usage: thresh [--db DIR] rotate-secret\n"
+	"usage: thresh [--db DIR] rotate-secret [--digests]\n"
 	"\n"
 	"Replace the installation's identity secret (DIR/secret, mode 0600), the key\n"
-	"under which e-mail addresses and IP addresses are hashed. Author records and\n"
-	"rate-limit history are keyed by the old secret and cannot be found again, so\n"
-	"they are dropped (the command says how many). The model is not touched.\n"
+	"under which e-mail addresses, IP addresses and the model's identity tokens\n"
+	"(author names, the author's site, e-mail domains, IP prefixes, addresses in\n"
+	"the text) are hashed. Author records, rate-limit history and identity tokens\n"
+	"are keyed by the old secret and cannot be found again, so they are dropped\n"
+	"(the command says how many). The rest of the model is not touched, and the\n"
+	"learned comments' digests keep their keys, which the secret file holds beside\n"
+	"the new secret: a digest cannot be made again without the comment's text,\n"
+	"which thresh does not keep.\n"
 	"A running threshd picks the new secret up on SIGHUP.\n"
 	"\n"
 	"Options:\n"
+	"  --digests   replace the digests' keys too, dropping the digests: the comments\n"
+	"              learned so far can then be learned again (counted twice), no\n"
+	"              longer unlearned, and a moderator's decision on them no longer\n"
+	"              sticks\n"
 	"  --db DIR    the database folder\n"
 	"  -h, --help  this help\n"
 	"\n" CREATES "\n" ENV_DB

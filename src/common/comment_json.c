@@ -129,9 +129,10 @@ void json_put_stats(struct sbuf *b, const thresh_stats *st)
 	sb_printf(b,
 	          "\"format_version\":%" PRIu32 ",\"tokenizer\":%" PRIu32 ",\"spam_messages\":%" PRIu64
 	          ",\"ham_messages\":%" PRIu64 ",\"tokens\":%" PRIu64 ",\"learned\":%" PRIu64
-	          ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64 ",\"prior\":{\"spam_messages\":",
+	          ",\"legacy_learned\":%" PRIu64 ",\"map_size\":%" PRIu64 ",\"used_bytes\":%" PRIu64
+	          ",\"prior\":{\"spam_messages\":",
 	          st->format_version, st->tokenizer, st->spam_messages, st->ham_messages, st->tokens,
-	          st->learned, st->map_size, st->used_bytes);
+	          st->learned, st->legacy_learned, st->map_size, st->used_bytes);
 	json_put_double(b, st->prior_spam_messages);
 	sb_puts(b, ",\"ham_messages\":");
 	json_put_double(b, st->prior_ham_messages);

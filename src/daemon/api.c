@@ -9,14 +9,19 @@
  *   POST /v1/unlearn  {"label": "spam", "content": "Buy cheap pills"}
  *   200  {"unlearned":1,"not_found":0}
  *
+ *   POST /v1/learn/bulk  JSON lines of /v1/learn objects, one transaction
+ *                        (bulk.c, with this file's member errors)
+ *
  *   GET /v1/stats, GET /healthz, GET /metrics (Prometheus text)
  *
- * A request's key is "Authorization: Bearer KEY". Members are the comment's
- * fields under thresh's names or Akismet's (see thresh/comment.h), strings
- * (numbers are taken as written, null leaves a field out); "label" for the
- * learning endpoints; "explain" and "dry_run" (booleans) for a check. An
- * unknown or repeated member is refused, as is a comment with none of
- * content, author, email or url. */
+ * A request's key is "Authorization: Bearer KEY", checked with the
+ * headers, before any body is read (http.c calls api_authorize); anything
+ * after the key is refused (400). Members are the comment's fields under
+ * thresh's names or Akismet's (see thresh/comment.h), strings (numbers are
+ * taken as written, null leaves a field out); "label" for the learning
+ * endpoints; "explain" and "dry_run" (booleans) for a check. An unknown or
+ * repeated member is refused, as is a comment with none of content,
+ * author, email or url. */
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -147,24 +152,52 @@ static int on_member(const struct json_member *m, void *ctx, char *why, size_t w
 	return -1;
 }
 
-/* bearer - the key of "Authorization: Bearer KEY", or NULL. */
-static const char *bearer(struct request *rq, size_t *len)
+/* b64token - a character of RFC 6750's b64token (before its '='s). */
+static int b64token(char c)
 {
-	const char *a = header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!a || strncasecmp(a, "Bearer ", 7) != 0)
-		return NULL;
-	a += 7;
-	while (*a == ' ')
-		a++;
-	*len = strcspn(a, " \t");
-	return *len ? a : NULL;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
 }
 
-int api_authorize(struct request *rq, int learning, enum MHD_Result *ret)
+/* bearer - "Authorization: Bearer KEY": 1 with the key, 0 when there is
+ * no such header, another scheme or no token, -1 when it is malformed: a
+ * token that is no b64token, or anything after it ("Bearer KEY junk"). */
+static int bearer(struct request *rq, const char **key, size_t *len)
 {
+	const char *a = header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t n = 0, m;
+	if (!a || strncasecmp(a, "Bearer", 6) != 0 || (a[6] && a[6] != ' ' && a[6] != '\t'))
+		return 0;
+	a += 6;
+	while (*a == ' ' || *a == '\t')
+		a++;
+	if (!*a)
+		return 0;
+	while (b64token(a[n]))
+		n++;
+	for (m = n; a[m] == '='; m++)
+		;
+	*key = a;
+	*len = m;
+	while (a[m] == ' ' || a[m] == '\t')
+		m++;
+	return n && !a[m] ? 1 : -1;
+}
+
+int api_authorize(struct request *rq, unsigned level, enum MHD_Result *ret)
+{
+	const char *key = NULL;
 	size_t len = 0;
-	const char *key = bearer(rq, &len);
-	if (key_ok(rq, key, len, 0, learning))
+	int got = bearer(rq, &key, &len);
+	if (got < 0) {
+		*ret = reply_error(rq, 400, "bad_request", NULL,
+		                   "malformed Authorization header: expected \"Bearer KEY\" and "
+		                   "nothing after the key");
+		return 0;
+	}
+	if (!got)
+		key = NULL;
+	if (key_ok(rq, key, len, 0, level == KEY_LEARN))
 		return 1;
 	if (!keys_configured(rq->srv))
 		*ret = reply_error(rq, 401, "unauthorized", NULL,
@@ -237,8 +270,6 @@ enum MHD_Result api_check(struct request *rq)
 	struct sbuf b;
 	int rc;
 
-	if (!api_authorize(rq, 0, &ret))
-		return ret;
 	if (read_comment(rq, &x, &ret)) {
 		thresh_comment_free(x.st.c);
 		return ret;
@@ -268,8 +299,6 @@ static enum MHD_Result learn(struct request *rq, int undo)
 	struct sbuf b;
 	int rc;
 
-	if (!api_authorize(rq, 1, &ret))
-		return ret;
 	if (read_comment(rq, &x, &ret)) {
 		thresh_comment_free(x.st.c);
 		return ret;
@@ -311,12 +340,9 @@ enum MHD_Result api_stats(struct request *rq)
 {
 	struct server *s = rq->srv;
 	thresh_stats st;
-	enum MHD_Result ret;
 	struct sbuf b;
 	int rc;
 
-	if (!api_authorize(rq, 0, &ret))
-		return ret;
 	memset(&st, 0, sizeof st);
 	st.size = sizeof st;
 	if ((rc = thresh_db_stats(s->db, &st)))

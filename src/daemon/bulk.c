@@ -28,7 +28,9 @@
  * they are stored then count once with a moderator's later Spam or Not Spam
  * through Akismet, as with `thresh train --wp-json`.
  *
- * The body may be up to BULK_FACTOR times --body-limit (bulk_body_limit). */
+ * The body may be up to BULK_FACTOR times --body-limit (bulk_body_limit).
+ * The route's key (KEY_LEARN) is checked with the headers, before the body
+ * is read, as /v1/learn's. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,8 +157,7 @@ enum MHD_Result api_learn_bulk(struct request *rq)
 	char why[384];
 	int rc, wordpress = 0;
 
-	if (!api_authorize(rq, 1, &ret))
-		return ret;
+	/* the key was checked with the headers (KEY_LEARN), before the body */
 	if (!ctype_ok(rq))
 		return reply_error(rq, 415, "unsupported_media_type", NULL,
 		                   "/v1/learn/bulk takes JSON lines (application/x-ndjson)");

@@ -36,6 +36,9 @@ static const struct conf_key {
 	{"tls_port", G_TLS_PORT, 0},
 	{"tls_cert", G_TLS_CERT, 0},
 	{"tls_key", G_TLS_KEY, 0},
+	{"header_timeout", G_HEADER_TIMEOUT, 0},
+	{"max_connections_per_ip", G_PER_IP, 0},
+	{"body_budget", G_BODY_BUDGET, 0},
 };
 
 _Static_assert(sizeof conf_keys / sizeof conf_keys[0] == CONF_KEYS, "CONF_KEYS");
@@ -155,14 +158,31 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 		return 0;
 	case G_TIMEOUT:
 	case G_SHUTDOWN_TIMEOUT:
+	case G_HEADER_TIMEOUT:
 		if (parse_u64(v, 0, 86400, &n)) {
 			what = "seconds, 0 to 86400";
 			break;
 		}
 		if (conf_keys[i].given == G_TIMEOUT)
 			cfg->timeout = (unsigned)n;
-		else
+		else if (conf_keys[i].given == G_SHUTDOWN_TIMEOUT)
 			cfg->shutdown_timeout = (unsigned)n;
+		else
+			cfg->header_timeout = (unsigned)n;
+		return 0;
+	case G_PER_IP:
+		if (parse_u64(v, 0, 1000000, &n)) {
+			what = "0 to 1000000";
+			break;
+		}
+		cfg->max_connections_per_ip = (unsigned)n;
+		return 0;
+	case G_BODY_BUDGET:
+		if (parse_size(v, MAX_BODY_BUDGET, &n)) {
+			what = "bytes (K and M suffixes allowed), at most 4096M";
+			break;
+		}
+		cfg->body_budget = n;
 		return 0;
 	case G_MAX_CONNECTIONS:
 		if (parse_u64(v, 1, 1000000, &n)) {

@@ -11,9 +11,20 @@
  * turns out too long while it is being read (chunked, without a length) is
  * dropped as it arrives and answered 413 at its end, since libmicrohttpd
  * 0.9 cannot reply in the middle of a body; past four times the limit the
- * connection is simply closed. */
+ * connection is simply closed.
+ *
+ * The first call also refuses what could be read two ways (repeated
+ * lengths, a second Host or Authorization: 400), checks the JSON API's key
+ * (401 before any body is read) and reserves the body in the budget of
+ * bodies in flight (503 past it). guard.c keeps the connections' deadlines
+ * (--header-timeout, --timeout), each address's share of connections and
+ * the budget; a sweeper thread here enforces the deadlines and gives freed
+ * memory back. */
 #include <errno.h>
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,22 +34,22 @@
 #include "threshd.h"
 
 static const struct route routes[] = {
-	{"/1.1/verify-key", EP_VERIFY_KEY, M_POST, 1, ak_verify_key},
-	{"/1.1/comment-check", EP_COMMENT_CHECK, M_POST, 1, ak_comment_check},
-	{"/1.1/submit-spam", EP_SUBMIT_SPAM, M_POST, 1, ak_submit_spam},
-	{"/1.1/submit-ham", EP_SUBMIT_HAM, M_POST, 1, ak_submit_ham},
-	{"/1.1/get-subscription", EP_GET_SUBSCRIPTION, M_POST, 1, ak_get_subscription},
-	{"/1.1/get-stats", EP_GET_STATS, M_POST, 1, ak_get_stats},
-	{"/1.1/deactivate", EP_DEACTIVATE, M_POST, 1, ak_deactivate},
-	{"/1.1/test", EP_AK_TEST, M_GET | M_POST, 1, ak_test},
-	{"/1.2/usage-limit", EP_USAGE_LIMIT, M_GET, 1, ak_usage_limit},
-	{"/v1/check", EP_V1_CHECK, M_POST, 0, api_check},
-	{"/v1/learn", EP_V1_LEARN, M_POST, 0, api_learn},
-	{"/v1/unlearn", EP_V1_UNLEARN, M_POST, 0, api_unlearn},
-	{"/v1/learn/bulk", EP_V1_LEARN_BULK, M_POST, 0, api_learn_bulk},
-	{"/v1/stats", EP_V1_STATS, M_GET, 0, api_stats},
-	{"/healthz", EP_HEALTHZ, M_GET, 0, api_healthz},
-	{"/metrics", EP_METRICS, M_GET, 0, api_metrics},
+	{"/1.1/verify-key", EP_VERIFY_KEY, M_POST, 1, KEY_CHECK, ak_verify_key},
+	{"/1.1/comment-check", EP_COMMENT_CHECK, M_POST, 1, KEY_CHECK, ak_comment_check},
+	{"/1.1/submit-spam", EP_SUBMIT_SPAM, M_POST, 1, KEY_LEARN, ak_submit_spam},
+	{"/1.1/submit-ham", EP_SUBMIT_HAM, M_POST, 1, KEY_LEARN, ak_submit_ham},
+	{"/1.1/get-subscription", EP_GET_SUBSCRIPTION, M_POST, 1, KEY_CHECK, ak_get_subscription},
+	{"/1.1/get-stats", EP_GET_STATS, M_POST, 1, KEY_CHECK, ak_get_stats},
+	{"/1.1/deactivate", EP_DEACTIVATE, M_POST, 1, KEY_CHECK, ak_deactivate},
+	{"/1.1/test", EP_AK_TEST, M_GET | M_POST, 1, KEY_NONE, ak_test},
+	{"/1.2/usage-limit", EP_USAGE_LIMIT, M_GET, 1, KEY_CHECK, ak_usage_limit},
+	{"/v1/check", EP_V1_CHECK, M_POST, 0, KEY_CHECK, api_check},
+	{"/v1/learn", EP_V1_LEARN, M_POST, 0, KEY_LEARN, api_learn},
+	{"/v1/unlearn", EP_V1_UNLEARN, M_POST, 0, KEY_LEARN, api_unlearn},
+	{"/v1/learn/bulk", EP_V1_LEARN_BULK, M_POST, 0, KEY_LEARN, api_learn_bulk},
+	{"/v1/stats", EP_V1_STATS, M_GET, 0, KEY_CHECK, api_stats},
+	{"/healthz", EP_HEALTHZ, M_GET, 0, KEY_NONE, api_healthz},
+	{"/metrics", EP_METRICS, M_GET, 0, KEY_NONE, api_metrics},
 };
 
 static const struct route *route_find(const char *url)
@@ -290,7 +301,7 @@ static void log_request(struct request *rq, double secs)
 	}
 }
 
-/* ---------- libmicrohttpd callbacks ---------- */
+/* ---------- reading a request ---------- */
 
 static double elapsed(const struct request *rq)
 {
@@ -314,6 +325,64 @@ static int parse_length(const char *s, uint64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+/* The headers whose repetition changes a request's meaning. */
+struct framing {
+	unsigned lengths, encodings, hosts, auths;
+	const char *length;  /* the first Content-Length */
+	int lengths_differ;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		if (f->lengths++ && strcmp(value ? value : "", f->length))
+			f->lengths_differ = 1;
+		else if (!f->length)
+			f->length = value ? value : "";
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->encodings++;
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
+		f->hosts++;
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION)) {
+		f->auths++;
+	}
+	return MHD_YES;
+}
+
+/* framing_error - a request whose length, or whose key, two readers could
+ * take differently: a proxy before threshd one way, libmicrohttpd (which
+ * takes the first of repeated headers) another. Answered 400 (501 for a
+ * transfer coding libmicrohttpd does not decode) before anything else,
+ * on every route: Akismet's leniency is about what a commenter wrote, not
+ * about where a request ends. Returns the reply, or MHD_YES with nothing
+ * queued when the framing is sound. */
+static enum MHD_Result framing_error(struct request *rq)
+{
+	struct framing f;
+	const char *te;
+	memset(&f, 0, sizeof f);
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_header, &f);
+	if (f.lengths_differ)
+		return reply_error(rq, 400, "bad_request", NULL,
+		                   "Content-Length given twice with different values");
+	if (f.lengths && f.encodings)
+		return reply_error(rq, 400, "bad_request", NULL,
+		                   "both Transfer-Encoding and Content-Length: send one of them");
+	if (f.encodings > 1)
+		return reply_error(rq, 400, "bad_request", NULL, "Transfer-Encoding given twice");
+	if ((te = header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING)) && strcasecmp(te, "chunked"))
+		return reply_error(rq, 501, "not_implemented", NULL,
+		                   "the only transfer coding taken is chunked");
+	if (f.hosts > 1)
+		return reply_error(rq, 400, "bad_request", NULL, "Host given twice");
+	if (f.auths > 1)
+		return reply_error(rq, 400, "bad_request", NULL, "Authorization given twice");
+	return MHD_YES;
 }
 
 /* early_error - the 404 or 405 decided at the first call. */
@@ -345,6 +414,16 @@ static enum MHD_Result too_large(struct request *rq)
 	                   body_limit(rq));
 }
 
+/* over_budget - a body that does not fit in --body-budget now: a matter of
+ * capacity, not of the request, so 503 with Retry-After, on Akismet's
+ * routes too. */
+static enum MHD_Result over_budget(struct request *rq)
+{
+	guard_abort(rq->gc, GR_BUDGET);
+	return reply_error(rq, 503, "unavailable", NULL,
+	                   "too many request bodies in flight: try again in a moment");
+}
+
 /* has_body - does the request announce a body? */
 static int has_body(struct request *rq)
 {
@@ -355,16 +434,36 @@ static int has_body(struct request *rq)
 	return cl && (parse_length(cl, &n) != 0 || n > 0);
 }
 
-/* first_call - the headers are in: route, method, length. A reply queued
- * now makes libmicrohttpd close the connection after it, which is right for
- * a body we will not read, and wasteful otherwise: without a body, 404, 405
- * and every GET are answered at the next call, on a connection kept alive. */
+/* known_keyed - is the request known, before its body, to come with a
+ * key that lets it through? The JSON API's are (api_authorize passed);
+ * Akismet's when the host name's first label is a key, as older clients
+ * send it. Otherwise the key, if any, is in the body: until it is read,
+ * the body counts against the share of bodies not known to be keyed. */
+static int known_keyed(struct request *rq)
+{
+	const char *key;
+	size_t len = 0;
+	if (!rq->route->akismet)
+		return 1;
+	key = host_key(rq, &len);
+	return key_ok(rq, key, len, 1, rq->route->key == KEY_LEARN);
+}
+
+/* first_call - the headers are in: framing, route, method, key, length,
+ * budget. A reply queued now makes libmicrohttpd close the connection after
+ * it, which is right for a body we will not read, and wasteful otherwise:
+ * without a body, 404, 405 and every GET are answered at the next call, on
+ * a connection kept alive. */
 static enum MHD_Result first_call(struct request *rq, const char *url)
 {
+	struct server *s = rq->srv;
+	enum MHD_Result ret;
 	const char *cl;
 	uint64_t n;
 
-	rq->route = route_find(url);
+	rq->route = route_find(url); /* for the reply's X-akismet-debug-help */
+	if ((ret = framing_error(rq)) != MHD_YES || rq->responded)
+		return ret;
 	if (!rq->route)
 		rq->early = 404;
 	else if (!(rq->route->methods & rq->method))
@@ -373,13 +472,40 @@ static enum MHD_Result first_call(struct request *rq, const char *url)
 		printable(url, strlen(url), rq->url, sizeof rq->url, PRINT_ASCII);
 		return has_body(rq) ? early_error(rq) : MHD_YES;
 	}
+	/* The JSON API's key is a header: checked before any body is read. */
+	if (!rq->route->akismet && rq->route->key != KEY_NONE &&
+	    !api_authorize(rq, rq->route->key, &ret))
+		return ret;
 	if ((cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH)) && parse_length(cl, &n) == 0) {
 		if (n > body_limit(rq))
 			return too_large(rq);
-		if (n && !(rq->body = malloc((size_t)n + 1)))
-			return reply_error(rq, 503, "unavailable", NULL, "out of memory");
-		rq->cap = (size_t)n + (n ? 1 : 0);
+		if (n) {
+			rq->keyed = known_keyed(rq);
+			if (guard_reserve(s->guard, rq->gc, n + 1, rq->keyed))
+				return over_budget(rq);
+			if (!(rq->body = malloc((size_t)n + 1)))
+				return reply_error(rq, 503, "unavailable", NULL, "out of memory");
+			rq->cap = (size_t)n + 1;
+		}
+	} else if (has_body(rq)) {
+		rq->keyed = known_keyed(rq); /* chunked: reserved as it grows */
 	}
+	if (has_body(rq))
+		guard_phase(s->guard, rq->gc, GP_BODY, now_mono());
+	return MHD_YES;
+}
+
+/* refuse - drop the body read so far and the rest as it comes; answer
+ * status (413 or 503) at its end, since libmicrohttpd 0.9 cannot reply in
+ * the middle of a body. */
+static enum MHD_Result refuse(struct request *rq, unsigned status, size_t n)
+{
+	rq->refused = status;
+	rq->discarded = rq->len + n;
+	free(rq->body);
+	rq->body = NULL;
+	rq->len = rq->cap = 0;
+	guard_release(rq->srv->guard, rq->gc);
 	return MHD_YES;
 }
 
@@ -388,28 +514,33 @@ static enum MHD_Result take_data(struct request *rq, const char *data, size_t n)
 {
 	struct server *s = rq->srv;
 	size_t limit = body_limit(rq);
-	if (rq->too_large || rq->early) {
-		rq->discarded += n;
-		return rq->discarded > 4 * (uint64_t)limit ? MHD_NO : MHD_YES;
+	/* A body that trickles in for longer than --timeout is a slow client
+	 * however often it sends a byte, also while it is being dropped (the
+	 * sweeper closes it at the same deadline, even with no byte coming). */
+	if (s->cfg.timeout && elapsed(rq) > s->cfg.timeout) {
+		guard_abort(rq->gc, GR_BODY_TIMEOUT);
+		return MHD_NO;
 	}
-	if (n > limit - rq->len) {
-		rq->too_large = 1;
-		rq->discarded = rq->len + n;
-		free(rq->body);
-		rq->body = NULL;
-		rq->len = rq->cap = 0;
+	if (rq->refused || rq->early) {
+		rq->discarded += n;
+		if (rq->discarded > 4 * (uint64_t)limit) {
+			guard_abort(rq->gc, GR_TOO_LARGE);
+			return MHD_NO;
+		}
 		return MHD_YES;
 	}
-	/* A body that trickles in for longer than the idle timeout is a slow
-	 * client however often it sends a byte: close it. */
-	if (s->cfg.timeout && elapsed(rq) > s->cfg.timeout)
-		return MHD_NO;
+	if (n > limit - rq->len)
+		return refuse(rq, 413, n);
 	if (rq->len + n + 1 > rq->cap) {
 		size_t cap = rq->cap ? rq->cap : 1024;
 		while (cap < rq->len + n + 1)
 			cap *= 2;
 		if (cap > limit + 1)
 			cap = limit + 1;
+		if (guard_reserve(s->guard, rq->gc, cap - rq->cap, rq->keyed)) {
+			guard_abort(rq->gc, GR_BUDGET);
+			return refuse(rq, 503, n);
+		}
 		char *p = realloc(rq->body, cap);
 		if (!p)
 			return MHD_NO;
@@ -420,6 +551,14 @@ static enum MHD_Result take_data(struct request *rq, const char *data, size_t n)
 	rq->len += n;
 	rq->body[rq->len] = '\0';
 	return MHD_YES;
+}
+
+/* conn_guard - the guard's record of the request's connection. */
+static struct guard_conn *conn_guard(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -437,10 +576,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = rq;
 		rq->srv = s;
 		rq->conn = conn;
+		rq->gc = conn_guard(conn);
 		rq->method = method_bits(method);
 		rq->method_name = method_label(method);
 		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
 		atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
+		/* the headers are in: no deadline unless a body follows */
+		guard_phase(s->guard, rq->gc, GP_BUSY, 0);
 		return first_call(rq, url);
 	}
 	if (rq->responded) {
@@ -452,10 +594,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return take_data(rq, upload_data, n);
 	}
+	guard_phase(s->guard, rq->gc, GP_BUSY, 0);
 	if (rq->early)
 		return early_error(rq);
-	if (rq->too_large)
+	if (rq->refused == 413)
 		return too_large(rq);
+	if (rq->refused)
+		return over_budget(rq);
 	if (!rq->body) {
 		rq->body = malloc(1);
 		if (!rq->body)
@@ -471,28 +616,134 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct server *s = cls;
 	struct request *rq = *con_cls;
 	(void)conn;
-	(void)toe;
 	if (!rq)
 		return;
 	double secs = elapsed(rq);
+	/* why a request ended without its reply (the first reason given counts) */
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		guard_abort(rq->gc, GR_IDLE_TIMEOUT);
+	else if (toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
+	         toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT)
+		guard_abort(rq->gc, GR_CLIENT_GONE);
+	else if (toe == MHD_REQUEST_TERMINATED_WITH_ERROR)
+		guard_abort(rq->gc, GR_ERROR);
 	metrics_request(&s->metrics, rq->route ? rq->route->ep : EP_UNKNOWN,
 	                rq->responded ? rq->status : 0, secs);
 	log_request(rq, secs);
 	free(rq->body);
+	guard_release(s->guard, rq->gc);
+	/* A connection kept alive has --header-timeout for its next request. */
+	guard_phase(s->guard, rq->gc, GP_HEADERS, now_mono());
 	free(rq);
 	*con_cls = NULL;
 	atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_relaxed);
 }
 
+/* ---------- connections (guard.c) ---------- */
+
+/* on_accept - libmicrohttpd's accept policy: an address past its share of
+ * connections is closed as soon as it is accepted. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct server *s = cls;
+	(void)len;
+	return guard_admit(s->guard, addr) ? MHD_YES : MHD_NO;
+}
+
+/* on_connection - a connection opened (its header deadline starts) or
+ * closed (before libmicrohttpd closes its socket). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *addr =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		struct guard_conn *c = NULL;
+		if (fd)
+			guard_open(s->guard, fd->connect_fd, addr ? addr->client_addr : NULL, now_mono(),
+			           &c);
+		*socket_context = c;
+		return;
+	}
+	guard_close(s->guard, *socket_context);
+	*socket_context = NULL;
+}
+
+/* libmicrohttpd's own messages (one per connection it gives up on, among
+ * others) come at most one every MHD_LOG_INTERVAL seconds, with the number
+ * left out since; /metrics counts the connections. */
+#define MHD_LOG_INTERVAL 5.0
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct server *s = cls;
 	char msg[512];
-	(void)cls;
+	unsigned long skipped;
+	double now = now_mono();
+	pthread_mutex_lock(&s->mhd_log_lock);
+	if (s->mhd_log_last && now - s->mhd_log_last < MHD_LOG_INTERVAL) {
+		s->mhd_log_suppressed++;
+		pthread_mutex_unlock(&s->mhd_log_lock);
+		return;
+	}
+	skipped = s->mhd_log_suppressed;
+	s->mhd_log_suppressed = 0;
+	s->mhd_log_last = now;
+	pthread_mutex_unlock(&s->mhd_log_lock);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	say("libmicrohttpd: %s", msg);
+	if (skipped)
+		say("libmicrohttpd: %s (%lu more messages not shown)", msg, skipped);
+	else
+		say("libmicrohttpd: %s", msg);
+}
+
+/* mhd_log_flush - the number of messages left out, once the interval
+ * passed without another message to carry it. */
+static void mhd_log_flush(struct server *s)
+{
+	unsigned long skipped = 0;
+	double now = now_mono();
+	pthread_mutex_lock(&s->mhd_log_lock);
+	if (s->mhd_log_suppressed && now - s->mhd_log_last >= MHD_LOG_INTERVAL) {
+		skipped = s->mhd_log_suppressed;
+		s->mhd_log_suppressed = 0;
+		s->mhd_log_last = now;
+	}
+	pthread_mutex_unlock(&s->mhd_log_lock);
+	if (skipped)
+		say("libmicrohttpd: %lu more messages not shown", skipped);
+}
+
+/* The sweeper: every SWEEP_MS, connections past their deadline are shut
+ * down (and once a second those whose client left inside a request: see
+ * guard_sweep), and memory freed by bodies goes back to the system (glibc
+ * keeps freed memory for reuse: after a burst of large bodies it would
+ * stay resident for good). */
+#define SWEEP_MS 100
+
+static void *sweeper(void *arg)
+{
+	struct server *s = arg;
+	struct timespec ts = {0, SWEEP_MS * 1000 * 1000};
+	unsigned round = 0;
+	while (!atomic_load(&s->sweeper_stop)) {
+		nanosleep(&ts, NULL);
+		/* deadlines every round; clients gone once a second */
+		guard_sweep(s->guard, now_mono(), ++round % (1000 / SWEEP_MS) == 0);
+		if (guard_trim_due(s->guard)) {
+#ifdef __GLIBC__
+			malloc_trim(0);
+#endif
+		}
+		mhd_log_flush(s);
+	}
+	return NULL;
 }
 
 /* start_one - a libmicrohttpd daemon on fd, with TLS when cert is given. */
@@ -506,8 +757,8 @@ static struct MHD_Daemon *start_one(struct server *s, int fd, const char *cert, 
 	if (cert)
 		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		flags, 0, on_accept, s, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
@@ -517,6 +768,7 @@ static struct MHD_Daemon *start_one(struct server *s, int fd, const char *cert, 
 		 * leaves room for headers far larger than any client sends. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		/* A pool of one is no pool: one internal thread then (and the
 		 * connection limit again in its place). */
 		s->cfg.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_LIMIT,
@@ -529,6 +781,24 @@ static struct MHD_Daemon *start_one(struct server *s, int fd, const char *cert, 
 
 int http_start(struct server *s)
 {
+	struct guard_settings gs = {
+		.max_connections = s->cfg.max_connections,
+		.per_ip = s->cfg.max_connections_per_ip,
+		.header_timeout = s->cfg.header_timeout,
+		.body_timeout = s->cfg.timeout,
+		.budget = s->cfg.body_budget,
+	};
+	pthread_mutex_init(&s->mhd_log_lock, NULL);
+	if (guard_new(&gs, &s->guard)) {
+		say("out of memory");
+		return -1;
+	}
+	atomic_store(&s->sweeper_stop, 0);
+	if (pthread_create(&s->sweeper, NULL, sweeper, s)) {
+		say("cannot start a thread: %s", strerror(errno));
+		return -1;
+	}
+	s->sweeper_running = 1;
 	if (s->listen_fd >= 0 && !(s->mhd = start_one(s, s->listen_fd, NULL, NULL))) {
 		say("cannot start the HTTP server (libmicrohttpd %s)", MHD_get_version());
 		return -1;
@@ -556,25 +826,36 @@ static void quiesce(struct MHD_Daemon *d, int *fd)
 
 void http_stop(struct server *s)
 {
-	if (!s->mhd && !s->mhd_tls)
-		return;
-	atomic_store(&s->draining, 1);
-	quiesce(s->mhd, &s->listen_fd);
-	quiesce(s->mhd_tls, &s->tls_fd);
-	double deadline = now_mono() + s->cfg.shutdown_timeout;
-	long left;
-	while ((left = atomic_load(&s->inflight)) > 0 && now_mono() < deadline) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+	if (s->mhd || s->mhd_tls) {
+		atomic_store(&s->draining, 1);
+		quiesce(s->mhd, &s->listen_fd);
+		quiesce(s->mhd_tls, &s->tls_fd);
+		double deadline = now_mono() + s->cfg.shutdown_timeout;
+		long left;
+		while ((left = atomic_load(&s->inflight)) > 0 && now_mono() < deadline) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		if (left > 0)
+			say("stopping with %ld requests still in flight after %us", left,
+			    s->cfg.shutdown_timeout);
+		/* libmicrohttpd closes the listening socket unless quiesce gave it back. */
+		if (s->mhd)
+			MHD_stop_daemon(s->mhd);
+		if (s->mhd_tls)
+			MHD_stop_daemon(s->mhd_tls);
+		s->mhd = s->mhd_tls = NULL;
+		s->listen_fd = s->tls_fd = -1;
 	}
-	if (left > 0)
-		say("stopping with %ld requests still in flight after %us", left,
-		    s->cfg.shutdown_timeout);
-	/* libmicrohttpd closes the listening socket unless quiesce gave it back. */
-	if (s->mhd)
-		MHD_stop_daemon(s->mhd);
-	if (s->mhd_tls)
-		MHD_stop_daemon(s->mhd_tls);
-	s->mhd = s->mhd_tls = NULL;
-	s->listen_fd = s->tls_fd = -1;
+	/* The guard outlives every connection it was told of. */
+	if (s->sweeper_running) {
+		atomic_store(&s->sweeper_stop, 1);
+		pthread_join(s->sweeper, NULL);
+		s->sweeper_running = 0;
+	}
+	if (s->guard) {
+		guard_free(s->guard);
+		s->guard = NULL;
+		pthread_mutex_destroy(&s->mhd_log_lock);
+	}
 }

@@ -84,8 +84,22 @@ int keyring_load(const char *path, struct keyring **out, char *why, size_t whysi
 		snprintf(why, whysize, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (fstat(fileno(f), &st) != 0) {
+		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		snprintf(why, whysize, "%s: not a regular file", path);
+		goto fail;
+	}
+	/* Whoever may write the file may add a key of their own. */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, whysize, "%s: writable by %s (mode %04o): anyone who can write it can "
+		         "add a key; chmod go-w it", path,
+		         (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH) ? "its group and every user"
+		         : st.st_mode & S_IWGRP                         ? "its group"
+		                                                         : "every user",
+		         (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
 	while ((got = getline(&line, &cap, f)) >= 0) {

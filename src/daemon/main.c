@@ -11,6 +11,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,6 +39,9 @@
  * byte possibly as %XX: 1 MiB holds that with room to spare. */
 #define DEFAULT_AKISMET_BODY_LIMIT (1024 * 1024)
 #define DEFAULT_TIMEOUT 30
+#define DEFAULT_HEADER_TIMEOUT 10
+#define DEFAULT_BODY_BUDGET (64u << 20)
+#define PER_IP_DEFAULT UINT_MAX /* max_connections / 8 */
 #define DEFAULT_SHUTDOWN_TIMEOUT 10
 #define DEFAULT_MAX_CONNECTIONS 1024
 
@@ -73,10 +79,21 @@ static const char usage_text[] =
 	"      --tls-key FILE       its private key (PEM, unencrypted)\n"
 	"      --timeout SECONDS    close a connection idle that long, or a body that takes\n"
 	"                           longer to arrive (default 30; 0: never)\n"
+	"      --header-timeout SECONDS\n"
+	"                           close a connection whose request headers are not all in\n"
+	"                           that long after it opened or its last request ended,\n"
+	"                           however often bytes come (default 10; 0: never)\n"
 	"      --shutdown-timeout SECONDS\n"
 	"                           on SIGTERM, how long to let requests in flight finish\n"
 	"                           (default 10)\n"
 	"      --max-connections N  open connections at most (default 1024)\n"
+	"      --max-connections-per-ip N\n"
+	"                           open connections of one client address (IPv6: one /64)\n"
+	"                           at most (default: --max-connections / 8; 0: no limit;\n"
+	"                           behind a proxy every client has the proxy's address)\n"
+	"      --body-budget BYTES  request bodies held in memory at once at most; bodies\n"
+	"                           whose key is not known before they are read share 3/4\n"
+	"                           of it, 1/8 per address; past it, 503 (default 64M)\n"
 	"      --hold-as-spam       comment-check answers \"true\" for a held comment, so\n"
 	"                           Akismet clients put it in their spam folder\n"
 	"      --no-hold-as-spam    comment-check answers \"false\" for a held comment (the\n"
@@ -420,6 +437,9 @@ enum {
 	O_REDIS,
 	O_NODE,
 	O_NODES,
+	O_HEADER_TIMEOUT,
+	O_PER_IP,
+	O_BODY_BUDGET,
 };
 
 static const struct option long_opts[] = {
@@ -447,6 +467,9 @@ static const struct option long_opts[] = {
 	{"redis", required_argument, NULL, O_REDIS},
 	{"node", required_argument, NULL, O_NODE},
 	{"nodes", required_argument, NULL, O_NODES},
+	{"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
+	{"max-connections-per-ip", required_argument, NULL, O_PER_IP},
+	{"body-budget", required_argument, NULL, O_BODY_BUDGET},
 	{NULL, 0, NULL, 0},
 };
 
@@ -469,6 +492,9 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 	cfg->timeout = DEFAULT_TIMEOUT;
 	cfg->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT;
 	cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
+	cfg->header_timeout = DEFAULT_HEADER_TIMEOUT;
+	cfg->max_connections_per_ip = PER_IP_DEFAULT;
+	cfg->body_budget = DEFAULT_BODY_BUDGET;
 	cfg->hold_as_spam = 0; /* a held first comment is not spam: see threshd(8) */
 
 	opterr = 0;
@@ -560,6 +586,25 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 			cfg->max_connections = (unsigned)v;
 			*given |= G_MAX_CONNECTIONS;
 			break;
+		case O_HEADER_TIMEOUT:
+			if (parse_u64(optarg, 0, 86400, &v))
+				return usage_error("--header-timeout %s: expected seconds, 0 to 86400", optarg);
+			cfg->header_timeout = (unsigned)v;
+			*given |= G_HEADER_TIMEOUT;
+			break;
+		case O_PER_IP:
+			if (parse_u64(optarg, 0, 1000000, &v))
+				return usage_error("--max-connections-per-ip %s: expected 0 to 1000000", optarg);
+			cfg->max_connections_per_ip = (unsigned)v;
+			*given |= G_PER_IP;
+			break;
+		case O_BODY_BUDGET:
+			if (parse_size(optarg, MAX_BODY_BUDGET, &v))
+				return usage_error("--body-budget %s: expected bytes, 1 to 4096M (K and M "
+				                   "suffixes allowed)", optarg);
+			cfg->body_budget = v;
+			*given |= G_BODY_BUDGET;
+			break;
 		case O_HOLD_AS_SPAM:
 			cfg->hold_as_spam = 1;
 			*given |= G_HOLD;
@@ -602,6 +647,40 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 }
 
 /* ---------- main ---------- */
+
+/* check_limits - settings that depend on others, once flags and
+ * thresh.conf are both read. Returns 0, or -1 (reported). */
+static int check_limits(struct config *c)
+{
+	if (c->max_connections_per_ip == PER_IP_DEFAULT) {
+		/* an eighth of the connections, but no fewer than 8 (or all) */
+		unsigned floor = c->max_connections < 8 ? c->max_connections : 8;
+		c->max_connections_per_ip = c->max_connections / 8;
+		if (c->max_connections_per_ip < floor)
+			c->max_connections_per_ip = floor;
+	}
+	int akismet = c->akismet_body_limit > c->body_limit;
+	size_t largest = akismet ? c->akismet_body_limit : c->body_limit;
+	const char *which = akismet ? "--akismet-body-limit" : "--body-limit";
+	/* a body of n bytes takes n + 1 (a NUL ends it) */
+	if (c->body_budget <= largest) {
+		say("--body-budget %llu is not more than the largest body allowed (%s %zu): no such "
+		    "body could be read; raise the budget or lower the limit",
+		    (unsigned long long)c->body_budget, which, largest);
+		return -1;
+	}
+	if (c->body_budget / 8 <= largest)
+		say("warning: --body-budget %llu: one address's bodies whose key is not in a header "
+		    "may hold %llu bytes at once, less than %s %zu: longer ones get 503",
+		    (unsigned long long)c->body_budget, (unsigned long long)(c->body_budget / 8),
+		    which, largest);
+	/* /v1/learn/bulk's bodies are keyed in a header: the whole budget is theirs */
+	if (c->body_budget <= bulk_body_limit(c))
+		say("warning: --body-budget %llu is not more than the body POST /v1/learn/bulk takes "
+		    "(%d times --body-limit: %zu): longer batches get 503",
+		    (unsigned long long)c->body_budget, BULK_FACTOR, bulk_body_limit(c));
+	return 0;
+}
 
 static int open_db(struct server *s)
 {
@@ -658,6 +737,14 @@ int main(int argc, char **argv)
 	s.listen_fd = -1;
 	s.tls_fd = -1;
 	s.log_fd = -1;
+#ifdef __GLIBC__
+	/* Bodies of 128 KiB and more (Akismet's routes take up to 1 MiB) are
+	 * mapped on their own and unmapped when freed, instead of growing the
+	 * heap; glibc's default threshold climbs to the size of the largest
+	 * block freed, after which a burst of large bodies stays resident. The
+	 * sweeper gives back what smaller ones leave free (malloc_trim). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	if ((rc = parse_options(argc, argv, &s.cfg, &cs.given)) >= 0)
 		return rc;
 	pthread_rwlock_init(&s.keys_lock, NULL);
@@ -665,6 +752,10 @@ int main(int argc, char **argv)
 	if (open_db(&s))
 		goto out;
 	if (conf_apply(&s, &cs)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (check_limits(&s.cfg)) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -786,8 +877,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	cluster_stop(&s);
-	if (s.mhd || s.mhd_tls)
-		http_stop(&s);
+	http_stop(&s);
 	if (s.listen_fd >= 0)
 		close(s.listen_fd);
 	if (s.tls_fd >= 0)

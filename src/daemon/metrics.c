@@ -218,6 +218,28 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 		sb_printf(b, "threshd_connections %u\n", di ? di->num_connections : 0u);
 	}
 
+	if (s->guard) {
+		struct guard_stats gs;
+		guard_stats(s->guard, &gs);
+		help(b, "threshd_connections_aborted_total", "counter",
+		     "Connections threshd closed early, refused, or whose body it refused, and "
+		     "requests the client gave up, by reason: header_timeout (headers not in by "
+		     "--header-timeout, idle keep-alive too), body_timeout (--timeout), idle_timeout, "
+		     "per_ip (--max-connections-per-ip), budget (503 for --body-budget), too_large "
+		     "(read on far past the limit), client_gone, error.");
+		for (int r = GR_NONE + 1; r < GR_COUNT; r++)
+			sb_printf(b, "threshd_connections_aborted_total{reason=\"%s\"} %" PRIu64 "\n",
+			          guard_reason_name((enum guard_reason)r), gs.aborted[r]);
+		help(b, "threshd_body_bytes", "gauge", "Bytes of request bodies held in memory.");
+		sb_printf(b, "threshd_body_bytes %" PRIu64 "\n", gs.body_bytes);
+		help(b, "threshd_body_unkeyed_bytes", "gauge",
+		     "... of them, of requests whose key is not known before their body (at most "
+		     "3/4 of the budget).");
+		sb_printf(b, "threshd_body_unkeyed_bytes %" PRIu64 "\n", gs.unkeyed_bytes);
+		help(b, "threshd_body_budget_bytes", "gauge", "--body-budget.");
+		sb_printf(b, "threshd_body_budget_bytes %" PRIu64 "\n", gs.budget);
+	}
+
 	pthread_rwlock_rdlock(&s->keys_lock);
 	size_t nkeys = keyring_count(s->keys);
 	pthread_rwlock_unlock(&s->keys_lock);

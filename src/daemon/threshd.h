@@ -5,12 +5,20 @@
  * outside program would use it. http.c owns the connection: routing, bodies,
  * keys, errors, the request log; metrics.c counts; main.c starts and stops.
  *
- * One request's life:
+ * One connection's life (guard.c keeps count of connections per address,
+ * deadlines and body bytes):
  *
- *   on_request (first call)   route, method, Content-Length, allocate
+ *   on_accept                 refused when its address has its share open
+ *   on_connection (started)   --header-timeout starts
+ *   on_request (first call)   framing, route, method, the JSON API's key,
+ *                             Content-Length, the body budget, allocate;
+ *                             a body has --timeout from here
  *   on_request (data calls)   append the body, refusing past --body-limit
  *   on_request (last call)    route->handler(rq): parse, check, reply
- *   on_completed              metrics, log line, free
+ *   on_completed              metrics, log line, free; --header-timeout
+ *                             again for the next request
+ *   on_connection (closed)    counted by why it ended early, if it did
+ * and the sweeper thread shuts down connections past their deadline.
  */
 #ifndef THRESHD_H
 #define THRESHD_H
@@ -86,7 +94,8 @@ struct keyring;
 /* keyring_load - read a key file: one key per line, surrounding white space
  * trimmed, blank lines and lines starting with '#' ignored. A key is
  * KEY_MIN_LEN to KEY_MAX_LEN letters, digits, '-' or '_'. Returns 0, or -1
- * with why ("FILE:LINE: ..."). A file without a key is an error. */
+ * with why ("FILE:LINE: ..."). A file without a key is an error, and so is
+ * one its group or other users may write (they could add a key). */
 int keyring_load(const char *path, struct keyring **out, char *why, size_t whysize);
 void keyring_free(struct keyring *k);
 size_t keyring_count(const struct keyring *k);
@@ -98,6 +107,99 @@ int keyring_match(const struct keyring *k, const char *cand, size_t len, int fol
 /* ct_equal - constant-time comparison of a[0..alen) and b[0..blen): the time
  * depends on alen only. Returns 1 when equal. */
 int ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen, int fold);
+
+/* ---- guard.c: connections per address, deadlines, the body budget ---- */
+
+struct sockaddr;
+struct guard;      /* one per server */
+struct guard_conn; /* one per open connection */
+
+/* Why threshd cut a connection off (or refused its body), for /metrics. */
+enum guard_reason {
+	GR_NONE,
+	GR_HEADER_TIMEOUT, /* headers not in by --header-timeout (also idle keep-alive) */
+	GR_BODY_TIMEOUT,   /* a body still arriving after --timeout */
+	GR_IDLE_TIMEOUT,   /* libmicrohttpd's idle timeout, mid-request */
+	GR_PER_IP,         /* the address already had --max-connections-per-ip */
+	GR_BUDGET,         /* a body refused (503) for --body-budget */
+	GR_TOO_LARGE,      /* a body read on past four times its limit */
+	GR_CLIENT_GONE,    /* the client closed or reset mid-request */
+	GR_ERROR,          /* any other end of a request without its reply */
+	GR_COUNT
+};
+
+enum guard_phase {
+	GP_HEADERS, /* waiting for a request's headers: --header-timeout */
+	GP_BODY,    /* reading its body: --timeout */
+	GP_BUSY     /* working on it or sending the reply: no deadline */
+};
+
+struct guard_settings {
+	unsigned max_connections; /* sizes the table of addresses */
+	unsigned per_ip;          /* open connections per address; 0: no limit */
+	double header_timeout;    /* seconds; 0: none */
+	double body_timeout;      /* seconds; 0: none */
+	uint64_t budget;          /* body bytes held at once, at least 8 */
+};
+
+struct guard_stats {
+	uint64_t aborted[GR_COUNT]; /* connections cut off or bodies refused, by reason */
+	uint64_t body_bytes;        /* body bytes held now */
+	uint64_t unkeyed_bytes;     /* ... by requests not known to be keyed */
+	uint64_t budget;
+	size_t connections;         /* connections open */
+};
+
+/* Body bytes released between two guard_trim_due answers of 1. */
+#define GUARD_TRIM_BYTES (8u << 20)
+
+/* guard_new - a guard with these settings. Returns 0, or -1 (no memory). */
+int guard_new(const struct guard_settings *set, struct guard **out);
+/* guard_free - g and every connection it still holds (after the server
+ * stopped). Accepts NULL. */
+void guard_free(struct guard *g);
+/* guard_admit - may a client at sa connect (libmicrohttpd's accept policy)?
+ * 1, or 0 when its address has per_ip connections open already (counted
+ * under GR_PER_IP). sa may be NULL (one address for all). */
+int guard_admit(struct guard *g, const struct sockaddr *sa);
+/* guard_open - a connection accepted on socket fd from sa, at time now
+ * (now_mono()): its header deadline starts. Returns 0 with *out; 1 with
+ * *out when the address is past its share after all (another thread
+ * admitted one at the same time): the socket is shut down, the reason is
+ * GR_PER_IP; -1 with *out NULL when out of memory: the socket is shut down. */
+int guard_open(struct guard *g, int fd, const struct sockaddr *sa, double now,
+               struct guard_conn **out);
+/* guard_close - the connection closed (before its socket is): its reason,
+ * if any, is counted, its bytes released, c freed. Accepts NULL. */
+void guard_close(struct guard *g, struct guard_conn *c);
+/* guard_phase - c enters phase p at now: GP_HEADERS gives it until now +
+ * header_timeout, GP_BODY until now + body_timeout, GP_BUSY no deadline.
+ * Called by c's own thread only. Accepts NULL c. */
+void guard_phase(struct guard *g, struct guard_conn *c, enum guard_phase p, double now);
+/* guard_abort - record why c is ending, unless a reason was given before
+ * (the first one counts). Accepts NULL. */
+void guard_abort(struct guard_conn *c, enum guard_reason r);
+/* guard_reserve - n more body bytes for c's request. keyed: the request
+ * is known to be keyed. Returns 0 (reserved, or n == 0, or c NULL), or -1
+ * when they would pass the budget (keyed or not), 3/4 of it for requests
+ * not known keyed, or 1/8 of it for those of c's address. */
+int guard_reserve(struct guard *g, struct guard_conn *c, uint64_t n, int keyed);
+/* guard_release - give back every byte c's request reserved. Accepts NULL c. */
+void guard_release(struct guard *g, struct guard_conn *c);
+/* guard_sweep - shut down the socket of every connection past its
+ * deadline at now, recording GR_HEADER_TIMEOUT or GR_BODY_TIMEOUT; with
+ * probe, also of every connection waiting for its headers or body whose
+ * client has closed or reset it (GR_CLIENT_GONE: a peek at the socket,
+ * which libmicrohttpd may otherwise not read again before the deadline).
+ * Returns how many. */
+size_t guard_sweep(struct guard *g, double now, int probe);
+/* guard_trim_due - 1 (once) when GUARD_TRIM_BYTES of bodies were released
+ * since it last said so: time to give freed memory back (malloc_trim). */
+int guard_trim_due(struct guard *g);
+/* guard_stats - the counts and bytes now. Cannot fail. */
+void guard_stats(struct guard *g, struct guard_stats *st);
+/* guard_reason_name - "header_timeout", ... Cannot fail. */
+const char *guard_reason_name(enum guard_reason r);
 
 /* ---- metrics.c ---- */
 
@@ -169,9 +271,12 @@ struct config {
 	unsigned tls_port;
 	const char *tls_cert;   /* PEM files for it */
 	const char *tls_key;
-	unsigned timeout;       /* seconds a connection may idle; 0: never */
+	unsigned timeout;       /* seconds a connection may idle, or a body take; 0: never */
+	unsigned header_timeout; /* seconds a request's headers may take; 0: no limit */
 	unsigned shutdown_timeout;
 	unsigned max_connections;
+	unsigned max_connections_per_ip; /* 0: no limit */
+	uint64_t body_budget;   /* body bytes held at once */
 	const char *log_path;   /* request log: NULL none, "-" stderr, else a file */
 	int hold_as_spam;       /* comment-check says "true" for hold (see server.hold_as_spam) */
 	int create;             /* create a missing database */
@@ -213,6 +318,16 @@ struct server {
 
 	struct metrics metrics;
 	struct cluster_thread cluster;
+
+	/* http.c: connections and bodies (guard.c), and the thread that sweeps
+	 * them; libmicrohttpd's own messages, at most one every few seconds */
+	struct guard *guard;
+	pthread_t sweeper;
+	int sweeper_running;
+	atomic_int sweeper_stop;
+	pthread_mutex_t mhd_log_lock;
+	double mhd_log_last;
+	unsigned long mhd_log_suppressed;
 };
 
 /* ---- http.c ---- */
@@ -223,11 +338,17 @@ struct server {
 struct request;
 typedef enum MHD_Result (*handler_fn)(struct request *rq);
 
+/* What a route's key allows (struct route's key). */
+#define KEY_NONE 0  /* no key: /healthz, /metrics, /1.1/test */
+#define KEY_CHECK 1 /* a key, or development mode */
+#define KEY_LEARN 2 /* a key, always */
+
 struct route {
 	const char *path;
 	enum endpoint ep;
 	unsigned methods; /* M_* */
 	int akismet;      /* errors carry X-akismet-debug-help */
+	unsigned key;     /* KEY_*: the JSON API's Bearer key is checked with the headers */
 	handler_fn handler;
 };
 
@@ -241,7 +362,9 @@ struct request {
 	char *body;
 	size_t len, cap;
 	uint64_t discarded;     /* body bytes dropped past the limit */
-	int too_large;
+	unsigned refused;       /* 413 or 503: the body is being dropped, answered at its end */
+	int keyed;              /* known to be keyed before its body (guard_reserve) */
+	struct guard_conn *gc;  /* its connection's, or NULL */
 	unsigned early;         /* 404 or 405, decided at the first call */
 	char url[96];           /* for a 404's message, made printable */
 	int responded;
@@ -269,10 +392,12 @@ enum MHD_Result api_stats(struct request *rq);
 enum MHD_Result api_healthz(struct request *rq);
 enum MHD_Result api_metrics(struct request *rq);
 
+/* api_authorize - the JSON API's key ("Authorization: Bearer KEY"), for a
+ * route's key level (KEY_CHECK, KEY_LEARN), at the request's first call.
+ * Returns 1, or 0 having replied 401 (no key, a wrong one, learning in
+ * development mode) or 400 (a malformed header), the reply's result in *ret. */
+int api_authorize(struct request *rq, unsigned level, enum MHD_Result *ret);
 /* api.c, for bulk.c: */
-/* api_authorize - may the request go on ("Authorization: Bearer KEY"; a
- * key always when learning)? 1, or 0 having replied 401 (*ret). */
-int api_authorize(struct request *rq, int learning, enum MHD_Result *ret);
 /* api_member_error - member m of a comment object through the shared
  * mapping (cj_member): NULL when taken, else the JSON API's error code
  * ("unknown_field", "bad_field", ...; "unavailable" out of memory), with
@@ -292,7 +417,8 @@ size_t bulk_body_limit(const struct config *c);
  * Returns 0 or -1 (reported). */
 int http_start(struct server *s);
 /* http_stop - stop accepting, let requests in flight finish (at most
- * cfg.shutdown_timeout seconds), close every connection. */
+ * cfg.shutdown_timeout seconds), close every connection. Also after a
+ * failed http_start; a second call does nothing. */
 void http_stop(struct server *s);
 
 /* reply - queue body[0..len) (copied) with the given status and content
@@ -347,9 +473,14 @@ enum {
 	G_TLS_PORT = 1 << 11,
 	G_TLS_CERT = 1 << 12,
 	G_TLS_KEY = 1 << 13,
+	G_HEADER_TIMEOUT = 1 << 14,
+	G_PER_IP = 1 << 15,
+	G_BODY_BUDGET = 1 << 16,
 };
 
-#define CONF_KEYS 14
+#define CONF_KEYS 17
+/* --body-budget: at most 4 GiB (K and M suffixes) */
+#define MAX_BODY_BUDGET (4096ull << 20)
 #define CONF_VALUE_MAX 1024
 
 struct conf_state {

@@ -68,10 +68,14 @@ static int add_tokens(apply_ctx *k, const event *e, int label, int64_t d, uint32
 			return rc;
 		uint32_t *v = prior ? (label ? &c->pspam : &c->pham) : (label ? &c->spam : &c->ham);
 		uint32_t before = *v;
-		if (prior)
+		if (prior) {
 			store_prior_add(c, label ? d * prior : 0, label ? 0 : d * prior);
-		else
+		} else {
 			store_counts_add(c, label ? d : 0, label ? 0 : d, d > 0 ? e->day : 0);
+			/* an identity token stays one while it has counts */
+			if (d > 0 && e->ident && e->ident[i] && !counts_empty(c))
+				c->flags |= COUNTS_IDENTITY;
+		}
 		*sum = *sum - before + *v; /* the sum holds before, so this never goes below 0 */
 	}
 	return 0;
@@ -172,26 +176,71 @@ static int author_add(apply_ctx *k, const event *e, int label, int d)
 	return store_rec_put(k->t, "authors", e->author, HASH_ID_BYTES, &a, sizeof a);
 }
 
+/* label_get - the label a digest table holds for d: -1 none. */
+static int label_get(store_txn *t, int legacy, const unsigned char d[HASH_DIGEST_BYTES], int *label)
+{
+	unsigned char v;
+	int rc = legacy ? store_rec_get(t, "legacy", d, HASH_DIGEST_BYTES, &v, 1)
+	                : store_learned_get(t, d, label);
+	if (rc == THRESH_ENOTFOUND) {
+		*label = -1;
+		return 0;
+	}
+	if (!rc && legacy)
+		*label = v ? 1 : 0;
+	return rc;
+}
+
+/* label_set - set (label >= 0) or delete (-1) d's label in a digest table. */
+static int label_set(store_txn *t, int legacy, const unsigned char d[HASH_DIGEST_BYTES], int label)
+{
+	unsigned char v = (unsigned char)label;
+	if (label < 0)
+		return legacy ? store_rec_del(t, "legacy", d, HASH_DIGEST_BYTES) : store_learned_del(t, d);
+	return legacy ? store_rec_put(t, "legacy", d, HASH_DIGEST_BYTES, &v, 1)
+	              : store_learned_put(t, d, label);
+}
+
+/* remember - after e: its comment learned under label (-1: not learned).
+ * It is remembered by its own digest; a legacy entry of it is dropped, so
+ * the legacy table only shrinks as the comments learned before format 3
+ * come back. An event of version 1 has the legacy digest alone: it stays
+ * there. */
+static int remember(apply_ctx *k, const event *e, int label)
+{
+	int rc = 0;
+	if (e->has_digest) {
+		if ((rc = label_set(k->t, 0, e->digest, label)))
+			return rc;
+		if (e->has_legacy)
+			rc = label_set(k->t, 1, e->legacy, -1);
+	} else if (e->has_legacy) {
+		rc = label_set(k->t, 1, e->legacy, label);
+	}
+	return rc;
+}
+
 int apply_event(apply_ctx *k, const event *e, undo *u, int *result)
 {
-	int had, rc;
-	rc = store_learned_get(k->t, e->digest, &had);
-	if (rc == THRESH_ENOTFOUND)
-		had = -1;
-	else if (rc)
+	int had = -1, old = -1, rc;
+	if ((e->has_digest && (rc = label_get(k->t, 0, e->digest, &had))) ||
+	    (e->has_legacy && (rc = label_get(k->t, 1, e->legacy, &old))))
 		return rc;
 	k->u = u;
 	k->first = 1;
 	if (u) {
 		undo_reset(u);
 		u->learned = had;
+		u->legacy = old;
 		u->site = k->m.site;
 		memcpy(u->preq, k->m.preq, sizeof u->preq);
 	}
+	if (had < 0)
+		had = old; /* learned before format 3 */
 	if (e->op == EV_LEARN) {
 		if (had == e->label) {
 			*result = APPLY_DUPLICATE;
-			return 0;
+			return old >= 0 ? remember(k, e, e->label) : 0;
 		}
 		if ((rc = score_losses(k, e, e->label)))
 			return rc;
@@ -204,7 +253,7 @@ int apply_event(apply_ctx *k, const event *e, undo *u, int *result)
 			*result = APPLY_LEARNED;
 		}
 		if ((rc = add_tokens(k, e, e->label, 1, 0)) || (rc = author_add(k, e, e->label, 1)) ||
-		    (rc = store_learned_put(k->t, e->digest, e->label)))
+		    (rc = remember(k, e, e->label)))
 			return rc;
 		add_comments(&k->m.site, e->label, 1, 1);
 		return 0;
@@ -214,7 +263,7 @@ int apply_event(apply_ctx *k, const event *e, undo *u, int *result)
 		return 0;
 	}
 	if ((rc = add_tokens(k, e, e->label, -1, 0)) || (rc = author_add(k, e, e->label, -1)) ||
-	    (rc = store_learned_del(k->t, e->digest)))
+	    (rc = remember(k, e, -1)))
 		return rc;
 	add_comments(&k->m.site, e->label, -1, 1);
 	*result = APPLY_UNLEARNED;
@@ -245,11 +294,8 @@ int apply_revert(apply_ctx *k, const event *e, const undo *u)
 		if (counts_empty(c))
 			memset(c, 0, sizeof *c);
 	}
-	if (u->learned < 0)
-		rc = store_learned_del(k->t, e->digest);
-	else
-		rc = store_learned_put(k->t, e->digest, u->learned);
-	if (rc)
+	if ((e->has_digest && (rc = label_set(k->t, 0, e->digest, u->learned))) ||
+	    (e->has_legacy && (rc = label_set(k->t, 1, e->legacy, u->legacy))))
 		return rc;
 	if (u->has_author) {
 		rc = u->author_had ? store_rec_put(k->t, "authors", e->author, HASH_ID_BYTES, u->author_rec,

@@ -45,6 +45,9 @@ struct thresh_view {
 	int readonly; /* a view of the caller's: no state changes */
 	store_txn *t;
 	model_meta m;
+	site_keys keys;    /* the site's keys (hash.h), when has_keys */
+	int has_keys;
+	int legacy;        /* the snapshot holds digests of format 2 */
 	bayes_totals tot;  /* the totals this view scores with (model_totals) */
 	tok_list tl;
 	tok_counts *counts;
@@ -66,10 +69,12 @@ int thresh_view_open(thresh_db *db, thresh_view **out)
 	v->db = db;
 	v->readonly = 1;
 	tok_list_init(&v->tl);
-	if ((rc = store_read_begin(db->st, &v->t)) || (rc = db_meta_load(db, v->t, &v->m))) {
+	if ((rc = store_read_begin(db->st, &v->t)) || (rc = db_meta_load(db, v->t, &v->m)) ||
+	    (rc = db_view_legacy(db, v->t, &v->legacy))) {
 		thresh_view_close(v);
 		return rc;
 	}
+	v->has_keys = db_keys(db, &v->keys);
 	model_totals(&v->m, &v->tot, NULL);
 	*out = v;
 	return 0;
@@ -82,6 +87,7 @@ void thresh_view_close(thresh_view *v)
 	cache_unref(v->cache);
 	store_read_end(v->t);
 	hash_wipe(v->m.key, sizeof v->m.key);
+	hash_wipe(&v->keys, sizeof v->keys);
 	tok_list_free(&v->tl);
 	free(v->counts);
 	free(v->probs);
@@ -190,7 +196,8 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 	int rc;
 	model_params(m, &bp);
 	v->tl.notext = !explain;
-	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key)) || (rc = grow_scratch(v, v->tl.n)))
+	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key, v->has_keys ? v->keys.ident : NULL)) ||
+	    (rc = grow_scratch(v, v->tl.n)))
 		return rc;
 	/* Every check without a cache counts towards building one. */
 	if (!v->cache)
@@ -214,12 +221,22 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 }
 
 /* learned_label - the label this exact comment (its digest: content,
- * author, e-mail, URL) was learned under, or -1. Returns 0 or a store error. */
+ * author, e-mail, URL) was learned under, or -1; while the snapshot holds
+ * digests of format 2, by its digest of that format too. Returns 0 or a
+ * store error. */
 static int learned_label(thresh_view *v, const thresh_comment *c, int *label)
 {
-	unsigned char d[HASH_DIGEST_BYTES];
-	hash_comment_digest(v->m.key, c, d);
-	int rc = store_learned_get(v->t, d, label);
+	unsigned char d[HASH_DIGEST_BYTES], l;
+	int rc = THRESH_ENOTFOUND;
+	if (v->has_keys) {
+		hash_comment_digest(&v->keys, c, d);
+		rc = store_learned_get(v->t, d, label);
+	}
+	if (rc == THRESH_ENOTFOUND && v->legacy) {
+		hash_comment_digest_b2(v->m.key, c, d);
+		if ((rc = store_rec_get(v->t, "legacy", d, sizeof d, &l, 1)) == 0)
+			*label = l ? 1 : 0;
+	}
 	if (rc == THRESH_ENOTFOUND) {
 		*label = -1;
 		return 0;
@@ -259,18 +276,17 @@ struct author {
 static int author_begin(thresh_view *v, const thresh_comment *c, unsigned flags, const conf *cf,
                         struct author *a)
 {
-	unsigned char secret[HASH_SECRET_BYTES], addr[HASH_ID_BYTES];
+	unsigned char addr[HASH_ID_BYTES];
 	char fp[33];
 	a->has = a->rate = 0;
 	a->nb = 0;
 	a->cl = NULL;
 	a->q.c = NULL;
-	if (!db_secret(v->db, secret))
+	if (!v->has_keys)
 		return 0;
-	int k = identity_key(secret, c, a->id), ka = 0;
+	int k = identity_key(v->keys.secret, c, a->id), ka = 0;
 	if (k > 0 && cf->rate_limit > 0 && cf->ip_rate_limit > 0)
-		ka = address_key(secret, c, addr);
-	hash_wipe(secret, sizeof secret);
+		ka = address_key(v->keys.secret, c, addr);
 	if (k <= 0)
 		return k;
 	if (ka < 0)

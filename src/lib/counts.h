@@ -24,9 +24,17 @@ typedef struct tok_counts {
 	uint32_t day;   /* the day (since the epoch) the site last learned it; 0: never */
 	uint32_t pspam; /* the prior's spam comments that had it, in 1/PRIOR_UNIT */
 	uint32_t pham;  /* the prior's ham comments that had it, in 1/PRIOR_UNIT */
+	uint32_t flags; /* COUNTS_* */
 } tok_counts;
 
-/* counts_empty - 1 when the token is in neither layer (it is then deleted). */
+/* An identity token (tokenize.h): hashed under the site's identity key, so
+ * a new secret makes it unfindable; thresh_db_rotate_keys drops it. Set
+ * when the site learns the token, kept while it has counts; the prior never
+ * holds one. */
+#define COUNTS_IDENTITY 0x1u
+
+/* counts_empty - 1 when the token is in neither layer (it is then deleted,
+ * flags and all). */
 static inline int counts_empty(const tok_counts *c)
 {
 	return c->spam == 0 && c->ham == 0 && c->pspam == 0 && c->pham == 0;

@@ -3,7 +3,8 @@
  * users share under its lock:
  *   - the configuration in force (db_conf; thresh_db_config_reload, which
  *     also picks up a secret rotated by another process);
- *   - the identity secret (db_secret; the file itself is secret.c's);
+ *   - the identity secret and the keys derived from it (db_keys; the file
+ *     itself is secret.c's);
  *   - the model's meta with the configuration's overrides (db_meta_load,
  *     meta_read);
  *   - the in-memory copy of the token counts (db_cache_for, thresh_db_warm).
@@ -27,6 +28,7 @@
 #include "db_int.h"
 #include "dump.h"
 #include "errors.h"
+#include "migrate.h"
 #include "secret.h"
 
 int db_meta_load(thresh_db *db, store_txn *t, model_meta *m)
@@ -63,14 +65,51 @@ struct conf *db_conf(thresh_db *db)
 	return c;
 }
 
-int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES])
+int db_keys(thresh_db *db, site_keys *out)
 {
 	pthread_mutex_lock(&db->lock);
 	int has = db->has_secret;
 	if (has)
-		memcpy(out, db->secret, HASH_SECRET_BYTES);
+		*out = db->keys;
 	pthread_mutex_unlock(&db->lock);
 	return has;
+}
+
+void db_set_keys(thresh_db *db, const site_keys *k)
+{
+	pthread_mutex_lock(&db->lock);
+	db->keys = *k;
+	db->has_secret = 1;
+	pthread_mutex_unlock(&db->lock);
+}
+
+int db_view_legacy(thresh_db *db, store_txn *t, int *legacy)
+{
+	uint64_t id = store_txn_id(t), at = atomic_load(&db->legacy_at), n = 0;
+	if (at && at >> 1 == id) {
+		*legacy = (int)(at & 1);
+		return 0;
+	}
+	int rc = store_rec_count(t, "legacy", &n);
+	if (rc)
+		return rc;
+	*legacy = n > 0;
+	if (id >= at >> 1) /* a newer snapshot's answer replaces an older one's */
+		atomic_store(&db->legacy_at, id << 1 | (uint64_t)(n > 0));
+	return 0;
+}
+
+int db_has_legacy(thresh_db *db, int *legacy)
+{
+	store_txn *t;
+	uint64_t n = 0;
+	int rc = store_read_begin(db->st, &t);
+	if (rc)
+		return rc;
+	rc = store_rec_count(t, "legacy", &n);
+	store_read_end(t);
+	*legacy = n > 0;
+	return rc;
 }
 
 int db_cluster_conf(thresh_db *db, cluster_conf *out)
@@ -106,14 +145,17 @@ struct cluster *db_cluster(thresh_db *db, char fp[33])
 
 /* cluster_fp - a keyed digest of the model key under the identity secret:
  * nodes share both (one database copied to each), and a node whose own
- * differs may not join. */
+ * differs may not join. A secret file that holds its digests' root apart
+ * (a rotated secret) has the root in the digest too. */
 static void cluster_fp(thresh_db *db, char out[33])
 {
 	static const char label[] = "thresh-cluster-fingerprint";
-	unsigned char secret[HASH_SECRET_BYTES], msg[sizeof label + HASH_MODEL_KEY_BYTES], d[16];
+	unsigned char msg[sizeof label + HASH_MODEL_KEY_BYTES + HASH_SECRET_BYTES], d[16];
+	size_t len = sizeof label + HASH_MODEL_KEY_BYTES;
+	site_keys k;
 	model_meta m;
-	memset(secret, 0, sizeof secret);
-	db_secret(db, secret);
+	memset(&k, 0, sizeof k);
+	db_keys(db, &k);
 	memcpy(msg, label, sizeof label);
 	if (meta_read(db, 0, 1, &m) == 0) {
 		memcpy(msg + sizeof label, m.key, HASH_MODEL_KEY_BYTES);
@@ -121,8 +163,12 @@ static void cluster_fp(thresh_db *db, char out[33])
 	} else {
 		memset(msg + sizeof label, 0, HASH_MODEL_KEY_BYTES);
 	}
-	hash_bytes(secret, sizeof secret, msg, sizeof msg, d, sizeof d);
-	hash_wipe(secret, sizeof secret);
+	if (k.own_root) {
+		memcpy(msg + len, k.root, HASH_SECRET_BYTES);
+		len += HASH_SECRET_BYTES;
+	}
+	hash_bytes(k.secret, sizeof k.secret, msg, len, d, sizeof d);
+	hash_wipe(&k, sizeof k);
 	hash_wipe(msg, sizeof msg);
 	for (int i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
@@ -265,9 +311,9 @@ static int create_db(const char *dir, const thresh_db_options *o, unsigned flags
 	if ((rc = store_write(st, init_meta_fn, NULL)))
 		goto fail;
 	{
-		unsigned char secret[HASH_SECRET_BYTES];
-		rc = secret_write(tmp, secret);
-		hash_wipe(secret, sizeof secret);
+		site_keys k;
+		rc = secret_write(tmp, NULL, &k);
+		hash_wipe(&k, sizeof k);
 		if (rc)
 			goto fail;
 	}
@@ -280,7 +326,8 @@ static int create_db(const char *dir, const thresh_db_options *o, unsigned flags
 			rc = THRESH_ENOMODEL;
 			goto fail;
 		}
-		rc = dump_import_path(st, mp, DUMP_SEED, o ? o->errbuf : NULL, o ? o->errbuf_size : 0);
+		rc = dump_import_path(st, mp, DUMP_SEED, NULL, o ? o->errbuf : NULL,
+		                      o ? o->errbuf_size : 0);
 		if (rc)
 			goto fail;
 	}
@@ -299,13 +346,13 @@ fail:
 
 struct upgrade_ctx {
 	uint32_t from;
+	const site_keys *keys;
 };
 
 static int upgrade_fn(store_txn *t, void *ctx)
 {
 	struct upgrade_ctx *u = ctx;
-	int rc = meta_format(t, &u->from);
-	return rc ? rc : meta_upgrade(t);
+	return migrate_db(t, u->keys, &u->from);
 }
 
 /* upgrade - a database of an older format brought to this one, in one
@@ -313,7 +360,7 @@ static int upgrade_fn(store_txn *t, void *ctx)
  * that says why: a newer format, or a read-only handle. */
 static int upgrade(thresh_db *db, const char *dir, char *errbuf, size_t errsize)
 {
-	struct upgrade_ctx u = {0};
+	struct upgrade_ctx u = {0, &db->keys};
 	store_txn *t;
 	model_meta m;
 	int rc;
@@ -332,6 +379,11 @@ static int upgrade(thresh_db *db, const char *dir, char *errbuf, size_t errsize)
 		set_err(errbuf, errsize,
 		        "%s: format %u needs an upgrade to %u: open it once read-write (e.g. thresh stats)",
 		        dir, (unsigned)u.from, DB_FORMAT_VERSION);
+		return THRESH_EVERSION;
+	}
+	if (!db->has_secret) {
+		set_err(errbuf, errsize, "%s: format %u needs its secret to upgrade to %u", dir,
+		        (unsigned)u.from, DB_FORMAT_VERSION);
 		return THRESH_EVERSION;
 	}
 	if ((rc = store_write(db->st, upgrade_fn, &u))) {
@@ -393,20 +445,20 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 	pthread_mutex_init(&db->lock, NULL);
 	if ((rc = store_open(dir, (flags & THRESH_DB_RDONLY) ? STORE_RDONLY : 0, 0, &db->st)))
 		goto fail_mutex;
+	/* The secret first: an upgrade to format 3 re-keys by it. */
+	rc = secret_read(dir, &db->keys, errbuf, errsize);
+	if (rc == THRESH_ENOENT && !(flags & THRESH_DB_RDONLY))
+		rc = secret_write(dir, NULL, &db->keys); /* a database made before secrets existed */
+	if (rc == 0)
+		db->has_secret = 1;
+	else if (rc != THRESH_ENOENT)
+		goto fail_mutex;
 	rc = meta_read(db, 0, 0, &m);
 	if (rc == THRESH_EVERSION)
 		rc = upgrade(db, dir, errbuf, errsize);
 	else if (rc)
 		set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
 	if (rc)
-		goto fail_mutex;
-
-	rc = secret_read(dir, db->secret, errbuf, errsize);
-	if (rc == THRESH_ENOENT && !(flags & THRESH_DB_RDONLY))
-		rc = secret_write(dir, db->secret); /* a database made before secrets existed */
-	if (rc == 0)
-		db->has_secret = 1;
-	else if (rc != THRESH_ENOENT)
 		goto fail_mutex;
 
 	if (!(flags & THRESH_DB_NOCONFIG)) {
@@ -452,7 +504,7 @@ fail:
 		store_close(db->rate);
 		store_close(db->st);
 		conf_unref(db->cf);
-		hash_wipe(db->secret, sizeof db->secret);
+		hash_wipe(&db->keys, sizeof db->keys);
 		free(db->config_buf);
 		free(db->dir);
 		free(db);
@@ -491,7 +543,7 @@ void thresh_db_close(thresh_db *db)
 	store_close(db->st);
 	conf_unref(db->cf);
 	cache_unref(db->cache);
-	hash_wipe(db->secret, sizeof db->secret);
+	hash_wipe(&db->keys, sizeof db->keys);
 	pthread_mutex_destroy(&db->lock);
 	free(db->config_buf);
 	free(db->dir);
@@ -617,7 +669,7 @@ struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *
 int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
 {
 	struct conf *cf = NULL, *old;
-	unsigned char secret[HASH_SECRET_BYTES];
+	site_keys keys;
 	int rc, has;
 	char def[PATH_MAX];
 	const char *path = NULL;
@@ -636,16 +688,16 @@ int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
 	if (rc)
 		return rc; /* the old configuration stays in force */
 	/* Another process may have rotated the secret. */
-	has = secret_read(db->dir, secret, NULL, 0) == 0;
+	has = secret_read(db->dir, &keys, NULL, 0) == 0;
 	pthread_mutex_lock(&db->lock);
 	old = db->cf;
 	db->cf = cf;
 	if (has) {
-		memcpy(db->secret, secret, sizeof secret);
+		db->keys = keys;
 		db->has_secret = 1;
 	}
 	pthread_mutex_unlock(&db->lock);
-	hash_wipe(secret, sizeof secret);
+	hash_wipe(&keys, sizeof keys);
 	conf_unref(old);
 	db_cluster_refresh(db);
 	return 0;

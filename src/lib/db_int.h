@@ -26,15 +26,17 @@ struct thresh_db {
 	const char *config_path;    /* the file to (re)load, NULL for none */
 	int config_explicit;        /* named by the caller, not found as DIR/thresh.conf */
 	char *config_buf;           /* owns config_path */
-	pthread_mutex_t lock;       /* guards cf and secret */
+	pthread_mutex_t lock;       /* guards cf and keys */
 	struct conf *cf;            /* the configuration in force (reference counted) */
-	unsigned char secret[HASH_SECRET_BYTES];
+	site_keys keys;             /* the identity secret and what derives from it (hash.h) */
 	int has_secret;             /* 0 on a read-only database without a secret file */
 	_Atomic unsigned long checks; /* counts rate-limited checks, to prune now and then */
 	struct tok_cache *cache;    /* token counts of one snapshot in memory (under lock) */
 	_Atomic unsigned misses;    /* checks since the cache went stale */
 	_Atomic int building;       /* a thread is filling a new cache */
 	uint32_t upgraded_from;     /* the format this handle upgraded at open; 0: none */
+	_Atomic uint64_t legacy_at; /* db_view_legacy's answer for a snapshot: its transaction
+	                             * id << 1 | whether it holds legacy digests; 0: none yet */
 	/* the cluster (cluster.h), under lock */
 	cluster_conf clc;           /* [cluster] in force: thresh.conf's, then the overrides */
 	char *clover[DB_CLUSTER_OVERRIDES][2]; /* thresh_db_cluster_set's keys and values */
@@ -64,8 +66,22 @@ struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *
 /* db_conf - a reference to the configuration in force (conf_unref it). */
 struct conf *db_conf(thresh_db *db);
 
-/* db_secret - copy the identity secret; 0 when there is none. */
-int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES]);
+/* db_keys - copy the site's keys (the identity secret and its derived
+ * keys); 0 when there is none (then out is left alone). */
+int db_keys(thresh_db *db, site_keys *out);
+
+/* db_set_keys - make k the handle's keys (after a rotation). */
+void db_set_keys(thresh_db *db, const site_keys *k);
+
+/* db_has_legacy - *legacy set to 1 when the database holds learned digests
+ * of format 2 (store.h, "legacy"), which a check and a learn must then
+ * compute too. Returns 0 or a store error. */
+int db_has_legacy(thresh_db *db, int *legacy);
+
+/* db_view_legacy - the same for the snapshot t reads, remembered for the
+ * latest transaction id seen, so the checks of one snapshot ask LMDB once.
+ * Returns 0 or a store error. */
+int db_view_legacy(thresh_db *db, store_txn *t, int *legacy);
 
 /* db_meta_load - meta_load, with the parameters the configuration in force
  * overrides applied. Returns as meta_load. */

@@ -1,24 +1,29 @@
 /* dump.c - the model dump: a versioned text format for export and import.
  *
- * The format is documented in docs/dump-format.md. In short (version 2):
+ * The format is documented in docs/dump-format.md. In short (version 3):
  *
- *   thresh-dump 2
+ *   thresh-dump 3
  *   tokenizer 63
  *   key 00112233445566778899aabbccddeeff
  *   messages 12 40                      (the site's own comments)
  *   prior 1005 1274.7                   (the prior's, weighted: 3 decimals)
  *   preq 0 1.5 2 2.5 3 3.5 4            (the prior weights' log losses)
  *   param robs 0.1                      (one line per parameter)
- *   tokens 2
+ *   tokens 3
  *   t 0123456789abcdef 12 3 20418 0 0   (id, spam, ham, last-seen day,
  *   t 89abcdef01234567 0 7 20418 4.5 0.1 prior spam, prior ham)
- *   learned 1
- *   l 00112233445566778899aabbccddeeff spam
+ *   i 456789abcdef0123 2 0 20418        (an identity token: the site's only)
+ *   learned 2
+ *   l 00112233445566778899aabbccddeeff spam  (digest under the site's keys)
+ *   g 0123456789abcdef0123456789abcdef ham   (a digest of format 2)
  *   end
  *
- * Version 1 (thresh 0.1) has no prior, no preq and tokens of four fields;
- * it is read as a model of the site's own layer. An import reads and checks
- * the whole file before it stores anything. */
+ * Version 2 (thresh 0.2) has no i or g lines: its identity tokens are
+ * under the model key and its digests of format 2, so an import re-keys its
+ * /24s and keeps its digests as legacy ones (migrate.h). Version 1 (thresh
+ * 0.1) has no prior, no preq and tokens of four fields besides; it is read
+ * as a model of the site's own layer. An import reads and checks the whole
+ * file before it stores anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -33,16 +38,18 @@
 #include "thresh/error.h"
 #include "dump.h"
 #include "errors.h"
+#include "migrate.h"
 #include "model.h"
 #include "num.h"
 
-#define DUMP_VERSION 2
+#define DUMP_VERSION 3
 #define DUMP_LINE_MAX 256
 
 /* ---------- export ---------- */
 
 struct export_ctx {
 	FILE *f;
+	int legacy; /* writing the digests of format 2 */
 };
 
 /* put_milli - v in 1/PRIOR_UNIT as a decimal: 4500 as "4.5", 0 as "0". */
@@ -58,6 +65,12 @@ static void put_milli(FILE *f, uint64_t v)
 static int export_token(uint64_t id, const tok_counts *c, void *ctx)
 {
 	struct export_ctx *e = ctx;
+	if ((c->flags & COUNTS_IDENTITY) && !c->pspam && !c->pham) {
+		if (fprintf(e->f, "i %016" PRIx64 " %" PRIu32 " %" PRIu32 " %" PRIu32 "\n", id, c->spam,
+		            c->ham, c->day) < 0)
+			return THRESH_EIO;
+		return 0;
+	}
 	fprintf(e->f, "t %016" PRIx64 " %" PRIu32 " %" PRIu32 " %" PRIu32 " ", id, c->spam, c->ham, c->day);
 	put_milli(e->f, c->pspam);
 	fputc(' ', e->f);
@@ -73,7 +86,7 @@ static int export_learned(const void *k, size_t kl, const void *v, size_t vl, vo
 	const unsigned char *d = k;
 	if (kl != HASH_DIGEST_BYTES || vl != 1)
 		return THRESH_ECORRUPT;
-	fputs("l ", e->f);
+	fputs(e->legacy ? "g " : "l ", e->f);
 	for (size_t i = 0; i < kl; i++)
 		fprintf(e->f, "%02x", d[i]);
 	fprintf(e->f, " %s\n", *(const unsigned char *)v ? "spam" : "ham");
@@ -125,8 +138,12 @@ int dump_export_path(store *st, const char *path)
 	fprintf(e.f, "tokens %" PRIu64 "\n", info.tokens);
 	if ((rc = store_tokens_foreach(t, export_token, &e)))
 		goto fail;
-	fprintf(e.f, "learned %" PRIu64 "\n", info.learned);
+	fprintf(e.f, "learned %" PRIu64 "\n", info.learned + info.legacy);
+	e.legacy = 0;
 	if ((rc = store_rec_foreach(t, "learned", export_learned, &e)))
+		goto fail;
+	e.legacy = 1;
+	if ((rc = store_rec_foreach(t, "legacy", export_learned, &e)))
 		goto fail;
 	fputs("end\n", e.f);
 	store_read_end(t);
@@ -166,6 +183,7 @@ struct dump_token {
 struct dump_learned {
 	unsigned char d[HASH_DIGEST_BYTES];
 	int label;
+	int legacy; /* a digest of format 2 */
 };
 
 struct dump {
@@ -181,6 +199,7 @@ struct dump {
 	struct dump_learned *lrn;
 	size_t nlrn;
 	unsigned flags;
+	const site_keys *keys; /* the importing site's, or NULL */
 };
 
 static int hex_decode(const char *s, unsigned char *out, size_t n)
@@ -285,12 +304,18 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 		if (state == 1 && d->ntok < ntok) {
 			char idhex[32];
 			uint64_t sp, hm, dy, psp = 0, phm = 0;
-			if (d->version == 1) {
+			int ident = d->version >= 3 && line[0] == 'i';
+			if (ident) {
+				if (sscanf(line, "i %31s %63s %63s %31s%c", idhex, w2, w3, w1, &extra) != 4)
+					FAIL("expected \"i ID SPAM HAM DAY\"");
+			} else if (d->version == 1) {
 				if (sscanf(line, "t %31s %63s %63s %31s%c", idhex, w2, w3, w1, &extra) != 4)
 					FAIL("expected \"t ID SPAM HAM DAY\"");
 			} else if (sscanf(line, "t %31s %63s %63s %31s %63s %63s%c", idhex, w2, w3, w1, w4, w5,
 			                  &extra) != 6) {
-				FAIL("expected \"t ID SPAM HAM DAY PRIOR-SPAM PRIOR-HAM\"");
+				FAIL(d->version >= 3 ? "expected \"t ID SPAM HAM DAY PRIOR-SPAM PRIOR-HAM\" or "
+				                       "\"i ID SPAM HAM DAY\""
+				                     : "expected \"t ID SPAM HAM DAY PRIOR-SPAM PRIOR-HAM\"");
 			}
 			unsigned char idb[8];
 			if (strlen(idhex) != 16 || hex_decode(idhex, idb, 8))
@@ -298,7 +323,7 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			if (parse_u64(w2, 0, UINT32_MAX, &sp) || parse_u64(w3, 0, UINT32_MAX, &hm) ||
 			    parse_u64(w1, 0, UINT32_MAX, &dy))
 				FAIL("token counts must be decimal numbers below 2^32");
-			if (d->version > 1 &&
+			if (d->version > 1 && !ident &&
 			    (parse_milli(w4, UINT32_MAX, &psp) || parse_milli(w5, UINT32_MAX, &phm)))
 				FAIL("prior counts must be decimals of at most 3 places, below 2^32/1000");
 			if (sp == 0 && hm == 0 && psp == 0 && phm == 0)
@@ -321,13 +346,16 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			d->tok[d->ntok].c.day = (uint32_t)dy;
 			d->tok[d->ntok].c.pspam = (uint32_t)psp;
 			d->tok[d->ntok].c.pham = (uint32_t)phm;
+			d->tok[d->ntok].c.flags = ident ? COUNTS_IDENTITY : 0;
 			d->ntok++;
 			continue;
 		}
 		if (state == 2 && d->nlrn < nlrn) {
 			char dhex[64];
-			if (sscanf(line, "l %63s %31s%c", dhex, w1, &extra) != 2)
-				FAIL("expected \"l DIGEST spam|ham\"");
+			int legacy = d->version >= 3 && line[0] == 'g';
+			if (sscanf(line, legacy ? "g %63s %31s%c" : "l %63s %31s%c", dhex, w1, &extra) != 2)
+				FAIL(d->version >= 3 ? "expected \"l DIGEST spam|ham\" or \"g DIGEST spam|ham\""
+				                     : "expected \"l DIGEST spam|ham\"");
 			/* grown as lines arrive: the declared count is not trusted to
 			 * size an allocation */
 			if (d->nlrn == lcap) {
@@ -348,6 +376,8 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 				l->label = 0;
 			else
 				FAIL("label must be spam or ham");
+			/* a digest of an older dump is of format 2 */
+			l->legacy = legacy || d->version < 3;
 			d->nlrn++;
 			continue;
 		}
@@ -479,6 +509,47 @@ static tok_counts seed(const tok_counts *in)
 	return c;
 }
 
+/* put_learned - the dump's digests into their tables. */
+static int put_learned(store_txn *t, const struct dump *d)
+{
+	int rc = 0;
+	for (size_t i = 0; i < d->nlrn && !rc; i++) {
+		unsigned char v = (unsigned char)d->lrn[i].label;
+		rc = d->lrn[i].legacy ? store_rec_put(t, "legacy", d->lrn[i].d, HASH_DIGEST_BYTES, &v, 1)
+		                      : store_learned_put(t, d->lrn[i].d, d->lrn[i].label);
+	}
+	return rc;
+}
+
+/* merge_token - add c to the stored counts of id (an identity token stays
+ * one). */
+static int merge_token(store_txn *t, uint64_t id, const tok_counts *c)
+{
+	tok_counts s;
+	int rc = store_tokens_get(t, &id, 1, &s);
+	if (rc)
+		return rc;
+	store_counts_add(&s, c->spam, c->ham, c->day);
+	store_prior_add(&s, c->pspam, c->pham);
+	if (!counts_empty(&s))
+		s.flags |= c->flags;
+	return store_token_put(t, id, &s);
+}
+
+/* finish - a dump of format 1 or 2 keyed identity tokens by the model key:
+ * its /24s re-keyed by the site's identity key (dropped from a seed, as the
+ * prior never holds one, or without a key), the token sums recounted. */
+static int finish(store_txn *t, const struct dump *d, model_meta *m)
+{
+	int rc;
+	if (d->version < 3 && d->ntok) {
+		const unsigned char *to = d->keys && !(d->flags & DUMP_SEED) ? d->keys->ident : NULL;
+		if ((rc = migrate_ip24(t, d->key, to, NULL, NULL, NULL)))
+			return rc;
+	}
+	return meta_recount(t, m);
+}
+
 static int import_fn(store_txn *t, void *ctx)
 {
 	struct dump *d = ctx;
@@ -495,15 +566,12 @@ static int import_fn(store_txn *t, void *ctx)
 		m.site.ham = add_sat(m.site.ham, d->site.ham);
 		m.prior.spam = add_sat(m.prior.spam, d->prior.spam);
 		m.prior.ham = add_sat(m.prior.ham, d->prior.ham);
-		for (size_t i = 0; i < d->ntok; i++) {
-			const tok_counts *c = &d->tok[i].c;
-			if ((rc = store_token_add(t, d->tok[i].id, c->spam, c->ham, c->day, c->pspam, c->pham)))
+		for (size_t i = 0; i < d->ntok; i++)
+			if ((rc = merge_token(t, d->tok[i].id, &d->tok[i].c)))
 				return rc;
-		}
-		for (size_t i = 0; i < d->nlrn; i++)
-			if ((rc = store_learned_put(t, d->lrn[i].d, d->lrn[i].label)))
-				return rc;
-		return meta_recount(t, &m);
+		if ((rc = put_learned(t, d)))
+			return rc;
+		return finish(t, d, &m);
 	}
 	if ((rc = store_tokens_clear(t)) ||
 	    (rc = store_meta_put(t, "key", d->key, sizeof d->key)) ||
@@ -517,15 +585,18 @@ static int import_fn(store_txn *t, void *ctx)
 	memset(&m, 0, sizeof m);
 	if (d->flags & DUMP_SEED) {
 		/* A new database: the whole dump is its prior; the site has learned
-		 * nothing yet, so no digests and no losses. */
+		 * nothing yet, so no digests and no losses, and the prior never
+		 * holds identity tokens. */
 		m.prior.spam = add_sat(mul_sat(d->site.spam, PRIOR_UNIT), d->prior.spam);
 		m.prior.ham = add_sat(mul_sat(d->site.ham, PRIOR_UNIT), d->prior.ham);
 		for (size_t i = 0; i < d->ntok; i++) {
+			if (d->tok[i].c.flags & COUNTS_IDENTITY)
+				continue;
 			tok_counts c = seed(&d->tok[i].c);
 			if ((rc = store_token_put(t, d->tok[i].id, &c)))
 				return rc;
 		}
-		return meta_recount(t, &m);
+		return finish(t, d, &m);
 	}
 	m.site.spam = d->site.spam;
 	m.site.ham = d->site.ham;
@@ -535,13 +606,13 @@ static int import_fn(store_txn *t, void *ctx)
 	for (size_t i = 0; i < d->ntok; i++)
 		if ((rc = store_token_put(t, d->tok[i].id, &d->tok[i].c)))
 			return rc;
-	for (size_t i = 0; i < d->nlrn; i++)
-		if ((rc = store_learned_put(t, d->lrn[i].d, d->lrn[i].label)))
-			return rc;
-	return meta_recount(t, &m);
+	if ((rc = put_learned(t, d)))
+		return rc;
+	return finish(t, d, &m);
 }
 
-int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, size_t errbuf_size)
+int dump_import_path(store *st, const char *path, unsigned flags, const site_keys *keys,
+                     char *errbuf, size_t errbuf_size)
 {
 	struct dump d;
 	FILE *f = fopen(path, "r");
@@ -554,6 +625,7 @@ int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, 
 	fclose(f);
 	if (!rc) {
 		d.flags = flags;
+		d.keys = keys;
 		rc = store_write(st, import_fn, &d);
 		if (rc == THRESH_EFORMAT)
 			set_err(errbuf, errbuf_size, "%s: a merge needs a dump of the same model (key and tokenizer)", path);

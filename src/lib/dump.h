@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "hash.h"
 #include "store.h"
 
 /* dump_export_path - write the model of one snapshot of st to path: a new
@@ -18,15 +19,19 @@ int dump_export_path(store *st, const char *path);
 
 /* DUMP_SEED - an import flag: the dump seeds a new database, every count
  * of it (both layers) goes into the prior layer, and its learned digests
- * are left out: the site has learned nothing yet. */
+ * and identity tokens are left out: the site has learned nothing yet, and
+ * the prior names no one. */
 #define DUMP_SEED 0x100u
 
 /* dump_import_path - read and check the whole dump at path, then load it in
  * one write transaction: replacing the model (flags 0), with
  * THRESH_IMPORT_MERGE adding its counts to a model of the same key and
- * tokenizer, or with DUMP_SEED as a new database's prior. Returns 0,
- * THRESH_ENOENT, THRESH_EACCES, THRESH_EIO, THRESH_EFORMAT (errbuf: the line
- * and what was wrong), THRESH_EVERSION, THRESH_ENOMEM or a store error. */
-int dump_import_path(store *st, const char *path, unsigned flags, char *errbuf, size_t errbuf_size);
+ * tokenizer, or with DUMP_SEED as a new database's prior. keys: the site's
+ * (hash.h), by whose identity key the /24s of a dump of format 1 or 2 are
+ * re-keyed (migrate.h); NULL drops them. Returns 0, THRESH_ENOENT,
+ * THRESH_EACCES, THRESH_EIO, THRESH_EFORMAT (errbuf: the line and what was
+ * wrong), THRESH_EVERSION, THRESH_ENOMEM or a store error. */
+int dump_import_path(store *st, const char *path, unsigned flags, const site_keys *keys,
+                     char *errbuf, size_t errbuf_size);
 
 #endif

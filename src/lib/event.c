@@ -114,11 +114,29 @@ uint64_t event_keyfp(const unsigned char key[HASH_MODEL_KEY_BYTES])
 	return v;
 }
 
+/* put_bits - n flags as ceil(n/8) bytes, flag i in bit i % 8 of byte i / 8. */
+static void put_bits(struct wbuf *w, const unsigned char *f, size_t n)
+{
+	size_t bytes = (n + 7) / 8;
+	memset(w->p + w->len, 0, bytes);
+	for (size_t i = 0; f && i < n; i++)
+		if (f[i])
+			w->p[w->len + i / 8] |= (unsigned char)(1u << (i % 8));
+	w->len += bytes;
+}
+
+static void get_bits(const unsigned char *b, unsigned char *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		f[i] = (b[i / 8] >> (i % 8)) & 1;
+}
+
 int event_encode(const event *e, unsigned char **out, size_t *len)
 {
-	if (e->n > EVENT_MAX_TOKENS)
+	if (e->n > EVENT_MAX_TOKENS || (!e->has_digest && !e->has_legacy))
 		return THRESH_EINVAL;
-	size_t size = 2 + 4 + 4 + 4 + 8 + HASH_DIGEST_BYTES + HASH_ID_BYTES + 4 + 8 * e->n + (e->n + 7) / 8;
+	size_t size = 2 + 4 + 4 + 4 + 8 + 2 * HASH_DIGEST_BYTES + HASH_ID_BYTES + 4 + 8 * e->n +
+	              2 * ((e->n + 7) / 8);
 	struct wbuf w = {malloc(size), 0};
 	if (!w.p)
 		return THRESH_ENOMEM;
@@ -127,22 +145,21 @@ int event_encode(const event *e, unsigned char **out, size_t *len)
 	put_u8(&w, EVENT_VERSION);
 	put_u8(&w, (unsigned)e->op);
 	put_u8(&w, (unsigned)e->label);
-	put_u8(&w, e->has_author ? 1 : 0);
+	put_u8(&w, (e->has_author ? 1u : 0u) | (e->has_digest ? 2u : 0u) | (e->has_legacy ? 4u : 0u));
 	put_u32(&w, e->day);
 	put_u32(&w, e->tokenizer);
 	put_u64(&w, e->keyfp);
-	put_bytes(&w, e->digest, HASH_DIGEST_BYTES);
+	if (e->has_digest)
+		put_bytes(&w, e->digest, HASH_DIGEST_BYTES);
+	if (e->has_legacy)
+		put_bytes(&w, e->legacy, HASH_DIGEST_BYTES);
 	if (e->has_author)
 		put_bytes(&w, e->author, HASH_ID_BYTES);
 	put_u32(&w, (uint32_t)e->n);
 	for (size_t i = 0; i < e->n; i++)
 		put_u64(&w, e->ids[i]);
-	size_t gbytes = (e->n + 7) / 8;
-	memset(w.p + w.len, 0, gbytes);
-	for (size_t i = 0; i < e->n; i++)
-		if (e->gram[i])
-			w.p[w.len + i / 8] |= (unsigned char)(1u << (i % 8));
-	w.len += gbytes;
+	put_bits(&w, e->gram, e->n);
+	put_bits(&w, e->ident, e->n);
 	*out = w.p;
 	*len = w.len;
 	return 0;
@@ -153,36 +170,54 @@ int event_decode(const void *buf, size_t len, event_buf *b)
 	struct rbuf r = {buf, len, 0, 0};
 	event *e = &b->ev;
 	memset(b, 0, sizeof *b);
-	if (get_u8(&r) != 'T' || get_u8(&r) != 'E' || get_u8(&r) != EVENT_VERSION)
+	if (get_u8(&r) != 'T' || get_u8(&r) != 'E')
+		return THRESH_EFORMAT;
+	unsigned version = get_u8(&r);
+	if (version != 1 && version != EVENT_VERSION)
 		return THRESH_EFORMAT;
 	e->op = (int)get_u8(&r);
 	e->label = (int)get_u8(&r);
-	unsigned flags = get_u8(&r);
+	unsigned flags = get_u8(&r), known = version == 1 ? 1u : 7u;
 	e->has_author = flags & 1;
 	e->day = get_u32(&r);
 	e->tokenizer = get_u32(&r);
 	e->keyfp = get_u64(&r);
-	get_bytes(&r, e->digest, HASH_DIGEST_BYTES);
+	if (version == 1) {
+		/* its digest is of format 2: a legacy one */
+		e->has_legacy = 1;
+		get_bytes(&r, e->legacy, HASH_DIGEST_BYTES);
+	} else {
+		e->has_digest = (flags >> 1) & 1;
+		e->has_legacy = (flags >> 2) & 1;
+		if (e->has_digest)
+			get_bytes(&r, e->digest, HASH_DIGEST_BYTES);
+		if (e->has_legacy)
+			get_bytes(&r, e->legacy, HASH_DIGEST_BYTES);
+	}
 	if (e->has_author)
 		get_bytes(&r, e->author, HASH_ID_BYTES);
 	uint32_t n = get_u32(&r);
-	if (r.bad || (e->op != EV_LEARN && e->op != EV_UNLEARN) || e->label > 1 || (flags & ~1u) ||
-	    n > EVENT_MAX_TOKENS || (len - r.pos) != (size_t)n * 8 + (n + 7) / 8)
+	size_t bits = (n + 7) / 8;
+	if (r.bad || (e->op != EV_LEARN && e->op != EV_UNLEARN) || e->label > 1 || (flags & ~known) ||
+	    (!e->has_digest && !e->has_legacy) ||
+	    n > EVENT_MAX_TOKENS || (len - r.pos) != (size_t)n * 8 + (version == 1 ? 1 : 2) * bits)
 		return THRESH_EFORMAT;
 	b->ids = malloc(n ? n * sizeof *b->ids : 1);
 	b->gram = malloc(n ? n : 1);
-	if (!b->ids || !b->gram) {
+	b->ident = calloc(n ? n : 1, 1);
+	if (!b->ids || !b->gram || !b->ident) {
 		event_buf_free(b);
 		return THRESH_ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++)
 		b->ids[i] = get_u64(&r);
-	const unsigned char *g = take(&r, (n + 7) / 8);
-	for (uint32_t i = 0; i < n; i++)
-		b->gram[i] = (g[i / 8] >> (i % 8)) & 1;
+	get_bits(take(&r, bits), b->gram, n);
+	if (version > 1)
+		get_bits(take(&r, bits), b->ident, n);
 	e->n = n;
 	e->ids = b->ids;
 	e->gram = b->gram;
+	e->ident = b->ident;
 	return 0;
 }
 
@@ -192,6 +227,7 @@ void event_buf_free(event_buf *b)
 		return;
 	free(b->ids);
 	free(b->gram);
+	free(b->ident);
 	memset(b, 0, sizeof *b);
 }
 
@@ -203,6 +239,7 @@ void undo_reset(undo *u)
 	u->cap = cap;
 	u->tok = tok;
 	u->learned = -1;
+	u->legacy = -1;
 }
 
 void undo_free(undo *u)
@@ -225,20 +262,24 @@ int undo_add_tok(undo *u, uint64_t id, uint32_t spam, uint32_t ham, uint32_t day
 	return 0;
 }
 
-/* "TU" 1 learned(+1) flags(bit 0 author, bit 1 author_had) [rec(16)]
- * site(4 * u64) preq(PREQ_N * f64) n(u32) tokens(n * (u64 + 3 * u32)) */
+/* "TU" 2 learned(+1) legacy(+1) flags(bit 0 author, bit 1 author_had)
+ * [rec(16)] site(4 * u64) preq(PREQ_N * f64) n(u32) tokens(n * (u64 + 3 * u32));
+ * version 1 had no legacy label. */
+#define UNDO_VERSION 2
+
 int undo_encode(const undo *u, unsigned char **out, size_t *len)
 {
 	if (u->n > EVENT_MAX_TOKENS * 2)
 		return THRESH_EINVAL;
-	size_t size = 5 + 16 + 32 + 8 * PREQ_N + 4 + 20 * u->n;
+	size_t size = 6 + 16 + 32 + 8 * PREQ_N + 4 + 20 * u->n;
 	struct wbuf w = {malloc(size), 0};
 	if (!w.p)
 		return THRESH_ENOMEM;
 	put_u8(&w, 'T');
 	put_u8(&w, 'U');
-	put_u8(&w, 1);
+	put_u8(&w, UNDO_VERSION);
 	put_u8(&w, (unsigned)(u->learned + 1));
+	put_u8(&w, (unsigned)(u->legacy + 1));
 	put_u8(&w, (u->has_author ? 1u : 0u) | (u->author_had ? 2u : 0u));
 	if (u->has_author && u->author_had)
 		put_bytes(&w, u->author_rec, sizeof u->author_rec);
@@ -264,9 +305,13 @@ int undo_decode(const void *buf, size_t len, undo *u)
 {
 	struct rbuf r = {buf, len, 0, 0};
 	memset(u, 0, sizeof *u);
-	if (get_u8(&r) != 'T' || get_u8(&r) != 'U' || get_u8(&r) != 1)
+	if (get_u8(&r) != 'T' || get_u8(&r) != 'U')
+		return THRESH_EFORMAT;
+	unsigned version = get_u8(&r);
+	if (version != 1 && version != UNDO_VERSION)
 		return THRESH_EFORMAT;
 	u->learned = (int)get_u8(&r) - 1;
+	u->legacy = version > 1 ? (int)get_u8(&r) - 1 : -1;
 	unsigned flags = get_u8(&r);
 	u->has_author = flags & 1;
 	u->author_had = (flags >> 1) & 1;
@@ -279,7 +324,8 @@ int undo_decode(const void *buf, size_t len, undo *u)
 	for (int i = 0; i < PREQ_N; i++)
 		u->preq[i] = from_bits(get_u64(&r));
 	uint32_t n = get_u32(&r);
-	if (r.bad || u->learned < -1 || u->learned > 1 || (len - r.pos) != (size_t)n * 20)
+	if (r.bad || u->learned < -1 || u->learned > 1 || u->legacy < -1 || u->legacy > 1 ||
+	    (len - r.pos) != (size_t)n * 20)
 		return THRESH_EFORMAT;
 	if (n && !(u->tok = malloc(n * sizeof *u->tok)))
 		return THRESH_ENOMEM;

@@ -6,6 +6,10 @@
 #include "comment_int.h"
 #include "hash.h"
 
+_Static_assert(HASH_DIGEST_BYTES == crypto_shorthash_siphashx24_BYTES, "a digest is SipHash-128");
+_Static_assert(HASH_MODEL_KEY_BYTES == crypto_shorthash_siphashx24_KEYBYTES, "16-byte keys");
+_Static_assert(HASH_SECRET_BYTES == crypto_kdf_KEYBYTES, "keys derive from the secret");
+
 int hash_init(void)
 {
 	/* sodium_init is idempotent and thread-safe; 1 means "already done". */
@@ -33,14 +37,47 @@ uint64_t hash_token(const unsigned char key[HASH_MODEL_KEY_BYTES], const void *s
 	return id;
 }
 
-void hash_comment_digest(const unsigned char key[HASH_MODEL_KEY_BYTES],
-                         const struct thresh_comment *c,
+static const enum comment_field digest_parts[] = {F_CONTENT, F_AUTHOR, F_EMAIL, F_URL};
+#define DIGEST_PARTS (sizeof digest_parts / sizeof digest_parts[0])
+
+void hash_derive(unsigned char *out, size_t len, uint64_t id, const char ctx[8],
+                 const unsigned char key[HASH_SECRET_BYTES])
+{
+	crypto_kdf_derive_from_key(out, len, id, ctx, key);
+}
+
+void hash_site_keys(site_keys *k)
+{
+	if (!k->own_root)
+		hash_derive(k->root, sizeof k->root, 0, "thrshdig", k->secret);
+	hash_derive(k->ident, sizeof k->ident, 1, "thrshidt", k->secret);
+	hash_derive(k->digest, sizeof k->digest, 1, "thrshdig", k->root);
+	hash_derive(k->field, sizeof k->field, 2, "thrshdig", k->root);
+}
+
+void hash_comment_digest(const site_keys *k, const struct thresh_comment *c,
                          unsigned char out[HASH_DIGEST_BYTES])
 {
-	static const enum comment_field parts[] = {F_CONTENT, F_AUTHOR, F_EMAIL, F_URL};
+	unsigned char m[1 + DIGEST_PARTS * crypto_shorthash_siphashx24_BYTES] = {0};
+	for (size_t i = 0; i < DIGEST_PARTS; i++) {
+		enum comment_field f = digest_parts[i];
+		if (!c->val[f])
+			continue;
+		m[0] |= (unsigned char)(1u << i);
+		crypto_shorthash_siphashx24(m + 1 + i * crypto_shorthash_siphashx24_BYTES,
+		                            (const unsigned char *)c->val[f], c->len[f], k->field);
+	}
+	crypto_shorthash_siphashx24(out, m, sizeof m, k->digest);
+}
+
+void hash_comment_digest_b2(const unsigned char key[HASH_MODEL_KEY_BYTES],
+                            const struct thresh_comment *c,
+                            unsigned char out[HASH_DIGEST_BYTES])
+{
+	const enum comment_field *parts = digest_parts;
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, key, HASH_MODEL_KEY_BYTES, HASH_DIGEST_BYTES);
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+	for (size_t i = 0; i < DIGEST_PARTS; i++) {
 		/* Length-prefix each field so ("ab","") and ("a","b") differ. */
 		uint64_t n = c->val[parts[i]] ? c->len[parts[i]] + 1 : 0;
 		unsigned char len[8];

@@ -11,8 +11,15 @@
  *
  * A batch may instead train the prior layer (thresh_batch_prior): every
  * comment then counts `weight` comments in the prior, with no digest, author
- * or loss; that is how the default model is made from weighted corpora. It
- * is never replicated: the prior is the database the nodes were copied from. */
+ * or loss, and without identity tokens (tokenize.h): the prior is shared
+ * between sites and never names anyone. That is how the default model is
+ * made from weighted corpora. It is never replicated: the prior is the
+ * database the nodes were copied from.
+ *
+ * A comment is remembered by its digest under the site's keys
+ * (hash_comment_digest); while the database still holds digests of format
+ * 2 (the "legacy" table), the digest of that format is computed too, so a
+ * comment learned then is still found. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +37,9 @@ enum { OP_LEARN = EV_LEARN, OP_UNLEARN = EV_UNLEARN };
 
 struct batch_entry {
 	unsigned char digest[HASH_DIGEST_BYTES];
+	unsigned char legacy[HASH_DIGEST_BYTES];
 	unsigned char author[HASH_ID_BYTES];
-	int has_author;
+	int has_author, has_digest, has_legacy;
 	int label, op;
 	uint32_t day;
 	size_t first, n; /* its token ids: ids[first .. first+n) */
@@ -44,12 +52,14 @@ struct thresh_batch {
 	unsigned char key[HASH_MODEL_KEY_BYTES];
 	uint64_t keyfp;  /* event_keyfp(key) */
 	int cluster;     /* a node of a cluster: events go to the outbox too */
-	unsigned char secret[HASH_SECRET_BYTES];
-	int has_secret;
+	site_keys keys;  /* the site's keys (hash.h), when has_keys */
+	int has_keys;
+	int legacy;      /* the database held digests of format 2 when the batch began */
 	uint32_t tokenizer;
 	tok_list tl;
 	uint64_t *ids;
 	unsigned char *gram; /* gram[i]: ids[i] is a character n-gram */
+	unsigned char *ident; /* ident[i]: ids[i] is an identity token */
 	size_t nids, capids;
 	struct batch_entry *e;
 	size_t n, cap;
@@ -78,7 +88,11 @@ int thresh_batch_begin(thresh_db *db, thresh_batch **out)
 	b->tokenizer = m.tokenizer;
 	model_params(&m, &b->bp);
 	b->db = db;
-	b->has_secret = db_secret(db, b->secret);
+	b->has_keys = db_keys(db, &b->keys);
+	if ((rc = db_has_legacy(db, &b->legacy))) {
+		thresh_batch_abort(b);
+		return rc;
+	}
 	tok_list_init(&b->tl);
 	b->tl.notext = 1; /* learning needs the ids only */
 	*out = b;
@@ -91,9 +105,10 @@ void thresh_batch_abort(thresh_batch *b)
 		return;
 	tok_list_free(&b->tl);
 	hash_wipe(b->key, sizeof b->key);
-	hash_wipe(b->secret, sizeof b->secret);
+	hash_wipe(&b->keys, sizeof b->keys);
 	free(b->ids);
 	free(b->gram);
+	free(b->ident);
 	free(b->e);
 	free(b);
 }
@@ -116,7 +131,8 @@ static int batch_add(thresh_batch *b, const thresh_comment *c, int label, int op
 	int rc;
 	if (!b || !c || (label != THRESH_HAM && label != THRESH_SPAM))
 		return THRESH_EINVAL;
-	if ((rc = tok_comment(&b->tl, c, b->tokenizer, b->key)))
+	const unsigned char *ident = b->has_keys && !b->prior ? b->keys.ident : NULL;
+	if ((rc = tok_comment(&b->tl, c, b->tokenizer, b->key, ident)))
 		return rc;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
@@ -137,18 +153,26 @@ static int batch_add(thresh_batch *b, const thresh_comment *c, int label, int op
 		if (!(p = realloc(b->gram, cap)))
 			return THRESH_ENOMEM;
 		b->gram = p;
+		if (!(p = realloc(b->ident, cap)))
+			return THRESH_ENOMEM;
+		b->ident = p;
 		b->capids = cap;
 	}
 	struct batch_entry *e = &b->e[b->n];
 	e->has_author = 0;
-	if (b->has_secret) {
-		int k = identity_key(b->secret, c, e->author);
+	if (b->has_keys) {
+		int k = identity_key(b->keys.secret, c, e->author);
 		if (k < 0)
 			return k;
 		e->has_author = k;
 	}
 	b->n++;
-	hash_comment_digest(b->key, c, e->digest);
+	e->has_digest = b->has_keys;
+	if (e->has_digest)
+		hash_comment_digest(&b->keys, c, e->digest);
+	e->has_legacy = b->legacy;
+	if (e->has_legacy)
+		hash_comment_digest_b2(b->key, c, e->legacy);
 	e->label = label;
 	e->op = op;
 	e->day = model_day(c->time);
@@ -156,6 +180,7 @@ static int batch_add(thresh_batch *b, const thresh_comment *c, int label, int op
 	e->n = b->tl.n;
 	memcpy(b->ids + b->nids, b->tl.ids, b->tl.n * sizeof *b->ids);
 	memcpy(b->gram + b->nids, b->tl.gram, b->tl.n);
+	memcpy(b->ident + b->nids, b->tl.ident, b->tl.n);
 	b->nids += b->tl.n;
 	return 0;
 }
@@ -176,7 +201,10 @@ static void entry_event(const thresh_batch *b, const struct batch_entry *e, even
 	ev->op = e->op;
 	ev->label = e->label;
 	ev->has_author = e->has_author;
+	ev->has_digest = e->has_digest;
+	ev->has_legacy = e->has_legacy;
 	memcpy(ev->digest, e->digest, sizeof ev->digest);
+	memcpy(ev->legacy, e->legacy, sizeof ev->legacy);
 	memcpy(ev->author, e->author, sizeof ev->author);
 	ev->day = e->day;
 	ev->tokenizer = b->tokenizer;
@@ -184,6 +212,7 @@ static void entry_event(const thresh_batch *b, const struct batch_entry *e, even
 	ev->n = e->n;
 	ev->ids = b->ids + e->first;
 	ev->gram = b->gram + e->first;
+	ev->ident = b->ident + e->first;
 }
 
 /* apply_entries - the batch's entries in order, through apply.c; on a
@@ -229,6 +258,13 @@ static int commit_fn(store_txn *t, void *ctx)
 		/* An import that replaced the model since the batch began changed the
 		 * key: the batch's token ids mean nothing in the new model. */
 		int same = hash_equal(key, b->key, sizeof key) && k.m.tokenizer == b->tokenizer;
+		/* nor under a secret rotated since (its identity tokens and digests) */
+		site_keys now;
+		if (b->has_keys && (!db_keys(b->db, &now) ||
+		                    !hash_equal(now.ident, b->keys.ident, sizeof now.ident) ||
+		                    !hash_equal(now.digest, b->keys.digest, sizeof now.digest)))
+			same = 0;
+		hash_wipe(&now, sizeof now);
 		memset(&b->sum, 0, sizeof b->sum);
 		rc = same ? apply_entries(b, &k) : THRESH_EBUSY;
 		if (!rc)

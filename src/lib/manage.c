@@ -1,6 +1,7 @@
 /* manage.c - what an administrator does with an open database: statistics,
- * classifier parameters, pruning, rotating the identity secret, dumps
- * (export and import) and the configuration in force as text. */
+ * classifier parameters, pruning, rotating the identity secret (and with it
+ * what is keyed by it), dumps (export and import) and the configuration in
+ * force as text. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,31 @@ static int count_drop(const void *k, size_t kl, const void *v, size_t vl, void *
 	return 1;
 }
 
-static int drop_authors_fn(store_txn *t, void *ctx)
+struct rotate_ctx {
+	unsigned flags;
+	thresh_rotate_summary sum;
+};
+
+/* drop_keyed_fn - what the old secret keys, out of the model: author
+ * records, identity tokens (the totals recounted without them) and, with
+ * THRESH_ROTATE_DIGESTS, the learned digests. */
+static int drop_keyed_fn(store_txn *t, void *ctx)
 {
-	*(uint64_t *)ctx = 0;
-	return store_rec_foreach(t, "authors", count_drop, ctx);
+	struct rotate_ctx *r = ctx;
+	model_meta m;
+	int rc;
+	r->sum.authors = r->sum.identity_tokens = r->sum.learned = 0;
+	if ((rc = store_rec_foreach(t, "authors", count_drop, &r->sum.authors)) ||
+	    (rc = store_tokens_drop(t, COUNTS_IDENTITY, &r->sum.identity_tokens)))
+		return rc;
+	if ((r->flags & THRESH_ROTATE_DIGESTS) &&
+	    (rc = store_rec_foreach(t, "learned", count_drop, &r->sum.learned)))
+		return rc;
+	if (!r->sum.identity_tokens)
+		return 0;
+	rc = meta_load(t, &m);
+	hash_wipe(m.key, sizeof m.key);
+	return rc ? rc : meta_recount(t, &m);
 }
 
 static int drop_rate_fn(store_txn *t, void *ctx)
@@ -70,31 +92,51 @@ static int drop_rate_fn(store_txn *t, void *ctx)
 	return store_rec_foreach(t, "rate", count_drop, ctx);
 }
 
-int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped)
+int thresh_db_rotate_keys(thresh_db *db, unsigned flags, thresh_rotate_summary *sum)
 {
-	unsigned char secret[HASH_SECRET_BYTES];
-	uint64_t authors = 0, rates = 0;
+	struct rotate_ctx r;
+	site_keys old, k;
 	int rc;
-	if (!db)
+	if (!db || (flags & ~THRESH_ROTATE_DIGESTS) || (sum && sum->size < sizeof(size_t)))
 		return THRESH_EINVAL;
 	if (db->flags & THRESH_DB_RDONLY)
 		return THRESH_EREADONLY;
-	/* Records keyed by the old secret can never be found again: drop them
+	memset(&r, 0, sizeof r);
+	r.flags = flags;
+	/* What is keyed by the old secret can never be found again: drop it
 	 * first, so a crash in between leaves at worst an empty history under
-	 * the old secret, never stale records. */
-	if ((rc = store_write(db->st, drop_authors_fn, &authors)) ||
-	    (rc = store_write(db->rate, drop_rate_fn, &rates)) ||
-	    (rc = secret_write(db->dir, secret)))
+	 * the old secret, never stale records. The digests' root is kept (the
+	 * new file holds it beside the new secret) unless asked: a digest
+	 * cannot be made again without the comment's text. */
+	if (!(flags & THRESH_ROTATE_DIGESTS) && !db_keys(db, &old))
+		return THRESH_EINVAL; /* a read-write handle always has its secret */
+	if ((rc = store_write(db->st, drop_keyed_fn, &r)) ||
+	    (rc = store_write(db->rate, drop_rate_fn, &r.sum.rates)) ||
+	    (rc = secret_write(db->dir, (flags & THRESH_ROTATE_DIGESTS) ? NULL : old.root, &k))) {
+		hash_wipe(&old, sizeof old);
 		return rc;
-	pthread_mutex_lock(&db->lock);
-	memcpy(db->secret, secret, sizeof secret);
-	db->has_secret = 1;
-	pthread_mutex_unlock(&db->lock);
-	hash_wipe(secret, sizeof secret);
+	}
+	db_set_keys(db, &k);
+	hash_wipe(&k, sizeof k);
+	hash_wipe(&old, sizeof old);
 	db_cluster_refresh(db); /* the fingerprint changed with the secret */
-	if (authors_dropped)
-		*authors_dropped = authors;
+	if (sum) {
+		size_t keep = sum->size, n = keep < sizeof r.sum ? keep : sizeof r.sum;
+		r.sum.size = keep;
+		memcpy(sum, &r.sum, n);
+	}
 	return 0;
+}
+
+int thresh_db_rotate_secret(thresh_db *db, uint64_t *authors_dropped)
+{
+	thresh_rotate_summary s;
+	memset(&s, 0, sizeof s);
+	s.size = sizeof s;
+	int rc = thresh_db_rotate_keys(db, 0, &s);
+	if (!rc && authors_dropped)
+		*authors_dropped = s.authors;
+	return rc;
 }
 
 /* cluster_stats - the cluster's figures: the outbox and the sequence from
@@ -159,7 +201,8 @@ int thresh_db_stats(thresh_db *db, thresh_stats *st)
 	full.site_share = site + full.prior_comments > 0 ? site / (site + full.prior_comments) : 1;
 	full.upgraded_from = db->upgraded_from;
 	full.tokens = info.tokens;
-	full.learned = info.learned;
+	full.learned = info.learned + info.legacy;
+	full.legacy_learned = info.legacy;
 	full.map_size = info.map_size;
 	full.used_bytes = info.used_bytes;
 	if (st->size > offsetof(thresh_stats, cluster) && (rc = cluster_stats(db, &full)))
@@ -270,7 +313,10 @@ int thresh_db_import(thresh_db *db, const char *path, unsigned flags, char *errb
 		return THRESH_EINVAL;
 	if (db->flags & THRESH_DB_RDONLY)
 		return THRESH_EREADONLY;
-	int rc = dump_import_path(db->st, path, flags, errbuf, errbuf_size);
+	site_keys k;
+	int has = db_keys(db, &k);
+	int rc = dump_import_path(db->st, path, flags, has ? &k : NULL, errbuf, errbuf_size);
+	hash_wipe(&k, sizeof k);
 	if (!rc)
 		db_cluster_refresh(db); /* a replaced model has another key */
 	return rc;

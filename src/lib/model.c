@@ -81,8 +81,8 @@ uint32_t model_day(int64_t t)
 }
 
 /* Meta keys of the totals. */
-static const char *const site_keys[4] = {"spam", "ham", "spam_tokens", "ham_tokens"};
-static const char *const prior_keys[4] = {"prior_spam", "prior_ham", "prior_spam_tokens",
+static const char *const site_totals[4] = {"spam", "ham", "spam_tokens", "ham_tokens"};
+static const char *const prior_totals[4] = {"prior_spam", "prior_ham", "prior_spam_tokens",
                                           "prior_ham_tokens"};
 
 static uint64_t *layer_field(layer_totals *l, int i)
@@ -96,8 +96,8 @@ int meta_put_totals(store_txn *t, const model_meta *m)
 	layer_totals site = m->site, prior = m->prior;
 	int rc;
 	for (int i = 0; i < 4; i++)
-		if ((rc = store_meta_put(t, site_keys[i], layer_field(&site, i), sizeof(uint64_t))) ||
-		    (rc = store_meta_put(t, prior_keys[i], layer_field(&prior, i), sizeof(uint64_t))))
+		if ((rc = store_meta_put(t, site_totals[i], layer_field(&site, i), sizeof(uint64_t))) ||
+		    (rc = store_meta_put(t, prior_totals[i], layer_field(&prior, i), sizeof(uint64_t))))
 			return rc;
 	return store_meta_put(t, "preq", m->preq, sizeof m->preq);
 }
@@ -154,8 +154,8 @@ int meta_load(store_txn *t, model_meta *m)
 	    (rc = store_meta_get(t, "preq", m->preq, sizeof m->preq)))
 		return rc == THRESH_ENOTFOUND ? THRESH_ECORRUPT : rc;
 	for (int i = 0; i < 4; i++)
-		if ((rc = store_meta_get(t, site_keys[i], layer_field(&m->site, i), sizeof(uint64_t))) ||
-		    (rc = store_meta_get(t, prior_keys[i], layer_field(&m->prior, i), sizeof(uint64_t))))
+		if ((rc = store_meta_get(t, site_totals[i], layer_field(&m->site, i), sizeof(uint64_t))) ||
+		    (rc = store_meta_get(t, prior_totals[i], layer_field(&m->prior, i), sizeof(uint64_t))))
 			return rc == THRESH_ENOTFOUND ? THRESH_ECORRUPT : rc;
 	for (int i = 0; i < P_COUNT; i++) {
 		rc = store_meta_get(t, param_keys[i], &m->param[i], sizeof(double));
@@ -194,7 +194,7 @@ int meta_upgrade(store_txn *t)
 	int rc = meta_format(t, &fmt);
 	if (rc)
 		return rc;
-	if (fmt == DB_FORMAT_VERSION)
+	if (fmt >= 2)
 		return 0;
 	if (fmt != 1)
 		return THRESH_EVERSION;
@@ -202,7 +202,7 @@ int meta_upgrade(store_txn *t)
 	if ((rc = store_meta_get(t, "spam", &m.site.spam, sizeof m.site.spam)) ||
 	    (rc = store_meta_get(t, "ham", &m.site.ham, sizeof m.site.ham)))
 		return rc == THRESH_ENOTFOUND ? THRESH_ECORRUPT : rc;
-	fmt = DB_FORMAT_VERSION;
+	fmt = 2;
 	if ((rc = meta_recount(t, &m)) || (rc = put_params_default(t)))
 		return rc;
 	return store_meta_put(t, "format", &fmt, sizeof fmt);

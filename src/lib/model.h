@@ -28,7 +28,9 @@
 #include "hash.h"
 #include "store.h"
 
-#define DB_FORMAT_VERSION 2u
+/* Format 3 keys identity tokens and learned digests by the site's secret
+ * (migrate.h); format 2 added the prior layer; format 1 was thresh 0.1's. */
+#define DB_FORMAT_VERSION 3u
 #define DB_MAGIC "thresh-db"
 
 /* Classifier parameters, in the order of the table in model.c. */
@@ -78,11 +80,13 @@ int meta_load(store_txn *t, model_meta *m);
 int meta_format(store_txn *t, uint32_t *fmt);
 
 /* meta_upgrade - bring a database of format 1 (one layer, scored by the
- * classifier of thresh 0.1) to this format in the write transaction t: its
- * counts stay as the site's own layer, the prior layer is empty, the token
- * totals are summed from the tokens, and the classifier parameters are reset
- * to this version's defaults (scores are on another scale now). Returns 0,
- * THRESH_EVERSION for a format it cannot upgrade, or a store error. */
+ * classifier of thresh 0.1) to format 2 in the write transaction t (then
+ * migrate_db takes it on to format 3): its counts stay as the site's own
+ * layer, the prior layer is empty, the token totals are summed from the
+ * tokens, and the classifier parameters are reset to this version's
+ * defaults (scores are on another scale now). A database of format 2 or
+ * later is left alone. Returns 0, THRESH_EVERSION for a format it cannot
+ * upgrade, or a store error. */
 int meta_upgrade(store_txn *t);
 
 /* meta_put_totals - write the totals of both layers and the log losses. */

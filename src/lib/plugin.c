@@ -1,4 +1,5 @@
 /* plugin.c - the versioned function table for server integrations. */
+#include <stdint.h>
 #include <string.h>
 
 #include "thresh/thresh.h"
@@ -100,6 +101,58 @@ static int p_unlearn(thresh_db *db, const char *const *f, const char *const *v, 
 	return p_learn_op(db, f, v, n, label, 1);
 }
 
+/* p_learn_batch - the comments into one thresh_batch, committed at once. */
+static int p_learn_batch(thresh_db *db, size_t count, const size_t *nfields, const char *const *fields,
+                         const char *const *values, const int *labels, int *rcs,
+                         thresh_plugin_learn_result *out)
+{
+	thresh_plugin_learn_result res;
+	thresh_learn_summary sum = {.size = sizeof sum};
+	thresh_batch *b;
+	size_t at = 0;
+	int rc;
+	if (!db || (count && (!nfields || !labels)) || (out && out->size < sizeof out->size))
+		return THRESH_EINVAL;
+	memset(&res, 0, sizeof res);
+	if ((rc = thresh_batch_begin(db, &b)))
+		return rc;
+	for (size_t i = 0; i < count; i++) {
+		thresh_comment *c = NULL;
+		size_t n = nfields[i];
+		if (n > SIZE_MAX - at) {
+			rc = THRESH_EINVAL;
+			break;
+		}
+		rc = fill(fields ? fields + at : NULL, values ? values + at : NULL, n, &c);
+		at += n;
+		if (!rc)
+			rc = thresh_batch_learn(b, c, labels[i]);
+		thresh_comment_free(c);
+		if (rcs)
+			rcs[i] = rc;
+		if (rc == THRESH_ENOMEM || (rc && !rcs))
+			break;
+		if (rc) {
+			res.refused++;
+			rc = 0;
+		}
+	}
+	if (rc) {
+		thresh_batch_abort(b);
+		return rc;
+	}
+	if ((rc = thresh_batch_commit(b, &sum)))
+		return rc;
+	if (out) {
+		res.size = out->size;
+		res.learned = sum.learned;
+		res.duplicates = sum.duplicates;
+		res.moved = sum.moved;
+		memcpy(out, &res, out->size < sizeof res ? out->size : sizeof res);
+	}
+	return 0;
+}
+
 static const thresh_plugin table = {
 	.abi = THRESH_PLUGIN_ABI,
 	.size = sizeof(thresh_plugin),
@@ -112,6 +165,7 @@ static const thresh_plugin table = {
 	.learn = p_learn,
 	.unlearn = p_unlearn,
 	.reload = thresh_db_config_reload,
+	.learn_batch = p_learn_batch,
 };
 
 int thresh_plugin_get(uint32_t abi, size_t size, const thresh_plugin **out)

@@ -313,6 +313,59 @@ void replica_out_free(replica_out *o, size_t n)
 	free(o);
 }
 
+/* rekey_entry - one outbox entry of t made before format 3, rewritten. */
+static int rekey_entry(store_txn *t, const struct entry *e,
+                       uint64_t (*map)(uint64_t id, int *ident, void *ctx), void *ctx)
+{
+	event_buf b;
+	undo u = {0};
+	unsigned char *ev = NULL, *un = NULL;
+	size_t evlen = 0, unlen = 0;
+	int rc = event_decode(e->ev, e->evlen, &b);
+	if (rc)
+		return rc == THRESH_EFORMAT ? THRESH_ECORRUPT : rc;
+	int was_v1 = !b.ev.has_digest; /* its digest was of format 2, now legacy */
+	for (size_t i = 0; i < b.ev.n; i++) {
+		int moved = 0;
+		b.ids[i] = map(b.ids[i], &moved, ctx);
+		b.ident[i] |= (unsigned char)moved;
+	}
+	if (e->unlen) {
+		if ((rc = undo_decode(e->un, e->unlen, &u)))
+			goto out;
+		if (was_v1 && u.legacy < 0) {
+			u.legacy = u.learned;
+			u.learned = -1;
+		}
+		for (size_t i = 0; i < u.n; i++) {
+			int moved;
+			u.tok[i].id = map(u.tok[i].id, &moved, ctx);
+		}
+	}
+	if (!(rc = event_encode(&b.ev, &ev, &evlen)) && (!e->unlen || !(rc = undo_encode(&u, &un, &unlen))))
+		rc = ob_put(t, e->lseq, e->state, e->cseq, ev, evlen, un, unlen);
+out:
+	if (rc == THRESH_EFORMAT)
+		rc = THRESH_ECORRUPT;
+	free(ev);
+	free(un);
+	undo_free(&u);
+	event_buf_free(&b);
+	return rc;
+}
+
+int replica_outbox_migrate(store_txn *t, uint64_t (*map)(uint64_t id, int *ident, void *ctx),
+                           void *ctx)
+{
+	struct entry *e = NULL;
+	size_t ne = 0;
+	int rc = collect_from(t, 0, (size_t)-1, 0, 0, &e, &ne);
+	for (size_t i = 0; !rc && i < ne; i++)
+		rc = rekey_entry(t, &e[i], map, ctx);
+	entries_free(e, ne);
+	return rc;
+}
+
 /* ---------- applying the log ---------- */
 
 struct apply_job {
@@ -601,18 +654,25 @@ static void bb_f64(struct bbuf *b, double d)
 	bb_u64(b, v);
 }
 
-#define SNAP_VERSION 1
+/* Version 2 (format 3): a flags byte per token, and the legacy digests.
+ * A snapshot of version 1 holds identity tokens under the model key and
+ * digests of format 2; it is refused (as malformed: a node waits for one of
+ * this version, which any node of this version writes). */
+#define SNAP_VERSION 2
 #define SNAP_DIGEST 16
+#define SNAP_TOKEN 29
 
 static int snap_token(uint64_t id, const tok_counts *c, void *ctx)
 {
 	struct bbuf *b = ctx;
+	unsigned char f = (unsigned char)c->flags;
 	bb_u64(b, id);
 	bb_u32(b, c->spam);
 	bb_u32(b, c->ham);
 	bb_u32(b, c->day);
 	bb_u32(b, c->pspam);
 	bb_u32(b, c->pham);
+	bb_bytes(b, &f, 1);
 	return b->oom ? THRESH_ENOMEM : 0;
 }
 
@@ -676,6 +736,9 @@ static int serialize(store_txn *t, const char *epoch, struct bbuf *b, uint64_t *
 		return rc;
 	bb_u64(b, info.learned);
 	if ((rc = store_rec_foreach(t, "learned", snap_rec, b)))
+		return rc;
+	bb_u64(b, info.legacy);
+	if ((rc = store_rec_foreach(t, "legacy", snap_rec, b)))
 		return rc;
 	bb_u64(b, nauth);
 	if ((rc = store_rec_foreach(t, "authors", snap_rec, b)))
@@ -758,8 +821,8 @@ struct snap {
 	layer_totals site, prior;
 	double preq[PREQ_N];
 	replica_state vec;
-	uint64_t ntok, nlrn, nauth;
-	const unsigned char *tok, *lrn, *auth;
+	uint64_t ntok, nlrn, nleg, nauth;
+	const unsigned char *tok, *lrn, *leg, *auth;
 };
 
 static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int check)
@@ -820,10 +883,10 @@ static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int c
 	NEED(8);
 	sn->ntok = rd64(p + pos);
 	pos += 8;
-	if (sn->ntok > (len - pos) / 28)
+	if (sn->ntok > (len - pos) / SNAP_TOKEN)
 		return THRESH_EFORMAT;
 	sn->tok = p + pos;
-	pos += sn->ntok * 28;
+	pos += sn->ntok * SNAP_TOKEN;
 	NEED(8);
 	sn->nlrn = rd64(p + pos);
 	pos += 8;
@@ -831,6 +894,13 @@ static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int c
 		return THRESH_EFORMAT;
 	sn->lrn = p + pos;
 	pos += sn->nlrn * 17;
+	NEED(8);
+	sn->nleg = rd64(p + pos);
+	pos += 8;
+	if (sn->nleg > (len - pos) / 17)
+		return THRESH_EFORMAT;
+	sn->leg = p + pos;
+	pos += sn->nleg * 17;
 	NEED(8);
 	sn->nauth = rd64(p + pos);
 	pos += 8;
@@ -885,14 +955,19 @@ static int load_fn(store_txn *t, void *ctx)
 	if ((rc = store_tokens_clear(t)) || (rc = store_rec_foreach(t, "authors", drop_all, NULL)))
 		goto out;
 	for (uint64_t i = 0; i < sn->ntok; i++) {
-		const unsigned char *q = sn->tok + 28 * i;
-		tok_counts c = {rd32(q + 8), rd32(q + 12), rd32(q + 16), rd32(q + 20), rd32(q + 24)};
+		const unsigned char *q = sn->tok + SNAP_TOKEN * i;
+		tok_counts c = {rd32(q + 8), rd32(q + 12), rd32(q + 16), rd32(q + 20), rd32(q + 24), q[28]};
 		if ((rc = store_token_put(t, rd64(q), &c)))
 			goto out;
 	}
 	for (uint64_t i = 0; i < sn->nlrn; i++)
 		if ((rc = store_learned_put(t, sn->lrn + 17 * i, sn->lrn[17 * i + 16] ? 1 : 0)))
 			goto out;
+	for (uint64_t i = 0; i < sn->nleg; i++) {
+		unsigned char v = sn->leg[17 * i + 16] ? 1 : 0;
+		if ((rc = store_rec_put(t, "legacy", sn->leg + 17 * i, 16, &v, 1)))
+			goto out;
+	}
 	for (uint64_t i = 0; i < sn->nauth; i++)
 		if ((rc = store_rec_put(t, "authors", sn->auth + 32 * i, 16, sn->auth + 32 * i + 16, 16)))
 			goto out;

@@ -72,6 +72,14 @@ uint64_t replica_lseq(const replica_state *s, const char *name, size_t len);
  * outbox, under the next local sequence. Returns 0 or a store error. */
 int replica_outbox_add(store_txn *t, const event *e, const undo *u);
 
+/* replica_outbox_migrate - every outbox entry of t rewritten for format 3
+ * (migrate.h): each token id becomes map(id, &moved, ctx) (flagged an
+ * identity token when moved), an event's digest of format 2 becomes its
+ * legacy digest, and its undo record says so. Returns 0, THRESH_ECORRUPT
+ * (an entry that does not decode), THRESH_ENOMEM or a store error. */
+int replica_outbox_migrate(store_txn *t, uint64_t (*map)(uint64_t id, int *ident, void *ctx),
+                           void *ctx);
+
 /* An outbox entry to publish. */
 typedef struct replica_out {
 	uint64_t lseq;

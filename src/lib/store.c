@@ -21,9 +21,9 @@
  * returned to callers of store_write(). */
 #define STORE_EMAPFULL (-1000)
 
-enum { DB_META, DB_TOKENS, DB_LEARNED, DB_AUTHORS, DB_RATE, DB_OUTBOX, DB_COUNT };
+enum { DB_META, DB_TOKENS, DB_LEARNED, DB_AUTHORS, DB_RATE, DB_OUTBOX, DB_LEGACY, DB_COUNT };
 static const char *const db_names[DB_COUNT] = {"meta", "tokens", "learned", "authors", "rate",
-                                               "outbox"};
+                                               "outbox", "legacy"};
 /* The first database a format-2 folder may lack (made before it existed):
  * a read-only open then reads it as empty. */
 #define DB_OPTIONAL DB_OUTBOX
@@ -349,23 +349,24 @@ int store_meta_put(store_txn *t, const char *key, const void *buf, size_t size)
 	return put(t, DB_META, key, strlen(key), buf, size);
 }
 
-/* TOK_V1_SIZE - a token's value in format 1: spam, ham, day (no prior). */
-#define TOK_V1_SIZE (3 * sizeof(uint32_t))
+/* A token's value: spam, ham, day (12 bytes, TOK_SITE_SIZE), then the
+ * prior's spam and ham when it has any (20 bytes, TOK_BOTH_SIZE), then one
+ * byte of flags (COUNTS_*) when it has any (13 or 21 bytes). Format 1 had
+ * 12 bytes only; format 2 12 or 20; format 3 adds the flags. Host order. */
+#define TOK_SITE_SIZE (3 * sizeof(uint32_t))
+#define TOK_BOTH_SIZE (5 * sizeof(uint32_t))
 
-/* decode_counts - a stored value into c: 20 bytes, or 12 without the prior's
- * counts (every token of format 1, a site-only token of format 2). */
+/* decode_counts - a stored value into c. */
 static int decode_counts(const MDB_val *val, tok_counts *c)
 {
-	if (val->mv_size == sizeof *c) {
-		memcpy(c, val->mv_data, sizeof *c);
-		return 0;
-	}
-	if (val->mv_size == TOK_V1_SIZE) {
-		memset(c, 0, sizeof *c);
-		memcpy(c, val->mv_data, TOK_V1_SIZE);
-		return 0;
-	}
-	return THRESH_ECORRUPT;
+	size_t n = val->mv_size;
+	if (n != TOK_SITE_SIZE && n != TOK_BOTH_SIZE && n != TOK_SITE_SIZE + 1 && n != TOK_BOTH_SIZE + 1)
+		return THRESH_ECORRUPT;
+	memset(c, 0, sizeof *c);
+	memcpy(c, val->mv_data, n & ~(size_t)3);
+	if (n & 1)
+		c->flags = ((const unsigned char *)val->mv_data)[n - 1];
+	return 0;
 }
 
 int store_tokens_get(store_txn *t, const uint64_t *ids, size_t n, tok_counts *out)
@@ -427,11 +428,16 @@ int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint
 
 int store_token_put(store_txn *t, uint64_t id, const tok_counts *c)
 {
+	unsigned char v[TOK_BOTH_SIZE + 1];
 	if (counts_empty(c))
 		return del(t, DB_TOKENS, &id, sizeof id);
 	/* a token of the site's layer alone keeps the 12 bytes it had in
 	 * format 1: a site-only model stays as small as before the prior */
-	return put(t, DB_TOKENS, &id, sizeof id, c, c->pspam || c->pham ? sizeof *c : TOK_V1_SIZE);
+	size_t n = c->pspam || c->pham ? TOK_BOTH_SIZE : TOK_SITE_SIZE;
+	memcpy(v, c, n);
+	if (c->flags)
+		v[n++] = (unsigned char)c->flags;
+	return put(t, DB_TOKENS, &id, sizeof id, v, n);
 }
 
 int store_tokens_clear(store_txn *t)
@@ -439,9 +445,10 @@ int store_tokens_clear(store_txn *t)
 	int rc;
 	if (!t->write)
 		return THRESH_EREADONLY;
-	if ((rc = mdb_drop(t->txn, t->s->dbi[DB_TOKENS], 0)) != 0)
+	if ((rc = mdb_drop(t->txn, t->s->dbi[DB_TOKENS], 0)) != 0 ||
+	    (rc = mdb_drop(t->txn, t->s->dbi[DB_LEARNED], 0)) != 0)
 		return map_err(rc);
-	return map_err(mdb_drop(t->txn, t->s->dbi[DB_LEARNED], 0));
+	return t->s->missing[DB_LEGACY] ? 0 : map_err(mdb_drop(t->txn, t->s->dbi[DB_LEGACY], 0));
 }
 
 int store_tokens_foreach(store_txn *t, int (*cb)(uint64_t id, const tok_counts *c, void *ctx),
@@ -507,6 +514,36 @@ int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uin
 	*removed = n;
 	*removed_spam = rs;
 	*removed_ham = rh;
+	return 0;
+}
+
+int store_tokens_drop(store_txn *t, uint32_t flags, uint64_t *removed)
+{
+	MDB_cursor *cur;
+	MDB_val key, val;
+	uint64_t n = 0;
+	if (!t->write)
+		return THRESH_EREADONLY;
+	int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_TOKENS], &cur);
+	if (rc)
+		return map_err(rc);
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		tok_counts c;
+		if (decode_counts(&val, &c)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (!(c.flags & flags))
+			continue;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	*removed = n;
 	return 0;
 }
 
@@ -632,6 +669,11 @@ int store_info_get(store_txn *t, store_info *out)
 	if ((rc = mdb_stat(t->txn, t->s->dbi[DB_AUTHORS], &st)) != 0)
 		return map_err(rc);
 	out->authors = st.ms_entries;
+	if (!t->s->missing[DB_LEGACY]) {
+		if ((rc = mdb_stat(t->txn, t->s->dbi[DB_LEGACY], &st)) != 0)
+			return map_err(rc);
+		out->legacy = st.ms_entries;
+	}
 	mdb_env_info(t->s->env, &info);
 	mdb_env_stat(t->s->env, &envst);
 	out->map_size = info.me_mapsize;

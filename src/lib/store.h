@@ -7,6 +7,9 @@
  *   authors  16-byte hashed identity -> author record (see moderate)
  *   outbox   64-bit local sequence -> a learn waiting for the cluster's log
  *            (replica.h); a folder made before it reads it as empty
+ *   legacy   16-byte comment digest of format 2 (hash_comment_digest_b2)
+ *            -> 1-byte label: comments learned before format 3, kept so
+ *            they are still found (apply.h); likewise optional
  * Reads run in read transactions that never block; writes run through
  * store_write(), which retries the whole write when the map must grow. */
 #ifndef THRESH_STORE_H
@@ -68,9 +71,11 @@ int store_token_add(store_txn *t, uint64_t id, int64_t dspam, int64_t dham, uint
 /* store_token_put - set a token's counts outright; a token in neither
  * layer is deleted. A value is 20 bytes (spam, ham, day, prior spam, prior
  * ham), or the first 12 of them when the prior's are zero, as every value
- * of format 1 was; both are read back alike. */
+ * of format 1 was, then one byte of flags (COUNTS_*) when there are any (13
+ * or 21 bytes, format 3); all are read back alike. */
 int store_token_put(store_txn *t, uint64_t id, const tok_counts *c);
-/* store_tokens_clear - delete every token and learned digest. */
+/* store_tokens_clear - delete every token and learned digest (legacy ones
+ * too). */
 int store_tokens_clear(store_txn *t);
 /* store_tokens_foreach - call cb for every token in id order; a non-zero
  * return stops the walk and is returned. */
@@ -83,7 +88,12 @@ int store_tokens_foreach(store_txn *t, int (*cb)(uint64_t id, const tok_counts *
 int store_tokens_prune(store_txn *t, uint32_t before_day, uint64_t keep_min, uint64_t *removed,
                        uint64_t *removed_spam, uint64_t *removed_ham);
 
-/* Learned digests: label 0 ham, 1 spam. get gives THRESH_ENOTFOUND. */
+/* store_tokens_drop - delete every token with any of flags (COUNTS_*),
+ * counting them in *removed; the totals are the caller's to recount. */
+int store_tokens_drop(store_txn *t, uint32_t flags, uint64_t *removed);
+
+/* Learned digests: label 0 ham, 1 spam. get gives THRESH_ENOTFOUND. Those
+ * of format 2 are records of "legacy" (store_rec_*). */
 int store_learned_get(store_txn *t, const unsigned char d[16], int *label);
 int store_learned_put(store_txn *t, const unsigned char d[16], int label);
 int store_learned_del(store_txn *t, const unsigned char d[16]);
@@ -111,6 +121,7 @@ int store_rec_count(store_txn *t, const char *db, uint64_t *n);
 /* Sizes for stats. */
 typedef struct store_info {
 	uint64_t tokens, learned, authors;
+	uint64_t legacy;   /* learned digests of format 2 */
 	uint64_t map_size, used_bytes;
 } store_info;
 int store_info_get(store_txn *t, store_info *out);

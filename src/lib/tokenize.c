@@ -35,19 +35,25 @@
  *                 url-host:<host>               url-host:www.example.co.uk
  *                 url-domain:<registered dom.>  url-domain:example.co.uk
  *                 url-path:watch                YouTube-style watch?v=
- *                 email:<addr>, email-domain:<domain>
+ *                 email:<addr>*, email-domain:<domain>
  *                 (plus the words of a URL's path, as words)
  *   TOK_F_CHARGRAMS cx:<4 code points>          " free " -> cx: fre, cx:free, cx:ree 
  *                 over the whole normalized content, spaces collapsed
  *   TOK_F_SHAPE   shape:caps:<0|1|2|3+>         ALL-CAPS words of 3+ letters
  *                 shape:len:<0-19|20-49|50-99|100-199|200-499|500+>  content bytes
- *   TOK_F_META    author:<name>, author-word:<w>
- *                 email-domain:<domain> (or has:bad-email)
- *                 url-host:, url-domain:, has:author-url   (the url field)
- *                 ip24:<a.b.c>, ip48:<x:x:x> (or ip:invalid)
+ *   TOK_F_META    author:<name>*, author-word:<w>*
+ *                 email-domain:<domain>* (or has:bad-email)
+ *                 url-host:*, url-domain:*, has:author-url   (the url field)
+ *                 ip24:<a.b.c>*, ip48:<x:x:x>* (or ip:invalid)
  *                 ua:<first product name> (or ua:empty)
  *                 ref-host:<host>, type:<v>, lang:<v> (one per listed language)
  *                 links:<0|1|2|3+>              distinct URLs in content
+ *
+ * The tokens marked * are identity tokens (tokenize.h): hashed under the
+ * identity key, or left out without one, and their texts kept as
+ * placeholders ("author:…"). The others are hashed under the model key; a
+ * host or domain of a link in the content is not an identity token, the
+ * host of the author's own URL is.
  *
  * Words are runs of letters, digits and marks with internal apostrophes
  * (U+2019 becomes '). Unspaced scripts (Han, Hiragana, Katakana, Thai, Lao,
@@ -132,6 +138,7 @@ void tok_list_free(tok_list *t)
 	free(t->off);
 	free(t->len);
 	free(t->gram);
+	free(t->ident);
 	free(t->text);
 	free(t->seen);
 	memset(t, 0, sizeof *t);
@@ -154,9 +161,14 @@ static int seen_grow(tok_list *t)
 	return 0;
 }
 
-/* tok_add - append the token s[0..n) unless its id is already in the list.
- * Returns 0 or THRESH_ENOMEM; on failure the list is as it was. */
-static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t n)
+/* IDENT_MARK - what stands for an identity token's value in its text. */
+#define IDENT_MARK "\xe2\x80\xa6" /* U+2026 HORIZONTAL ELLIPSIS */
+
+/* tok_add - append the token s[0..n), hashed under key, unless its id is
+ * already in the list. An identity token (ident) keeps as its text only its
+ * prefix up to the first ':' and IDENT_MARK. Returns 0 or THRESH_ENOMEM; on
+ * failure the list is as it was. */
+static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t n, int ident)
 {
 	uint64_t id = hash_token(key, s, n);
 	size_t slot = 0;
@@ -189,6 +201,10 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 		if (!gram)
 			return THRESH_ENOMEM;
 		t->gram = gram;
+		unsigned char *idf = realloc(t->ident, cap);
+		if (!idf)
+			return THRESH_ENOMEM;
+		t->ident = idf;
 		t->cap = cap;
 	}
 	if (t->notext) {
@@ -196,10 +212,20 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 		t->ids[t->n] = id;
 		t->off[t->n] = t->len[t->n] = 0;
 		t->gram[t->n] = 0;
+		t->ident[t->n] = (unsigned char)(ident != 0);
 		t->n++;
 		if (id)
 			t->seen[slot] = id;
 		return 0;
+	}
+	char mark[TB_CAP + sizeof IDENT_MARK];
+	if (ident) {
+		const char *colon = memchr(s, ':', n);
+		size_t p = colon ? (size_t)(colon - s) + 1 : 0;
+		memcpy(mark, s, p);
+		memcpy(mark + p, IDENT_MARK, sizeof IDENT_MARK - 1);
+		s = mark;
+		n = p + sizeof IDENT_MARK - 1;
 	}
 	if (n > t->text_cap - t->text_len) {
 		size_t cap = t->text_cap ? t->text_cap : 1024;
@@ -218,6 +244,7 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 	t->off[t->n] = (uint32_t)t->text_len;
 	t->len[t->n] = (uint32_t)n;
 	t->gram[t->n] = 0;
+	t->ident[t->n] = (unsigned char)(ident != 0);
 	t->n++;
 	t->text_len += n;
 	if (id)
@@ -309,6 +336,7 @@ struct scratch {
 typedef struct tctx {
 	tok_list *t;
 	const unsigned char *key;
+	const unsigned char *ikey; /* the identity key; NULL: no identity tokens */
 	uint32_t f;
 	int err;
 	/* the previous content word, for pairs (its text in prev) */
@@ -329,13 +357,20 @@ typedef struct tctx {
 static void emit(tctx *x, const tb *b)
 {
 	if (!x->err)
-		x->err = tok_add(x->t, x->key, b->b, b->n);
+		x->err = tok_add(x->t, x->key, b->b, b->n, 0);
+}
+
+/* emit_ident - an identity token: under the identity key, or none. */
+static void emit_ident(tctx *x, const tb *b)
+{
+	if (!x->err && x->ikey)
+		x->err = tok_add(x->t, x->ikey, b->b, b->n, 1);
 }
 
 static void emit_lit(tctx *x, const char *s)
 {
 	if (!x->err)
-		x->err = tok_add(x->t, x->key, s, strlen(s));
+		x->err = tok_add(x->t, x->key, s, strlen(s), 0);
 }
 
 static int scratch_b(struct scratch *s, size_t need)
@@ -676,21 +711,24 @@ static bool is_urlch(int32_t c)
 }
 
 /* emit_host - prefix + host and, when domain is given, domain + its
- * registered domain, from URL text s[0..n). Returns false without a host. */
-static bool emit_host(tctx *x, const char *s, size_t n, const char *host, const char *domain)
+ * registered domain, from URL text s[0..n), as identity tokens when ident.
+ * Returns false without a host. */
+static bool emit_host(tctx *x, const char *s, size_t n, const char *host, const char *domain,
+                      bool ident)
 {
 	size_t a, b;
+	void (*put)(tctx *, const tb *) = ident ? emit_ident : emit;
 	if (!url_host_span(s, n, &a, &b))
 		return false;
 	tb t;
 	tb_init(&t, host, META_MAX);
 	tb_utf8(&t, s + a, b - a);
-	emit(x, &t);
+	put(x, &t);
 	if (domain) {
 		size_t d = url_regdom(s + a, b - a);
 		tb_init(&t, domain, META_MAX);
 		tb_utf8(&t, s + a + d, b - a - d);
-		emit(x, &t);
+		put(x, &t);
 	}
 	return true;
 }
@@ -731,7 +769,7 @@ static void url_found(tctx *x, const int32_t *u, size_t s, size_t hs, size_t e)
 		return;
 	}
 	emit(x, &w);
-	emit_host(x, w.b + 4, w.n - 4, "url-host:", "url-domain:");
+	emit_host(x, w.b + 4, w.n - 4, "url-host:", "url-domain:", false);
 	plain_words(x, u, he, e);
 	if (url_lit(u, e, he, "/watch?"))
 		for (size_t k = he + 7; k + 1 < e; k++)
@@ -806,7 +844,7 @@ static size_t try_email(tctx *x, const int32_t *u, size_t n, size_t i)
 	tb_init(&t, "email:", META_MAX);
 	for (size_t k = i; k < e; k++)
 		tb_cp(&t, u[k]);
-	emit(x, &t);
+	emit_ident(x, &t);
 	tb_init(&t, "email-domain:", META_MAX);
 	for (size_t k = j + 1; k < e; k++)
 		tb_cp(&t, u[k]);
@@ -943,7 +981,7 @@ static void meta_author(tctx *x, const int32_t *u, size_t n)
 		space = false;
 	}
 	if (any)
-		emit(x, &b);
+		emit_ident(x, &b);
 	for (size_t i = 0; i < n && !x->err;) {
 		int k = klass(u[i]);
 		if (k != K_WORD && k != K_CJK) {
@@ -956,21 +994,35 @@ static void meta_author(tctx *x, const int32_t *u, size_t n)
 			j++;
 		tb_init(&b, "author-word:", TB_CAP);
 		word_text(&b, u, i, j);
-		emit(x, &b);
+		emit_ident(x, &b);
 		i = j;
 	}
+}
+
+size_t tok_ip24_text(char out[TOK_IP24_MAX], unsigned a, unsigned b, unsigned c)
+{
+	unsigned v[3] = {a & 0xFF, b & 0xFF, c & 0xFF};
+	size_t n = 0;
+	memcpy(out, "ip24:", 5);
+	n = 5;
+	for (int i = 0; i < 3; i++) {
+		if (i)
+			out[n++] = '.';
+		if (v[i] >= 100)
+			out[n++] = (char)('0' + v[i] / 100);
+		if (v[i] >= 10)
+			out[n++] = (char)('0' + v[i] / 10 % 10);
+		out[n++] = (char)('0' + v[i] % 10);
+	}
+	return n;
 }
 
 static void emit_ip24(tctx *x, const unsigned char *a)
 {
 	tb b;
-	tb_init(&b, "ip24:", TB_CAP);
-	for (int i = 0; i < 3; i++) {
-		if (i)
-			tb_str(&b, ".");
-		tb_uint(&b, a[i]);
-	}
-	emit(x, &b);
+	tb_init(&b, "", TB_CAP);
+	b.n = tok_ip24_text(b.b, a[0], a[1], a[2]);
+	emit_ident(x, &b);
 }
 
 /* meta_ip - ip24:a.b.c for IPv4 (and IPv4-mapped IPv6), ip48:x:x:x for IPv6. */
@@ -1002,7 +1054,7 @@ static void meta_ip(tctx *x, const char *s, size_t n)
 			                 (unsigned)(a[2] << 8 | a[3]), (unsigned)(a[4] << 8 | a[5]));
 			tb_init(&b, "", TB_CAP);
 			tb_mem(&b, g, (size_t)k);
-			emit(x, &b);
+			emit_ident(x, &b);
 			return;
 		}
 	}
@@ -1044,12 +1096,12 @@ static void meta(tctx *x, const struct thresh_comment *c)
 			}
 			tb_init(&b, "email-domain:", META_MAX);
 			tb_utf8(&b, at + 1, d);
-			emit(x, &b);
+			emit_ident(x, &b);
 			break;
 		}
 		case F_URL:
 			if (n) {
-				emit_host(x, s, n, "url-host:", "url-domain:");
+				emit_host(x, s, n, "url-host:", "url-domain:", true);
 				emit_lit(x, "has:author-url");
 			}
 			break;
@@ -1067,7 +1119,7 @@ static void meta(tctx *x, const struct thresh_comment *c)
 			break;
 		}
 		case F_REFERRER:
-			emit_host(x, s, n, "ref-host:", NULL);
+			emit_host(x, s, n, "ref-host:", NULL, false);
 			break;
 		case F_TYPE:
 			if (n) {
@@ -1111,7 +1163,7 @@ static void shape(tctx *x, const struct thresh_comment *c, unsigned caps)
 /* ------------------------------------------------------------- tok_comment */
 
 int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features,
-                const unsigned char key[HASH_MODEL_KEY_BYTES])
+                const unsigned char key[HASH_MODEL_KEY_BYTES], const unsigned char *ident)
 {
 	if (!out)
 		return THRESH_EINVAL;
@@ -1126,6 +1178,7 @@ int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features
 	memset(x, 0, offsetof(tctx, prev));
 	x->t = out;
 	x->key = key;
+	x->ikey = ident;
 	x->f = features | TOK_F_WORDS;
 	x->s.b = x->s.bsmall;
 	x->s.bcap = SMALL;

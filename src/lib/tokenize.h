@@ -1,8 +1,18 @@
 /* tokenize.h - turn a comment into the distinct token ids the model counts.
  *
  * The tokenizer is a pure function of the comment, the feature set and the
- * model key: no I/O, no global state. Token text is kept beside the ids so a
- * check can explain itself; the database only ever sees the ids. */
+ * keys: no I/O, no global state. Token text is kept beside the ids so a
+ * check can explain itself; the database only ever sees the ids.
+ *
+ * Identity tokens, those that name a person or a network (the author's
+ * name and its words, the e-mail's domain, the host and domain of the
+ * author's URL, the IP's /24 or /48, and e-mail addresses in the text), are
+ * hashed under the site's identity key (hash.h, site_keys) instead of the
+ * model key, which ships with the default model and so is public: whoever
+ * holds a copy of the model can then not test a guessed name or address
+ * against it. Their texts are kept only as placeholders ("ip24:…"), so no
+ * explanation shows an identity either. Without an identity key (the prior's
+ * training, a database without a secret) they are left out. */
 #ifndef THRESH_TOKENIZE_H
 #define THRESH_TOKENIZE_H
 
@@ -34,6 +44,7 @@ typedef struct tok_list {
 	uint32_t *off;     /* off[i], len[i]: token i's text inside text */
 	uint32_t *len;
 	unsigned char *gram; /* gram[i]: token i is a character n-gram (weighted apart) */
+	unsigned char *ident; /* ident[i]: token i is an identity token (hashed by the identity key) */
 	size_t n, cap;
 	unsigned links;    /* distinct URLs in the content (href targets included), <= TOK_LINKS_MAX */
 	int notext;        /* set by the caller: keep ids only, no texts (off, len are 0) */
@@ -54,10 +65,19 @@ void tok_list_free(tok_list *t);
  * tok_list_clear, so out holds exactly this comment's distinct tokens).
  * [in] features  TOK_F_* bits of the model.
  * [in] key       the model key, for hash_token().
+ * [in] ident     the identity key for identity tokens, or NULL to leave them out.
  * Field values are already checked for UTF-8, NUL and size when set, but
  * tok_comment must not trust that: bad UTF-8 gives THRESH_EUTF8.
  * Returns 0, THRESH_EUTF8 or THRESH_ENOMEM; on error out is cleared. */
 int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features,
-                const unsigned char key[HASH_MODEL_KEY_BYTES]);
+                const unsigned char key[HASH_MODEL_KEY_BYTES], const unsigned char *ident);
+
+/* TOK_IP24_MAX - the longest "ip24:a.b.c" text, without a NUL. */
+#define TOK_IP24_MAX 16
+
+/* tok_ip24_text - the text of the identity token of the /24 a.b.c, as
+ * tok_comment makes it, into out (TOK_IP24_MAX bytes). Returns its length.
+ * Cannot fail. */
+size_t tok_ip24_text(char out[TOK_IP24_MAX], unsigned a, unsigned b, unsigned c);
 
 #endif

@@ -8,17 +8,22 @@ free loopback port and posts comment forms with curl. The application echoes
 back, as JSON, the body it received (base64), its length and every THRESH_*
 variable and X-Thresh-* header it saw.
 
-Runs with the event MPM (mod_cgid) and with the prefork MPM (mod_cgi).
+Runs with the event MPM (mod_cgid) and with the prefork MPM (mod_cgi). Then
+PhpBehindModThresh runs mod_php (prefork) behind mod_thresh and the README's
+<If> rule, copied verbatim from plugin/apache/README.md, and sends it every
+request found to get a comment to PHP unchecked.
 Standard library only. env: THRESH_BIN, MOD_THRESH, optional THRESH_MODEL,
 APACHE_BIN (/usr/sbin/apache2), CURL_BIN (curl), APACHE_MODULES
 (/usr/lib/apache2/modules), LD_LIBRARY_PATH (the built libthresh).
 """
 import base64
 import grp
+import http.client
 import json
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import socket
@@ -166,6 +171,66 @@ MaxSpareServers 3
 MaxRequestWorkers 6""",
 }
 
+# The PHP application: what PHP itself made of the request ($_POST), as JSON.
+PHP_APP = r"""<?php
+$id = $_SERVER['HTTP_X_TEST_ID'] ?? '';
+if (ctype_alnum($id)) {
+    file_put_contents(%(calls)r . '/' . $id, 'called');
+}
+header('Content-Type: application/json');
+echo json_encode(['post' => $_POST, 'content_type' => $_SERVER['CONTENT_TYPE'] ?? null,
+                  'verdict' => $_SERVER['THRESH_VERDICT'] ?? null]);
+"""
+
+# mod_php (prefork only: Debian's PHP is not thread-safe) with the comment
+# endpoint guarded as the README says: mod_thresh, rejecting with 403, and
+# the README's rule refusing other POSTs, copied verbatim (readme_rule()).
+PHP_CONF = """
+LoadModule php_module %(modules)s/%(php)s
+<FilesMatch "[.]php$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+php_admin_flag log_errors on
+php_admin_value error_log "%(tmp)s/php-error.log"
+<Directory "%(tmp)s/php">
+    Require all granted
+</Directory>
+Alias /wp-comments-post.php "%(tmp)s/php/app.php"
+Alias /unchecked.php "%(tmp)s/php/app.php"
+
+<Location /wp-comments-post.php>
+    Thresh On
+    ThreshAction reject 403
+%(rule)s
+</Location>
+"""
+
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+READMES = ("plugin/apache/README.md", "README.md")
+
+
+def readme_rules():
+    """Each README's <If> ... </If> rule refusing non-form POSTs, as a list
+    of (README, its lines with the README's indentation removed)."""
+    out = []
+    for name in READMES:
+        with open(os.path.join(SOURCE_ROOT, name)) as f:
+            text = f.read()
+        for m in re.finditer(r"^([ \t]*)<If .*?^[ \t]*</If>[ \t]*$", text, re.M | re.S):
+            indent = m.group(1)
+            lines = [line[len(indent):] if line.startswith(indent) else line
+                     for line in m.group(0).splitlines()]
+            out.append((name, "\n".join(lines)))
+    return out
+
+
+def php_module():
+    for name in sorted(os.listdir(MODULES)) if os.path.isdir(MODULES) else []:
+        if re.fullmatch(r"libphp[0-9.]*\.so", name):
+            return name
+    return None
+
+
 THRESH_CONF = """# the site's rules for the test
 moderation_words = moderateme
 # every request here comes from 127.0.0.1 and stands for another visitor:
@@ -222,7 +287,7 @@ def give_to(path, uid, gid):
 class Server:
     """One Apache httpd with a generated configuration, in its own folder."""
 
-    def __init__(self, mpm, env=None, conf_extra=""):
+    def __init__(self, mpm, env=None, conf_extra="", conf_values=None):
         self.tmp = tempfile.mkdtemp(prefix="thresh-apache-")
         os.chmod(self.tmp, 0o755)
         self.port = free_port()
@@ -254,11 +319,18 @@ class Server:
             give_to(self.db, nobody.pw_uid, gid)
             user = "User nobody\nGroup %s" % group
         values = {"tmp": self.tmp, "port": self.port, "modules": MODULES,
-                  "mod_thresh": MOD_THRESH, "db": self.db, "user": user, "max_body": MAX_BODY}
+                  "mod_thresh": MOD_THRESH, "db": self.db, "user": user, "max_body": MAX_BODY,
+                  "php": php_module()}
+        values.update(conf_values or {})
         values["mpm"] = MPMS[mpm] % values
         self.conf = os.path.join(self.tmp, "httpd.conf")
         with open(self.conf, "w") as f:
-            f.write(CONF % values + conf_extra)
+            f.write((CONF + conf_extra) % values)
+        if "php_module" in conf_extra:
+            os.mkdir(os.path.join(self.tmp, "php"))
+            with open(os.path.join(self.tmp, "php", "app.php"), "w") as f:
+                f.write(PHP_APP % {"calls": self.calls})
+            os.chmod(os.path.join(self.tmp, "php", "app.php"), 0o644)
         self.env = dict(os.environ)
         self.env.update(env or {})
 
@@ -397,6 +469,23 @@ class ApacheBase:
         except OSError:
             pass
         return Response(status, body, headers_out), test_id
+
+    def raw(self, path, body, headers):
+        """One POST with http.client, which sends every header given, repeated
+        ones too (curl's -H replaces). headers: (name, value) pairs. Returns
+        the status, the body and the id the application logs it under."""
+        test_id = self.next_id()
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            conn.putrequest("POST", path)
+            for k, v in [("X-Test-Id", test_id), ("User-Agent", "Mozilla/5.0 (thresh test)"),
+                         ("Content-Length", str(len(body)))] + list(headers):
+                conn.putheader(k, v)
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            return resp.status, resp.read(), test_id
+        finally:
+            conn.close()
 
     def called(self, test_id):
         return os.path.exists(os.path.join(self.server.calls, test_id))
@@ -583,6 +672,89 @@ class ApacheBase:
         self.assertEqual(r.status, 503)
         self.assertFalse(self.called(test_id))
 
+    # ---- what the application would read as the comment is what is checked ----
+
+    def test_a_form_type_however_written_is_checked(self):
+        # PHP cuts the media type at ';', ',' or a space and ignores case
+        # (SAPI.c); Apache joins repeated headers with ", ". Each of these is
+        # a form to some application, so each is checked.
+        for ctype in ("application/x-www-form-urlencoded,x",
+                      "application/x-www-form-urlencoded, text/plain",
+                      "Application/X-WWW-Form-Urlencoded x",
+                      "application/x-www-form-urlencoded\tx",
+                      "application/x-www-form-urlencoded ; charset=UTF-8",
+                      "text/plain, application/x-www-form-urlencoded"):
+            data = self.form(comment=SPAM, author="Nia", email=self.email())
+            r, test_id = self.curl("/comments", data, content_type=ctype)
+            self.assertEqual(r.status, 422, ctype)
+            self.assertFalse(self.called(test_id), ctype)
+        # The same header twice: Apache hands on one value, "A, B".
+        for first, second in (("application/x-www-form-urlencoded", "text/plain"),
+                              ("text/plain", "application/x-www-form-urlencoded")):
+            data = self.form(comment=SPAM, author="Nia", email=self.email())
+            status, _, test_id = self.raw("/comments", data, [("Content-Type", first),
+                                                              ("Content-Type", second)])
+            self.assertEqual(status, 422, (first, second))
+            self.assertFalse(self.called(test_id))
+        # Types that are no form to anyone still pass untouched.
+        data = self.form(comment=SPAM, author="Nia", email=self.email())
+        for ctype in ("application/x-www-form-urlencodedx", "text/x-www-form-urlencoded",
+                      "application/json; x=application/x-www-form-urlencoded"):
+            seen = self.post_ok("/comments", data, content_type=ctype)
+            self.assertEqual(seen["seen"], {}, ctype)
+
+    def test_an_encoded_form_gets_415(self):
+        # PHP ignores Content-Encoding and parses the bytes as they come; a
+        # body thresh cannot read as the application will is refused.
+        for enc in ("x", "gzip", "identity, gzip", "IDENTITY,x"):
+            data = self.form(comment=SPAM, author="Oli", email=self.email())
+            r, test_id = self.curl("/comments", data, headers=["Content-Encoding: " + enc])
+            self.assertEqual(r.status, 415, enc)
+            self.assertFalse(self.called(test_id), enc)
+        r, test_id = self.curl("/pass", data, headers=["Content-Encoding: x"])
+        self.assertEqual(r.status, 415, "even where every verdict passes")
+        self.assertFalse(self.called(test_id))
+        # identity is no encoding.
+        data = self.form(comment=HAM, author="Oli", email=self.email())
+        seen = self.post_ok("/comments", data, headers=["Content-Encoding: Identity"])
+        self.assertEqual(seen["seen"]["THRESH_VERDICT"], "accept")
+
+    def test_field_names_are_read_as_php_reads_them(self):
+        # PHP drops leading spaces, stops a name at NUL, turns "comment[...]"
+        # into an array named comment (php_register_variable_ex): each of
+        # these is $_POST['comment'] there.
+        spam = urllib.parse.quote_plus(SPAM)
+        for name in ("+comment", "%20%20comment", "comment%00x", "%63omment", "comment[]",
+                     "comment%5B%5D", "comment[x]", "comment[+]"):
+            email = urllib.parse.quote(self.email())
+            body = ("author=Pat&email=%s&%s=%s" % (email, name, spam)).encode()
+            r, test_id = self.curl("/comments", body)
+            self.assertEqual(r.status, 422, name)
+            self.assertFalse(self.called(test_id), name)
+        # The other fields too: a honeypot filled under another spelling.
+        body = "body=%s&name=Jo&mail=%s&+website2=x" % (urllib.parse.quote_plus(HAM),
+                                                        urllib.parse.quote(self.email()))
+        r, test_id = self.curl("/custom", body.encode())
+        self.assertEqual(r.status, 403, "a filled honeypot, however its name is spelled")
+
+    def test_a_checked_field_given_twice_differently_gets_400(self):
+        # PHP keeps the last value, other frameworks the first: thresh does
+        # not guess which one the application reads.
+        email = urllib.parse.quote(self.email())
+        ham, spam = urllib.parse.quote_plus(HAM), urllib.parse.quote_plus(SPAM)
+        for body in ("comment=%s&email=%s&comment=%s" % (spam, email, ham),
+                     "comment=%s&email=%s&comment=%s" % (ham, email, spam),
+                     "comment=%s&email=%s&+comment=%s" % (ham, email, spam),
+                     "comment[]=%s&email=%s&comment[]=%s" % (ham, email, spam),
+                     "comment=%s&email=%s&email=other%%40example.org" % (ham, email)):
+            r, test_id = self.curl("/pass", body.encode())
+            self.assertEqual(r.status, 400, body)
+            self.assertFalse(self.called(test_id), body)
+        # The same value twice is no conflict; fields not checked may repeat.
+        body = "comment=%s&email=%s&comment=%s&x=1&x=2" % (ham, email, ham)
+        seen = self.post_ok("/comments", body.encode())["seen"]
+        self.assertEqual(seen["THRESH_VERDICT"], "accept")
+
     def test_zz_logs_keep_no_comment_email_or_address(self):
         # Runs last (alphabetical order): everything above was logged by now.
         time.sleep(0.3)
@@ -604,6 +776,122 @@ class EventMPM(ApacheBase, unittest.TestCase):
 
 class PreforkMPM(ApacheBase, unittest.TestCase):
     mpm = "prefork"
+
+
+class PhpBehindModThresh(unittest.TestCase):
+    """What PHP (mod_php, as installed) reads as the comment is what
+    mod_thresh checked, with the README's configuration: every way found to
+    get a comment to PHP unchecked now gets 403, 415 or 400, where a plain
+    form post of the same spam gets 403. /unchecked.php is the same script
+    without mod_thresh: it shows what PHP would have read."""
+
+    @classmethod
+    def setUpClass(cls):
+        why = missing_prerequisite()
+        if why:
+            raise unittest.SkipTest(why)
+        if not php_module():
+            raise unittest.SkipTest("no mod_php (libapache2-mod-php) in %s" % MODULES)
+        rules = readme_rules()
+        cls.rule = rules[0][1] if rules else ""
+        cls.server = Server("prefork", conf_extra=PHP_CONF, conf_values={
+            "rule": "\n".join("    " + line for line in cls.rule.splitlines())})
+        try:
+            cls.server.start()
+        except Exception:
+            cls.server.cleanup()
+            raise
+        cls.base = "http://127.0.0.1:%d" % cls.server.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    next_id = ApacheBase.next_id
+    raw = ApacheBase.raw
+    called = ApacheBase.called
+
+    def post(self, path, body, headers):
+        status, out, test_id = self.raw(path, body, headers)
+        return status, out, self.called(test_id)
+
+    # Each: what is sent, what PHP reads as the comment (at /unchecked.php),
+    # and the status mod_thresh and the README's rule answer now.
+    FORM = [("Content-Type", "application/x-www-form-urlencoded")]
+
+    def tail(self, author):
+        """The rest of a form: an author and an e-mail of its own (so that no
+        request is rate-limited)."""
+        return "&author=%s&email=%s%%40example.org" % (author, self.next_id())
+
+    def attacks(self):
+        spam, ham = urllib.parse.quote_plus(SPAM), urllib.parse.quote_plus(HAM)
+
+        def t():
+            return self.tail("Mallory")
+        boundary = "thresh0boundary"
+        multipart = ("--%s\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\n%s\r\n"
+                     "--%s--\r\n" % (boundary, SPAM, boundary))
+        return [
+            ("type ending in ,x", "comment=" + spam + t(),
+             [("Content-Type", "application/x-www-form-urlencoded,x")], SPAM, 403),
+            ("type given twice", "comment=" + spam + t(),
+             [("Content-Type", "application/x-www-form-urlencoded"),
+              ("Content-Type", "text/plain")], SPAM, 403),
+            ("type and a space", "comment=" + spam + t(),
+             [("Content-Type", "application/x-www-form-urlencoded x")], SPAM, 403),
+            ("Content-Encoding: x", "comment=" + spam + t(),
+             self.FORM + [("Content-Encoding", "x")], SPAM, 415),
+            ("a name with a leading +", "+comment=" + spam + t(), self.FORM, SPAM, 403),
+            ("a name with a leading %20", "%20comment=" + spam + t(), self.FORM, SPAM, 403),
+            ("a name cut at NUL", "comment%00x=" + spam + t(), self.FORM, SPAM, 403),
+            ("a name percent-encoded", "%63omment=" + spam + t(), self.FORM, SPAM, 403),
+            ("a name as an array", "comment[x]=" + spam + t(), self.FORM, {"x": SPAM}, 403),
+            ("ham first, spam under another spelling last",
+             "comment=" + ham + t() + "&+comment=" + spam, self.FORM, SPAM, 400),
+            ("multipart", multipart,
+             [("Content-Type", "multipart/form-data; boundary=" + boundary)], SPAM, 403),
+        ]
+
+    def test_readmes_give_one_rule(self):
+        rules = readme_rules()
+        self.assertEqual(sorted(name for name, _ in rules), sorted(READMES),
+                         "each README gives the rule once")
+        self.assertEqual(len({rule for _, rule in rules}), 1, "the READMEs' rules differ")
+
+    def test_php_reads_each_attack_as_the_comment(self):
+        # The premise, with the PHP on this machine: without mod_thresh each
+        # request below puts the spam in $_POST['comment'].
+        for what, body, headers, php_reads, _ in self.attacks():
+            with self.subTest(what):
+                status, out, called = self.post("/unchecked.php", body.encode(), headers)
+                self.assertEqual(status, 200)
+                self.assertEqual(json.loads(out)["post"].get("comment"), php_reads)
+
+    def test_each_attack_is_refused(self):
+        for what, body, headers, _, expect in self.attacks():
+            with self.subTest(what):
+                status, out, called = self.post("/wp-comments-post.php", body.encode(), headers)
+                self.assertEqual(status, expect, out[:300])
+                self.assertFalse(called, "PHP ran")
+
+    def test_plain_spam_gets_403_and_ham_reaches_php_checked(self):
+        status, _, called = self.post(
+            "/wp-comments-post.php",
+            ("comment=" + urllib.parse.quote_plus(SPAM) + self.tail("Ann")).encode(), self.FORM)
+        self.assertEqual(status, 403)
+        self.assertFalse(called)
+        for ctype in ("application/x-www-form-urlencoded",
+                      "application/x-www-form-urlencoded; charset=UTF-8"):
+            status, out, called = self.post(
+                "/wp-comments-post.php",
+                ("comment=" + urllib.parse.quote_plus(HAM) + self.tail("Ann")).encode(),
+                [("Content-Type", ctype)])
+            self.assertEqual(status, 200, out[:300])
+            self.assertTrue(called)
+            seen = json.loads(out)
+            self.assertEqual(seen["post"]["comment"], HAM)
+            self.assertEqual(seen["verdict"], "accept")
 
 
 class Startup(unittest.TestCase):

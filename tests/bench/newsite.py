@@ -1,44 +1,67 @@
 #!/usr/bin/env python3
-"""newsite.py - a new site's first week: the default model on a video it never saw.
+"""newsite.py - new sites: the default model on comment sets it never saw, and
+what each site's own first k decisions change.
 
 Run it through newsite.sh (which installs bogofilter and builds thresh), or
 directly:
 
     python3 tests/bench/newsite.py --thresh BUILD/src/cli/thresh [options]
 
-The YouTube Spam Collection has five videos. For each video V:
+The sets come from a data folder (--data; default ../shared/data beside the
+project when it exists, else the copies in models/), one per subfolder:
+
+  a folder whose CSV files have a CLASS column (the YouTube Spam Collection)
+             gives one set per CSV (a video), its comments in DATE order;
+  any other folder gives one set from its FOLDER.tsv (label<TAB>text; the
+             only .tsv in it will do), which has no dates: it is shuffled
+             with each seed of --seeds, and its figures are the mean over
+             the seeds.
+
+Every set is deduplicated (a repeated text keeps its first copy, a text seen
+under both labels is dropped). For each set S:
 
   model      the default model built the way the build builds it
-             (models/build-model.sh THRESH OUT CORPORA..., with the corpora of
-             models/meson.build), except that the YouTube corpus is replaced by
-             a TSV made from the other four videos' CSV files;
-  V          V's comments, deduplicated (a repeated text keeps its earliest
-             copy, a text seen under both labels is dropped), in DATE order;
+             (models/build-model.sh THRESH OUT CORPUS:WEIGHT..., the corpora
+             and weights of models/meson.build), with S left out: a corpus of
+             the recipe that is the TSV of S's folder (same file name or same
+             bytes) is dropped, or, for a video, replaced by its folder's
+             other CSV files; a set whose folder is not in the recipe gets the
+             whole recipe (leave-one-set-out);
   k = 0      a site database created from that model (`thresh init` with
-             THRESH_MODEL) scores all of V (`thresh check --tsv`);
-  k > 0      a fresh site database from the model learns V's first k comments
-             (`thresh train --tsv`) and scores the rest; beside it "site
-             alone": an empty database (`init --empty`) learns the same k and
-             scores the same rest; "default alone" is the k = 0 scores of the
-             same rest (a reference: what learning the k comments changed);
+             THRESH_MODEL) scores S's first comments (`thresh check --tsv`);
+  k > 0      a fresh site database from the model learns S's first k
+             comments (`thresh train --tsv`) and scores the next ones; beside
+             it "site alone": an empty database (`init --empty`) learns the
+             same k and scores the same comments; "default alone" is the
+             k = 0 scores of those same comments (what learning changed);
+  k = all    the first 80% of S learned (--all-share), the rest scored;
+  scored     at most --max-scored comments after the k learned (default 500;
+             only SMS is that long);
   bogofilter the same splits: a wordlist trained on the same corpora, copied
              per k and given the k comments (-s -b / -n -b), and a fresh
              wordlist given only the k comments; scored with -b -TT; ham at
              or below 0.45, unsure (= held) above, spam (= rejected) from 0.99.
 
-Plus cross-corpus: a model of SMS alone scoring every YouTube comment, and a
-model of YouTube alone scoring every SMS message, for both filters.
+Per set and pooled over the sets (the scored comments of every set in one
+pool; and the mean of the sets' own figures): ROC AUC, ham rejected, ham held,
+spam accepted, spam held; a learning-curve table (AUC by k, with the prior and
+alone); the criteria of issue 19 (the prior never below the site alone by more
+than noise, no fall from one k to the next). Plus cross-corpus: a model of SMS
+alone scoring every YouTube comment and the reverse.
 
 The report is Markdown on standard output (JSON with --json), also written to
 OUT/newsite.md and OUT/newsite.json; progress goes to standard error.
-Python 3 standard library only.
+choose.py reads the JSON of several runs to choose a parameter by
+leave-one-set-out. Python 3 standard library only.
 """
 
 import argparse
 import csv
 import hashlib
 import json
+import math
 import os
+import random
 import re
 import shlex
 import shutil
@@ -57,10 +80,16 @@ from compare import (BOGO_HAM_CUTOFF, BOGO_SPAM_CUTOFF, BenchError,  # noqa: E40
 from compare import write_tsv as compare_write_tsv  # noqa: E402
 
 MODELS = ROOT / "models"
+SHARED_DATA = ROOT.parent / "shared" / "data"
 YOUTUBE_TSV = MODELS / "youtube" / "youtube-spam-collection.tsv"
 SMS_TSV = MODELS / "sms" / "sms-spam-collection.tsv"
 RECIPE = MODELS / "build-model.sh"
-DEFAULT_KS = (0, 25, 50, 100)
+ALL = "all"
+DEFAULT_KS = (0, 25, 50, 100, 300, ALL)
+DEFAULT_SEEDS = (1, 2, 3)
+DEFAULT_MAX_SCORED = 500
+DEFAULT_ALL_SHARE = 0.8
+DEFAULT_MIN_SCORED = 20
 
 VERDICT_NAMES = ("accept", "hold", "reject")
 VERDICTS = {name: i for i, name in enumerate(VERDICT_NAMES)}
@@ -95,6 +124,30 @@ def rel(p):
 
 def sha1(b):
     return hashlib.sha1(b).hexdigest()
+
+
+def k_label(k):
+    return str(k)
+
+
+def k_sort_key(k):
+    return (1, 0) if k == ALL else (0, k)
+
+
+def parse_ks(spec):
+    out = set()
+    for x in spec.split(","):
+        x = x.strip()
+        if not x:
+            continue
+        if x == ALL:
+            out.add(ALL)
+            continue
+        k = int(x)
+        if k < 0:
+            raise ValueError(x)
+        out.add(k)
+    return sorted(out, key=k_sort_key)
 
 
 # ---------------------------------------------------------------- the data
@@ -274,6 +327,198 @@ def recipe_corpora_from_meson():
     return paths, "models/meson.build"
 
 
+def default_data_dir():
+    """../shared/data beside the project when it is there, else models/."""
+    return SHARED_DATA if SHARED_DATA.is_dir() else MODELS
+
+
+class DataSet:
+    """One site: a video (one CSV of a folder of CSVs with a CLASS column,
+    in DATE order) or a folder's TSV (no dates: shuffled per seed)."""
+
+    def __init__(self, name, folder, source, video=None):
+        self.name = name
+        self.folder = Path(folder)
+        self.source = Path(source)
+        self.video = video               # Video, or None for a TSV set
+        self.items = []                  # deduplicated (label, text), in time or file order
+        self.meta = {}
+        self.corpora = []                # the leave-one-set-out model: [(path, weight, what)]
+        self.replaced = None             # a video: (recipe index, [lines of the other CSVs])
+        self.model_key = None
+
+    @property
+    def shuffled(self):
+        return self.video is None
+
+    @property
+    def slug(self):
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.name)
+
+
+def csv_has_class(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "CLASS" in [h.strip() for h in header]
+
+
+def folder_tsv(folder):
+    """FOLDER/FOLDER.tsv, else the only .tsv of the folder, else None."""
+    named = folder / f"{folder.name}.tsv"
+    if named.is_file():
+        return named
+    tsvs = sorted(p for p in folder.glob("*.tsv") if p.is_file())
+    return tsvs[0] if len(tsvs) == 1 else None
+
+
+def discover(data):
+    """The sets of a data folder: the videos of every folder of labelled CSVs
+    (folders by name, CSVs by name), then one set per other folder with a
+    TSV (by name). Returns (sets, notes on folders skipped)."""
+    dated, undated, notes = [], [], []
+    for folder in sorted(p for p in Path(data).iterdir() if p.is_dir()):
+        csvs = [c for c in sorted(folder.glob("*.csv")) if csv_has_class(c)]
+        if csvs:
+            for c in csvs:
+                v = read_video(c)
+                dated.append(DataSet(v.name, folder, c, v))
+            continue
+        tsv = folder_tsv(folder)
+        if tsv is None:
+            notes.append(f"{folder.name}/: no CSV with a CLASS column and no {folder.name}.tsv "
+                         "(nor a single .tsv): skipped")
+            continue
+        undated.append(DataSet(tsv.stem, folder, tsv))
+    sets = dated + undated
+    seen = {}
+    for s in sets:
+        seen.setdefault(s.name, []).append(s)
+    for name, same in seen.items():
+        if len(same) > 1:
+            for s in same:
+                s.name = f"{s.folder.name}/{s.name}"
+    return sets, notes
+
+
+def prepare_tsv_set(ds):
+    pairs, bad = read_tsv_lines(ds.source)
+    first, labels, conflict, repeats = {}, {}, set(), 0
+    for lab, t in pairs:
+        if t in first:
+            repeats += 1
+            if first[t] != lab:
+                conflict.add(t)
+            continue
+        first[t] = lab
+    ds.items = [(lab, t) for t, lab in first.items() if t not in conflict]
+    ds.meta.update({"rows": len(pairs) + bad, "bad_rows": bad, "duplicates": repeats,
+               "conflicts": len(conflict), "undated": None, "undated_rows": None,
+               "first_date": None, "last_date": None})
+
+
+def prepare_video_set(ds, undated):
+    v = ds.video
+    order_video(v, undated)
+    ds.items = [(it[0], it[1]) for it in v.items]
+    dated = [it[2] for it in v.items if it[2] is not None]
+    ds.meta.update({"rows": len(v.rows), "bad_rows": v.bad, "duplicates": v.duplicates,
+               "conflicts": v.conflicts, "undated": v.undated,
+               "undated_rows": sum(1 for r in v.rows if r[2] is None),
+               "dated_by_neighbour": v.dated_by_neighbour,
+               "first_date": (datetime.fromtimestamp(min(dated), timezone.utc)
+                              .strftime("%Y-%m-%d") if dated else None),
+               "last_date": (datetime.fromtimestamp(max(dated), timezone.utc)
+                             .strftime("%Y-%m-%d") if dated else None)})
+
+
+def file_digest(path, cache={}):
+    p = Path(path).resolve()
+    if p not in cache:
+        cache[p] = sha1(p.read_bytes())
+    return cache[p]
+
+
+def recipe_matches(folder, recipe_corpora):
+    """Indexes of the recipe's corpora that are this folder's data: the same
+    file name or the same bytes as a .tsv in the folder."""
+    tsvs = [p for p in Path(folder).glob("*.tsv") if p.is_file()]
+    names = {p.name for p in tsvs}
+    digests = {file_digest(p) for p in tsvs}
+    return [i for i, c in enumerate(recipe_corpora)
+            if Path(c).name in names or file_digest(c) in digests]
+
+
+def plan_models(sets, recipe_corpora):
+    """Each set's leave-one-set-out corpora (ds.corpora, ds.replaced,
+    ds.model_key). sets: every set of the data folder, chosen or not (a
+    video's model is made of the other videos of its folder). A video's model
+    replaces its folder's corpus by the other CSVs of the folder; a TSV set's
+    drops its folder's corpus; a set whose folder is not in the recipe gets
+    the whole recipe. Returns {folder: indexes of its recipe corpora}."""
+    folders = []
+    for ds in sets:
+        if ds.folder not in folders:
+            folders.append(ds.folder)
+    matches = {f: recipe_matches(f, recipe_corpora) for f in folders}
+    for ds in sets:
+        m = matches[ds.folder]
+        corpora, key = [], []
+        for i, c in enumerate(recipe_corpora):
+            w = RECIPE_WEIGHTS.get(Path(c).resolve(), "1")
+            if i in m and ds.video is not None:
+                others = [o.video for o in sets if o.folder == ds.folder
+                          and o.video is not None and o is not ds]
+                ds.replaced = (i, [line for o in others for line in o.lines])
+                corpora.append((None, w, f"{Path(c).name} without {ds.name} (the other "
+                                         f"{len(others)} CSVs of {ds.folder.name}/)"))
+                key.append(f"{c}-without-{ds.name}")
+            elif i in m:
+                continue
+            else:
+                corpora.append((Path(c), w, Path(c).name))
+                key.append(str(c))
+        ds.corpora = corpora
+        ds.model_key = tuple(key)
+        if not m:
+            ds.meta["model_note"] = "its folder is not in the recipe: the whole recipe"
+        elif ds.video is not None:
+            ds.meta["model_note"] = "its video left out of its folder's corpus"
+        else:
+            ds.meta["model_note"] = "its folder's corpus left out"
+    return matches
+
+
+def model_texts(ds, cache={}):
+    """text -> set of labels, over every corpus of ds's model."""
+    out = {}
+    for path, _, _ in ds.corpora:
+        if path is None:
+            pairs = []
+            for line in ds.replaced[1]:
+                label, _, text = line.partition(b"\t")
+                pairs.append((1 if label == b"spam" else 0, text))
+        else:
+            if path not in cache:
+                cache[path] = read_tsv_lines(path)[0]
+            pairs = cache[path]
+        for lab, t in pairs:
+            out.setdefault(t, set()).add(lab)
+    return out
+
+
+def split_order(ds, seed):
+    """ds's comments in the order a site meets them: a video's DATE order, a
+    TSV set shuffled with the seed."""
+    if seed is None:
+        return list(ds.items)
+    items = list(ds.items)
+    random.Random(seed).shuffle(items)
+    return items
+
+
 # ---------------------------------------------------------------- the filters
 
 class Thresh:
@@ -444,22 +689,26 @@ class Bogo:
 # ---------------------------------------------------------------- metrics
 
 class Scored:
-    """The scores of one (filter, config, video, k)."""
+    """The scores of one (filter, config, set, seed, k): the comments from
+    position k_learned on that were scored."""
 
-    def __init__(self, filt, config, video, k, labels, scores, verdicts, texts, pos,
-                 learned=(0, 0), cutoffs=None):
-        self.filter, self.config, self.video, self.k = filt, config, video, k
+    def __init__(self, filt, config, site, seed, k, k_learned, labels, scores, verdicts, texts,
+                 pos, learned=(0, 0), cutoffs=None):
+        self.filter, self.config, self.site, self.seed = filt, config, site, seed
+        self.k, self.k_learned = k, k_learned
         self.labels, self.scores, self.verdicts = labels, scores, verdicts
         self.texts, self.pos = texts, pos
         self.learned = learned                 # (spam, ham) of the first k
-        self.cutoffs = cutoffs                 # thresh: (hold, reject) in force
+        self.cutoffs = cutoffs                 # thresh: (hold, reject) per comment
 
-    def restrict(self, config, k, learned):
-        keep = [i for i, p in enumerate(self.pos) if p >= k]
-        return Scored(self.filter, config, self.video, k,
+    def window(self, config, k, k_learned, lo, hi, learned):
+        """The comments at positions lo <= pos < hi, as another row."""
+        keep = [i for i, p in enumerate(self.pos) if lo <= p < hi]
+        return Scored(self.filter, config, self.site, self.seed, k, k_learned,
                       [self.labels[i] for i in keep], [self.scores[i] for i in keep],
                       [self.verdicts[i] for i in keep], [self.texts[i] for i in keep],
-                      [self.pos[i] for i in keep], learned, self.cutoffs)
+                      [self.pos[i] for i in keep], learned,
+                      [self.cutoffs[i] for i in keep] if self.cutoffs is not None else None)
 
 
 def metrics(s):
@@ -496,21 +745,17 @@ def metrics(s):
     return m
 
 
-def pool(items, video):
+def pool(items, name):
     """Pool several Scored of one (filter, config, k) into one."""
     first = items[0]
     cut = None
-    if first.cutoffs is not None:
-        cut = []
-        for s in items:
-            cut += s.cutoffs
-    out = Scored(first.filter, first.config, video, first.k,
-                 [x for s in items for x in s.labels], [x for s in items for x in s.scores],
-                 [x for s in items for x in s.verdicts], [x for s in items for x in s.texts],
-                 [x for s in items for x in s.pos],
-                 (sum(s.learned[0] for s in items), sum(s.learned[1] for s in items)), None)
-    out.cutoffs = cut
-    return out
+    if all(s.cutoffs is not None for s in items):
+        cut = [c for s in items for c in s.cutoffs]
+    return Scored(first.filter, first.config, name, first.seed, first.k, None,
+                  [x for s in items for x in s.labels], [x for s in items for x in s.scores],
+                  [x for s in items for x in s.verdicts], [x for s in items for x in s.texts],
+                  [x for s in items for x in s.pos],
+                  (sum(s.learned[0] for s in items), sum(s.learned[1] for s in items)), cut)
 
 
 def with_cutoffs(s, hold, reject):
@@ -518,96 +763,174 @@ def with_cutoffs(s, hold, reject):
     return s
 
 
+def mean_rows(ms):
+    """The mean of several metric dicts (one per seed): numbers averaged over
+    the seeds that have them (None when none has), anything else from the
+    first."""
+    out = {}
+    for key in ms[0]:
+        vals = [m.get(key) for m in ms]
+        nums = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if nums and len(nums) == sum(1 for v in vals if v is not None):
+            out[key] = sum(nums) / len(nums)
+            if all(isinstance(v, int) for v in nums) and len(set(nums)) == 1:
+                out[key] = nums[0]
+        elif all(v is None for v in vals):
+            out[key] = None
+        else:
+            out[key] = vals[0]
+    return out
+
+
+def auc_se(auc, n_pos, n_neg):
+    """Hanley & McNeil's standard error of an AUC on n_pos spam, n_neg ham."""
+    if auc is None or not n_pos or not n_neg:
+        return None
+    q1 = auc / (2 - auc)
+    q2 = 2 * auc * auc / (1 + auc)
+    v = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) \
+        / (n_pos * n_neg)
+    return math.sqrt(max(v, 0.0))
+
+
+def noise(a, b):
+    """What a difference of two AUC rows (metric dicts) must pass to count:
+    twice the standard error of the difference of two independent AUCs
+    (on one test set the two are correlated, so this overstates it)."""
+    sa = auc_se(a["auc"], a["n_spam"], a["n_ham"])
+    sb = auc_se(b["auc"], b["n_spam"], b["n_ham"])
+    if sa is None or sb is None:
+        return None
+    return 2 * math.sqrt(sa * sa + sb * sb)
+
+
 # ---------------------------------------------------------------- the run
 
-def run_video(v, others, th, bogo, ks, work, recipe_corpora, youtube_idx):
-    """Every configuration of one video; returns a list of Scored."""
-    vw = work / f"v{v.number}-{v.name}"
-    vw.mkdir()
+def k_plan(ks, n, all_share, min_scored):
+    """[(k, comments learned or None when too few are left to score)]."""
+    plan = []
+    for k in ks:
+        kk = int(n * all_share) if k == ALL else k
+        plan.append((k, kk if n - kk >= min_scored else None))
+    return plan
+
+
+class Model:
+    """A leave-one-set-out default model: the thresh dump and bogofilter's
+    wordlist trained on the same corpora, built once and shared by the seeds
+    of a set."""
+
+    def __init__(self, ds, th, bogo, work):
+        self.dir = work / f"model-{ds.slug}"
+        self.dir.mkdir()
+        corpora = []
+        for path, w, _ in ds.corpora:
+            if path is None:
+                path = self.dir / "corpus-without.tsv"
+                with open(path, "wb") as f:
+                    for line in ds.replaced[1]:
+                        f.write(line + b"\n")
+            corpora.append((path, w))
+        self.dump = self.dir / "model.dump"
+        log(f"{ds.name}: building its default model from "
+            f"{', '.join(what + ' x' + w for _, w, what in ds.corpora) or 'nothing'}")
+        if corpora:
+            th.build_model(self.dump, corpora)
+        else:
+            self.dump = None
+        self.wl = None
+        if bogo:
+            pairs = []
+            for c, _ in corpora:
+                pairs += read_tsv_lines(c)[0]
+            self.wl = self.dir / "bogo-model"
+            bogo.register(self.wl, learned_set(pairs))
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_split(ds, seed, items, model, th, bogo, ks, work, args):
+    """Every configuration of one set in one order; returns (Scored list,
+    {k: comments learned or None})."""
+    sw = work / (ds.slug + ("" if seed is None else f"-seed{seed}"))
+    sw.mkdir()
     out = []
-    labels = [it[0] for it in v.items]
-    texts = [it[1] for it in v.items]
-    pos = list(range(len(v.items)))
-    n = len(v.items)
+    n = len(items)
+    labels = [it[0] for it in items]
+    texts = [it[1] for it in items]
+    pos = list(range(n))
+    plan = k_plan(ks, n, args.all_share, args.min_scored)
 
-    # The corpora of the default model, the YouTube one made of the other four videos.
-    yt = vw / "youtube-without.tsv"
-    with open(yt, "wb") as f:
-        for o in others:
-            for line in o.lines:
-                f.write(line + b"\n")
-    corpora = list(recipe_corpora)
-    if youtube_idx is not None:
-        corpora[youtube_idx] = yt
-    weights = [RECIPE_WEIGHTS.get(Path(p).resolve(), "1") for p in recipe_corpora]
-    dump = vw / "model.dump"
-    log(f"{v.name}: building the default model without {v.name}")
-    th.build_model(dump, list(zip(corpora, weights)))
+    def end(kk):
+        return min(n, kk + args.max_scored) if args.max_scored else n
 
-    def thresh_site(tag, model, k):
-        db = vw / f"{tag}-k{k}"
-        th.new_db(db, model)
-        if k:
-            tr = vw / f"train-k{k}.tsv"
-            write_tsv(tr, [(it[0], it[1]) for it in v.items[:k]])
+    def learned(kk):
+        s = sum(labels[:kk])
+        return (s, kk - s)
+
+    def thresh_site(tag, dump, k, kk, lo, hi, config):
+        db = sw / f"{tag}-k{kk}"
+        th.new_db(db, dump)
+        if kk:
+            tr = sw / f"train-k{kk}.tsv"
+            write_tsv(tr, items[:kk])
             th.train(db, tr)
-        te = vw / f"test-k{k}.tsv"
-        write_tsv(te, [(it[0], it[1]) for it in v.items[k:]])
-        sc, vd = th.check(db, te, n - k)
+        te = sw / f"test-{lo}-{hi}.tsv"
+        write_tsv(te, items[lo:hi])
+        sc, vd = th.check(db, te, hi - lo)
         p = th.params(db)
-        if model and th.site_params is None:
+        if dump and th.site_params is None:
             th.site_params = p
         shutil.rmtree(db)
-        learned = (sum(labels[:k]), k - sum(labels[:k]))
-        s = Scored("thresh", DEFAULT_SITE if model else SITE_ALONE, v.name, k, labels[k:], sc,
-                   vd, texts[k:], pos[k:], learned)
+        s = Scored("thresh", config, ds.name, seed, k, kk, labels[lo:hi], sc, vd, texts[lo:hi],
+                   pos[lo:hi], learned(kk))
         return with_cutoffs(s, p.get("hold_cutoff", float("nan")),
                             p.get("reject_cutoff", float("nan")))
 
-    # thresh
-    log(f"{v.name}: thresh, k = {', '.join(str(k) for k in ks)}")
-    base = thresh_site("site", dump, 0)
-    for k in ks:
-        learned = (sum(labels[:k]), k - sum(labels[:k]))
-        if k == 0:
-            out.append(base)
+    tag = ds.name + ("" if seed is None else f" (seed {seed})")
+    log(f"{tag}: thresh, k = {', '.join(f'{k}' + (f' ({kk})' if k == ALL else '') for k, kk in plan if kk is not None)}")
+    # The default model scores every comment once: k = 0 and "default alone"
+    # are windows of it.
+    base = thresh_site("site", model.dump, 0, 0, 0, n, DEFAULT_SITE)
+    for k, kk in plan:
+        if kk is None:
             continue
-        out.append(thresh_site("site", dump, k))
-        out.append(thresh_site("alone", None, k))
-        out.append(base.restrict(DEFAULT_ALONE, k, learned))
+        if kk == 0:
+            out.append(base.window(DEFAULT_SITE, k, 0, 0, end(0), (0, 0)))
+            continue
+        out.append(thresh_site("site", model.dump, k, kk, kk, end(kk), DEFAULT_SITE))
+        out.append(thresh_site("alone", None, k, kk, kk, end(kk), SITE_ALONE))
+        out.append(base.window(DEFAULT_ALONE, k, kk, kk, end(kk), learned(kk)))
 
-    # bogofilter
     if bogo:
-        log(f"{v.name}: bogofilter, k = {', '.join(str(k) for k in ks)}")
-        model_pairs = []
-        for c in corpora:
-            pairs, _ = read_tsv_lines(c)
-            model_pairs += pairs
-        model_wl = vw / "bogo-model"
-        bogo.register(model_wl, learned_set(model_pairs))
-        sc, vd = bogo.score(model_wl, texts)
-        bbase = Scored("bogofilter", DEFAULT_SITE, v.name, 0, labels, sc, vd, texts, pos)
-        for k in ks:
-            learned = (sum(labels[:k]), k - sum(labels[:k]))
-            first = [(it[0], it[1]) for it in v.items[:k]]
-            if k == 0:
-                out.append(bbase)
+        log(f"{tag}: bogofilter")
+        sc, vd = bogo.score(model.wl, texts)
+        bbase = Scored("bogofilter", DEFAULT_SITE, ds.name, seed, 0, 0, labels, sc, vd, texts,
+                       pos)
+        for k, kk in plan:
+            if kk is None:
                 continue
-            wl = vw / f"bogo-site-k{k}"
-            shutil.copytree(model_wl, wl)
+            if kk == 0:
+                out.append(bbase.window(DEFAULT_SITE, k, 0, 0, end(0), (0, 0)))
+                continue
+            hi = end(kk)
+            first = items[:kk]
+            wl = sw / f"bogo-site-k{kk}"
+            shutil.copytree(model.wl, wl)
             bogo.register(wl, first)
-            sc, vd = bogo.score(wl, texts[k:])
-            out.append(Scored("bogofilter", DEFAULT_SITE, v.name, k, labels[k:], sc, vd,
-                              texts[k:], pos[k:], learned))
+            sc, vd = bogo.score(wl, texts[kk:hi])
+            out.append(Scored("bogofilter", DEFAULT_SITE, ds.name, seed, k, kk, labels[kk:hi],
+                              sc, vd, texts[kk:hi], pos[kk:hi], learned(kk)))
             shutil.rmtree(wl)
-            wl = vw / f"bogo-alone-k{k}"
+            wl = sw / f"bogo-alone-k{kk}"
             bogo.register(wl, first)
-            sc, vd = bogo.score(wl, texts[k:])
-            out.append(Scored("bogofilter", SITE_ALONE, v.name, k, labels[k:], sc, vd,
-                              texts[k:], pos[k:], learned))
+            sc, vd = bogo.score(wl, texts[kk:hi])
+            out.append(Scored("bogofilter", SITE_ALONE, ds.name, seed, k, kk, labels[kk:hi],
+                              sc, vd, texts[kk:hi], pos[kk:hi], learned(kk)))
             shutil.rmtree(wl, ignore_errors=True)
-    shutil.rmtree(vw)
-    return out
+    shutil.rmtree(sw)
+    return out, dict(plan)
 
 
 def run_cross(th, bogo, work):
@@ -635,30 +958,20 @@ def run_cross(th, bogo, work):
         write_tsv(tsv, items)
         sc, vd = th.check(db, tsv, len(items))
         p = th.params(db)
-        out.append(with_cutoffs(Scored("thresh", config, target, 0, labels, sc, vd, texts, pos),
+        out.append(with_cutoffs(Scored("thresh", config, target, None, 0, 0, labels, sc, vd,
+                                       texts, pos),
                                 p.get("hold_cutoff"), p.get("reject_cutoff")))
         if bogo:
             wl = cw / f"{config.split()[0]}-wl"
             bogo.register(wl, learned_set(model_pairs))
             sc, vd = bogo.score(wl, texts)
-            out.append(Scored("bogofilter", config, target, 0, labels, sc, vd, texts, pos))
+            out.append(Scored("bogofilter", config, target, None, 0, 0, labels, sc, vd, texts,
+                              pos))
     shutil.rmtree(cw)
     return out
 
 
-# ---------------------------------------------------------------- report
-
-def fpct(x):
-    return "–" if x is None else f"{x:.2f}"
-
-
-def fauc(x):
-    return "–" if x is None else f"{x:.4f}"
-
-
-def fmt_metric(name, x):
-    return fauc(x) if name == "auc" else fpct(x)
-
+# ---------------------------------------------------------------- summary
 
 CONFIG_ROWS = [("thresh", DEFAULT_SITE), ("thresh", SITE_ALONE), ("thresh", DEFAULT_ALONE),
                ("bogofilter", DEFAULT_SITE), ("bogofilter", SITE_ALONE)]
@@ -672,182 +985,365 @@ def config_label(filt, config, k):
     return config
 
 
-def summarize(results, videos, ks, cross):
-    """Metrics per row, pooled rows and worst videos: the JSON summary."""
+def summarize(results, sets, ks, pool_seeds):
+    """Per set (the mean over its seeds), per seed, pooled over the sets (the
+    mean over seeds of the pool of every set's comments) and the worst set,
+    for every (filter, config, k)."""
     by = {}
     for s in results:
-        by[(s.filter, s.config, s.video, s.k)] = s
-    rows = []
-    pooled = {}
-    worst = {}
-    names = [v.name for v in videos]
-    pool_name = "all five" if len(names) == 5 else f"all {len(names)}"
+        by[(s.filter, s.config, s.site, s.seed, s.k)] = s
+    rows, rows_by_seed = [], []
+    pooled, worst = {}, {}
     for k in ks:
         for filt, config in CONFIG_ROWS:
             if config == DEFAULT_ALONE and filt != "thresh":
                 continue
             if k == 0 and config != DEFAULT_SITE:
                 continue
-            got = [by[(filt, config, n, k)] for n in names if (filt, config, n, k) in by]
-            if not got:
-                continue
             per = {}
-            for s in got:
-                m = metrics(s)
-                m.update({"filter": filt, "config": config, "video": s.video, "k": k,
-                          "learned_spam": s.learned[0], "learned_ham": s.learned[1]})
-                rows.append(m)
-                per[s.video] = m
-            p = metrics(pool(got, pool_name))
-            p.update({"filter": filt, "config": config, "video": pool_name, "k": k,
-                      "learned_spam": sum(s.learned[0] for s in got),
-                      "learned_ham": sum(s.learned[1] for s in got)})
+            for ds in sets:
+                got = [by[key] for seed in ds.seeds
+                       if (key := (filt, config, ds.name, seed, k)) in by]
+                if not got:
+                    continue
+                ms = []
+                for s in got:
+                    m = metrics(s)
+                    m.update({"filter": filt, "config": config, "set": ds.name, "seed": s.seed,
+                              "k": k, "k_learned": s.k_learned,
+                              "learned_spam": s.learned[0], "learned_ham": s.learned[1]})
+                    rows_by_seed.append(m)
+                    ms.append(m)
+                r = mean_rows(ms)
+                r.update({"filter": filt, "config": config, "set": ds.name, "k": k,
+                          "seed": None, "seeds": [m["seed"] for m in ms]})
+                rows.append(r)
+                per[ds.name] = r
+            if not per:
+                continue
+            pms = []
+            for ps in pool_seeds:
+                got = []
+                for ds in sets:
+                    key = (filt, config, ds.name, ps if ds.shuffled else None, k)
+                    if key in by:
+                        got.append(by[key])
+                if not got:
+                    continue
+                m = metrics(pool(got, "pooled"))
+                m.update({"learned_spam": sum(s.learned[0] for s in got),
+                          "learned_ham": sum(s.learned[1] for s in got)})
+                pms.append(m)
+            p = mean_rows(pms)
+            p.update({"filter": filt, "config": config, "k": k, "sets": len(per),
+                      "pool_seeds": [x for x in pool_seeds]})
+            p["mean_of_sets"] = {}
+            for name in METRICS:
+                vals = [r[name] for r in per.values() if r[name] is not None]
+                p["mean_of_sets"][name] = sum(vals) / len(vals) if vals else None
             pooled[(filt, config, k)] = p
             w = {}
             for name in METRICS:
-                vals = [(m[name], vid) for vid, m in per.items() if m[name] is not None]
+                vals = [(r[name], s) for s, r in per.items() if r[name] is not None]
                 if not vals:
                     w[name] = None
                     continue
-                if name in WORSE_IS_LOWER:
-                    val, vid = min(vals, key=lambda x: x[0])
-                else:
-                    val, vid = max(vals, key=lambda x: x[0])
-                w[name] = {"value": val, "video": vid}
+                pick = min if name in WORSE_IS_LOWER else max
+                val, s = pick(vals, key=lambda x: x[0])
+                w[name] = {"value": val, "set": s}
             worst[(filt, config, k)] = w
-    cross_rows = []
-    for s in cross:
-        m = metrics(s)
-        m.update({"filter": s.filter, "config": s.config, "video": s.video, "k": 0})
-        cross_rows.append(m)
-    return rows, pooled, worst, cross_rows, pool_name
+    return rows, rows_by_seed, pooled, worst
 
 
-def targets(rows, pooled, worst, ks):
-    """The targets of the new-site work, for thresh default+site."""
+def targets(rows, sets, ks):
+    """Issue 19's criteria, for thresh: a new site never rejects (ham rejected
+    <= 1% on every set at k = 0); the prior never below the site alone by more
+    than noise; learning never worse than the default alone on the same
+    comments by more than noise; no fall from one k to the next by more than
+    noise."""
+    idx = {(r["filter"], r["config"], r["set"], r["k"]): r for r in rows}
     out = []
-
-    def add(what, value, ok, fmt):
-        out.append({"target": what, "value": value, "met": bool(ok) if value is not None
-                    else False, "fmt": fmt})
-
-    def pv(k, name):
-        p = pooled.get(("thresh", DEFAULT_SITE, k))
-        return p[name] if p else None
-
-    def wv(k, name):
-        w = worst.get(("thresh", DEFAULT_SITE, k))
-        return w[name] if w and w[name] else None
-
     if 0 in ks:
-        w = wv(0, "ham_rejected")
-        add(f"k=0: ham rejected <= 1% on every video (worst: {w['video'] if w else '–'})",
-            w["value"] if w else None, w and w["value"] <= 1.0, "pct")
-        x = pv(0, "ham_rejected")
-        add("k=0: ham rejected <= 0.5% over all", x, x is not None and x <= 0.5, "pct")
-        x = pv(0, "ham_held")
-        add("k=0: ham held <= 12% over all", x, x is not None and x <= 12.0, "pct")
-        x = pv(0, "spam_accepted")
-        add("k=0: spam accepted <= 3% over all", x, x is not None and x <= 3.0, "pct")
-        x = pv(0, "auc")
-        add("k=0: ROC AUC >= 0.99 over all (pooled)", x, x is not None and x >= 0.99, "auc")
-        # the issue's own table took the mean of the five videos' AUCs
-        per = [r["auc"] for r in rows if r["k"] == 0 and r["filter"] == "thresh"
-               and r["config"] == DEFAULT_SITE and r["auc"] is not None]
-        x = sum(per) / len(per) if per else None
-        add("k=0: ROC AUC >= 0.99 over all (mean of the videos')", x,
-            x is not None and x >= 0.99, "auc")
-    if 50 in ks:
-        w = wv(50, "ham_rejected")
-        add(f"k=50: ham rejected <= 0.5% on every video (worst: {w['video'] if w else '–'})",
-            w["value"] if w else None, w and w["value"] <= 0.5, "pct")
-        x = pv(50, "ham_held")
-        add("k=50: ham held <= 8% over all", x, x is not None and x <= 8.0, "pct")
-        idx = {(r["filter"], r["config"], r["video"]): r for r in rows if r["k"] == 50}
-        for (f, c, vid), r in idx.items():
-            if (f, c) != ("thresh", DEFAULT_SITE):
-                continue
-            da = idx.get(("thresh", DEFAULT_ALONE, vid), {}).get("auc")
-            sa = idx.get(("thresh", SITE_ALONE, vid), {}).get("auc")
-            ref = max(x for x in (da, sa) if x is not None) if (da, sa) != (None, None) else None
-            add(f"k=50, {vid}: AUC >= max(default alone {fauc(da)}, 50 comments alone "
-                f"{fauc(sa)})", r["auc"],
-                r["auc"] is not None and ref is not None and r["auc"] >= ref, "auc")
+        vals = [(idx[("thresh", DEFAULT_SITE, ds.name, 0)]["ham_rejected"], ds.name)
+                for ds in sets if ("thresh", DEFAULT_SITE, ds.name, 0) in idx]
+        vals = [v for v in vals if v[0] is not None]
+        if vals:
+            val, s = max(vals)
+            out.append({"criterion": "k0_ham_rejected", "set": None, "met": val <= 1.0,
+                        "value": val, "where": s,
+                        "text": f"k = 0: ham rejected <= 1% on every set (worst: {s})"})
+
+    def compare(name, text, pairs):
+        for ds in sets:
+            worst, met, checked = None, True, 0
+            for ka, kb, ca, cb in pairs:
+                a = idx.get(("thresh", ca, ds.name, ka))
+                b = idx.get(("thresh", cb, ds.name, kb))
+                if not a or not b or a["auc"] is None or b["auc"] is None:
+                    continue
+                nz = noise(a, b)
+                if nz is None:
+                    continue
+                checked += 1
+                margin = a["auc"] - (b["auc"] - nz)
+                if worst is None or margin < worst["margin"]:
+                    worst = {"k": ka, "k_from": kb, "auc": a["auc"], "ref": b["auc"],
+                             "noise": nz, "margin": margin}
+                if margin < 0:
+                    met = False
+            if checked:
+                out.append({"criterion": name, "set": ds.name, "met": met, "worst": worst,
+                            "text": text})
+
+    big = [k for k in ks if k != 0]
+    compare("prior_vs_alone", "default+site >= site alone - noise, at every k > 0",
+            [(k, k, DEFAULT_SITE, SITE_ALONE) for k in big])
+    compare("prior_vs_default", "default+site >= default alone - noise (same comments), "
+            "at every k > 0", [(k, k, DEFAULT_SITE, DEFAULT_ALONE) for k in big])
+    compare("no_fall", "default+site at each k >= at the k before - noise",
+            [(kb, ka, DEFAULT_SITE, DEFAULT_SITE) for ka, kb in zip(ks, ks[1:])])
     return out
 
 
-def report_md(args, meta, videos, rows, pooled, worst, cross_rows, pool_name, tgts, ks,
-              check_note):
+# ---------------------------------------------------------------- report
+
+def fpct(x):
+    return "–" if x is None else f"{x:.2f}"
+
+
+def fauc(x):
+    return "–" if x is None else f"{x:.4f}"
+
+
+def fcount(x):
+    if x is None:
+        return "–"
+    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+
+
+def fmt_metric(name, x):
+    return fauc(x) if name == "auc" else fpct(x)
+
+
+def k_title(k):
+    return "all" if k == ALL else str(k)
+
+
+POOLED_HEADER = ("| k | filter | configuration | sets | n | learned (spam / ham) | ROC AUC, pooled "
+                 "| ROC AUC, mean of sets | ham rejected % | ham held % | spam accepted % "
+                 "| spam held % |")
+POOLED_SEP = "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+
+
+def pooled_lines(pooled, ks, configs=None):
+    """The pooled table: one row per (k, filter, configuration)."""
+    out = [POOLED_HEADER, POOLED_SEP]
+    for k in ks:
+        for f, c in configs or CONFIG_ROWS:
+            p = pooled.get((f, c, k))
+            if not p:
+                continue
+            lr = "–" if k == 0 or c == DEFAULT_ALONE else \
+                f"{fcount(round(p['learned_spam']))} / {fcount(round(p['learned_ham']))}"
+            out.append(f"| {k_title(k)} | {f} | {config_label(f, c, k)} | {p['sets']} "
+                       f"| {fcount(round(p['n']))} | {lr} | {fauc(p['auc'])} "
+                       f"| {fauc(p['mean_of_sets']['auc'])} | {fpct(p['ham_rejected'])} "
+                       f"| {fpct(p['ham_held'])} | {fpct(p['spam_accepted'])} "
+                       f"| {fpct(p['spam_held'])} |")
+    return out
+
+
+CURVE_CONFIGS = [("thresh", DEFAULT_SITE), ("thresh", SITE_ALONE), ("thresh", DEFAULT_ALONE),
+                 ("bogofilter", SITE_ALONE), ("bogofilter", DEFAULT_SITE)]
+
+
+def curve_lines(rows, pooled, sets, ks):
+    """ROC AUC by k: per set, the prior and alone side by side; then pooled
+    and the mean of the sets."""
+    idx = {(r["filter"], r["config"], r["set"], r["k"]): r for r in rows}
+    present = [(f, c) for f, c in CURVE_CONFIGS if any((f, c, k) in pooled for k in ks)]
+    out = ["| set | filter | configuration | " + " | ".join(f"k = {k_title(k)}" for k in ks)
+           + " |", "|---|---|---|" + "---:|" * len(ks)]
+
+    def cell(f, c, k, get):
+        if k == 0 and c != DEFAULT_SITE:
+            # k = 0: nothing learned; the prior's row is the default alone's
+            if c == DEFAULT_ALONE:
+                return cell(f, DEFAULT_SITE, k, get)
+            return "–"
+        return fauc(get(f, c, k))
+
+    for ds in sets:
+        for f, c in present:
+            out.append(f"| {ds.name} | {f} | {c} | " + " | ".join(
+                cell(f, c, k, lambda f, c, k: (idx.get((f, c, ds.name, k)) or {}).get("auc"))
+                for k in ks) + " |")
+    for label, get in (
+            ("**pooled**", lambda f, c, k: (pooled.get((f, c, k)) or {}).get("auc")),
+            ("**mean of sets**", lambda f, c, k: ((pooled.get((f, c, k)) or {})
+                                                  .get("mean_of_sets") or {}).get("auc"))):
+        for f, c in present:
+            out.append(f"| {label} | {f} | {c} | " +
+                       " | ".join(cell(f, c, k, get) for k in ks) + " |")
+    return out
+
+
+def sets_lines(sets, args):
+    out = ["| set | folder | order | kept | spam / ham | repeats / conflicts dropped | undated "
+           "| k = all learns | in the model's corpora (other label) | its model (leave-one-set-out) |",
+           "|---|---|---|---:|---|---|---:|---:|---:|---|"]
+    for ds in sets:
+        d = ds.meta
+        order = (f"DATE ({d['first_date'] or '–'} / {d['last_date'] or '–'})"
+                 if not ds.shuffled else f"shuffled, seeds {','.join(str(s) for s in ds.seeds)}")
+        model = "; ".join(f"{what} x{w}" for _, w, what in ds.corpora) or "nothing (empty)"
+        kall = d.get("k_all")
+        out.append(f"| {ds.name} | {ds.folder.name}/ | {order} | {d['kept']} "
+                   f"| {d['spam']} / {d['ham']} | {d['duplicates']} / {d['conflicts']} "
+                   f"| {'–' if d['undated'] is None else d['undated']} "
+                   f"| {'–' if kall is None else kall} "
+                   f"| {d['in_model_corpora']} ({d['in_model_other_label']}) | {model} |")
+    return out
+
+
+def target_lines(tgts, sets):
+    out = []
+    k0 = [t for t in tgts if t["criterion"] == "k0_ham_rejected"]
+    for t in k0:
+        out.append(f"- {t['text']}: {fpct(t['value'])}%, "
+                   f"{'met' if t['met'] else '**not met**'}.")
+    if out:
+        out.append("")
+    per = {}
+    for t in tgts:
+        if t["set"] is not None:
+            per.setdefault(t["set"], {})[t["criterion"]] = t
+    if not per:
+        return out
+
+    def cell(t):
+        if not t:
+            return "–"
+        w = t["worst"]
+        where = (f"k = {k_title(w['k'])}" if w["k"] == w["k_from"] else
+                 f"k = {k_title(w['k_from'])} → {k_title(w['k'])}")
+        return (f"{'yes' if t['met'] else '**no**'} (closest: {where}, {fauc(w['auc'])} vs "
+                f"{fauc(w['ref'])} ± {w['noise']:.4f})")
+
+    out += ["| set | default+site ≥ site alone − noise | default+site ≥ default alone − noise "
+            "| no fall from one k to the next |", "|---|---|---|---|"]
+    for ds in sets:
+        p = per.get(ds.name)
+        if not p:
+            continue
+        out.append(f"| {ds.name} | {cell(p.get('prior_vs_alone'))} "
+                   f"| {cell(p.get('prior_vs_default'))} | {cell(p.get('no_fall'))} |")
+    return out
+
+
+def report_md(args, meta, sets, rows, pooled, worst, cross_rows, tgts, ks, check_note):
     out = []
     w = out.append
-    w("## newsite: a new site's first week")
+    w("## newsite: new sites, from their first comment")
     w("")
     for line in meta["header"]:
         w(f"- {line}")
     w("")
-    w("### The videos")
+    w("### The sets")
     w("")
-    w("Each video's comments, deduplicated (the earliest copy of a repeated text kept, texts "
-      "under both labels dropped) and put in DATE order. *Seen elsewhere*: how many of them "
-      "occur verbatim (same text, any label) in the other four videos, so in the model that "
-      "scores them; *in the model's corpora*: in any corpus of that model (SMS too).")
+    w("One set per video (a CSV with a CLASS column, in DATE order) and per other folder of the "
+      "data (its TSV, shuffled with each seed; its figures are the mean over the seeds). Each is "
+      "deduplicated (a repeated text keeps its first copy, a text under both labels is "
+      "dropped). *k = all* learns the first "
+      f"{args.all_share:.0%} of the set and scores the rest. *In the model's corpora*: how many "
+      "of the set's comments occur verbatim in a corpus of the model that scores it (under the "
+      "other label). *Its model*: the corpora of the default model built for it, each with what "
+      "one of its comments counts as.")
+    if any(not ds.shuffled for ds in sets):
+        w("")
+        w(f"*Undated*: kept comments of a video without a usable DATE "
+          f"({UNDATED_NOTE[args.undated]}).")
     w("")
-    w(f"*Undated*: kept comments without a usable DATE ({UNDATED_NOTE[args.undated]}).")
+    out += sets_lines(sets, args)
     w("")
-    w("| video | rows | kept | spam / ham | repeats dropped | conflicts dropped | undated "
-      "| first / last date | seen elsewhere (other label) | in the model's corpora |")
-    w("|---|---:|---:|---|---:|---:|---:|---|---:|---:|")
-    for v in videos:
-        d = meta["videos"][v.name]
-        w(f"| {v.name} | {d['rows']} | {d['kept']} | {d['spam']} / {d['ham']} "
-          f"| {d['duplicates']} | {d['conflicts']} | {d['undated']} "
-          f"| {d['first_date'] or '–'} / {d['last_date'] or '–'} "
-          f"| {d['seen_elsewhere']} ({d['seen_elsewhere_other_label']}) "
-          f"| {d['in_model_corpora']} |")
+    w("### Over all sets")
     w("")
-    idx = {(r["filter"], r["config"], r["video"], r["k"]): r for r in rows}
-    hdr = ("| video | filter | configuration | n | spam | learned (spam / ham) | ROC AUC "
+    w("*Pooled*: the scored comments of every set in one pool (a shuffled set counts once, with "
+      "one seed; the figure is the mean over the seeds). *Mean of sets*: the mean of the sets' "
+      "own AUCs. n and *learned* are the pool's, rounded means over the seeds. Every k scores "
+      f"at most {args.max_scored or 'every'} comments of a set after the k it learned, so the "
+      "comments scored change with k; *default alone (reference)* scores the same comments as "
+      "the row above it with nothing learned.")
+    w("")
+    out += pooled_lines(pooled, ks)
+    w("")
+    w("### Learning curves: ROC AUC by k")
+    w("")
+    w("Per set, the default model with the site's first k comments (*default+site*) beside the "
+      "site's k comments alone (an empty database, `init --empty`) and the default model alone "
+      "on the same comments (*default alone*; at k = 0 all three are the default model's). "
+      "bogofilter alongside.")
+    w("")
+    out += curve_lines(rows, pooled, sets, ks)
+    w("")
+    idx = {(r["filter"], r["config"], r["set"], r["k"]): r for r in rows}
+    hdr = ("| set | filter | configuration | n | spam | learned (spam / ham) | ROC AUC "
            "| ham rejected % | ham held % | spam accepted % | spam held % |")
     sep = "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|"
     for k in ks:
         if k == 0:
-            w("### k = 0: the default model alone, every comment of the video")
+            w("### k = 0: the default model alone, the first comments of each set")
+        elif k == ALL:
+            w(f"### k = all: the first {args.all_share:.0%} of each set learned, the rest scored")
         else:
-            w(f"### k = {k}: the site's first {k} comments learned, the rest scored")
+            w(f"### k = {k}: each set's first {k} comments learned, the next ones scored")
         w("")
+        present = [(f, c) for f, c in CONFIG_ROWS if (f, c, k) in pooled]
+        if not present:
+            w(f"Not run at this k: every set would leave fewer than {args.min_scored} comments "
+              "to score.")
+            w("")
+            continue
         w(hdr)
         w(sep)
-        present = [(f, c) for f, c in CONFIG_ROWS if (f, c, k) in pooled]
-        for v in videos:
+        for ds in sets:
             for f, c in present:
-                r = idx.get((f, c, v.name, k))
+                r = idx.get((f, c, ds.name, k))
                 if not r:
                     continue
                 lr = "–" if k == 0 or c == DEFAULT_ALONE else \
-                    f"{r['learned_spam']} / {r['learned_ham']}"
-                w(f"| {v.name} | {f} | {config_label(f, c, k)} | {r['n']} | {r['n_spam']} | {lr} "
-                  f"| {fauc(r['auc'])} | {fpct(r['ham_rejected'])} | {fpct(r['ham_held'])} "
+                    f"{fcount(r['learned_spam'])} / {fcount(r['learned_ham'])}"
+                w(f"| {ds.name} | {f} | {config_label(f, c, k)} | {fcount(r['n'])} "
+                  f"| {fcount(r['n_spam'])} | {lr} | {fauc(r['auc'])} "
+                  f"| {fpct(r['ham_rejected'])} | {fpct(r['ham_held'])} "
                   f"| {fpct(r['spam_accepted'])} | {fpct(r['spam_held'])} |")
         for f, c in present:
             p = pooled[(f, c, k)]
-            lr = "–" if k == 0 or c == DEFAULT_ALONE else f"{p['learned_spam']} / {p['learned_ham']}"
-            w(f"| **{pool_name}** | {f} | {config_label(f, c, k)} | {p['n']} | {p['n_spam']} | {lr} "
-              f"| {fauc(p['auc'])} | {fpct(p['ham_rejected'])} | {fpct(p['ham_held'])} "
+            lr = "–" if k == 0 or c == DEFAULT_ALONE else \
+                f"{fcount(round(p['learned_spam']))} / {fcount(round(p['learned_ham']))}"
+            w(f"| **pooled** | {f} | {config_label(f, c, k)} | {fcount(round(p['n']))} "
+              f"| {fcount(round(p['n_spam']))} | {lr} | {fauc(p['auc'])} "
+              f"| {fpct(p['ham_rejected'])} | {fpct(p['ham_held'])} "
               f"| {fpct(p['spam_accepted'])} | {fpct(p['spam_held'])} |")
         for f, c in present:
             wr = worst[(f, c, k)]
             cells = []
             for name in METRICS:
                 x = wr[name]
-                cells.append("–" if not x else f"{fmt_metric(name, x['value'])} ({x['video']})")
-            w(f"| worst video | {f} | {config_label(f, c, k)} | – | – | – | " +
+                cells.append("–" if not x else f"{fmt_metric(name, x['value'])} ({x['set']})")
+            w(f"| worst set | {f} | {config_label(f, c, k)} | – | – | – | " +
               " | ".join(cells) + " |")
         w("")
         held = pooled.get(("thresh", DEFAULT_SITE, k))
         if held and held.get("ham_held_n"):
-            w(f"thresh default+site, {pool_name}: {held['ham_held_by_rule_n']} of the "
-              f"{held['ham_held_n']} ham held were held by a rule, not by their score "
-              f"(score under hold_cutoff: {check_note}).")
+            w(f"thresh default+site, pooled: {fcount(round(held['ham_held_by_rule_n']))} of the "
+              f"{fcount(round(held['ham_held_n']))} ham held were held by a rule, not by their "
+              f"score (score under hold_cutoff: {check_note}).")
+            w("")
+        skipped = [name for name, plan in meta["plans"].items() if plan.get(k_label(k)) is None]
+        if skipped:
+            w(f"Not run at this k (fewer than {args.min_scored} comments would be left to "
+              f"score): {', '.join(skipped)}.")
             w("")
     if cross_rows:
         w("### Cross-corpus: a model of one corpus on the other")
@@ -859,21 +1355,18 @@ def report_md(args, meta, videos, rows, pooled, worst, cross_rows, pool_name, tg
           "| spam accepted % | spam held % |")
         w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in cross_rows:
-            w(f"| {r['config']} | {r['video']} | {r['filter']} | {r['n']} | {r['n_spam']} "
+            w(f"| {r['config']} | {r['set']} | {r['filter']} | {r['n']} | {r['n_spam']} "
               f"| {fauc(r['auc'])} | {fpct(r['ham_rejected'])} | {fpct(r['ham_held'])} "
               f"| {fpct(r['spam_accepted'])} | {fpct(r['spam_held'])} |")
         w("")
-    w("### Targets (thresh, default+site)")
+    w("### Issue 19's criteria (thresh)")
     w("")
-    if tgts:
-        w("| target | measured | met |")
-        w("|---|---:|---|")
-        for t in tgts:
-            val = "–" if t["value"] is None else (
-                fauc(t["value"]) if t["fmt"] == "auc" else fpct(t["value"]) + "%")
-            w(f"| {t['target']} | {val} | {'yes' if t['met'] else 'no'} |")
-    else:
-        w("No target applies to these values of k (the targets are set for k = 0 and k = 50).")
+    w("*Noise*: twice the standard error (Hanley & McNeil) of the difference of the two AUCs, "
+      "taken as independent (an overstatement when both score the same comments). *Closest*: "
+      "the k where the left side came nearest to failing, the two AUCs and the noise.")
+    w("")
+    tl = target_lines(tgts, sets)
+    out += tl if tl else ["No criterion applies to these values of k."]
     w("")
     w(f"Run time: {meta['seconds']:.1f} s (thresh commands {meta['thresh_seconds']:.1f} s, "
       f"bogofilter {meta['bogo_seconds']:.1f} s).")
@@ -881,36 +1374,78 @@ def report_md(args, meta, videos, rows, pooled, worst, cross_rows, pool_name, tg
     return "\n".join(out)
 
 
-def self_check(text, videos, ks, bogo, pool_name):
-    """The report parses and has the rows it should."""
+def self_check(text, sets, ks, bogo, plans):
+    """The report parses and has the tables and rows it should."""
     tables = parse_tables(text)
-    by_k = {}
+    names = [ds.name for ds in sets]
+    want_cfg = {}
+    for k in ks:
+        cfg = [("thresh", DEFAULT_SITE)]
+        if k:
+            cfg += [("thresh", SITE_ALONE), ("thresh", DEFAULT_ALONE)]
+        if bogo:
+            cfg += [("bogofilter", DEFAULT_SITE)] + ([("bogofilter", SITE_ALONE)] if k else [])
+        want_cfg[k] = cfg
+
+    def check_cells(header, row):
+        for key, cell in zip(header, row):
+            if cell in ("–", "") or not (key.endswith("%") or key.startswith("ROC AUC")
+                                         or key.startswith("k = ")):
+                continue
+            x = float(cell.split()[0])
+            assert 0.0 <= x <= (1.0 if not key.endswith("%") else 100.0), (key, row)
+
+    kinds = {"sets": 0, "pooled": 0, "curves": 0, "k": 0, "criteria": 0}
+    k_tables = []
     for header, rows in tables:
-        if "configuration" in header:
-            by_k[len(by_k)] = (header, rows)
-    assert len(by_k) == len(ks), f"{len(by_k)} k tables for {len(ks)} values of k"
-    for i, k in enumerate(ks):
-        header, rows = by_k[i]
+        if header[:2] == ["set", "folder"]:
+            kinds["sets"] += 1
+            assert [r[0] for r in rows] == names, (names, [r[0] for r in rows])
+        elif header[:2] == ["k", "filter"]:
+            kinds["pooled"] += 1
+            seen = {(r[0], r[1], r[2]) for r in rows}
+            for r in rows:
+                check_cells(header, r)
+            for k in ks:
+                if all(plans[n].get(k_label(k)) is None for n in names):
+                    continue
+                for f, c in want_cfg[k]:
+                    assert (k_title(k), f, config_label(f, c, k)) in seen, (k, f, c)
+        elif header[:3] == ["set", "filter", "configuration"] and "n" not in header:
+            kinds["curves"] += 1
+            assert header[3:] == [f"k = {k_title(k)}" for k in ks], header
+            seen = {(r[0], r[1], r[2]) for r in rows}
+            for r in rows:
+                check_cells(header, r)
+            learned = any(k != 0 and any(plans[n].get(k_label(k)) is not None for n in names)
+                          for k in ks)
+            for n in names + ["**pooled**", "**mean of sets**"]:
+                assert (n, "thresh", DEFAULT_SITE) in seen, (n, "curves")
+                if learned:
+                    assert (n, "thresh", SITE_ALONE) in seen, (n, "curves")
+                if bogo and learned:
+                    assert (n, "bogofilter", SITE_ALONE) in seen, (n, "curves")
+        elif header[:3] == ["set", "filter", "configuration"]:
+            k_tables.append((header, rows))
+        elif header and header[0] == "set" and "no fall from one k to the next" in header:
+            kinds["criteria"] += 1
+    run_ks = [k for k in ks if any(plans[n].get(k_label(k)) is not None for n in names)]
+    assert len(k_tables) == len(run_ks), f"{len(k_tables)} k tables for {len(run_ks)} values of k"
+    for (header, rows), k in zip(k_tables, run_ks):
         seen = set()
         for r in rows:
             row = dict(zip(header, r))
-            seen.add((row["video"].strip("*"), row["filter"], row["configuration"]))
-            if row["video"] != "worst video":
-                assert int(row["n"]) > 0, row
-                if row["ROC AUC"] != "–":
-                    assert 0.0 <= float(row["ROC AUC"]) <= 1.0, row
-                for key in header:
-                    if key.endswith("%") and row[key] != "–":
-                        assert 0.0 <= float(row[key]) <= 100.0, (key, row)
-        want_cfg = [("thresh", DEFAULT_SITE)]
-        if k:
-            want_cfg += [("thresh", SITE_ALONE), ("thresh", DEFAULT_ALONE)]
-        if bogo:
-            want_cfg += [("bogofilter", DEFAULT_SITE)] + ([("bogofilter", SITE_ALONE)] if k else [])
-        for name in [v.name for v in videos] + [pool_name, "worst video"]:
-            for f, c in want_cfg:
-                assert (name, f, config_label(f, c, k)) in seen, (k, name, f, c)
-    assert any("target" in h for h, _ in tables) or not ({0, 50} & set(ks))
+            seen.add((row["set"].strip("*"), row["filter"], row["configuration"]))
+            if row["set"] != "worst set":
+                assert float(row["n"]) > 0, row
+                check_cells(header, r)
+        for n in [n for n in names if plans[n].get(k_label(k)) is not None] + \
+                ["pooled", "worst set"]:
+            for f, c in want_cfg[k]:
+                assert (n, f, config_label(f, c, k)) in seen, (k, n, f, c)
+    assert kinds["sets"] == 1 and kinds["pooled"] == 1 and kinds["curves"] == 1, kinds
+    if any(k != 0 for k in run_ks):
+        assert kinds["criteria"] == 1, kinds
     return len(tables)
 
 
@@ -933,11 +1468,26 @@ def main():
     ap.add_argument("--bogofilter", default=os.environ.get("BOGOFILTER") or "bogofilter",
                     help="the bogofilter command (default $BOGOFILTER, else bogofilter on PATH)")
     ap.add_argument("--no-bogofilter", action="store_true", help="thresh only (a faster run)")
-    ap.add_argument("--videos", default=None,
-                    help="comma-separated videos by name or number (default: all five), "
-                         "e.g. Psy,Eminem or 1,4")
+    ap.add_argument("--data", default=None, metavar="DIR",
+                    help="the data folder, one set per video CSV and per other folder "
+                         f"(default {rel(SHARED_DATA)} when it exists, else models)")
+    ap.add_argument("--sets", "--videos", dest="sets_only", default=None, metavar="LIST",
+                    help="comma-separated sets by name (a video's name or number: Psy, 1; a "
+                         "folder's TSV name: sms-spam-collection); default all")
     ap.add_argument("--ks", default=",".join(str(k) for k in DEFAULT_KS),
-                    help="comma-separated numbers of site comments learned (default 0,25,50,100)")
+                    help="comma-separated numbers of site comments learned, 'all' for the "
+                         "first --all-share of each set (default 0,25,50,100,300,all)")
+    ap.add_argument("--seeds", default=",".join(str(s) for s in DEFAULT_SEEDS),
+                    help="comma-separated seeds of the shuffled (undated) sets (default 1,2,3); "
+                         "their figures are the mean over the seeds")
+    ap.add_argument("--max-scored", type=int, default=DEFAULT_MAX_SCORED, metavar="N",
+                    help="score at most N comments of a set after the k learned (default "
+                         f"{DEFAULT_MAX_SCORED}; 0: all the rest)")
+    ap.add_argument("--all-share", type=float, default=DEFAULT_ALL_SHARE, metavar="F",
+                    help=f"k = all learns this share of each set (default {DEFAULT_ALL_SHARE})")
+    ap.add_argument("--min-scored", type=int, default=DEFAULT_MIN_SCORED, metavar="N",
+                    help="skip a (set, k) that leaves fewer than N comments to score "
+                         f"(default {DEFAULT_MIN_SCORED})")
     ap.add_argument("--set", dest="sets", action="append", default=[], type=parse_set,
                     metavar="NAME=VALUE",
                     help="`thresh set NAME VALUE` on every database scored (repeatable)")
@@ -948,13 +1498,13 @@ def main():
                          "(default models/build-model.sh)")
     ap.add_argument("--recipe-corpora", default=None, metavar="FILE[:WEIGHT],...",
                     help="the corpora of the default model and what a comment of each "
-                         "counts as (default: models/meson.build's recipe); the YouTube TSV "
-                         "among them is the one replaced by the other four videos")
+                         "counts as (default: models/meson.build's recipe); the one that is "
+                         "a set's folder's TSV (same name or bytes) is left out of its model")
     ap.add_argument("--undated", choices=("last", "neighbour", "drop"), default="last",
-                    help="comments without a usable DATE: last in file order (default), "
+                    help="video comments without a usable DATE: last in file order (default), "
                          "the DATE of their nearest dated neighbour in the file, or dropped")
     ap.add_argument("--drop-seen", action="store_true",
-                    help="drop from each video the comments that occur verbatim in the "
+                    help="drop from each set the comments that occur verbatim in its "
                          "model's corpora (leak-free figures)")
     ap.add_argument("--no-cross", action="store_true", help="skip the cross-corpus table")
     ap.add_argument("--scores-out", default=None, metavar="FILE.jsonl",
@@ -966,15 +1516,25 @@ def main():
     ap.add_argument("--tmp", default=None, help="scratch folder (default $TMPDIR)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--self-check", action="store_true",
-                    help="parse the printed report and fail when a row is missing")
+                    help="parse the printed report and fail when a table or row is missing")
     args = ap.parse_args()
 
     try:
-        ks = sorted({int(x) for x in args.ks.split(",") if x.strip()})
+        ks = parse_ks(args.ks)
     except ValueError:
-        ap.error(f"--ks {args.ks!r}: expected comma-separated whole numbers")
-    if not ks or ks[0] < 0:
-        ap.error("--ks: expected numbers >= 0")
+        ap.error(f"--ks {args.ks!r}: expected comma-separated whole numbers >= 0 or 'all'")
+    if not ks:
+        ap.error("--ks: expected at least one k")
+    try:
+        seeds = sorted({int(x) for x in args.seeds.split(",") if x.strip()})
+    except ValueError:
+        ap.error(f"--seeds {args.seeds!r}: expected comma-separated whole numbers")
+    if not seeds:
+        ap.error("--seeds: expected at least one seed")
+    if not 0 < args.all_share < 1:
+        ap.error("--all-share: expected a share between 0 and 1")
+    if args.max_scored < 0 or args.min_scored < 1:
+        ap.error("--max-scored must be >= 0 and --min-scored >= 1")
     if not args.thresh:
         guess = ROOT / "build" / "src" / "cli" / "thresh"
         args.thresh = str(guess) if guess.exists() else shutil.which("thresh")
@@ -1001,109 +1561,100 @@ def main():
     for p in recipe_corpora:
         if not Path(p).is_file():
             ap.error(f"corpus {p} of the recipe not found")
-    youtube_idx = next((i for i, p in enumerate(recipe_corpora)
-                        if Path(p).resolve() == YOUTUBE_TSV.resolve()), None)
+    data = Path(args.data) if args.data else default_data_dir()
+    if not data.is_dir():
+        ap.error(f"--data {data}: not a folder")
 
-    all_videos = [read_video(p) for p in sorted((MODELS / "youtube").glob("Youtube0*-*.csv"))]
-    if len(all_videos) != 5:
-        ap.error(f"expected the five video CSVs in models/youtube, found {len(all_videos)}")
-    if args.videos:
+    all_sets, notes = discover(data)
+    if not all_sets:
+        ap.error(f"--data {data}: no set found (a folder of CSVs with a CLASS column, or a "
+                 "folder with FOLDER.tsv)")
+    for n in notes:
+        log(f"{data}: {n}")
+    if args.sets_only:
         chosen = []
-        for want in args.videos.split(","):
+        for want in args.sets_only.split(","):
             want = want.strip().lower()
-            hit = [v for v in all_videos if v.name.lower() == want or str(v.number) == want]
+            hit = [ds for ds in all_sets if ds.name.lower() == want or
+                   (ds.video is not None and str(ds.video.number) == want) or
+                   (ds.shuffled and ds.folder.name.lower() == want)]
             if not hit:
-                ap.error(f"--videos: no video {want!r} (have "
-                         f"{', '.join(v.name for v in all_videos)})")
+                ap.error(f"--sets: no set {want!r} (have {', '.join(d.name for d in all_sets)})")
             if hit[0] not in chosen:
                 chosen.append(hit[0])
-        videos = [v for v in all_videos if v in chosen]
+        sets = [ds for ds in all_sets if ds in chosen]
     else:
-        videos = all_videos
+        sets = all_sets
 
     t_start = time.perf_counter()
     load_start = loadavg()
     work = Path(tempfile.mkdtemp(prefix="thresh-newsite-", dir=args.tmp))
     scores_f = None
     try:
-        # The shipped TSV must be the five CSVs converted: check it.
-        union = [line for v in all_videos for line in v.lines]
-        shipped = [line for line in YOUTUBE_TSV.read_bytes().split(b"\n") if line]
-        same_order = union == shipped
-        same_set = set(union) == set(shipped)
-        if same_order:
-            log(f"check: the five CSVs converted (label<TAB>text, tabs and line breaks to "
-                f"spaces) reproduce {YOUTUBE_TSV.relative_to(ROOT)} line for line "
-                f"({len(union)} lines)")
-        elif same_set:
-            log(f"check: the five CSVs converted give the same set of lines as "
-                f"{YOUTUBE_TSV.relative_to(ROOT)}, in another order or multiplicity")
-        else:
-            only_csv = len(set(union) - set(shipped))
-            only_tsv = len(set(shipped) - set(union))
-            log(f"WARNING: the five CSVs converted do NOT reproduce "
-                f"{YOUTUBE_TSV.relative_to(ROOT)}: {only_csv} lines only in the CSVs, "
-                f"{only_tsv} only in the TSV")
-        if youtube_idx is None:
-            log(f"WARNING: the recipe's corpora do not include {YOUTUBE_TSV.relative_to(ROOT)}: "
-                "nothing is held out of the model; see 'in the model's corpora' in the report")
-
-        corpus_texts = {}
-        for p in recipe_corpora:
-            if youtube_idx is not None and Path(p).resolve() == YOUTUBE_TSV.resolve():
-                continue
-            pairs, bad = read_tsv_lines(p)
-            if bad:
-                log(f"WARNING: {p}: {bad} lines thresh train would refuse")
-            for lab, t in pairs:
-                corpus_texts.setdefault(t, set()).add(lab)
-
-        meta = {"videos": {}}
-        for v in all_videos:
-            order_video(v, args.undated)
-        for v in videos:
-            others = [o for o in all_videos if o is not v]
-            other_labels = {}
-            for o in others:
-                for lab, t, _, _ in o.rows:
-                    other_labels.setdefault(t, set()).add(lab)
-            if youtube_idx is not None:
-                model_texts = dict(other_labels)
-                for t, ls in corpus_texts.items():
-                    model_texts.setdefault(t, set()).update(ls)
+        for ds in all_sets:
+            if ds.shuffled:
+                prepare_tsv_set(ds)
             else:
-                model_texts = corpus_texts
-            seen = [it for it in v.items if it[1] in other_labels]
-            seen_other = [it for it in seen if other_labels[it[1]] != {it[0]}]
-            in_model = sum(1 for it in v.items if it[1] in model_texts)
-            d = {"rows": len(v.rows), "bad_rows": v.bad, "duplicates": v.duplicates,
-                 "conflicts": v.conflicts, "undated": v.undated,
-                 "undated_rows": sum(1 for r in v.rows if r[2] is None),
-                 "dated_by_neighbour": v.dated_by_neighbour,
-                 "seen_elsewhere": len(seen), "seen_elsewhere_other_label": len(seen_other),
-                 "in_model_corpora": in_model}
+                prepare_video_set(ds, args.undated)
+            ds.seeds = seeds if ds.shuffled else [None]
+        matches = plan_models(all_sets, recipe_corpora)
+
+        # A folder of CSVs next to its TSV: the CSVs converted must be the TSV.
+        for folder in {ds.folder for ds in all_sets if not ds.shuffled}:
+            tsv = folder_tsv(folder)
+            if tsv is None:
+                continue
+            union = [line for ds in all_sets if ds.folder == folder and not ds.shuffled
+                     for line in ds.video.lines]
+            shipped = [line for line in tsv.read_bytes().split(b"\n") if line]
+            if union == shipped:
+                log(f"check: the CSVs of {folder.name}/ converted (label<TAB>text, tabs and line "
+                    f"breaks to spaces) reproduce {tsv.name} line for line ({len(union)} lines)")
+            elif set(union) == set(shipped):
+                log(f"check: the CSVs of {folder.name}/ converted give the same set of lines as "
+                    f"{tsv.name}, in another order or multiplicity")
+            else:
+                log(f"WARNING: the CSVs of {folder.name}/ converted do NOT reproduce {tsv.name}: "
+                    f"{len(set(union) - set(shipped))} lines only in the CSVs, "
+                    f"{len(set(shipped) - set(union))} only in the TSV")
+        for folder, m in matches.items():
+            if not m and any(ds.folder == folder for ds in sets):
+                log(f"{folder.name}/: none of the recipe's corpora is its data: its sets are "
+                    "scored by the whole recipe")
+
+        plans = {}
+        for ds in sets:
+            mt = model_texts(ds)
+            d = ds.meta
+            d["in_model_corpora"] = sum(1 for _, t in ds.items if t in mt)
+            d["in_model_other_label"] = sum(1 for lab, t in ds.items
+                                            if t in mt and mt[t] != {lab})
             if args.drop_seen:
-                before = len(v.items)
-                v.items = [it for it in v.items if it[1] not in model_texts]
-                v.dropped_seen = before - len(v.items)
-                d["dropped_seen"] = v.dropped_seen
-            dated = [it[2] for it in v.items if it[2] is not None]
-            d.update({"kept": len(v.items), "spam": v.n_spam, "ham": len(v.items) - v.n_spam,
-                      "first_date": (datetime.fromtimestamp(min(dated), timezone.utc)
-                                     .strftime("%Y-%m-%d") if dated else None),
-                      "last_date": (datetime.fromtimestamp(max(dated), timezone.utc)
-                                    .strftime("%Y-%m-%d") if dated else None),
-                      "first_k_spam": {k: sum(it[0] for it in v.items[:k]) for k in ks}})
-            meta["videos"][v.name] = d
-            log(f"{v.name}: {len(v.rows)} rows, {len(v.items)} kept ({v.n_spam} spam) after "
-                f"{v.duplicates} repeats and {v.conflicts} conflicting texts; "
-                f"{v.undated} without a usable DATE ({args.undated}); "
-                f"{len(seen)} occur verbatim in the other four videos "
-                f"({len(seen_other)} under another label)"
-                + (f"; {v.dropped_seen} dropped (--drop-seen)" if args.drop_seen else ""))
-            if ks[-1] >= len(v.items):
-                raise BenchError(f"{v.name}: k = {ks[-1]} leaves nothing to score "
-                                 f"({len(v.items)} comments)")
+                before = len(ds.items)
+                ds.items = [it for it in ds.items if it[1] not in mt]
+                d["dropped_seen"] = before - len(ds.items)
+            n_spam = sum(lab for lab, _ in ds.items)
+            d.update({"kept": len(ds.items), "spam": n_spam, "ham": len(ds.items) - n_spam,
+                      "shuffled": ds.shuffled, "seeds": ds.seeds, "folder": ds.folder.name,
+                      "source": rel(ds.source),
+                      "model_corpora": [{"corpus": what, "weight": w} for _, w, what in ds.corpora],
+                      "k_all": int(len(ds.items) * args.all_share) if ALL in ks else None})
+            plan = dict(k_plan(ks, len(ds.items), args.all_share, args.min_scored))
+            plans[ds.name] = {k_label(k): kk for k, kk in plan.items()}
+            d["k_learned"] = plans[ds.name]
+            if ds.video is not None:
+                d["first_k_spam"] = {k_label(k): sum(lab for lab, _ in ds.items[:kk])
+                                     for k, kk in plan.items() if kk is not None}
+            log(f"{ds.name}: {d['rows']} rows, {len(ds.items)} kept ({n_spam} spam) after "
+                f"{d['duplicates']} repeats and {d['conflicts']} conflicting texts"
+                + (f"; {d['undated']} without a usable DATE ({args.undated})"
+                   if ds.video is not None else f"; shuffled with seeds {args.seeds}")
+                + f"; {d['in_model_corpora']} occur verbatim in its model's corpora"
+                + (f"; {d['dropped_seen']} dropped (--drop-seen)" if args.drop_seen else ""))
+            skipped = [k_title(k) for k, kk in plan.items() if kk is None]
+            if skipped:
+                log(f"{ds.name}: k = {', '.join(skipped)} skipped: fewer than "
+                    f"{args.min_scored} comments would be left to score")
 
         th = Thresh(Path(args.thresh).resolve(), work, args.sets, args.conf, args.recipe)
         params = th.validate()
@@ -1117,31 +1668,46 @@ def main():
                 return
             for s in items:
                 if s.config == DEFAULT_ALONE:
-                    continue          # the k = 0 rows restricted to pos >= k
+                    continue          # the k = 0 lines, from position k_learned on
                 for lab, sc, vd, t, p in zip(s.labels, s.scores, s.verdicts, s.texts, s.pos):
                     scores_f.write(json.dumps({
-                        "filter": s.filter, "config": s.config, "video": s.video, "k": s.k,
-                        "pos": p, "label": "spam" if lab else "ham", "score": sc,
+                        "filter": s.filter, "config": s.config, "set": s.site, "seed": s.seed,
+                        "k": s.k, "k_learned": s.k_learned, "pos": p,
+                        "label": "spam" if lab else "ham", "score": sc,
                         "verdict": VERDICT_NAMES[vd], "text_sha1": sha1(t)}) + "\n")
 
         results = []
-        for v in videos:
-            others = [o for o in all_videos if o is not v]
-            got = run_video(v, others, th, bogo, ks, work, recipe_corpora, youtube_idx)
-            dump_scores(got)
-            results += got
+        models = {}
+        for ds in sets:
+            if ds.model_key not in models:
+                models[ds.model_key] = Model(ds, th, bogo, work)
+            model = models[ds.model_key]
+            for seed in ds.seeds:
+                got, _ = run_split(ds, seed, split_order(ds, seed), model, th, bogo, ks, work,
+                                   args)
+                dump_scores(got)
+                results += got
+            if not any(o.model_key == ds.model_key for o in sets[sets.index(ds) + 1:]):
+                models.pop(ds.model_key).remove()
         cross = []
         if not args.no_cross:
             cross = run_cross(th, bogo, work)
             dump_scores(cross)
         th.check_guards()
 
-        rows, pooled, worst, cross_rows, pool_name = summarize(results, videos, ks, cross)
-        tgts = targets(rows, pooled, worst, ks)
+        pool_seeds = seeds if any(ds.shuffled for ds in sets) else [None]
+        rows, rows_by_seed, pooled, worst = summarize(results, sets, ks, pool_seeds)
+        cross_rows = []
+        for s in cross:
+            m = metrics(s)
+            m.update({"filter": s.filter, "config": s.config, "set": s.site, "k": 0})
+            cross_rows.append(m)
+        tgts = targets(rows, sets, ks)
         if th.site_params:
             params = th.site_params
         seconds = time.perf_counter() - t_start
         src = source_revision()
+        n_shuffled = sum(1 for ds in sets if ds.shuffled)
         header = [
             f"machine: {machine()}",
             f"load average (1 min) at the start and the end of the run: {load_start}, "
@@ -1149,12 +1715,17 @@ def main():
             f"versions: {th.version()}{' from ' + src if src else ''}"
             + (f"; {bogo.version()}" if bogo else "; bogofilter not run"),
             f"command: `{os.environ.get('THRESH_BENCH_CMD') or shlex.join(sys.argv)}`",
+            f"data: {rel(data)}: {len(sets)} sets ({len(sets) - n_shuffled} in DATE order, "
+            f"{n_shuffled} shuffled with seeds {', '.join(str(s) for s in seeds)}: their "
+            "figures, and the pooled ones, are the mean over the seeds)",
+            f"k = {', '.join(k_title(k) for k in ks)}; k = all: the first "
+            f"{args.all_share:.0%} of a set learned; scored: at most "
+            f"{args.max_scored or 'all the'} comments after the k learned"
+            + (f"; a (set, k) that leaves fewer than {args.min_scored} to score is skipped"),
             f"model recipe: `{rel(args.recipe)} THRESH OUT "
             f"{' '.join(rel(p) + ':' + RECIPE_WEIGHTS.get(Path(p).resolve(), '1') for p in recipe_corpora)}` "
-            f"(corpora from {recipe_src})"
-            + (", the YouTube corpus replaced by the other four videos' CSVs converted"
-               if youtube_idx is not None else
-               "; the YouTube corpus is not among them, so nothing is held out"),
+            f"(corpora from {recipe_src}); each set's model leaves the set out "
+            "(see *its model* below)",
             f"thresh parameters in force on the scored databases: hold_cutoff "
             f"{params.get('hold_cutoff', float('nan')):g}, reject_cutoff "
             f"{params.get('reject_cutoff', float('nan')):g}"
@@ -1165,25 +1736,28 @@ def main():
             "word list given with --conf",
             f"bogofilter: ham at or below {BOGO_HAM_CUTOFF}, held (unsure) above, rejected "
             f"(spam) from {BOGO_SPAM_CUTOFF}" if bogo else "bogofilter: not run",
-            f"comments without a usable DATE: {args.undated}"
+            f"video comments without a usable DATE: {args.undated}"
             + ("; comments found verbatim in the model's corpora dropped (--drop-seen)"
                if args.drop_seen else ""),
         ]
-        meta.update({"header": header, "seconds": seconds, "thresh_seconds": th.seconds,
-                     "bogo_seconds": bogo.seconds if bogo else 0.0})
+        meta = {"header": header, "seconds": seconds, "thresh_seconds": th.seconds,
+                "bogo_seconds": bogo.seconds if bogo else 0.0, "plans": plans}
         check_note = "too_many_links" + (", or a --conf word list" if args.conf else "")
-        text = report_md(args, meta, videos, rows, pooled, worst, cross_rows, pool_name, tgts,
-                         ks, check_note)
+        text = report_md(args, meta, sets, rows, pooled, worst, cross_rows, tgts, ks,
+                         check_note)
         summary = {
-            "header": header, "ks": ks, "videos": meta["videos"],
-            "csv_reproduces_tsv": {"same_lines_in_order": same_order, "same_set": same_set},
-            "params": params, "sets": [f"{n}={x}" for n, x in args.sets], "conf": args.conf,
-            "rows": rows,
+            "header": header, "ks": ks, "seeds": seeds, "data": str(data.resolve()),
+            "max_scored": args.max_scored, "all_share": args.all_share,
+            "min_scored": args.min_scored,
+            "sets": {ds.name: ds.meta for ds in sets},
+            "params": params, "set": [f"{n}={x}" for n, x in args.sets], "conf": args.conf,
+            "thresh": str(Path(args.thresh).resolve()), "version": th.version(),
+            "rows": rows, "rows_by_seed": rows_by_seed,
             "pooled": [dict(v) for v in pooled.values()],
             "worst": [{"filter": f, "config": c, "k": k, **w}
                       for (f, c, k), w in worst.items()],
             "cross": cross_rows,
-            "targets": [{k: v for k, v in t.items() if k != "fmt"} for t in tgts],
+            "targets": tgts,
             "seconds": round(seconds, 2), "thresh_seconds": round(th.seconds, 2),
             "bogofilter_seconds": round(bogo.seconds, 2) if bogo else 0.0,
         }
@@ -1195,7 +1769,7 @@ def main():
         log(f"done in {seconds:.1f} s (thresh {th.seconds:.1f} s, bogofilter "
             f"{bogo.seconds if bogo else 0:.1f} s); report in {out_dir / 'newsite.md'}")
         if args.self_check:
-            ntab = self_check(text, videos, ks, bogo is not None, pool_name)
+            ntab = self_check(text, sets, ks, bogo is not None, plans)
             log(f"self-check: the report parses and has every row ({ntab} tables)")
     except BenchError as e:
         print(f"newsite.py: {e}", file=sys.stderr)

@@ -1,16 +1,20 @@
 #!/bin/sh
-# newsite.sh - a new site's first week (README.md in this folder, "newsite").
+# newsite.sh - new sites, from their first comment (README.md in this
+# folder, "newsite").
 #
 #   tests/bench/newsite.sh [--build DIR] [newsite.py options...]
 #
 # Installs bogofilter (Debian package bogofilter) when it is missing and the
 # run needs it, sets up and builds thresh in DIR (default: build) when
-# needed, then runs newsite.py with that build's thresh. The Markdown report
-# goes to standard output and to tests/bench/out/newsite.md (JSON summary in
-# tests/bench/out/newsite.json). Examples:
+# needed, then runs newsite.py with that build's thresh over every set of the
+# data folder (--data; default ../shared/data beside the project when it
+# exists, else models/). The Markdown report goes to standard output and to
+# tests/bench/out/newsite.md (JSON summary in tests/bench/out/newsite.json).
+# Examples:
 #   tests/bench/newsite.sh                               # the full run
 #   tests/bench/newsite.sh --no-bogofilter --ks 0,50     # thresh only, faster
-#   tests/bench/newsite.sh --set nb_power=0.7 --conf 'hold_links = 0'
+#   tests/bench/newsite.sh --sets Psy,sms-spam-collection --seeds 1
+#   tests/bench/newsite.sh --set prior_comments=100 --conf 'hold_links = 0'
 #   tests/bench/newsite.sh --build build-exp --scores-out /tmp/scores.jsonl
 set -eu
 

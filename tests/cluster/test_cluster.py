@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from fixtures import comments  # noqa: E402  (tests/fixtures.py)
 THRESH = os.environ.get("THRESH_BIN", "")
 THRESHD = os.environ.get("THRESHD_BIN", "")
 LIB = os.environ.get("THRESH_LIB", "")
+SCAN = os.environ.get("THRESH_SCAN", "")
 PLUGIN = os.path.join(HERE, "..", "..", "plugin", "python")
 REDIS = shutil.which("redis-server")
 REDIS_CLI = shutil.which("redis-cli")
@@ -141,6 +143,30 @@ class Redis:
             if name != "redis.log":
                 p = os.path.join(self.dir, name)
                 shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
+
+    def command(self, *args):
+        """One command over RESP, its reply as bytes, ints and lists (binary-safe,
+        which redis-cli's output is not)."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.sock)
+            s.sendall(b"*%d\r\n" % len(args) + b"".join(
+                b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() if isinstance(x, str) else x
+                                                             for x in args)))
+            f = s.makefile("rb")
+
+            def read():
+                line = f.readline()
+                kind, rest = line[:1], line[1:-2]
+                if kind == b"$":
+                    return None if int(rest) < 0 else f.read(int(rest) + 2)[:-2]
+                if kind == b"*":
+                    return None if int(rest) < 0 else [read() for _ in range(int(rest))]
+                if kind == b":":
+                    return int(rest)
+                if kind == b"-":
+                    raise AssertionError(rest.decode())
+                return rest
+            return read()
 
     def aof_bytes(self):
         out = b""
@@ -851,8 +877,67 @@ class StartTest(unittest.TestCase):
         a.stop()
 
 
+def event_ids(e):
+    """The token ids of an event (docs/cluster-format.md; version 1 or 2)."""
+    assert e[:2] == b"TE", e[:3]
+    version, flags, pos = e[2], e[5], 6 + 4 + 4 + 8
+    pos += 16 * ((version == 1) + (version > 1 and bool(flags & 2)) +
+                 (version > 1 and bool(flags & 4)) + bool(flags & 1))
+    n = struct.unpack_from("<I", e, pos)[0]
+    return list(struct.unpack_from("<%dQ" % n, e, pos + 4))
+
+
+def snapshot_ids(b):
+    """The token ids of a snapshot (version 1: 28 bytes a token, 2: 29)."""
+    assert b[:2] == b"TS", b[:3]
+    size = 28 if b[2] == 1 else 29
+    pos = 4 + b[3] + 8 + 8 + 8 + 4 + 64 + 8 * 7
+    nv = struct.unpack_from("<I", b, pos)[0]
+    pos += 4
+    for _ in range(nv):
+        pos += 1 + b[pos] + 8
+    ntok = struct.unpack_from("<Q", b, pos)[0]
+    return [struct.unpack_from("<Q", b, pos + 8 + size * i)[0] for i in range(ntok)]
+
+
 class PrivacyTest(ClusterTest):
     NODES = ("a", "b")
+    CONF_EXTRA = "snapshot_every = 10\n"
+
+    @unittest.skipUnless(SCAN, "set THRESH_SCAN (tests/robust/thresh-scan)")
+    def test_the_log_confirms_no_identity_under_the_model_key(self):
+        # issue 18: whoever reads the log of a cluster made from the default
+        # model (whose key ships with thresh) could try every /24 against
+        # each event's ids and confirm guessed names, sites and domains.
+        people = [("Jane Q. Doe", "Jane.Doe@Example.org", "https://jane.example.net/blog",
+                   "203.0.113.7"),
+                  ("Rolf Ostrander", "rolf@ostrander.example", "http://www.ostrander.example/",
+                   "2001:db8:77:1::5")]
+        for i in range(12):
+            name, email, url, ip = people[i % 2]
+            self.nodes[i % 2].learn("spam" if i % 3 else "ham", author=name, email=email, url=url,
+                                    ip=ip, content="quixotic marmalade number %d, write me at "
+                                    "jane.private@mailbox.example" % i)
+        self.converge()
+        wait_for(lambda: self.redis.command("GET", "t:snap"), 20, "a snapshot")
+        ids = set()
+        for _, fields in self.redis.command("XRANGE", "t:log", "-", "+"):
+            ids.update(event_ids(dict(zip(fields[::2], fields[1::2]))[b"e"]))
+        events = len(ids)
+        ids.update(snapshot_ids(self.redis.command("GET", "t:snap")))
+        self.assertGreater(events, 100)
+        self.assertGreater(len(ids), events)
+        key = re.search(rb"^key ([0-9a-f]{32})$", export(self.nodes[0].db, os.path.join(
+            self.tmp, "a.dump")), re.M).group(1).decode()
+        guesses = ["author:jane q. doe", "author-word:jane", "author-word:ostrander",
+                   "email-domain:example.org", "email-domain:ostrander.example",
+                   "url-host:jane.example.net", "url-domain:example.net",
+                   "url-host:www.ostrander.example", "ip48:2001:db8:77",
+                   "email:jane.private@mailbox.example", "quixotic"]
+        out = subprocess.run([SCAN, key] + guesses, input="".join("%016x\n" % i for i in ids),
+                             capture_output=True, text=True, timeout=300, check=True).stdout
+        # the text's own words are the model's, as any word: found; nothing else
+        self.assertEqual(out.split("\n"), ["quixotic", ""], out)
 
     def test_no_raw_identity_or_text_reaches_redis(self):
         people = [("Ann Example", "ann.private@example.org", "203.0.113.77"),

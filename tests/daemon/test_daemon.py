@@ -294,6 +294,38 @@ class DaemonTest(unittest.TestCase):
     def post_form(self, path, data, **kw):
         return self.curl("POST", path, data, **kw)
 
+    def raw_http(self, data, d=None, timeout=5):
+        """Bytes as a client sends them, on a connection of their own; the
+        reply as a Resp (status 0: closed without one)."""
+        d = d or self.d
+        with socket.create_connection(("127.0.0.1", d.port), timeout=timeout) as s:
+            try:
+                s.sendall(data)
+            except OSError:
+                pass
+            out = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+                    head, sep, body = out.partition(b"\r\n\r\n")
+                    m = re.search(rb"(?im)^content-length: *(\d+)", head)
+                    if sep and m and len(body) >= int(m.group(1)):
+                        break
+            except (ConnectionResetError, socket.timeout):
+                pass
+        if not out.startswith(b"HTTP/1."):
+            return Resp(0, {}, out)
+        head, _, body = out.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        return Resp(int(lines[0].split(" ", 2)[1]), headers, body)
+
     def assert_refused_by_length(self, path, data):
         """A form over the body limit: threshd answers 413 as soon as the
         length is known and closes, so a client still sending may see the
@@ -363,6 +395,7 @@ class CommandLineTest(DaemonTest):
                   "address": "127.0.0.1", "port": "0", "threads": "1", "keys": keys,
                   "body-limit": "1K", "akismet-body-limit": "1M", "timeout": "1",
                   "shutdown-timeout": "1", "max-connections": "10", "log": "-",
+                  "header-timeout": "1", "max-connections-per-ip": "2", "body-budget": "64M",
                   "tls-port": "0", "tls-cert": "/nonexistent.pem", "tls-key": "/nonexistent.pem",
                   "redis": "unix:/nonexistent/redis.sock", "node": "n1", "nodes": "2"}
         for name, arg in opts:
@@ -422,6 +455,43 @@ class CommandLineTest(DaemonTest):
                              os.path.join(self.tmp, "missing"))
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("No such file", p.stderr)
+
+    def test_key_file_writable_by_others_is_refused(self):
+        """Whoever may write the key file may add a key: a file its group or
+        other users may write stops the start; a readable one is a warning."""
+        keys = os.path.join(self.tmp, "keys")
+        write_keys(keys, [KEY])
+        for mode, who in [(0o620, "its group"), (0o602, "every user"),
+                          (0o666, "its group and every user"), (0o660, "its group")]:
+            os.chmod(keys, mode)
+            p = self.run_threshd("--db", self.db, "--port", "0", "--keys", keys)
+            self.assertEqual(p.returncode, 2, (oct(mode), p.stderr))
+            self.assertIn("writable by %s (mode %04o)" % (who, mode), p.stderr)
+            self.assertIn("chmod go-w", p.stderr)
+            self.assertNotIn(KEY, p.stderr)
+        os.chmod(keys, 0o640)
+        d = Daemon(self.tmp, self.db, keys=None, args=["--keys", keys])
+        self.daemons.append(d)
+        d.start()
+        self.assertNotIn("warning", d.stderr())
+        d.stop()
+        os.chmod(keys, 0o644)
+        d = Daemon(self.tmp, self.db, keys=None, args=["--keys", keys])
+        self.daemons.append(d)
+        d.start()
+        self.assertIn("readable by every user", d.stderr())
+
+    def test_body_budget_must_hold_a_body(self):
+        p = self.run_threshd("--db", self.db, "--port", "0", "--body-budget", "1M")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--akismet-body-limit 1048576", p.stderr)
+        p = self.run_threshd("--db", self.db, "--port", "0", "--body-budget", "5000M")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--body-budget 5000M", p.stderr)
+        for args in (["--header-timeout", "-1"], ["--max-connections-per-ip", "x"]):
+            p = self.run_threshd(*args)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(args[0], p.stderr)
 
     def test_missing_database(self):
         p = self.run_threshd("--db", os.path.join(self.tmp, "nodb"), "--port", "0")
@@ -889,6 +959,20 @@ class JsonApiTest(DaemonTest):
         r = self.post_json("/v1/check", {"content": HAM_TEXT, "label": "spam"})
         self.assertEqual(r.json()["verdict"], "accept")
 
+    def test_explain_shows_no_identity(self):
+        # issue 18: an explanation showed "author:jane q. doe" and
+        # "ip24:203.0.113"; identity tokens are named by kind alone now.
+        who = {"author": "Jane Q. Doe", "email": "jane@mailbox.example",
+               "url": "https://jane.example.net/", "user_ip": "203.0.113.7"}
+        for i in range(6):
+            r = self.post_json("/v1/learn", dict(who, label="spam", content="%s %d" % (NEW_TEXT, i)))
+            self.assertEqual(r.status, 200, r)
+        body = self.post_json("/v1/check", dict(who, content=HAM_TEXT, explain=True)).json()
+        texts = [t["token"] for t in body["tokens"]]
+        for value in ("jane", "doe", "203.0.113", "mailbox", "example.net"):
+            self.assertFalse([t for t in texts if value in t.lower()], (value, texts))
+        self.assertTrue({"author:\u2026", "ip24:\u2026"} <= set(texts), texts)
+
     def test_learn_and_unlearn(self):
         learn = {"label": "spam", "content": NEW_TEXT}
         self.assertEqual(self.post_json("/v1/learn", learn).json(),
@@ -1119,6 +1203,199 @@ class TimeoutTest(DaemonTest):
 
 
 # ---------------------------------------------------------------------------
+class StrictHttpTest(DaemonTest):
+    """Where a request ends and whose key it carries must not be read two
+    ways (a proxy before threshd one way, libmicrohttpd another): repeated
+    lengths, a length beside chunked, an unknown transfer coding, a second
+    Host or Authorization, anything after a Bearer key: 400 (501), on
+    Akismet's routes too. And the JSON API's key is checked with the
+    headers, before any body is read."""
+
+    def head(self, path, *lines, body=b""):
+        return (b"POST %s HTTP/1.1\r\nHost: x\r\n" % path.encode() +
+                b"".join(line + b"\r\n" for line in lines) + b"\r\n" + body)
+
+    def test_400_framing(self):
+        body = comment_form(SPAM_TEXT)
+        form_ct = b"Content-Type: application/x-www-form-urlencoded"
+        n = b"Content-Length: %d" % len(body)
+        for lines, status, what in [
+                ((n, b"Content-Length: 5"), 400, "Content-Length given twice"),
+                ((b"Content-Length: 5", n), 400, "Content-Length given twice"),
+                ((n, b"Transfer-Encoding: chunked"), 400, "both Transfer-Encoding and"),
+                ((b"Transfer-Encoding: gzip",), 501, "only transfer coding"),
+                ((b"Transfer-Encoding: chunked", b"Transfer-Encoding: chunked"), 400,
+                 "Transfer-Encoding given twice"),
+                ((n, b"Host: y"), 400, "Host given twice")]:
+            r = self.raw_http(self.head("/1.1/comment-check", form_ct, *lines, body=body))
+            self.assertEqual(r.status, status, (lines, r))
+            self.assertIn(what, r.json()["message"])
+            self.assertTrue(r.headers.get("x-akismet-debug-help"), r)
+        # the same length twice says one thing: taken
+        r = self.raw_http(self.head("/1.1/comment-check", form_ct, n, n, body=body))
+        self.assertEqual((r.status, r.body), (200, b"true"), r)
+
+    def test_400_authorization(self):
+        obj = json.dumps({"content": SPAM_TEXT}).encode()
+        for auth in ("Bearer %s junk" % KEY, "Bearer %s %s" % (KEY, KEY), "Bearer %s," % KEY,
+                     "Bearer k\x01ey", "bearer %s\tx" % KEY):
+            r = self.post_json("/v1/check", None, raw=obj, key=None,
+                               headers=["Authorization: " + auth])
+            body = self.assert_error(r, 400, "bad_request")
+            self.assertIn("Authorization", body["message"])
+            self.assertNotIn(KEY, json.dumps(body))
+        r = self.raw_http(self.head("/v1/check", b"Content-Type: application/json",
+                                    b"Authorization: Bearer " + KEY.encode(),
+                                    b"Authorization: Bearer " + BAD_KEY.encode(),
+                                    b"Content-Length: %d" % len(obj), body=obj))
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("Authorization given twice", r.json()["message"])
+        # a key alone, any case of the scheme, white space around it: taken
+        for auth in ("Bearer " + KEY, "bearer   " + KEY, "BEARER %s  " % KEY):
+            r = self.post_json("/v1/check", None, raw=obj, key=None,
+                               headers=["Authorization: " + auth])
+            self.assertEqual(r.status, 200, (auth, r))
+        # another scheme is no key
+        r = self.post_json("/v1/check", None, raw=obj, key=None,
+                           headers=["Authorization: Basic " + KEY])
+        self.assert_error(r, 401, "unauthorized")
+
+    def test_401_before_the_body(self):
+        """A JSON request without a valid key is answered as soon as its
+        headers are in: the client need not send (and threshd never holds)
+        the body."""
+        for auth in (b"", b"Authorization: Bearer " + BAD_KEY.encode() + b"\r\n"):
+            with socket.create_connection(("127.0.0.1", self.d.port), timeout=5) as s:
+                s.sendall(b"POST /v1/learn HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\n" + auth +
+                          b"Content-Length: 60000\r\n\r\n")
+                data = b""
+                while b"}" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 401"), data)
+            self.assertIn(b"WWW-Authenticate: Bearer", data)
+
+
+class BodyBudgetTest(DaemonTest):
+    """--body-budget 2M: bodies whose key is not known before they are read
+    share 1.5M, 256K per address; a key in a header (JSON) or the host name
+    (Akismet) lifts those two limits."""
+    ARGS = ("--body-budget", "2M", "--body-limit", "1M")
+
+    def setUp(self):
+        self.held = []
+        super().setUp()
+
+    def tearDown(self):
+        for s in self.held:
+            s.close()
+        super().tearDown()
+
+    def hold(self, path, length, *lines):
+        """A connection sending headers and half a body, left open."""
+        held = self.metrics()["threshd_body_bytes"]
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=5)
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: %s\r\n" % (path.encode(), lines[0]) +
+                  b"".join(line + b"\r\n" for line in lines[1:]) +
+                  b"Content-Length: %d\r\n\r\n" % length + b"a" * (length // 2))
+        self.held.append(s)
+        # held once threshd has taken its headers
+        deadline = time.monotonic() + 5
+        while self.metrics()["threshd_body_bytes"] == held and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return s
+
+    def test_503_past_the_share_of_unkeyed_bodies(self):
+        form_ct = b"Content-Type: application/x-www-form-urlencoded"
+        self.hold("/1.1/comment-check", 200 * 1024, b"x", form_ct)
+        # a second unkeyed body of this address does not fit in its 256K
+        r = self.raw_http(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n" + form_ct +
+                          b"\r\nContent-Length: 100000\r\n\r\n")
+        body = self.assert_error(r, 503, "unavailable", akismet=True)
+        self.assertIn("try again", body["message"])
+        self.assertEqual(r.headers.get("retry-after"), "1")
+        # a key in the host name is a key known before the body
+        r = self.curl("POST", "/1.1/comment-check",
+                      comment_form("x" * 100000, key=None), host="%s.localhost" % KEY)
+        self.assertEqual((r.status, r.text), (200, "false"), r)
+        # so is the JSON API's (read, then refused for its content's length)
+        r = self.post_json("/v1/check", {"content": "y " * 150000})
+        self.assert_error(r, 400, "field_too_long")
+        m = self.metrics()
+        self.assertEqual(m['threshd_connections_aborted_total{reason="budget"}'], 1)
+        self.assertEqual(m["threshd_body_budget_bytes"], 2 << 20)
+        self.assertEqual(m["threshd_body_bytes"], 200 * 1024 + 1)
+        self.assertEqual(m["threshd_body_unkeyed_bytes"], 200 * 1024 + 1)
+
+    def metrics(self):
+        r = self.curl("GET", "/metrics")
+        out = {}
+        for line in r.text.splitlines():
+            if not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
+    def test_keyed_bodies_have_the_rest(self):
+        json_ct = b"Content-Type: application/json"
+        auth = b"Authorization: Bearer " + KEY.encode()
+        # unkeyed bodies from one address take its 256K ...
+        self.hold("/1.1/comment-check", 250 * 1024, b"x")
+        # ... keyed ones take 1.75M more in all
+        self.hold("/v1/check", 1000 * 1024, b"x", json_ct, auth)
+        self.hold("/v1/check", 700 * 1024, b"x", json_ct, auth)
+        r = self.raw_http(b"POST /v1/check HTTP/1.1\r\nHost: x\r\n" + json_ct + b"\r\n" +
+                          auth + b"\r\nContent-Length: 200000\r\n\r\n")
+        self.assert_error(r, 503, "unavailable")
+        self.assertEqual(self.metrics()["threshd_body_bytes"], (250 + 1000 + 700) * 1024 + 3)
+
+
+class AbortedConnectionsTest(DaemonTest):
+    """Connections cut off are counted in /metrics, not told on stderr one
+    line each (2,157 lines in one test before)."""
+    ARGS = ("--timeout", "1", "--header-timeout", "1", "--max-connections-per-ip", "40")
+
+    def test_counted_not_logged(self):
+        socks = []
+        try:
+            for i in range(60):
+                s = socket.create_connection(("127.0.0.1", self.d.port), timeout=5)
+                if i % 3 == 0:
+                    s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n")
+                elif i % 3 == 1:
+                    s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                              b"Content-Length: 100\r\n\r\nblog=")
+                socks.append(s)
+            time.sleep(2.5)
+            # a client gone mid-body
+            s = socket.create_connection(("127.0.0.1", self.d.port), timeout=5)
+            s.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 100\r\n\r\nblog=")
+            time.sleep(0.2)
+            s.close()
+        finally:
+            for s in socks:
+                s.close()
+        time.sleep(0.3)
+        r = self.curl("GET", "/metrics")
+        m = dict(line.rsplit(" ", 1) for line in r.text.splitlines() if not line.startswith("#"))
+        counts = {k[len('threshd_connections_aborted_total{reason="'):-2]: int(v)
+                  for k, v in m.items() if k.startswith("threshd_connections_aborted_total")}
+        self.assertEqual(set(counts), {"header_timeout", "body_timeout", "idle_timeout",
+                                       "per_ip", "budget", "too_large", "client_gone",
+                                       "error"})
+        self.assertGreaterEqual(counts["per_ip"], 20)  # 60 from one address, 40 allowed
+        self.assertGreaterEqual(counts["header_timeout"] + counts["body_timeout"] +
+                                counts["idle_timeout"], 20)
+        self.assertEqual(counts["client_gone"], 1)
+        self.assertEqual(int(m["threshd_body_bytes"]), 0)
+        self.assertLess(len(self.d.stderr().splitlines()), 6, self.d.stderr())
+
+
+# ---------------------------------------------------------------------------
 class SignalTest(DaemonTest):
     START = False
 
@@ -1136,6 +1413,13 @@ class SignalTest(DaemonTest):
         d.signal(signal.SIGHUP)
         d.wait_stderr(r"keeping the keys loaded before")
         self.assertEqual(self.post_form("/1.1/verify-key", form(key=KEY2), d=d).text, "valid")
+        # So does one that others may write, whatever keys it holds.
+        write_keys(d.keys_path, [KEY])
+        os.chmod(d.keys_path, 0o622)
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(r"writable by .* \(keeping the keys loaded before\)")
+        self.assertEqual(self.post_form("/1.1/verify-key", form(key=KEY2), d=d).text, "valid")
+        self.assertEqual(self.post_form("/1.1/verify-key", form(key=KEY), d=d).text, "invalid")
         self.assertNotIn(KEY2, d.stderr())
         self.assertNotIn(KEY, d.stderr())
 
@@ -1324,7 +1608,8 @@ class HostileClientTest(DaemonTest):
     others, its memory stays bounded, and it never dies. Everything talks to
     127.0.0.1 only and is bounded in connections and time."""
 
-    ARGS = ("--timeout", "2", "--max-connections", "1024")
+    # (no share per address: 1,024 connections of 127.0.0.1, as from a proxy)
+    ARGS = ("--timeout", "2", "--max-connections", "1024", "--max-connections-per-ip", "0")
 
     def rss_kib(self):
         with open("/proc/%d/status" % self.d.proc.pid) as f:
@@ -1757,6 +2042,22 @@ class BulkTest(DaemonTest):
                                        ctype=ctype).status, 200, ctype)
         after = self.counts()
         self.assertEqual((after[0], after[2]), (before[0], before[2] + 3))
+
+    def test_401_before_the_body(self):
+        """The key is checked with the headers: a batch without a valid one
+        is answered before its megabyte is sent."""
+        for auth in (b"", b"Authorization: Bearer " + BAD_KEY.encode() + b"\r\n"):
+            with socket.create_connection(("127.0.0.1", self.d.port), timeout=5) as s:
+                s.sendall(b"POST /v1/learn/bulk HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/x-ndjson\r\n" + auth +
+                          b"Content-Length: 1000000\r\n\r\n")
+                data = b""
+                while b"}" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 401"), data)
 
     def test_body_limit_is_sixteen_comments(self):
         d = self.start_daemon(["--body-limit", "1K"])

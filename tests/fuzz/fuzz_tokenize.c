@@ -7,16 +7,19 @@
  * tokenizer feature set (TOK_F_*: every combination is reachable, 0x3F is
  * all of them); bit 0x40 stores a value thresh_comment_set refused as
  * invalid UTF-8 straight into the record, to check that tok_comment does not
- * trust the record (it must refuse it with THRESH_EUTF8).
+ * trust the record (it must refuse it with THRESH_EUTF8); bit 0x80
+ * tokenizes without an identity key (the prior's training).
  *
  * Checked for every input:
  *   - thresh_comment_set returns 0 or a documented refusal, and a refused
  *     value leaves the field unset;
  *   - tok_comment returns 0, or THRESH_EUTF8 exactly when a bad value was
  *     stored raw, and then leaves the list empty;
- *   - every id is hash_token() of its text; ids are distinct; texts lie back
- *     to back in first-seen order; each is valid UTF-8 of at most 320 bytes;
- *     gram flags only on "cx:" tokens; links <= TOK_LINKS_MAX;
+ *   - every id is hash_token() of its text, except an identity token's,
+ *     whose text is only a known prefix and U+2026 (no identity shown), and
+ *     which is there only with an identity key; ids are distinct; texts lie
+ *     back to back in first-seen order; each is valid UTF-8 of at most 320
+ *     bytes; gram flags only on "cx:" tokens; links <= TOK_LINKS_MAX;
  *   - tokenizing again into a list reused across inputs gives the same list
  *     (tok_list_clear empties the de-duplication set exactly). */
 #include <stdint.h>
@@ -37,13 +40,30 @@ static const unsigned char key[HASH_MODEL_KEY_BYTES] = {
 	0x66, 0x75, 0x7a, 0x7a, 0x2d, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x69, 0x7a, 0x65, 0x2d, 0x6b, 0x21,
 };
 
+static const unsigned char ikey[HASH_MODEL_KEY_BYTES] = {
+	0x66, 0x75, 0x7a, 0x7a, 0x2d, 0x69, 0x64, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x2d, 0x6b, 0x21,
+};
+
+/* is_placeholder - an identity token's text: a known prefix and U+2026. */
+static int is_placeholder(const char *s, size_t n)
+{
+	static const char *const prefix[] = {"author:", "author-word:", "email-domain:", "url-host:",
+	                                     "url-domain:", "ip24:", "ip48:", "email:"};
+	for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++) {
+		size_t k = strlen(prefix[i]);
+		if (n == k + 3 && !memcmp(s, prefix[i], k) && !memcmp(s + k, "\xe2\x80\xa6", 3))
+			return 1;
+	}
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
 }
 
-static void check_list(const tok_list *t)
+static void check_list(const tok_list *t, int with_ident)
 {
 	size_t off = 0;
 	FUZZ_CHECK(t->links <= TOK_LINKS_MAX, "links %u", t->links);
@@ -53,8 +73,15 @@ static void check_list(const tok_list *t)
 		FUZZ_CHECK(t->len[i] > 0 && t->len[i] <= TOKEN_TEXT_MAX, "token %zu: %u bytes", i, t->len[i]);
 		off += t->len[i];
 		FUZZ_CHECK(off <= t->text_len, "token %zu past the text", i);
-		FUZZ_CHECK(t->ids[i] == hash_token(key, s, t->len[i]), "token %zu [%.*s]: id is not its hash",
-		           i, (int)t->len[i], s);
+		if (t->ident[i]) {
+			FUZZ_CHECK(with_ident, "token %zu [%.*s]: an identity token without the key", i,
+			           (int)t->len[i], s);
+			FUZZ_CHECK(is_placeholder(s, t->len[i]), "token %zu [%.*s]: not a placeholder", i,
+			           (int)t->len[i], s);
+		} else {
+			FUZZ_CHECK(t->ids[i] == hash_token(key, s, t->len[i]),
+			           "token %zu [%.*s]: id is not its hash", i, (int)t->len[i], s);
+		}
 		FUZZ_CHECK(utf8_check((const unsigned char *)s, t->len[i], NULL), "token %zu [%.*s]: not UTF-8", i,
 		           (int)t->len[i], s);
 		FUZZ_CHECK(t->gram[i] == 0 || (t->gram[i] == 1 && t->len[i] > 3 && !memcmp(s, "cx:", 3)),
@@ -79,7 +106,8 @@ static int same_list(const tok_list *a, const tok_list *b)
 	return a->n == 0 ||
 	       (!memcmp(a->ids, b->ids, a->n * sizeof *a->ids) &&
 	        !memcmp(a->len, b->len, a->n * sizeof *a->len) &&
-	        !memcmp(a->gram, b->gram, a->n) && !memcmp(a->text, b->text, a->text_len));
+	        !memcmp(a->gram, b->gram, a->n) && !memcmp(a->ident, b->ident, a->n) &&
+	        !memcmp(a->text, b->text, a->text_len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -95,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint32_t features = data[0] & 0x3Fu;
 	int raw = data[0] & 0x40;
+	const unsigned char *ident = data[0] & 0x80 ? NULL : ikey;
 	data++;
 	size--;
 
@@ -133,16 +162,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	tok_list fresh;
 	tok_list_init(&fresh);
-	int rc = tok_comment(&fresh, c, features, key);
+	int rc = tok_comment(&fresh, c, features, key, ident);
 	if (bad_raw) {
 		FUZZ_CHECK(rc == THRESH_EUTF8, "invalid UTF-8 stored raw: %s", thresh_errname(rc));
 		FUZZ_CHECK(fresh.n == 0 && fresh.text_len == 0, "a refused comment left %zu tokens", fresh.n);
 	} else {
 		FUZZ_CHECK(rc == 0, "tok_comment: %s", thresh_errname(rc));
 	}
-	check_list(&fresh);
+	check_list(&fresh, ident != NULL);
 
-	int rc2 = tok_comment(&reused, c, features, key);
+	int rc2 = tok_comment(&reused, c, features, key, ident);
 	FUZZ_CHECK(rc2 == rc, "again: %s, first %s", thresh_errname(rc2), thresh_errname(rc));
 	FUZZ_CHECK(same_list(&fresh, &reused), "a reused list gives %zu tokens, a fresh one %zu",
 	           reused.n, fresh.n);

@@ -929,6 +929,28 @@ class TestCheck(CliTest):
         r = self.run_cli("check", stdin="cheap casino pills and a lovely kitten")
         self.assertEqual(len(r.stdout.decode().splitlines()), 1)
 
+    def test_explain_shows_no_identity(self):
+        # An author, an address and a site the model learned as spam: their
+        # tokens move the score, and the explanation names them by kind
+        # alone (issue 18: it printed "author:jane q. doe", "ip24:203.0.113").
+        who = {"author": "Jane Q. Doe", "email": "jane@mailbox.example",
+               "url": "https://jane.example.net/blog", "ip": "203.0.113.7"}
+        lines = "".join(json.dumps(dict(who, label="spam", content="cheap casino %d" % i)) + "\n"
+                        for i in range(10))
+        self.ok("train", "--jsonl", self.write("who.jsonl", lines))
+        comment = json.dumps(dict(who, content="a lovely kitten"))
+        shown = set()
+        for fmt in ("text", "json"):
+            r = self.run_cli("check", "--json", "--explain", "--format", fmt, stdin=comment)
+            self.assertIn(r.returncode, (0, 1, 2), r.stderr)
+            out = r.stdout.decode()
+            for value in ("jane", "doe", "203.0.113", "mailbox", "example.net"):
+                self.assertNotIn(value, out.lower(), fmt)
+            shown |= set(re.findall(r"(author|author-word|email-domain|url-host|url-domain|ip24)"
+                                    r":\u2026", out))
+        self.assertEqual(shown, {"author", "author-word", "email-domain", "url-host", "url-domain",
+                                 "ip24"})
+
     def test_format_json(self):
         obj, code = self.check_json("cheap casino pills", "--explain")
         self.assertEqual(code, 2)
@@ -1265,7 +1287,16 @@ class TestExportImport(CliTest):
         self.assertEqual(self.counts(), before)
         self.assertEqual(self.scores(), scores)
         self.assertEqual(self.ok("get", "hold_cutoff")[0], "0.42\n")
-        # Duplicates are remembered across the dump.
+        # Duplicates are remembered across the dump by the site that made it:
+        # its secret keys the learned comments' digests. Another database
+        # learns the comment anew; the same site's secret beside the copy
+        # (a backup restored with its secret) finds it learned.
+        db2, self.db = self.db, self.path("db3")
+        self.ok("import", dump)
+        out, _ = self.ok("train", "spam", stdin=SPAM[0] + "\n")
+        self.assertEqual(self.summary(out), [1, 1, 0, 0, 0])
+        self.db = db2
+        shutil.copy(os.path.join(self.path("db"), "secret"), os.path.join(self.db, "secret"))
         out, _ = self.ok("train", "spam", stdin=SPAM[0] + "\n")
         self.assertEqual(self.summary(out), [1, 0, 1, 0, 0])
         # Merging the same dump doubles the counts.
@@ -1420,10 +1451,25 @@ class TestModeration(CliTest):
         self.ok("train", "--jsonl", self.write("a.jsonl",
                 '{"label": "ham", "content": "hello", "email": "a@example.org"}\n'))
         out, _ = self.ok("rotate-secret")
-        self.assertIn("dropped 1 author records", out)
+        self.assertIn("dropped 1 author records, 1 identity tokens", out)  # email-domain:
         with open(secret, "rb") as f:
-            self.assertNotEqual(f.read(), before)
+            after = f.read()
+        self.assertNotEqual(after[:32], before)
+        # the learned comments' digests keep their keys: the file holds them
+        # beside the new secret, and the comment is still known
+        self.assertEqual(len(after), 64)
         self.assertEqual(os.stat(secret).st_mode & 0o777, 0o600)
+        line = '{"label": "ham", "content": "hello", "email": "a@example.org"}\n'
+        out, _ = self.ok("train", "--jsonl", self.write("b.jsonl", line))
+        self.assertEqual(self.summary(out), [1, 0, 1, 0, 0])
+        out, _ = self.ok("rotate-secret", "--digests")
+        # (a duplicate taught nothing new: no author record, no token)
+        self.assertIn("dropped 0 author records, 0 identity tokens", out)
+        self.assertIn("dropped 1 digests", out)
+        with open(secret, "rb") as f:
+            self.assertEqual(len(f.read()), 32)
+        out, _ = self.ok("train", "--jsonl", self.write("c.jsonl", line))
+        self.assertEqual(self.summary(out), [1, 1, 0, 0, 0])
 
 
 class TestDocs(CliTest):

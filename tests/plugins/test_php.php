@@ -30,8 +30,10 @@ test('library and table', function () use ($LIB) {
 	eq($lib->path, $LIB, 'THRESH_LIB is the default');
 	ok(Library::load() === $lib, 'loaded once');
 	ok((bool)preg_match('/^\d+\.\d+\.\d+/', Database::libraryVersion()), 'version');
-	// abi, size, 9 function pointers, 16 spare slots
+	// abi, size, 10 function pointers (learn_batch in the first of 0.1's 16
+	// spare slots), 15 spare slots: the size of 0.1's table
 	eq(\FFI::sizeof($lib->ffi->type('thresh_plugin')), 8 + 25 * PHP_INT_SIZE, 'table size');
+	ok($lib->table->learn_batch !== null, 'learn_batch is in the table');
 	eq(\FFI::sizeof($lib->ffi->type('thresh_plugin_result')), 288, 'result size');
 	eq($lib->table->abi, 1, 'abi');
 });
@@ -219,6 +221,70 @@ test('a failed learn stores nothing', function () {
 	}
 	$after = $db->check(['content' => $new, 'email' => email()]);
 	ok(abs($after->score - $before->score) < 1e-12, 'score unchanged');
+});
+
+/* thresh stats --json of a database folder. */
+function stats(string $path): array
+{
+	return json_decode(run([getenv('THRESH_BIN'), '--db', $path, 'stats', '--json']), true);
+}
+
+test('learnBatch learns many comments at once, each once', function () {
+	$path = make_db();
+	$s0 = stats($path);
+	$db = new Database($path);
+	$new = 'zorblax frobnicate quuxly wibblefest';
+	$before = $db->check(['content' => $new, 'email' => email()]);
+	$batch = [];
+	for ($i = 0; $i < 6; $i++)
+		$batch[100 + $i] = ['spam', ['comment_content' => "$new offer$i", 'comment_author' => "Bot $i",
+		                             'comment_author_email' => "bot$i@example.org", 'user_ip' => '192.0.2.9']];
+	$batch['h'] = ['ham', ['content' => HAM_TEXT . ' once more', 'form_age' => 30]];
+	$n = $db->learnBatch($batch);
+	eq($n, ['learned' => 7, 'duplicates' => 0, 'moved' => 0, 'refused' => []], 'counts');
+	eq($db->check(['content' => $new, 'email' => email()])->verdict, 'reject', 'rejected after the batch');
+	$s1 = stats($path);
+	eq([$s1['spam_messages'] - $s0['spam_messages'], $s1['ham_messages'] - $s0['ham_messages']], [6, 1],
+	   'thresh stats: 6 spam, 1 ham');
+	// again: duplicates; learned one by one before: duplicates too
+	$db->learn('ham', ['content' => 'a comment learned through learn()']);
+	$batch['l'] = ['ham', ['content' => 'a comment learned through learn()']];
+	eq($db->learnBatch($batch), ['learned' => 0, 'duplicates' => 8, 'moved' => 0, 'refused' => []], 'again');
+	// the six as ham: moved
+	$ham = array_map(fn($c) => ['ham', $c[1]], array_slice($batch, 0, 6, true));
+	eq($db->learnBatch($ham), ['learned' => 0, 'duplicates' => 0, 'moved' => 6, 'refused' => []], 'moved');
+	$s2 = stats($path);
+	eq([$s2['spam_messages'], $s2['ham_messages']], [$s0['spam_messages'], $s0['ham_messages'] + 8], 'stats');
+	ok($db->check(['content' => $new, 'email' => email()])->score < $before->score, 'ham now');
+	eq($db->learnBatch([]), ['learned' => 0, 'duplicates' => 0, 'moved' => 0, 'refused' => []], 'empty');
+});
+
+test('learnBatch leaves out what the library refuses, stores the rest', function () {
+	$path = make_db();
+	$s0 = stats($path);
+	$db = new Database($path);
+	$n = $db->learnBatch([
+		'a' => ['spam', ['content' => 'first good one']],
+		'latin1' => ['spam', ['content' => "caf\xe9"]],
+		'nul' => ['ham', ['content' => "a\0b"]],
+		'field' => ['ham', ['content' => 'hi', 'submit' => 'Post']],
+		'array' => ['ham', ['content' => ['x']]],
+		'big' => ['ham', ['content' => str_repeat('a', 65537)]],
+		'b' => ['ham', ['content' => 'second good one']],
+	]);
+	eq([$n['learned'], $n['duplicates'], $n['moved']], [2, 0, 0], 'the two good ones');
+	eq(array_keys($n['refused']), ['nul', 'array', 'latin1', 'field', 'big'], 'refused, by key');
+	eq(array_map(fn($e) => $e->getCode(), $n['refused']),
+	   ['nul' => TE::ENUL, 'array' => 0, 'latin1' => TE::EUTF8, 'field' => TE::EFIELD, 'big' => TE::ETOOBIG], 'codes');
+	ok(str_contains($n['refused']['field']->getMessage(), 'submit'), 'names the field');
+	$s1 = stats($path);
+	eq([$s1['spam_messages'] - $s0['spam_messages'], $s1['ham_messages'] - $s0['ham_messages']], [1, 1], 'stored');
+	throws(fn() => $db->learnBatch(['x' => ['Spam', ['content' => 'x']]]), \InvalidArgumentException::class, null,
+	       'bad label');
+	throws(fn() => $db->learnBatch([['content' => 'x']]), \InvalidArgumentException::class, null, 'not a pair');
+	eq(stats($path)['spam_messages'], $s1['spam_messages'], 'a bad label stores nothing');
+	$ro = new Database($path, ['readonly' => true]);
+	throws(fn() => $ro->learnBatch([['ham', ['content' => 'x']]]), TE::class, TE::EREADONLY, 'read-only');
 });
 
 test('config option and reload', function () {

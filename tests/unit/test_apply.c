@@ -40,7 +40,7 @@ static int job_fn(store_txn *t, void *ctx)
 }
 
 static uint64_t ids[NEV][40];
-static unsigned char grams[NEV][40];
+static unsigned char grams[NEV][40], idents[NEV][40];
 
 /* events - learns of three comments by one author: spam, a move to ham,
  * an unlearn, a duplicate, a second author, an unlearn of nothing. */
@@ -60,11 +60,14 @@ static void events(struct job *j, thresh_db *db)
 			/* overlapping token sets, some of them the prior's */
 			ids[i][t] = 0x1000 + (uint64_t)(t * 3 + i * 5);
 			grams[i][t] = t % 2;
+			idents[i][t] = t % 5 == 3; /* some identity tokens */
 		}
 		e->ids = ids[i];
 		e->gram = grams[i];
+		e->ident = idents[i];
 		e->has_author = 1;
 		memset(e->author, i == 4 ? 0xbb : 0xaa, sizeof e->author);
+		e->has_digest = 1;
 		memset(e->digest, 0x11 * (1 + (i == 4)), sizeof e->digest);
 	}
 	j->ev[0].op = EV_LEARN, j->ev[0].label = 1;

@@ -9,7 +9,7 @@
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
 
 /* counts of the site's layer only */
-#define SITE(s, h) {(s), (h), 0, 0, 0}
+#define SITE(s, h) {(s), (h), 0, 0, 0, 0}
 /* totals of comments only (Fisher), no prior */
 #define TOT(s, h) {(s), (h), 0, 0, 0}
 /* Fisher's parameters */
@@ -117,7 +117,7 @@ Test(bayes, naive_bayes_rates_per_token)
 Test(bayes, ratios_made_ahead_score_the_same)
 {
 	/* What the memory cache does: the ratios made once, then combined. */
-	tok_counts c[4] = {SITE(3, 0), SITE(0, 4), SITE(0, 0), {1, 2, 0, 1500, 250}};
+	tok_counts c[4] = {SITE(3, 0), SITE(0, 4), SITE(0, 0), {1, 2, 0, 1500, 250, 0}};
 	unsigned char gram[4] = {1, 0, 0, 1};
 	bayes_totals t = {8, 18, 20, 50, 0.5};
 	bayes_params p = {BAYES_NB, 0, 0, 0, 1.0, 0.3, 17, 1.4};
@@ -138,7 +138,7 @@ Test(bayes, the_prior_counts_at_its_weight)
 {
 	/* A token of the prior alone (pspam 2.5 comments, pham 0.5) counts as
 	 * 1.25 and 0.25 at weight 0.5; with the site's own 1/1 on top, 2.25/1.25. */
-	tok_counts c = {1, 1, 0, 2500, 500};
+	tok_counts c = {1, 1, 0, 2500, 500, 0};
 	double s, h;
 	bayes_counts(&c, 0.5, &s, &h);
 	cr_expect(NEAR(s, 2.25) && NEAR(h, 1.25), "%g %g", s, h);
@@ -148,7 +148,7 @@ Test(bayes, the_prior_counts_at_its_weight)
 	t.w = 0;
 	cr_expect(NEAR(bayes_token_llr(&c, &t), 0.0));
 	/* a token of the prior alone is seen */
-	tok_counts only_prior = {0, 0, 0, 1, 0};
+	tok_counts only_prior = {0, 0, 0, 1, 0, 0};
 	cr_expect(bayes_seen(&only_prior));
 }
 

@@ -21,7 +21,7 @@ static int spread_fn(store_txn *t, void *ctx)
 {
 	uint64_t n = ((struct spread_ctx *)ctx)->n;
 	for (uint64_t i = 0; i < n; i++) {
-		tok_counts c = {(uint32_t)(i % 7 + 1), (uint32_t)(i % 5), (uint32_t)(i % 1000), (uint32_t)(i % 3) * 500, 0};
+		tok_counts c = {(uint32_t)(i % 7 + 1), (uint32_t)(i % 5), (uint32_t)(i % 1000), (uint32_t)(i % 3) * 500, 0, 0};
 		int rc = store_token_put(t, tu_spread_id(i), &c);
 		if (rc)
 			return rc;
@@ -115,7 +115,7 @@ Test(cache, empty_snapshot_reads_as_zeros)
 	memset(got, 0xff, sizeof got);
 	cr_assert_eq(cache_get(c, ids, 3, got), 0);
 	for (int i = 0; i < 3; i++)
-		cr_expect(same(got[i], (tok_counts){0, 0, 0, 0, 0}), "id %d", i);
+		cr_expect(same(got[i], (tok_counts){0, 0, 0, 0, 0, 0}), "id %d", i);
 	cr_assert_eq(cache_get(c, ids, 0, got), 0); /* nothing asked, nothing read */
 	cache_unref(c);
 	store_read_end(t);
@@ -133,7 +133,7 @@ Test(cache, id_zero_and_the_largest_id)
 	store_txn *t;
 	tok_cache *c;
 	const uint64_t ids[3] = {0, UINT64_MAX, 42};
-	const tok_counts v[3] = {{1, 2, 3, 0, 0}, {4, 5, 6, 0, 0}, {7, 8, 9, 0, 0}};
+	const tok_counts v[3] = {{1, 2, 3, 0, 0, 0}, {4, 5, 6, 0, 0, 0}, {7, 8, 9, 0, 0, 0}};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, v, 3);
 	cr_assert_eq(store_read_begin(s, &t), 0);
@@ -143,7 +143,7 @@ Test(cache, id_zero_and_the_largest_id)
 	tok_counts got[4];
 	cr_assert_eq(cache_get(c, ask, 4, got), 0);
 	cr_expect(same(got[0], v[1]), "UINT64_MAX: %u/%u/%u", got[0].spam, got[0].ham, got[0].day);
-	cr_expect(same(got[1], (tok_counts){0, 0, 0, 0, 0}), "an id it does not hold");
+	cr_expect(same(got[1], (tok_counts){0, 0, 0, 0, 0, 0}), "an id it does not hold");
 	cr_expect(same(got[2], v[0]), "id 0: %u/%u/%u", got[2].spam, got[2].ham, got[2].day);
 	cr_expect(same(got[3], v[2]));
 	cache_unref(c);
@@ -162,7 +162,7 @@ Test(cache, labelled_with_its_snapshot_and_unchanged_by_later_writes)
 	store_txn *t1, *t2;
 	tok_cache *c;
 	const uint64_t ids[2] = {10, 20};
-	const tok_counts before[2] = {{1, 0, 100, 0, 0}, {0, 1, 100, 0, 0}}, later[2] = {{5, 5, 200, 0, 0}, {9, 9, 200, 0, 0}};
+	const tok_counts before[2] = {{1, 0, 100, 0, 0, 0}, {0, 1, 100, 0, 0, 0}}, later[2] = {{5, 5, 200, 0, 0, 0}, {9, 9, 200, 0, 0, 0}};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, before, 2);
 	cr_assert_eq(store_read_begin(s, &t1), 0);
@@ -195,7 +195,7 @@ Test(cache, shared_by_reference)
 	store_txn *t;
 	tok_cache *c;
 	const uint64_t ids[1] = {7};
-	const tok_counts v[1] = {{3, 1, 50, 0, 0}};
+	const tok_counts v[1] = {{3, 1, 50, 0, 0, 0}};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	put(s, ids, v, 1);
 	cr_assert_eq(store_read_begin(s, &t), 0);
@@ -220,7 +220,7 @@ Test(cache, ratios_are_those_of_the_totals_it_was_made_with)
 	store *st;
 	store_txn *t;
 	tok_cache *c;
-	const tok_counts v[3] = {{3, 1, 50, 0, 0}, {0, 0, 0, 2500, 1000}, {1, 7, 9, 100, 0}};
+	const tok_counts v[3] = {{3, 1, 50, 0, 0, 0}, {0, 0, 0, 2500, 1000, 0}, {1, 7, 9, 100, 0, 0}};
 	uint64_t ids[4] = {11, 22, 33, 44};
 	cr_assert_eq(store_open(dir, 0, 0, &st), 0);
 	put(st, ids, v, 3);
@@ -254,7 +254,7 @@ Test(cache, without_counts_the_same_ratios_and_no_counts)
 	store *st;
 	store_txn *t;
 	tok_cache *with, *without;
-	const tok_counts v[3] = {{3, 1, 50, 0, 0}, {0, 0, 0, 2500, 1000}, {1, 7, 9, 100, 0}};
+	const tok_counts v[3] = {{3, 1, 50, 0, 0, 0}, {0, 0, 0, 2500, 1000, 0}, {1, 7, 9, 100, 0, 0}};
 	uint64_t ids[4] = {0, 22, 33, 44};
 	cr_assert_eq(store_open(dir, 0, 0, &st), 0);
 	put(st, ids, v, 3);

@@ -178,6 +178,46 @@ Test(check, a_moderators_decision_sticks)
 	free(dir);
 }
 
+/* An explanation shows identity tokens by kind alone ("ip24:…"): their
+ * values, keyed by the site's secret, never leave the tokenizer. */
+Test(check, explanations_show_no_identity)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	tu_plain(db);
+	static const char *const who[] = {"author", "Jane Q. Doe", "email", "jane@mailbox.example",
+	                                  "url", "https://jane.example.net/", "ip", "203.0.113.7"};
+	thresh_comment *c = tu_comment("cheap casino tonight", NULL);
+	for (size_t i = 0; i + 1 < sizeof who / sizeof who[0]; i += 2)
+		cr_assert_eq(thresh_comment_set(c, who[i], who[i + 1], (size_t)-1), 0);
+	for (int i = 0; i < 6; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "cheap casino tonight %d", i);
+		cr_assert_eq(thresh_comment_set(c, "content", text, (size_t)-1), 0);
+		cr_assert_eq(thresh_learn(db, c, THRESH_SPAM, NULL), 0);
+	}
+	tu_learn_numbered(db, "a lovely kitten %d", 6, THRESH_HAM);
+	cr_assert_eq(thresh_comment_set(c, "content", "a lovely kitten", (size_t)-1), 0);
+	thresh_result *r;
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_EXPLAIN | THRESH_CHECK_READONLY, &r), 0);
+	size_t n = thresh_result_token_count(r), marks = 0;
+	cr_assert_gt(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		const char *text;
+		cr_assert_eq(thresh_result_token(r, i, &text, NULL, NULL, NULL), 0);
+		for (const char *const *v = (const char *const[]){"jane", "doe", "203", "mailbox",
+		                                                   "example", NULL}; *v; v++)
+			cr_expect(!strstr(text, *v), "token %zu shows an identity: %s", i, text);
+		marks += strstr(text, ":\u2026") != NULL;
+	}
+	cr_expect_geq(marks, 5, "identity tokens are among the strongest, by kind (%zu)", marks);
+	thresh_result_free(r);
+	thresh_comment_free(c);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* cpu - the CPU time this process has used, in seconds. */
 static double cpu(void)
 {

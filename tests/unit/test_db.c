@@ -272,7 +272,7 @@ Test(db, a_format_1_database_is_upgraded_on_a_read_write_open)
 	thresh_stats st = {.size = sizeof st};
 	cr_assert_eq(thresh_db_stats(db, &st), 0);
 	cr_expect_eq(st.upgraded_from, 1);
-	cr_expect_eq(st.format_version, 2);
+	cr_expect_eq(st.format_version, 3);
 	cr_expect(st.spam_messages == 4 && st.ham_messages == 6 && st.tokens == 3);
 	cr_expect(st.prior_spam_messages == 0 && st.prior_weight == 0);
 	double hold;

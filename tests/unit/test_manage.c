@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <inttypes.h>
+
+#include "db_int.h"
 #include "testutil.h"
 
 Test(manage, params_stored_checked_and_listed)
@@ -32,6 +35,109 @@ Test(manage, params_stored_checked_and_listed)
 	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
 	cr_assert_eq(thresh_db_param_get(db, "robs", &v), 0);
 	cr_expect_eq(v, 0.25);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* ident_counts - the counts of the identity token text under db's keys. */
+static tok_counts ident_counts(thresh_db *db, const char *text)
+{
+	site_keys k;
+	store_txn *t;
+	tok_counts c;
+	cr_assert(db_keys(db, &k));
+	uint64_t id = hash_token(k.ident, text, strlen(text));
+	cr_assert_eq(store_read_begin(db->st, &t), 0);
+	cr_assert_eq(store_tokens_get(t, &id, 1, &c), 0);
+	store_read_end(t);
+	return c;
+}
+
+/* A rotation drops what the old secret keys (author records, rate state,
+ * identity tokens, with the totals recounted) and keeps the learned
+ * comments' digests, whose keys the file keeps; with THRESH_ROTATE_DIGESTS
+ * the digests go too, and a comment learned before is learned anew. */
+Test(manage, rotate_keys_drops_identity_tokens_and_keeps_digests)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_comment *c = tu_comment("cheap pills at the usual place", "rolf@ostrander.example");
+	cr_assert_eq(thresh_comment_set(c, "author", "Rolf Ostrander", (size_t)-1), 0);
+	cr_assert_eq(thresh_comment_set(c, "ip", "198.51.100.23", (size_t)-1), 0);
+	cr_assert_eq(thresh_learn(db, c, THRESH_SPAM, NULL), 0);
+	tu_learn(db, "a lovely garden", THRESH_HAM);
+	tok_counts k = ident_counts(db, "ip24:198.51.100");
+	cr_assert(k.spam == 1 && (k.flags & COUNTS_IDENTITY));
+	thresh_stats a = {.size = sizeof a}, b = {.size = sizeof b};
+	cr_assert_eq(thresh_db_stats(db, &a), 0);
+	model_meta m0, m1;
+	cr_assert_eq(meta_read(db, 0, 0, &m0), 0);
+
+	thresh_rotate_summary s = {.size = sizeof s};
+	cr_assert_eq(thresh_db_rotate_keys(db, 0, &s), 0);
+	/* author:, author-word: x2, email-domain:, ip24: */
+	cr_expect(s.authors == 1 && s.identity_tokens == 5 && s.learned == 0,
+	          "%" PRIu64 " %" PRIu64 " %" PRIu64, s.authors, s.identity_tokens, s.learned);
+	cr_assert_eq(thresh_db_stats(db, &b), 0);
+	cr_expect_eq(b.tokens, a.tokens - 5);
+	cr_expect_eq(b.learned, 2);
+	cr_assert_eq(meta_read(db, 0, 0, &m1), 0);
+	cr_expect_eq(m1.site.spam_tok, m0.site.spam_tok - 5, "the totals recounted");
+	cr_expect_eq(m1.site.ham_tok, m0.site.ham_tok);
+	cr_expect_eq(ident_counts(db, "ip24:198.51.100").spam, 0);
+	/* the digests kept: the moderator's decision still stands */
+	thresh_result *r;
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(tu_has_reason(r, "learned_spam"));
+	thresh_result_free(r);
+	thresh_learn_summary ls = {.size = sizeof ls};
+	cr_assert_eq(thresh_learn(db, c, THRESH_SPAM, &ls), 0);
+	cr_expect_eq(ls.duplicates, 1);
+	/* a second rotation carries the same digests' keys on */
+	cr_assert_eq(thresh_db_rotate_keys(db, 0, &s), 0);
+	cr_assert_eq(thresh_unlearn(db, c, THRESH_SPAM, &ls), 0);
+	cr_expect_eq(ls.unlearned, 1, "found by its digest after two rotations");
+	cr_assert_eq(thresh_learn(db, c, THRESH_SPAM, &ls), 0);
+	cr_expect_eq(ls.learned, 1);
+	cr_expect_eq(ident_counts(db, "ip24:198.51.100").spam, 1, "under the new key");
+	/* and with the digests' keys */
+	cr_assert_eq(thresh_db_rotate_keys(db, THRESH_ROTATE_DIGESTS, &s), 0);
+	cr_expect(s.learned == 2 && s.identity_tokens == 5, "%" PRIu64, s.learned);
+	cr_assert_eq(thresh_db_stats(db, &b), 0);
+	cr_expect_eq(b.learned, 0);
+	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+	cr_expect(!tu_has_reason(r, "learned_spam"), "forgotten with its digest");
+	thresh_result_free(r);
+	cr_assert_eq(thresh_learn(db, c, THRESH_SPAM, &ls), 0);
+	cr_expect_eq(ls.learned, 1, "learned anew (counted twice)");
+	/* bad arguments */
+	cr_expect_eq(thresh_db_rotate_keys(NULL, 0, NULL), THRESH_EINVAL);
+	cr_expect_eq(thresh_db_rotate_keys(db, 0x80, NULL), THRESH_EINVAL);
+	thresh_rotate_summary small = {.size = 0};
+	cr_expect_eq(thresh_db_rotate_keys(db, 0, &small), THRESH_EINVAL);
+	thresh_comment_free(c);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A batch begun under the old secret does not commit identity tokens and
+ * digests under it after a rotation. */
+Test(manage, a_batch_across_a_rotation_is_refused)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_batch *b;
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	thresh_comment *c = tu_comment("hello there", "a@example.org");
+	cr_assert_eq(thresh_batch_learn(b, c, THRESH_HAM), 0);
+	cr_assert_eq(thresh_db_rotate_keys(db, 0, NULL), 0);
+	cr_expect_eq(thresh_batch_commit(b, NULL), THRESH_EBUSY);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_eq(st.ham_messages, 0);
+	thresh_comment_free(c);
 	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);

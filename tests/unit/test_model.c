@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "migrate.h"
 #include "model.h"
 #include "thresh/error.h"
 #include "tokenize.h"
@@ -347,8 +348,13 @@ static void put_v1_tokens(void)
 
 static int upgrade_fn(store_txn *t, void *ctx)
 {
+	site_keys k;
+	uint32_t from;
 	(void)ctx;
-	return meta_upgrade(t);
+	memset(&k, 0x33, sizeof k);
+	k.own_root = 0;
+	hash_site_keys(&k);
+	return migrate_db(t, &k, &from);
 }
 
 Test(model, format_1_upgrades)

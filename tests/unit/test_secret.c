@@ -36,7 +36,7 @@ static void secret_path(char *buf, size_t size)
 static void write_bytes(size_t n, mode_t mode)
 {
 	char p[PATH_MAX];
-	unsigned char b[64];
+	unsigned char b[128];
 	secret_path(p, sizeof p);
 	memset(b, 0x5a, sizeof b);
 	unlink(p);
@@ -61,12 +61,14 @@ static size_t files_in(const char *d)
 
 Test(secret, written_then_read_back)
 {
-	unsigned char w[HASH_SECRET_BYTES], r[HASH_SECRET_BYTES], zero[HASH_SECRET_BYTES] = {0};
+	site_keys w, r;
+	unsigned char zero[HASH_SECRET_BYTES] = {0};
 	char err[256] = "";
-	cr_assert_eq(secret_write(dir, w), 0);
-	cr_expect(memcmp(w, zero, sizeof w) != 0, "random bytes");
-	cr_assert_eq(secret_read(dir, r, err, sizeof err), 0, "%s", err);
-	cr_expect_eq(memcmp(w, r, sizeof w), 0);
+	cr_assert_eq(secret_write(dir, NULL, &w), 0);
+	cr_expect(memcmp(w.secret, zero, sizeof w.secret) != 0, "random bytes");
+	cr_expect(!w.own_root, "its digests' root is derived from it");
+	cr_assert_eq(secret_read(dir, &r, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(memcmp(&w, &r, sizeof w), 0, "the same secret and keys");
 	char p[PATH_MAX];
 	struct stat st;
 	secret_path(p, sizeof p);
@@ -77,24 +79,54 @@ Test(secret, written_then_read_back)
 
 Test(secret, a_new_secret_replaces_the_old)
 {
-	unsigned char a[HASH_SECRET_BYTES], b[HASH_SECRET_BYTES], r[HASH_SECRET_BYTES];
-	cr_assert_eq(secret_write(dir, a), 0);
-	cr_assert_eq(secret_write(dir, b), 0);
-	cr_expect(memcmp(a, b, sizeof a) != 0);
-	cr_assert_eq(secret_read(dir, r, NULL, 0), 0);
-	cr_expect_eq(memcmp(b, r, sizeof b), 0);
+	site_keys a, b, r;
+	cr_assert_eq(secret_write(dir, NULL, &a), 0);
+	cr_assert_eq(secret_write(dir, NULL, &b), 0);
+	cr_expect(memcmp(a.secret, b.secret, sizeof a.secret) != 0);
+	cr_expect(memcmp(a.ident, b.ident, sizeof a.ident) != 0);
+	cr_expect(memcmp(a.digest, b.digest, sizeof a.digest) != 0);
+	cr_assert_eq(secret_read(dir, &r, NULL, 0), 0);
+	cr_expect_eq(memcmp(&b, &r, sizeof b), 0);
+	cr_expect_eq(files_in(dir), 1);
+}
+
+/* A rotation that keeps the digests: the new file holds the new secret and
+ * the old digests' root, so the digests' keys stay and the rest moves. */
+Test(secret, a_new_secret_can_keep_the_digests_root)
+{
+	site_keys a, b, r;
+	cr_assert_eq(secret_write(dir, NULL, &a), 0);
+	cr_assert_eq(secret_write(dir, a.root, &b), 0);
+	cr_expect(b.own_root);
+	cr_expect(memcmp(a.secret, b.secret, sizeof a.secret) != 0, "a new secret");
+	cr_expect(memcmp(a.ident, b.ident, sizeof a.ident) != 0, "new identity tokens");
+	cr_expect_eq(memcmp(a.root, b.root, sizeof a.root), 0);
+	cr_expect_eq(memcmp(a.digest, b.digest, sizeof a.digest), 0, "the digests' keys kept");
+	cr_expect_eq(memcmp(a.field, b.field, sizeof a.field), 0);
+	cr_expect(memcmp(a.root, a.secret, sizeof a.root) != 0, "the root is not the old secret");
+	cr_assert_eq(secret_read(dir, &r, NULL, 0), 0);
+	cr_expect_eq(memcmp(&b, &r, sizeof b), 0);
+	char p[PATH_MAX];
+	struct stat st;
+	secret_path(p, sizeof p);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_expect_eq(st.st_size, 2 * HASH_SECRET_BYTES);
+	/* and again: the root is carried on */
+	site_keys c;
+	cr_assert_eq(secret_write(dir, b.root, &c), 0);
+	cr_expect_eq(memcmp(a.digest, c.digest, sizeof a.digest), 0);
 	cr_expect_eq(files_in(dir), 1);
 }
 
 Test(secret, mode_0600_whatever_the_umask)
 {
 	static const mode_t masks[] = {0, 022, 077};
-	unsigned char s[HASH_SECRET_BYTES];
+	site_keys s;
 	char p[PATH_MAX];
 	secret_path(p, sizeof p);
 	for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
 		mode_t old = umask(masks[i]);
-		int rc = secret_write(dir, s);
+		int rc = secret_write(dir, i == 2 ? s.root : NULL, &s);
 		umask(old);
 		cr_assert_eq(rc, 0);
 		struct stat st;
@@ -106,22 +138,22 @@ Test(secret, mode_0600_whatever_the_umask)
 
 Test(secret, missing_is_enoent)
 {
-	unsigned char s[HASH_SECRET_BYTES];
-	cr_expect_eq(secret_read(dir, s, NULL, 0), THRESH_ENOENT);
+	site_keys s;
+	cr_expect_eq(secret_read(dir, &s, NULL, 0), THRESH_ENOENT);
 	char p[PATH_MAX];
 	snprintf(p, sizeof p, "%s/none", dir);
-	cr_expect_eq(secret_read(p, s, NULL, 0), THRESH_ENOENT);
-	cr_expect_eq(secret_write(p, s), THRESH_ENOENT, "no folder is made");
+	cr_expect_eq(secret_read(p, &s, NULL, 0), THRESH_ENOENT);
+	cr_expect_eq(secret_write(p, NULL, &s), THRESH_ENOENT, "no folder is made");
 }
 
 Test(secret, readable_by_others_is_refused)
 {
 	static const mode_t modes[] = {0644, 0640, 0604, 0660, 0602};
-	unsigned char s[HASH_SECRET_BYTES];
+	site_keys s;
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
 		char err[512] = "";
-		write_bytes(HASH_SECRET_BYTES, modes[i]);
-		cr_expect_eq(secret_read(dir, s, err, sizeof err), THRESH_EACCES, "mode %03o",
+		write_bytes(i % 2 ? 2 * HASH_SECRET_BYTES : HASH_SECRET_BYTES, modes[i]);
+		cr_expect_eq(secret_read(dir, &s, err, sizeof err), THRESH_EACCES, "mode %03o",
 		             (unsigned)modes[i]);
 		char mode[16];
 		snprintf(mode, sizeof mode, "mode %03o", (unsigned)modes[i]);
@@ -130,38 +162,45 @@ Test(secret, readable_by_others_is_refused)
 		cr_expect(strstr(err, dir) != NULL, "%s should name the file", err);
 	}
 	write_bytes(HASH_SECRET_BYTES, 0400);
-	cr_expect_eq(secret_read(dir, s, NULL, 0), 0, "the owner alone may read it: fine");
+	cr_expect_eq(secret_read(dir, &s, NULL, 0), 0, "the owner alone may read it: fine");
 }
 
 Test(secret, wrong_size_is_refused)
 {
-	static const size_t sizes[] = {0, 1, HASH_SECRET_BYTES - 1, HASH_SECRET_BYTES + 1, 64};
-	unsigned char s[HASH_SECRET_BYTES];
+	static const size_t sizes[] = {0, 1, HASH_SECRET_BYTES - 1, HASH_SECRET_BYTES + 1,
+	                               2 * HASH_SECRET_BYTES - 1, 2 * HASH_SECRET_BYTES + 1, 96};
+	site_keys s;
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		char err[512] = "";
 		write_bytes(sizes[i], 0600);
-		cr_expect_eq(secret_read(dir, s, err, sizeof err), THRESH_ECORRUPT, "%zu bytes", sizes[i]);
+		cr_expect_eq(secret_read(dir, &s, err, sizeof err), THRESH_ECORRUPT, "%zu bytes", sizes[i]);
 		cr_expect(strstr(err, "not a thresh secret") != NULL, "%s", err);
 	}
-	write_bytes(HASH_SECRET_BYTES, 0600);
 	unsigned char want[HASH_SECRET_BYTES];
 	memset(want, 0x5a, sizeof want);
-	cr_assert_eq(secret_read(dir, s, NULL, 0), 0);
-	cr_expect_eq(memcmp(s, want, sizeof s), 0);
+	write_bytes(HASH_SECRET_BYTES, 0600);
+	cr_assert_eq(secret_read(dir, &s, NULL, 0), 0);
+	cr_expect_eq(memcmp(s.secret, want, sizeof want), 0);
+	cr_expect(!s.own_root);
+	write_bytes(2 * HASH_SECRET_BYTES, 0600);
+	cr_assert_eq(secret_read(dir, &s, NULL, 0), 0);
+	cr_expect_eq(memcmp(s.secret, want, sizeof want), 0);
+	cr_expect_eq(memcmp(s.root, want, sizeof want), 0);
+	cr_expect(s.own_root);
 }
 
 /* A symbolic link at DIR/secret is not followed, even to a good secret. */
 Test(secret, a_link_is_not_followed)
 {
-	unsigned char s[HASH_SECRET_BYTES];
+	site_keys s;
 	char other[PATH_MAX], p[PATH_MAX];
 	snprintf(other, sizeof other, "%s/other", dir);
 	cr_assert_eq(mkdir(other, 0700), 0);
-	cr_assert_eq(secret_write(other, s), 0);
+	cr_assert_eq(secret_write(other, NULL, &s), 0);
 	secret_path(p, sizeof p);
 	snprintf(other, sizeof other, "%s/other/secret", dir);
 	cr_assert_eq(symlink(other, p), 0);
-	int rc = secret_read(dir, s, NULL, 0);
+	int rc = secret_read(dir, &s, NULL, 0);
 	cr_expect_neq(rc, 0, "read through a link");
 	cr_expect_neq(rc, THRESH_ENOENT, "it is there, and refused");
 }

@@ -186,8 +186,8 @@ struct prune_ctx {
 static int seed_prune_fn(store_txn *t, void *ctx)
 {
 	(void)ctx;
-	tok_counts old1 = {1, 0, 10, 0, 0}, oldbig = {50, 50, 10, 0, 0}, fresh = {1, 0, 500, 0, 0};
-	tok_counts old_prior = {0, 2, 10, 500, 0}; /* old and rare for the site, but in the prior */
+	tok_counts old1 = {1, 0, 10, 0, 0, 0}, oldbig = {50, 50, 10, 0, 0, 0}, fresh = {1, 0, 500, 0, 0, 0};
+	tok_counts old_prior = {0, 2, 10, 500, 0, 0}; /* old and rare for the site, but in the prior */
 	int rc;
 	if ((rc = store_token_put(t, 1, &old1)) || (rc = store_token_put(t, 2, &oldbig)) ||
 	    (rc = store_token_put(t, 3, &fresh)) || (rc = store_token_put(t, 4, &old_prior)))
@@ -290,7 +290,7 @@ Test(store, a_site_only_token_takes_12_bytes)
 	store *s;
 	store_txn *t;
 	const uint64_t ids[3] = {101, 202, 303};
-	tok_counts c[3] = {{3, 1, 9, 0, 0}, {0, 0, 0, 2500, 0}, {1, 2, 3, 4, 5}}, got[3];
+	tok_counts c[3] = {{3, 1, 9, 0, 0, 0}, {0, 0, 0, 2500, 0, 0}, {1, 2, 3, 4, 5, 0}}, got[3];
 	struct put_ctx p = {ids, c, 3};
 	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
 	cr_assert_eq(store_write(s, put_fn, &p), 0);

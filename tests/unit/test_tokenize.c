@@ -1,5 +1,7 @@
 /* Unit tests of the tokenizer (src/lib/tokenize.c): what token texts a
- * comment gives, and that ids are the keyed hashes of those texts. */
+ * comment gives, that ids are the keyed hashes of those texts, and that
+ * identity tokens are hashed under the identity key, shown only as
+ * placeholders, and left out without that key. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +16,11 @@
 
 static const unsigned char key[HASH_MODEL_KEY_BYTES] = {
 	0x74, 0x68, 0x72, 0x65, 0x73, 0x68, 0x2d, 0x74, 0x65, 0x73, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x21,
+};
+
+/* the identity key (site_keys.ident) */
+static const unsigned char ikey[HASH_MODEL_KEY_BYTES] = {
+	0x69, 0x64, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x2d, 0x74, 0x65, 0x73, 0x74, 0x2d, 0x6b, 0x21,
 };
 
 static tok_list T;
@@ -69,8 +76,39 @@ static const char *dump(const tok_list *t)
 	return buf;
 }
 
+/* ident_index - the index of the identity token of text s (its id under
+ * ikey, flagged, shown as its prefix and U+2026), or -1. */
+static long ident_index(const tok_list *t, const char *s)
+{
+	uint64_t id = hash_token(ikey, s, strlen(s));
+	const char *colon = strchr(s, ':');
+	size_t p = colon ? (size_t)(colon - s) + 1 : 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ids[i] == id && t->ident[i] && t->len[i] == p + 3 &&
+		    !memcmp(t->text + t->off[i], s, p) && !memcmp(t->text + t->off[i] + p, "\u2026", 3))
+			return (long)i;
+	return -1;
+}
+
+/* model_id - 1 when the list holds the id of s under the model key. */
+static int model_id(const tok_list *t, const char *s)
+{
+	uint64_t id = hash_token(key, s, strlen(s));
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ids[i] == id)
+			return 1;
+	return 0;
+}
+
 #define HAS(s) cr_expect(has_token(&T, s), "missing [%s] in: %s", s, dump(&T))
 #define HASNT(s) cr_expect(!has_token(&T, s), "unexpected [%s] in: %s", s, dump(&T))
+/* IDENT - s is there as an identity token, and its text nowhere */
+#define IDENT(s)                                                                            \
+	do {                                                                                    \
+		cr_expect(ident_index(&T, s) >= 0, "missing identity [%s] in: %s", s, dump(&T));    \
+		cr_expect(!model_id(&T, s), "[%s] under the model key in: %s", s, dump(&T));        \
+		HASNT(s);                                                                           \
+	} while (0)
 
 /* comment - a comment from field/value pairs, NULL-terminated. */
 static thresh_comment *comment(const char *field, ...)
@@ -101,7 +139,7 @@ static int tok(uint32_t f, const char *field, ...)
 		cr_assert_eq(rc, 0, "set %s: %s", fl, thresh_strerror(rc));
 	}
 	va_end(ap);
-	int rc = tok_comment(&T, c, f, key);
+	int rc = tok_comment(&T, c, f, key, ikey);
 	thresh_comment_free(c);
 	return rc;
 }
@@ -347,7 +385,7 @@ static int tok_raw(int field, const char *bytes, size_t len)
 	c.len[F_CONTENT] = strlen(c.val[F_CONTENT]);
 	c.val[field] = (char *)bytes;
 	c.len[field] = len;
-	return tok_comment(&T, &c, TOK_F_DEFAULT, key);
+	return tok_comment(&T, &c, TOK_F_DEFAULT, key, ikey);
 }
 
 Test(tokenize, invalid_utf8_rejected_and_list_cleared)
@@ -388,9 +426,9 @@ Test(tokenize, nul_byte_is_a_separator)
 Test(tokenize, bad_arguments)
 {
 	thresh_comment *c = comment("content", "hi", NULL);
-	cr_expect_eq(tok_comment(NULL, c, TOK_F_DEFAULT, key), THRESH_EINVAL);
-	cr_expect_eq(tok_comment(&T, NULL, TOK_F_DEFAULT, key), THRESH_EINVAL);
-	cr_expect_eq(tok_comment(&T, c, TOK_F_DEFAULT, NULL), THRESH_EINVAL);
+	cr_expect_eq(tok_comment(NULL, c, TOK_F_DEFAULT, key, ikey), THRESH_EINVAL);
+	cr_expect_eq(tok_comment(&T, NULL, TOK_F_DEFAULT, key, ikey), THRESH_EINVAL);
+	cr_expect_eq(tok_comment(&T, c, TOK_F_DEFAULT, NULL, ikey), THRESH_EINVAL);
 	thresh_comment_free(c);
 	tok_list_clear(NULL);
 	tok_list_free(NULL);
@@ -408,7 +446,7 @@ Test(tokenize, oversized_content)
 		s[n++] = 'z';
 	s[n] = '\0';
 	thresh_comment *c = comment("content", s, NULL);
-	cr_assert_eq(tok_comment(&T, c, TOK_F_WORDS, key), 0);
+	cr_assert_eq(tok_comment(&T, c, TOK_F_WORDS, key, ikey), 0);
 	cr_expect(has_token(&T, "w0x"));
 	char last[32];
 	snprintf(last, sizeof last, "w%dx", w - 1);
@@ -419,14 +457,14 @@ Test(tokenize, oversized_content)
 	/* One 64 KiB word, and 64 KiB of markup debris. */
 	memset(s, 'a', THRESH_CONTENT_MAX);
 	c = comment("content", s, NULL);
-	cr_assert_eq(tok_comment(&T, c, TOK_F_DEFAULT, key), 0);
+	cr_assert_eq(tok_comment(&T, c, TOK_F_DEFAULT, key, ikey), 0);
 	HAS("long:alpha:256");
 	HAS("shape:len:500+");
 	thresh_comment_free(c);
 	for (size_t i = 0; i < THRESH_CONTENT_MAX; i++)
 		s[i] = "<a &#x<!--'\"=>"[i % 2 ? 0 : (i / 2) % 14];
 	c = comment("content", s, NULL);
-	cr_expect_eq(tok_comment(&T, c, TOK_F_DEFAULT | TOK_F_CHARGRAMS, key), 0);
+	cr_expect_eq(tok_comment(&T, c, TOK_F_DEFAULT | TOK_F_CHARGRAMS, key, ikey), 0);
 	thresh_comment_free(c);
 	free(s);
 }
@@ -451,7 +489,7 @@ Test(tokenize, ids_are_keyed_hashes_of_texts)
 	/* Another key, other ids for the same texts. */
 	unsigned char other[HASH_MODEL_KEY_BYTES] = {0};
 	thresh_comment *c = comment("content", "free", NULL);
-	cr_assert_eq(tok_comment(&T, c, TOK_F_WORDS, other), 0);
+	cr_assert_eq(tok_comment(&T, c, TOK_F_WORDS, other, ikey), 0);
 	cr_assert_eq(T.n, 1);
 	cr_expect_eq(T.ids[0], hash_token(other, "free", 4));
 	cr_expect_neq(T.ids[0], hash_token(key, "free", 4));
@@ -629,8 +667,8 @@ Test(tokenize, youtube_watch)
 Test(tokenize, email_in_content)
 {
 	content("mail John.Doe+x@Mail.Example.com. or bad@nowhere");
-	HAS("email:john.doe+x@mail.example.com");
-	HAS("email-domain:mail.example.com");
+	IDENT("email:john.doe+x@mail.example.com");
+	HAS("email-domain:mail.example.com"); /* the text's: under the model key */
 	HASNT("url-host:mail.example.com");
 	HAS("bad");
 	HAS("nowhere");
@@ -773,14 +811,14 @@ Test(tokenize, metadata_tokens)
 	             "referrer", "https://user@Ref.Example.org:443/p?q=1", "type", "Comment",
 	             "lang", "en, fr_CA", "permalink", "https://blog.example/post", NULL);
 	cr_assert_eq(rc, 0);
-	HAS("author:john smith");
-	HAS("author-word:john");
-	HAS("author-word:smith");
-	HAS("email-domain:mail.example.com");
-	HAS("url-host:www.example.co.uk");
-	HAS("url-domain:example.co.uk");
+	IDENT("author:john smith");
+	IDENT("author-word:john");
+	IDENT("author-word:smith");
+	IDENT("email-domain:mail.example.com");
+	IDENT("url-host:www.example.co.uk");
+	IDENT("url-domain:example.co.uk");
 	HAS("has:author-url");
-	HAS("ip24:203.0.113");
+	IDENT("ip24:203.0.113");
 	HAS("ua:python-requests");
 	HAS("ref-host:ref.example.org");
 	HAS("type:comment");
@@ -793,13 +831,13 @@ Test(tokenize, metadata_tokens)
 Test(tokenize, metadata_ipv6)
 {
 	cr_assert_eq(tok(TOK_F_DEFAULT, "ip", "2001:DB8:00AB:1:2:3:4:5", NULL), 0);
-	HAS("ip48:2001:db8:ab");
+	IDENT("ip48:2001:db8:ab");
 	cr_assert_eq(tok(TOK_F_DEFAULT, "ip", "2001:db8::1", NULL), 0);
-	HAS("ip48:2001:db8:0");
+	IDENT("ip48:2001:db8:0");
 	cr_assert_eq(tok(TOK_F_DEFAULT, "ip", "[fe80::1%eth0]", NULL), 0);
-	HAS("ip48:fe80:0:0");
+	IDENT("ip48:fe80:0:0");
 	cr_assert_eq(tok(TOK_F_DEFAULT, "ip", "::ffff:198.51.100.9", NULL), 0);
-	HAS("ip24:198.51.100");
+	IDENT("ip24:198.51.100");
 	cr_assert_eq(tok(TOK_F_DEFAULT, "ip", "not an ip", NULL), 0);
 	HAS("ip:invalid");
 	cr_assert_eq(tok(TOK_F_DEFAULT, "ip", "300.1.2.3", NULL), 0);
@@ -817,9 +855,9 @@ Test(tokenize, metadata_odd_values)
 	cr_expect_eq(count_prefix(&T, "type:"), 0);
 	cr_assert_eq(tok(TOK_F_DEFAULT, "author", "山田太郎 O\u2019Brien", "user_agent",
 	                 "Mozilla/5.0 (X11; Linux)", NULL), 0);
-	HAS("author:山田太郎 o'brien");
-	HAS("author-word:山田太郎");
-	HAS("author-word:o'brien");
+	IDENT("author:山田太郎 o'brien");
+	IDENT("author-word:山田太郎");
+	IDENT("author-word:o'brien");
 	HAS("ua:mozilla");
 }
 
@@ -829,6 +867,82 @@ Test(tokenize, metadata_off)
 	                 "email", "a@b.com", "ip", "1.2.3.4", "url", "http://x.com", NULL), 0);
 	HAS("hi");
 	cr_expect_eq(T.n, 1, "%s", dump(&T));
+}
+
+/* Identity tokens: under the identity key, placeholders for texts, left
+ * out without the key; the text's own links and e-mail domains stay under
+ * the model key, and the same text from both gives two tokens. */
+Test(tokenize, identity_tokens_are_keyed_apart)
+{
+	cr_assert_eq(tok(TOK_F_DEFAULT, "content", "see www.ann.example or mail ann@mail.example",
+	                 "author", "Ann", "email", "ann@mail.example", "url", "https://www.ann.example/",
+	                 "ip", "192.0.2.44", NULL), 0);
+	/* the url field's host, and the text's link's */
+	cr_expect(ident_index(&T, "url-host:www.ann.example") >= 0, "%s", dump(&T));
+	HAS("url-host:www.ann.example");
+	cr_expect(ident_index(&T, "email-domain:mail.example") >= 0, "%s", dump(&T));
+	HAS("email-domain:mail.example");
+	IDENT("email:ann@mail.example");
+	IDENT("author:ann");
+	IDENT("ip24:192.0.2");
+	size_t idents = 0;
+	for (size_t i = 0; i < T.n; i++) {
+		idents += T.ident[i];
+		char text[64];
+		snprintf(text, sizeof text, "%.*s", (int)T.len[i], T.text + T.off[i]);
+		cr_expect(!T.ident[i] || (!strstr(text, "ann") && !strstr(text, "192")),
+		          "an identity shown: %s", text);
+	}
+	/* author:, author-word:, email-domain:, url-host:, url-domain:, ip24:, email: */
+	cr_expect_eq(idents, 7, "%s", dump(&T));
+	size_t with = T.n;
+
+	/* without the identity key (the prior's training) they are left out */
+	thresh_comment *c = comment("content", "see www.ann.example or mail ann@mail.example",
+	                            "author", "Ann", "email", "ann@mail.example", "url",
+	                            "https://www.ann.example/", "ip", "192.0.2.44", NULL);
+	cr_assert_eq(tok_comment(&T, c, TOK_F_DEFAULT, key, NULL), 0);
+	cr_expect_eq(T.n, with - idents, "%s", dump(&T));
+	for (size_t i = 0; i < T.n; i++)
+		cr_expect(!T.ident[i]);
+	HAS("url-host:www.ann.example");
+	HAS("has:author-url");
+	cr_expect_eq(count_prefix(&T, "author"), 0, "%s", dump(&T));
+	cr_expect_eq(count_prefix(&T, "ip24"), 0, "%s", dump(&T));
+	cr_expect_eq(count_prefix(&T, "email:"), 0, "%s", dump(&T));
+
+	/* ids only (a learn): the same ids and flags */
+	tok_list U;
+	tok_list_init(&U);
+	U.notext = 1;
+	cr_assert_eq(tok_comment(&U, c, TOK_F_DEFAULT, key, ikey), 0);
+	cr_assert_eq(tok_comment(&T, c, TOK_F_DEFAULT, key, ikey), 0);
+	cr_assert_eq(U.n, T.n);
+	for (size_t i = 0; i < T.n; i++) {
+		cr_expect_eq(U.ids[i], T.ids[i]);
+		cr_expect_eq(U.ident[i], T.ident[i]);
+	}
+	tok_list_free(&U);
+	thresh_comment_free(c);
+}
+
+Test(tokenize, ip24_text_is_the_tokenizers)
+{
+	char t[TOK_IP24_MAX + 1];
+	size_t n = tok_ip24_text(t, 203, 0, 113);
+	t[n] = '\0';
+	cr_expect_str_eq(t, "ip24:203.0.113");
+	n = tok_ip24_text(t, 255, 255, 255);
+	cr_expect_eq(n, (size_t)TOK_IP24_MAX);
+	for (unsigned a = 0; a < 256; a += 51)
+		for (unsigned c = 0; c < 256; c += 17) {
+			char ip[32];
+			snprintf(ip, sizeof ip, "%u.%u.%u.9", a, (a * 7 + c) % 256, c);
+			cr_assert_eq(tok(TOK_F_DEFAULT, "ip", ip, NULL), 0);
+			n = tok_ip24_text(t, a, (a * 7 + c) % 256, c);
+			t[n] = '\0';
+			IDENT(t);
+		}
 }
 
 /* ----------------------------------------------------------- robustness */
@@ -858,11 +972,14 @@ Test(tokenize, random_text_never_fails)
 		while (((unsigned char)s[half] & 0xC0) == 0x80)
 			half++;
 		thresh_comment *c = comment("content", s, "author", s + half, NULL);
-		int rc = tok_comment(&T, c, 0xFF, key);
+		int rc = tok_comment(&T, c, 0xFF, key, ikey);
 		cr_assert_eq(rc, 0, "iteration %d: %s", iter, thresh_strerror(rc));
 		for (size_t i = 0; i < T.n; i++) {
 			cr_assert_leq(T.off[i] + T.len[i], T.text_len);
-			cr_assert_eq(T.ids[i], hash_token(key, T.text + T.off[i], T.len[i]));
+			if (T.ident[i]) /* its text a placeholder: "author:…" */
+				cr_assert(T.len[i] >= 4 && !memcmp(T.text + T.off[i] + T.len[i] - 4, ":\u2026", 4));
+			else
+				cr_assert_eq(T.ids[i], hash_token(key, T.text + T.off[i], T.len[i]));
 		}
 		thresh_comment_free(c);
 	}

@@ -9,8 +9,13 @@
  * test fails on any difference and prints the comment's tokens.
  *
  * The digests were taken before tokenize.c was split into utf8.c, html.c,
- * url.c and the token rules. To print the table anew (only for a deliberate,
- * versioned tokenizer change): THRESH_PIN_PRINT=1 ./test_tokenize_pin */
+ * url.c and the token rules, and again when identity tokens got a key of
+ * their own and placeholder texts (the first table). The second table,
+ * ids and gram flags alone, was taken before that: with the identity key
+ * set to the model key the ids are still those, and with another identity
+ * key only the identity tokens' ids move. To print the first table anew
+ * (only for a deliberate, versioned tokenizer change):
+ * THRESH_PIN_PRINT=1 ./test_tokenize_pin */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,9 @@
 
 static const unsigned char key[HASH_MODEL_KEY_BYTES] = {
 	0x70, 0x69, 0x6e, 0x6e, 0x65, 0x64, 0x2d, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x2d, 0x69, 0x64, 0x73,
+};
+static const unsigned char ikey[HASH_MODEL_KEY_BYTES] = {
+	0x70, 0x69, 0x6e, 0x6e, 0x65, 0x64, 0x2d, 0x69, 0x64, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x21,
 };
 
 /* Up to six field/value pairs; a NULL name, or the end, ends the list. */
@@ -88,6 +96,10 @@ static const struct pin pinned[NCORPUS] = {
 #include "tokenize_pin.inc"
 };
 
+static const struct pin pinned_ids[NCORPUS] = {
+#include "tokenize_pin_ids.inc"
+};
+
 /* digest - FNV-1a over every token's id (little-endian), text length, text
  * and gram flag, in list order. */
 static uint64_t digest(const tok_list *t)
@@ -107,7 +119,21 @@ static uint64_t digest(const tok_list *t)
 	return h;
 }
 
-static void tokens_of(size_t i, tok_list *t)
+/* digest_ids - the same over ids and gram flags alone. */
+static uint64_t digest_ids(const tok_list *t)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+#define MIX(byte) (h = (h ^ (unsigned char)(byte)) * 0x100000001b3ull)
+	for (size_t i = 0; i < t->n; i++) {
+		for (int b = 0; b < 8; b++)
+			MIX(t->ids[i] >> (8 * b));
+		MIX(t->gram[i]);
+	}
+#undef MIX
+	return h;
+}
+
+static void tokens_with(size_t i, tok_list *t, const unsigned char *ident)
 {
 	thresh_comment *c;
 	cr_assert_eq(thresh_comment_new(&c), 0);
@@ -115,9 +141,14 @@ static void tokens_of(size_t i, tok_list *t)
 		int rc = thresh_comment_set(c, corpus[i].f[k], corpus[i].f[k + 1], (size_t)-1);
 		cr_assert_eq(rc, 0, "comment %zu: set %s: %s", i, corpus[i].f[k], thresh_strerror(rc));
 	}
-	int rc = tok_comment(t, c, TOK_F_DEFAULT, key);
+	int rc = tok_comment(t, c, TOK_F_DEFAULT, key, ident);
 	cr_assert_eq(rc, 0, "comment %zu: %s", i, thresh_strerror(rc));
 	thresh_comment_free(c);
+}
+
+static void tokens_of(size_t i, tok_list *t)
+{
+	tokens_with(i, t, ikey);
 }
 
 Test(tokenize_pin, ids_of_a_multilingual_corpus_unchanged)
@@ -143,6 +174,45 @@ Test(tokenize_pin, ids_of_a_multilingual_corpus_unchanged)
 		cr_expect_fail("comment %zu: the tokenizer's output changed", i);
 	}
 	tok_list_free(&t);
+}
+
+/* With the identity key equal to the model key, identity tokens have the
+ * ids every token had before they got a key of their own: every id and its
+ * place in the list is as it was. With another identity key, only identity
+ * tokens move: the others keep their ids, in the same order. */
+Test(tokenize_pin, only_identity_tokens_moved)
+{
+	tok_list a, b;
+	size_t idents = 0;
+	cr_assert_eq(hash_init(), 0);
+	tok_list_init(&a);
+	tok_list_init(&b);
+	for (size_t i = 0; i < NCORPUS; i++) {
+		tokens_with(i, &a, key);
+		cr_expect(a.n == pinned_ids[i].n && a.links == pinned_ids[i].links &&
+		              digest_ids(&a) == pinned_ids[i].digest,
+		          "comment %zu: ids moved with the identity key set to the model key", i);
+		tokens_with(i, &b, ikey);
+		/* the tokens other than identity tokens, in order (under one key,
+		 * an identity token whose text the content has too was one) */
+		size_t ka = 0, kb = 0;
+		for (;; ka++, kb++) {
+			while (ka < a.n && a.ident[ka])
+				ka++;
+			while (kb < b.n && b.ident[kb]) {
+				cr_expect_neq(b.ids[kb], hash_token(key, "", 0));
+				kb++, idents++;
+			}
+			if (ka == a.n || kb == b.n)
+				break;
+			cr_expect_eq(a.ids[ka], b.ids[kb], "comment %zu token %zu", i, kb);
+			cr_expect_eq(a.gram[ka], b.gram[kb]);
+		}
+		cr_expect(ka == a.n && kb == b.n, "comment %zu: %zu and %zu tokens", i, a.n, b.n);
+	}
+	cr_expect_eq(idents, 17, "the corpus has 17 identity tokens (%zu)", idents);
+	tok_list_free(&a);
+	tok_list_free(&b);
 }
 
 /* The table covers every comment, and no two comments give the same tokens

@@ -159,12 +159,33 @@ static inline thresh_db *tu_open_with_conf(const char *dir, const char *text)
 	return db;
 }
 
-/* tu_copy_model - export db's model to dir/NAME.dump (its path into dump)
- * and import it into a new empty database dir/NAME, which is returned. */
+/* tu_copy_secret - the secret file of database folder from copied over
+ * that of to (then thresh_db_config_reload a handle of to). */
+static inline void tu_copy_secret(const char *from, const char *to)
+{
+	char a[PATH_MAX + 16], b[PATH_MAX + 16], tmp[PATH_MAX + 16];
+	unsigned char buf[128];
+	snprintf(a, sizeof a, "%s/secret", from);
+	snprintf(b, sizeof b, "%s/secret", to);
+	snprintf(tmp, sizeof tmp, "%s/secret.copy", to);
+	FILE *in = fopen(a, "rb"), *out = fopen(tmp, "wb");
+	cr_assert(in && out, "%s, %s", a, tmp);
+	size_t n = fread(buf, 1, sizeof buf, in);
+	cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+	cr_assert_eq(chmod(tmp, 0600), 0);
+	cr_assert_eq(rename(tmp, b), 0);
+}
+
+/* tu_copy_model - export db's model (db the database dir/db) to
+ * dir/NAME.dump (its path into dump) and import it into a new empty
+ * database dir/NAME, which is returned: a copy of the site, with its secret
+ * too (the dump's learned digests and identity tokens are keyed by it). */
 static inline thresh_db *tu_copy_model(thresh_db *db, const char *dir, const char *name,
                                        char *dump, size_t dumpsize)
 {
-	char path[PATH_MAX], err[256];
+	char path[PATH_MAX], from[PATH_MAX], err[256];
 	thresh_db *copy;
 	thresh_db_options o;
 	snprintf(dump, dumpsize, "%s/%s.dump", dir, name);
@@ -173,6 +194,9 @@ static inline thresh_db *tu_copy_model(thresh_db *db, const char *dir, const cha
 	o.flags = THRESH_DB_CREATE | THRESH_DB_EMPTY;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	cr_assert_eq(thresh_db_open(path, &o, &copy), 0);
+	snprintf(from, sizeof from, "%s/db", dir);
+	tu_copy_secret(from, path);
+	cr_assert_eq(thresh_db_config_reload(copy, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(thresh_db_import(copy, dump, 0, err, sizeof err), 0, "%s", err);
 	return copy;
 }

@@ -5,6 +5,7 @@ with one start of Apache, and the modules' TestCases run in one unittest run:
 
   test_akismet.py        blog.test, latin1.test: WordPress's Akismet against threshd
   test_thresh_plugin.py  thresh.test: thresh's own plugin over PHP FFI
+  test_thresh_history.py history.thresh.test: the plugin learning the site's history
   test_history.py        history.test: a site's history into thresh (CLI, threshd's
                          bulk endpoint), then Akismet's reports of it (runs last:
                          it learns into the shared threshd's database)
@@ -14,12 +15,12 @@ with one start of Apache, and the modules' TestCases run in one unittest run:
         python3 tests/wordpress/run.py [-f] [-k WORD] [test_thresh_plugin.Test05FailOpen ...]
 
 or `meson test -C build --suite wordpress` (the test 'wordpress'). Without
-names it runs both modules; with names, those (module, module.Class or
+names it runs every module; with names, those (module, module.Class or
 module.Class.test). Each module still runs by itself on a stack of its own:
 `python3 tests/wordpress/test_akismet.py`.
 
 A module's set-up (installing and configuring its site) failing is reported
-as that module's setUpModule error, with the logs; the other module's tests
+as that module's setUpModule error, with the logs; the other modules' tests
 still run. A missing prerequisite skips (exit 77), or fails with CI=true.
 """
 import argparse
@@ -32,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import stack  # noqa: E402
 
-MODULES = ["test_akismet", "test_thresh_plugin", "test_history"]
+MODULES = ["test_akismet", "test_thresh_plugin", "test_thresh_history", "test_history"]
 
 
 class TimedResult(unittest.TextTestResult):

@@ -747,12 +747,13 @@ class Site:
         row = self.comment(cid)
         return row[0] if row else "deleted"
 
-    def click(self, cid, action, view="all", headers=None):
+    def click(self, cid, action, view="all", headers=None, ua=None):
         """Click one of a comment's row links on edit-comments.php (Spam, Not
-        Spam, Approve, ...) the way a browser follows it without JavaScript.
-        The list is first searched for the comment's author e-mail (the
-        screen's search box), so that the comment is on the first page."""
-        ua = self.admin_agent()
+        Spam, Approve, ...) the way a browser follows it without JavaScript,
+        as the admin or as the user logged in with `ua`. The list is first
+        searched for the comment's author e-mail (the screen's search box),
+        so that the comment is on the first page."""
+        ua = ua or self.admin_agent()
         email = self.sql("SELECT comment_author_email FROM wp_comments WHERE comment_ID = %d" % cid)[0][0]
         page = ua.get("/wp-admin/edit-comments.php?comment_status=%s&s=%s"
                       % (view, urllib.parse.quote(email)), headers=headers)
@@ -790,6 +791,37 @@ class Site:
         if r.status not in (200, 302):
             raise AssertionError("bulk action %s: %r" % (action, r))
         return r
+
+    def add_user(self, login, role):
+        """A user added by the admin on Users > Add New (user-new.php), with
+        `role` ("author", "editor", ...). Returns the user's password."""
+        ua = self.admin_agent()
+        page = ua.get("/wp-admin/user-new.php")
+        form = find_form(page.text, id="createuser")
+        password = "pw %s %s" % (login, os.urandom(8).hex())
+        for k, v in (("user_login", login), ("email", "%s@%s" % (login, self.host)),
+                     ("pass1", password), ("pass2", password), ("role", role),
+                     ("send_user_notification", None)):
+            form.set(k, v)
+        r = ua.submit(page, form)
+        rows = self.sql("SELECT ID FROM wp_users WHERE user_login = %s" % quote(login))
+        if not rows:
+            raise AssertionError("user-new.php did not add %s: %d\n%s" % (
+                login, r.status, strip_tags(r.text)[:2000]))
+        return password
+
+    def rest(self, ua, method, route, body=None):
+        """A call of the REST API as the user logged in with `ua`, the way the
+        block editor makes it (a wp_rest nonce from admin-ajax.php's
+        rest-nonce action, in X-WP-Nonce). Returns (status, decoded JSON)."""
+        nonce = ua.get("/wp-admin/admin-ajax.php?action=rest-nonce").text.strip()
+        r = ua.request(method, "/?rest_route=" + urllib.parse.quote(route),
+                       data=json.dumps(body).encode() if body is not None else None,
+                       headers={"X-WP-Nonce": nonce, "Content-Type": "application/json"})
+        try:
+            return r.status, json.loads(r.body)
+        except ValueError:
+            return r.status, r.text
 
     def first_post(self):
         if self.first_post_id is None:
@@ -1044,6 +1076,9 @@ php_admin_value upload_tmp_dir "%(tmp)s/php-tmp"
 php_admin_value session.save_path "%(tmp)s/php-tmp"
 php_admin_value ffi.enable true
 php_admin_value post_max_size 8M
+# a file the tests change (a site's config-HOST.php, as its owner edits
+# wp-config.php) is compiled again on the next request, not up to 2 s later
+php_admin_value opcache.revalidate_freq 0
 <Directory />
     AllowOverride None
     Require all denied

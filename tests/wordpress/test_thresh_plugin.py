@@ -16,8 +16,9 @@ The plugin is installed as plugin/wordpress/README.md says: the plugin folder
 with Thresh.php copied into wp-content/plugins/thresh/, a database made with
 `thresh init` by the web server's user (www-data) outside the web root,
 activated on the Plugins screen, configured on Settings > Thresh (the
-database folder and the library's path, since the library is the build's,
-not installed). Everything is done as a site's people do it:
+database folder); the library is the build's, not installed, so each site's
+configuration (Debian's /etc/wordpress/config-HOST.php, its wp-config.php)
+names it with THRESH_LIB_PATH. Everything is done as a site's people do it:
 
   - visitors post the comment form through wp-comments-post.php, each from a
     loopback address of its own (so REMOTE_ADDR is theirs);
@@ -52,10 +53,20 @@ import stack  # noqa: E402
 S = None        # the Stack (run.py's shared one, or this module's own)
 OWNED = False   # whether this module started S (and so stops it)
 SITE = None
-# run.py adds every module's sites at once
-SITES = [("thresh.test", {}), ("latin1.thresh.test", {"charset": "latin1"})]
 DB = None
 LIB = os.path.abspath(os.environ["THRESH_LIB"]) if os.environ.get("THRESH_LIB") else ""
+
+
+def php_string(v):
+    return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# The site owner's line in wp-config.php (plugin/wordpress/README.md); the
+# tests change it with wp_config_library().
+LIB_LINE = "define('THRESH_LIB_PATH', %s); /* thresh's library */"
+# run.py adds every module's sites at once
+SITES = [("thresh.test", {"extra_config": LIB_LINE % php_string(LIB)}),
+         ("latin1.thresh.test", {"charset": "latin1", "extra_config": LIB_LINE % php_string(LIB)})]
 PLUGIN_SRC = os.path.join(stack.SOURCE_ROOT, "plugin", "wordpress", "thresh")
 THRESH_PHP = os.path.join(stack.SOURCE_ROOT, "plugin", "php", "Thresh.php")
 ARTIFACTS = os.path.join(stack.ARTIFACTS, "thresh-plugin")
@@ -90,11 +101,11 @@ def setUpModule():
         SITE.activate_plugin("thresh")
         SITE.activate_theme("twentytwentyone")
         SITE.save_settings(DISCUSSION, {"comment_previously_approved": None})
-        # Settings > Thresh: before and after entering the folder and the library
+        # Settings > Thresh: before and after entering the folder
         ua = SITE.admin_agent()
         SETUP["before"] = stack.strip_tags(ua.get(SETTINGS).text)
         SETUP["before_html"] = ua.get(SETTINGS).text
-        SETUP["saved"] = save_thresh_settings({"thresh_db_dir": DB, "thresh_lib_path": LIB})
+        SETUP["saved"] = save_thresh_settings({"thresh_db_dir": DB})
         SETUP["after"] = stack.strip_tags(ua.get(SETTINGS).text)
     except BaseException as e:
         stack.setup_failed(S, OWNED, "setting up thresh.test (thresh's plugin)", ARTIFACTS, e)
@@ -200,7 +211,25 @@ def thresh_settings(changes):
     try:
         yield
     finally:
-        save_thresh_settings({"thresh_db_dir": DB, "thresh_lib_path": LIB, "thresh_discard_blatant": "1"})
+        save_thresh_settings({"thresh_db_dir": DB, "thresh_discard_blatant": "1"})
+
+
+@contextlib.contextmanager
+def wp_config_library(path):
+    """The site's owner changes THRESH_LIB_PATH in wp-config.php (to `path`,
+    or removes the line when path is None) for the block, then puts it back."""
+    cfg = os.path.join(S.wp_etc, "config-%s.php" % SITE.host)
+    with open(cfg) as f:
+        original = f.read()
+    line = LIB_LINE % php_string(LIB)
+    assert line in original, "config-%s.php has no THRESH_LIB_PATH line" % SITE.host
+    with open(cfg, "w") as f:
+        f.write(original.replace(line, LIB_LINE % php_string(path) if path is not None else ""))
+    try:
+        yield
+    finally:
+        with open(cfg, "w") as f:
+            f.write(original)
 
 
 @contextlib.contextmanager
@@ -308,15 +337,17 @@ class Test01Settings(PluginTest):
 
     def test_settings_page_before_and_after_configuration(self):
         self.assertIn("thresh is not in use", SETUP["before"])
-        self.assertIn("not in use: cannot load libthresh from libthresh.so.0", SETUP["before"],
-                      "the notice says why: the library is not installed")
+        self.assertIn("Database folder: %s" % os.path.join(SITE.content, "thresh"), SETUP["before"],
+                      "the notice says why: no database in the default folder")
         form = stack.find_form(SETUP["before_html"], pred=lambda f: f.get("option_page") == "thresh")
         self.assertTrue(form.action.endswith("options.php"), form.action)
-        self.assertEqual([form.get(k) for k in ("thresh_db_dir", "thresh_lib_path")], ["", ""])
+        self.assertEqual(form.get("thresh_db_dir"), "")
+        self.assertIsNone(form.get("thresh_lib_path"), "the library is no setting of the page")
         self.assertEqual(SETUP["saved"].status, 302)
         self.assertEqual(SITE.option("thresh_db_dir"), DB)
-        self.assertEqual(SITE.option("thresh_lib_path"), LIB)
+        self.assertIsNone(SITE.option("thresh_lib_path"))
         self.assertIn("comments are checked", SETUP["after"], SETUP["after"][-2000:])
+        self.assertIn("from %s (THRESH_LIB_PATH in wp-config.php)" % LIB, SETUP["after"])
         self.assertIn("database %s" % DB, SETUP["after"])
         self.assertNotIn("under the web root", SETUP["after"])
         self.assertNotIn("not in use", SETUP["after"])
@@ -505,12 +536,13 @@ class Test03Fields(PluginTest):
                   "email": "someone@zq-learnmark-mail.example", "url": "https://zq-learnmark-site.example/",
                   "ip": "127.0.202.9", "user_agent": "ZqLearnAgent/2.0 (X11; Linux x86_64)", "type": "comment"}
         # a probe of one field (few tokens, so --explain lists them all) and
-        # the token of it that must count the comment
+        # the token of it that must count the comment (an identity token is
+        # shown by its kind alone: the probe holds that one field)
         probes = {"content": ({"content": "zorblax"}, "zorblax"),
-                  "author": ({"author": fields["author"]}, "author:zq learnmark"),
-                  "email": ({"email": fields["email"]}, "email-domain:zq-learnmark-mail.example"),
-                  "url": ({"url": fields["url"]}, "url-host:zq-learnmark-site.example"),
-                  "ip": ({"ip": fields["ip"]}, "ip24:127.0.202"),
+                  "author": ({"author": fields["author"]}, "author:\u2026"),
+                  "email": ({"email": fields["email"]}, "email-domain:\u2026"),
+                  "url": ({"url": fields["url"]}, "url-host:\u2026"),
+                  "ip": ({"ip": fields["ip"]}, "ip24:\u2026"),
                   "user_agent": ({"user_agent": fields["user_agent"]}, "ua:zqlearnagent"),
                   "type": ({"type": "comment"}, "type:comment")}
         before = {f: explain(p)[1].get(t, (0, 0)) for f, (p, t) in probes.items()}
@@ -695,7 +727,7 @@ class Test06FailOpen(PluginTest):
         self.assertEqual(learned(), before)
 
     def test_library_missing(self):
-        with thresh_settings({"thresh_lib_path": "/nonexistent/libthresh.so.0"}):
+        with wp_config_library("/nonexistent/libthresh.so.0"):
             self.assertIn("/nonexistent/libthresh.so.0", settings_page())
             sizes = S.log_sizes()
             cid = self.post(SPAM + " (no library)", expected="1 (fail open)", author="Prize Team")
@@ -791,7 +823,7 @@ class Test08Latin1(PluginTest):
                  "UPDATE wp_options SET option_value = 'a:1:{i:0;s:17:\"thresh/thresh.php\";}' "
                  "WHERE option_name = 'active_plugins'; "
                  "INSERT INTO wp_options (option_name, option_value, autoload) VALUES "
-                 "('thresh_db_dir', %s, 'yes'), ('thresh_lib_path', %s, 'yes')" % (stack.quote(DB), stack.quote(LIB)))
+                 "('thresh_db_dir', %s, 'yes')" % stack.quote(DB))
 
     def test_a_latin1_comment_is_checked_as_utf8(self):
         # thresh.conf's moderation word "müller" (UTF-8) is found in the
@@ -806,6 +838,159 @@ class Test08Latin1(PluginTest):
         self.assertIsNotNone(meta, "thresh checked the comment")
         self.assertIn("moderation_word", meta["reasons"])
         self.assertEqual(self.site.status(cid), "0")
+
+
+USERS = {}   # login: its logged-in UserAgent
+
+
+def logged_in(login, role):
+    """A user of the site with `role`, added by the admin on Users > Add New
+    the first time, logged in."""
+    if login not in USERS:
+        USERS[login] = SITE.login(login, SITE.add_user(login, role))
+    return USERS[login]
+
+
+class Test09WhoTeaches(PluginTest):
+    """Only users who may moderate comments (moderate_comments: Editors and
+    Administrators) teach the model. An Author may approve or mark as spam
+    the comments on their own posts (edit_comment), and code running with no
+    user (cron, a webhook, the REST API without a login) may change a
+    comment's status: WordPress does what they say, thresh learns nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.author = logged_in("anna_author", "author")
+        cls.editor = logged_in("eddie_editor", "editor")
+        # Anna writes a post through the REST API, as the block editor does
+        status, post = SITE.rest(cls.author, "POST", "/wp/v2/posts", {
+            "title": "Anna's sourdough", "content": "A loaf a week.", "status": "publish"})
+        if status != 201:
+            raise AssertionError("the Author's post: %d %r" % (status, post))
+        cls.post_id = post["id"]
+
+    def held(self, who):
+        # two links: held (too_many_links)
+        cid = self.post("plumbago marmoset, said %s: <a href=\"http://a.example.org/\">a</a> "
+                        "<a href=\"http://b.example.org/\">b</a>" % who,
+                        expected="0, then %s" % who, author="Held by %s" % who, post_id=self.post_id)
+        self.assertEqual(SITE.status(cid), "0", result(cid))
+        return cid
+
+    def test_an_author_moderating_comments_on_her_post_teaches_nothing(self):
+        approve, spam, unspam = self.held("Author approves"), self.held("Author spams"), \
+            self.held("Author spams, unspams")
+        before = learned()
+        SITE.click(approve, "approvecomment", view="moderated", ua=self.author)
+        self.assertEqual(SITE.status(approve), "1", "WordPress let the Author approve it")
+        SITE.click(spam, "spamcomment", view="moderated", ua=self.author)
+        self.assertEqual(SITE.status(spam), "spam", "WordPress let the Author mark it as spam")
+        SITE.click(unspam, "spamcomment", view="moderated", ua=self.author)
+        SITE.click(unspam, "unspamcomment", view="spam", ua=self.author)
+        self.assertEqual(SITE.status(unspam), "0")
+        self.assertEqual(learned(), before, "the Author taught the model")
+
+    def test_an_editor_teaches(self):
+        approve, spam = self.held("Editor approves"), self.held("Editor spams")
+        spam0, ham0 = learned()
+        SITE.click(approve, "approvecomment", view="moderated", ua=self.editor)
+        self.assertEqual(SITE.status(approve), "1")
+        self.assertEqual(learned(), (spam0, ham0 + 1), "the Editor's approval learned ham")
+        SITE.click(spam, "spamcomment", view="moderated", ua=self.editor)
+        self.assertEqual(learned(), (spam0 + 1, ham0 + 1), "the Editor's Spam learned spam")
+
+    def test_a_status_change_with_no_user_teaches_nothing(self):
+        # a site's own code (a must-use plugin) changing a comment's status in
+        # a request nobody is logged in to, as cron jobs and webhooks do
+        code = ("add_action('init', function () {\n"
+                "    if (isset($_GET['thresh_test_status'], $_GET['c'])) {\n"
+                "        wp_set_comment_status((int)$_GET['c'], (string)$_GET['thresh_test_status']);\n"
+                "        exit('user ' . get_current_user_id());\n"
+                "    }\n"
+                "});\n")
+        approve, spam = self.held("no user approves"), self.held("no user spams")
+        before = learned()
+        with mu_plugin("status-without-user", code):
+            for cid, what, status in ((approve, "approve", "1"), (spam, "spam", "spam")):
+                r = SITE.agent().get("/?thresh_test_status=%s&c=%d" % (what, cid))
+                self.assertEqual((r.status, r.text), (200, "user 0"))
+                self.assertEqual(SITE.status(cid), status)
+        self.assertEqual(learned(), before, "a change with no user taught the model")
+
+
+class Test10Library(PluginTest):
+    """The library is libthresh.so.0 from the dynamic linker's path, or the
+    file THRESH_LIB_PATH names in wp-config.php: only whoever may edit the
+    site's files chooses the code the web server loads. The old option
+    thresh_lib_path let any user with manage_options (on a multisite network,
+    every site's admin) load any shared object into PHP."""
+
+    def stand_in(self):
+        """A shared object that leaves a file behind when it is loaded (its
+        constructor runs at dlopen, before anything could refuse it), and
+        that file's path."""
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            self.skipTest("no C compiler for the stand-in library")
+        d = S.path("stand-in-lib")
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o1777)
+        marker = os.path.join(d, "loaded")
+        src = os.path.join(d, "evil.c")
+        with open(src, "w") as f:
+            f.write('#include <stdio.h>\n__attribute__((constructor)) static void loaded(void)\n'
+                    '{ FILE *f = fopen("%s", "w"); if (f) fclose(f); }\n' % marker)
+        lib = os.path.join(d, "libevil.so")
+        subprocess.run([cc, "-shared", "-fPIC", "-o", lib, src], check=True)
+        os.chmod(lib, 0o755)
+        return lib, marker
+
+    def test_the_old_library_option_is_ignored_and_the_admin_told(self):
+        lib, marker = self.stand_in()
+        # as an admin saved it on Settings > Thresh before this release (or
+        # any user with manage_options did)
+        SITE.sql("INSERT INTO wp_options (option_name, option_value, autoload) VALUES "
+                 "('thresh_lib_path', %s, 'yes')" % stack.quote(lib))
+        self.addCleanup(SITE.sql, "DELETE FROM wp_options WHERE option_name = 'thresh_lib_path'")
+        cid = self.post(SPAM + " (old option)", expected="spam (the option ignored)", author="Prize Team")
+        self.assertEqual(SITE.status(cid), "spam", result(cid))
+        ua = SITE.admin_agent()
+        for screen in ("/wp-admin/", SETTINGS):
+            page = stack.strip_tags(ua.get(screen).text)
+            self.assertIn("thresh_lib_path", page, screen)
+            self.assertIn("is ignored", page, screen)
+            self.assertIn(lib, page, screen)
+        self.assertFalse(os.path.exists(marker), "the web server loaded the option's library")
+        # the notice's button forgets the old value
+        page = ua.get(SETTINGS)
+        form = stack.find_form(page.text, pred=lambda f: f.get("action") == "thresh_forget_lib_path")
+        r = ua.submit(page, form)
+        self.assertEqual(r.status, 302, stack.strip_tags(r.text)[:500])
+        self.assertIsNone(SITE.option("thresh_lib_path"))
+        self.assertNotIn("thresh_lib_path", stack.strip_tags(ua.get(SETTINGS).text))
+        # the notice is for admins only, and its button refuses anyone else
+        editor = logged_in("eddie_editor", "editor")
+        SITE.sql("INSERT INTO wp_options (option_name, option_value, autoload) VALUES "
+                 "('thresh_lib_path', %s, 'yes')" % stack.quote(lib))
+        self.assertNotIn("thresh_lib_path", stack.strip_tags(editor.get("/wp-admin/").text))
+        r = editor.post("/wp-admin/admin-post.php", {"action": "thresh_forget_lib_path",
+                                                    "_wpnonce": form.get("_wpnonce")})
+        self.assertNotEqual(r.status, 302)
+        self.assertEqual(SITE.option("thresh_lib_path"), lib)
+        self.assertFalse(os.path.exists(marker))
+
+    def test_the_library_is_the_one_wp_config_names(self):
+        self.assertIn("from %s (THRESH_LIB_PATH in wp-config.php)" % LIB, settings_page())
+        self.expect_logs()
+        with wp_config_library(None):
+            # no constant: libthresh.so.0 from the linker's path, which this
+            # machine has not installed
+            page = settings_page()
+            self.assertIn("cannot load libthresh from libthresh.so.0", page)
+            cid = self.post(SPAM + " (no THRESH_LIB_PATH)", expected="1 (fail open)", author="Prize Team")
+            self.assertEqual((SITE.status(cid), result(cid)), ("1", None))
+        cid = self.post(SPAM + " (THRESH_LIB_PATH back)", expected="spam", author="Prize Team")
+        self.assertEqual(SITE.status(cid), "spam", result(cid))
 
 
 if __name__ == "__main__":

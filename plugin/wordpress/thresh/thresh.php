@@ -14,6 +14,15 @@
  * `thresh --db DIR init` that the web server's user can write. See
  * readme.txt and README.md beside this file.
  *
+ * The library is libthresh.so.0 from the dynamic linker's path, or the file
+ * the constant THRESH_LIB_PATH names (define it in wp-config.php): never a
+ * setting of the admin screens, since whoever chooses it chooses code the
+ * web server runs. Only users who may moderate comments (moderate_comments)
+ * teach the model.
+ *
+ * It offers to learn the site's history once, approved comments as ham and
+ * those in Spam as spam (history.php).
+ *
  * When the library, FFI or the database is missing, or the web server
  * serves the database folder, comments are left to WordPress's own settings
  * (nothing is approved by thresh) and the reason is written with error_log()
@@ -26,7 +35,12 @@ if (!defined('ABSPATH'))
 final class Thresh_WP
 {
 	const OPTION_DIR = 'thresh_db_dir';
-	const OPTION_LIB = 'thresh_lib_path';
+	/* the library's path, a setting until 0.1.0: ignored now (library()) */
+	const OPTION_OLD_LIB = 'thresh_lib_path';
+	const LIB_CONSTANT = 'THRESH_LIB_PATH';
+	const LIB_DEFAULT = 'libthresh.so.0';
+	/* who teaches the model (transition_comment_status) */
+	const TEACHER_CAP = 'moderate_comments';
 	const OPTION_DISCARD = 'thresh_discard_blatant';
 	const OPTION_DISCARDED = 'thresh_discarded_count';
 	/* whether the web server serves the database folder: the last probe */
@@ -55,6 +69,8 @@ final class Thresh_WP
 		add_action('transition_comment_status', [self::class, 'transition_comment_status'], 10, 3);
 		add_action('admin_init', [self::class, 'admin_init']);
 		add_action('admin_menu', [self::class, 'admin_menu']);
+		add_action('admin_notices', [self::class, 'old_library_notice']);
+		add_action('admin_post_thresh_forget_lib_path', [self::class, 'forget_old_library']);
 		add_action('comment_form_after_fields', [self::class, 'honeypot_field']);
 		add_action('comment_form_logged_in_after', [self::class, 'honeypot_field']);
 	}
@@ -82,15 +98,38 @@ final class Thresh_WP
 		return $dir !== '' ? $dir : WP_CONTENT_DIR . '/thresh';
 	}
 
+	/* The library: the file THRESH_LIB_PATH names (wp-config.php), else
+	 * libthresh.so.0 from the dynamic linker's path. Nothing stored in the
+	 * database decides it: an option would let any user with manage_options
+	 * (on a multisite network, each site's admin) load a shared object of
+	 * their choosing into the web server. */
+	public static function library(): string
+	{
+		return self::library_constant() ?? self::LIB_DEFAULT;
+	}
+
+	/* THRESH_LIB_PATH when it is defined as a path, else null. */
+	private static function library_constant(): ?string
+	{
+		$v = defined(self::LIB_CONSTANT) ? constant(self::LIB_CONSTANT) : null;
+		return is_string($v) && $v !== '' ? $v : null;
+	}
+
+	/* Where library() came from, for the admin screens. */
+	public static function library_source(): string
+	{
+		return self::library_constant() !== null ? self::LIB_CONSTANT . ' in wp-config.php'
+			: 'the dynamic linker\'s path';
+	}
+
 	/* The open database, or null (logged) when thresh cannot be used. */
 	public static function db(): ?Thresh\Database
 	{
 		if (self::$db === null) {
 			try {
 				self::load_class();
-				$lib = (string)get_option(self::OPTION_LIB, '');
 				$dir = self::db_dir();
-				$db = new Thresh\Database($dir, ['library' => $lib !== '' ? $lib : null]);
+				$db = new Thresh\Database($dir, ['library' => self::library()]);
 				try {
 					self::protect($dir);
 				} catch (Throwable $e) {
@@ -392,9 +431,18 @@ final class Thresh_WP
 	 * Deleting or trashing teaches nothing. Comments thresh itself marked as
 	 * spam on arrival do not pass here, so thresh never learns from its own
 	 * verdicts.
+	 *
+	 * Only a user who may moderate comments (moderate_comments: Editors and
+	 * Administrators) teaches. WordPress also lets an Author approve or mark
+	 * as spam the comments on their own posts (edit_comment), and code with
+	 * no user (cron, a webhook, the REST API or WP-CLI without a user)
+	 * change a status: the change stands, the model learns nothing, so that
+	 * one Author cannot train the whole site's filter.
 	 */
 	public static function transition_comment_status($new, $old, $comment): void
 	{
+		if (!current_user_can(self::TEACHER_CAP))
+			return;
 		$label = null;
 		if ($new === 'spam' && $old !== 'spam')
 			$label = 'spam';
@@ -421,17 +469,12 @@ final class Thresh_WP
 	{
 		register_setting('thresh', self::OPTION_DIR, ['type' => 'string', 'default' => '',
 			'sanitize_callback' => [self::class, 'sanitize_path']]);
-		register_setting('thresh', self::OPTION_LIB, ['type' => 'string', 'default' => '',
-			'sanitize_callback' => [self::class, 'sanitize_path']]);
 		register_setting('thresh', self::OPTION_DISCARD, ['type' => 'string', 'default' => '1',
 			'sanitize_callback' => fn($v) => $v ? '1' : '0']);
 		add_settings_section('thresh_main', '', '__return_null', 'thresh');
 		add_settings_field(self::OPTION_DIR, 'Database folder', [self::class, 'field'], 'thresh', 'thresh_main',
 			['name' => self::OPTION_DIR, 'placeholder' => WP_CONTENT_DIR . '/thresh',
 			 'help' => 'Made with <code>thresh --db FOLDER init</code>; the web server must be able to write it.']);
-		add_settings_field(self::OPTION_LIB, 'Library', [self::class, 'field'], 'thresh', 'thresh_main',
-			['name' => self::OPTION_LIB, 'placeholder' => 'libthresh.so.0',
-			 'help' => 'The path of libthresh, when it is not on the dynamic linker\'s path.']);
 		add_settings_field(self::OPTION_DISCARD, 'Blatant spam', [self::class, 'discard_field'], 'thresh',
 			'thresh_main');
 	}
@@ -443,6 +486,35 @@ final class Thresh_WP
 			. '%3$d discarded so far.</label><p class="description">Off: it goes to the Spam folder like other spam.</p>',
 			esc_attr(self::OPTION_DISCARD), checked(self::discard_blatant(), true, false),
 			(int)get_option(self::OPTION_DISCARDED, 0));
+	}
+
+	/* admin_notices: a library path saved as the option thresh_lib_path
+	 * (a setting until 0.1.0) is ignored; say so to those who could remove
+	 * it, with a button that does. */
+	public static function old_library_notice(): void
+	{
+		$old = get_option(self::OPTION_OLD_LIB, '');
+		if (!is_string($old) || $old === '' || !current_user_can('manage_options'))
+			return;
+		printf('<div class="notice notice-warning"><p>Thresh: the library path saved in the option '
+			. '<code>%1$s</code> (%2$s) is ignored: thresh loads %3$s from %4$s. To load libthresh from '
+			. 'another file, define <code>%5$s</code> in wp-config.php.</p>'
+			. '<form method="post" action="%6$s"><input type="hidden" name="action" value="thresh_forget_lib_path">%7$s'
+			. '<p><button type="submit" class="button">Forget the old setting</button></p></form></div>',
+			esc_html(self::OPTION_OLD_LIB), esc_html($old), esc_html(self::library()),
+			esc_html(self::library_source()), esc_html(self::LIB_CONSTANT), esc_url(admin_url('admin-post.php')),
+			wp_nonce_field('thresh_forget_lib_path', '_wpnonce', true, false));
+	}
+
+	/* admin-post.php?action=thresh_forget_lib_path: the notice's button. */
+	public static function forget_old_library(): void
+	{
+		if (!current_user_can('manage_options'))
+			wp_die('Sorry, you are not allowed to change Thresh\'s settings.', 403);
+		check_admin_referer('thresh_forget_lib_path');
+		delete_option(self::OPTION_OLD_LIB);
+		wp_safe_redirect(admin_url('options-general.php?page=thresh'));
+		exit;
 	}
 
 	public static function sanitize_path($value): string
@@ -474,9 +546,9 @@ final class Thresh_WP
 			self::web_check($dir, true);
 		$db = self::db();
 		if ($db)
-			printf('<div class="notice notice-success inline"><p>libthresh %s, database %s: comments are checked.</p></div>',
-				esc_html(Thresh\Database::libraryVersion((string)get_option(self::OPTION_LIB, '') ?: null)),
-				esc_html($dir));
+			printf('<div class="notice notice-success inline"><p>libthresh %s from %s (%s), database %s: comments are checked.</p></div>',
+				esc_html(Thresh\Database::libraryVersion(self::library())), esc_html(self::library()),
+				esc_html(self::library_source()), esc_html($dir));
 		if ($db && self::web_reachable($dir)) {
 			$check = self::web_check($dir);
 			if ($check['served'] === false)
@@ -493,8 +565,12 @@ final class Thresh_WP
 		settings_fields('thresh');
 		do_settings_sections('thresh');
 		submit_button();
-		echo '</form></div>';
+		echo '</form>';
+		Thresh_WP_History::section();
+		echo '</div>';
 	}
 }
 
 Thresh_WP::init();
+require_once __DIR__ . '/history.php';
+Thresh_WP_History::init(__FILE__);
