@@ -179,7 +179,11 @@ void print_json_string(FILE *f, const char *s, size_t len);
 void print_json_double(FILE *f, double v);
 
 /* ---- input.c: training records ---- */
-enum rec_format { REC_PLAIN, REC_TSV, REC_JSONL };
+enum rec_format { REC_PLAIN, REC_TSV, REC_JSONL, REC_WP_JSON, REC_WP_MARIADB };
+
+#define REC_STATUS_KINDS 8 /* statuses named in a summary; the rest are "other" */
+
+struct wp_input; /* wordpress.c */
 
 struct rec_reader {
 	enum rec_format fmt;
@@ -194,11 +198,22 @@ struct rec_reader {
 	thresh_comment *c;        /* the record's comment */
 	const struct cli *cli;
 	char why[512];            /* a bad line's reason */
+	const char *where;        /* the input of the last record, for messages */
+	size_t where_line;        /* and its line */
+	/* WordPress's comment rows (wordpress.c) */
+	struct wp_input *wp;
+	uint64_t wp_skipped;      /* rows neither approved nor spam: not learned */
+	struct {
+		char name[24];        /* "hold", "trash", ...; "other" last */
+		uint64_t n;
+	} wp_status[REC_STATUS_KINDS];
+	int wp_nstatus;
+	uint64_t wp_rendered;     /* --wp-json rows learned from content.rendered */
 };
 
 #define REC_OK 1
 #define REC_EOF 0
-#define REC_BAD (-1)   /* a bad line: why, lr.name and lr.lineno tell */
+#define REC_BAD (-1)   /* a bad line: why, where and where_line tell */
 #define REC_IOERR (-2) /* a read error (reported) */
 #define REC_INTR (-3)  /* interrupted */
 
@@ -211,6 +226,26 @@ int rec_next(struct rec_reader *r, int *label);
 /* rec_bytes - bytes read so far over all inputs. */
 uint64_t rec_bytes(const struct rec_reader *r);
 void rec_close(struct rec_reader *r);
+
+/* ---- wordpress.c: WordPress's comment rows, as rec_reader formats ----
+ * REC_WP_JSON: pages of GET /wp-json/wp/v2/comments?context=edit (a JSON
+ * array of comment objects per file); REC_WP_MARIADB: the output of a
+ * `mariadb --batch` query of wp_comments (a header line, then rows).
+ * Approved comments are ham, spam is spam; any other status is skipped and
+ * counted in wp_status. The fields are brought to the form threshd's
+ * Akismet endpoints learn (src/common/wpform.c), so a comment learned from
+ * the history and again from a moderator counts once. */
+/* wp_open - after rec_open's checks: load and check every JSON page, or
+ * check the header of every regular file of rows, before anything is
+ * learned. Returns 0 or CLI_FAIL (reported). */
+int wp_open(struct rec_reader *r);
+/* wp_next - the next comment to learn, as rec_next. */
+int wp_next(struct rec_reader *r, int *label);
+/* wp_bytes - bytes read so far. */
+uint64_t wp_bytes(const struct rec_reader *r);
+void wp_close(struct rec_reader *r);
+/* wp_print_skipped - "; N skipped by status: N hold, N trash" onto f. */
+void wp_print_skipped(FILE *f, const struct rec_reader *r);
 
 /* parse_label - THRESH_SPAM or THRESH_HAM for "spam" / "ham", else -1. */
 int parse_label(const char *s, size_t len);

@@ -94,7 +94,9 @@ static const char init_help[] =
 #define LEARN_FORMS(cmd)                                                                      \
 	"usage: thresh [--db DIR] " cmd " spam|ham [FILE...]\n"                                  \
 	"       thresh [--db DIR] " cmd " --tsv [FILE...]\n"                                     \
-	"       thresh [--db DIR] " cmd " --jsonl [FILE...]\n"
+	"       thresh [--db DIR] " cmd " --jsonl [FILE...]\n"                                   \
+	"       thresh [--db DIR] " cmd " --wp-json [FILE...]\n"                                 \
+	"       thresh [--db DIR] " cmd " --wp-mariadb [FILE...]\n"
 
 #define LEARN_INPUT                                                                           \
 	"Input (standard input when no FILE is given; '-' names it):\n"                         \
@@ -106,13 +108,39 @@ static const char init_help[] =
 	"             Akismet names (comment_content, comment_author, ...). Values are\n"     \
 	"             strings (numbers are taken as written, null leaves a field out);\n"     \
 	"             an unknown or repeated key is an error.\n"                               \
+	"  --wp-json  a WordPress site's comments as its REST API returns them, each FILE\n"   \
+	"             one page (a JSON array) as curl saves it, with an application\n"       \
+	"             password (Users > Profile):\n"                                          \
+	"               u='https://SITE/wp-json/wp/v2/comments?context=edit&per_page=100'\n" \
+	"               curl -fsS -u 'admin:APP PASSWORD' \"$u&status=approve&page=1\" >a1\n" \
+	"             then page=2 up to its X-WP-TotalPages header, and status=spam;\n"    \
+	"             context=edit gives the text as stored, the e-mail, IP and agent\n"    \
+	"  --wp-mariadb  the output of a mariadb --batch query of wp_comments: a header\n"  \
+	"             line naming the columns, then rows; comment_approved and\n"           \
+	"             comment_content are required, comment_author, comment_author_email,\n" \
+	"             comment_author_url, comment_author_IP, comment_agent and\n"           \
+	"             comment_type are read when present, other columns ignored:\n"         \
+	"               mariadb --batch --default-character-set=utf8mb4 -e \"SELECT\n"       \
+	"               comment_approved, comment_author, comment_author_email,\n"          \
+	"               comment_author_url, comment_author_IP, comment_agent, comment_type,\n" \
+	"               comment_content FROM wp_comments WHERE comment_approved IN\n"       \
+	"               ('1', 'spam') AND comment_type IN ('', 'comment') ORDER BY\n"       \
+	"               comment_date_gmt DESC LIMIT 5000\" WPDB > comments.tsv\n"           \
+	"             With both, an approved comment is ham and spam is spam; any other\n"  \
+	"             status (hold, trash, ...) is skipped and counted. A comment is\n"     \
+	"             learned as threshd's Akismet endpoints learn it (character\n"         \
+	"             references decoded, white space trimmed), so one learned here and\n"  \
+	"             again when a moderator marks it counts once.\n"                        \
 	"Lines may end in LF or CRLF; empty lines are skipped.\n"                               \
 	"\n"                                                                                     \
 	"Bad lines: a line with invalid UTF-8, a NUL byte, a field over its size\n"            \
 	"limit, a bad label, no text, or malformed JSON is reported on stderr as\n"             \
 	"\"thresh: FILE:LINE: reason\" and skipped; the good lines are still used and\n"         \
 	"the exit status is 4. Every FILE is checked before anything is stored, so a\n"        \
-	"missing or unreadable file changes nothing.\n"                                         \
+	"missing or unreadable file changes nothing; so is every --wp-json page (a\n"         \
+	"malformed one, or an error WordPress answered instead, stops the command) and\n"   \
+	"the header line of every --wp-mariadb file (a pipe's when its turn comes). A bad\n" \
+	"comment in them is a bad row, reported and skipped as a bad line.\n"                 \
 	"\n"                                                                                     \
 	"Comments are stored in batches of 10000 (--batch N), each in one transaction:\n"     \
 	"the database only ever holds whole batches, and a crash loses at most the\n"         \
@@ -132,6 +160,8 @@ static const char train_help[] =
 	"decisions show it predicts them badly (see thresh stats). At the end one\n"
 	"summary line on stdout:\n"
 	"  trained N comments: L learned, D duplicates, M moved; S lines skipped\n"
+	"With --wp-json and --wp-mariadb it ends in the rows of other statuses:\n"
+	"  ...; S bad rows skipped; K skipped by status: N hold, N trash\n"
 	"\n"
 	"With --prior the comments go into the prior layer instead, each counting\n"
 	"--weight W comments (0.001 to 1000, default 1), with no duplicate detection\n"
@@ -143,6 +173,8 @@ static const char train_help[] =
 	"Options:\n"
 	"  --tsv       read LABEL<TAB>TEXT lines\n"
 	"  --jsonl     read JSON lines\n"
+	"  --wp-json   read pages of WordPress's REST API (comments)\n"
+	"  --wp-mariadb  read a mariadb --batch query of WordPress's wp_comments\n"
 	"  --batch N   comments per transaction, 1 to 1000000 (default 10000)\n"
 	"  --prior     train the prior layer (a default model) instead of the site's own\n"
 	"  --weight W  with --prior: what each comment counts as (default 1)\n"
@@ -169,6 +201,8 @@ static const char untrain_help[] =
 	"Options:\n"
 	"  --tsv       read LABEL<TAB>TEXT lines\n"
 	"  --jsonl     read JSON lines\n"
+	"  --wp-json   read pages of WordPress's REST API (comments)\n"
+	"  --wp-mariadb  read a mariadb --batch query of WordPress's wp_comments\n"
 	"  --batch N   comments per transaction, 1 to 1000000 (default 10000)\n"
 	"  --prior     take out of the prior layer instead of the site's own\n"
 	"  --weight W  with --prior: what each comment counted as (default 1)\n"

@@ -1,9 +1,11 @@
 /* input.c - training records from files: plain lines, label<TAB>text lines
- * and JSON lines, with the file and line of every bad one.
+ * and JSON lines, with the file and line of every bad one; WordPress's own
+ * comment rows through wordpress.c.
  *
  *   plain   one comment per line; the label comes from the command line
  *   tsv     spam<TAB>Buy cheap pills        (text may hold more tabs)
  *   jsonl   {"label":"ham","content":"Nice post","author":"Ann"}
+ *   wp-json, wp-mariadb   see wordpress.c
  *
  * Lines end in "\n" or "\r\n"; empty lines are skipped without a word. */
 #include <errno.h>
@@ -149,11 +151,17 @@ int rec_open(struct rec_reader *r, const struct cli *cli, enum rec_format fmt, i
 		return CLI_FAIL;
 	}
 	r->cur = -1;
+	if ((fmt == REC_WP_JSON || fmt == REC_WP_MARIADB) && wp_open(r)) {
+		rec_close(r);
+		return CLI_FAIL;
+	}
 	return 0;
 }
 
 uint64_t rec_bytes(const struct rec_reader *r)
 {
+	if (r->wp)
+		return wp_bytes(r);
 	return r->done_bytes + (r->open ? r->lr.bytes : 0);
 }
 
@@ -162,6 +170,7 @@ void rec_close(struct rec_reader *r)
 	if (r->open)
 		lr_close(&r->lr);
 	r->open = 0;
+	wp_close(r);
 	thresh_comment_free(r->c);
 	r->c = NULL;
 }
@@ -224,6 +233,8 @@ int rec_next(struct rec_reader *r, int *label)
 {
 	char *line;
 	size_t len;
+	if (r->wp)
+		return wp_next(r, label);
 	for (;;) {
 		if (cli_interrupted)
 			return REC_INTR;
@@ -255,6 +266,8 @@ int rec_next(struct rec_reader *r, int *label)
 			continue;
 		if (r->fmt == REC_JSONL && strspn(line, " \t") == len)
 			continue;
+		r->where = r->lr.name;
+		r->where_line = r->lr.lineno;
 		return parse_record(r, line, len, label);
 	}
 }

@@ -3,6 +3,8 @@
  *   thresh train spam|ham [FILE...]     one comment per line
  *   thresh train --tsv [FILE...]        spam<TAB>text lines
  *   thresh train --jsonl [FILE...]      one JSON object per line
+ *   thresh train --wp-json [FILE...]    pages of WordPress's REST API
+ *   thresh train --wp-mariadb [FILE...] a mariadb --batch query of wp_comments
  *   thresh train --prior [--weight W] ... into the prior layer (the default
  *                                       model a database starts from)
  *
@@ -25,11 +27,13 @@
 #define BATCH_DEFAULT 10000
 #define BATCH_MAX 1000000
 
-enum { O_TSV, O_JSONL, O_DB, O_BATCH, O_PRIOR, O_WEIGHT };
+enum { O_TSV, O_JSONL, O_DB, O_BATCH, O_PRIOR, O_WEIGHT, O_WP_JSON, O_WP_MARIADB };
 
 static const struct opt_def train_opts[] = {
 	{"tsv", OPT_NOARG, O_TSV},
 	{"jsonl", OPT_NOARG, O_JSONL},
+	{"wp-json", OPT_NOARG, O_WP_JSON},
+	{"wp-mariadb", OPT_NOARG, O_WP_MARIADB},
 	{"db", OPT_ARG, O_DB},
 	{"batch", OPT_ARG, O_BATCH},
 	{"prior", OPT_NOARG, O_PRIOR},
@@ -85,7 +89,7 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 	thresh_db *db = NULL;
 	thresh_batch *b = NULL;
 	uint64_t skipped = 0, lines = 0, batch = BATCH_DEFAULT;
-	int failed = 0, interrupted = 0, opened = 0, prior = 0;
+	int failed = 0, interrupted = 0, opened = 0, prior = 0, wp;
 	double weight = 1;
 	const char *weight_arg = NULL;
 
@@ -109,6 +113,14 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 			break;
 		case O_JSONL:
 			fmt = REC_JSONL;
+			nfmt++;
+			break;
+		case O_WP_JSON:
+			fmt = REC_WP_JSON;
+			nfmt++;
+			break;
+		case O_WP_MARIADB:
+			fmt = REC_WP_MARIADB;
 			nfmt++;
 			break;
 		case O_DB:
@@ -142,12 +154,13 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 	}
 	if (nfmt > 1) {
 		free(paths);
-		return usage_error(cmd, "give one of --tsv and --jsonl");
+		return usage_error(cmd, "give one of --tsv, --jsonl, --wp-json and --wp-mariadb");
 	}
 	if (fmt == REC_PLAIN) {
 		if (npaths == 0) {
 			free(paths);
-			return usage_error(cmd, "missing the label: spam or ham (or --tsv / --jsonl)");
+			return usage_error(cmd, "missing the label: spam or ham (or --tsv, --jsonl, --wp-json,"
+			                        " --wp-mariadb)");
 		}
 		if ((label = parse_label(paths[0], strlen(paths[0]))) < 0) {
 			usage_error(cmd, "bad label '%s': expected spam or ham", paths[0]);
@@ -157,12 +170,15 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 		memmove(paths, paths + 1, (size_t)npaths * sizeof *paths);
 		npaths--;
 	} else if (npaths > 0 && parse_label(paths[0], strlen(paths[0])) >= 0) {
-		usage_error(cmd, "'%s': with --%s the labels come from the file", paths[0],
-		            fmt == REC_TSV ? "tsv" : "jsonl");
+		static const char *const names[] = {
+			[REC_TSV] = "tsv", [REC_JSONL] = "jsonl", [REC_WP_JSON] = "wp-json",
+			[REC_WP_MARIADB] = "wp-mariadb"};
+		usage_error(cmd, "'%s': with --%s the labels come from the file", paths[0], names[fmt]);
 		free(paths);
 		return CLI_FAIL;
 	}
 
+	wp = fmt == REC_WP_JSON || fmt == REC_WP_MARIADB;
 	memset(&tot, 0, sizeof tot);
 	if (cli_read_now(cli) || rec_open(&r, cli, fmt, label, paths, npaths)) {
 		free(paths);
@@ -191,7 +207,7 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 		lines++;
 		if (rc == REC_BAD) {
 			progress_end(&pg);
-			cli_warn("%s:%zu: %s", r.lr.name, r.lr.lineno, r.why);
+			cli_warn("%s:%zu: %s", r.where, r.where_line, r.why);
 			skipped++;
 			continue;
 		}
@@ -204,13 +220,13 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 		rc = unlearn ? thresh_batch_unlearn(b, r.c, lab) : thresh_batch_learn(b, r.c, lab);
 		if (rc && is_input_error(rc)) {
 			progress_end(&pg);
-			cli_warn("%s:%zu: %s", r.lr.name, r.lr.lineno, thresh_strerror(rc));
+			cli_warn("%s:%zu: %s", r.where, r.where_line, thresh_strerror(rc));
 			skipped++;
 			continue;
 		}
 		if (rc) {
 			progress_end(&pg);
-			cli_warn("%s:%zu: %s", r.lr.name, r.lr.lineno, thresh_strerror(rc));
+			cli_warn("%s:%zu: %s", r.where, r.where_line, thresh_strerror(rc));
 			failed = 1;
 			break;
 		}
@@ -225,27 +241,38 @@ static int learn_cmd(struct cli *cli, int argc, char **argv, int unlearn)
 	if (b && commit(&b, &tot, dir))
 		failed = 1;
 
+	/* WordPress's rows: bad rows, and the rows of other statuses apart */
+	const char *bad = wp ? "bad rows" : "lines";
 	if (prior)
-		printf("%s %" PRIu64 " comments %s the prior at weight %g; %" PRIu64 " lines skipped\n",
+		printf("%s %" PRIu64 " comments %s the prior at weight %g; %" PRIu64 " %s skipped",
 		       unlearn ? "untrained" : "trained", unlearn ? tot.unlearned : tot.learned,
-		       unlearn ? "out of" : "into", weight, skipped);
+		       unlearn ? "out of" : "into", weight, skipped, bad);
 	else if (unlearn)
 		printf("untrained %" PRIu64 " comments: %" PRIu64 " unlearned, %" PRIu64
-		       " not found; %" PRIu64 " lines skipped\n",
-		       tot.unlearned + tot.not_found, tot.unlearned, tot.not_found, skipped);
+		       " not found; %" PRIu64 " %s skipped",
+		       tot.unlearned + tot.not_found, tot.unlearned, tot.not_found, skipped, bad);
 	else
 		printf("trained %" PRIu64 " comments: %" PRIu64 " learned, %" PRIu64 " duplicates, %" PRIu64
-		       " moved; %" PRIu64 " lines skipped\n",
+		       " moved; %" PRIu64 " %s skipped",
 		       tot.learned + tot.duplicates + tot.moved, tot.learned, tot.duplicates, tot.moved,
-		       skipped);
+		       skipped, bad);
+	if (wp)
+		wp_print_skipped(stdout, &r);
+	putchar('\n');
+	if (r.wp_rendered)
+		cli_warn("%" PRIu64 " comment%s had no content.raw (fetched without context=edit?): "
+		         "%s text was read from content.rendered, and a moderator's later decision on "
+		         "%s may count again", r.wp_rendered, r.wp_rendered == 1 ? "" : "s",
+		         r.wp_rendered == 1 ? "its" : "their", r.wp_rendered == 1 ? "it" : "them");
 	if (interrupted) {
 		cli_warn("interrupted: the summary counts what was stored");
 		status = CLI_INTR;
 	} else if (failed) {
 		status = CLI_FAIL;
 	} else if (skipped) {
-		cli_warn("%" PRIu64 " bad line%s skipped (the other lines were %s)", skipped,
-		         skipped == 1 ? "" : "s", unlearn ? "untrained" : "learned");
+		cli_warn("%" PRIu64 " bad %s%s skipped (the other %ss were %s)", skipped,
+		         wp ? "row" : "line", skipped == 1 ? "" : "s", wp ? "row" : "line",
+		         unlearn ? "untrained" : "learned");
 		status = CLI_BADINPUT;
 	}
 out:

@@ -1,5 +1,5 @@
-/* json.c - a small strict JSON reader for one object (RFC 8259), and the
- * JSON writer of the programs.
+/* json.c - a small strict JSON reader for one object or one array of
+ * values (RFC 8259), and the JSON writer of the programs.
  *
  * Recursive descent over a byte buffer. Strings are decoded into one scratch
  * buffer as large as the input: an escape never decodes longer than it is
@@ -363,8 +363,12 @@ int json_object_parse(const char *text, size_t len, json_member_fn fn, void *ctx
 				goto out;
 			}
 			p.i++;
+			skip_ws(&p);
+			size_t vstart = p.i;
 			if (parse_value(&p, 1, &m.type, &m.str, &m.str_len))
 				goto out;
+			m.raw = text + vstart;
+			m.raw_len = p.i - vstart;
 			if (fn && fn(&m, ctx, why, whysize)) {
 				p.i = at;
 				rc = -2;
@@ -386,6 +390,70 @@ int json_object_parse(const char *text, size_t len, json_member_fn fn, void *ctx
 	skip_ws(&p);
 	if (p.i < p.n) {
 		fail(&p, "text after the object: %s", what_here(&p, buf, sizeof buf));
+		goto out;
+	}
+	rc = 0;
+out:
+	*errpos = p.i;
+	free(p.scratch);
+	return rc;
+}
+
+int json_array_parse(const char *text, size_t len, json_element_fn fn, void *ctx, char *why,
+                     size_t whysize, size_t *errpos)
+{
+	struct parser p = {(const unsigned char *)text, len, 0, NULL, 0, why, whysize};
+	enum json_type t;
+	const char *str;
+	size_t slen;
+	char buf[16];
+	int rc = -1;
+
+	if (!(p.scratch = malloc(len + 16))) {
+		if (why && whysize)
+			snprintf(why, whysize, "out of memory");
+		*errpos = 0;
+		return -3;
+	}
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+		p.i = 3;
+	skip_ws(&p);
+	if (p.i >= p.n || p.s[p.i] != '[') {
+		fail(&p, "expected a JSON array ('['), found %s", what_here(&p, buf, sizeof buf));
+		goto out;
+	}
+	p.i++;
+	skip_ws(&p);
+	if (p.i < p.n && p.s[p.i] == ']') {
+		p.i++;
+	} else {
+		for (;;) {
+			skip_ws(&p);
+			size_t at = p.i;
+			p.used = 0;
+			if (parse_value(&p, 1, &t, &str, &slen))
+				goto out;
+			if (fn && fn(text + at, p.i - at, at, t, ctx, why, whysize)) {
+				p.i = at;
+				rc = -2;
+				goto out;
+			}
+			skip_ws(&p);
+			if (p.i < p.n && p.s[p.i] == ',') {
+				p.i++;
+				continue;
+			}
+			if (p.i < p.n && p.s[p.i] == ']') {
+				p.i++;
+				break;
+			}
+			fail(&p, "expected ',' or ']', found %s", what_here(&p, buf, sizeof buf));
+			goto out;
+		}
+	}
+	skip_ws(&p);
+	if (p.i < p.n) {
+		fail(&p, "text after the array: %s", what_here(&p, buf, sizeof buf));
 		goto out;
 	}
 	rc = 0;

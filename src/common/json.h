@@ -1,14 +1,16 @@
-/* json.h - a small strict JSON reader for one object (RFC 8259), and the
- * writer of JSON strings and numbers; used by the thresh command and by
- * threshd (src/common: shared by the programs, not public API).
+/* json.h - a small strict JSON reader for one object or one array
+ * (RFC 8259), and the writer of JSON strings and numbers; used by the thresh
+ * command and by threshd (src/common: shared by the programs, not public API).
  *
  * The command reads comments as JSON objects (`check --json`, `train
  * --jsonl`). json_object_parse() checks the whole text and calls back once
  * per member of the top-level object, with strings decoded to UTF-8
  * (escapes, \uXXXX and surrogate pairs included). Nested objects and arrays
- * are checked and reported by type only. A leading UTF-8 byte order mark is
- * skipped. Anything malformed is refused with
- * a message and the byte offset where it went wrong. */
+ * are checked and reported by type, and handed over as written (to be
+ * parsed on their own). json_array_parse() does the same for the elements
+ * of one array (`train --wp-json`: a page of WordPress's REST API). A
+ * leading UTF-8 byte order mark is skipped. Anything malformed is refused
+ * with a message and the byte offset where it went wrong. */
 #ifndef THRESH_COMMON_JSON_H
 #define THRESH_COMMON_JSON_H
 
@@ -29,13 +31,16 @@ enum json_type {
 /* One member of the top-level object. key and str are NUL-terminated but
  * may hold NUL bytes of their own (from \u0000): use the lengths. str is
  * the decoded string (JSON_STRING), the number's text (JSON_NUMBER), or
- * NULL. */
+ * NULL. raw is the value as written in the text (a nested object or array
+ * whole, checked already, to parse on its own). */
 struct json_member {
 	const char *key;
 	size_t key_len;
 	enum json_type type;
 	const char *str;
 	size_t str_len;
+	const char *raw;
+	size_t raw_len;
 };
 
 /* A member callback returns 0 to go on, or non-zero (having written its own
@@ -49,6 +54,22 @@ typedef int (*json_member_fn)(const struct json_member *m, void *ctx, char *why,
  * offset), -3 out of memory. */
 int json_object_parse(const char *text, size_t len, json_member_fn fn, void *ctx,
                       char *why, size_t whysize, size_t *errpos);
+
+/* An element callback gets each element of the top-level array as written
+ * (text[0..len), at offset `at` of the whole) and its type; it returns 0 to
+ * go on, or non-zero (having written its own reason into why) to stop. */
+typedef int (*json_element_fn)(const char *text, size_t len, size_t at, enum json_type type,
+                               void *ctx, char *why, size_t whysize);
+
+/* json_array_parse - parse text[0..len) as exactly one JSON array,
+ * surrounded by nothing but white space (a leading UTF-8 byte order mark is
+ * skipped), and call fn (when not NULL) once per element: a page of a REST
+ * API's results, for instance, each element then read on its own with
+ * json_object_parse. Every element is checked before the next one is given.
+ * Returns as json_object_parse: 0, -1 malformed (why, *errpos), -2 the
+ * callback stopped it (*errpos: the element's offset), -3 out of memory. */
+int json_array_parse(const char *text, size_t len, json_element_fn fn, void *ctx, char *why,
+                     size_t whysize, size_t *errpos);
 
 /* json_type_name - "string", "number", ... for messages. */
 const char *json_type_name(enum json_type t);

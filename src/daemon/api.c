@@ -9,6 +9,9 @@
  *   POST /v1/unlearn  {"label": "spam", "content": "Buy cheap pills"}
  *   200  {"unlearned":1,"not_found":0}
  *
+ *   POST /v1/learn/bulk  JSON lines of /v1/learn objects, one transaction
+ *                        (bulk.c, with this file's member errors)
+ *
  *   GET /v1/stats, GET /healthz, GET /metrics (Prometheus text)
  *
  * A request's key is "Authorization: Bearer KEY", checked with the
@@ -73,6 +76,64 @@ static int flag_member(struct jctx *x, const struct json_member *m, const char *
 	return 0;
 }
 
+const char *api_member_error(struct cj_state *st, const struct json_member *m, char *field,
+                             size_t fieldsize, char *why, size_t whysize)
+{
+	char key[64];
+	printable(m->key, m->key_len, key, sizeof key, PRINT_ASCII);
+	snprintf(field, fieldsize, "%s", key);
+	switch (cj_member(st, m)) {
+	case CJ_OK:
+		return NULL;
+	case CJ_UNKNOWN_FIELD:
+		snprintf(why, whysize, "unknown member \"%s\"", key);
+		return "unknown_field";
+	case CJ_DUPLICATE:
+	case CJ_OTHER_NAME:
+		if (!strcmp(m->key, "label"))
+			snprintf(why, whysize, "duplicate member \"label\"");
+		else
+			snprintf(why, whysize,
+			         "member \"%s\" given twice (perhaps once under its other name)", key);
+		return "duplicate_field";
+	case CJ_BAD_LABEL:
+		snprintf(why, whysize, "\"label\" must be \"spam\" or \"ham\"");
+		return "bad_field";
+	case CJ_BAD_TYPE:
+		snprintf(why, whysize, "\"%s\" must be a string, a number or null, not %s", key,
+		         json_type_name(m->type));
+		return "bad_field";
+	case CJ_NUL:
+		snprintf(why, whysize, "\"%s\" holds a NUL byte", key);
+		return "nul_byte";
+	case CJ_BAD_UTF8:
+		snprintf(why, whysize, "\"%s\" is not valid UTF-8", key);
+		return "invalid_utf8";
+	case CJ_TOO_LONG:
+		snprintf(why, whysize, "\"%s\" is longer than %zu bytes", key, cj_field_max(m->key));
+		return "field_too_long";
+	case CJ_BAD_FORM_AGE:
+		snprintf(why, whysize, "\"form_age\" must be a number of seconds >= 0");
+		return "bad_field";
+	case CJ_NOMEM:
+		snprintf(why, whysize, "\"%s\": %s", key, thresh_strerror(st->rc));
+		return "unavailable";
+	default:
+		snprintf(why, whysize, "\"%s\": %s", key, thresh_strerror(st->rc));
+		return "bad_field";
+	}
+}
+
+int api_has_main_field(const thresh_comment *c)
+{
+	for (size_t i = 0; main_fields[i]; i++) {
+		const char *v = NULL;
+		if (thresh_comment_get(c, main_fields[i], &v) == 0 && v)
+			return 1;
+	}
+	return 0;
+}
+
 /* on_member - a check's own flags here, the comment's fields through the
  * shared mapping (src/common/comment_json.c), refused as a 400 or 503. */
 static int on_member(const struct json_member *m, void *ctx, char *why, size_t whysize)
@@ -84,40 +145,11 @@ static int on_member(const struct json_member *m, void *ctx, char *why, size_t w
 		return flag_member(x, m, key, &x->seen_explain, &x->explain, why, whysize);
 	if (x->kind == K_CHECK && !strcmp(m->key, "dry_run"))
 		return flag_member(x, m, key, &x->seen_dry_run, &x->dry_run, why, whysize);
-	switch (cj_member(&x->st, m)) {
-	case CJ_OK:
+	const char *code = api_member_error(&x->st, m, x->field, sizeof x->field, why, whysize);
+	if (!code)
 		return 0;
-	case CJ_UNKNOWN_FIELD:
-		return stop(x, "unknown_field", key, why, whysize, "unknown member \"%s\"", key);
-	case CJ_DUPLICATE:
-	case CJ_OTHER_NAME:
-		if (!strcmp(m->key, "label"))
-			return stop(x, "duplicate_field", key, why, whysize, "duplicate member \"label\"");
-		return stop(x, "duplicate_field", key, why, whysize,
-		            "member \"%s\" given twice (perhaps once under its other name)", key);
-	case CJ_BAD_LABEL:
-		return stop(x, "bad_field", key, why, whysize, "\"label\" must be \"spam\" or \"ham\"");
-	case CJ_BAD_TYPE:
-		return stop(x, "bad_field", key, why, whysize,
-		            "\"%s\" must be a string, a number or null, not %s", key,
-		            json_type_name(m->type));
-	case CJ_NUL:
-		return stop(x, "nul_byte", key, why, whysize, "\"%s\" holds a NUL byte", key);
-	case CJ_BAD_UTF8:
-		return stop(x, "invalid_utf8", key, why, whysize, "\"%s\" is not valid UTF-8", key);
-	case CJ_TOO_LONG:
-		return stop(x, "field_too_long", key, why, whysize, "\"%s\" is longer than %zu bytes",
-		            key, cj_field_max(m->key));
-	case CJ_BAD_FORM_AGE:
-		return stop(x, "bad_field", key, why, whysize,
-		            "\"form_age\" must be a number of seconds >= 0");
-	case CJ_NOMEM:
-		return stop(x, "unavailable", key, why, whysize, "\"%s\": %s", key,
-		            thresh_strerror(x->st.rc));
-	default:
-		return stop(x, "bad_field", key, why, whysize, "\"%s\": %s", key,
-		            thresh_strerror(x->st.rc));
-	}
+	x->code = code;
+	return -1;
 }
 
 /* b64token - a character of RFC 6750's b64token (before its '='s). */
@@ -221,11 +253,8 @@ static int read_comment(struct request *rq, struct jctx *x, enum MHD_Result *ret
 		                   "missing member \"label\" (\"spam\" or \"ham\")");
 		return -1;
 	}
-	for (size_t i = 0; main_fields[i]; i++) {
-		const char *v = NULL;
-		if (thresh_comment_get(x->st.c, main_fields[i], &v) == 0 && v)
-			return 0;
-	}
+	if (api_has_main_field(x->st.c))
+		return 0;
 	*ret = reply_error(rq, 400, "missing_field", "content",
 	                   "missing member: a comment needs at least one of content, author, "
 	                   "email or url");

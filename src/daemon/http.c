@@ -46,6 +46,7 @@ static const struct route routes[] = {
 	{"/v1/check", EP_V1_CHECK, M_POST, 0, KEY_CHECK, api_check},
 	{"/v1/learn", EP_V1_LEARN, M_POST, 0, KEY_LEARN, api_learn},
 	{"/v1/unlearn", EP_V1_UNLEARN, M_POST, 0, KEY_LEARN, api_unlearn},
+	{"/v1/learn/bulk", EP_V1_LEARN_BULK, M_POST, 0, KEY_LEARN, api_learn_bulk},
 	{"/v1/stats", EP_V1_STATS, M_GET, 0, KEY_CHECK, api_stats},
 	{"/healthz", EP_HEALTHZ, M_GET, 0, KEY_NONE, api_healthz},
 	{"/metrics", EP_METRICS, M_GET, 0, KEY_NONE, api_metrics},
@@ -397,10 +398,13 @@ static enum MHD_Result early_error(struct request *rq)
 
 /* body_limit - the largest body of the request's route: Akismet's routes
  * take a whole WordPress comment twice (comment_content and POST_comment)
- * with every header; the rest, --body-limit. */
+ * with every header; /v1/learn/bulk a batch of comments (bulk_body_limit);
+ * the rest, --body-limit. */
 static size_t body_limit(const struct request *rq)
 {
 	const struct config *c = &rq->srv->cfg;
+	if (rq->route && rq->route->ep == EP_V1_LEARN_BULK)
+		return bulk_body_limit(c);
 	return rq->route && rq->route->akismet ? c->akismet_body_limit : c->body_limit;
 }
 

@@ -674,6 +674,11 @@ static int check_limits(struct config *c)
 		    "may hold %llu bytes at once, less than %s %zu: longer ones get 503",
 		    (unsigned long long)c->body_budget, (unsigned long long)(c->body_budget / 8),
 		    which, largest);
+	/* /v1/learn/bulk's bodies are keyed in a header: the whole budget is theirs */
+	if (c->body_budget <= bulk_body_limit(c))
+		say("warning: --body-budget %llu is not more than the body POST /v1/learn/bulk takes "
+		    "(%d times --body-limit: %zu): longer batches get 503",
+		    (unsigned long long)c->body_budget, BULK_FACTOR, bulk_body_limit(c));
 	return 0;
 }
 

@@ -27,6 +27,7 @@ static const char *const ep_names[EP_COUNT] = {
 	[EP_V1_LEARN] = "v1-learn",
 	[EP_V1_UNLEARN] = "v1-unlearn",
 	[EP_V1_STATS] = "v1-stats",
+	[EP_V1_LEARN_BULK] = "v1-learn-bulk",
 	[EP_HEALTHZ] = "healthz",
 	[EP_METRICS] = "metrics",
 	[EP_UNKNOWN] = "unknown",

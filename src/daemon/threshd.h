@@ -218,6 +218,7 @@ enum endpoint {
 	EP_V1_LEARN,
 	EP_V1_UNLEARN,
 	EP_V1_STATS,
+	EP_V1_LEARN_BULK,
 	EP_HEALTHZ,
 	EP_METRICS,
 	EP_UNKNOWN,
@@ -386,6 +387,7 @@ enum MHD_Result ak_test(struct request *rq);
 enum MHD_Result api_check(struct request *rq);
 enum MHD_Result api_learn(struct request *rq);
 enum MHD_Result api_unlearn(struct request *rq);
+enum MHD_Result api_learn_bulk(struct request *rq); /* bulk.c */
 enum MHD_Result api_stats(struct request *rq);
 enum MHD_Result api_healthz(struct request *rq);
 enum MHD_Result api_metrics(struct request *rq);
@@ -395,6 +397,20 @@ enum MHD_Result api_metrics(struct request *rq);
  * Returns 1, or 0 having replied 401 (no key, a wrong one, learning in
  * development mode) or 400 (a malformed header), the reply's result in *ret. */
 int api_authorize(struct request *rq, unsigned level, enum MHD_Result *ret);
+/* api.c, for bulk.c: */
+/* api_member_error - member m of a comment object through the shared
+ * mapping (cj_member): NULL when taken, else the JSON API's error code
+ * ("unknown_field", "bad_field", ...; "unavailable" out of memory), with
+ * the reason in why and the member's name (printable) in field. */
+struct cj_state;
+const char *api_member_error(struct cj_state *st, const struct json_member *m, char *field,
+                             size_t fieldsize, char *why, size_t whysize);
+/* api_has_main_field - 1 when c has content, author, email or url. */
+int api_has_main_field(const thresh_comment *c);
+/* bulk_body_limit - the largest body of POST /v1/learn/bulk: BULK_FACTOR
+ * times --body-limit (which bounds one comment), at most MAX_BODY_LIMIT. */
+#define BULK_FACTOR 16
+size_t bulk_body_limit(const struct config *c);
 
 /* http_start - serve on s->listen_fd (plain HTTP) and s->tls_fd (HTTPS
  * with s->tls_cert_pem and s->tls_key_pem), those that are not -1.

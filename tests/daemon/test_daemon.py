@@ -1940,6 +1940,193 @@ class AkismetTextTest(DaemonTest):
         self.assertIn("learned_ham", r.headers["x-thresh-reasons"])
 
 
+
+# ---------------------------------------------------------------------------
+class BulkTest(DaemonTest):
+    """POST /v1/learn/bulk: JSON lines, one transaction per request."""
+
+    def bulk(self, lines, key=KEY, query="", ctype="application/x-ndjson", raw=None, **kw):
+        data = raw if raw is not None else "".join(
+            (x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines).encode()
+        h = ["Content-Type: " + ctype] if ctype else ["Content-Type:"]  # curl's own left out
+        if key:
+            h.append("Authorization: Bearer " + key)
+        return self.curl("POST", "/v1/learn/bulk" + query, data, headers=h, **kw)
+
+    def counts(self):
+        st = self.stats()
+        return st["spam_messages"], st["ham_messages"], st["learned"]
+
+    def test_learns_a_batch_and_counts_it(self):
+        spam0, ham0, n0 = self.counts()
+        lines = [{"label": "ham", "content": "history comment %d about %s" % (i, NEW_TEXT),
+                  "author": "Reader %d" % i, "email": "r%d@example.org" % i, "ip": "192.0.2.%d" % i,
+                  "user_agent": "Mozilla/5.0", "type": "comment"} for i in range(6)]
+        lines += [{"label": "spam", "comment_content": "cheap pills offer %d" % i,
+                   "comment_author_url": "http://pills.example/"} for i in range(4)]
+        # blank lines and CRLF line ends are taken; the last line needs no newline
+        body = ("\r\n".join(json.dumps(x) for x in lines[:5]) + "\r\n\n   \n" +
+                "\n".join(json.dumps(x) for x in lines[5:])).encode()
+        r = self.bulk(None, raw=body)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"lines": 10, "learned": 10, "duplicates": 0, "moved": 0,
+                                    "skipped": 0, "errors": [], "errors_omitted": 0})
+        self.assertEqual(self.counts(), (spam0 + 4, ham0 + 6, n0 + 10))
+        # again: every one a duplicate; the labels swapped: every one moved
+        r = self.bulk(lines)
+        self.assertEqual((r.json()["learned"], r.json()["duplicates"]), (0, 10), r)
+        swapped = [dict(x, label="spam" if x["label"] == "ham" else "ham") for x in lines]
+        self.assertEqual(self.bulk(swapped).json()["moved"], 10)
+        self.assertEqual(self.counts(), (spam0 + 6, ham0 + 4, n0 + 10))
+        # the single-comment endpoint sees the same comments
+        one = dict(lines[0], label="spam")
+        self.assertEqual(self.post_json("/v1/learn", one).json(),
+                         {"learned": 0, "duplicates": 1, "moved": 0})
+        # an empty body learns nothing
+        r = self.bulk([])
+        self.assertEqual(r.json()["lines"], 0, r)
+        # the request is counted under its own endpoint
+        m = self.curl("GET", "/metrics").text
+        self.assertRegex(m, r'threshd_requests_total\{endpoint="v1-learn-bulk",code="200"\} [1-9]')
+
+    def test_bad_lines_are_listed_and_the_rest_learned(self):
+        spam0, ham0, n0 = self.counts()
+        good = {"label": "spam", "content": "fine spam line"}
+        body = b"\n".join([
+            json.dumps(good).encode(),                                       # 1
+            b'{"label": "ham", "content": "unterminated}',                   # 2
+            b'{"label": "ham", "colour": "blue", "content": "x"}',           # 3
+            b'{"content": "no label"}',                                      # 4
+            b'{"label": "maybe", "content": "x"}',                           # 5
+            b'{"label": "ham", "ip": "192.0.2.1"}',                          # 6
+            b'{"label": "ham", "content": "bad \xff byte"}',                 # 7
+            b'{"label": "ham", "content": "nul \\u0000 byte"}',              # 8
+            b'["an", "array"]',                                              # 9
+            b'',                                                             # 10: blank
+            b'{"label": "ham", "content": "fine ham line", "label": "ham"}', # 11
+            b'{"label": "ham", "content": "fine ham line"}',                 # 12
+        ]) + b"\n"
+        r = self.bulk(None, raw=body)
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual((j["lines"], j["learned"], j["skipped"], j["errors_omitted"]),
+                         (11, 2, 9, 0), j)
+        by_line = {e["line"]: e for e in j["errors"]}
+        self.assertEqual(sorted(by_line), [2, 3, 4, 5, 6, 7, 8, 9, 11])
+        expect = {2: ("malformed_json", None), 3: ("unknown_field", "colour"),
+                  4: ("missing_field", "label"), 5: ("bad_field", "label"),
+                  6: ("missing_field", "content"), 7: ("invalid_utf8", None),
+                  8: ("nul_byte", "content"), 9: ("malformed_json", None),
+                  11: ("duplicate_field", "label")}
+        for line, (code, field) in expect.items():
+            self.assertEqual(by_line[line]["error"], code, by_line[line])
+            self.assertTrue(by_line[line]["message"], by_line[line])
+            self.assertEqual(by_line[line].get("field"), field, by_line[line])
+        self.assertEqual(self.counts(), (spam0 + 1, ham0 + 1, n0 + 2))
+        # past BULK_ERRORS_MAX the errors are counted, not listed
+        r = self.bulk(["{bad"] * 150 + [json.dumps({"label": "ham", "content": "one more"})])
+        j = r.json()
+        self.assertEqual((j["skipped"], len(j["errors"]), j["errors_omitted"], j["learned"]),
+                         (150, 100, 50, 1), j)
+
+    def test_refusals_change_nothing(self):
+        before = self.counts()
+        line = [{"label": "spam", "content": NEW_TEXT}]
+        self.assert_error(self.bulk(line, key=None), 401, "unauthorized")
+        self.assert_error(self.bulk(line, key=BAD_KEY), 401, "unauthorized")
+        self.assert_error(self.bulk(line, ctype="text/plain"), 415, "unsupported_media_type")
+        self.assert_error(self.bulk(line, query="?form=drupal"), 400, "bad_request", "form")
+        self.assert_error(self.curl("GET", "/v1/learn/bulk"), 405, "method_not_allowed")
+        for ctype in ("application/json", "application/jsonl; charset=utf-8", None):
+            self.assertEqual(self.bulk([{"label": "ham", "content": "ctype %s" % ctype}],
+                                       ctype=ctype).status, 200, ctype)
+        after = self.counts()
+        self.assertEqual((after[0], after[2]), (before[0], before[2] + 3))
+
+    def test_401_before_the_body(self):
+        """The key is checked with the headers: a batch without a valid one
+        is answered before its megabyte is sent."""
+        for auth in (b"", b"Authorization: Bearer " + BAD_KEY.encode() + b"\r\n"):
+            with socket.create_connection(("127.0.0.1", self.d.port), timeout=5) as s:
+                s.sendall(b"POST /v1/learn/bulk HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/x-ndjson\r\n" + auth +
+                          b"Content-Length: 1000000\r\n\r\n")
+                data = b""
+                while b"}" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 401"), data)
+
+    def test_body_limit_is_sixteen_comments(self):
+        d = self.start_daemon(["--body-limit", "1K"])
+        # a line over --body-limit (as /v1/learn refuses it), 14 of them under 16 times it
+        line = json.dumps({"label": "ham", "content": "x" * 1100}) + "\n"
+        r = self.bulk([], raw=(line * 14).encode(), d=d)
+        self.assertEqual((r.status, r.json()["learned"]), (200, 1), r)  # one text, 14 times
+        r = self.bulk([], raw=(line * 16).encode(), d=d)
+        self.assert_error(r, 413, "body_too_large")
+        self.assert_error(self.post_json("/v1/learn", None, raw=line.encode(), d=d), 413,
+                          "body_too_large")
+
+    def test_form_wordpress_is_what_akismet_learns(self):
+        """A row of wp_comments (kses-filtered) sent with ?form=wordpress is
+        the comment WordPress's Akismet plugin later reports as typed: the
+        report moves it, it is not learned twice. Without the form the two
+        differ."""
+        stored = {"label": "ham", "content": "Tom &amp; Jerry &lt;3 bread, isn&#039;t it?",
+                  "author": "Ann Lee", "url": "http://ann.example", "email": "ann@b.example"}
+        typed = dict(comment_content="  Tom & Jerry <3 bread, isn't it?\n", comment_author="Ann  Lee",
+                     comment_author_url="ann.example", comment_author_email="ann@b.example")
+        self.assertEqual(self.bulk([stored], query="?form=wordpress").json()["learned"], 1)
+        r = self.post_form("/1.1/submit-spam", comment_form(**typed, content=typed.pop("comment_content")))
+        self.assertEqual(r.headers.get("x-thresh-learned"), "moved", r)
+        other = dict(stored, content=stored["content"] + " (plain)")
+        self.assertEqual(self.bulk([other]).json()["learned"], 1)
+        r = self.post_form("/1.1/submit-spam", comment_form(
+            "Tom & Jerry <3 bread, isn't it? (plain)", **typed))
+        self.assertEqual(r.headers.get("x-thresh-learned"), "learned", r)
+
+    def test_history_from_the_command_is_what_akismet_learns(self):
+        """`thresh train --wp-json` on the database threshd serves, then
+        WordPress's Akismet plugin reports the same comment: one comment."""
+        page = [{"id": 7, "status": "approved", "author_name": "Ann Lee",
+                 "author_email": "ann@b.example", "author_url": "http://ann.example",
+                 "author_ip": "192.0.2.9", "author_user_agent": "Mozilla/5.0", "type": "comment",
+                 "content": {"raw": "History &amp; more &lt;3", "rendered": "<p>...</p>"},
+                 "link": "https://blog.example/?p=1#comment-7"}]
+        p = os.path.join(self.tmp, "page.json")
+        with open(p, "w") as f:
+            json.dump(page, f)
+        before = self.counts()
+        out = subprocess.run([THRESH, "--db", self.db, "train", "--wp-json", p], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.counts(), (before[0], before[1] + 1, before[2] + 1))
+        r = self.post_form("/1.1/submit-spam", comment_form(
+            "History & more <3", comment_author="Ann Lee", comment_author_url="ann.example",
+            comment_author_email="ann@b.example", user_ip="192.0.2.9"))
+        self.assertEqual(r.headers.get("x-thresh-learned"), "moved", r)
+        self.assertEqual(self.counts(), (before[0] + 1, before[1], before[2] + 1))
+
+
+class BulkDevModeTest(DaemonTest):
+    KEYS = None
+
+    def test_learning_needs_a_key(self):
+        r = BulkTest.bulk(self, [{"label": "spam", "content": NEW_TEXT}], key=None)
+        body = self.assert_error(r, 401, "unauthorized")
+        self.assertIn("without a key file", body["message"])
+
+
+class BulkReadOnlyTest(DaemonTest):
+    ARGS = ("--read-only",)
+
+    def test_read_only(self):
+        r = BulkTest.bulk(self, [{"label": "spam", "content": NEW_TEXT}])
+        self.assert_error(r, 403, "read_only")
+
 # ---------------------------------------------------------------------------
 OPENSSL = shutil.which("openssl")
 

@@ -8,6 +8,9 @@
  *   - every member's key and string are NUL-terminated at their length and
  *     well-formed UTF-8 (NUL bytes from \u0000 allowed); a number's text is
  *     a JSON number that strtod reads whole;
+ *   - a member's value as written (raw) lies within the input, and a
+ *     nested object or array read on its own parses whole; so does every
+ *     element of the input read as an array (json_array_parse);
  *   - the members of an accepted object, written back as JSON by the
  *     writer (json_put_string; nested values as {} or []), parse to the same
  *     members.
@@ -41,6 +44,37 @@ struct members {
 	struct member *m;
 	size_t n, cap;
 };
+
+static const uint8_t *in_start;
+static size_t in_size;
+
+/* raw_ok - text[0..len) lies within the input and, an object or an array,
+ * parses on its own. */
+static void raw_ok(const char *text, size_t len, enum json_type type)
+{
+	char why[256];
+	size_t pos;
+	FUZZ_CHECK((const uint8_t *)text >= in_start && len <= in_size &&
+	           (size_t)((const uint8_t *)text - in_start) <= in_size - len, "raw value outside the input");
+	FUZZ_CHECK(len > 0, "an empty raw value");
+	if (type == JSON_OBJECT)
+		FUZZ_CHECK(json_object_parse(text, len, NULL, NULL, why, sizeof why, &pos) == 0,
+		           "a nested object does not parse on its own: %s", why);
+	if (type == JSON_ARRAY)
+		FUZZ_CHECK(json_array_parse(text, len, NULL, NULL, why, sizeof why, &pos) == 0,
+		           "a nested array does not parse on its own: %s", why);
+}
+
+static int on_element(const char *text, size_t len, size_t at, enum json_type type, void *ctx,
+                      char *why, size_t whysize)
+{
+	(void)ctx;
+	(void)why;
+	(void)whysize;
+	FUZZ_CHECK((const uint8_t *)text == in_start + at, "an element's offset");
+	raw_ok(text, len, type);
+	return 0;
+}
 
 /* utf8_ok - well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
  * values past U+10FFFF); a NUL byte is a character like any other here. */
@@ -147,6 +181,7 @@ static int on_member(const struct json_member *m, void *ctx, char *why, size_t w
 	default:
 		FUZZ_CHECK(0, "type %d", (int)m->type);
 	}
+	raw_ok(m->raw, m->raw_len, m->type);
 	if (ms) {
 		if (ms->n == ms->cap) {
 			ms->cap = ms->cap ? ms->cap * 2 : 8;
@@ -189,6 +224,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ok)
 		FUZZ_CHECK(bad < size && utf8_ok(data, bad) && !utf8_ok(data + bad, size - bad),
 		           "first bad byte reported at %zu", bad);
+	in_start = data;
+	in_size = size;
+	why[0] = '\0';
+	int arc = json_array_parse((const char *)data, size, on_element, NULL, why, sizeof why, &errpos);
+	FUZZ_CHECK(arc == 0 || arc == -1, "json_array_parse returned %d", arc);
+	FUZZ_CHECK(errpos <= size, "array: error offset %zu past the input", errpos);
 	why[0] = '\0';
 	int rc = json_object_parse((const char *)data, size, on_member, &first, why, sizeof why, &errpos);
 	FUZZ_CHECK(rc == 0 || rc == -1 || rc == -2, "returned %d", rc);
@@ -228,6 +269,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sb_puts(&o, "}");
 	FUZZ_CHECK(!o.oom, "out of memory");
+	in_start = (const uint8_t *)o.p;
+	in_size = o.len;
 	rc = json_object_parse(o.p, o.len, on_member, &second, why, sizeof why, &errpos);
 	FUZZ_CHECK(rc == 0, "written back, it does not parse: %s at %zu: %s", why, errpos, o.p);
 	FUZZ_CHECK(second.n == first.n, "%zu members became %zu", first.n, second.n);

@@ -552,6 +552,314 @@ class TestTrain(CliTest):
         self.assertEqual(n, 1500)
 
 
+
+WP_SUMMARY_RE = re.compile(r"^trained (\d+) comments: (\d+) learned, (\d+) duplicates, "
+                           r"(\d+) moved; (\d+) bad rows skipped; (\d+) skipped by status(.*)$")
+
+
+def wp_rest(i, status, raw, author="", email="", url="", ip="", agent="", ctype="comment",
+            rendered=None, post=1):
+    """A comment as GET /wp-json/wp/v2/comments?context=edit returns it."""
+    c = {"id": i, "post": post, "parent": 0, "author": 0, "author_name": author,
+         "author_url": url, "author_email": email, "author_ip": ip,
+         "author_user_agent": agent, "date": "2024-05-01T10:00:%02d" % (i % 60),
+         "date_gmt": "2024-05-01T08:00:%02d" % (i % 60),
+         "content": {"rendered": rendered if rendered is not None else "<p>%s</p>\n" % raw},
+         "link": "http://blog.example/?p=%d#comment-%d" % (post, i), "status": status,
+         "type": ctype, "author_avatar_urls": {"24": "http://x.example/a.png"}, "meta": [],
+         "_links": {"self": [{"href": "http://blog.example/wp-json/wp/v2/comments/%d" % i}]}}
+    if raw is not None:
+        c["content"]["raw"] = raw
+    return c
+
+
+WP_COLUMNS = ["comment_approved", "comment_author", "comment_author_email", "comment_author_url",
+              "comment_author_IP", "comment_agent", "comment_date_gmt", "comment_type",
+              "comment_content"]
+
+
+def mariadb_batch(value):
+    """A value as `mariadb --batch` prints it."""
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\0", "\\0"))
+
+
+def wp_rows(rows, columns=WP_COLUMNS, eol="\n"):
+    """A `mariadb --batch` query's output: a header line, then the rows (dicts
+    by column name)."""
+    out = ["\t".join(columns)]
+    for r in rows:
+        out.append("\t".join(mariadb_batch(r.get(c, "")) for c in columns))
+    return eol.join(out) + eol
+
+
+class TestWordPress(CliTest):
+    """train --wp-json (pages of the REST API) and --wp-mariadb (a query of
+    wp_comments): approved is ham, spam is spam, other statuses are counted."""
+
+    def wp_summary(self, out):
+        m = WP_SUMMARY_RE.match(out.strip())
+        self.assertIsNotNone(m, "summary line: %r" % out)
+        return [int(x) for x in m.groups()[:6]], m.group(7)
+
+    def ham_spam(self):
+        c = self.counts()
+        return c["ham_messages"], c["spam_messages"]
+
+    def test_rest_pages(self):
+        self.init_empty()
+        page1 = [wp_rest(i, "approved", HAM[i], author="Reader %d" % i,
+                         email="r%d@example.org" % i, ip="192.0.2.%d" % i, agent="Mozilla/5.0")
+                 for i in range(1, 11)]
+        page1 += [wp_rest(11, "hold", "held comment"), wp_rest(12, "trash", "trashed one")]
+        page2 = [wp_rest(20 + i, "spam", SPAM[i], author="Bot", url="http://spam.example/")
+                 for i in range(8)]
+        page2 += [wp_rest(30, "post-trashed", "x"), wp_rest(31, "hold", "another held one")]
+        # curl saves pages as WordPress writes them: "\/" escapes, CRLF in a
+        # comment, pretty-printed or not
+        p1 = self.write("page-1.json", json.dumps(page1).replace("/", "\\/"))
+        p2 = self.write("page-2.json", json.dumps(page2, indent=2).replace("\n", "\r\n"))
+        p3 = self.write("page-3.json", "[]")  # the page after the last
+        out, err = self.ok("train", "--wp-json", p1, p2, p3)
+        nums, statuses = self.wp_summary(out)
+        self.assertEqual(nums, [18, 18, 0, 0, 0, 4], err)
+        self.assertEqual(statuses, ": 2 hold, 1 trash, 1 post-trashed")
+        self.assertEqual(self.ham_spam(), (10, 8))
+        # Learned twice, counted once; the other order, from standard input too.
+        with open(p1) as f:
+            out, _ = self.ok("train", "--wp-json", p2, "-", stdin=f.read())
+        self.assertEqual(self.wp_summary(out)[0], [18, 0, 18, 0, 0, 4])
+        self.assertEqual(self.ham_spam(), (10, 8))
+        # untrain takes it all back
+        out, _ = self.ok("untrain", "--wp-json", p1, p2)
+        self.assertRegex(out, r"^untrained 18 comments: 18 unlearned, 0 not found; 0 bad rows "
+                              r"skipped; 4 skipped by status: 2 hold, 1 trash, 1 post-trashed\n$")
+        self.assertEqual(self.counts()["learned"], 0)
+        # small batches store the same
+        out, _ = self.ok("train", "--wp-json", "--batch", "3", p1, p2)
+        self.assertEqual(self.wp_summary(out)[0], [18, 18, 0, 0, 0, 4])
+        self.assertEqual(self.ham_spam(), (10, 8))
+
+    def test_rest_fields_make_the_comment(self):
+        """Every field WordPress gives is learned: the author record follows
+        the e-mail, and a spammer's web site teaches its host."""
+        self.init_empty()
+        self.plain()
+        page = [wp_rest(i, "spam", "comment number %d" % i, author="Seller",
+                        email="seller@spam.example", url="http://pills.example/buy",
+                        ip="203.0.113.9", agent="BadBot/1.0") for i in range(12)]
+        page += [wp_rest(100 + i, "approved", "comment number %d" % (100 + i), author="Ann",
+                         email="ann@example.org", url="http://ann.example/", ip="192.0.2.1",
+                         agent="Mozilla/5.0") for i in range(12)]
+        out, err = self.ok("train", "--wp-json", self.write("p.json", json.dumps(page)))
+        self.assertEqual(self.wp_summary(out)[0], [24, 24, 0, 0, 0, 0], err)
+        spam, _ = self.check_json(json.dumps({"content": "hello there", "url": "http://pills.example/x",
+                                              "user_agent": "BadBot/1.0"}), "--json")
+        ham, _ = self.check_json(json.dumps({"content": "hello there", "url": "http://ann.example/",
+                                             "user_agent": "Mozilla/5.0"}), "--json")
+        self.assertGreater(spam["score"], 0.9)
+        self.assertLess(ham["score"], 0.1)
+
+    def test_rest_bad_comments_are_named_and_skipped(self):
+        self.init_empty()
+        good = wp_rest(1, "approved", "a good comment")
+        text = "[\n" + ",\n".join([
+            json.dumps(good),                                                   # line 2
+            '17',                                                               # 3
+            '{"id": 3, "content": {"raw": "no status"}}',                       # 4
+            '{"id": 4, "status": "approved"}',                                  # 5
+            '{"id": 5, "status": "spam", "content": {"raw": "x"}, "status": "spam"}',  # 6
+            '{"id": 6, "status": "spam", "content": {"raw": 12}}',             # 7
+            '{"id": 7, "status": "spam", "author_email": 5, "content": "x"}',  # 8
+            '{"id": 8, "status": "spam", "content": {"raw": "nul \\u0000 byte"}}',  # 9
+            '{"id": 9, "status": "approved", "content": {"raw": "   "}}',       # 10
+            json.dumps(wp_rest(10, "spam", "a good spam")),                    # 11
+            json.dumps(wp_rest(11, "approved", None, rendered="<p>Only <b>rendered</b> &amp; "
+                                                              "fine</p>\n")),  # 12
+        ]) + "\n]\n"
+        p = self.write("bad.json", text)
+        r = self.run_cli("train", "--wp-json", p)
+        self.assertEqual(r.returncode, 4)
+        nums, _ = self.wp_summary(r.stdout.decode())
+        self.assertEqual(nums, [3, 3, 0, 0, 8, 0])
+        err = r.stderr.decode()
+        for line, why in ((3, "expected a comment object, found number"),
+                          (4, 'no "status"'), (5, 'no "content"'),
+                          (6, 'duplicate key "status"'),
+                          (7, '"content.raw" must be a string, not number'),
+                          (8, '"author_email" must be a string, not number'),
+                          (9, "content.raw: "), (10, "an empty comment")):
+            self.assertIn("thresh: %s:%d: %s" % (p, line, why), err)
+        self.assertNotIn(":2:", err)
+        self.assertIn("1 comment had no content.raw", err)
+        self.assertEqual(self.ham_spam(), (2, 1))
+        # the rendered HTML was learned as its text
+        out, _ = self.ok("train", "--jsonl", stdin='{"label":"ham","content":"Only rendered & fine",'
+                                                  '"permalink":"http://blog.example/?p=1"}\n')
+        self.assertEqual(self.summary(out), [1, 0, 1, 0, 0])
+
+    def test_bad_pages_learn_nothing(self):
+        self.init_empty()
+        good = self.write("good.json", json.dumps([wp_rest(1, "approved", "fine")]))
+        cases = [
+            ('{"code":"rest_forbidden_context","message":"Sorry, you are not allowed to edit '
+             'comments.","data":{"status":401}}',
+             "WordPress answered with an error, not comments: rest_forbidden_context: Sorry, you "
+             "are not allowed to edit comments."),
+            ('[{"id": 1, "status": "approved",\n "content": {"raw": "x"}', ":2: not a page of "
+             "WordPress comments: expected ',' or '}', found the end of the input"),
+            ('{"id": 1}', ":1: not a page of WordPress comments: expected a JSON array ('['), "
+             "found '{' (column 1)"),
+            ("<html>Error 502</html>", ":1: not a page of WordPress comments: expected a JSON "
+             "array"),
+            ("", "expected a JSON array ('['), found the end of the input"),
+        ]
+        for i, (text, why) in enumerate(cases):
+            bad = self.write("bad%d.json" % i, text)
+            r = self.run_cli("train", "--wp-json", good, bad)
+            self.assertEqual(r.returncode, 3, text)
+            self.assertIn(why, r.stderr.decode(), text)
+            self.assertEqual(r.stdout, b"")
+            self.assertEqual(self.counts()["learned"], 0)
+
+    def test_mariadb_rows(self):
+        self.init_empty()
+        rows = [{"comment_approved": "1", "comment_author": "Reader %d" % i,
+                 "comment_author_email": "r%d@example.org" % i, "comment_author_IP": "192.0.2.1",
+                 "comment_agent": "Mozilla/5.0", "comment_date_gmt": "2024-05-01 10:00:00",
+                 "comment_content": HAM[i]} for i in range(6)]
+        rows += [{"comment_approved": "spam", "comment_author": "Bot",
+                  "comment_type": "comment", "comment_content": SPAM[i]} for i in range(4)]
+        # what the escapes carry: tabs, lines, backslashes, CRLF within
+        rows += [{"comment_approved": "1", "comment_content": "line one\r\nline\ttwo \\ three"},
+                 {"comment_approved": "spam", "comment_content": "C:\\new\\table\\0"}]
+        rows += [{"comment_approved": "0", "comment_content": "held"},
+                 {"comment_approved": "trash", "comment_content": "trashed"},
+                 {"comment_approved": "0", "comment_content": "held again"}]
+        p = self.write("rows.tsv", wp_rows(rows))
+        out, err = self.ok("train", "--wp-mariadb", p)
+        nums, statuses = self.wp_summary(out)
+        self.assertEqual(nums, [12, 12, 0, 0, 0, 3], err)
+        self.assertEqual(statuses, ": 2 hold, 1 trash")
+        self.assertEqual(self.ham_spam(), (7, 5))
+        # The escapes decode to the text itself: the same comments again.
+        out, _ = self.ok("train", "--jsonl", stdin="\n".join(json.dumps(x) for x in [
+            {"label": "ham", "content": "line one\r\nline\ttwo \\ three"},
+            {"label": "spam", "content": "C:\\new\\table\\0"}]) + "\n")
+        self.assertEqual(self.summary(out), [2, 0, 2, 0, 0])
+        # Columns are found by name: reordered, extra, CRLF line ends, from a pipe.
+        cols = ["comment_ID", "comment_content", "comment_post_ID", "COMMENT_APPROVED",
+                "comment_author_email", "comment_author"]
+        out, _ = self.ok("train", "--wp-mariadb", "-",
+                         stdin=wp_rows([dict(r, comment_ID="7", COMMENT_APPROVED=r["comment_approved"])
+                                        for r in rows], cols, "\r\n"))
+        self.assertEqual(self.wp_summary(out)[0], [12, 0, 12, 0, 0, 3])
+        self.assertEqual(self.ham_spam(), (7, 5))
+
+    def test_mariadb_bad_rows_are_named_and_skipped(self):
+        self.init_empty()
+        p = self.write("bad.tsv",
+                       "comment_approved\tcomment_author\tcomment_content\n"   # 1
+                       "1\tAnn\tfine ham\n"                                     # 2
+                       "1\tAnn\tnul \\0 inside\n"                               # 3
+                       "spam\tBob\n"                                            # 4
+                       "spam\tBob\tone\ttoo many\n"                             # 5
+                       "spam\tBo\\b\tbad escape\n"                              # 6
+                       "spam\tBob\tbad \xff byte\n".encode("latin-1")           # 7
+                       + b"\n"                                                  # 8: empty
+                       b"1\t\t\n"                                               # 9
+                       b"spam\tBob\tfine spam\n")                               # 10
+        r = self.run_cli("train", "--wp-mariadb", p)
+        self.assertEqual(r.returncode, 4)
+        self.assertEqual(self.wp_summary(r.stdout.decode())[0], [2, 2, 0, 0, 6, 0])
+        err = r.stderr.decode()
+        for line, why in ((3, "comment_content: a field contains a NUL byte"),
+                          (4, "2 columns where the header line has 3"),
+                          (5, "4 columns where the header line has 3"),
+                          (6, "comment_author: a backslash that is none of mariadb --batch's"),
+                          (7, "comment_content: invalid UTF-8"), (9, "an empty comment")):
+            self.assertIn("thresh: %s:%d: %s" % (p, line, why), err)
+        self.assertNotIn(":8:", err)
+        self.assertEqual(self.ham_spam(), (1, 1))
+
+    def test_mariadb_missing_column_learns_nothing(self):
+        self.init_empty()
+        good = self.write("good.tsv", wp_rows([{"comment_approved": "1", "comment_content": "x"}]))
+        nohead = self.write("nohead.tsv", "1\tAnn\tfine\n")  # mariadb -N
+        r = self.run_cli("train", "--wp-mariadb", good, nohead)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("thresh: %s:1: no column comment_approved in the header line" % nohead,
+                      r.stderr.decode())
+        self.assertEqual(r.stdout, b"")
+        self.assertEqual(self.counts()["learned"], 0)
+        twice = self.write("twice.tsv", "comment_approved\tcomment_content\tcomment_content\n")
+        r = self.run_cli("train", "--wp-mariadb", good, twice)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("the column comment_content twice", r.stderr.decode())
+        # from a pipe the header is read when its turn comes: what came before stays
+        r = self.run_cli("train", "--wp-mariadb", good, "-", stdin="comment_approved\tx\n1\ty\n")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("thresh: <stdin>:1: no column comment_content", r.stderr.decode())
+        self.assertEqual(self.counts()["learned"], 1)
+        # an empty file is a query that found nothing
+        out, _ = self.ok("train", "--wp-mariadb", self.write("empty.tsv", ""))
+        self.assertEqual(self.wp_summary(out)[0], [0, 0, 0, 0, 0, 0])
+
+    def test_one_comment_whichever_way_it_comes(self):
+        """WordPress stores a visitor's text kses-filtered and a web site with
+        its scheme: the REST API, the query and the text as typed (what
+        WordPress's Akismet plugin sends, and threshd learns the same way) are
+        one comment, learned once."""
+        self.init_empty()
+        typed = {"content": "Tom & Jerry <3 \"quotes\" 'single'", "author": "Ann  Smith",
+                 "email": "ann@example.org", "url": "ann.example/blog"}
+        stored = {"content": "Tom &amp; Jerry &lt;3 &quot;quotes&quot; &#039;single&#039;",
+                  "author": "Ann Smith", "email": "ann@example.org",
+                  "url": "http://ann.example/blog"}
+        out, _ = self.ok("train", "--wp-json", self.write("p.json", json.dumps([wp_rest(
+            1, "approved", stored["content"], author=stored["author"], email=stored["email"],
+            url=stored["url"])])))
+        self.assertEqual(self.wp_summary(out)[0], [1, 1, 0, 0, 0, 0])
+        out, _ = self.ok("train", "--wp-mariadb", self.write("r.tsv", wp_rows([{
+            "comment_approved": "spam", "comment_content": stored["content"],
+            "comment_author": " " + typed["author"] + "\t", "comment_author_email": stored["email"],
+            "comment_author_url": typed["url"]}])))
+        self.assertEqual(self.wp_summary(out)[0], [1, 0, 0, 1, 0, 0], "moved: the same comment")
+        canonical = {"content": "Tom & Jerry <3 \"quotes\" 'single'", "author": "Ann Smith",
+                     "email": "ann@example.org", "url": "http://ann.example/blog"}
+        out, _ = self.ok("train", "--jsonl", stdin=json.dumps(dict(canonical, label="spam")) + "\n")
+        self.assertEqual(self.summary(out), [1, 0, 1, 0, 0])
+        self.assertEqual(self.ham_spam(), (0, 1))
+
+    def test_usage(self):
+        self.init_empty()
+        p = self.write("p.json", "[]")
+        r = self.run_cli("train", "--wp-json", "spam", p)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("'spam': with --wp-json the labels come from the file", r.stderr.decode())
+        r = self.run_cli("train", "--wp-json", "--wp-mariadb", p)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("give one of --tsv, --jsonl, --wp-json and --wp-mariadb", r.stderr.decode())
+        r = self.run_cli("train", "--wp-json", p, self.path("missing.json"))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("missing.json", r.stderr.decode())
+
+    def test_sigint_stores_what_was_read(self):
+        self.init_empty()
+        p = subprocess.Popen([BIN, "--db", self.db, "train", "--wp-mariadb"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=self.env)
+        p.stdin.write(wp_rows([{"comment_approved": "1" if i % 2 else "spam",
+                                "comment_content": "row number %d" % i}
+                               for i in range(300)]).encode())
+        p.stdin.flush()
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 130, err)
+        self.assertEqual(self.wp_summary(out.decode())[0], [300, 300, 0, 0, 0, 0])
+        self.assertEqual(self.ham_spam(), (150, 150))
+
 class TestCheck(CliTest):
     def setUp(self):
         super().setUp()

@@ -12,7 +12,8 @@
 /* member - a member as json_object_parse would give it. */
 static struct json_member member(const char *key, enum json_type type, const char *str)
 {
-	struct json_member m = {key, strlen(key), type, str, str ? strlen(str) : 0};
+	size_t n = str ? strlen(str) : 0;
+	struct json_member m = {key, strlen(key), type, str, n, str, n};
 	return m;
 }
 
@@ -95,7 +96,7 @@ Test(comment_json, unknown_fields)
 	cr_expect_eq(take(&S, "", JSON_STRING, "x"), CJ_UNKNOWN_FIELD);
 	cr_expect_eq(take(&S, "Content", JSON_STRING, "x"), CJ_UNKNOWN_FIELD);
 	/* a key holding a NUL ("content\0x" from \u0000) is no field */
-	struct json_member m = {"content\0x", 9, JSON_STRING, "x", 1};
+	struct json_member m = {"content\0x", 9, JSON_STRING, "x", 1, "\"x\"", 3};
 	cr_expect_eq(cj_member(&S, &m), CJ_UNKNOWN_FIELD);
 	cr_expect_null(get(C, "content"));
 }
@@ -129,7 +130,7 @@ Test(comment_json, bad_types)
 
 Test(comment_json, values_the_library_refuses)
 {
-	struct json_member m = {"content", 7, JSON_STRING, "a\0b", 3};
+	struct json_member m = {"content", 7, JSON_STRING, "a\0b", 3, "\"a\\u0000b\"", 10};
 	cr_expect_eq(cj_member(&S, &m), CJ_NUL);
 	cr_expect_eq(S.rc, THRESH_ENUL);
 	cj_end(&S);

@@ -373,3 +373,111 @@ Test(json, put_double)
 	cr_expect_eq(strtod(g.m[0].str, NULL), 1.0 / 3);
 	sb_free(&b);
 }
+
+/* ---------- raw values, arrays ---------- */
+
+static char raw_seen[128];
+
+static int raw_of_o(const struct json_member *m, void *ctx, char *why, size_t whysize)
+{
+	(void)ctx;
+	(void)why;
+	(void)whysize;
+	if (!strcmp(m->key, "o")) {
+		cr_assert_lt(m->raw_len, sizeof raw_seen);
+		memcpy(raw_seen, m->raw, m->raw_len);
+		raw_seen[m->raw_len] = '\0';
+	}
+	return 0;
+}
+
+Test(json, a_member_value_as_written)
+{
+	char why[256];
+	size_t pos;
+	const char *t = "{\"a\": 1, \"o\" :  {\"raw\": \"x\\u0041\", \"n\": [1, {}]} , \"z\": 2}";
+	raw_seen[0] = '\0';
+	cr_assert_eq(json_object_parse(t, strlen(t), raw_of_o, NULL, why, sizeof why, &pos), 0);
+	cr_expect_str_eq(raw_seen, "{\"raw\": \"x\\u0041\", \"n\": [1, {}]}");
+}
+
+struct elems {
+	int n;
+	char text[8][64];
+	size_t at[8];
+	enum json_type type[8];
+	int stop_at;
+};
+
+static int elem(const char *text, size_t len, size_t at, enum json_type type, void *ctx,
+                char *why, size_t whysize)
+{
+	struct elems *e = ctx;
+	if (e->n == e->stop_at) {
+		snprintf(why, whysize, "stopped at %d", e->n);
+		return 1;
+	}
+	cr_assert_lt(e->n, 8);
+	cr_assert_lt(len, sizeof e->text[0]);
+	memcpy(e->text[e->n], text, len);
+	e->text[e->n][len] = '\0';
+	e->at[e->n] = at;
+	e->type[e->n] = type;
+	e->n++;
+	return 0;
+}
+
+Test(json, array_elements_as_written)
+{
+	struct elems e = {.stop_at = -1};
+	char why[256];
+	size_t pos;
+	const char *t = "\xEF\xBB\xBF [ {\"a\": [1, 2]},\n \"s\\n\" , 3, null, [] ]\n";
+	cr_assert_eq(json_array_parse(t, strlen(t), elem, &e, why, sizeof why, &pos), 0, "%s", why);
+	cr_assert_eq(e.n, 5);
+	cr_expect_str_eq(e.text[0], "{\"a\": [1, 2]}");
+	cr_expect_eq(e.type[0], JSON_OBJECT);
+	cr_expect_eq(e.at[0], 6);
+	cr_expect_str_eq(e.text[1], "\"s\\n\"");
+	cr_expect_eq(e.type[1], JSON_STRING);
+	cr_expect_str_eq(e.text[2], "3");
+	cr_expect_eq(e.type[3], JSON_NULL);
+	cr_expect_eq(e.type[4], JSON_ARRAY);
+	cr_expect_eq(pos, strlen(t));
+
+	e.n = 0;
+	cr_assert_eq(json_array_parse(" [ ] ", 5, elem, &e, why, sizeof why, &pos), 0);
+	cr_expect_eq(e.n, 0, "an empty page");
+	cr_assert_eq(json_array_parse("[1]", 3, NULL, NULL, why, sizeof why, &pos), 0, "no callback");
+}
+
+Test(json, array_refusals)
+{
+	static const struct {
+		const char *text, *why;
+		size_t pos;
+	} cases[] = {
+		{"{\"code\": \"x\"}", "expected a JSON array ('['), found '{'", 0},
+		{"", "expected a JSON array ('['), found the end of the input", 0},
+		{"[1, 2", "expected ',' or ']', found the end of the input", 5},
+		{"[1,]", "expected a value, found ']'", 3},
+		{"[1] [2]", "text after the array: '['", 4},
+		{"[{\"a\": }]", "expected a value, found '}'", 7},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char why[256] = "";
+		size_t pos = 99;
+		struct elems e = {.stop_at = -1};
+		cr_expect_eq(json_array_parse(cases[i].text, strlen(cases[i].text), elem, &e, why,
+		                              sizeof why, &pos), -1, "%s", cases[i].text);
+		cr_expect_str_eq(why, cases[i].why, "%s", cases[i].text);
+		cr_expect_eq(pos, cases[i].pos, "%s: at %zu", cases[i].text, pos);
+	}
+	struct elems e = {.stop_at = 1};
+	char why[256];
+	size_t pos;
+	cr_expect_eq(json_array_parse("[1,  2, 3]", 10, elem, &e, why, sizeof why, &pos), -2);
+	cr_expect_str_eq(why, "stopped at 1");
+	cr_expect_eq(pos, 5, "the stopping element's offset");
+	cr_expect_eq(e.n, 1);
+}

@@ -1058,6 +1058,7 @@ LoadModule dir_module %(mods)s/mod_dir.so
 LoadModule mime_module %(mods)s/mod_mime.so
 LoadModule env_module %(mods)s/mod_env.so
 LoadModule setenvif_module %(mods)s/mod_setenvif.so
+LoadModule rewrite_module %(mods)s/mod_rewrite.so
 LoadModule php_module %(mods)s/%(php)s
 User www-data
 Group www-data
