@@ -221,6 +221,12 @@ struct rec_reader {
  * before anything is learned). Returns 0 or CLI_FAIL (reported). */
 int rec_open(struct rec_reader *r, const struct cli *cli, enum rec_format fmt, int label,
              char **paths, int npaths);
+/* rec_line - the next line of r's files, in order, opening each in turn
+ * (*opened set to 1 when a file was opened on the way, if opened is given).
+ * Returns REC_OK with *line and *len set (the line holds no newline),
+ * REC_EOF after the last file, REC_IOERR (reported) or REC_INTR. */
+int rec_line(struct rec_reader *r, char **line, size_t *len, int *opened);
+
 /* rec_next - the next record: its comment in r->c, its label in *label. */
 int rec_next(struct rec_reader *r, int *label);
 /* rec_bytes - bytes read so far over all inputs. */

@@ -229,12 +229,8 @@ static int parse_record(struct rec_reader *r, char *line, size_t len, int *label
 	return rc;
 }
 
-int rec_next(struct rec_reader *r, int *label)
+int rec_line(struct rec_reader *r, char **line, size_t *len, int *opened)
 {
-	char *line;
-	size_t len;
-	if (r->wp)
-		return wp_next(r, label);
 	for (;;) {
 		if (cli_interrupted)
 			return REC_INTR;
@@ -247,20 +243,34 @@ int rec_next(struct rec_reader *r, int *label)
 				return REC_IOERR;
 			}
 			r->open = 1;
+			if (opened)
+				*opened = 1;
 		}
-		int got = lr_next(&r->lr, &line, &len);
+		int got = lr_next(&r->lr, line, len);
 		if (got < 0) {
 			if (errno == EINTR && cli_interrupted)
 				return REC_INTR;
 			cli_warn("%s: line %zu: %s", r->lr.name, r->lr.lineno + 1, strerror(errno));
 			return REC_IOERR;
 		}
-		if (got == 0) {
-			r->done_bytes += r->lr.bytes;
-			lr_close(&r->lr);
-			r->open = 0;
-			continue;
-		}
+		if (got > 0)
+			return REC_OK;
+		r->done_bytes += r->lr.bytes;
+		lr_close(&r->lr);
+		r->open = 0;
+	}
+}
+
+int rec_next(struct rec_reader *r, int *label)
+{
+	char *line;
+	size_t len;
+	if (r->wp)
+		return wp_next(r, label);
+	for (;;) {
+		int rc = rec_line(r, &line, &len, NULL);
+		if (rc != REC_OK)
+			return rc;
 		/* Empty lines (also "\r\n" alone, or only blanks in JSON lines) are skipped. */
 		if (len == 0)
 			continue;

@@ -574,32 +574,12 @@ static int mariadb_next(struct rec_reader *r, int *label)
 	char *line;
 	size_t len;
 	for (;;) {
-		if (cli_interrupted)
-			return REC_INTR;
-		if (!r->open) {
-			if (r->cur + 1 >= r->npaths)
-				return REC_EOF;
-			r->cur++;
-			if (lr_open(&r->lr, r->paths[r->cur])) {
-				cli_warn("%s: %s", r->paths[r->cur], strerror(errno));
-				return REC_IOERR;
-			}
-			r->open = 1;
+		int opened = 0;
+		int got = rec_line(r, &line, &len, &opened);
+		if (got != REC_OK)
+			return got;
+		if (opened)
 			w->ncols = 0;
-		}
-		int got = lr_next(&r->lr, &line, &len);
-		if (got < 0) {
-			if (errno == EINTR && cli_interrupted)
-				return REC_INTR;
-			cli_warn("%s: line %zu: %s", r->lr.name, r->lr.lineno + 1, strerror(errno));
-			return REC_IOERR;
-		}
-		if (got == 0) {
-			r->done_bytes += r->lr.bytes;
-			lr_close(&r->lr);
-			r->open = 0;
-			continue;
-		}
 		r->where = r->lr.name;
 		r->where_line = r->lr.lineno;
 		if (w->ncols == 0) {
