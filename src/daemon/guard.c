@@ -395,7 +395,12 @@ size_t guard_sweep(struct guard *g, double now, int probe)
 		 * has just moved on to its next phase keeps its new one. */
 		if (!atomic_compare_exchange_strong(&c->due, &due, 0))
 			continue;
-		guard_abort(c, (due & 3) == DUE_BODY ? GR_BODY_TIMEOUT : GR_HEADER_TIMEOUT);
+		/* A client that left before its deadline was not slow: it is
+		 * counted as gone, whether or not the probe came round first. */
+		if (gone(c))
+			guard_abort(c, GR_CLIENT_GONE);
+		else
+			guard_abort(c, (due & 3) == DUE_BODY ? GR_BODY_TIMEOUT : GR_HEADER_TIMEOUT);
 		c->shut = 1;
 		/* The socket stays open until the connection's close is notified
 		 * (guard_close, which needs this lock), so fd is still c's. */

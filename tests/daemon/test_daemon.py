@@ -1416,8 +1416,8 @@ class AbortedConnectionsTest(DaemonTest):
         self.assertGreaterEqual(counts["per_ip"], 20, counts)  # 60 from one address, 40 allowed
         self.assertGreaterEqual(counts["header_timeout"] + counts["body_timeout"] +
                                 counts["idle_timeout"], 20, counts)
-        self.assertEqual(counts["client_gone"], 1)
-        self.assertEqual(int(m["threshd_body_bytes"]), 0)
+        self.assertEqual(counts["client_gone"], 1, counts)
+        self.assertEqual(int(m["threshd_body_bytes"]), 0, counts)
         self.assertLess(len(self.d.stderr().splitlines()), 6, self.d.stderr())
 
 

@@ -266,8 +266,15 @@ class SlowClientTest(unittest.TestCase):
         closed = len(readable(self.socks, 2))
         self.assertGreater(closed, len(self.socks) * 0.9,
                            "trickling connections were not closed at the header deadline")
-        self.assertGreaterEqual(
-            d.metric("threshd_connections_aborted_total", '{reason="header_timeout"}'), 250)
+        # A cut connection is counted when libmicrohttpd reports its close,
+        # which on a loaded machine comes a while after the client saw it.
+        deadline = time.monotonic() + 10
+        while True:
+            cut = d.metric("threshd_connections_aborted_total", '{reason="header_timeout"}')
+            if cut >= 250 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(cut, 250)
         # one stderr line per connection cut off no more
         self.assertLess(len(d.stderr().splitlines()), 20, d.stderr())
 

@@ -215,6 +215,29 @@ Test(guard, body_deadline_and_the_first_reason_counts)
 	close_pair(q);
 }
 
+Test(guard, a_client_gone_before_its_deadline_is_counted_gone_not_slow)
+{
+	/* The probe runs once a second, the deadline sweep more often: a
+	 * client that left just before its deadline met the deadline sweep
+	 * first and was counted as a timeout. */
+	struct guard *g = new_guard(settings(0, 1 << 20));
+	struct pair p = new_pair(), q = new_pair();
+	struct guard_conn *c, *d;
+	cr_assert_eq(guard_open(g, p.fd[0], NULL, 0, &c), 0);
+	cr_assert_eq(guard_open(g, q.fd[0], NULL, 0, &d), 0);
+	guard_phase(g, c, GP_BODY, 1);
+	guard_phase(g, d, GP_BODY, 1);
+	close(p.fd[1]);
+	cr_assert_eq(guard_sweep(g, 31, 0), 2);
+	guard_close(g, c);
+	guard_close(g, d);
+	cr_assert_eq(aborted(g, GR_CLIENT_GONE), 1);
+	cr_assert_eq(aborted(g, GR_BODY_TIMEOUT), 1);
+	guard_free(g);
+	close(p.fd[0]);
+	close_pair(q);
+}
+
 Test(guard, no_deadline_when_the_timeouts_are_zero)
 {
 	struct guard_settings s = settings(0, 1 << 20);
