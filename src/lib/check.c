@@ -70,6 +70,7 @@ int thresh_view_open(thresh_db *db, thresh_view **out)
 		thresh_view_close(v);
 		return rc;
 	}
+	model_force_apply(&v->m); /* the site's calibration and cutoffs, unless pinned */
 	model_totals(&v->m, &v->tot, NULL);
 	*out = v;
 	return 0;

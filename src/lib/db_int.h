@@ -68,7 +68,8 @@ struct conf *db_conf(thresh_db *db);
 int db_secret(thresh_db *db, unsigned char out[HASH_SECRET_BYTES]);
 
 /* db_meta_load - meta_load, with the parameters the configuration in force
- * overrides applied. Returns as meta_load. */
+ * overrides applied (and pinned, model.h); the values the site's decisions
+ * set are not applied (model_force_apply does). Returns as meta_load. */
 int db_meta_load(thresh_db *db, store_txn *t, model_meta *m);
 
 /* meta_read - the model's meta in a read transaction of its own; overrides:

@@ -117,7 +117,7 @@ int dump_export_path(store *st, const char *path)
 	fputc(' ', e.f);
 	put_milli(e.f, m.prior.ham);
 	fputs("\npreq", e.f);
-	for (int i = 0; i < PREQ_N; i++)
+	for (int i = 0; i < PREQ_N - 1; i++) /* the format keeps 0.2's seven */
 		fprintf(e.f, " %.17g", m.preq[i]);
 	fputc('\n', e.f);
 	for (size_t i = 0; thresh_db_param_name(i); i++)
@@ -389,14 +389,15 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			d->prior.ham = b;
 		} else if (state == 0 && d->version > 1 && !strcmp(w1, "preq")) {
 			char *p = line + 4, *end;
-			for (int i = 0; i < PREQ_N; i++) {
+			for (int i = 0; i < PREQ_N - 1; i++) {
 				d->preq[i] = strtod(p, &end);
 				if (end == p || *p != ' ' || !(d->preq[i] >= 0) || d->preq[i] > 1e300)
-					FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N);
+					FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N - 1);
 				p = end;
 			}
 			if (*p)
-				FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N);
+				FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N - 1);
+			d->preq[PREQ_N - 1] = d->preq[PREQ_N - 2]; /* as meta_load reads 0.2's */
 		} else if (state == 0 && !strcmp(w1, "param")) {
 			int i;
 			char *end;
@@ -479,6 +480,34 @@ static tok_counts seed(const tok_counts *in)
 	return c;
 }
 
+/* dump_pins - the pins after a replacing import: a parameter the dump
+ * sets is pinned when it differs from its default (as a database of thresh
+ * 0.2 is read); the others keep theirs. */
+static unsigned dump_pins(const struct dump *d, unsigned pinned)
+{
+	double param[P_COUNT];
+	for (int i = 0; i < P_COUNT; i++)
+		param[i] = d->version > 1 && d->has_param[i] ? d->param[i] : param_default(i);
+	unsigned set = meta_pins_infer(param);
+	for (int i = 0; i < P_COUNT; i++)
+		if (d->version > 1 && d->has_param[i])
+			pinned = (pinned & ~(1u << i)) | (set & (1u << i));
+	return pinned;
+}
+
+/* ring_reset - no decisions in the ring of a replaced model, the fits of
+ * none: the dump carries none. */
+static int ring_reset(store_txn *t, model_meta *m)
+{
+	model_ring *r = calloc(1, sizeof *r);
+	if (!r)
+		return THRESH_ENOMEM;
+	model_fits_default(&m->fits);
+	int rc = meta_ring_put(t, r);
+	free(r);
+	return rc ? rc : meta_put_fits(t, m);
+}
+
 static int import_fn(store_txn *t, void *ctx)
 {
 	struct dump *d = ctx;
@@ -487,6 +516,7 @@ static int import_fn(store_txn *t, void *ctx)
 	if ((rc = meta_load(t, &m)))
 		return rc;
 	int same = hash_equal(m.key, d->key, sizeof m.key) && m.tokenizer == d->tokenizer;
+	unsigned pinned = m.pinned;
 	hash_wipe(m.key, sizeof m.key);
 	if (d->flags & THRESH_IMPORT_MERGE) {
 		if (!same)
@@ -514,6 +544,8 @@ static int import_fn(store_txn *t, void *ctx)
 	for (int i = 0; i < P_COUNT && d->version > 1; i++)
 		if (d->has_param[i] && (rc = store_meta_put(t, param_meta_key(i), &d->param[i], sizeof(double))))
 			return rc;
+	if ((rc = meta_put_pins(t, dump_pins(d, pinned))))
+		return rc;
 	memset(&m, 0, sizeof m);
 	if (d->flags & DUMP_SEED) {
 		/* A new database: the whole dump is its prior; the site has learned
@@ -532,6 +564,8 @@ static int import_fn(store_txn *t, void *ctx)
 	m.prior.spam = d->prior.spam;
 	m.prior.ham = d->prior.ham;
 	memcpy(m.preq, d->preq, sizeof m.preq);
+	if ((rc = ring_reset(t, &m)))
+		return rc;
 	for (size_t i = 0; i < d->ntok; i++)
 		if ((rc = store_token_put(t, d->tok[i].id, &d->tok[i].c)))
 			return rc;

@@ -662,7 +662,7 @@ static int serialize(store_txn *t, const char *epoch, struct bbuf *b, uint64_t *
 	bb_u32(b, m.tokenizer);
 	bb_layer(b, &m.site);
 	bb_layer(b, &m.prior);
-	for (int i = 0; i < PREQ_N; i++)
+	for (int i = 0; i < PREQ_N - 1; i++) /* the format keeps 0.2's seven */
 		bb_f64(b, m.preq[i]);
 	bb_u32(b, (uint32_t)s.nv);
 	for (size_t i = 0; i < s.nv; i++) {
@@ -792,7 +792,7 @@ static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int c
 	if (memcmp(d, p + len - SNAP_DIGEST, SNAP_DIGEST))
 		return THRESH_EFORMAT; /* torn or damaged */
 	len -= SNAP_DIGEST;
-	NEED(64 + 8 * PREQ_N + 4);
+	NEED(64 + 8 * (PREQ_N - 1) + 4);
 	layer_totals *l[2] = {&sn->site, &sn->prior};
 	for (int i = 0; i < 2; i++) {
 		l[i]->spam = rd64(p + pos);
@@ -801,10 +801,11 @@ static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int c
 		l[i]->ham_tok = rd64(p + pos + 24);
 		pos += 32;
 	}
-	for (int i = 0; i < PREQ_N; i++, pos += 8) {
+	for (int i = 0; i < PREQ_N - 1; i++, pos += 8) {
 		uint64_t v = rd64(p + pos);
 		memcpy(&sn->preq[i], &v, sizeof v);
 	}
+	sn->preq[PREQ_N - 1] = sn->preq[PREQ_N - 2]; /* the site alone's, as meta_load reads 0.2's */
 	uint32_t nv = rd32(p + pos);
 	pos += 4;
 	if (nv > REPLICA_NODES_MAX)
@@ -863,6 +864,19 @@ static int drop_all(const void *k, size_t kl, const void *v, size_t vl, void *ct
 	return 1;
 }
 
+/* ring_reset - no decisions in the ring, the fits of none: the snapshot
+ * carries none. */
+static int ring_reset(store_txn *t, model_meta *m)
+{
+	model_ring *r = calloc(1, sizeof *r);
+	if (!r)
+		return THRESH_ENOMEM;
+	model_fits_default(&m->fits);
+	int rc = meta_ring_put(t, r);
+	free(r);
+	return rc ? rc : meta_put_fits(t, m);
+}
+
 static int load_fn(store_txn *t, void *ctx)
 {
 	struct load_job *j = ctx;
@@ -899,7 +913,7 @@ static int load_fn(store_txn *t, void *ctx)
 	m.site = sn->site;
 	m.prior = sn->prior;
 	memcpy(m.preq, sn->preq, sizeof m.preq);
-	if ((rc = meta_put_totals(t, &m)))
+	if ((rc = meta_put_totals(t, &m)) || (rc = ring_reset(t, &m)))
 		goto out;
 	uint64_t next = s.next;
 	s = sn->vec;
