@@ -1,13 +1,18 @@
 /* dump.c - the model dump: a versioned text format for export and import.
  *
- * The format is documented in docs/dump-format.md. In short (version 2):
+ * The format is documented in docs/dump-format.md. In short (version 3):
  *
- *   thresh-dump 2
+ *   thresh-dump 3
  *   tokenizer 63
  *   key 00112233445566778899aabbccddeeff
  *   messages 12 40                      (the site's own comments)
  *   prior 1005 1274.7                   (the prior's, weighted: 3 decimals)
- *   preq 0 1.5 2 2.5 3 3.5 4            (the prior weights' log losses)
+ *   preq 0 1.5 2 2.5 3 3.5 4 5          (the prior weights' log losses)
+ *   ring 2 2                            (the site's newest decisions: next slot, count)
+ *   r spam 0123456789abcdef 0.25 0.25 0.3 0.31 0.4 0.5 0.6 0.7
+ *   r ham fedcba9876543210 -0.2 -0.2 -0.2 -0.1 -0.1 0 0.1 0.2
+ *                                       (one per slot: label, digest's first
+ *                                       8 bytes, x per weight)
  *   param robs 0.1                      (one line per parameter)
  *   tokens 2
  *   t 0123456789abcdef 12 3 20418 0 0   (id, spam, ham, last-seen day,
@@ -17,12 +22,15 @@
  *   end
  *
  * Version 1 (thresh 0.1) has no prior, no preq and tokens of four fields;
- * it is read as a model of the site's own layer. An import reads and checks
- * the whole file before it stores anything. */
+ * it is read as a model of the site's own layer. Version 2 (thresh 0.2) has
+ * seven losses and no ring: the eighth is read as the seventh, the ring as
+ * empty. An import reads and checks the whole file before it stores
+ * anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +44,7 @@
 #include "model.h"
 #include "num.h"
 
-#define DUMP_VERSION 2
+#define DUMP_VERSION 3
 #define DUMP_LINE_MAX 256
 
 /* ---------- export ---------- */
@@ -80,6 +88,30 @@ static int export_learned(const void *k, size_t kl, const void *v, size_t vl, vo
 	return 0;
 }
 
+/* export_ring - the ring of the site's decisions: "ring POS N", then its
+ * first N slots in slot order (floats with 9 digits: exactly the stored
+ * ones again). */
+static int export_ring(store_txn *t, FILE *f)
+{
+	model_ring *r = malloc(sizeof *r);
+	if (!r)
+		return THRESH_ENOMEM;
+	int rc = meta_ring_get(t, r);
+	if (!rc) {
+		fprintf(f, "ring %" PRIu32 " %" PRIu32 "\n", r->pos, r->n);
+		for (uint32_t i = 0; i < r->n; i++) {
+			fprintf(f, "r %s %016" PRIx64,
+			        r->label[i] == RING_SPAM ? "spam" : r->label[i] == RING_HAM ? "ham" : "withdrawn",
+			        r->fp[i]);
+			for (int j = 0; j < PREQ_N; j++)
+				fprintf(f, " %.9g", (double)r->x[i][j]);
+			fputc('\n', f);
+		}
+	}
+	free(r);
+	return rc;
+}
+
 int dump_export_path(store *st, const char *path)
 {
 	char tmp[4096];
@@ -117,9 +149,11 @@ int dump_export_path(store *st, const char *path)
 	fputc(' ', e.f);
 	put_milli(e.f, m.prior.ham);
 	fputs("\npreq", e.f);
-	for (int i = 0; i < PREQ_N - 1; i++) /* the format keeps 0.2's seven */
+	for (int i = 0; i < PREQ_N; i++)
 		fprintf(e.f, " %.17g", m.preq[i]);
 	fputc('\n', e.f);
+	if ((rc = export_ring(t, e.f)))
+		goto fail;
 	for (size_t i = 0; thresh_db_param_name(i); i++)
 		fprintf(e.f, "param %s %.17g\n", thresh_db_param_name(i), m.param[i]);
 	fprintf(e.f, "tokens %" PRIu64 "\n", info.tokens);
@@ -180,6 +214,7 @@ struct dump {
 	size_t ntok;
 	struct dump_learned *lrn;
 	size_t nlrn;
+	model_ring *ring;          /* version 3: the site's decisions; NULL: none */
 	unsigned flags;
 };
 
@@ -273,7 +308,8 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 	char line[DUMP_LINE_MAX], w1[32], w2[64], w3[64], w4[64], w5[64];
 	size_t lineno = 0, cap = 0, lcap = 0;
 	uint64_t ntok = 0, nlrn = 0, a, b;
-	int rc = 0, r, state = 0; /* 0 header, 1 tokens, 2 learned, 3 end */
+	uint32_t nring = 0;
+	int rc = 0, r, state = 0; /* 0 header, 1 tokens, 2 learned, 3 end, 4 ring */
 
 	memset(d, 0, sizeof *d);
 	unsigned seen = 0; /* bits: version, tokenizer, key, messages */
@@ -351,6 +387,33 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			d->nlrn++;
 			continue;
 		}
+		if (state == 4 && d->ring->n < nring) {
+			char *p = line, *end, fph[20];
+			uint32_t i = d->ring->n;
+			unsigned char fpb[8];
+			int used;
+			if (sscanf(p, "r %15s %17s%n", w1, fph, &used) != 2 ||
+			    (strcmp(w1, "spam") && strcmp(w1, "ham") && strcmp(w1, "withdrawn")) ||
+			    strlen(fph) != 16 || hex_decode(fph, fpb, 8))
+				FAIL("expected \"r spam|ham|withdrawn FINGERPRINT\" and %d numbers", PREQ_N);
+			d->ring->label[i] = !strcmp(w1, "spam") ? RING_SPAM : !strcmp(w1, "ham") ? RING_HAM
+			                                                                        : RING_WITHDRAWN;
+			for (int b = 0; b < 8; b++)
+				d->ring->fp[i] = d->ring->fp[i] << 8 | fpb[b];
+			p += used;
+			for (int j = 0; j < PREQ_N; j++) {
+				float v = strtof(p, &end);
+				if (end == p || *p != ' ' || !isfinite(v))
+					FAIL("expected \"r spam|ham|withdrawn FINGERPRINT\" and %d numbers", PREQ_N);
+				d->ring->x[i][j] = v;
+				p = end;
+			}
+			if (*p)
+				FAIL("expected \"r spam|ham|withdrawn FINGERPRINT\" and %d numbers", PREQ_N);
+			if (++d->ring->n == nring)
+				state = 0;
+			continue;
+		}
 		if (sscanf(line, "%31s", w1) != 1)
 			FAIL("empty line");
 		if (lineno == 1) {
@@ -389,15 +452,32 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			d->prior.ham = b;
 		} else if (state == 0 && d->version > 1 && !strcmp(w1, "preq")) {
 			char *p = line + 4, *end;
-			for (int i = 0; i < PREQ_N - 1; i++) {
+			int nl = d->version > 2 ? PREQ_N : PREQ_N - 1;
+			for (int i = 0; i < nl; i++) {
 				d->preq[i] = strtod(p, &end);
 				if (end == p || *p != ' ' || !(d->preq[i] >= 0) || d->preq[i] > 1e300)
-					FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N - 1);
+					FAIL("expected \"preq\" and %d losses (numbers >= 0)", nl);
 				p = end;
 			}
 			if (*p)
-				FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N - 1);
-			d->preq[PREQ_N - 1] = d->preq[PREQ_N - 2]; /* as meta_load reads 0.2's */
+				FAIL("expected \"preq\" and %d losses (numbers >= 0)", nl);
+			if (nl < PREQ_N)
+				d->preq[PREQ_N - 1] = d->preq[PREQ_N - 2];
+		} else if (state == 0 && d->version > 2 && !strcmp(w1, "ring")) {
+			if (d->ring)
+				FAIL("a second \"ring\"");
+			if (sscanf(line, "ring %63s %63s%c", w2, w3, &extra) != 2 ||
+			    parse_u64(w2, 0, MODEL_RING - 1, &a) || parse_u64(w3, 0, MODEL_RING, &b) ||
+			    (b < MODEL_RING && a != b))
+				FAIL("expected \"ring NEXT COUNT\" (COUNT at most %d, NEXT = COUNT below it)",
+				     MODEL_RING);
+			if (!(d->ring = calloc(1, sizeof *d->ring))) {
+				rc = THRESH_ENOMEM;
+				goto out;
+			}
+			d->ring->pos = (uint32_t)a;
+			nring = (uint32_t)b;
+			state = nring ? 4 : 0;
 		} else if (state == 0 && !strcmp(w1, "param")) {
 			int i;
 			char *end;
@@ -444,6 +524,10 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 		lineno++;
 		FAIL("the dump ends early (no \"end\" line): truncated?");
 	}
+	if (d->ring && d->ring->n < nring) {
+		lineno++;
+		FAIL("the ring ends early");
+	}
 out:
 	return rc;
 }
@@ -452,6 +536,7 @@ static void dump_free(struct dump *d)
 {
 	free(d->tok);
 	free(d->lrn);
+	free(d->ring);
 	hash_wipe(d->key, sizeof d->key);
 }
 
@@ -495,14 +580,16 @@ static unsigned dump_pins(const struct dump *d, unsigned pinned)
 	return pinned;
 }
 
-/* ring_reset - no decisions in the ring of a replaced model, the fits of
- * none: the dump carries none. */
-static int ring_reset(store_txn *t, model_meta *m)
+/* ring_put - the site's decisions of a replaced model, as the dump has
+ * them (a dump before version 3 has none: an empty ring), and their fits. */
+static int ring_put(store_txn *t, model_meta *m, const struct dump *d)
 {
 	model_ring *r = calloc(1, sizeof *r);
 	if (!r)
 		return THRESH_ENOMEM;
-	model_fits_default(&m->fits);
+	if (d->ring)
+		*r = *d->ring;
+	model_fits_make(r, m, &m->fits);
 	int rc = meta_ring_put(t, r);
 	free(r);
 	return rc ? rc : meta_put_fits(t, m);
@@ -564,7 +651,7 @@ static int import_fn(store_txn *t, void *ctx)
 	m.prior.spam = d->prior.spam;
 	m.prior.ham = d->prior.ham;
 	memcpy(m.preq, d->preq, sizeof m.preq);
-	if ((rc = ring_reset(t, &m)))
+	if ((rc = ring_put(t, &m, d)))
 		return rc;
 	for (size_t i = 0; i < d->ntok; i++)
 		if ((rc = store_token_put(t, d->tok[i].id, &d->tok[i].c)))
