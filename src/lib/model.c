@@ -240,12 +240,23 @@ static void fit_weights(const model_ring *r, const model_meta *m, int j, double 
 	}
 }
 
+/* fit_ridge - the default calibration's weight in candidate j's fits: the
+ * default is the prior's own, so it weighs MODEL_RIDGE_PRIOR comments as
+ * far as the candidate's model is the prior's (the prior's comments at its
+ * weight against the site's), and MODEL_RIDGE besides. */
+static double fit_ridge(const model_meta *m, int j, double prior, double site)
+{
+	double cj = preq_comments[j] < prior ? preq_comments[j] : prior;
+	(void)m;
+	return MODEL_RIDGE + (cj > 0 ? MODEL_RIDGE_PRIOR * (cj / prior) * cj / (cj + site) : 0);
+}
+
 void model_fits_make(const model_ring *r, const model_meta *m, model_fits *out)
 {
 	calib_pair scratch[MODEL_RING];
 	double w[MODEL_RING], wh[MODEL_RING], wc[MODEL_RING];
 	double a0 = params[P_NB_SCALE].def, b0 = params[P_NB_SHIFT].def;
-	double ridge = MODEL_RIDGE;
+	double site = (double)(m->site.spam + m->site.ham);
 	size_t n = r->n;
 	memset(out, 0, sizeof *out);
 	out->n = r->n;
@@ -273,13 +284,14 @@ void model_fits_make(const model_ring *r, const model_meta *m, model_fits *out)
 		}
 		calib_fit *c = &out->c[j];
 		fit_weights(r, m, j, w, wh, wc);
-		calib_fit_ab(&r->x[0][j], PREQ_N, r->label, w, n, a0, b0, ridge, &c->a, &c->b);
+		calib_fit_ab(&r->x[0][j], PREQ_N, r->label, w, n, a0, b0, MODEL_RIDGE, &c->a, &c->b);
 		calib_cutoffs(&r->x[0][j], PREQ_N, r->label, wh, n, scratch, &c->x_hold, &c->x_reject);
 	}
 	int j = model_candidate(m);
 	out->cand = (uint32_t)j;
 	fit_weights(r, m, j, w, wh, wc);
-	calib_fit_ab(&r->x[0][j], PREQ_N, r->label, wc, n, a0, b0, ridge, &out->check_a, &out->check_b);
+	calib_fit_ab(&r->x[0][j], PREQ_N, r->label, wc, n, a0, b0, fit_ridge(m, j, prior, site),
+	             &out->check_a, &out->check_b);
 }
 
 static int put_params_default(store_txn *t)
@@ -411,9 +423,19 @@ static int least_loss(const model_meta *m)
 {
 	int best = 0;
 	for (int i = 1; i < PREQ_N; i++)
-		if (m->preq[i] < m->preq[best])
+		if (m->preq[i] < m->preq[best] && model_eligible(m, i))
 			best = i;
 	return best;
+}
+
+int model_eligible(const model_meta *m, int j)
+{
+	double prior = (double)(m->prior.spam + m->prior.ham) / PRIOR_UNIT;
+	double cj = preq_comments[j] < prior ? preq_comments[j] : prior;
+	double ps = prior > 0 ? cj * ((double)m->prior.spam / PRIOR_UNIT) / prior : 0;
+	double ph = prior > 0 ? cj * ((double)m->prior.ham / PRIOR_UNIT) / prior : 0;
+	double s = (double)m->site.spam + ps, h = (double)m->site.ham + ph;
+	return j == 0 || (s >= MODEL_ELIGIBLE && h >= MODEL_ELIGIBLE);
 }
 
 int model_candidate(const model_meta *m)

@@ -19,7 +19,9 @@
  * (preq[]), the older losses fading (each total is first multiplied by
  * MODEL_FORGET: the site and its model change, and what a candidate did in
  * the site's first tens of decisions says little of it later). The
- * candidate with the least total is in force. A prior that predicts the
+ * candidate with the least total among the eligible is in force (one whose
+ * model counts MODEL_ELIGIBLE comments of each class: model_eligible). A
+ * prior that predicts the
  * site well keeps its full weight; one that does not (a blog with a
  * video-comment prior) gives way to the site within tens of decisions. The
  * last candidate is the site alone (weight 0).
@@ -31,9 +33,10 @@
  * unlearn, or a learn under the other label, withdraws the decision it
  * takes back. After each learn every candidate's calibration (a, b) and
  * its cutoffs on x are fitted on its column of the ring, and a calibration
- * of slower recency for checks on the column of the candidate in force
- * (meta key "fit", small: a check reads it; fit_weights in model.c says how
- * the decisions weigh). A candidate is charged the loss of its own
+ * of slower recency for checks on the column of the candidate in force,
+ * held nearer the default calibration as far as that candidate's model is
+ * the prior's, which the default was fitted to (meta key "fit", small: a
+ * check reads it; fit_weights and fit_ridge in model.c say how). A candidate is charged the loss of its own
  * calibration as it stood before the comment, so the choice among them is
  * honest (out of sample), and a candidate with a small prior, whose raw
  * values drift as the site grows, is judged by a calibration that follows.
@@ -77,7 +80,8 @@ extern const double preq_comments[PREQ_N];
 /* The site's calibration and cutoffs (see the header comment; the values
  * chosen by tests/bench, README "A new site"). */
 #define MODEL_RING 256     /* the decisions they are fitted on, newest */
-#define MODEL_RIDGE 0.1    /* the default calibration's weight, in comments */
+#define MODEL_RIDGE 0.1    /* the default calibration's weight, in comments ... */
+#define MODEL_RIDGE_PRIOR 10.0 /* ... and more as far as a model is the prior's */
 #define MODEL_RECENCY 0.93 /* in a calibration, each older decision weighs this much
                             * of the next newer's */
 #define MODEL_RECENCY_HOLD 0.97 /* the same in the hold cutoff's share of spam */
@@ -86,6 +90,7 @@ extern const double preq_comments[PREQ_N];
 #define MODEL_FORGET 0.98  /* each loss weighs this much of the next newer's */
 #define MODEL_N0_HAM 200   /* ham decisions for the reject cutoff to be the site's */
 #define MODEL_N0_SPAM 50   /* spam decisions for the hold cutoff to be the site's */
+#define MODEL_ELIGIBLE 20  /* comments of each class a candidate's model counts to be in force */
 
 /* The parameters a site's decisions set unless they are pinned, as bits
  * (1 << param id) of model_meta.pinned. */
@@ -214,10 +219,17 @@ void model_totals(const model_meta *m, bayes_totals *out, double *comments);
  * (INFINITY: all of it; 0: none). Cannot fail. */
 void model_totals_at(const model_meta *m, double n, bayes_totals *out, double *comments);
 
-/* model_candidate - the candidate in force: the least loss when
- * prior_comments is 0, else the one whose weight is nearest to it. Cannot
- * fail. */
+/* model_candidate - the candidate in force: the least loss among the
+ * eligible when prior_comments is 0, else the one whose weight is nearest
+ * to it. Cannot fail. */
 int model_candidate(const model_meta *m);
+
+/* model_eligible - 1 when candidate j may be in force: its model (the
+ * site's comments and the prior's at its weight) counts MODEL_ELIGIBLE
+ * comments of each class or more, so that a few decisions cannot hand the
+ * site to a model that has barely seen one class; the whole prior always
+ * may. Cannot fail. */
+int model_eligible(const model_meta *m, int j);
 
 /* model_in_force - the candidate, calibration and cutoffs a check uses,
  * and where each came from. Cannot fail. */

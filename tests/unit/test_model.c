@@ -563,10 +563,22 @@ Test(model, candidate_in_force)
 	cr_expect_eq(model_candidate(&m), 0, "equal losses: the whole prior");
 	for (int i = 0; i < PREQ_N; i++)
 		m.preq[i] = i == PREQ_N - 1 ? 1 : 2;
+	cr_expect_eq(model_candidate(&m), 0, "the site alone knows no comment yet: not eligible");
+	m.site.spam = MODEL_ELIGIBLE - 1;
+	m.site.ham = 500;
+	cr_expect_eq(model_candidate(&m), 0, "nor with too few spam");
+	m.site.spam = MODEL_ELIGIBLE;
 	cr_expect_eq(model_candidate(&m), PREQ_N - 1, "the site alone");
 	bayes_totals t;
 	model_totals(&m, &t, NULL);
 	cr_expect_eq(t.w, 0);
+	/* a weight of 10 lends 5 of each class: eligible with 15 spam of the site's */
+	for (int i = 0; i < PREQ_N; i++)
+		m.preq[i] = preq_comments[i] == 10 ? 1 : 2;
+	m.site.spam = MODEL_ELIGIBLE - 6;
+	cr_expect_eq(model_candidate(&m), 0);
+	m.site.spam = MODEL_ELIGIBLE - 5;
+	cr_expect_eq(preq_comments[model_candidate(&m)], 10);
 	m.param[P_PRIOR_COMMENTS] = 120;
 	cr_expect_eq(preq_comments[model_candidate(&m)], 100);
 	m.param[P_PRIOR_COMMENTS] = 5000; /* more than the prior: all of it */
