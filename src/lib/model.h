@@ -79,12 +79,12 @@ extern const double preq_comments[PREQ_N];
 
 /* The site's calibration and cutoffs (see the header comment; the values
  * chosen by tests/bench, README "A new site"). */
-#define MODEL_RING 256     /* the decisions they are fitted on, newest */
+#define MODEL_RING 512     /* the decisions they are fitted on, newest */
 #define MODEL_RIDGE 0.1    /* the default calibration's weight, in comments ... */
 #define MODEL_RIDGE_PRIOR 10.0 /* ... and more as far as a model is the prior's */
 #define MODEL_RECENCY 0.93 /* in a calibration, each older decision weighs this much
                             * of the next newer's */
-#define MODEL_RECENCY_HOLD 0.97 /* the same in the hold cutoff's share of spam */
+#define MODEL_RECENCY_HOLD 0.98 /* the same in the hold cutoff's share of spam */
 #define MODEL_RECENCY_CHECK 0.99 /* the same in the calibration checks score with */
 #define MODEL_MATURE 10    /* comments of each class a model counts for its judgements to count fully */
 #define MODEL_FORGET 0.98  /* each loss weighs this much of the next newer's */
