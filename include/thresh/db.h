@@ -93,7 +93,26 @@ typedef struct thresh_stats {
 	 * by the site's secret); each goes when its comment is learned or
 	 * unlearned again */
 	uint64_t legacy_learned;
+	/* added in 0.3: the calibration and cutoffs in force, fitted on the
+	 * site's own decisions (the newest of them) unless pinned */
+	double hold_cutoff;        /* the cutoffs checks use now */
+	double reject_cutoff;
+	int hold_from;             /* where each came from: THRESH_FROM_* */
+	int reject_from;
+	double hold_alpha;         /* the site's share of each (THRESH_FROM_BLEND), 0..1 */
+	double reject_alpha;
+	double nb_scale;           /* the calibration checks use now (naive Bayes) */
+	double nb_shift;
+	int calibration_from;      /* THRESH_FROM_NEW_SITE, _SITE or _PINNED */
+	uint64_t decisions;        /* the site's decisions they were fitted on */
+	uint64_t decisions_spam;   /* ... of them spam */
 } thresh_stats;
+
+/* Where a value in force came from (thresh_stats, added in 0.3). */
+#define THRESH_FROM_NEW_SITE 0 /* the default, as for a site that has learned nothing */
+#define THRESH_FROM_BLEND 1    /* between the default and the site's own (by *_alpha) */
+#define THRESH_FROM_SITE 2     /* the site's own decisions alone */
+#define THRESH_FROM_PINNED 3   /* set by thresh_db_param_set or thresh.conf */
 
 /* thresh_db_stats - read the statistics.
  * [in,out] st  st->size must be set; fields past it are left alone.
@@ -121,23 +140,30 @@ THRESH_API int thresh_db_warm(thresh_db *db);
  *   "min_dev"        tokens whose estimate lies within this of 0.5 are ignored (0..0.5)
  *   "hold_cutoff"    score at or above which a comment is held (0..1)
  *   "reject_cutoff"  score at or above which a comment is rejected (hold..1)
+ *                    Unless set, both are fitted on the site's own decisions
+ *                    as they accrue (from 0.3): a site that has learned
+ *                    nothing has the defaults; see thresh_stats.
  *   "blatant_cutoff" score at or above which a rejected comment is flagged blatant
  *   "classifier"     0: naive Bayes over token presence (the default),
  *                    1: Robinson's estimates with Fisher's combination
  *   "nb_power"       naive Bayes: the summed log-odds are divided by n^nb_power (0..1)
  *   "gram_weight"    naive Bayes: the weight of character n-gram tokens (0..1)
  *   "nb_scale", "nb_shift"  naive Bayes: the calibration of the score,
- *                    sigmoid(nb_scale * x + nb_shift) (added in 0.2)
+ *                    sigmoid(nb_scale * x + nb_shift) (added in 0.2); unless
+ *                    either is set, fitted on the site's decisions (from 0.3)
  *   "reject_min_tokens"  a score at or over reject_cutoff rejects only when
  *                    the model has seen this many of the comment's tokens;
  *                    else it holds, with the reason "unfamiliar" (added in 0.2)
  *   "prior_comments" the default model counts as at most this many comments;
  *                    0: chosen by the site's own decisions (added in 0.2)
  * They are stored in the database; thresh.conf may override them for the
- * processes that read it, without changing what is stored. */
+ * processes that read it, without changing what is stored. A value set
+ * (thresh_db_param_set, or in thresh.conf) is pinned: it wins over the one
+ * the site's decisions give, until thresh_db_param_reset. */
 
-/* thresh_db_param_get - the value in force (override or stored).
- * Returns 0, THRESH_EINVAL or THRESH_EPARAM (unknown name). Added in 0.1. */
+/* thresh_db_param_get - the value in force (override, stored, or fitted on
+ * the site's decisions). Returns 0, THRESH_EINVAL or THRESH_EPARAM (unknown
+ * name). Added in 0.1. */
 THRESH_API int thresh_db_param_get(thresh_db *db, const char *name, double *value);
 
 /* thresh_db_param_set - store a parameter in the database. A value given in
@@ -145,6 +171,14 @@ THRESH_API int thresh_db_param_get(thresh_db *db, const char *name, double *valu
  * Returns 0, THRESH_EINVAL, THRESH_EPARAM (unknown name or out of range),
  * THRESH_EREADONLY or a store error. Added in 0.1. */
 THRESH_API int thresh_db_param_set(thresh_db *db, const char *name, double value);
+
+/* thresh_db_param_reset - store a parameter's default and unpin it: the
+ * cutoffs and the calibration are again fitted on the site's decisions,
+ * prior_comments is again chosen by them (0). thresh.conf still overrides.
+ * Returns 0, THRESH_EINVAL, THRESH_EPARAM (unknown name, or the default
+ * would break hold <= reject <= blatant with a cutoff that is set),
+ * THRESH_EREADONLY or a store error. Added in 0.3. */
+THRESH_API int thresh_db_param_reset(thresh_db *db, const char *name);
 
 /* thresh_db_param_name - the name of parameter i (0-based), NULL past the
  * last; for listing them. Cannot fail. Added in 0.1. */

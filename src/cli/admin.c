@@ -122,6 +122,27 @@ static int json_opt(int id, const char *arg, void *ctx)
 	return 0;
 }
 
+/* from_text - where a cutoff came from, in words (a static buffer per
+ * kind: hold and reject may be in one printf). */
+static const char *from_text(int from, double alpha, uint64_t ham, uint64_t spam, int hold)
+{
+	static char buf[2][96];
+	char *b = buf[hold ? 1 : 0];
+	switch (from) {
+	case THRESH_FROM_PINNED:
+		return hold ? "set by hold_cutoff" : "set by reject_cutoff";
+	case THRESH_FROM_SITE:
+		snprintf(b, sizeof buf[0], "the site's own, from its %s decisions", hold ? "spam" : "ham");
+		return b;
+	case THRESH_FROM_BLEND:
+		snprintf(b, sizeof buf[0], "%.0f%% the site's own, %" PRIu64 " %s decisions", 100 * alpha,
+		         hold ? spam : ham, hold ? "spam" : "ham");
+		return b;
+	default:
+		return "a new site's";
+	}
+}
+
 int cmd_stats(struct cli *cli, int argc, char **argv)
 {
 	static const struct opt_def defs[] = {
@@ -171,6 +192,18 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	       st.prior_auto ? "chosen by the site's own decisions" : "set by prior_comments");
 	printf("%-16s%.1f%% of the comments a check counts are the site's own\n", "site share:",
 	       100 * st.site_share);
+	printf("%-16shold %.4g (%s), reject %.4g (%s)\n", "cutoffs:", st.hold_cutoff,
+	       from_text(st.hold_from, st.hold_alpha, st.decisions - st.decisions_spam, st.decisions_spam, 1),
+	       st.reject_cutoff,
+	       from_text(st.reject_from, st.reject_alpha, st.decisions - st.decisions_spam,
+	                 st.decisions_spam, 0));
+	printf("%-16ssigmoid(%.4g x %c %.4g) (%s)\n", "calibration:", st.nb_scale,
+	       st.nb_shift < 0 ? '-' : '+', st.nb_shift < 0 ? -st.nb_shift : st.nb_shift,
+	       st.calibration_from == THRESH_FROM_PINNED ? "set by nb_scale, nb_shift"
+	       : st.calibration_from == THRESH_FROM_SITE ? "fitted on the site's newest decisions"
+	                                                 : "the default");
+	printf("%-16s%" PRIu64 " (%" PRIu64 " spam), the newest the cutoffs and calibration are fitted on\n",
+	       "decisions:", st.decisions, st.decisions_spam);
 	printf("%-16s%" PRIu64 "\n", "tokens:", st.tokens);
 	printf("%-16s%" PRIu64 "\n", "learned:", st.learned);
 	if (st.legacy_learned)
@@ -353,6 +386,24 @@ static int is_param(const char *name)
 	return 0;
 }
 
+/* still_pinned - 1 when a cutoff or the calibration stays pinned after a
+ * reset (thresh.conf sets it). */
+static int still_pinned(thresh_db *db, const char *name)
+{
+	thresh_stats st;
+	memset(&st, 0, sizeof st);
+	st.size = sizeof st;
+	if (thresh_db_stats(db, &st))
+		return 0;
+	if (!strcmp(name, "hold_cutoff"))
+		return st.hold_from == THRESH_FROM_PINNED;
+	if (!strcmp(name, "reject_cutoff"))
+		return st.reject_from == THRESH_FROM_PINNED;
+	if (!strcmp(name, "nb_scale") || !strcmp(name, "nb_shift"))
+		return st.calibration_from == THRESH_FROM_PINNED;
+	return 0;
+}
+
 int cmd_set(struct cli *cli, int argc, char **argv)
 {
 	static const struct opt_def defs[] = {{"db", OPT_ARG, O_DB}, {NULL, 0, 0}};
@@ -366,14 +417,17 @@ int cmd_set(struct cli *cli, int argc, char **argv)
 	if (!is_param(pos[0]))
 		return usage_error(argv[0], "unknown parameter '%s' (one of: %s)", pos[0],
 		                   param_list(names, sizeof names));
-	if (parse_double(pos[1], &v))
-		return usage_error(argv[0], "%s: '%s' is not a number", pos[0], pos[1]);
+	int reset = !strcmp(pos[1], "auto");
+	if (!reset && parse_double(pos[1], &v))
+		return usage_error(argv[0], "%s: '%s' is not a number (or auto)", pos[0], pos[1]);
 	if (cli_db_open(cli, 0, &db))
 		return CLI_FAIL;
-	rc = thresh_db_param_set(db, pos[0], v);
+	rc = reset ? thresh_db_param_reset(db, pos[0]) : thresh_db_param_set(db, pos[0], v);
 	double in_force;
-	if (!rc && !thresh_db_param_get(db, pos[0], &in_force) && in_force != v)
+	if (!rc && !reset && !thresh_db_param_get(db, pos[0], &in_force) && in_force != v)
 		cli_warn("note: %s is stored, but thresh.conf overrides it with %g", pos[0], in_force);
+	if (!rc && reset && still_pinned(db, pos[0]))
+		cli_warn("note: %s is back to auto in the database, but thresh.conf sets it", pos[0]);
 	thresh_db_close(db);
 	if (rc == THRESH_EPARAM) {
 		if (strstr(pos[0], "_cutoff"))

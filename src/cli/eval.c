@@ -12,8 +12,9 @@
  *    The folder is removed afterwards (also on an error or a signal).
  * 4. Pool the K folds' scores: ROC AUC (Mann-Whitney, ties averaged),
  *    accuracy, precision, recall and F1 with spam as the positive class at
- *    the reject cutoff and at 0.5, and the moderation table at the cutoffs
- *    of a fresh database.
+ *    the reject cutoff and at 0.5, and the moderation table, each comment
+ *    judged at the cutoffs its fold's database has after training (fitted
+ *    on its own decisions, or set in thresh.conf).
  * The user's database is never opened. */
 #include <dirent.h>
 #include <errno.h>
@@ -44,6 +45,7 @@ struct item {
 	int conflict;   /* (on a first item) the text was seen under both labels */
 	int fold;
 	double score;
+	double hold, reject; /* its fold's cutoffs */
 };
 
 struct corpus {
@@ -318,6 +320,8 @@ static int run_fold(const struct cli *cli, struct corpus *c, const size_t *keep,
 			goto out;
 		}
 		x->score = thresh_result_score(r);
+		x->hold = *hold;
+		x->reject = *reject;
 		thresh_result_free(r);
 	}
 	status = cli_interrupted ? CLI_INTR : 0;
@@ -360,12 +364,14 @@ struct measures {
 	double accuracy, precision, recall, f1;
 };
 
-static struct measures measure(const struct scored *s, size_t n, double cut)
+/* measure - spam when the score is at or over cut, or when cut is
+ * negative, at or over the item's own reject cutoff (rej[i]). */
+static struct measures measure(const struct scored *s, size_t n, double cut, const double *rej)
 {
 	uint64_t tp = 0, fp = 0, tn = 0, fn = 0;
 	struct measures m;
 	for (size_t i = 0; i < n; i++) {
-		int pred = s[i].score >= cut;
+		int pred = s[i].score >= (cut < 0 ? rej[i] : cut);
 		if (s[i].label == THRESH_SPAM)
 			pred ? tp++ : fn++;
 		else
@@ -397,7 +403,7 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 	struct corpus c;
 	size_t *keep = NULL, nkeep = 0, nspam = 0, nham = 0, ndup = 0, nconf = 0;
 	struct scored *s = NULL;
-	double hold = 0, reject = 0;
+	double hold = 0, reject = 0, *rej = NULL;
 	struct progress pg;
 
 	opt_start(&it, cmd, argc, argv);
@@ -494,16 +500,25 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 	}
 	progress_end(&pg);
 
-	if (!(s = malloc(nkeep * sizeof *s)))
+	if (!(s = malloc(nkeep * sizeof *s)) || !(rej = calloc(nkeep ? nkeep : 1, sizeof *rej)))
 		goto oom;
 	size_t cnt[2][3] = {{0}}; /* [label][accepted, held, rejected] */
+	double hold_lo = 1, hold_hi = 0, rej_lo = 1, rej_hi = 0;
+	hold = reject = 0;
 	for (size_t i = 0; i < nkeep; i++) {
 		const struct item *x = &c.it[keep[i]];
 		s[i].score = x->score;
 		s[i].label = x->label;
-		cnt[x->label][x->score >= reject ? 2 : x->score >= hold ? 1 : 0]++;
+		rej[i] = x->reject;
+		cnt[x->label][x->score >= x->reject ? 2 : x->score >= x->hold ? 1 : 0]++;
+		hold += x->hold / (double)nkeep;
+		reject += x->reject / (double)nkeep;
+		hold_lo = x->hold < hold_lo ? x->hold : hold_lo;
+		hold_hi = x->hold > hold_hi ? x->hold : hold_hi;
+		rej_lo = x->reject < rej_lo ? x->reject : rej_lo;
+		rej_hi = x->reject > rej_hi ? x->reject : rej_hi;
 	}
-	struct measures at_rej = measure(s, nkeep, reject), at_half = measure(s, nkeep, 0.5);
+	struct measures at_rej = measure(s, nkeep, -1, rej), at_half = measure(s, nkeep, 0.5, rej);
 	double a = auc(s, nkeep, nspam, nham); /* sorts s by score */
 	if (plot) {
 		int e = write_plot(plot, s, nkeep, nspam, nham, hold, reject, a);
@@ -524,6 +539,10 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 		       nkeep, nspam, nham, folds, seed, ndup, nconf, c.bad);
 		json_num("hold_cutoff", hold, 1);
 		json_num("reject_cutoff", reject, 1);
+		json_num("hold_cutoff_min", hold_lo, 1);
+		json_num("hold_cutoff_max", hold_hi, 1);
+		json_num("reject_cutoff_min", rej_lo, 1);
+		json_num("reject_cutoff_max", rej_hi, 1);
 		json_num("auc", a, 1);
 		json_num("accuracy", at_rej.accuracy, 1);
 		json_num("precision", at_rej.precision, 1);
@@ -546,9 +565,11 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 		printf("dropped      %zu duplicates, %zu with both labels, %" PRIu64 " bad lines\n", ndup,
 		       nconf, c.bad);
 		printf("ROC AUC      %.4f\n", a);
-		printf("cutoffs      hold %.4f, reject %.4f\n\n", hold, reject);
+		printf("cutoffs      hold %.4f, reject %.4f (each fold's own: hold %.4f-%.4f, reject "
+		       "%.4f-%.4f)\n\n",
+		       hold, reject, hold_lo, hold_hi, rej_lo, rej_hi);
 		printf("spam if score >=  accuracy  precision  recall      F1\n");
-		printf("reject %-10.4f %9.4f  %9.4f  %6.4f  %6.4f\n", reject, at_rej.accuracy,
+		printf("its fold's reject %9.4f  %9.4f  %6.4f  %6.4f\n", at_rej.accuracy,
 		       at_rej.precision, at_rej.recall, at_rej.f1);
 		printf("%-17.4f %9.4f  %9.4f  %6.4f  %6.4f\n\n", 0.5, at_half.accuracy, at_half.precision,
 		       at_half.recall, at_half.f1);
@@ -568,6 +589,7 @@ oom:
 	cli_warn("out of memory");
 out:
 	free(s);
+	free(rej);
 	free(keep);
 	corpus_free(&c);
 	return status;

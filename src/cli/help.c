@@ -265,17 +265,20 @@ static const char eval_help[] =
 	"with a deterministic generator seeded by --seed and dealt, spam and ham apart,\n"
 	"into K folds. Each fold is scored by a fresh empty database, made in a\n"
 	"temporary folder under $TMPDIR and trained on the other K-1 folds; the folder\n"
-	"is removed afterwards. Your own database is not used, so the cutoffs are the\n"
-	"defaults of a new database.\n"
+	"is removed afterwards. Your own database is not used: each fold is judged at\n"
+	"the cutoffs its own database has after training (fitted on its training\n"
+	"decisions, see 'thresh stats').\n"
 	"\n"
 	"Printed (spam is the positive class): the number of comments, the ROC AUC\n"
-	"(rank-based, ties averaged), accuracy, precision, recall and F1 when a score at\n"
-	"or above reject_cutoff counts as spam and when a score at or above 0.5 does,\n"
-	"and the moderation table: the percentage of ham and of spam accepted (score\n"
-	"below hold_cutoff), held (from hold_cutoff up to reject_cutoff) and rejected\n"
-	"(reject_cutoff and above).\n"
+	"(rank-based, ties averaged), the cutoffs (their mean over the folds, and the\n"
+	"lowest and highest), accuracy, precision, recall and F1 when a score at or\n"
+	"above its fold's reject_cutoff counts as spam and when a score at or above\n"
+	"0.5 does, and the moderation table: the percentage of ham and of spam\n"
+	"accepted (score below its fold's hold_cutoff), held (from hold_cutoff up to\n"
+	"reject_cutoff) and rejected (reject_cutoff and above).\n"
 	"With --json one object with the keys n, n_spam, n_ham, folds, seed,\n"
 	"duplicates_dropped, conflicts_dropped, bad_lines, hold_cutoff, reject_cutoff,\n"
+	"hold_cutoff_min, hold_cutoff_max, reject_cutoff_min, reject_cutoff_max,\n"
 	"auc, accuracy, precision, recall, f1, accuracy_05, precision_05, recall_05,\n"
 	"f1_05, ham_accepted_pct, ham_held_pct, ham_rejected_pct, spam_accepted_pct,\n"
 	"spam_held_pct, spam_rejected_pct (percentages from 0 to 100; a precision\n"
@@ -408,12 +411,18 @@ static const char prune_help[] =
 	"  prior_comments  the default model counts as at most this many comments;\n"        \
 	"                  0 (default): chosen by the site's own decisions\n"                  \
 	"The cutoffs must stay ordered: hold_cutoff <= reject_cutoff <= blatant_cutoff.\n"      \
+	"Unless set, hold_cutoff, reject_cutoff, nb_scale and nb_shift are fitted on the\n"    \
+	"site's own decisions as it learns (see thresh stats); a value set is pinned.\n"      \
 	"The library refuses a value outside its range (exit status 3).\n"
 
 static const char set_help[] =
-	"usage: thresh [--db DIR] set PARAM VALUE\n"
+	"usage: thresh [--db DIR] set PARAM VALUE|auto\n"
 	"\n"
 	"Store a classifier parameter in the database. Prints nothing on success.\n"
+	"A value pins the parameter: the site's decisions no longer move it. auto\n"
+	"stores the default and unpins it: hold_cutoff, reject_cutoff, nb_scale and\n"
+	"nb_shift are again fitted on the site's decisions, prior_comments chosen by\n"
+	"them.\n"
 	"\n" PARAMS
 	"\n"
 	"Options:\n"
@@ -428,8 +437,9 @@ static const char set_help[] =
 static const char get_help[] =
 	"usage: thresh [--db DIR] get [PARAM]\n"
 	"\n"
-	"Print the value in force of a classifier parameter (stored, or overridden by\n"
-	"thresh.conf), or without PARAM every parameter as \"NAME VALUE\" lines.\n"
+	"Print the value in force of a classifier parameter (stored, overridden by\n"
+	"thresh.conf, or fitted on the site's decisions), or without PARAM every\n"
+	"parameter as \"NAME VALUE\" lines.\n"
 	"\n" PARAMS
 	"\n"
 	"Options:\n"

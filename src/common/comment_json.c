@@ -6,6 +6,7 @@
  * e-mail out, and records the label; {"content": "a", "comment_content": "b"}
  * stops at the second member with CJ_OTHER_NAME. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "comment_json.h"
@@ -124,6 +125,20 @@ void json_put_result(struct sbuf *b, const thresh_result *r, int tokens_always)
 	sb_puts(b, "}\n");
 }
 
+const char *stats_from_name(int from)
+{
+	switch (from) {
+	case THRESH_FROM_BLEND:
+		return "blend";
+	case THRESH_FROM_SITE:
+		return "site";
+	case THRESH_FROM_PINNED:
+		return "pinned";
+	default:
+		return "new_site";
+	}
+}
+
 void json_put_stats(struct sbuf *b, const thresh_stats *st)
 {
 	sb_printf(b,
@@ -142,6 +157,22 @@ void json_put_stats(struct sbuf *b, const thresh_stats *st)
 	json_put_double(b, st->prior_comments);
 	sb_printf(b, ",\"weight_by\":\"%s\"},\"site_share\":", st->prior_auto ? "site" : "prior_comments");
 	json_put_double(b, st->site_share);
+	if (st->size >= offsetof(thresh_stats, decisions_spam) + sizeof st->decisions_spam) {
+		sb_puts(b, ",\"cutoffs\":{\"hold\":");
+		json_put_double(b, st->hold_cutoff);
+		sb_printf(b, ",\"hold_from\":\"%s\",\"hold_alpha\":", stats_from_name(st->hold_from));
+		json_put_double(b, st->hold_alpha);
+		sb_puts(b, ",\"reject\":");
+		json_put_double(b, st->reject_cutoff);
+		sb_printf(b, ",\"reject_from\":\"%s\",\"reject_alpha\":", stats_from_name(st->reject_from));
+		json_put_double(b, st->reject_alpha);
+		sb_printf(b, ",\"decisions\":%" PRIu64 ",\"decisions_spam\":%" PRIu64 "},\"calibration\":{\"nb_scale\":",
+		          st->decisions, st->decisions_spam);
+		json_put_double(b, st->nb_scale);
+		sb_puts(b, ",\"nb_shift\":");
+		json_put_double(b, st->nb_shift);
+		sb_printf(b, ",\"from\":\"%s\"}", stats_from_name(st->calibration_from));
+	}
 	if (st->cluster) {
 		sb_printf(b,
 		          ",\"cluster\":{\"redis_up\":%s,\"outbox\":%" PRIu64 ",\"seq\":%" PRIu64

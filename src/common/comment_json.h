@@ -70,9 +70,15 @@ size_t cj_field_max(const char *key);
 void json_put_result(struct sbuf *b, const thresh_result *r, int tokens_always);
 
 /* json_put_stats - a database's statistics as JSON members (no braces):
- *   "format_version":2,...,"prior":{"spam_messages":906.3,...},"site_share":0.02
- * (`thresh stats --json`, threshd's /v1/stats). */
+ *   "format_version":2,...,"prior":{"spam_messages":906.3,...},"site_share":0.02,
+ *   "cutoffs":{"hold":0.31,"hold_from":"site",...},"calibration":{...}
+ * (`thresh stats --json`, threshd's /v1/stats). "cutoffs" and "calibration"
+ * only when st->size reaches their fields. */
 void json_put_stats(struct sbuf *b, const thresh_stats *st);
+
+/* stats_from_name - a THRESH_FROM_* as "new_site", "blend", "site" or
+ * "pinned". Cannot fail. */
+const char *stats_from_name(int from);
 
 /* json_put_params - the member "params":{NAME:VALUE,...} of every classifier
  * parameter in force. Returns 0 or the error of thresh_db_param_get (b then

@@ -25,6 +25,7 @@ int apply_begin(apply_ctx *k, store_txn *t, size_t expect, const bayes_params *b
 		k->bp = *bp;
 	else
 		model_params(&k->m, &k->bp);
+	k->pinned = k->m.pinned;
 	/* A comment's tokens are distinct, but a batch repeats most of them:
 	 * about one id in four is new to the batch in both corpora. */
 	return idmap_init(&k->dt, expect);
@@ -35,6 +36,94 @@ void apply_free(apply_ctx *k)
 	idmap_free(&k->dt);
 	free(k->seen);
 	k->seen = NULL;
+	free(k->ring);
+	k->ring = NULL;
+}
+
+/* ring_load - the ring of decisions, read the first time. Returns 0, a
+ * store error or THRESH_ENOMEM. */
+static int ring_load(apply_ctx *k)
+{
+	if (k->ring)
+		return 0;
+	if (!(k->ring = malloc(sizeof *k->ring)))
+		return THRESH_ENOMEM;
+	int rc = meta_ring_get(k->t, k->ring);
+	if (rc) {
+		free(k->ring);
+		k->ring = NULL;
+	}
+	return rc;
+}
+
+/* fits_make - the candidates' fits of the ring as it stands. */
+static void fits_make(apply_ctx *k)
+{
+	if (!k->fits_dirty)
+		return;
+	model_fits_make(k->ring, &k->m, &k->m.fits);
+	k->fits_dirty = 0;
+}
+
+/* digest_fp - the first 8 bytes of a comment's digest, little endian: how
+ * the ring knows a decision again. */
+static uint64_t digest_fp(const unsigned char *d)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | d[i];
+	return v;
+}
+
+/* ring_push - the decision (label, x under every candidate) into the ring,
+ * over its oldest when full; the slot's pre-image into the undo record. */
+static void ring_push(apply_ctx *k, const event *e, int label, const double x[PREQ_N])
+{
+	model_ring *r = k->ring;
+	uint32_t p = r->pos;
+	if (k->u) {
+		k->u->ring_had = 1;
+		k->u->ring_pos = p;
+		k->u->ring_n = r->n;
+		k->u->ring_label = r->label[p];
+		k->u->ring_fp = r->fp[p];
+		memcpy(k->u->ring_x, r->x[p], sizeof k->u->ring_x);
+	}
+	r->fp[p] = digest_fp(e->digest);
+	r->label[p] = (unsigned char)(label ? RING_SPAM : RING_HAM);
+	for (int j = 0; j < PREQ_N; j++)
+		r->x[p][j] = (float)x[j];
+	r->pos = (p + 1) % MODEL_RING;
+	if (r->n < MODEL_RING)
+		r->n++;
+	k->ring_dirty = k->fits_dirty = 1;
+}
+
+/* ring_withdraw - the newest standing decision of e's comment under label
+ * withdrawn (it was taken back), when the ring still holds it; the slot
+ * into the undo record. Returns 0 or an error of ring_load. */
+static int ring_withdraw(apply_ctx *k, const event *e, int label)
+{
+	int rc = ring_load(k);
+	if (rc)
+		return rc;
+	model_ring *r = k->ring;
+	uint64_t fp = digest_fp(e->digest);
+	unsigned char want = (unsigned char)(label ? RING_SPAM : RING_HAM);
+	for (uint32_t age = 0; age < r->n; age++) {
+		uint32_t i = (r->pos + MODEL_RING - 1 - age) % MODEL_RING;
+		if (r->fp[i] != fp || r->label[i] != want)
+			continue;
+		if (k->u) {
+			k->u->ring_wd = 1;
+			k->u->ring_wd_pos = i;
+			k->u->ring_wd_label = want;
+		}
+		r->label[i] = RING_WITHDRAWN;
+		k->ring_dirty = k->fits_dirty = 1;
+		break;
+	}
+	return 0;
 }
 
 /* delta_get - the in-memory counts of id, read from the store the first
@@ -92,17 +181,19 @@ static void add_comments(layer_totals *l, int label, int64_t d, uint64_t by)
 		*n = *n > by ? *n - by : 0;
 }
 
-/* score_losses - before the site learns e under label: its score under
- * each candidate weight of the prior, the log loss added to preq. Each
- * token's counts are read once (into k->seen), not once per candidate:
+/* score_losses - before the site learns e under label: its value x under
+ * each candidate weight of the prior; with a prior, the log loss of each
+ * under its calibration as it stands added to preq; then x into the ring.
+ * Each token's counts are read once (into k->seen), not once per candidate:
  * the arithmetic, and so every bit of preq, is that of a token-by-token
- * reading. */
-static int score_losses(apply_ctx *k, const event *e, int label)
+ * reading. Without a prior every candidate is the site alone: x is made
+ * once, and there is nothing to weigh. */
+static int score_losses(apply_ctx *k, const event *e, int label, int had)
 {
-	model_meta mc = k->m;
-	double loss[PREQ_N];
-	if (k->m.prior.spam + k->m.prior.ham == 0)
-		return 0; /* no prior: nothing to weigh */
+	double x[PREQ_N], loss[PREQ_N];
+	int rc, prior = k->m.prior.spam + k->m.prior.ham > 0;
+	if ((rc = ring_load(k)))
+		return rc;
 	if (e->n > k->seen_cap) {
 		size_t cap = k->seen_cap ? k->seen_cap : 256;
 		while (cap < e->n)
@@ -115,7 +206,6 @@ static int score_losses(apply_ctx *k, const event *e, int label)
 	}
 	size_t m = 0;
 	for (size_t i = 0; i < e->n; i++) {
-		int rc = 0;
 		const tok_counts *c = delta_get(k, e->ids[i], &rc);
 		if (!c)
 			return rc;
@@ -127,20 +217,33 @@ static int score_losses(apply_ctx *k, const event *e, int label)
 	}
 	for (int j = 0; j < PREQ_N; j++) {
 		bayes_totals tot;
-		double z = 0, p;
-		mc.param[P_PRIOR_COMMENTS] = isinf(preq_comments[j]) ? 1e300 : preq_comments[j];
-		model_totals(&mc, &tot, NULL);
+		double z = 0;
+		if (!prior && j) {
+			x[j] = x[0];
+			continue;
+		}
+		model_totals_at(&k->m, preq_comments[j], &tot, NULL);
 		double base = bayes_llr_base(&tot);
 		for (size_t i = 0; i < m; i++) {
 			double l = bayes_token_llr_at(&k->seen[i].c, tot.w, base);
 			z += k->seen[i].gram ? k->bp.gram_weight * l : l;
 		}
-		double x = m ? z / pow((double)m, k->bp.nb_power) : 0;
-		p = 1 / (1 + exp(-(k->bp.nb_scale * x + k->bp.nb_shift)));
-		loss[j] = model_loss(p, label);
+		x[j] = m ? z / pow((double)m, k->bp.nb_power) : 0;
 	}
-	for (int j = 0; j < PREQ_N; j++)
-		k->m.preq[j] += loss[j];
+	if (prior) {
+		int pinned = (k->pinned & ((1u << P_NB_SCALE) | (1u << P_NB_SHIFT))) != 0;
+		fits_make(k);
+		for (int j = 0; j < PREQ_N; j++) {
+			double a = pinned ? k->bp.nb_scale : k->m.fits.c[j].a;
+			double b = pinned ? k->bp.nb_shift : k->m.fits.c[j].b;
+			loss[j] = model_loss(1 / (1 + exp(-(a * x[j] + b))), label);
+		}
+		for (int j = 0; j < PREQ_N; j++)
+			k->m.preq[j] = MODEL_FORGET * k->m.preq[j] + loss[j];
+	}
+	if (had >= 0 && (rc = ring_withdraw(k, e, had)))
+		return rc; /* moved: the decision it had stands no more */
+	ring_push(k, e, label, x);
 	return 0;
 }
 
@@ -242,7 +345,7 @@ int apply_event(apply_ctx *k, const event *e, undo *u, int *result)
 			*result = APPLY_DUPLICATE;
 			return old >= 0 ? remember(k, e, e->label) : 0;
 		}
-		if ((rc = score_losses(k, e, e->label)))
+		if ((rc = score_losses(k, e, e->label, had)))
 			return rc;
 		if (had >= 0) {
 			if ((rc = add_tokens(k, e, had, -1, 0)) || (rc = author_add(k, e, had, -1)))
@@ -263,7 +366,7 @@ int apply_event(apply_ctx *k, const event *e, undo *u, int *result)
 		return 0;
 	}
 	if ((rc = add_tokens(k, e, e->label, -1, 0)) || (rc = author_add(k, e, e->label, -1)) ||
-	    (rc = remember(k, e, -1)))
+	    (rc = remember(k, e, -1)) || (rc = ring_withdraw(k, e, e->label)))
 		return rc;
 	add_comments(&k->m.site, e->label, -1, 1);
 	*result = APPLY_UNLEARNED;
@@ -306,6 +409,25 @@ int apply_revert(apply_ctx *k, const event *e, const undo *u)
 	}
 	k->m.site = u->site;
 	memcpy(k->m.preq, u->preq, sizeof k->m.preq);
+	if (u->ring_had || u->ring_wd) {
+		if ((rc = ring_load(k)))
+			return rc;
+		model_ring *r = k->ring;
+		if (u->ring_pos >= MODEL_RING || u->ring_n > MODEL_RING || u->ring_wd_pos >= MODEL_RING)
+			return THRESH_ECORRUPT;
+		/* in the reverse of the event's order: the slot it took, then the
+		 * decision it withdrew (which may have been that very slot) */
+		if (u->ring_had) {
+			r->label[u->ring_pos] = u->ring_label;
+			r->fp[u->ring_pos] = u->ring_fp;
+			memcpy(r->x[u->ring_pos], u->ring_x, sizeof r->x[0]);
+			r->pos = u->ring_pos;
+			r->n = u->ring_n;
+		}
+		if (u->ring_wd)
+			r->label[u->ring_wd_pos] = u->ring_wd_label;
+		k->ring_dirty = k->fits_dirty = 1;
+	}
 	return 0;
 }
 
@@ -318,6 +440,13 @@ int apply_end(apply_ctx *k)
 		int rc = store_token_put(k->t, k->dt.keys[i], &k->dt.vals[i]);
 		if (rc)
 			return rc;
+	}
+	if (k->ring_dirty) {
+		int rc;
+		fits_make(k);
+		if ((rc = meta_ring_put(k->t, k->ring)) || (rc = meta_put_fits(k->t, &k->m)))
+			return rc;
+		k->ring_dirty = 0;
 	}
 	return meta_put_totals(k->t, &k->m);
 }

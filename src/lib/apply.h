@@ -10,9 +10,11 @@
  *   unlearn L, otherwise       -> nothing                           (not_found)
  * The author (hashed e-mail, else hashed IP) gets the same change in
  * `authors`: learning ham counts an approved comment, spam a spam one.
- * Before a comment is learned into a database with a prior, it is scored
- * under each candidate weight of the prior and the log loss of its label
- * added to that candidate's total (model.h).
+ * Before a comment is learned, it is scored under each candidate weight of
+ * the prior: with a prior, the log loss of its label under each candidate's
+ * own calibration is added to that candidate's total; with or without, its
+ * values join the ring of the site's decisions and every candidate's
+ * calibration and cutoffs are fitted again (model.h, calib.h).
  *
  * A transaction's events change the counts of the same tokens many times
  * over (a word in a hundred comments). apply_begin reads each token once
@@ -53,6 +55,11 @@ typedef struct apply_ctx {
 		unsigned char gram;
 	} *seen;
 	size_t seen_cap;
+	unsigned pinned;    /* parameters pinned (model.h): the stored pins, and the
+	                     * caller's thresh.conf overrides when bp is its own */
+	model_ring *ring;   /* the site's decisions, read at the first need; NULL before */
+	int ring_dirty;     /* the ring changed: written at the end */
+	int fits_dirty;     /* m.fits are not the ring's yet */
 } apply_ctx;
 
 /* apply_begin - start applying in the write transaction t: meta read (the

@@ -75,6 +75,7 @@ int thresh_view_open(thresh_db *db, thresh_view **out)
 		return rc;
 	}
 	v->has_keys = db_keys(db, &v->keys);
+	model_force_apply(&v->m); /* the site's calibration and cutoffs, unless pinned */
 	model_totals(&v->m, &v->tot, NULL);
 	*out = v;
 	return 0;

@@ -38,8 +38,10 @@ int db_meta_load(thresh_db *db, store_txn *t, model_meta *m)
 		return rc;
 	struct conf *cf = db_conf(db);
 	for (int i = 0; i < P_COUNT; i++)
-		if (cf && cf->has_param[i])
+		if (cf && cf->has_param[i]) {
 			m->param[i] = cf->param[i];
+			m->pinned |= (1u << i) & MODEL_PINNABLE; /* the file pins it */
+		}
 	conf_unref(cf);
 	return 0;
 }

@@ -84,7 +84,8 @@ int db_has_legacy(thresh_db *db, int *legacy);
 int db_view_legacy(thresh_db *db, store_txn *t, int *legacy);
 
 /* db_meta_load - meta_load, with the parameters the configuration in force
- * overrides applied. Returns as meta_load. */
+ * overrides applied (and pinned, model.h); the values the site's decisions
+ * set are not applied (model_force_apply does). Returns as meta_load. */
 int db_meta_load(thresh_db *db, store_txn *t, model_meta *m);
 
 /* meta_read - the model's meta in a read transaction of its own; overrides:

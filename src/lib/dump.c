@@ -7,7 +7,12 @@
  *   key 00112233445566778899aabbccddeeff
  *   messages 12 40                      (the site's own comments)
  *   prior 1005 1274.7                   (the prior's, weighted: 3 decimals)
- *   preq 0 1.5 2 2.5 3 3.5 4            (the prior weights' log losses)
+ *   preq 0 1.5 2 2.5 3 3.5 4 5          (the prior weights' log losses)
+ *   ring 2 2                            (the site's newest decisions: next slot, count)
+ *   r spam 0123456789abcdef 0.25 0.25 0.3 0.31 0.4 0.5 0.6 0.7
+ *   r ham fedcba9876543210 -0.2 -0.2 -0.2 -0.1 -0.1 0 0.1 0.2
+ *                                       (one per slot: label, digest's first
+ *                                       8 bytes, x per weight)
  *   param robs 0.1                      (one line per parameter)
  *   tokens 3
  *   t 0123456789abcdef 12 3 20418 0 0   (id, spam, ham, last-seen day,
@@ -18,16 +23,19 @@
  *   g 0123456789abcdef0123456789abcdef ham   (a digest of format 2)
  *   end
  *
- * Version 2 (thresh 0.2) has no i or g lines: its identity tokens are
- * under the model key and its digests of format 2, so an import re-keys its
- * /24s and keeps its digests as legacy ones (migrate.h). Version 1 (thresh
- * 0.1) has no prior, no preq and tokens of four fields besides; it is read
- * as a model of the site's own layer. An import reads and checks the whole
- * file before it stores anything. */
+ * Version 3 (this one's first builds) has seven losses and no ring: the
+ * eighth is read as the seventh, the ring as empty. Version 2 (thresh 0.2)
+ * has no i or g lines besides: its identity tokens are under the model key
+ * and its digests of format 2, so an import re-keys its /24s and keeps its
+ * digests as legacy ones (migrate.h). Version 1 (thresh 0.1) has no prior,
+ * no preq and tokens of four fields besides; it is read as a model of the
+ * site's own layer. An import reads and checks the whole file before it
+ * stores anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +50,7 @@
 #include "model.h"
 #include "num.h"
 
-#define DUMP_VERSION 3
+#define DUMP_VERSION 4
 #define DUMP_LINE_MAX 256
 
 /* ---------- export ---------- */
@@ -93,6 +101,30 @@ static int export_learned(const void *k, size_t kl, const void *v, size_t vl, vo
 	return 0;
 }
 
+/* export_ring - the ring of the site's decisions: "ring POS N", then its
+ * first N slots in slot order (floats with 9 digits: exactly the stored
+ * ones again). */
+static int export_ring(store_txn *t, FILE *f)
+{
+	model_ring *r = malloc(sizeof *r);
+	if (!r)
+		return THRESH_ENOMEM;
+	int rc = meta_ring_get(t, r);
+	if (!rc) {
+		fprintf(f, "ring %" PRIu32 " %" PRIu32 "\n", r->pos, r->n);
+		for (uint32_t i = 0; i < r->n; i++) {
+			fprintf(f, "r %s %016" PRIx64,
+			        r->label[i] == RING_SPAM ? "spam" : r->label[i] == RING_HAM ? "ham" : "withdrawn",
+			        r->fp[i]);
+			for (int j = 0; j < PREQ_N; j++)
+				fprintf(f, " %.9g", (double)r->x[i][j]);
+			fputc('\n', f);
+		}
+	}
+	free(r);
+	return rc;
+}
+
 int dump_export_path(store *st, const char *path)
 {
 	char tmp[4096];
@@ -133,6 +165,8 @@ int dump_export_path(store *st, const char *path)
 	for (int i = 0; i < PREQ_N; i++)
 		fprintf(e.f, " %.17g", m.preq[i]);
 	fputc('\n', e.f);
+	if ((rc = export_ring(t, e.f)))
+		goto fail;
 	for (size_t i = 0; thresh_db_param_name(i); i++)
 		fprintf(e.f, "param %s %.17g\n", thresh_db_param_name(i), m.param[i]);
 	fprintf(e.f, "tokens %" PRIu64 "\n", info.tokens);
@@ -198,6 +232,7 @@ struct dump {
 	size_t ntok;
 	struct dump_learned *lrn;
 	size_t nlrn;
+	model_ring *ring;          /* version 4: the site's decisions; NULL: none */
 	unsigned flags;
 	const site_keys *keys; /* the importing site's, or NULL */
 };
@@ -292,7 +327,8 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 	char line[DUMP_LINE_MAX], w1[32], w2[64], w3[64], w4[64], w5[64];
 	size_t lineno = 0, cap = 0, lcap = 0;
 	uint64_t ntok = 0, nlrn = 0, a, b;
-	int rc = 0, r, state = 0; /* 0 header, 1 tokens, 2 learned, 3 end */
+	uint32_t nring = 0;
+	int rc = 0, r, state = 0; /* 0 header, 1 tokens, 2 learned, 3 end, 4 ring */
 
 	memset(d, 0, sizeof *d);
 	unsigned seen = 0; /* bits: version, tokenizer, key, messages */
@@ -381,6 +417,33 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			d->nlrn++;
 			continue;
 		}
+		if (state == 4 && d->ring->n < nring) {
+			char *p = line, *end, fph[20];
+			uint32_t i = d->ring->n;
+			unsigned char fpb[8];
+			int used;
+			if (sscanf(p, "r %15s %17s%n", w1, fph, &used) != 2 ||
+			    (strcmp(w1, "spam") && strcmp(w1, "ham") && strcmp(w1, "withdrawn")) ||
+			    strlen(fph) != 16 || hex_decode(fph, fpb, 8))
+				FAIL("expected \"r spam|ham|withdrawn FINGERPRINT\" and %d numbers", PREQ_N);
+			d->ring->label[i] = !strcmp(w1, "spam") ? RING_SPAM : !strcmp(w1, "ham") ? RING_HAM
+			                                                                        : RING_WITHDRAWN;
+			for (int b = 0; b < 8; b++)
+				d->ring->fp[i] = d->ring->fp[i] << 8 | fpb[b];
+			p += used;
+			for (int j = 0; j < PREQ_N; j++) {
+				float v = strtof(p, &end);
+				if (end == p || *p != ' ' || !isfinite(v))
+					FAIL("expected \"r spam|ham|withdrawn FINGERPRINT\" and %d numbers", PREQ_N);
+				d->ring->x[i][j] = v;
+				p = end;
+			}
+			if (*p)
+				FAIL("expected \"r spam|ham|withdrawn FINGERPRINT\" and %d numbers", PREQ_N);
+			if (++d->ring->n == nring)
+				state = 0;
+			continue;
+		}
 		if (sscanf(line, "%31s", w1) != 1)
 			FAIL("empty line");
 		if (lineno == 1) {
@@ -419,14 +482,32 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 			d->prior.ham = b;
 		} else if (state == 0 && d->version > 1 && !strcmp(w1, "preq")) {
 			char *p = line + 4, *end;
-			for (int i = 0; i < PREQ_N; i++) {
+			int nl = d->version > 3 ? PREQ_N : PREQ_N - 1;
+			for (int i = 0; i < nl; i++) {
 				d->preq[i] = strtod(p, &end);
 				if (end == p || *p != ' ' || !(d->preq[i] >= 0) || d->preq[i] > 1e300)
-					FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N);
+					FAIL("expected \"preq\" and %d losses (numbers >= 0)", nl);
 				p = end;
 			}
 			if (*p)
-				FAIL("expected \"preq\" and %d losses (numbers >= 0)", PREQ_N);
+				FAIL("expected \"preq\" and %d losses (numbers >= 0)", nl);
+			if (nl < PREQ_N)
+				d->preq[PREQ_N - 1] = d->preq[PREQ_N - 2];
+		} else if (state == 0 && d->version > 3 && !strcmp(w1, "ring")) {
+			if (d->ring)
+				FAIL("a second \"ring\"");
+			if (sscanf(line, "ring %63s %63s%c", w2, w3, &extra) != 2 ||
+			    parse_u64(w2, 0, MODEL_RING - 1, &a) || parse_u64(w3, 0, MODEL_RING, &b) ||
+			    (b < MODEL_RING && a != b))
+				FAIL("expected \"ring NEXT COUNT\" (COUNT at most %d, NEXT = COUNT below it)",
+				     MODEL_RING);
+			if (!(d->ring = calloc(1, sizeof *d->ring))) {
+				rc = THRESH_ENOMEM;
+				goto out;
+			}
+			d->ring->pos = (uint32_t)a;
+			nring = (uint32_t)b;
+			state = nring ? 4 : 0;
 		} else if (state == 0 && !strcmp(w1, "param")) {
 			int i;
 			char *end;
@@ -473,6 +554,10 @@ static int dump_parse(FILE *f, struct dump *d, char *errbuf, size_t errsize)
 		lineno++;
 		FAIL("the dump ends early (no \"end\" line): truncated?");
 	}
+	if (d->ring && d->ring->n < nring) {
+		lineno++;
+		FAIL("the ring ends early");
+	}
 out:
 	return rc;
 }
@@ -481,6 +566,7 @@ static void dump_free(struct dump *d)
 {
 	free(d->tok);
 	free(d->lrn);
+	free(d->ring);
 	hash_wipe(d->key, sizeof d->key);
 }
 
@@ -550,6 +636,36 @@ static int finish(store_txn *t, const struct dump *d, model_meta *m)
 	return meta_recount(t, m);
 }
 
+/* dump_pins - the pins after a replacing import: a parameter the dump
+ * sets is pinned when it differs from its default (as a database of thresh
+ * 0.2 is read); the others keep theirs. */
+static unsigned dump_pins(const struct dump *d, unsigned pinned)
+{
+	double param[P_COUNT];
+	for (int i = 0; i < P_COUNT; i++)
+		param[i] = d->version > 1 && d->has_param[i] ? d->param[i] : param_default(i);
+	unsigned set = meta_pins_infer(param);
+	for (int i = 0; i < P_COUNT; i++)
+		if (d->version > 1 && d->has_param[i])
+			pinned = (pinned & ~(1u << i)) | (set & (1u << i));
+	return pinned;
+}
+
+/* ring_put - the site's decisions of a replaced model, as the dump has
+ * them (a dump before version 4 has none: an empty ring), and their fits. */
+static int ring_put(store_txn *t, model_meta *m, const struct dump *d)
+{
+	model_ring *r = calloc(1, sizeof *r);
+	if (!r)
+		return THRESH_ENOMEM;
+	if (d->ring)
+		*r = *d->ring;
+	model_fits_make(r, m, &m->fits);
+	int rc = meta_ring_put(t, r);
+	free(r);
+	return rc ? rc : meta_put_fits(t, m);
+}
+
 static int import_fn(store_txn *t, void *ctx)
 {
 	struct dump *d = ctx;
@@ -558,6 +674,7 @@ static int import_fn(store_txn *t, void *ctx)
 	if ((rc = meta_load(t, &m)))
 		return rc;
 	int same = hash_equal(m.key, d->key, sizeof m.key) && m.tokenizer == d->tokenizer;
+	unsigned pinned = m.pinned;
 	hash_wipe(m.key, sizeof m.key);
 	if (d->flags & THRESH_IMPORT_MERGE) {
 		if (!same)
@@ -582,6 +699,8 @@ static int import_fn(store_txn *t, void *ctx)
 	for (int i = 0; i < P_COUNT && d->version > 1; i++)
 		if (d->has_param[i] && (rc = store_meta_put(t, param_meta_key(i), &d->param[i], sizeof(double))))
 			return rc;
+	if ((rc = meta_put_pins(t, dump_pins(d, pinned))))
+		return rc;
 	memset(&m, 0, sizeof m);
 	if (d->flags & DUMP_SEED) {
 		/* A new database: the whole dump is its prior; the site has learned
@@ -603,6 +722,8 @@ static int import_fn(store_txn *t, void *ctx)
 	m.prior.spam = d->prior.spam;
 	m.prior.ham = d->prior.ham;
 	memcpy(m.preq, d->preq, sizeof m.preq);
+	if ((rc = ring_put(t, &m, d)))
+		return rc;
 	for (size_t i = 0; i < d->ntok; i++)
 		if ((rc = store_token_put(t, d->tok[i].id, &d->tok[i].c)))
 			return rc;

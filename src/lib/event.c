@@ -262,16 +262,38 @@ int undo_add_tok(undo *u, uint64_t id, uint32_t spam, uint32_t ham, uint32_t day
 	return 0;
 }
 
-/* "TU" 2 learned(+1) legacy(+1) flags(bit 0 author, bit 1 author_had)
- * [rec(16)] site(4 * u64) preq(PREQ_N * f64) n(u32) tokens(n * (u64 + 3 * u32));
- * version 1 had no legacy label. */
-#define UNDO_VERSION 2
+/* float bits, as the doubles'. */
+static uint32_t float_bits(float f)
+{
+	uint32_t v;
+	memcpy(&v, &f, sizeof v);
+	return v;
+}
+
+static float float_from_bits(uint32_t v)
+{
+	float f;
+	memcpy(&f, &v, sizeof f);
+	return f;
+}
+
+/* "TU" 3 learned(+1) legacy(+1) flags(bit 0 author, bit 1 author_had,
+ * bit 2 a slot of the ring taken, bit 3 a decision withdrawn) [rec(16)]
+ * site(4 * u64) preq(8 * f64) [taken: pos(u32) n(u32) label(u8) fp(u64)
+ * x(8 * f32)] [withdrawn: pos(u32) label(u8)] n(u32)
+ * tokens(n * (u64 + 3 * u32)).
+ * Version 2 had no ring and 7 losses, version 1 (thresh 0.2) no legacy
+ * label besides: read with the eighth loss equal to the seventh (as
+ * meta_load reads its database) and no slot to give back (their learns
+ * took none). */
+#define UNDO_VERSION 3
+#define UNDO_RING_BYTES (4 + 4 + 1 + 8 + 4 * PREQ_N + 4 + 1)
 
 int undo_encode(const undo *u, unsigned char **out, size_t *len)
 {
 	if (u->n > EVENT_MAX_TOKENS * 2)
 		return THRESH_EINVAL;
-	size_t size = 6 + 16 + 32 + 8 * PREQ_N + 4 + 20 * u->n;
+	size_t size = 6 + 16 + 32 + 8 * PREQ_N + UNDO_RING_BYTES + 4 + 20 * u->n;
 	struct wbuf w = {malloc(size), 0};
 	if (!w.p)
 		return THRESH_ENOMEM;
@@ -280,7 +302,8 @@ int undo_encode(const undo *u, unsigned char **out, size_t *len)
 	put_u8(&w, UNDO_VERSION);
 	put_u8(&w, (unsigned)(u->learned + 1));
 	put_u8(&w, (unsigned)(u->legacy + 1));
-	put_u8(&w, (u->has_author ? 1u : 0u) | (u->author_had ? 2u : 0u));
+	put_u8(&w, (u->has_author ? 1u : 0u) | (u->author_had ? 2u : 0u) | (u->ring_had ? 4u : 0u) |
+	               (u->ring_wd ? 8u : 0u));
 	if (u->has_author && u->author_had)
 		put_bytes(&w, u->author_rec, sizeof u->author_rec);
 	put_u64(&w, u->site.spam);
@@ -289,6 +312,18 @@ int undo_encode(const undo *u, unsigned char **out, size_t *len)
 	put_u64(&w, u->site.ham_tok);
 	for (int i = 0; i < PREQ_N; i++)
 		put_u64(&w, get_double_bits(u->preq[i]));
+	if (u->ring_had) {
+		put_u32(&w, u->ring_pos);
+		put_u32(&w, u->ring_n);
+		put_u8(&w, u->ring_label);
+		put_u64(&w, u->ring_fp);
+		for (int i = 0; i < PREQ_N; i++)
+			put_u32(&w, float_bits(u->ring_x[i]));
+	}
+	if (u->ring_wd) {
+		put_u32(&w, u->ring_wd_pos);
+		put_u8(&w, u->ring_wd_label);
+	}
 	put_u32(&w, (uint32_t)u->n);
 	for (size_t i = 0; i < u->n; i++) {
 		put_u64(&w, u->tok[i].id);
@@ -308,24 +343,43 @@ int undo_decode(const void *buf, size_t len, undo *u)
 	if (get_u8(&r) != 'T' || get_u8(&r) != 'U')
 		return THRESH_EFORMAT;
 	unsigned version = get_u8(&r);
-	if (version != 1 && version != UNDO_VERSION)
+	if (version < 1 || version > UNDO_VERSION)
 		return THRESH_EFORMAT;
 	u->learned = (int)get_u8(&r) - 1;
 	u->legacy = version > 1 ? (int)get_u8(&r) - 1 : -1;
 	unsigned flags = get_u8(&r);
 	u->has_author = flags & 1;
 	u->author_had = (flags >> 1) & 1;
+	u->ring_had = version > 2 && ((flags >> 2) & 1);
+	u->ring_wd = version > 2 && ((flags >> 3) & 1);
+	if (flags >> (version > 2 ? 4 : 2))
+		return THRESH_EFORMAT;
 	if (u->has_author && u->author_had)
 		get_bytes(&r, u->author_rec, sizeof u->author_rec);
 	u->site.spam = get_u64(&r);
 	u->site.ham = get_u64(&r);
 	u->site.spam_tok = get_u64(&r);
 	u->site.ham_tok = get_u64(&r);
-	for (int i = 0; i < PREQ_N; i++)
+	int nl = version > 2 ? PREQ_N : PREQ_N - 1;
+	for (int i = 0; i < nl; i++)
 		u->preq[i] = from_bits(get_u64(&r));
+	if (nl < PREQ_N)
+		u->preq[PREQ_N - 1] = u->preq[PREQ_N - 2];
+	if (u->ring_had) {
+		u->ring_pos = get_u32(&r);
+		u->ring_n = get_u32(&r);
+		u->ring_label = (unsigned char)get_u8(&r);
+		u->ring_fp = get_u64(&r);
+		for (int i = 0; i < PREQ_N; i++)
+			u->ring_x[i] = float_from_bits(get_u32(&r));
+	}
+	if (u->ring_wd) {
+		u->ring_wd_pos = get_u32(&r);
+		u->ring_wd_label = (unsigned char)get_u8(&r);
+	}
 	uint32_t n = get_u32(&r);
 	if (r.bad || u->learned < -1 || u->learned > 1 || u->legacy < -1 || u->legacy > 1 ||
-	    (len - r.pos) != (size_t)n * 20)
+	    (len - r.pos) != (size_t)n * 20 || u->ring_label > 2 || u->ring_wd_label > 1)
 		return THRESH_EFORMAT;
 	if (n && !(u->tok = malloc(n * sizeof *u->tok)))
 		return THRESH_ENOMEM;

@@ -24,8 +24,9 @@
  *
  * An undo record holds the exact pre-image of everything an event changed
  * in the site's layer: each token's site counts and day, the learned
- * digest's label, the author's record, the site's totals and the prior
- * weights' losses. Reverting restores them bit for bit. */
+ * digest's label, the author's record, the site's totals, the prior
+ * weights' losses and the slot of the ring of decisions it took (model.h).
+ * Reverting restores them bit for bit. */
 #ifndef THRESH_EVENT_H
 #define THRESH_EVENT_H
 
@@ -91,6 +92,14 @@ typedef struct undo {
 	unsigned char author_rec[16];          /* ... this one (author_rec of moderate.h) */
 	layer_totals site;                     /* the site's totals before */
 	double preq[PREQ_N];                   /* the losses before */
+	int ring_had;                          /* the event took a slot of the ring: */
+	uint32_t ring_pos, ring_n;             /* ... this one, when it held that many, */
+	unsigned char ring_label;              /* ... and this entry before */
+	uint64_t ring_fp;
+	float ring_x[PREQ_N];
+	int ring_wd;                           /* the event withdrew a decision: */
+	uint32_t ring_wd_pos;                  /* ... this slot's, */
+	unsigned char ring_wd_label;           /* ... of this label */
 	size_t n, cap;
 	undo_tok *tok;                         /* pre-images, in the order first changed */
 } undo;

@@ -49,6 +49,7 @@ struct thresh_batch {
 	thresh_db *db;
 	uint32_t prior;  /* 0: the site's layer; else the prior's, this much a comment (1/PRIOR_UNIT) */
 	bayes_params bp; /* the classifier, for the prior weights' losses */
+	unsigned pinned; /* the parameters pinned, stored or by thresh.conf (model.h) */
 	unsigned char key[HASH_MODEL_KEY_BYTES];
 	uint64_t keyfp;  /* event_keyfp(key) */
 	int cluster;     /* a node of a cluster: events go to the outbox too */
@@ -87,6 +88,7 @@ int thresh_batch_begin(thresh_db *db, thresh_batch **out)
 	b->cluster = db_cluster_on(db);
 	b->tokenizer = m.tokenizer;
 	model_params(&m, &b->bp);
+	b->pinned = m.pinned;
 	b->db = db;
 	b->has_keys = db_keys(db, &b->keys);
 	if ((rc = db_has_legacy(db, &b->legacy))) {
@@ -254,6 +256,8 @@ static int commit_fn(store_txn *t, void *ctx)
 	/* A node of a cluster weighs the prior with the stored parameters, as
 	 * every node does with the events of the others. */
 	int rc = apply_begin(&k, t, b->nids / 4, b->cluster ? NULL : &b->bp, key);
+	if (!rc && !b->cluster)
+		k.pinned |= b->pinned; /* its calibration is the one bp holds */
 	if (!rc) {
 		/* An import that replaced the model since the batch began changed the
 		 * key: the batch's token ids mean nothing in the new model. */

@@ -199,6 +199,19 @@ int thresh_db_stats(thresh_db *db, thresh_stats *st)
 	full.prior_auto = !(m.param[P_PRIOR_COMMENTS] > 0);
 	double site = (double)(m.site.spam + m.site.ham);
 	full.site_share = site + full.prior_comments > 0 ? site / (site + full.prior_comments) : 1;
+	model_force f;
+	model_in_force(&m, &f);
+	full.hold_cutoff = f.hold;
+	full.reject_cutoff = f.reject;
+	full.hold_from = f.hold_from;
+	full.reject_from = f.reject_from;
+	full.hold_alpha = f.hold_alpha;
+	full.reject_alpha = f.reject_alpha;
+	full.nb_scale = f.a;
+	full.nb_shift = f.b;
+	full.calibration_from = f.cal_from;
+	full.decisions = m.fits.n;
+	full.decisions_spam = m.fits.spam;
 	full.upgraded_from = db->upgraded_from;
 	full.tokens = info.tokens;
 	full.learned = info.learned + info.legacy;
@@ -221,6 +234,7 @@ int thresh_db_param_get(thresh_db *db, const char *name, double *value)
 		return THRESH_EPARAM;
 	if ((rc = meta_read(db, 1, 0, &m)))
 		return rc;
+	model_force_apply(&m);
 	*value = m.param[i];
 	return 0;
 }
@@ -229,6 +243,7 @@ struct param_set {
 	thresh_db *db;
 	int i;
 	double v;
+	int reset; /* back to the default: unpinned */
 };
 
 static int param_set_fn(store_txn *t, void *ctx)
@@ -243,18 +258,34 @@ static int param_set_fn(store_txn *t, void *ctx)
 	/* Cutoffs must stay ordered: hold <= reject <= blatant. */
 	if (m.param[P_HOLD] > m.param[P_REJECT] || m.param[P_REJECT] > m.param[P_BLATANT])
 		return THRESH_EPARAM;
+	unsigned pins = p->reset ? m.pinned & ~(1u << p->i) : m.pinned | (1u << p->i);
+	if ((rc = meta_put_pins(t, pins)))
+		return rc;
 	return store_meta_put(t, param_meta_key(p->i), &p->v, sizeof p->v);
 }
 
 int thresh_db_param_set(thresh_db *db, const char *name, double value)
 {
-	struct param_set p = {db, 0, value};
+	struct param_set p = {db, 0, value, 0};
 	if (!db || !name)
 		return THRESH_EINVAL;
 	if ((p.i = param_index(name)) < 0 || !param_valid(p.i, value))
 		return THRESH_EPARAM;
 	if (db->flags & THRESH_DB_RDONLY)
 		return THRESH_EREADONLY;
+	return store_write(db->st, param_set_fn, &p);
+}
+
+int thresh_db_param_reset(thresh_db *db, const char *name)
+{
+	struct param_set p = {db, 0, 0, 1};
+	if (!db || !name)
+		return THRESH_EINVAL;
+	if ((p.i = param_index(name)) < 0)
+		return THRESH_EPARAM;
+	if (db->flags & THRESH_DB_RDONLY)
+		return THRESH_EREADONLY;
+	p.v = param_default(p.i);
 	return store_write(db->st, param_set_fn, &p);
 }
 

@@ -654,13 +654,17 @@ static void bb_f64(struct bbuf *b, double d)
 	bb_u64(b, v);
 }
 
-/* Version 2 (format 3): a flags byte per token, and the legacy digests.
- * A snapshot of version 1 holds identity tokens under the model key and
- * digests of format 2; it is refused (as malformed: a node waits for one of
- * this version, which any node of this version writes). */
-#define SNAP_VERSION 2
+/* Version 3 carries the eight losses (the site alone's too) and the ring
+ * of the site's decisions (model.h); version 2 (a flags byte per token,
+ * and the legacy digests: format 3) is read with the eighth loss equal to
+ * the seventh and an empty ring. A snapshot of version 1 holds identity
+ * tokens under the model key and digests of format 2; it is refused (as
+ * malformed: a node waits for one of a version it reads, which any node of
+ * this version writes). */
+#define SNAP_VERSION 3
 #define SNAP_DIGEST 16
 #define SNAP_TOKEN 29
+#define SNAP_RING_BYTES (12 + MODEL_RING * (1 + 8 + 4 * PREQ_N))
 
 static int snap_token(uint64_t id, const tok_counts *c, void *ctx)
 {
@@ -690,6 +694,34 @@ static void bb_layer(struct bbuf *b, const layer_totals *l)
 	bb_u64(b, l->ham);
 	bb_u64(b, l->spam_tok);
 	bb_u64(b, l->ham_tok);
+}
+
+/* snap_ring - the ring of the site's decisions: its size, pos and n
+ * (u32), then every slot's label (u8), fingerprint (u64) and values (f32
+ * bits), all of them,
+ * so that a node loading it holds the very same ring. */
+static int snap_ring(store_txn *t, struct bbuf *b)
+{
+	model_ring *r = malloc(sizeof *r);
+	if (!r)
+		return THRESH_ENOMEM;
+	int rc = meta_ring_get(t, r);
+	if (!rc) {
+		bb_u32(b, MODEL_RING);
+		bb_u32(b, r->pos);
+		bb_u32(b, r->n);
+		bb_bytes(b, r->label, MODEL_RING);
+		for (int i = 0; i < MODEL_RING; i++)
+			bb_u64(b, r->fp[i]);
+		for (int i = 0; i < MODEL_RING; i++)
+			for (int j = 0; j < PREQ_N; j++) {
+				uint32_t v;
+				memcpy(&v, &r->x[i][j], sizeof v);
+				bb_u32(b, v);
+			}
+	}
+	free(r);
+	return rc;
 }
 
 /* serialize - the state t holds (the overlay taken back already). */
@@ -724,6 +756,8 @@ static int serialize(store_txn *t, const char *epoch, struct bbuf *b, uint64_t *
 	bb_layer(b, &m.prior);
 	for (int i = 0; i < PREQ_N; i++)
 		bb_f64(b, m.preq[i]);
+	if ((rc = snap_ring(t, b)))
+		return rc;
 	bb_u32(b, (uint32_t)s.nv);
 	for (size_t i = 0; i < s.nv; i++) {
 		unsigned char nl = (unsigned char)strlen(s.v[i].name);
@@ -820,6 +854,7 @@ struct snap {
 	uint32_t tokenizer;
 	layer_totals site, prior;
 	double preq[PREQ_N];
+	const unsigned char *ring; /* version 3: SNAP_RING_BYTES; NULL: none */
 	replica_state vec;
 	uint64_t ntok, nlrn, nleg, nauth;
 	const unsigned char *tok, *lrn, *leg, *auth;
@@ -834,8 +869,9 @@ static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int c
 			return THRESH_EFORMAT;                                              \
 	} while (0)
 	memset(sn, 0, sizeof *sn);
-	if (len < 4 + SNAP_DIGEST || p[0] != 'T' || p[1] != 'S' || p[2] != SNAP_VERSION)
+	if (len < 4 + SNAP_DIGEST || p[0] != 'T' || p[1] != 'S' || (p[2] != 2 && p[2] != SNAP_VERSION))
 		return THRESH_EFORMAT;
+	int version = p[2];
 	size_t elen = p[3];
 	pos = 4;
 	if (elen >= REPLICA_EPOCH_MAX)
@@ -855,7 +891,8 @@ static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int c
 	if (memcmp(d, p + len - SNAP_DIGEST, SNAP_DIGEST))
 		return THRESH_EFORMAT; /* torn or damaged */
 	len -= SNAP_DIGEST;
-	NEED(64 + 8 * PREQ_N + 4);
+	int nl = version > 2 ? PREQ_N : PREQ_N - 1;
+	NEED(64 + 8 * nl + (version > 2 ? SNAP_RING_BYTES : 0) + 4);
 	layer_totals *l[2] = {&sn->site, &sn->prior};
 	for (int i = 0; i < 2; i++) {
 		l[i]->spam = rd64(p + pos);
@@ -864,9 +901,23 @@ static int snap_parse(const unsigned char *p, size_t len, struct snap *sn, int c
 		l[i]->ham_tok = rd64(p + pos + 24);
 		pos += 32;
 	}
-	for (int i = 0; i < PREQ_N; i++, pos += 8) {
+	for (int i = 0; i < nl; i++, pos += 8) {
 		uint64_t v = rd64(p + pos);
 		memcpy(&sn->preq[i], &v, sizeof v);
+	}
+	if (nl < PREQ_N)
+		sn->preq[PREQ_N - 1] = sn->preq[PREQ_N - 2];
+	if (version > 2) {
+		const unsigned char *q = p + pos;
+		uint32_t size = rd32(q), rpos = rd32(q + 4), rn = rd32(q + 8);
+		if (size != MODEL_RING || rpos >= MODEL_RING || rn > MODEL_RING ||
+		    (rn < MODEL_RING && rpos != rn))
+			return THRESH_EFORMAT;
+		for (int i = 0; i < MODEL_RING; i++)
+			if (q[12 + i] > RING_WITHDRAWN)
+				return THRESH_EFORMAT;
+		sn->ring = q;
+		pos += SNAP_RING_BYTES;
 	}
 	uint32_t nv = rd32(p + pos);
 	pos += 4;
@@ -933,6 +984,33 @@ static int drop_all(const void *k, size_t kl, const void *v, size_t vl, void *ct
 	return 1;
 }
 
+/* ring_load - the snapshot's ring of the site's decisions and their fits
+ * into t (a snapshot of version 2 has none: an empty ring). */
+static int ring_load(store_txn *t, const struct snap *sn, model_meta *m)
+{
+	model_ring *r = calloc(1, sizeof *r);
+	if (!r)
+		return THRESH_ENOMEM;
+	if (sn->ring) {
+		const unsigned char *q = sn->ring;
+		r->pos = rd32(q + 4);
+		r->n = rd32(q + 8);
+		memcpy(r->label, q + 12, MODEL_RING);
+		q += 12 + MODEL_RING;
+		for (int i = 0; i < MODEL_RING; i++, q += 8)
+			r->fp[i] = rd64(q);
+		for (int i = 0; i < MODEL_RING; i++)
+			for (int j = 0; j < PREQ_N; j++, q += 4) {
+				uint32_t v = rd32(q);
+				memcpy(&r->x[i][j], &v, sizeof v);
+			}
+	}
+	model_fits_make(r, m, &m->fits);
+	int rc = meta_ring_put(t, r);
+	free(r);
+	return rc ? rc : meta_put_fits(t, m);
+}
+
 static int load_fn(store_txn *t, void *ctx)
 {
 	struct load_job *j = ctx;
@@ -974,7 +1052,7 @@ static int load_fn(store_txn *t, void *ctx)
 	m.site = sn->site;
 	m.prior = sn->prior;
 	memcpy(m.preq, sn->preq, sizeof m.preq);
-	if ((rc = meta_put_totals(t, &m)))
+	if ((rc = meta_put_totals(t, &m)) || (rc = ring_load(t, sn, &m)))
 		goto out;
 	uint64_t next = s.next;
 	s = sn->vec;

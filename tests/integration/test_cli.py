@@ -444,6 +444,10 @@ class TestTrain(CliTest):
 
     def test_untrain_restores_stats_exactly(self):
         self.init_empty()
+        # The counts come back exactly; the site's decisions stay on record
+        # (the calibration and cutoffs fitted on them, README "A new site"),
+        # so the calibration is pinned here for the score to show the counts.
+        self.ok("set", "nb_scale", "17.354")
         self.ok("train", "spam", self.write("spam.txt", "\n".join(SPAM[:20]) + "\n"))
         before = self.counts()
         score_before = self.check_json(HAM[0])[0]["score"]
@@ -1080,8 +1084,9 @@ class TestEval(CliTest):
         m = re.search(r"(?m)^ROC AUC +(\d\.\d{4})$", out)
         self.assertIsNotNone(m, out)
         self.assertGreater(float(m.group(1)), 0.9)
-        self.assertRegex(out, r"(?m)^cutoffs +hold %.4f, reject %.4f$" % self.default_cutoffs())
-        self.assertRegex(out, r"(?m)^reject %.4f +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$" % self.default_cutoffs()[1])
+        self.assertRegex(out, r"(?m)^cutoffs +hold \d\.\d{4}, reject \d\.\d{4} \(each fold's own: "
+                              r"hold \d\.\d{4}-\d\.\d{4}, reject \d\.\d{4}-\d\.\d{4}\)$")
+        self.assertRegex(out, r"(?m)^its fold's reject +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$")
         self.assertRegex(out, r"(?m)^0\.5000 +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4}$")
         self.assertRegex(out, r"(?m)^moderation +accepted +held +rejected$")
         for label in ("ham", "spam"):
@@ -1113,7 +1118,13 @@ class TestEval(CliTest):
             for x in parts:
                 self.assertTrue(0 <= x <= 100)
             self.assertAlmostEqual(sum(parts), 100, places=6)
-        self.assertEqual((d["hold_cutoff"], d["reject_cutoff"]), self.default_cutoffs())
+        # each fold judges at the cutoffs its database fitted on its own
+        # training decisions: the mean, and the lowest and highest of them
+        self.assertTrue(0 <= d["hold_cutoff_min"] <= d["hold_cutoff"] <= d["hold_cutoff_max"] <= 1)
+        self.assertTrue(0 <= d["reject_cutoff_min"] <= d["reject_cutoff"] <= d["reject_cutoff_max"] <= 1)
+        self.assertLessEqual(d["hold_cutoff_max"], d["reject_cutoff_max"])
+        self.assertNotEqual((d["hold_cutoff"], d["reject_cutoff"]), self.default_cutoffs(),
+                            "120 decisions a fold move the cutoffs from a new site's")
         # The recall at the reject cutoff is the share of spam rejected.
         self.assertAlmostEqual(d["recall"] * 100, d["spam_rejected_pct"], places=6)
         # Deterministic for one seed.
@@ -1130,9 +1141,10 @@ class TestEval(CliTest):
         root = ET.parse(svg).getroot()  # well-formed
         self.assertTrue(root.tag.endswith("svg"))
         text = open(svg, encoding="utf-8").read()
-        hold, reject = self.default_cutoffs()
-        self.assertIn("hold %.2f" % hold, text)
-        self.assertIn("reject %.2f" % reject, text)
+        # the mean of the folds' own cutoffs, as --json gives them
+        d = json.loads(self.ok("eval", "--folds", "4", "--json", p, db=False)[0])
+        self.assertIn("hold %.2f" % d["hold_cutoff"], text)
+        self.assertIn("reject %.2f" % d["reject_cutoff"], text)
         self.assertRegex(text, r"AUC \d\.\d{4}")
         self.assertIn("<polyline", text)
         self.assertEqual([f for f in os.listdir(self.tmp) if ".tmp-" in f], [])

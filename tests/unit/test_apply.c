@@ -145,3 +145,125 @@ Test(apply, authors_come_back)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+/* meta_bytes - a meta key's value as stored (malloc'd, *len bytes). */
+static void *meta_bytes(thresh_db *db, const char *key, size_t *len)
+{
+	store_txn *t;
+	model_ring *r = malloc(sizeof *r);
+	cr_assert_eq(store_read_begin(db->st, &t), 0);
+	if (!strcmp(key, "ring")) {
+		cr_assert_eq(meta_ring_get(t, r), 0);
+		*len = sizeof *r;
+	} else {
+		model_meta m;
+		cr_assert_eq(meta_load(t, &m), 0);
+		hash_wipe(m.key, sizeof m.key);
+		free(r);
+		r = malloc(sizeof m.fits + sizeof m.preq);
+		memcpy(r, &m.fits, sizeof m.fits);
+		memcpy((char *)r + sizeof m.fits, m.preq, sizeof m.preq);
+		*len = sizeof m.fits + sizeof m.preq;
+	}
+	store_read_end(t);
+	return r;
+}
+
+#define MANY (MODEL_RING + 12)
+
+struct many {
+	event ev[MANY];
+	uint64_t ids[MANY][24];
+	unsigned char gram[MANY][24];
+	int from, to;   /* apply ev[from..to) */
+	int revert;     /* then revert the last `revert` of them */
+};
+
+static int many_fn(store_txn *t, void *ctx)
+{
+	struct many *j = ctx;
+	static undo u[MANY];
+	apply_ctx k;
+	int rc = apply_begin(&k, t, 64, NULL, NULL), what;
+	for (int i = j->from; !rc && i < j->to; i++) {
+		undo_reset(&u[i]);
+		rc = apply_event(&k, &j->ev[i], &u[i], &what);
+	}
+	for (int i = j->to - 1; !rc && i >= j->to - j->revert; i--)
+		rc = apply_revert(&k, &j->ev[i], &u[i]);
+	if (!rc)
+		rc = apply_end(&k);
+	apply_free(&k);
+	for (int i = j->from; i < j->to; i++)
+		undo_free(&u[i]);
+	return rc;
+}
+
+/* The ring of decisions fills, wraps round, and every learn taken back
+ * gives back its slot exactly: the ring, the fits and the losses are those
+ * of before, bit for bit. */
+Test(apply, the_ring_wraps_and_reverts_exactly)
+{
+	char *dir;
+	thresh_db *db = tu_model_db(&dir);
+	static struct many j;
+	model_meta m;
+	cr_assert_eq(meta_read(db, 0, 1, &m), 0);
+	for (int i = 0; i < MANY; i++) {
+		event *e = &j.ev[i];
+		e->tokenizer = m.tokenizer;
+		e->keyfp = event_keyfp(m.key);
+		e->day = 20000;
+		e->n = 24;
+		e->op = EV_LEARN;
+		e->label = i % 3 == 0;
+		for (int t = 0; t < 24; t++) {
+			/* a word of the class, a word of its own, the prior's */
+			j.ids[i][t] = t < 8 ? 0x5000 + (uint64_t)(e->label * 8 + t)
+			            : t < 16 ? 0x9000 + (uint64_t)(i * 8 + t) : 0x1000 + (uint64_t)t;
+			j.gram[i][t] = 0;
+		}
+		e->ids = j.ids[i];
+		e->gram = j.gram[i];
+		memset(e->digest, 0, sizeof e->digest);
+		memcpy(e->digest, &i, sizeof i);
+	}
+	hash_wipe(m.key, sizeof m.key);
+	/* all but the last 12 learned: the ring is full and has wrapped */
+	j.from = 0;
+	j.to = MANY - 12;
+	cr_assert_eq(store_write(db->st, many_fn, &j), 0);
+	size_t lr, lf;
+	model_ring *r0 = meta_bytes(db, "ring", &lr);
+	void *f0 = meta_bytes(db, "fit", &lf);
+	cr_expect_eq(r0->n, MODEL_RING);
+	cr_expect_eq(r0->pos, (MANY - 12) % MODEL_RING, "wrapped: the next slot %u", r0->pos);
+	model_meta after;
+	cr_assert_eq(meta_read(db, 0, 0, &after), 0);
+	cr_expect_eq(after.fits.n, MODEL_RING);
+	cr_expect(after.fits.spam > 0 && after.fits.ham > 0);
+	/* the last 12 learned over the oldest slots, then taken back */
+	j.from = MANY - 12;
+	j.to = MANY;
+	j.revert = 12;
+	cr_assert_eq(store_write(db->st, many_fn, &j), 0);
+	size_t lr1, lf1;
+	model_ring *r1 = meta_bytes(db, "ring", &lr1);
+	void *f1 = meta_bytes(db, "fit", &lf1);
+	cr_expect(lr1 == lr && !memcmp(r0, r1, lr), "the ring as it was");
+	cr_expect(lf1 == lf && !memcmp(f0, f1, lf), "the fits and losses as they were");
+	/* and learned for good, the ring moved on */
+	j.revert = 0;
+	cr_assert_eq(store_write(db->st, many_fn, &j), 0);
+	free(r1);
+	r1 = meta_bytes(db, "ring", &lr1);
+	cr_expect_eq(r1->pos, MANY % MODEL_RING);
+	cr_expect(memcmp(r0, r1, lr) != 0);
+	free(r0);
+	free(r1);
+	free(f0);
+	free(f1);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}

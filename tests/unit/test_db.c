@@ -118,6 +118,8 @@ Test(db, warm_fills_the_cache_of_the_latest_snapshot)
 	char *dir;
 	thresh_db *db = tu_empty_db(&dir);
 	cr_expect_eq(thresh_db_warm(NULL), THRESH_EINVAL);
+	/* the calibration pinned, so that a score follows the counts alone */
+	cr_assert_eq(thresh_db_param_set(db, "nb_scale", 17.354), 0);
 	tu_learn_numbered(db, "lovely garden poem %d", 5, THRESH_HAM);
 	tu_learn_numbered(db, "cheap quasar pills %d", 5, THRESH_SPAM);
 	double cold = tu_score(db, "cheap garden quasar"); /* one check: no cache yet */

@@ -1,7 +1,8 @@
 /* src/lib/dump.c (through thresh_db_export / thresh_db_import): the model
- * dump's round trip (both layers, the prior weights' losses), bad dumps
- * refused with nothing changed, merging, a new database seeded with a dump,
- * and dumps of format 1. */
+ * dump's round trip (both layers, the prior weights' losses, the ring of the
+ * site's decisions and so its cutoffs), bad dumps refused with nothing
+ * changed, merging, a new database seeded with a dump, and dumps of formats
+ * 1 and 2. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ Test(dump, both_layers_and_losses_round_trip)
 	char *t1 = tu_slurp(dump, &n1), *t2 = tu_slurp(dump2, &n2);
 	cr_expect(n1 == n2 && !memcmp(t1, t2, n1), "the copy exports the same bytes");
 	cr_expect(strstr(t1, "\nprior ") && strstr(t1, "\npreq "), "format 2 lines");
+	cr_expect(strstr(t1, "\nring 9 9\nr ham ") != NULL, "format 3: the ring of 9 decisions");
 	free(t1);
 	free(t2);
 	thresh_db_close(db);
@@ -202,6 +204,103 @@ Test(dump, format_1_is_read_as_the_sites_own)
 	cr_assert_eq(thresh_db_stats(db, &st), 0);
 	cr_expect_eq(st.tokens, 2, "a refused dump changes nothing");
 	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The site's cutoffs and calibration survive a dump: the copy holds the
+ * same ring of decisions, so the same values, bit for bit; a dump of format
+ * 2 (no ring, seven losses) reads with an empty ring; a bad ring is refused. */
+Test(dump, the_sites_cutoffs_round_trip)
+{
+	char *dir, dump[PATH_MAX], err[256] = "";
+	thresh_db *db = tu_model_db(&dir), *copy;
+	for (int i = 0; i < 40; i++) {
+		char text[96];
+		snprintf(text, sizeof text, "what a lovely song number %d, thank you", i);
+		tu_learn(db, text, THRESH_HAM);
+		if (i % 3 == 0) {
+			snprintf(text, sizeof text, "cheap followers %d for your channel, click here", i);
+			tu_learn(db, text, THRESH_SPAM);
+		}
+	}
+	copy = tu_copy_model(db, dir, "copy", dump, sizeof dump);
+	thresh_stats a = {.size = sizeof a}, b = {.size = sizeof b};
+	cr_assert_eq(thresh_db_stats(db, &a), 0);
+	cr_assert_eq(thresh_db_stats(copy, &b), 0);
+	cr_expect_eq(a.decisions, 54);
+	cr_expect(a.hold_from == THRESH_FROM_BLEND && a.calibration_from == THRESH_FROM_SITE);
+	cr_expect(a.hold_cutoff == b.hold_cutoff && a.reject_cutoff == b.reject_cutoff &&
+	          a.nb_scale == b.nb_scale && a.nb_shift == b.nb_shift && a.decisions == b.decisions &&
+	          a.decisions_spam == b.decisions_spam,
+	          "hold %.17g %.17g, reject %.17g %.17g", a.hold_cutoff, b.hold_cutoff, a.reject_cutoff,
+	          b.reject_cutoff);
+	cr_expect_eq(tu_score(db, "a lovely channel"), tu_score(copy, "a lovely channel"));
+	/* both go on learning alike */
+	tu_learn(db, "one more lovely song", THRESH_HAM);
+	tu_learn(copy, "one more lovely song", THRESH_HAM);
+	cr_assert_eq(thresh_db_stats(db, &a), 0);
+	cr_assert_eq(thresh_db_stats(copy, &b), 0);
+	cr_expect(a.hold_cutoff == b.hold_cutoff && a.nb_scale == b.nb_scale);
+
+	/* the same dump as version 3: no ring, seven losses */
+	size_t n;
+	char *t = tu_slurp(dump, &n);
+	char *v2 = malloc(n + 1), *o = v2;
+	const char *p = t;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = (size_t)(nl - p) + 1;
+		if (!strncmp(p, "thresh-dump 4", 13)) {
+			o += sprintf(o, "thresh-dump 3\n");
+		} else if (!strncmp(p, "preq ", 5)) {
+			memcpy(o, p, len);
+			char *last = memchr(o, '\n', len);
+			while (last[-1] != ' ')
+				last--;
+			last[-1] = '\n';
+			o = last;
+		} else if (strncmp(p, "ring ", 5) && strncmp(p, "r ", 2)) {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p = nl + 1;
+	}
+	*o = '\0';
+	char v2path[PATH_MAX];
+	snprintf(v2path, sizeof v2path, "%s/v2.dump", dir);
+	FILE *f = fopen(v2path, "w");
+	fputs(v2, f);
+	fclose(f);
+	cr_assert_eq(thresh_db_import(copy, v2path, 0, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(thresh_db_stats(copy, &b), 0);
+	cr_expect(b.decisions == 0 && b.calibration_from == THRESH_FROM_NEW_SITE &&
+	          b.hold_from == THRESH_FROM_NEW_SITE, "an empty ring");
+
+	/* a bad ring: refused, nothing changed */
+	char *bad = malloc(n + 64);
+	const char *r = strstr(t, "\nring ");
+	cr_assert_not_null(r);
+	const char *r1 = strchr(r + 1, '\n'); /* the end of the "ring" line */
+	memcpy(bad, t, (size_t)(r1 - t));
+	sprintf(bad + (r1 - t), "\nr maybe 1 2 3 4 5 6 7 8%s", strchr(r1 + 1, '\n'));
+	f = fopen(v2path, "w");
+	fputs(bad, f);
+	fclose(f);
+	cr_expect_eq(thresh_db_import(copy, v2path, 0, err, sizeof err), THRESH_EFORMAT);
+	cr_expect(strstr(err, "spam|ham") != NULL, "%s", err);
+	sprintf(bad, "%.*s\nring 3 5\n%s", (int)(r - t), t, strchr(r1 + 1, '\n') + 1);
+	f = fopen(v2path, "w");
+	fputs(bad, f);
+	fclose(f);
+	cr_expect_eq(thresh_db_import(copy, v2path, 0, err, sizeof err), THRESH_EFORMAT);
+	cr_assert_eq(thresh_db_stats(copy, &b), 0);
+	cr_expect_eq(b.decisions, 0, "nothing changed");
+	free(bad);
+	free(v2);
+	free(t);
+	thresh_db_close(db);
+	thresh_db_close(copy);
 	tu_rmtree(dir);
 	free(dir);
 }

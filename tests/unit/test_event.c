@@ -185,12 +185,26 @@ Test(event, undo_round_trip)
 	u.site = (layer_totals){1, 2, 3, 4};
 	for (int i = 0; i < PREQ_N; i++)
 		u.preq[i] = 0.1 * i + 1e-17;
+	u.ring_had = 1;
+	u.ring_pos = 17;
+	u.ring_n = 256;
+	u.ring_label = 1;
+	u.ring_fp = 0x0123456789abcdefull;
+	for (int i = 0; i < PREQ_N; i++)
+		u.ring_x[i] = (float)(0.3 - 0.1 * i);
+	u.ring_wd = 1;
+	u.ring_wd_pos = 200;
+	u.ring_wd_label = 0;
 	for (uint32_t i = 0; i < 300; i++)
 		cr_assert_eq(undo_add_tok(&u, 1000 + i, i, 2 * i, 20000 + i), 0);
 	unsigned char *buf;
 	size_t len;
 	cr_assert_eq(undo_encode(&u, &buf, &len), 0);
 	cr_assert_eq(undo_decode(buf, len, &v), 0);
+	cr_expect(v.ring_had && v.ring_pos == 17 && v.ring_n == 256 && v.ring_label == 1 &&
+	          v.ring_fp == u.ring_fp);
+	cr_expect(v.ring_wd && v.ring_wd_pos == 200 && v.ring_wd_label == 0);
+	cr_expect_eq(memcmp(v.ring_x, u.ring_x, sizeof u.ring_x), 0, "the ring's slot bit for bit");
 	cr_expect_eq(v.learned, 0);
 	cr_expect_eq(v.legacy, 1);
 	cr_expect(v.has_author && v.author_had);
@@ -204,13 +218,26 @@ Test(event, undo_round_trip)
 	undo_free(&v);
 	cr_expect_eq(undo_decode(buf, len - 1, &v), THRESH_EFORMAT);
 	undo_free(&v);
-	/* version 1 (thresh 0.2): no legacy label; the rest as it was */
+	/* version 2: no ring, seven losses; version 1 (thresh 0.2): no legacy
+	 * label besides; the rest as it was */
+	u.ring_had = u.ring_wd = 0;
+	free(buf);
+	cr_assert_eq(undo_encode(&u, &buf, &len), 0);
+	size_t at = 6 + 16 + 32 + 8 * (PREQ_N - 1); /* the eighth loss */
+	memmove(buf + at, buf + at + 8, len - at - 8);
+	len -= 8;
+	buf[2] = 2;
+	cr_assert_eq(undo_decode(buf, len, &v), 0);
+	cr_expect(v.learned == 0 && v.legacy == 1 && v.n == 300 && v.has_author && !v.ring_had);
+	cr_expect_eq(memcmp(v.preq, u.preq, sizeof u.preq - 8), 0);
+	cr_expect_eq(v.preq[PREQ_N - 1], u.preq[PREQ_N - 2]);
+	undo_free(&v);
 	unsigned char *old = malloc(len - 1);
 	old[0] = 'T', old[1] = 'U', old[2] = 1, old[3] = buf[3];
 	memcpy(old + 4, buf + 5, len - 5);
 	cr_assert_eq(undo_decode(old, len - 1, &v), 0);
 	cr_expect(v.learned == 0 && v.legacy == -1 && v.n == 300 && v.has_author);
-	cr_expect_eq(memcmp(v.preq, u.preq, sizeof u.preq), 0);
+	cr_expect_eq(memcmp(v.preq, u.preq, sizeof u.preq - 8), 0);
 	undo_free(&v);
 	free(old);
 	undo_free(&u);
@@ -223,4 +250,48 @@ Test(event, key_fingerprint_depends_on_the_key)
 	cr_assert_eq(hash_init(), 0);
 	cr_expect_eq(event_keyfp(k1), event_keyfp(k1));
 	cr_expect_neq(event_keyfp(k1), event_keyfp(k2));
+}
+
+/* An undo record of an earlier version (2: seven losses, no ring; 1,
+ * thresh 0.2: no legacy label besides) left in an outbox reads: the eighth
+ * loss as the seventh, no slot to give back. */
+Test(event, undo_of_versions_1_and_2_reads)
+{
+	undo u = {0}, v;
+	undo_reset(&u);
+	u.learned = 1;
+	for (int i = 0; i < PREQ_N; i++)
+		u.preq[i] = 1.5 * i;
+	cr_assert_eq(undo_add_tok(&u, 42, 1, 2, 3), 0);
+	unsigned char *buf;
+	size_t len;
+	cr_assert_eq(undo_encode(&u, &buf, &len), 0);
+	/* version 3 without a ring is version 2 plus the eighth loss */
+	size_t at = 6 + 32 + 8 * (PREQ_N - 1);
+	memmove(buf + at, buf + at + 8, len - at - 8);
+	len -= 8;
+	buf[2] = 2;
+	cr_assert_eq(undo_decode(buf, len, &v), 0);
+	cr_expect(!v.ring_had && v.learned == 1 && v.n == 1 && v.tok[0].id == 42);
+	for (int i = 0; i < PREQ_N - 1; i++)
+		cr_expect_eq(v.preq[i], 1.5 * i);
+	cr_expect_eq(v.preq[PREQ_N - 1], v.preq[PREQ_N - 2]);
+	undo_free(&v);
+	buf[5] |= 4; /* a ring flag in a version that had none */
+	cr_expect_eq(undo_decode(buf, len, &v), THRESH_EFORMAT);
+	undo_free(&v);
+	buf[5] &= (unsigned char)~4;
+	/* version 1: no legacy label */
+	memmove(buf + 4, buf + 5, len - 5);
+	len -= 1;
+	buf[2] = 1;
+	cr_assert_eq(undo_decode(buf, len, &v), 0);
+	cr_expect(!v.ring_had && v.learned == 1 && v.legacy == -1 && v.n == 1 && v.tok[0].id == 42);
+	cr_expect_eq(v.preq[PREQ_N - 1], v.preq[PREQ_N - 2]);
+	undo_free(&v);
+	buf[2] = 4;
+	cr_expect_eq(undo_decode(buf, len, &v), THRESH_EFORMAT, "a version to come");
+	undo_free(&v);
+	undo_free(&u);
+	free(buf);
 }

@@ -4,6 +4,8 @@
  * training the prior layer, and the losses that weigh the prior. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db_int.h"
@@ -188,7 +190,8 @@ Test(learn, author_records_survive_restarts_and_unlearning_takes_them_back)
 	thresh_result *r;
 	cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
 	double score = thresh_result_score(r);
-	cr_expect(tu_has_reason(r, "first_comment") == (score >= 0.2), "score %f", score);
+	/* first_comment_max_score (0.05): below it a first comment is clearly ham */
+	cr_expect(tu_has_reason(r, "first_comment") == (score >= 0.05), "score %f", score);
 	thresh_result_free(r);
 	cr_assert_eq(thresh_learn(db, c, THRESH_HAM, NULL), 0);
 	thresh_db_close(db);
@@ -383,4 +386,218 @@ Test(learn, the_sites_decisions_weigh_the_prior)
 	tu_rmtree(dir2);
 	free(dir);
 	free(dir2);
+}
+
+/* verdicts - the score and verdict of each of n texts. */
+static void verdicts(thresh_db *db, const char *const *texts, size_t n, double *score, int *verdict)
+{
+	for (size_t i = 0; i < n; i++) {
+		thresh_comment *c = tu_comment(texts[i], NULL);
+		thresh_result *r;
+		cr_assert_eq(thresh_check(db, c, THRESH_CHECK_READONLY, &r), 0);
+		score[i] = thresh_result_score(r);
+		verdict[i] = (int)thresh_result_verdict(r);
+		thresh_result_free(r);
+		thresh_comment_free(c);
+	}
+}
+
+/* A new site that has learned nothing scores and decides exactly as with
+ * the new-site cutoffs and the default calibration set by hand: bit for
+ * bit, so a brand-new site keeps erring towards hold. */
+Test(learn, nothing_learned_is_unchanged_bit_for_bit)
+{
+	static const char *const texts[] = {
+		"Thank you so much for the amazing tutorial",
+		"check out my channel and subscribe http://example.com",
+		"free iphone, click here to win",
+		"I love this song, it reminds me of summer",
+		"",
+	};
+	enum { N = sizeof texts / sizeof texts[0] };
+	char *dir, *dir2;
+	thresh_db *db = tu_model_db(&dir), *set = tu_model_db(&dir2);
+	static const char *const names[] = {"hold_cutoff", "reject_cutoff", "nb_scale", "nb_shift"};
+	for (int i = 0; i < 4; i++) {
+		double v;
+		cr_assert_eq(thresh_db_param_get(db, names[i], &v), 0);
+		cr_assert_eq(thresh_db_param_set(set, names[i], v), 0);
+	}
+	double s1[N], s2[N];
+	int v1[N], v2[N];
+	verdicts(db, texts, N, s1, v1);
+	verdicts(set, texts, N, s2, v2);
+	for (int i = 0; i < N; i++)
+		cr_expect(s1[i] == s2[i] && v1[i] == v2[i], "%s: %.17g %.17g", texts[i], s1[i], s2[i]);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.hold_from == THRESH_FROM_NEW_SITE && st.reject_from == THRESH_FROM_NEW_SITE &&
+	          st.calibration_from == THRESH_FROM_NEW_SITE);
+	cr_expect(st.hold_cutoff == 0.2113 && st.reject_cutoff == 0.9452 && st.nb_scale == 17.354 &&
+	          st.nb_shift == 1.4038);
+	cr_expect_eq(st.decisions, 0);
+	thresh_db_close(db);
+	thresh_db_close(set);
+	tu_rmtree(dir);
+	tu_rmtree(dir2);
+	free(dir);
+	free(dir2);
+}
+
+/* learn_words - n comments under label, each of three words drawn from
+ * words (a fixed, deterministic walk) and a number of its own. */
+static void learn_words(thresh_batch *b, const char *const *words, size_t nw, int n, int label,
+                        unsigned seed)
+{
+	char text[256];
+	for (int i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		size_t a = (seed >> 8) % nw, c = (seed >> 16) % nw, d = (seed >> 24) % nw;
+		snprintf(text, sizeof text, "%s %s %s n%dx%u", words[a], words[c], words[d], i, seed % 97);
+		thresh_comment *cm = tu_comment(text, NULL);
+		cr_assert_eq(thresh_batch_learn(b, cm, label), 0);
+		thresh_comment_free(cm);
+	}
+}
+
+/* learn_mixed - nham comments of words a and nspam of words b, the spam
+ * spread evenly among the ham (as a site's decisions come). */
+static void learn_mixed(thresh_batch *b, const char *const *a, const char *const *bw, int nham,
+                        int nspam, unsigned seed)
+{
+	int h = 0, s = 0;
+	while (h < nham || s < nspam) {
+		/* the class further behind its share goes next */
+		if (s < nspam && (h >= nham || (double)s / nspam <= (double)h / nham))
+			learn_words(b, bw, 8, 1, THRESH_SPAM, seed + 7919u * (unsigned)s++);
+		else
+			learn_words(b, a, 8, 1, THRESH_HAM, seed + 104729u * (unsigned)h++);
+	}
+}
+
+static const char *const w_a[] = {"alpha", "amber", "anchor", "apple", "arrow", "atlas", "azure", "acorn"};
+static const char *const w_b[] = {"bison", "bramble", "button", "beacon", "birch", "bottle", "bronze", "breeze"};
+
+/* A site whose own comments say the opposite of the prior: the prior
+ * learned the a-words as spam and the b-words as ham, the site the
+ * reverse. Its decisions take the weight from the prior: the candidate in
+ * force counts the prior as a small part of what a check counts, and the
+ * site's cutoffs and calibration take over from the new site's. */
+Test(learn, a_site_that_contradicts_the_prior_outweighs_it)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_batch *b;
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	cr_assert_eq(thresh_batch_prior(b, 1), 0);
+	learn_words(b, w_a, 8, 1500, THRESH_SPAM, 1);
+	learn_words(b, w_b, 8, 1500, THRESH_HAM, 2);
+	cr_assert_eq(thresh_batch_commit(b, NULL), 0);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_eq(st.prior_weight, 1, "no decisions yet: the whole prior");
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	learn_mixed(b, w_a, w_b, 250, 100, 3);
+	cr_assert_eq(thresh_batch_commit(b, NULL), 0);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_leq(st.prior_comments, 30, "the prior counts as %g comments", st.prior_comments);
+	cr_expect_gt(st.site_share, 0.9);
+	cr_expect_eq(st.decisions, 350 < MODEL_RING ? 350 : MODEL_RING);
+	cr_expect(st.reject_from == THRESH_FROM_SITE && st.hold_from == THRESH_FROM_SITE &&
+	          st.calibration_from == THRESH_FROM_SITE);
+	cr_expect(st.hold_cutoff != 0.2113 && st.reject_cutoff != 0.9452);
+	cr_expect(st.hold_cutoff <= st.reject_cutoff);
+	/* and it decides as the site does */
+	cr_expect_lt(tu_score(db, "alpha amber anchor"), st.hold_cutoff);
+	cr_expect_geq(tu_score(db, "bison bramble button"), st.hold_cutoff);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The cutoffs move from the new site's towards the site's own as its
+ * decisions of each class accrue: part of the way after a few, all of it
+ * after MODEL_N0_HAM hams and MODEL_N0_SPAM spam. */
+Test(learn, cutoffs_move_from_the_new_sites_to_the_sites_own)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_batch *b;
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	learn_mixed(b, w_a, w_b, 80, 20, 5);
+	cr_assert_eq(thresh_batch_commit(b, NULL), 0);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.reject_from == THRESH_FROM_BLEND && st.hold_from == THRESH_FROM_BLEND);
+	cr_expect(fabs(st.reject_alpha - 80.0 / MODEL_N0_HAM) < 1e-12, "%g", st.reject_alpha);
+	cr_expect(fabs(st.hold_alpha - 20.0 / MODEL_N0_SPAM) < 1e-12, "%g", st.hold_alpha);
+	cr_expect_eq(st.decisions, 100);
+	cr_expect_eq(st.decisions_spam, 20);
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	learn_mixed(b, w_a, w_b, MODEL_N0_HAM, MODEL_N0_SPAM, 7);
+	cr_assert_eq(thresh_batch_commit(b, NULL), 0);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.reject_from == THRESH_FROM_SITE && st.hold_from == THRESH_FROM_SITE);
+	cr_expect(st.hold_alpha == 1 && st.reject_alpha == 1);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A decision taken back weighs no more: unlearning the comments just
+ * learned, or learning them again under the other label and back, leaves
+ * the cutoffs and calibration exactly as they were; a history learned one
+ * class after the other counts for little until both classes are known. */
+Test(learn, a_decision_taken_back_weighs_no_more)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_batch *b;
+	thresh_stats a = {.size = sizeof a}, st = {.size = sizeof st};
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	learn_mixed(b, w_a, w_b, 60, 30, 11);
+	cr_assert_eq(thresh_batch_commit(b, NULL), 0);
+	cr_assert_eq(thresh_db_stats(db, &a), 0);
+	cr_expect_eq(a.decisions, 90);
+	static const char *const more[] = {"alpha bronze acorn extra", "bison amber breeze extra",
+	                                   "atlas birch arrow extra"};
+	for (int i = 0; i < 3; i++)
+		tu_learn(db, more[i], i == 1 ? THRESH_SPAM : THRESH_HAM);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_eq(st.decisions, 93);
+	for (int i = 0; i < 3; i++) {
+		thresh_comment *c = tu_comment(more[i], NULL);
+		cr_assert_eq(thresh_unlearn(db, c, i == 1 ? THRESH_SPAM : THRESH_HAM, NULL), 0);
+		thresh_comment_free(c);
+	}
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_eq(st.decisions, 90, "withdrawn");
+	cr_expect(st.hold_cutoff == a.hold_cutoff && st.reject_cutoff == a.reject_cutoff &&
+	          st.nb_scale == a.nb_scale && st.nb_shift == a.nb_shift,
+	          "as before: hold %.17g %.17g, scale %.17g %.17g", a.hold_cutoff, st.hold_cutoff,
+	          a.nb_scale, st.nb_scale);
+	/* a move withdraws the decision it replaces */
+	tu_learn(db, more[0], THRESH_SPAM);
+	tu_learn(db, more[0], THRESH_HAM);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_eq(st.decisions, 91);
+	cr_expect_eq(st.decisions_spam, a.decisions_spam);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+
+	/* one class after the other: 40 spam, then 40 ham: every decision was
+	 * judged by a model that knew one class alone, or hardly the other */
+	db = tu_empty_db(&dir);
+	cr_assert_eq(thresh_batch_begin(db, &b), 0);
+	learn_words(b, w_b, 8, 40, THRESH_SPAM, 12);
+	learn_words(b, w_a, 8, 40, THRESH_HAM, 13);
+	cr_assert_eq(thresh_batch_commit(b, NULL), 0);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect_eq(st.hold_from, THRESH_FROM_NEW_SITE, "no spam judged by a model that knew ham");
+	cr_expect_lt(tu_score(db, "alpha amber anchor"), st.hold_cutoff);
+	cr_expect_geq(tu_score(db, "bison bramble button"), st.reject_cutoff);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
 }

@@ -3,6 +3,8 @@
  * the identity secret. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -214,6 +216,89 @@ Test(manage, rotate_secret_drops_author_records)
 	o.errbuf_size = sizeof err;
 	cr_expect_eq(thresh_db_open(path, &o, &db), THRESH_EACCES);
 	cr_expect(strstr(err, "chmod 600") != NULL, "%s", err);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A cutoff or the calibration set is pinned: the site's decisions no longer
+ * move it, stats say so, and reset (thresh set NAME auto) lets them again;
+ * thresh.conf pins too. */
+Test(manage, a_value_set_is_pinned_until_reset)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_stats st = {.size = sizeof st};
+	double v;
+	for (int i = 0; i < 30; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "lovely garden poem %d", i);
+		tu_learn(db, text, THRESH_HAM);
+		snprintf(text, sizeof text, "cheap quasar pills %d", i);
+		tu_learn(db, text, THRESH_SPAM);
+	}
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	/* 30 of MODEL_N0_SPAM, 30 of MODEL_N0_HAM: both blended */
+	cr_expect(st.hold_from == THRESH_FROM_BLEND && st.reject_from == THRESH_FROM_BLEND &&
+	          st.calibration_from == THRESH_FROM_SITE);
+	cr_expect_eq(st.decisions, 60);
+	cr_expect_eq(st.decisions_spam, 30);
+	/* what a check uses is what get gives */
+	cr_assert_eq(thresh_db_param_get(db, "hold_cutoff", &v), 0);
+	cr_expect_eq(v, st.hold_cutoff);
+	cr_assert_eq(thresh_db_param_get(db, "nb_scale", &v), 0);
+	cr_expect_eq(v, st.nb_scale);
+	/* set: pinned */
+	cr_assert_eq(thresh_db_param_set(db, "hold_cutoff", 0.5), 0);
+	cr_assert_eq(thresh_db_param_set(db, "nb_shift", 0.25), 0);
+	tu_learn_numbered(db, "more pills %d", 5, THRESH_SPAM);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.hold_cutoff == 0.5 && st.hold_from == THRESH_FROM_PINNED && st.hold_alpha == 0);
+	cr_expect(st.nb_scale == 17.354 && st.nb_shift == 0.25 &&
+	          st.calibration_from == THRESH_FROM_PINNED, "pinning one pins the pair");
+	cr_expect_neq(st.reject_from, THRESH_FROM_PINNED);
+	/* pins survive a reopen */
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/db", dir);
+	thresh_db_close(db);
+	cr_assert_eq(thresh_db_open(path, NULL, &db), 0);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.hold_cutoff == 0.5 && st.hold_from == THRESH_FROM_PINNED);
+	/* reset: the default stored, the site's again */
+	cr_assert_eq(thresh_db_param_reset(db, "hold_cutoff"), 0);
+	cr_assert_eq(thresh_db_param_reset(db, "nb_shift"), 0);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.hold_from == THRESH_FROM_BLEND && st.calibration_from == THRESH_FROM_SITE);
+	cr_expect_eq(thresh_db_param_reset(db, "nope"), THRESH_EPARAM);
+	cr_expect_eq(thresh_db_param_reset(NULL, "hold_cutoff"), THRESH_EINVAL);
+	cr_assert_eq(thresh_db_param_set(db, "prior_comments", 50), 0);
+	cr_assert_eq(thresh_db_param_reset(db, "prior_comments"), 0);
+	cr_assert_eq(thresh_db_param_get(db, "prior_comments", &v), 0);
+	cr_expect_eq(v, 0, "prior_comments back to auto");
+	thresh_db_close(db);
+	/* thresh.conf pins what it sets, in the handles that read it */
+	db = tu_open_with_conf(dir, "reject_cutoff = 0.97\n");
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	cr_expect(st.reject_cutoff == 0.97 && st.reject_from == THRESH_FROM_PINNED);
+	cr_expect_eq(st.hold_from, THRESH_FROM_BLEND);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The statistics of a caller built against 0.2 (a smaller thresh_stats):
+ * the fields past its size are left alone. */
+Test(manage, stats_of_an_older_size)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_stats st;
+	memset(&st, 0x5a, sizeof st);
+	st.size = offsetof(thresh_stats, hold_cutoff);
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	unsigned char *p = (unsigned char *)&st.hold_cutoff;
+	for (size_t i = 0; i < sizeof st - offsetof(thresh_stats, hold_cutoff); i++)
+		cr_expect_eq(p[i], 0x5a);
+	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);
 }

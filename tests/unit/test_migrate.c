@@ -233,7 +233,7 @@ Test(migrate, comments_learned_before_are_still_found)
 	/* an export keeps them apart: l for the new, g for the legacy */
 	size_t len;
 	char *e = cu_export(db, dir, "migrated", &len);
-	cr_expect(strstr(e, "thresh-dump 3\n") == e);
+	cr_expect(strstr(e, "thresh-dump 4\n") == e);
 	int l = 0, g = 0;
 	for (char *p = e; (p = strchr(p, '\n')); p++)
 		l += !strncmp(p + 1, "l ", 2), g += !strncmp(p + 1, "g ", 2);
@@ -242,6 +242,22 @@ Test(migrate, comments_learned_before_are_still_found)
 	thresh_comment_free(j);
 	thresh_comment_free(r);
 	thresh_db_close(db);
+}
+
+/* strip_ring - an export without its "preq", "ring" and "r" lines. */
+static void strip_ring(char *e)
+{
+	char *o = e;
+	for (char *p = e; *p;) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (strncmp(p, "preq ", 5) && strncmp(p, "ring ", 5) && strncmp(p, "r ", 2)) {
+			memmove(o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	*o = '\0';
 }
 
 /* The outbox's three learns, events of version 1 with undo records of
@@ -305,8 +321,13 @@ Test(migrate, the_outbox_is_rewritten_and_replays_exactly, .timeout = 120)
 	cr_expect(res.rebased && res.applied == 4 && res.foreign == 0, "rebased %d applied %" PRIu64,
 	          res.rebased, res.applied);
 	char *after = cu_export(db, dir, "after", &l1);
-	cr_expect(l0 == l1 && !memcmp(before, after, l0), "taken back and applied again, the model "
-	                                                   "differs");
+	/* Applied again, the three learns are scored by this version's rules:
+	 * they take slots of the ring of decisions, and the losses are
+	 * charged as this version charges them (thresh 0.2 kept no ring).
+	 * Everything else (tokens, digests, totals, parameters) is as before. */
+	strip_ring(before);
+	strip_ring(after);
+	cr_expect_str_eq(before, after, "taken back and applied again, the model differs");
 	replica_state s;
 	uint64_t pending;
 	cr_assert_eq(replica_state_read(db->st, &s, &pending, NULL), 0);
@@ -342,8 +363,12 @@ Test(migrate, a_dump_of_format_2_is_rekeyed_on_import, .timeout = 120)
 	for (line = strtok_r(v3, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long id;
 		unsigned sp, hm, dy;
-		if (!strcmp(line, "thresh-dump 3"))
+		if (!strcmp(line, "thresh-dump 4"))
 			fputs("thresh-dump 2\n", f);
+		else if (!strncmp(line, "ring ", 5) || !strncmp(line, "r ", 2))
+			continue; /* (version 2 had no ring ... */
+		else if (!strncmp(line, "preq ", 5))
+			fprintf(f, "%.*s\n", (int)(strrchr(line, ' ') - line), line); /* ... and 7 losses) */
 		else if (sscanf(line, "i %llx %u %u %u", &id, &sp, &hm, &dy) == 4 && id == id24)
 			fprintf(f, "t %016llx %u %u %u 0 0\n",
 			        (unsigned long long)hash_token(key, "ip24:198.51.100", 15), sp, hm, dy);

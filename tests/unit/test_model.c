@@ -1,6 +1,9 @@
 /* src/lib/model.c: the model's meta (meta_init, meta_load and the formats
- * and magic it refuses), the classifier parameters' names, keys, defaults
- * and ranges (param_index, param_valid, param_meta_key), and model_day. */
+ * and magic it refuses, a database of thresh 0.2 read), the classifier
+ * parameters' names, keys, defaults and ranges (param_index, param_valid,
+ * param_meta_key), model_day, the prior's weight, and the calibration and
+ * cutoffs in force (model_in_force: the defaults exactly with nothing
+ * learned, blended towards the site's, pins winning). */
 #include <criterion/criterion.h>
 #include <lmdb.h>
 #include <inttypes.h>
@@ -146,7 +149,7 @@ static void put_meta_without(const char *skip)
 	uint32_t fmt = DB_FORMAT_VERSION, tok = TOK_F_DEFAULT;
 	unsigned char key[HASH_MODEL_KEY_BYTES] = {1};
 	uint64_t zero = 0;
-	double preq[PREQ_N] = {0};
+	double preq[PREQ_N - 1] = {0}; /* as thresh 0.2 wrote it: no site alone */
 	meta_put("magic", DB_MAGIC, sizeof DB_MAGIC);
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
 		const char *k = required[i];
@@ -385,4 +388,205 @@ Test(model, format_1_upgrades)
 	uint32_t fmt = DB_FORMAT_VERSION + 1;
 	meta_put("format", &fmt, sizeof fmt);
 	cr_expect_eq(store_write(S, upgrade_fn, NULL), THRESH_EVERSION, "a newer format is refused");
+}
+
+/* A database of thresh 0.2 (no "preq_site", "pins", "fit" or "ring"): the
+ * site alone's loss starts as the weight 10's, a cutoff stored apart from
+ * its default counts as pinned, the fits are the defaults. */
+Test(model, a_database_of_0_2_reads)
+{
+	model_meta m;
+	put_meta_without(NULL);
+	double preq[PREQ_N - 1] = {1, 2, 3, 4, 5, 6, 7.5};
+	meta_put("preq", preq, sizeof preq);
+	double hold = 0.3, shift = param_default(P_NB_SHIFT);
+	meta_put(param_meta_key(P_HOLD), &hold, sizeof hold);
+	meta_put(param_meta_key(P_NB_SHIFT), &shift, sizeof shift);
+	cr_assert_eq(load(&m), 0);
+	cr_expect_eq(m.preq[PREQ_N - 1], 7.5);
+	cr_expect_eq(m.preq[0], 1);
+	cr_expect_eq(m.pinned, 1u << P_HOLD, "pinned %#x", m.pinned);
+	cr_expect_eq(m.fits.n, 0);
+	for (int j = 0; j < PREQ_N; j++)
+		cr_expect(m.fits.c[j].a == param_default(P_NB_SCALE) &&
+		          m.fits.c[j].b == param_default(P_NB_SHIFT) && isnan(m.fits.c[j].x_hold));
+	/* the ring reads as empty */
+	model_ring *r = malloc(sizeof *r);
+	store_txn *t;
+	cr_assert_eq(store_read_begin(S, &t), 0);
+	cr_expect_eq(meta_ring_get(t, r), 0);
+	store_read_end(t);
+	cr_expect(r->n == 0 && r->pos == 0);
+	free(r);
+	/* the losses written back keep 0.2's key as it was */
+	cr_expect_eq(m.preq[PREQ_N - 2], 7.5);
+}
+
+static int put_ring_fn(store_txn *t, void *ctx)
+{
+	return meta_ring_put(t, ctx);
+}
+
+Test(model, the_ring_round_trips_and_a_bad_one_is_corruption)
+{
+	model_ring *r = calloc(1, sizeof *r), *back = malloc(sizeof *back);
+	store_txn *t;
+	cr_assert_eq(store_write(S, init_fn, NULL), 0);
+	r->n = MODEL_RING;
+	r->pos = 17;
+	for (int i = 0; i < MODEL_RING; i++) {
+		r->label[i] = i % 3 == 0;
+		for (int j = 0; j < PREQ_N; j++)
+			r->x[i][j] = (float)(i * 0.01 - j * 0.1);
+	}
+	cr_assert_eq(store_write(S, put_ring_fn, r), 0);
+	cr_assert_eq(store_read_begin(S, &t), 0);
+	cr_expect_eq(meta_ring_get(t, back), 0);
+	store_read_end(t);
+	cr_expect_eq(memcmp(r, back, sizeof *r), 0);
+	r->n = 5; /* not full, yet the next entry is not the sixth */
+	cr_assert_eq(store_write(S, put_ring_fn, r), 0);
+	cr_assert_eq(store_read_begin(S, &t), 0);
+	cr_expect_eq(meta_ring_get(t, back), THRESH_ECORRUPT);
+	store_read_end(t);
+	free(r);
+	free(back);
+}
+
+/* meta - a model with a prior of 2000 comments, the site's counts and one
+ * candidate's fit. */
+static void meta_with_fit(model_meta *m, uint64_t spam, uint64_t ham)
+{
+	memset(m, 0, sizeof *m);
+	for (int i = 0; i < P_COUNT; i++)
+		m->param[i] = param_default(i);
+	m->prior.spam = 1000 * PRIOR_UNIT;
+	m->prior.ham = 1000 * PRIOR_UNIT;
+	m->site.spam = spam;
+	m->site.ham = ham;
+	model_fits_default(&m->fits);
+	m->fits.n = 100;
+	m->fits.c[0] = (calib_fit){10, -1, 0.1, 0.4};
+	m->fits.cand = 0; /* checks calibrate candidate 0 alike */
+	m->fits.check_a = 10;
+	m->fits.check_b = -1;
+}
+
+/* Nothing learned: the new-site cutoffs and the default calibration, bit
+ * for bit, so a check scores and decides as before. */
+Test(model, nothing_learned_is_the_new_site_exactly)
+{
+	model_meta m;
+	model_force f;
+	cr_assert_eq(store_write(S, init_fn, NULL), 0);
+	cr_assert_eq(load(&m), 0);
+	model_in_force(&m, &f);
+	cr_expect_eq(f.hold, param_default(P_HOLD));
+	cr_expect_eq(f.reject, param_default(P_REJECT));
+	cr_expect_eq(f.a, param_default(P_NB_SCALE));
+	cr_expect_eq(f.b, param_default(P_NB_SHIFT));
+	cr_expect(f.hold_from == THRESH_FROM_NEW_SITE && f.reject_from == THRESH_FROM_NEW_SITE &&
+	          f.cal_from == THRESH_FROM_NEW_SITE);
+	cr_expect(f.hold_alpha == 0 && f.reject_alpha == 0 && f.cand == 0);
+	double before[P_COUNT];
+	memcpy(before, m.param, sizeof before);
+	model_force_apply(&m);
+	cr_expect_eq(memcmp(before, m.param, sizeof before), 0, "the parameters as stored");
+	/* decisions in the ring, but none counted yet by the site (an import):
+	 * alpha 0 keeps the cutoffs at the new site's */
+	meta_with_fit(&m, 0, 0);
+	model_in_force(&m, &f);
+	cr_expect(f.hold == param_default(P_HOLD) && f.reject == param_default(P_REJECT));
+	cr_expect(f.a == 10 && f.b == -1 && f.cal_from == THRESH_FROM_SITE);
+}
+
+/* The cutoffs move from the new site's towards the site's own, in logit
+ * space, by the share of decisions of each class. */
+Test(model, cutoffs_blend_towards_the_sites)
+{
+	model_meta m;
+	model_force f;
+	double lh = 10 * 0.1 - 1, lr = 10 * 0.4 - 1; /* the site's, by its fit */
+	meta_with_fit(&m, MODEL_N0_SPAM / 2, MODEL_N0_HAM / 4);
+	model_in_force(&m, &f);
+	cr_expect(f.hold_from == THRESH_FROM_BLEND && f.reject_from == THRESH_FROM_BLEND);
+	cr_expect_eq(f.hold_alpha, 0.5);
+	cr_expect_eq(f.reject_alpha, 0.25);
+	cr_expect(fabs(calib_logit(f.hold) - (0.5 * calib_logit(param_default(P_HOLD)) + 0.5 * lh)) < 1e-9);
+	cr_expect(fabs(calib_logit(f.reject) - (0.75 * calib_logit(param_default(P_REJECT)) + 0.25 * lr)) <
+	          1e-9);
+	meta_with_fit(&m, 10 * MODEL_N0_SPAM, 10 * MODEL_N0_HAM);
+	model_in_force(&m, &f);
+	cr_expect(f.hold_from == THRESH_FROM_SITE && f.reject_from == THRESH_FROM_SITE);
+	cr_expect(f.hold_alpha == 1 && f.reject_alpha == 1);
+	cr_expect(fabs(f.hold - calib_sigmoid(lh)) < 1e-15 && fabs(f.reject - calib_sigmoid(lr)) < 1e-15);
+	/* no spam in the ring: hold stays the new site's whatever the count */
+	m.fits.c[0].x_hold = NAN;
+	model_in_force(&m, &f);
+	cr_expect(f.hold == param_default(P_HOLD) && f.hold_from == THRESH_FROM_NEW_SITE);
+	/* the cutoffs follow the calibration in force: a pinned one maps them */
+	m.fits.c[0].x_hold = 0.1;
+	m.pinned = 1u << P_NB_SCALE;
+	model_in_force(&m, &f);
+	cr_expect(f.a == param_default(P_NB_SCALE) && f.b == param_default(P_NB_SHIFT) &&
+	          f.cal_from == THRESH_FROM_PINNED);
+	cr_expect(fabs(f.hold - calib_sigmoid(f.a * 0.1 + f.b)) < 1e-15);
+}
+
+/* A pinned cutoff wins; hold and reject stay ordered, the pinned one
+ * standing. */
+Test(model, pins_win)
+{
+	model_meta m;
+	model_force f;
+	meta_with_fit(&m, 1000, 1000);
+	m.pinned = 1u << P_REJECT;
+	m.param[P_REJECT] = 0.99;
+	model_in_force(&m, &f);
+	cr_expect(f.reject == 0.99 && f.reject_from == THRESH_FROM_PINNED && f.reject_alpha == 0);
+	cr_expect(f.hold_from == THRESH_FROM_SITE);
+	/* a pinned hold above the site's reject: the reject gives way */
+	m.pinned = 1u << P_HOLD;
+	m.param[P_HOLD] = 0.999;
+	model_in_force(&m, &f);
+	cr_expect(f.hold == 0.999 && f.reject == 0.999 && f.reject_from == THRESH_FROM_SITE);
+	/* Fisher's scores are on another scale: the stored values */
+	m.pinned = 0;
+	m.param[P_HOLD] = param_default(P_HOLD);
+	m.param[P_REJECT] = param_default(P_REJECT);
+	m.param[P_CLASSIFIER] = BAYES_FISHER;
+	model_in_force(&m, &f);
+	cr_expect(f.hold == param_default(P_HOLD) && f.reject == param_default(P_REJECT) &&
+	          f.a == param_default(P_NB_SCALE) && f.hold_from == THRESH_FROM_NEW_SITE);
+}
+
+/* The candidate in force: the least loss; with prior_comments set, the
+ * candidate of the nearest weight, whose fit checks then use. */
+Test(model, candidate_in_force)
+{
+	model_meta m;
+	meta_with_fit(&m, 0, 0);
+	cr_expect_eq(model_candidate(&m), 0, "equal losses: the whole prior");
+	for (int i = 0; i < PREQ_N; i++)
+		m.preq[i] = i == PREQ_N - 1 ? 1 : 2;
+	cr_expect_eq(model_candidate(&m), 0, "the site alone knows no comment yet: not eligible");
+	m.site.spam = MODEL_ELIGIBLE - 1;
+	m.site.ham = 500;
+	cr_expect_eq(model_candidate(&m), 0, "nor with too few spam");
+	m.site.spam = MODEL_ELIGIBLE;
+	cr_expect_eq(model_candidate(&m), PREQ_N - 1, "the site alone");
+	bayes_totals t;
+	model_totals(&m, &t, NULL);
+	cr_expect_eq(t.w, 0);
+	/* a weight of 10 lends 5 of each class: eligible with 15 spam of the site's */
+	for (int i = 0; i < PREQ_N; i++)
+		m.preq[i] = preq_comments[i] == 10 ? 1 : 2;
+	m.site.spam = MODEL_ELIGIBLE - 6;
+	cr_expect_eq(model_candidate(&m), 0);
+	m.site.spam = MODEL_ELIGIBLE - 5;
+	cr_expect_eq(preq_comments[model_candidate(&m)], 10);
+	m.param[P_PRIOR_COMMENTS] = 120;
+	cr_expect_eq(preq_comments[model_candidate(&m)], 100);
+	m.param[P_PRIOR_COMMENTS] = 5000; /* more than the prior: all of it */
+	cr_expect_eq(model_candidate(&m), 0);
 }

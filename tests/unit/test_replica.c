@@ -223,3 +223,52 @@ Test(replica, snapshots_hold_the_confirmed_state)
 	free_log(&l);
 	stop(&n);
 }
+
+/* A snapshot carries the ring of the site's decisions: a node loading it
+ * holds the same ring, so the same cutoffs and calibration, and goes on
+ * weighing alike. One of version 2 (seven losses, no ring) loads with an
+ * empty ring. */
+Test(replica, snapshots_carry_the_sites_decisions)
+{
+	struct nodes n;
+	struct log l;
+	start(&n);
+	for (int i = 0; i < 12; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "decision number %d of the site", i);
+		learn(n.db[0], text, NULL, i % 3 == 0 ? THRESH_SPAM : THRESH_HAM);
+	}
+	outboxes(&l, &n);
+	for (size_t i = 0; i < 12; i++)
+		take(&l, 0, i);
+	apply_all(&n, &l, 0, l.n);
+	unsigned char *blob;
+	size_t len;
+	uint64_t seq;
+	cr_assert_eq(replica_snapshot_build(n.db[0]->st, 0, NULL, &blob, &len, &seq), 0);
+	cr_assert_eq(replica_snapshot_load(n.db[3]->st, "d", blob, len), 0);
+	cu_same_export(n.db[0], n.db[3], n.dir, "the ring came along");
+	thresh_stats a = {.size = sizeof a}, d = {.size = sizeof d};
+	cr_assert_eq(thresh_db_stats(n.db[0], &a), 0);
+	cr_assert_eq(thresh_db_stats(n.db[3], &d), 0);
+	cr_expect(a.decisions == 12 && d.decisions == 12);
+	cr_expect(a.hold_cutoff == d.hold_cutoff && a.nb_scale == d.nb_scale && a.nb_shift == d.nb_shift);
+
+	/* the same as version 2: the eighth loss and the ring cut out */
+	size_t elen = blob[3], at = 4 + elen + 28 + 64 + 8 * (PREQ_N - 1);
+	size_t cut = 8 + 12 + MODEL_RING * (1 + 8 + 4 * PREQ_N);
+	unsigned char *v1 = malloc(len);
+	memcpy(v1, blob, at);
+	memcpy(v1 + at, blob + at + cut, len - at - cut);
+	size_t len1 = len - cut;
+	v1[2] = 2;
+	hash_bytes(NULL, 0, v1, len1 - 16, v1 + len1 - 16, 16);
+	cr_assert_eq(replica_snapshot_load(n.db[3]->st, "d", v1, len1), 0);
+	cr_assert_eq(thresh_db_stats(n.db[3], &d), 0);
+	cr_expect(d.decisions == 0 && d.calibration_from == THRESH_FROM_NEW_SITE, "an empty ring");
+	cr_expect(d.spam_messages == a.spam_messages && d.ham_messages == a.ham_messages);
+	free(v1);
+	free(blob);
+	free_log(&l);
+	stop(&n);
+}
