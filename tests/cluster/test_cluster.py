@@ -897,10 +897,12 @@ def event_ids(e):
 
 
 def snapshot_ids(b):
-    """The token ids of a snapshot (version 1: 28 bytes a token, 2: 29)."""
+    """The token ids of a snapshot (version 1: 28 bytes a token, 2: 29;
+    version 3: eight losses and the ring of decisions, docs/cluster-format.md)."""
     assert b[:2] == b"TS", b[:3]
     size = 28 if b[2] == 1 else 29
-    pos = 4 + b[3] + 8 + 8 + 8 + 4 + 64 + 8 * 7
+    losses, ring = (8, 12 + 512 * (1 + 8 + 4 * 8)) if b[2] >= 3 else (7, 0)
+    pos = 4 + b[3] + 8 + 8 + 8 + 4 + 64 + 8 * losses + ring
     nv = struct.unpack_from("<I", b, pos)[0]
     pos += 4
     for _ in range(nv):

@@ -998,6 +998,13 @@ class JsonApiTest(DaemonTest):
             self.assertIn(k, st)
         self.assertIn("reject_cutoff", st["params"])
         self.assertEqual(st["params"]["blatant_cutoff"], 0.85)  # thresh.conf's override
+        # the cutoffs and calibration in force and where they came from: the
+        # template pinned them with thresh set; 80 decisions are on record
+        c, cal = st["cutoffs"], st["calibration"]
+        self.assertEqual((c["hold"], c["hold_from"], c["reject"], c["reject_from"]),
+                         (0.5, "pinned", 0.7, "pinned"))
+        self.assertEqual((c["decisions"], c["decisions_spam"]), (80, 40))
+        self.assertEqual((cal["nb_scale"], cal["nb_shift"], cal["from"]), (4, 0, "pinned"))
         r = self.curl("GET", "/healthz")
         self.assertEqual((r.status, r.json()), (200, {"status": "ok"}))
         conn = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=10)

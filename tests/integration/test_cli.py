@@ -1233,6 +1233,73 @@ class TestStats(CliTest):
             self.assertEqual(float(text[k]), v)
 
 
+class TestSiteCutoffs(CliTest):
+    """The cutoffs and calibration in force, and where they came from, in
+    `thresh stats` and its JSON; `thresh set` pins, `set NAME auto` unpins
+    (README, "A new site")."""
+
+    def cutoffs(self):
+        d = self.stats()
+        return d["cutoffs"], d["calibration"]
+
+    def line(self, name):
+        out, _ = self.ok("stats")
+        m = re.search(r"(?m)^%s: +(.*)$" % name, out)
+        self.assertIsNotNone(m, out)
+        return m.group(1)
+
+    def test_a_new_site_then_its_decisions_then_pinned(self):
+        self.init_empty()
+        c, cal = self.cutoffs()
+        hold, reject = self.default_cutoffs()
+        self.assertEqual((c["hold"], c["reject"]), (hold, reject))
+        self.assertEqual((c["hold_from"], c["reject_from"], cal["from"]),
+                         ("new_site", "new_site", "new_site"))
+        self.assertEqual(c["decisions"], 0)
+        self.assertEqual(self.line("cutoffs"),
+                         "hold %.4g (a new site's), reject %.4g (a new site's)" % (hold, reject))
+        self.assertIn("(the default)", self.line("calibration"))
+        # 40 spam and 40 ham decisions, as a site takes them (one of each in
+        # turn): the hold cutoff mostly the site's (40 of 50 spam), the
+        # reject cutoff a fifth (40 of 200 ham)
+        self.ok("train", "--tsv", self.write("site.tsv", "".join(
+            "spam\t%s\nham\t%s\n" % pair for pair in zip(SPAM, HAM))))
+        c, cal = self.cutoffs()
+        self.assertEqual((c["decisions"], c["decisions_spam"]), (80, 40))
+        self.assertEqual((c["hold_from"], c["reject_from"]), ("blend", "blend"))
+        self.assertAlmostEqual(c["hold_alpha"], 40 / 50)
+        self.assertAlmostEqual(c["reject_alpha"], 40 / 200)
+        self.assertNotEqual((c["hold"], c["reject"]), (hold, reject))
+        self.assertLess(c["hold"], c["reject"])
+        self.assertEqual(cal["from"], "site")
+        self.assertRegex(self.line("cutoffs"),
+                         r"^hold \S+ \(80% the site's own, 40 spam decisions\), "
+                         r"reject \S+ \(20% the site's own, 40 ham decisions\)$")
+        self.assertIn("(fitted on the site's newest decisions)", self.line("calibration"))
+        self.assertEqual(self.line("decisions"),
+                         "80 (40 spam), the newest the cutoffs and calibration are fitted on")
+        # what a check uses is what stats shows
+        self.assertEqual(self.param("hold_cutoff"), c["hold"])
+        # pinned, then handed back to the site's decisions
+        self.ok("set", "hold_cutoff", "0.3")
+        c2, _ = self.cutoffs()
+        self.assertEqual((c2["hold"], c2["hold_from"]), (0.3, "pinned"))
+        self.assertEqual((c2["reject"], c2["reject_from"]), (c["reject"], "blend"))
+        self.assertIn("set by hold_cutoff", self.line("cutoffs"))
+        self.ok("set", "nb_scale", "10")
+        _, cal2 = self.cutoffs()
+        self.assertEqual((cal2["nb_scale"], cal2["from"]), (10, "pinned"))
+        self.ok("set", "hold_cutoff", "auto")
+        self.ok("set", "nb_scale", "auto")
+        c3, cal3 = self.cutoffs()
+        self.assertEqual(c3, c)
+        self.assertEqual(cal3, cal)
+        # auto stores the default of any other parameter
+        self.ok("set", "robx", "0.45")
+        self.ok("set", "robx", "auto")
+        self.assertEqual(self.param("robx"), 0.5)
+
+
 class TestReplicate(CliTest):
     """thresh replicate without a cluster, and a cluster whose Redis is
     away (tests/cluster has the real thing)."""
