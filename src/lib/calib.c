@@ -222,6 +222,16 @@ void calib_cutoffs(const float *x, size_t stride, const unsigned char *label, co
 			acc += scratch[i].w;
 		*x_hold = (double)scratch[i].x;
 	}
+	if (!isnan(*x_hold)) {
+		/* no higher than the r-th highest ham, r the most that are at most
+		 * CALIB_HAM_HELD of them (none below 1 / CALIB_HAM_HELD hams) */
+		double t;
+		size_t mh = gather(x, stride, label, w, n, 0, scratch, &t);
+		double rf = floor(CALIB_HAM_HELD * (double)mh + 1e-9);
+		size_t r = rf > 0 ? (size_t)rf : 0;
+		if (r && r <= mh && (double)scratch[mh - r].x < *x_hold)
+			*x_hold = (double)scratch[mh - r].x;
+	}
 	if (*x_hold > *x_reject) /* false when either is NaN */
 		*x_hold = *x_reject;
 }

@@ -21,10 +21,16 @@
  *    ham x once j of the ring's hams are allowed above it, j the most with
  *    (j + 1) / (hams + 1) <= CALIB_HAM_REJECTED: a ham to come, as likely to
  *    fall anywhere among the ring's, is then rejected with a probability of
- *    at most 0.5% (with fewer than 199 hams none is allowed: just above the
- *    highest). Hold: the greatest x with at most CALIB_SPAM_ACCEPTED (2%) of
+ *    0.25% on average (with fewer than 799 hams none is allowed: just above
+ *    the highest). Half the 0.5% a site may lose: that probability is itself
+ *    a draw (Beta(j+1, hams-j)), and a site is judged by its own draw, not
+ *    the mean. Hold: the greatest x with at most CALIB_SPAM_ACCEPTED (2%) of
  *    the ring's spam below it, the spam weighted (model.c weighs the newer
- *    decisions more: the model that judged the older ones knew less). Hold
+ *    decisions more: the model that judged the older ones knew less), and
+ *    no higher than the x above which CALIB_HAM_HELD (5%) of the ring's hams
+ *    lie: a ring holds a few tens of spam, too few to show their lowest 2%
+ *    (the lowest of 60 is only their lowest 1.6% on average, and often far
+ *    above it), so the hold cutoff keeps room below the spam it saw. Hold
  *    <= reject. NaN when the ring holds no comment of that class.
  *
  * model.c maps those cutoffs to scores with the calibration in force and
@@ -36,9 +42,19 @@
 #include <stdint.h>
 
 /* The ham the site's reject cutoff may reject, the spam its hold cutoff
- * may accept, as shares of the ring's comments of that class. */
-#define CALIB_HAM_REJECTED 0.005
+ * may accept, as shares of the ring's comments of that class (above; the
+ * values compared by leave-one-set-out in README, "A new site"). */
+#ifndef CALIB_HAM_REJECTED
+#define CALIB_HAM_REJECTED 0.0025
+#endif
+#ifndef CALIB_SPAM_ACCEPTED
 #define CALIB_SPAM_ACCEPTED 0.02
+#endif
+/* The ham the hold cutoff holds at least, when the ring's spam would put it
+ * higher: the ring's few tens of spam cannot show the spam's lowest 2%. */
+#ifndef CALIB_HAM_HELD
+#define CALIB_HAM_HELD 0.05
+#endif
 
 /* Iterations of Newton's method at most, and halvings of one step. */
 #define CALIB_ITER 40

@@ -80,19 +80,43 @@ enum param_id {
 extern const double preq_comments[PREQ_N];
 
 /* The site's calibration and cutoffs (see the header comment; the values
- * chosen by tests/bench, README "A new site"). */
-#define MODEL_RING 512     /* the decisions they are fitted on, newest */
+ * chosen by tests/bench, README "A new site"). A benchmark build may set any
+ * but MODEL_RING (which the formats carry) with -D, to compare values by
+ * leave-one-set-out (tests/bench/choose.py). */
+#ifndef MODEL_RING
+#define MODEL_RING 1024    /* the decisions they are fitted on, newest */
+#endif
+#ifndef MODEL_RIDGE
 #define MODEL_RIDGE 0.1    /* the default calibration's weight, in comments ... */
+#endif
+#ifndef MODEL_RIDGE_PRIOR
 #define MODEL_RIDGE_PRIOR 10.0 /* ... and more as far as a model is the prior's */
+#endif
+#ifndef MODEL_RECENCY
 #define MODEL_RECENCY 0.93 /* in a calibration, each older decision weighs this much
                             * of the next newer's */
+#endif
+#ifndef MODEL_RECENCY_HOLD
 #define MODEL_RECENCY_HOLD 0.98 /* the same in the hold cutoff's share of spam */
+#endif
+#ifndef MODEL_RECENCY_CHECK
 #define MODEL_RECENCY_CHECK 0.99 /* the same in the calibration checks score with */
+#endif
+#ifndef MODEL_MATURE
 #define MODEL_MATURE 10    /* comments of each class a model counts for its judgements to count fully */
+#endif
+#ifndef MODEL_FORGET
 #define MODEL_FORGET 0.98  /* each loss weighs this much of the next newer's */
+#endif
+#ifndef MODEL_N0_HAM
 #define MODEL_N0_HAM 200   /* ham decisions for the reject cutoff to be the site's */
+#endif
+#ifndef MODEL_N0_SPAM
 #define MODEL_N0_SPAM 50   /* spam decisions for the hold cutoff to be the site's */
+#endif
+#ifndef MODEL_ELIGIBLE
 #define MODEL_ELIGIBLE 20  /* comments of each class a candidate's model counts to be in force */
+#endif
 
 /* The parameters a site's decisions set unless they are pinned, as bits
  * (1 << param id) of model_meta.pinned. */

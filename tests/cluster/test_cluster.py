@@ -901,7 +901,7 @@ def snapshot_ids(b):
     version 3: eight losses and the ring of decisions, docs/cluster-format.md)."""
     assert b[:2] == b"TS", b[:3]
     size = 28 if b[2] == 1 else 29
-    losses, ring = (8, 12 + 512 * (1 + 8 + 4 * 8)) if b[2] >= 3 else (7, 0)
+    losses, ring = (8, 12 + 1024 * (1 + 8 + 4 * 8)) if b[2] >= 3 else (7, 0)
     pos = 4 + b[3] + 8 + 8 + 8 + 4 + 64 + 8 * losses + ring
     nv = struct.unpack_from("<I", b, pos)[0]
     pos += 4

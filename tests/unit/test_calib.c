@@ -101,54 +101,82 @@ static size_t count(const float *x, const unsigned char *label, size_t n, int la
 	return k;
 }
 
-/* The cutoffs on a synthetic ring: 400 ham and 150 spam overlapping. */
+/* The cutoffs on a synthetic ring: 800 ham and 150 spam overlapping. */
 Test(calib, cutoffs_keep_the_rules)
 {
-	static float x[550];
-	static calib_pair scratch[550];
-	static unsigned char label[550];
-	for (int i = 0; i < 400; i++) {
-		x[i] = -1 + 0.004f * (float)i; /* ham: -1 .. 0.6 */
+	static float x[950];
+	static calib_pair scratch[950];
+	static unsigned char label[950];
+	for (int i = 0; i < 800; i++) {
+		x[i] = -1 + 0.002f * (float)i; /* ham: -1 .. 0.6 */
 		label[i] = 0;
 	}
 	for (int i = 0; i < 150; i++) {
-		x[400 + i] = -0.2f + 0.01f * (float)i; /* spam: -0.2 .. 1.3 */
-		label[400 + i] = 1;
+		x[800 + i] = -0.2f + 0.01f * (float)i; /* spam: -0.2 .. 1.3 */
+		label[800 + i] = 1;
 	}
 	double h, r;
-	calib_cutoffs(x, 1, label, NULL, 550, scratch, &h, &r);
-	/* 400 ham: a new one lies above the second highest with probability
-	 * 2/401 <= 0.5%, above the third 3/401 > 0.5%: one may be above */
-	cr_expect_eq(count(x, label, 550, 0, r, INFINITY), 1, "ham at or above %g", r);
-	cr_expect(r > x[398] && r <= nextafterf(x[398], INFINITY), "just above the second");
-	/* 2% of 150 spam: 3 may be below hold, and hold is the greatest such */
-	cr_expect_eq(count(x, label, 550, 1, -INFINITY, h), 3, "spam below %g", h);
-	cr_expect_eq(h, x[403]);
+	calib_cutoffs(x, 1, label, NULL, 950, scratch, &h, &r);
+	/* 800 ham: a new one lies above the second highest with probability
+	 * 2/801 <= 0.25%, above the third 3/801 > 0.25%: one may be above */
+	cr_expect_eq(count(x, label, 950, 0, r, INFINITY), 1, "ham at or above %g", r);
+	cr_expect(r > x[798] && r <= nextafterf(x[798], INFINITY), "just above the second");
+	/* 2% of 150 spam: 3 may be below hold, and hold is the greatest such
+	 * (far below the 40 highest hams: the floor does not move it) */
+	cr_expect_eq(count(x, label, 950, 1, -INFINITY, h), 3, "spam below %g", h);
+	cr_expect_eq(h, x[803]);
 	cr_expect(h <= r);
 	/* a column inside a wider ring gives the same */
-	static float wide[550][2];
-	for (int i = 0; i < 550; i++)
+	static float wide[950][2];
+	for (int i = 0; i < 950; i++)
 		wide[i][1] = x[i];
 	double h2, r2;
-	calib_cutoffs(&wide[0][1], 2, label, NULL, 550, scratch, &h2, &r2);
+	calib_cutoffs(&wide[0][1], 2, label, NULL, 950, scratch, &h2, &r2);
 	cr_expect(h2 == h && r2 == r);
-	/* 198 ham or fewer: none may be above */
-	calib_cutoffs(x + 202, 1, label + 202, NULL, 348, scratch, &h2, &r2);
-	cr_expect(r2 > x[399] && r2 <= nextafterf(x[399], INFINITY), "above the highest");
+	/* 398 ham or fewer: none may be above */
+	calib_cutoffs(x + 402, 1, label + 402, NULL, 548, scratch, &h2, &r2);
+	cr_expect(r2 > x[799] && r2 <= nextafterf(x[799], INFINITY), "above the highest");
 	/* weighted spam: the older ones (the lower here) weigh a tenth; 2% of
 	 * the weight lies below the new hold */
-	static double w[550];
-	for (int i = 0; i < 550; i++)
-		w[i] = i < 475 ? 0.1 : 1;
-	calib_cutoffs(x, 1, label, w, 550, scratch, &h2, &r2);
+	static double w[950];
+	for (int i = 0; i < 950; i++)
+		w[i] = i < 875 ? 0.1 : 1;
+	calib_cutoffs(x, 1, label, w, 950, scratch, &h2, &r2);
 	double below = 0, total = 0;
-	for (int i = 400; i < 550; i++) {
+	for (int i = 800; i < 950; i++) {
 		total += w[i];
 		below += x[i] < h2 ? w[i] : 0;
 	}
-	cr_expect(below <= 0.02 * total && h2 == x[400 + 16], "hold %g: %g of %g below", h2, below,
+	cr_expect(below <= 0.02 * total && h2 == x[800 + 16], "hold %g: %g of %g below", h2, below,
 	          total);
 	cr_expect_eq(r2, r, "reject counts the ham alike");
+}
+
+/* A ring whose spam all lie above its ham: the spam's lowest 2% are not in
+ * it, so the hold cutoff stays where 5% of the ham lie above it, not at
+ * the lowest spam (nor at the reject cutoff, where nothing would be held). */
+Test(calib, hold_keeps_room_below_the_spam_it_saw)
+{
+	static float x[260];
+	static calib_pair scratch[260];
+	static unsigned char label[260];
+	for (int i = 0; i < 200; i++) {
+		x[i] = -1 + 0.005f * (float)i; /* ham: -1 .. -0.005 */
+		label[i] = 0;
+	}
+	for (int i = 0; i < 60; i++) {
+		x[200 + i] = 0.5f + 0.01f * (float)i; /* spam: 0.5 .. 1.09 */
+		label[200 + i] = 1;
+	}
+	double h, r;
+	calib_cutoffs(x, 1, label, NULL, 260, scratch, &h, &r);
+	cr_expect(r > x[199] && r <= nextafterf(x[199], INFINITY), "reject above the highest ham");
+	cr_expect_eq(count(x, label, 260, 0, h, INFINITY), 10, "5%% of 200 ham held: hold %g", h);
+	cr_expect_eq(h, x[190]);
+	/* fewer than 20 ham: no ham need be held, and the spam set it (here
+	 * at the reject cutoff, which is lower) */
+	calib_cutoffs(x + 181, 1, label + 181, NULL, 79, scratch, &h, &r);
+	cr_expect(h == r, "hold %g reject %g", h, r);
 }
 
 Test(calib, hold_never_above_reject_and_a_missing_class_is_nan)
