@@ -56,6 +56,7 @@ struct guard_conn {
 	int fd;
 	_Atomic int64_t due;
 	atomic_int phase;   /* enum guard_phase */
+	_Atomic double since; /* when it entered its phase (the monotonic clock, s) */
 	int shut;           /* the guard shut its socket down (under the lock) */
 	atomic_int reason;  /* enum guard_reason, the first one given */
 	uint64_t keyed;     /* body bytes its request holds, known keyed */
@@ -249,6 +250,7 @@ int guard_open(struct guard *g, int fd, const struct sockaddr *sa, double now,
 	c->fd = fd;
 	atomic_init(&c->due, due_word(now, g->set.header_timeout, DUE_HEADERS));
 	atomic_init(&c->phase, GP_HEADERS);
+	atomic_init(&c->since, now);
 	atomic_init(&c->reason, GR_NONE);
 	c->next = g->head;
 	if (g->head)
@@ -280,11 +282,37 @@ static void release(struct guard *g, struct guard_conn *c)
 	c->keyed = c->unkeyed = 0;
 }
 
-void guard_close(struct guard *g, struct guard_conn *c)
+/* gone - has the client of a connection waiting for its request closed
+ * or reset it? A peek that reads an end without data says so. */
+static int gone(const struct guard_conn *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* mhd_timed_out - c closes with no reason given while it waited for
+ * headers: libmicrohttpd's own idle timeout (--timeout) closed it before
+ * the sweeper came to its deadline (they race when the two timeouts are
+ * alike), unless its client left or a reply with "Connection: close" ended
+ * it, which closes within moments of the phase's start, not after half a
+ * timeout or more. */
+static int mhd_timed_out(const struct guard *g, const struct guard_conn *c, double now)
+{
+	double t = g->set.body_timeout; /* libmicrohttpd's is the same */
+	if (!(t > 0) || (g->set.header_timeout > 0 && g->set.header_timeout < t))
+		t = g->set.header_timeout;
+	return t > 0 && atomic_load(&c->phase) == GP_HEADERS && now - atomic_load(&c->since) >= t / 2 &&
+	       !gone(c);
+}
+
+void guard_close(struct guard *g, struct guard_conn *c, double now)
 {
 	if (!c)
 		return;
 	int r = atomic_load(&c->reason);
+	if (r == GR_NONE && mhd_timed_out(g, c, now))
+		r = GR_HEADER_TIMEOUT;
 	if (r > GR_NONE && r < GR_COUNT)
 		atomic_fetch_add_explicit(&g->aborted[r], 1, memory_order_relaxed);
 	pthread_mutex_lock(&g->lock);
@@ -311,6 +339,7 @@ void guard_phase(struct guard *g, struct guard_conn *c, enum guard_phase p, doub
 		due = due_word(now, g->set.header_timeout, DUE_HEADERS);
 	else if (p == GP_BODY)
 		due = due_word(now, g->set.body_timeout, DUE_BODY);
+	atomic_store(&c->since, now);
 	atomic_store(&c->phase, (int)p);
 	atomic_store(&c->due, due);
 }
@@ -355,15 +384,6 @@ void guard_release(struct guard *g, struct guard_conn *c)
 	pthread_mutex_lock(&g->lock);
 	release(g, c);
 	pthread_mutex_unlock(&g->lock);
-}
-
-/* gone - has the client of a connection waiting for its request closed
- * or reset it? A peek that reads an end without data says so. */
-static int gone(const struct guard_conn *c)
-{
-	char b;
-	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 size_t guard_sweep(struct guard *g, double now, int probe)

@@ -668,7 +668,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		*socket_context = c;
 		return;
 	}
-	guard_close(s->guard, *socket_context);
+	guard_close(s->guard, *socket_context, now_mono());
 	*socket_context = NULL;
 }
 

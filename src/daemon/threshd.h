@@ -169,9 +169,12 @@ int guard_admit(struct guard *g, const struct sockaddr *sa);
  * GR_PER_IP; -1 with *out NULL when out of memory: the socket is shut down. */
 int guard_open(struct guard *g, int fd, const struct sockaddr *sa, double now,
                struct guard_conn **out);
-/* guard_close - the connection closed (before its socket is): its reason,
- * if any, is counted, its bytes released, c freed. Accepts NULL. */
-void guard_close(struct guard *g, struct guard_conn *c);
+/* guard_close - the connection closed at now (before its socket is): its
+ * reason, if any, is counted, its bytes released, c freed. One closed with
+ * no reason while it waited for headers, half a timeout or more into that
+ * wait, its client still there, was closed by libmicrohttpd's own idle
+ * timeout: counted as header_timeout. Accepts NULL. */
+void guard_close(struct guard *g, struct guard_conn *c, double now);
 /* guard_phase - c enters phase p at now: GP_HEADERS gives it until now +
  * header_timeout, GP_BODY until now + body_timeout, GP_BUSY no deadline.
  * Called by c's own thread only. Accepts NULL c. */
