@@ -195,26 +195,33 @@ void model_fits_default(model_fits *out)
 }
 
 /* fit_weights - the weights of candidate j's entries: w for its
- * calibration, wh for its cutoffs, wc for the calibration checks use. The
- * newest decision weighs 1, each older one MODEL_RECENCY (MODEL_RECENCY_HOLD,
- * MODEL_RECENCY_CHECK) times the next newer's. A decision the candidate
- * judged while it counted fewer than MODEL_MATURE comments of either class
- * (the site's then, and the prior's at the candidate's weight) weighs that
- * much less in a calibration, and nothing in the cutoffs: the first
- * decisions of a site, or a history learned one class after the other, say
- * little of how the model judges now. The site's counts then are its counts
- * now less the decisions since (an unlearn since is not counted back). */
+ * calibration, wh for its cutoffs, wc for the calibration checks use. In
+ * the calibrations the newest decision weighs 1, each older one
+ * MODEL_RECENCY (MODEL_RECENCY_CHECK) times the next newer's. In the
+ * cutoffs a decision weighs ((n + 1) / (N + 1))^MODEL_HOLD_POWER, n the
+ * site's comments the model knew when it judged the decision, N those it
+ * knows now: the older decisions were judged by a model that knew less, by
+ * how much less, whatever the site's size (a memory that grows with the
+ * site: about its newest N/5 decisions weigh in, where a fixed recency
+ * would give a site of thousands of decisions the same few tens). A
+ * decision the candidate judged while it counted fewer than MODEL_MATURE
+ * comments of either class (the site's then, and the prior's at the
+ * candidate's weight) weighs that much less in a calibration, and nothing
+ * in the cutoffs: the first decisions of a site, or a history learned one
+ * class after the other, say little of how the model judges now. The
+ * site's counts then are its counts now less the decisions since (an
+ * unlearn since is not counted back). */
 static void fit_weights(const model_ring *r, const model_meta *m, int j, double *w, double *wh,
                         double *wc)
 {
-	double rho = MODEL_RECENCY, rhoh = MODEL_RECENCY_HOLD;
-	double rhoc = MODEL_RECENCY_CHECK, mature = MODEL_MATURE;
+	double rho = MODEL_RECENCY, rhoc = MODEL_RECENCY_CHECK, mature = MODEL_MATURE;
 	double prior = (double)(m->prior.spam + m->prior.ham) / PRIOR_UNIT;
 	double cj = preq_comments[j] < prior ? preq_comments[j] : prior;
 	double ps = prior > 0 ? cj * ((double)m->prior.spam / PRIOR_UNIT) / prior : 0;
 	double ph = prior > 0 ? cj * ((double)m->prior.ham / PRIOR_UNIT) / prior : 0;
 	double spam = (double)m->site.spam, ham = (double)m->site.ham;
-	double wk = 1, whk = 1, wck = 1;
+	double now = spam + ham + 1;
+	double wk = 1, wck = 1;
 	for (size_t age = 0; age < r->n; age++) {
 		size_t i = (r->pos + MODEL_RING - 1 - age) % MODEL_RING;
 		if (r->label[i] == RING_WITHDRAWN) {
@@ -233,9 +240,8 @@ static void fit_weights(const model_ring *r, const model_meta *m, int j, double 
 			mat = 1;
 		w[i] = wk * mat;
 		wc[i] = wck * mat;
-		wh[i] = mat >= 1 ? whk : 0;
+		wh[i] = mat >= 1 ? pow((spam + ham + 1) / now, MODEL_HOLD_POWER) : 0;
 		wk *= rho;
-		whk *= rhoh;
 		wck *= rhoc;
 	}
 }

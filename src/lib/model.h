@@ -96,8 +96,9 @@ extern const double preq_comments[PREQ_N];
 #define MODEL_RECENCY 0.93 /* in a calibration, each older decision weighs this much
                             * of the next newer's */
 #endif
-#ifndef MODEL_RECENCY_HOLD
-#define MODEL_RECENCY_HOLD 0.98 /* the same in the hold cutoff's share of spam */
+#ifndef MODEL_HOLD_POWER
+#define MODEL_HOLD_POWER 4 /* a decision's weight in the hold cutoff's share of spam:
+                            * (the site's comments then / now) to this power */
 #endif
 #ifndef MODEL_RECENCY_CHECK
 #define MODEL_RECENCY_CHECK 0.99 /* the same in the calibration checks score with */
