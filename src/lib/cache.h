@@ -57,6 +57,11 @@ int cache_has_counts(const tok_cache *c);
  * was built without the counts. */
 int cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out);
 
+/* cache_maybe_learned - 0 when no comment of the cache's snapshot was
+ * learned with this digest (of the site's keys), 1 when one may have been
+ * (its first 8 bytes match one's: LMDB says which). Cannot fail. */
+int cache_maybe_learned(const tok_cache *c, const unsigned char digest[16]);
+
 /* cache_get_llr - each token's ratio, NaN for an unknown one: what a
  * naive-Bayes check reads. Cannot fail. */
 void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *llr);

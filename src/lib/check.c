@@ -231,7 +231,9 @@ static int learned_label(thresh_view *v, const thresh_comment *c, int *label)
 	int rc = THRESH_ENOTFOUND;
 	if (v->has_keys) {
 		hash_comment_digest(&v->keys, c, d);
-		rc = store_learned_get(v->t, d, label);
+		/* the snapshot's digests in memory say "not learned" at once */
+		if (!v->cache || cache_maybe_learned(v->cache, d))
+			rc = store_learned_get(v->t, d, label);
 	}
 	if (rc == THRESH_ENOTFOUND && v->legacy) {
 		hash_comment_digest_b2(v->m.key, c, d);

@@ -283,3 +283,63 @@ Test(cache, without_counts_the_same_ratios_and_no_counts)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+static int learned_fn(store_txn *t, void *ctx)
+{
+	const unsigned char (*d)[16] = ctx;
+	for (int i = 0; i < 3000; i++) {
+		int rc = store_learned_put(t, d[i], i % 2);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The learned digests of the snapshot are in memory: every one is "may
+ * have been learned", so LMDB is asked; a digest never learned is "not
+ * learned" (unless its first 8 bytes match one: then LMDB is asked too,
+ * which happens here for none of 10,000). A digest beginning with 8 zero
+ * bytes is held like any other. */
+Test(cache, knows_which_digests_were_not_learned)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *t;
+	tok_cache *c;
+	static unsigned char d[3000][16], other[16];
+	for (int i = 0; i < 3000; i++)
+		for (int b = 0; b < 16; b++)
+			d[i][b] = (unsigned char)((i * 131 + b * 7919 + (i >> 3) * b) ^ (i >> 8));
+	memset(d[0], 0, 8);
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	cr_assert_eq(store_write(s, learned_fn, d), 0);
+	cr_assert_eq(store_read_begin(s, &t), 0);
+	cr_assert_eq(cache_build(t, &TOT, 0, &c), 0);
+	for (int i = 0; i < 3000; i++)
+		cr_assert(cache_maybe_learned(c, d[i]), "digest %d", i);
+	int maybe = 0;
+	for (int i = 0; i < 10000; i++) {
+		for (int b = 0; b < 16; b++)
+			other[b] = (unsigned char)(i * 37 + b * 101 + 0x55);
+		memcpy(other, &i, sizeof i);
+		other[7] = 0xa5;
+		maybe += cache_maybe_learned(c, other);
+	}
+	cr_expect_eq(maybe, 0);
+	cache_unref(c);
+	store_read_end(t);
+	/* an empty snapshot: nothing was learned */
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+	dir = tu_tmpdir();
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	cr_assert_eq(store_read_begin(s, &t), 0);
+	cr_assert_eq(cache_build(t, &TOT, 0, &c), 0);
+	cr_expect_eq(cache_maybe_learned(c, d[5]), 0);
+	cache_unref(c);
+	store_read_end(t);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}

@@ -152,6 +152,36 @@ Test(db, warm_fills_the_cache_of_the_latest_snapshot)
 	free(dir);
 }
 
+/* With the memory copy in use, a comment learned is still known as learned
+ * (the copy's set of learned digests says "maybe", LMDB says which label),
+ * and one never learned is not. */
+Test(db, learned_comments_are_found_through_the_memory_copy)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	tu_learn_numbered(db, "lovely garden poem %d", 5, THRESH_HAM);
+	tu_learn_numbered(db, "cheap quasar pills %d", 5, THRESH_SPAM);
+	cr_assert_eq(thresh_db_warm(db), 0);
+	cr_assert_not_null(db->cache);
+	const char *text[3] = {"lovely garden poem 3", "cheap quasar pills 2", "lovely garden poem 9"};
+	const char *want[3] = {"learned_ham", "learned_spam", NULL};
+	for (int i = 0; i < 3; i++) {
+		thresh_comment *c = tu_comment(text[i], NULL);
+		thresh_result *r;
+		cr_assert_eq(thresh_check(db, c, 0, &r), 0);
+		if (want[i])
+			cr_expect(tu_has_reason(r, want[i]), "%s: %s", text[i], want[i]);
+		else
+			cr_expect(!tu_has_reason(r, "learned_ham") && !tu_has_reason(r, "learned_spam"),
+			          "%s was never learned", text[i]);
+		thresh_result_free(r);
+		thresh_comment_free(c);
+	}
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* explained - text, probability and counts of each explanation token of a
  * check of text, one line each, into buf. */
 static void explained(thresh_db *db, const char *text, char *buf, size_t size)
