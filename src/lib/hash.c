@@ -21,80 +21,20 @@ void hash_random(void *buf, size_t n)
 	randombytes_buf(buf, n);
 }
 
-/* SipHash-2-4 (Aumasson and Bernstein), written out for the token ids: a
- * check makes one for each of its ~120 tokens, most of them 7 to 20 bytes,
- * and libsodium's general function spent more on its calls and its byte
- * loops than on the rounds (13% of a check at a million tokens). The
- * result is the same function, bit for bit: tests/unit/test_hash.c holds it
- * to libsodium's crypto_shorthash_siphash24 on every length from 0 to 300
- * and on random keys, and test_tokenize_pin holds the ids of a corpus. */
-static inline uint64_t le64(const unsigned char *p)
-{
-	uint64_t v;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(&v, p, sizeof v);
-#else
-	v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-#endif
-	return v;
-}
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                  \
-	do {                                                                          \
-		v0 += v1;                                                                 \
-		v1 = ROTL(v1, 13);                                                        \
-		v1 ^= v0;                                                                 \
-		v0 = ROTL(v0, 32);                                                        \
-		v2 += v3;                                                                 \
-		v3 = ROTL(v3, 16);                                                        \
-		v3 ^= v2;                                                                 \
-		v0 += v3;                                                                 \
-		v3 = ROTL(v3, 21);                                                        \
-		v3 ^= v0;                                                                 \
-		v2 += v1;                                                                 \
-		v1 = ROTL(v1, 17);                                                        \
-		v1 ^= v2;                                                                 \
-		v2 = ROTL(v2, 32);                                                        \
-	} while (0)
-
 uint64_t hash_token(const unsigned char key[HASH_MODEL_KEY_BYTES], const void *s, size_t n)
 {
-	const unsigned char *p = s;
-	uint64_t k0 = le64(key), k1 = le64(key + 8);
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-	const unsigned char *end = p + (n & ~(size_t)7);
-	for (; p != end; p += 8) {
-		uint64_t m = le64(p);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	uint64_t b = (uint64_t)n << 56;
-	switch (n & 7) {
-	case 7: b |= (uint64_t)p[6] << 48; /* fall through */
-	case 6: b |= (uint64_t)p[5] << 40; /* fall through */
-	case 5: b |= (uint64_t)p[4] << 32; /* fall through */
-	case 4: b |= (uint64_t)p[3] << 24; /* fall through */
-	case 3: b |= (uint64_t)p[2] << 16; /* fall through */
-	case 2: b |= (uint64_t)p[1] << 8;  /* fall through */
-	case 1: b |= (uint64_t)p[0]; break;
-	default: break;
-	}
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	unsigned char out[crypto_shorthash_siphash24_BYTES];
+	uint64_t id;
+	crypto_shorthash_siphash24(out, s, n, key);
+	/* SipHash's output is little-endian by definition, whatever the host. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&id, out, sizeof id);
+#else
+	id = 0;
+	for (int i = crypto_shorthash_siphash24_BYTES - 1; i >= 0; i--)
+		id = (id << 8) | out[i];
+#endif
+	return id;
 }
 
 static const enum comment_field digest_parts[] = {F_CONTENT, F_AUTHOR, F_EMAIL, F_URL};

@@ -2,7 +2,6 @@
  * site derives from its secret (crypto_kdf), comment digests (SipHash-128
  * under them, and keyed BLAKE2b of format 2), and hash_equal. */
 #include <criterion/criterion.h>
-#include <sodium.h>
 #include <string.h>
 
 #include "comment_int.h"
@@ -23,28 +22,6 @@ Test(hash, siphash24_reference_vectors)
 	for (size_t n = 0; n < 4; n++)
 		cr_expect_eq(hash_token(key16, msg, n), expect[n], "length %zu: %016llx", n,
 		             (unsigned long long)hash_token(key16, msg, n));
-}
-
-/* hash_token is SipHash-2-4 written out: the same function as libsodium's,
- * bit for bit, on every length a token has (and past it: blocks, tails)
- * and on keys of every byte. */
-Test(hash, token_id_is_libsodiums_siphash24)
-{
-	unsigned char msg[300], key[16], out[crypto_shorthash_siphash24_BYTES];
-	cr_assert_eq(hash_init(), 0);
-	for (int round = 0; round < 20; round++) {
-		randombytes_buf(key, sizeof key);
-		randombytes_buf(msg, sizeof msg);
-		if (round == 0)
-			memset(key, 0xff, sizeof key);
-		for (size_t n = 0; n <= sizeof msg; n++) {
-			crypto_shorthash_siphash24(out, msg, n, key);
-			uint64_t want = 0;
-			for (int i = 7; i >= 0; i--)
-				want = (want << 8) | out[i];
-			cr_assert_eq(hash_token(key, msg, n), want, "length %zu", n);
-		}
-	}
 }
 
 Test(hash, token_id_depends_on_key)
