@@ -320,79 +320,112 @@ static int parse_value(struct parser *p, int depth, enum json_type *type, const 
 	}
 }
 
+/* container_open - start p on a JSON text that must be one object or one
+ * array (open: '{' or '['; what: "object" or "array", for messages): its
+ * scratch space, a byte order mark skipped (RFC 8259, 8.1: a parser may
+ * ignore one), whitespace, the opening character. Returns 1 when the
+ * container is empty (its closing character consumed too), 0 when an
+ * element follows, -1 on a syntax error (why set), -3 out of memory. */
+static int container_open(struct parser *p, char open, const char *what)
+{
+	char buf[16];
+	if (!(p->scratch = malloc(p->n + 16))) {
+		if (p->why && p->whysize)
+			snprintf(p->why, p->whysize, "out of memory");
+		return -3;
+	}
+	if (p->n >= 3 && !memcmp(p->s, "\xEF\xBB\xBF", 3))
+		p->i = 3;
+	skip_ws(p);
+	if (p->i >= p->n || p->s[p->i] != (unsigned char)open) {
+		fail(p, "expected a JSON %s ('%c'), found %s", what, open, what_here(p, buf, sizeof buf));
+		return -1;
+	}
+	p->i++;
+	skip_ws(p);
+	if (p->i < p->n && p->s[p->i] == (unsigned char)(open + 2)) { /* '}' or ']' */
+		p->i++;
+		return 1;
+	}
+	return 0;
+}
+
+/* container_next - after an element: 1 when another follows (its ','
+ * consumed), 0 at the closing character (consumed), -1 on a syntax error. */
+static int container_next(struct parser *p, char close)
+{
+	char buf[16];
+	skip_ws(p);
+	if (p->i < p->n && p->s[p->i] == ',') {
+		p->i++;
+		return 1;
+	}
+	if (p->i < p->n && p->s[p->i] == (unsigned char)close) {
+		p->i++;
+		return 0;
+	}
+	fail(p, "expected ',' or '%c', found %s", close, what_here(p, buf, sizeof buf));
+	return -1;
+}
+
+/* container_end - nothing but whitespace after the container: 0, or -1. */
+static int container_end(struct parser *p, const char *what)
+{
+	char buf[16];
+	skip_ws(p);
+	if (p->i < p->n) {
+		fail(p, "text after the %s: %s", what, what_here(p, buf, sizeof buf));
+		return -1;
+	}
+	return 0;
+}
+
 int json_object_parse(const char *text, size_t len, json_member_fn fn, void *ctx, char *why,
                       size_t whysize, size_t *errpos)
 {
 	struct parser p = {(const unsigned char *)text, len, 0, NULL, 0, why, whysize};
 	struct json_member m;
 	char buf[16];
-	int rc = -1;
+	int rc = -1, more = container_open(&p, '{', "object");
 
-	if (!(p.scratch = malloc(len + 16))) {
-		if (why && whysize)
-			snprintf(why, whysize, "out of memory");
+	if (more == -3) {
 		*errpos = 0;
 		return -3;
 	}
-	/* RFC 8259, 8.1: a parser may ignore a UTF-8 byte order mark. */
-	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
-		p.i = 3;
-	skip_ws(&p);
-	if (p.i >= p.n || p.s[p.i] != '{') {
-		fail(&p, "expected a JSON object ('{'), found %s", what_here(&p, buf, sizeof buf));
+	if (more < 0)
 		goto out;
-	}
-	p.i++;
-	skip_ws(&p);
-	if (p.i < p.n && p.s[p.i] == '}') {
-		p.i++;
-	} else {
-		for (;;) {
-			skip_ws(&p);
-			size_t at = p.i;
-			p.used = 0;
-			if (p.i >= p.n || p.s[p.i] != '"') {
-				fail(&p, "expected a string key, found %s", what_here(&p, buf, sizeof buf));
-				goto out;
-			}
-			if (parse_string(&p, &m.key, &m.key_len))
-				goto out;
-			skip_ws(&p);
-			if (p.i >= p.n || p.s[p.i] != ':') {
-				fail(&p, "expected ':' after a key, found %s", what_here(&p, buf, sizeof buf));
-				goto out;
-			}
-			p.i++;
-			skip_ws(&p);
-			size_t vstart = p.i;
-			if (parse_value(&p, 1, &m.type, &m.str, &m.str_len))
-				goto out;
-			m.raw = text + vstart;
-			m.raw_len = p.i - vstart;
-			if (fn && fn(&m, ctx, why, whysize)) {
-				p.i = at;
-				rc = -2;
-				goto out;
-			}
-			skip_ws(&p);
-			if (p.i < p.n && p.s[p.i] == ',') {
-				p.i++;
-				continue;
-			}
-			if (p.i < p.n && p.s[p.i] == '}') {
-				p.i++;
-				break;
-			}
-			fail(&p, "expected ',' or '}', found %s", what_here(&p, buf, sizeof buf));
+	for (more = !more; more;) {
+		skip_ws(&p);
+		size_t at = p.i;
+		p.used = 0;
+		if (p.i >= p.n || p.s[p.i] != '"') {
+			fail(&p, "expected a string key, found %s", what_here(&p, buf, sizeof buf));
 			goto out;
 		}
+		if (parse_string(&p, &m.key, &m.key_len))
+			goto out;
+		skip_ws(&p);
+		if (p.i >= p.n || p.s[p.i] != ':') {
+			fail(&p, "expected ':' after a key, found %s", what_here(&p, buf, sizeof buf));
+			goto out;
+		}
+		p.i++;
+		skip_ws(&p);
+		size_t vstart = p.i;
+		if (parse_value(&p, 1, &m.type, &m.str, &m.str_len))
+			goto out;
+		m.raw = text + vstart;
+		m.raw_len = p.i - vstart;
+		if (fn && fn(&m, ctx, why, whysize)) {
+			p.i = at;
+			rc = -2;
+			goto out;
+		}
+		if ((more = container_next(&p, '}')) < 0)
+			goto out;
 	}
-	skip_ws(&p);
-	if (p.i < p.n) {
-		fail(&p, "text after the object: %s", what_here(&p, buf, sizeof buf));
-		goto out;
-	}
-	rc = 0;
+	if (!container_end(&p, "object"))
+		rc = 0;
 out:
 	*errpos = p.i;
 	free(p.scratch);
@@ -406,57 +439,30 @@ int json_array_parse(const char *text, size_t len, json_element_fn fn, void *ctx
 	enum json_type t;
 	const char *str;
 	size_t slen;
-	char buf[16];
-	int rc = -1;
+	int rc = -1, more = container_open(&p, '[', "array");
 
-	if (!(p.scratch = malloc(len + 16))) {
-		if (why && whysize)
-			snprintf(why, whysize, "out of memory");
+	if (more == -3) {
 		*errpos = 0;
 		return -3;
 	}
-	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
-		p.i = 3;
-	skip_ws(&p);
-	if (p.i >= p.n || p.s[p.i] != '[') {
-		fail(&p, "expected a JSON array ('['), found %s", what_here(&p, buf, sizeof buf));
+	if (more < 0)
 		goto out;
-	}
-	p.i++;
-	skip_ws(&p);
-	if (p.i < p.n && p.s[p.i] == ']') {
-		p.i++;
-	} else {
-		for (;;) {
-			skip_ws(&p);
-			size_t at = p.i;
-			p.used = 0;
-			if (parse_value(&p, 1, &t, &str, &slen))
-				goto out;
-			if (fn && fn(text + at, p.i - at, at, t, ctx, why, whysize)) {
-				p.i = at;
-				rc = -2;
-				goto out;
-			}
-			skip_ws(&p);
-			if (p.i < p.n && p.s[p.i] == ',') {
-				p.i++;
-				continue;
-			}
-			if (p.i < p.n && p.s[p.i] == ']') {
-				p.i++;
-				break;
-			}
-			fail(&p, "expected ',' or ']', found %s", what_here(&p, buf, sizeof buf));
+	for (more = !more; more;) {
+		skip_ws(&p);
+		size_t at = p.i;
+		p.used = 0;
+		if (parse_value(&p, 1, &t, &str, &slen))
+			goto out;
+		if (fn && fn(text + at, p.i - at, at, t, ctx, why, whysize)) {
+			p.i = at;
+			rc = -2;
 			goto out;
 		}
+		if ((more = container_next(&p, ']')) < 0)
+			goto out;
 	}
-	skip_ws(&p);
-	if (p.i < p.n) {
-		fail(&p, "text after the array: %s", what_here(&p, buf, sizeof buf));
-		goto out;
-	}
-	rc = 0;
+	if (!container_end(&p, "array"))
+		rc = 0;
 out:
 	*errpos = p.i;
 	free(p.scratch);
