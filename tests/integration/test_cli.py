@@ -861,8 +861,13 @@ class TestWordPress(CliTest):
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 130, err)
-        self.assertEqual(self.wp_summary(out.decode())[0], [300, 300, 0, 0, 0, 0])
-        self.assertEqual(self.ham_spam(), (150, 150))
+        # Every row read by then is learned and stored: all 300 on this
+        # machine, fewer where thresh runs slower (under valgrind, 273 of
+        # them in a second), never a row read and lost.
+        n = self.wp_summary(out.decode())[0][0]
+        self.assertGreater(n, 0)
+        self.assertEqual(self.wp_summary(out.decode())[0], [n, n, 0, 0, 0, 0])
+        self.assertEqual(self.ham_spam(), (n // 2, n - n // 2))
 
 class TestCheck(CliTest):
     def setUp(self):
