@@ -5,9 +5,11 @@
 #include "thresh/error.h"
 #include "comment_int.h"
 #include "hash.h"
+#include "sip.h"
 
 _Static_assert(HASH_DIGEST_BYTES == crypto_shorthash_siphashx24_BYTES, "a digest is SipHash-128");
 _Static_assert(HASH_MODEL_KEY_BYTES == crypto_shorthash_siphashx24_KEYBYTES, "16-byte keys");
+_Static_assert(HASH_MODEL_KEY_BYTES == SIP_KEY_BYTES, "token ids are SipHash-2-4");
 _Static_assert(HASH_SECRET_BYTES == crypto_kdf_KEYBYTES, "keys derive from the secret");
 
 int hash_init(void)
@@ -23,18 +25,9 @@ void hash_random(void *buf, size_t n)
 
 uint64_t hash_token(const unsigned char key[HASH_MODEL_KEY_BYTES], const void *s, size_t n)
 {
-	unsigned char out[crypto_shorthash_siphash24_BYTES];
-	uint64_t id;
-	crypto_shorthash_siphash24(out, s, n, key);
-	/* SipHash's output is little-endian by definition, whatever the host. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(&id, out, sizeof id);
-#else
-	id = 0;
-	for (int i = crypto_shorthash_siphash24_BYTES - 1; i >= 0; i--)
-		id = (id << 8) | out[i];
-#endif
-	return id;
+	/* sip.c's SipHash-2-4, libsodium's bits, with the output as a
+	 * little-endian number whatever the host (SipHash's definition) */
+	return sip_hash(sip_key_load(key), s, n);
 }
 
 static const enum comment_field digest_parts[] = {F_CONTENT, F_AUTHOR, F_EMAIL, F_URL};

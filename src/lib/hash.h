@@ -51,7 +51,8 @@ int hash_init(void);
 /* hash_random - fill buf with n random bytes. Cannot fail once hash_init succeeded. */
 void hash_random(void *buf, size_t n);
 
-/* hash_token - the 64-bit id of a token: SipHash-2-4 of its bytes under key.
+/* hash_token - the 64-bit id of a token: SipHash-2-4 of its bytes under key
+ * (sip.h, which also makes many at once: the tokenizer's batches).
  * Cannot fail. */
 uint64_t hash_token(const unsigned char key[HASH_MODEL_KEY_BYTES], const void *s, size_t n);
 

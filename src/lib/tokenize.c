@@ -15,10 +15,10 @@
  *   4. content is scanned once, left to right (scan_content); the other
  *      fields give prefixed metadata tokens (meta).
  *
- * Each token text is built in a small stack buffer (struct tb), hashed with
- * hash_token() and appended to the list only when its id is new, so the only
- * allocations are the list's own growing arrays and, for fields over 1 KiB,
- * one scratch buffer per call.
+ * Each token text is built in a small stack buffer (struct tb) and appended
+ * to the list; the ids are made a batch at a time and only the first of
+ * each kept (tokenize.h, tok_list). The only allocations are the list's own
+ * growing arrays and, for fields over 1 KiB, one scratch buffer per call.
  *
  * Token texts (all case-folded NFKC; <w> is a word as below):
  *
@@ -79,6 +79,7 @@
 #include "ascii.h"
 #include "fold.h"
 #include "html.h"
+#include "sip.h"
 #include "tokenize.h"
 #include "url.h"
 #include "utf8.h"
@@ -93,6 +94,19 @@
 
 /* ---------------------------------------------------------------- tok_list */
 
+/* TOK_BATCH - tokens read before their ids are made and merged: most
+ * comments in one batch, and a long comment's batch in a few KiB. */
+#define TOK_BATCH 256
+
+struct tok_batch {
+	/* the short texts of the batch packed for SipHash, by their number of
+	 * blocks (1 to 3): pack[b - 1][j] is token at[b - 1][j]'s */
+	sip_short pack[3][TOK_BATCH];
+	uint32_t at[3][TOK_BATCH];
+	unsigned count[3];
+	uint64_t id[TOK_BATCH];
+};
+
 void tok_list_init(tok_list *t)
 {
 	if (t)
@@ -101,7 +115,7 @@ void tok_list_init(tok_list *t)
 
 /* seen_slot - the slot holding id, or the empty slot where it would go.
  * Ids are keyed SipHash values, so their low bits index well as they are;
- * 0 marks an empty slot (an id of 0 is kept out of the set, see tok_add). */
+ * 0 marks an empty slot (an id of 0 is kept out of the set: t->zero). */
 static size_t seen_slot(const tok_list *t, uint64_t id)
 {
 	size_t mask = t->seen_cap - 1, i = (size_t)id & mask;
@@ -110,22 +124,26 @@ static size_t seen_slot(const tok_list *t, uint64_t id)
 	return i;
 }
 
-/* The set always holds exactly the non-zero ids[0..n), inserted in that
+/* The set always holds exactly the non-zero ids[0..done), inserted in that
  * order into a table with linear probing. Removing them in reverse order
- * undoes each insertion exactly, so a large table is emptied in O(n). */
+ * undoes each insertion exactly, so a large table (a long comment's, kept)
+ * is emptied in O(done); a table of a few KiB is simply zeroed. */
 void tok_list_clear(tok_list *t)
 {
 	if (!t)
 		return;
 	if (t->seen_cap) {
-		if (t->n * 8 >= t->seen_cap)
+		if (t->done * 8 >= t->seen_cap || t->seen_cap <= 1024)
 			memset(t->seen, 0, t->seen_cap * sizeof *t->seen);
 		else
-			for (size_t i = t->n; i-- > 0;)
+			for (size_t i = t->done; i-- > 0;)
 				if (t->ids[i])
 					t->seen[seen_slot(t, t->ids[i])] = 0;
 	}
-	t->n = 0;
+	if (t->batch)
+		memset(t->batch->count, 0, sizeof t->batch->count);
+	t->n = t->done = 0;
+	t->zero = 0;
 	t->text_len = 0;
 	t->links = 0;
 }
@@ -141,92 +159,125 @@ void tok_list_free(tok_list *t)
 	free(t->ident);
 	free(t->text);
 	free(t->seen);
+	free(t->batch);
 	memset(t, 0, sizeof *t);
 }
 
-/* seen_grow - double the set and insert ids[0..n) again, in order.
- * Returns 0 or THRESH_ENOMEM, leaving the list unchanged. */
-static int seen_grow(tok_list *t)
+/* seen_grow - room in the set for done + more ids, at most half full: a
+ * larger table, ids[0..done) inserted again in order. Returns 0 or
+ * THRESH_ENOMEM, leaving the set unchanged. */
+static int seen_grow(tok_list *t, size_t more)
 {
-	size_t cap = t->seen_cap ? t->seen_cap * 2 : 256;
+	size_t want = (t->done + more) * 2, cap = t->seen_cap ? t->seen_cap : 256;
+	while (cap < want)
+		cap *= 2;
+	if (cap == t->seen_cap)
+		return 0;
 	uint64_t *s = calloc(cap, sizeof *s);
 	if (!s)
 		return THRESH_ENOMEM;
 	free(t->seen);
 	t->seen = s;
 	t->seen_cap = cap;
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->done; i++)
 		if (t->ids[i])
 			t->seen[seen_slot(t, t->ids[i])] = t->ids[i];
+	return 0;
+}
+
+/* tok_flush - make the ids of the batch, tokens [done, n), under key, and
+ * keep those new to the list, in order, moved down to follow ids[0..done).
+ * Returns 0 or THRESH_ENOMEM (the list as it was). */
+static int tok_flush(tok_list *t, const unsigned char *key)
+{
+	size_t from = t->done, n = t->n;
+	if (from == n)
+		return 0;
+	if (seen_grow(t, n - from))
+		return THRESH_ENOMEM;
+	struct tok_batch *b = t->batch;
+	sip_key k = sip_key_load(key);
+	for (unsigned g = 0; g < 3; g++) {
+		sip_many(k, b->pack[g], b->count[g], g + 1, b->id);
+		for (unsigned j = 0; j < b->count[g]; j++)
+			t->ids[b->at[g][j]] = b->id[j];
+		b->count[g] = 0;
+	}
+	/* merge: each id new to the list moves down, its text too */
+	size_t w = from, tw = from ? t->off[from - 1] + t->len[from - 1] : 0;
+	for (size_t i = from; i < n; i++) {
+		uint64_t id = t->ids[i];
+		if (id == 0) { /* a 2^-64 chance, kept out of the set */
+			if (t->zero)
+				continue;
+			t->zero = 1;
+		} else {
+			size_t slot = seen_slot(t, id);
+			if (t->seen[slot] == id)
+				continue;
+			t->seen[slot] = id;
+		}
+		if (!t->notext) {
+			memmove(t->text + tw, t->text + t->off[i], t->len[i]);
+			t->off[w] = (uint32_t)tw;
+			t->len[w] = t->len[i];
+			tw += t->len[i];
+		}
+		t->ids[w] = id;
+		t->gram[w] = t->gram[i];
+		t->ident[w] = t->ident[i];
+		w++;
+	}
+	t->n = t->done = w;
+	t->text_len = tw;
 	return 0;
 }
 
 /* IDENT_MARK - what stands for an identity token's value in its text. */
 #define IDENT_MARK "\xe2\x80\xa6" /* U+2026 HORIZONTAL ELLIPSIS */
 
-/* tok_add - append the token s[0..n), hashed under key, unless its id is
- * already in the list. An identity token (ident) keeps as its text only its
- * prefix up to the first ':' and IDENT_MARK. Returns 0 or THRESH_ENOMEM; on
- * failure the list is as it was. */
-static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t n, int ident)
+/* tok_grow_slow - the arrays grown, the batch made. Returns 0 or
+ * THRESH_ENOMEM. */
+static int tok_grow_slow(tok_list *t)
 {
-	uint64_t id = hash_token(key, s, n);
-	size_t slot = 0;
-	if (id == 0) { /* a 2^-64 chance; kept out of the set, found by a scan */
-		for (size_t i = 0; i < t->n; i++)
-			if (t->ids[i] == 0)
-				return 0;
-	} else {
-		if ((t->n + 1) * 2 > t->seen_cap && seen_grow(t))
-			return THRESH_ENOMEM;
-		slot = seen_slot(t, id);
-		if (t->seen[slot] == id)
-			return 0;
-	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		uint64_t *ids = realloc(t->ids, cap * sizeof *ids);
-		if (!ids)
-			return THRESH_ENOMEM;
-		t->ids = ids;
-		uint32_t *off = realloc(t->off, cap * sizeof *off);
-		if (!off)
-			return THRESH_ENOMEM;
-		t->off = off;
-		uint32_t *len = realloc(t->len, cap * sizeof *len);
-		if (!len)
-			return THRESH_ENOMEM;
-		t->len = len;
-		unsigned char *gram = realloc(t->gram, cap);
-		if (!gram)
-			return THRESH_ENOMEM;
-		t->gram = gram;
-		unsigned char *idf = realloc(t->ident, cap);
-		if (!idf)
-			return THRESH_ENOMEM;
-		t->ident = idf;
-		t->cap = cap;
-	}
-	if (t->notext) {
-		/* ids only: nothing asked for the texts (no explanation) */
-		t->ids[t->n] = id;
-		t->off[t->n] = t->len[t->n] = 0;
-		t->gram[t->n] = 0;
-		t->ident[t->n] = (unsigned char)(ident != 0);
-		t->n++;
-		if (id)
-			t->seen[slot] = id;
+	if (!t->batch && !(t->batch = calloc(1, sizeof *t->batch)))
+		return THRESH_ENOMEM;
+	if (t->n < t->cap)
 		return 0;
-	}
-	char mark[TB_CAP + sizeof IDENT_MARK];
-	if (ident) {
-		const char *colon = memchr(s, ':', n);
-		size_t p = colon ? (size_t)(colon - s) + 1 : 0;
-		memcpy(mark, s, p);
-		memcpy(mark + p, IDENT_MARK, sizeof IDENT_MARK - 1);
-		s = mark;
-		n = p + sizeof IDENT_MARK - 1;
-	}
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	uint64_t *ids = realloc(t->ids, cap * sizeof *ids);
+	if (!ids)
+		return THRESH_ENOMEM;
+	t->ids = ids;
+	uint32_t *off = realloc(t->off, cap * sizeof *off);
+	if (!off)
+		return THRESH_ENOMEM;
+	t->off = off;
+	uint32_t *len = realloc(t->len, cap * sizeof *len);
+	if (!len)
+		return THRESH_ENOMEM;
+	t->len = len;
+	unsigned char *gram = realloc(t->gram, cap);
+	if (!gram)
+		return THRESH_ENOMEM;
+	t->gram = gram;
+	unsigned char *idf = realloc(t->ident, cap);
+	if (!idf)
+		return THRESH_ENOMEM;
+	t->ident = idf;
+	t->cap = cap;
+	return 0;
+}
+
+/* tok_grow - room for one more token. Returns 0 or THRESH_ENOMEM. */
+static inline int tok_grow(tok_list *t)
+{
+	return t->n < t->cap && t->batch ? 0 : tok_grow_slow(t);
+}
+
+/* tok_text - s[0..n) as the text of token i. Returns 0 or THRESH_ENOMEM. */
+static int tok_text(tok_list *t, size_t i, const char *s, size_t n)
+{
 	if (n > t->text_cap - t->text_len) {
 		size_t cap = t->text_cap ? t->text_cap : 1024;
 		while (cap - t->text_len < n)
@@ -240,16 +291,83 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 		t->text_cap = cap;
 	}
 	memcpy(t->text + t->text_len, s, n);
-	t->ids[t->n] = id;
-	t->off[t->n] = (uint32_t)t->text_len;
-	t->len[t->n] = (uint32_t)n;
-	t->gram[t->n] = 0;
-	t->ident[t->n] = (unsigned char)(ident != 0);
-	t->n++;
+	t->off[i] = (uint32_t)t->text_len;
+	t->len[i] = (uint32_t)n;
 	t->text_len += n;
-	if (id)
-		t->seen[slot] = id;
 	return 0;
+}
+
+/* tok_add - append the token s[0..n), of which room bytes can be read.
+ * Its id is made under ikey now for an identity token (whose text is then
+ * only its prefix up to the first ':' and IDENT_MARK), under key now for a
+ * text too long to pack, else under key with its batch; a full batch is
+ * flushed. Returns 0 or THRESH_ENOMEM. */
+static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t n, size_t room,
+                   const unsigned char *ikey, int gram)
+{
+	if (tok_grow(t))
+		return THRESH_ENOMEM;
+	size_t i = t->n;
+	t->ids[i] = 0;
+	t->gram[i] = (unsigned char)gram;
+	t->ident[i] = ikey != NULL;
+	t->off[i] = t->len[i] = 0;
+	if (ikey) {
+		t->ids[i] = hash_token(ikey, s, n);
+		if (!t->notext) {
+			char mark[TB_CAP + sizeof IDENT_MARK];
+			const char *colon = memchr(s, ':', n);
+			size_t p = colon ? (size_t)(colon - s) + 1 : 0;
+			memcpy(mark, s, p);
+			memcpy(mark + p, IDENT_MARK, sizeof IDENT_MARK - 1);
+			if (tok_text(t, i, mark, p + sizeof IDENT_MARK - 1))
+				return THRESH_ENOMEM;
+		}
+	} else {
+		if (!t->notext && tok_text(t, i, s, n))
+			return THRESH_ENOMEM;
+		if (n > SIP_SHORT_MAX) {
+			t->ids[i] = hash_token(key, s, n);
+		} else {
+			struct tok_batch *b = t->batch;
+			unsigned g = sip_blocks(n) - 1, j = b->count[g]++;
+			if (room >= sizeof(sip_short))
+				sip_pack_padded(&b->pack[g][j], (const unsigned char *)s, n);
+			else
+				sip_pack(&b->pack[g][j], s, n);
+			b->at[g][j] = (uint32_t)i;
+		}
+	}
+	t->n++;
+	return t->n - t->done >= TOK_BATCH ? tok_flush(t, key) : 0;
+}
+
+/* tok_add_gram4 - tok_add of the gram "cx:" + four ASCII characters, the
+ * commonest token of all (its first character in the low byte of four):
+ * its SipHash block is made from them at once. */
+static int tok_add_gram4(tok_list *t, const unsigned char *key, uint32_t four)
+{
+	/* "cx:" in the low bytes, the text's length (7) in the top one */
+	const uint64_t cx = 0x63 | 0x78 << 8 | 0x3a << 16 | (uint64_t)7 << 56;
+	if (tok_grow(t))
+		return THRESH_ENOMEM;
+	size_t i = t->n;
+	t->ids[i] = 0;
+	t->gram[i] = 1;
+	t->ident[i] = 0;
+	t->off[i] = t->len[i] = 0;
+	if (!t->notext) {
+		char s[7] = {'c', 'x', ':', (char)(four & 0x7f), (char)(four >> 8 & 0x7f),
+		             (char)(four >> 16 & 0x7f), (char)(four >> 24 & 0x7f)};
+		if (tok_text(t, i, s, sizeof s))
+			return THRESH_ENOMEM;
+	}
+	struct tok_batch *b = t->batch;
+	unsigned j = b->count[0]++;
+	b->pack[0][j].w[0] = cx | (uint64_t)four << 24;
+	b->at[0][j] = (uint32_t)i;
+	t->n++;
+	return t->n - t->done >= TOK_BATCH ? tok_flush(t, key) : 0;
 }
 
 /* ------------------------------------------------------- token text buffer */
@@ -357,20 +475,20 @@ typedef struct tctx {
 static void emit(tctx *x, const tb *b)
 {
 	if (!x->err)
-		x->err = tok_add(x->t, x->key, b->b, b->n, 0);
+		x->err = tok_add(x->t, x->key, b->b, b->n, sizeof b->b, NULL, 0);
 }
 
 /* emit_ident - an identity token: under the identity key, or none. */
 static void emit_ident(tctx *x, const tb *b)
 {
 	if (!x->err && x->ikey)
-		x->err = tok_add(x->t, x->ikey, b->b, b->n, 1);
+		x->err = tok_add(x->t, x->key, b->b, b->n, sizeof b->b, x->ikey, 0);
 }
 
 static void emit_lit(tctx *x, const char *s)
 {
 	if (!x->err)
-		x->err = tok_add(x->t, x->key, s, strlen(s), 0);
+		x->err = tok_add(x->t, x->key, s, strlen(s), 0, NULL, 0);
 }
 
 static int scratch_b(struct scratch *s, size_t need)
@@ -598,6 +716,8 @@ static void plain_words(tctx *x, const int32_t *u, size_t i, size_t j)
 static void chargrams(tctx *x, const int32_t *u, size_t n)
 {
 	int32_t win[GRAM];
+	uint32_t four = (uint32_t)' ' << 24; /* the window's low bytes, the oldest lowest */
+	unsigned wide = 0;    /* code points past ASCII in the window */
 	size_t have = 0;
 	bool space = true; /* the text starts after a virtual space */
 	win[have++] = ' ';
@@ -611,20 +731,25 @@ static void chargrams(tctx *x, const int32_t *u, size_t n)
 		if (c == 0x2019)
 			c = '\'';
 		if (have == GRAM) {
-			memmove(win, win + 1, (GRAM - 1) * sizeof *win);
+			wide -= win[0] >= 0x80;
+			for (size_t k = 0; k + 1 < GRAM; k++)
+				win[k] = win[k + 1];
 			have = GRAM - 1;
 		}
 		win[have++] = c;
+		wide += c >= 0x80;
+		four = four >> 8 | (uint32_t)(c & 0xff) << 24;
 		if (have < GRAM)
 			continue;
+		if (!wide) {
+			x->err = tok_add_gram4(x->t, x->key, four);
+			continue;
+		}
 		tb b;
 		tb_init(&b, "cx:", TB_CAP);
 		for (size_t k = 0; k < GRAM; k++)
 			tb_cp(&b, win[k]);
-		size_t before = x->t->n;
-		emit(x, &b);
-		if (!x->err && x->t->n > before)
-			x->t->gram[before] = 1;
+		x->err = tok_add(x->t, x->key, b.b, b.n, sizeof b.b, NULL, 1);
 	}
 }
 
@@ -909,7 +1034,12 @@ static size_t do_punct(tctx *x, const int32_t *u, size_t n, size_t i)
 
 static void scan_content(tctx *x, const int32_t *u, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, at = 0;
+	/* without an '@' there is no address to look for at every word */
+	while (at < n && u[at] != '@')
+		at++;
+	if (at == n)
+		x->no_email = n;
 	while (i < n && !x->err) {
 		int32_t c = u[i];
 		int k = klass(c);
@@ -1202,6 +1332,8 @@ int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features
 		meta(x, c);
 	if (!x->err && (x->f & TOK_F_SHAPE))
 		shape(x, c, caps);
+	if (!x->err)
+		x->err = tok_flush(out, key);
 
 	int rc = x->err;
 	out->links = x->nlinks;

@@ -38,7 +38,14 @@ struct thresh_comment;
 /* Distinct links counted in content, at most this many. */
 #define TOK_LINKS_MAX 32
 
-/* Token ids of one comment, distinct, in the order first seen. */
+/* Token ids of one comment, distinct, in the order first seen.
+ *
+ * While a comment is read its tokens are appended as they come, duplicates
+ * and all, each text packed the way SipHash reads it; their ids are made
+ * together, a batch at a time (sip.h: eight short texts at once), and the
+ * batch is then merged into the distinct tokens before it, in order,
+ * through an open-addressing set of the ids. */
+struct tok_batch;
 typedef struct tok_list {
 	uint64_t *ids;     /* n ids */
 	uint32_t *off;     /* off[i], len[i]: token i's text inside text */
@@ -50,8 +57,13 @@ typedef struct tok_list {
 	int notext;        /* set by the caller: keep ids only, no texts (off, len are 0) */
 	char *text;        /* token texts, back to back, not NUL-terminated */
 	size_t text_len, text_cap;
-	uint64_t *seen;    /* open-addressing set of ids for de-duplication */
+	/* tokens [done, n) are the batch, their ids not made yet (but those
+	 * of identity tokens and long texts); [0, done) are distinct */
+	size_t done;
+	uint64_t *seen;    /* open-addressing set of ids[0..done) but 0 */
 	size_t seen_cap;
+	int zero;          /* an id of 0 is among ids[0..done) */
+	struct tok_batch *batch;
 } tok_list;
 
 /* tok_list_init - an empty list. Cannot fail. */

@@ -480,6 +480,51 @@ Test(tokenize, duplicates_give_one_id)
 			cr_expect_neq(T.ids[i], T.ids[j], "ids %zu and %zu equal", i, j);
 }
 
+/* A long comment is read in several batches (tokenize.c, TOK_BATCH): a
+ * token repeated in a later batch is still dropped, the first of each kept
+ * in order, and every id is its text's, whether texts are kept or not. */
+Test(tokenize, long_comments_are_merged_across_batches)
+{
+	static const char *const words[] = {"alpha", "beta", "gamma", "delta", "eta",
+	                                    "theta", "iota", "kappa", "lambda", "mu",
+	                                    "a-much-longer-word-than-most", "ünïcödé", "日本語"};
+	enum { NWORDS = sizeof words / sizeof words[0] };
+	char text[20000];
+	size_t len = 0;
+	unsigned r = 1;
+	for (int i = 0; i < 1500; i++) {
+		r = r * 1103515245u + 12345u;
+		const char *w = words[(r >> 16) % NWORDS];
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", w, i % 7 ? " " : ". ");
+	}
+	content(text);
+	cr_assert_gt(T.n, 300, "more distinct tokens than one batch");
+	for (size_t i = 0; i < T.n; i++) {
+		cr_assert_eq(T.ids[i], hash_token(key, T.text + T.off[i], T.len[i]), "token %zu", i);
+		for (size_t j = i + 1; j < T.n; j++) {
+			cr_assert_neq(T.ids[i], T.ids[j], "ids %zu and %zu equal", i, j);
+			cr_assert(T.len[i] != T.len[j] ||
+			          memcmp(T.text + T.off[i], T.text + T.off[j], T.len[i]),
+			          "texts %zu and %zu equal", i, j);
+		}
+	}
+	/* the first of each in reading order: the first word comes first */
+	cr_expect(T.len[0] > 0 && !memcmp(T.text + T.off[0], text, T.len[0]));
+
+	tok_list U;
+	tok_list_init(&U);
+	U.notext = 1;
+	thresh_comment *c = comment("content", text, NULL);
+	cr_assert_eq(tok_comment(&U, c, TOK_F_DEFAULT, key, NULL), 0);
+	cr_assert_eq(U.n, T.n);
+	for (size_t i = 0; i < T.n; i++) {
+		cr_expect_eq(U.ids[i], T.ids[i], "token %zu", i);
+		cr_expect_eq(U.gram[i], T.gram[i], "token %zu", i);
+	}
+	tok_list_free(&U);
+	thresh_comment_free(c);
+}
+
 Test(tokenize, ids_are_keyed_hashes_of_texts)
 {
 	content("Free money at http://example.com now!!");
