@@ -436,8 +436,11 @@ static void tb_utf8(tb *b, const char *s, size_t n)
 static void tb_uint(tb *b, size_t v)
 {
 	char d[24];
-	int k = snprintf(d, sizeof d, "%zu", v);
-	tb_mem(b, d, (size_t)k);
+	size_t k = sizeof d;
+	do
+		d[--k] = (char)('0' + v % 10);
+	while (v /= 10);
+	tb_mem(b, d + k, sizeof d - k);
 }
 
 /* ----------------------------------------------------------------- context */
@@ -663,10 +666,10 @@ static size_t word_end(const int32_t *u, size_t n, size_t i)
 static int word_text(tb *b, const int32_t *u, size_t i, size_t j)
 {
 	size_t bytes = 0, digits = 0;
-	unsigned char e[4];
 	for (size_t k = i; k < j; k++) {
-		bytes += utf8_put((uint32_t)u[k], e);
-		digits += is_digit(u[k]);
+		int32_t c = u[k];
+		bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; /* its UTF-8 */
+		digits += is_digit(c);
 	}
 	if (digits == j - i) {
 		tb_str(b, "num:");
