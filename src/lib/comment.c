@@ -88,6 +88,7 @@ void thresh_comment_reset(thresh_comment *c)
 	}
 	c->time = 0;
 	c->form_age = 0;
+	c->checked = 0;
 }
 
 /* parse_form_age - a decimal number of seconds >= 0, or -1. */
@@ -112,6 +113,7 @@ int thresh_comment_set(thresh_comment *c, const char *field, const char *value, 
 		free(c->val[slot]);
 		c->val[slot] = NULL;
 		c->len[slot] = c->cap[slot] = 0;
+		c->checked &= ~(1u << slot);
 		return 0;
 	}
 	if (len == (size_t)-1)
@@ -143,6 +145,7 @@ int thresh_comment_set(thresh_comment *c, const char *field, const char *value, 
 	memcpy(c->val[slot], value, len);
 	c->val[slot][len] = '\0';
 	c->len[slot] = len;
+	c->checked |= 1u << slot;
 	if (slot == F_FORM_AGE)
 		c->form_age = age;
 	return 0;

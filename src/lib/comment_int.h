@@ -19,6 +19,8 @@ struct thresh_comment {
 	size_t cap[F_COUNT];  /* allocated bytes, for reuse */
 	int64_t time;         /* seconds since the epoch, 0 = now */
 	double form_age;      /* parsed F_FORM_AGE, valid when val[F_FORM_AGE] */
+	unsigned checked;     /* bit f: val[f] was set by thresh_comment_set, which
+	                       * checked its UTF-8, and has not changed since */
 };
 
 /* comment_field_name - our name of slot f. Cannot fail. */

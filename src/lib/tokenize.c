@@ -1303,8 +1303,11 @@ int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features
 	tok_list_clear(out);
 	if (!c || !key)
 		return THRESH_EINVAL;
+	/* a value thresh_comment_set checked is not read twice; one written
+	 * into the record by other means is */
 	for (int f = 0; f < F_COUNT; f++)
-		if (c->val[f] && !utf8_check((const unsigned char *)c->val[f], c->len[f], NULL))
+		if (c->val[f] && !(c->checked & 1u << f) &&
+		    !utf8_check((const unsigned char *)c->val[f], c->len[f], NULL))
 			return THRESH_EUTF8;
 
 	tctx ctx, *x = &ctx; /* about 6 KiB, scratch for short fields included */

@@ -79,7 +79,9 @@ void tok_list_free(tok_list *t);
  * [in] key       the model key, for hash_token().
  * [in] ident     the identity key for identity tokens, or NULL to leave them out.
  * Field values are already checked for UTF-8, NUL and size when set, but
- * tok_comment must not trust that: bad UTF-8 gives THRESH_EUTF8.
+ * tok_comment trusts only what thresh_comment_set recorded as checked
+ * (comment_int.h, checked): a value written into the record otherwise is
+ * checked again, and bad UTF-8 gives THRESH_EUTF8.
  * Returns 0, THRESH_EUTF8 or THRESH_ENOMEM; on error out is cleared. */
 int tok_comment(tok_list *out, const struct thresh_comment *c, uint32_t features,
                 const unsigned char key[HASH_MODEL_KEY_BYTES], const unsigned char *ident);

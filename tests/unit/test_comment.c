@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "comment_int.h"
 #include "testutil.h"
 
 Test(comment, fields_are_validated_and_kept_on_error)
@@ -38,4 +39,28 @@ Test(comment, fields_are_validated_and_kept_on_error)
 	thresh_comment_free(c);
 	thresh_comment_free(NULL);
 	cr_expect_eq(thresh_comment_new(NULL), THRESH_EINVAL);
+}
+
+/* The tokenizer reads a value's UTF-8 once: it skips the check only for a
+ * value thresh_comment_set checked, which the record notes per field, and
+ * the note follows the value through every change. */
+Test(comment, the_record_notes_which_values_were_checked)
+{
+	thresh_comment *c;
+	cr_assert_eq(thresh_comment_new(&c), 0);
+	cr_expect_eq(c->checked, 0u);
+	cr_assert_eq(thresh_comment_set(c, "content", "fine", (size_t)-1), 0);
+	cr_expect_eq(c->checked, 1u << F_CONTENT);
+	/* a refused value leaves the field, and its note, as they were */
+	cr_expect_eq(thresh_comment_set(c, "content", "\xff", 1), THRESH_EUTF8);
+	cr_expect_eq(c->checked, 1u << F_CONTENT);
+	cr_expect_eq(thresh_comment_set(c, "author", "\xc3", 1), THRESH_EUTF8);
+	cr_expect_eq(c->checked, 1u << F_CONTENT);
+	cr_assert_eq(thresh_comment_set(c, "author", "Ann", (size_t)-1), 0);
+	cr_expect_eq(c->checked, 1u << F_CONTENT | 1u << F_AUTHOR);
+	cr_assert_eq(thresh_comment_set(c, "content", NULL, 0), 0);
+	cr_expect_eq(c->checked, 1u << F_AUTHOR);
+	thresh_comment_reset(c);
+	cr_expect_eq(c->checked, 0u);
+	thresh_comment_free(c);
 }
