@@ -572,15 +572,9 @@ static bool is_ri(int32_t c) { return c >= 0x1F1E6 && c <= 0x1F1FF; }   /* flag 
 static bool is_skin(int32_t c) { return c >= 0x1F3FB && c <= 0x1F3FF; } /* tone modifiers */
 static bool is_apos(int32_t c) { return c == '\'' || c == 0x2019; }
 
-static int klass(int32_t c)
+/* klass_wide - klass of a code point past ASCII */
+static int klass_wide(int32_t c)
 {
-	if (c < 0x80) {
-		if (a_alnum(c))
-			return K_WORD;
-		if (c == '\'')
-			return K_APOS;
-		return c > 0x20 && c < 0x7F ? K_PUNCT : K_SEP;
-	}
 	if (c == 0x2019)
 		return K_APOS;
 	switch (utf8proc_category(c)) {
@@ -602,7 +596,19 @@ static int klass(int32_t c)
 	}
 }
 
-static bool is_digit(int32_t c)
+/* klass - the class of c: ASCII, most of every comment, inline */
+static inline int klass(int32_t c)
+{
+	if (c >= 0x80)
+		return klass_wide(c);
+	if (a_alnum(c))
+		return K_WORD;
+	if (c == '\'')
+		return K_APOS;
+	return c > 0x20 && c < 0x7F ? K_PUNCT : K_SEP;
+}
+
+static inline bool is_digit(int32_t c)
 {
 	return c < 0x80 ? a_digit(c) : utf8proc_category(c) == UTF8PROC_CATEGORY_ND;
 }
