@@ -259,6 +259,17 @@ size_t html_strip(const unsigned char *s, size_t n, unsigned char *out, size_t c
 		}
 	size_t i = 0;
 	while (i < n) {
+		/* text up to the next '&' or '<', most of a comment, copied whole */
+		size_t j = i;
+		while (j < n && s[j] != '&' && s[j] != '<')
+			j++;
+		if (j > i) {
+			size_t k = j - i < o.cap - o.n ? j - i : o.cap - o.n;
+			memcpy(o.b + o.n, s + i, k);
+			o.n += k;
+			i = j;
+			continue;
+		}
 		unsigned char c = s[i];
 		if (c == '&') {
 			i = entity(s, n, i, &o);
