@@ -196,7 +196,7 @@ static int check_tsv(struct cli *cli, const char *path)
 		size_t tlen = tab ? len - (size_t)(tab + 1 - line) : len;
 		if (++lines == warm_at)
 			(void)thresh_db_warm(db);
-		thresh_comment_reset(c);
+		/* the content replaced in place: its buffer is reused line after line */
 		cli_set_time(cli, c);
 		rc = thresh_comment_set(c, "content", text, tlen);
 		if (!rc)
