@@ -309,15 +309,18 @@ static int make_comment(struct request *rq, struct ak *a, thresh_comment **c, en
 {
 	struct server *s = rq->srv;
 	/* Decoded, a value takes at most 3 bytes a byte (charset_to_utf8), and
-	 * a URL 7 more ("http://"): room for the body's length in all, so a
-	 * short comment does not take 64 KiB (and glibc's free, at 64 KiB,
-	 * does not sweep its fast bins every request). No field is cut where
-	 * the field's own limit would not cut it. */
+	 * a URL 7 more ("http://"): room for the body's length in all cuts no
+	 * field its own limit would not cut. Most comments' room is on the
+	 * stack: a request took and freed 64 KiB, and glibc sweeps its fast
+	 * bins (malloc_consolidate) for every allocation of 1 KiB or more
+	 * while any are in use, and for every free of 64 KiB. */
 	size_t room = rq->len < (THRESH_CONTENT_MAX - 7) / 3 ? 3 * rq->len + 7 : THRESH_CONTENT_MAX;
-	unsigned char *buf = malloc(room);
+	unsigned char small[8192];
+	unsigned char *buf = room <= sizeof small ? small : malloc(room);
 	*c = NULL;
 	if (!buf || thresh_comment_new(c)) {
-		free(buf);
+		if (buf != small)
+			free(buf);
 		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
 		return -1;
 	}
@@ -371,10 +374,12 @@ static int make_comment(struct request *rq, struct ak *a, thresh_comment **c, en
 		if (rc)
 			atomic_fetch_add_explicit(&s->metrics.ak_dropped, 1, memory_order_relaxed);
 	}
-	free(buf);
+	if (buf != small)
+		free(buf);
 	return 0;
 fail:
-	free(buf);
+	if (buf != small)
+		free(buf);
 	thresh_comment_free(*c);
 	*c = NULL;
 	return -1;
