@@ -459,11 +459,16 @@ enum MHD_Result ak_comment_check(struct request *rq)
 	size_t o = 0;
 	reasons[0] = '\0';
 	for (size_t i = 0; i < thresh_result_reason_count(res); i++) {
-		int n = snprintf(reasons + o, sizeof reasons - o, "%s%s", i ? ", " : "",
-		                 thresh_result_reason(res, i));
-		if (n < 0 || (size_t)n >= sizeof reasons - o)
+		const char *r = thresh_result_reason(res, i), *sep = i ? ", " : "";
+		size_t ns = strlen(sep), nr = strlen(r);
+		if (ns + nr >= sizeof reasons - o) {
+			/* what fits, as snprintf cuts it, and no more reasons */
+			snprintf(reasons + o, sizeof reasons - o, "%s%s", sep, r);
 			break;
-		o += (size_t)n;
+		}
+		memcpy(reasons + o, sep, ns);
+		memcpy(reasons + o + ns, r, nr + 1);
+		o += ns + nr;
 	}
 	if (a.admin) {
 		/* Akismet's convention: an administrator's comment is ham. */
@@ -486,11 +491,11 @@ enum MHD_Result ak_comment_check(struct request *rq)
 		if (pending)
 			atomic_fetch_add_explicit(&s->metrics.ak_pending, 1, memory_order_relaxed);
 	}
-	snprintf(score, sizeof score, "%.6f", rq->score);
+	fmt_fixed(score, sizeof score, rq->score, 6);
 	double ra = a.admin ? 0 : thresh_result_retry_after(res);
 	if (ra > 0) {
-		snprintf(retry, sizeof retry, "%.3f", ra);
-		snprintf(retry_s, sizeof retry_s, "%.0f", ra < 1 ? 1 : ra + 0.999);
+		fmt_fixed(retry, sizeof retry, ra, 3);
+		fmt_fixed(retry_s, sizeof retry_s, ra < 1 ? 1 : ra + 0.999, 0);
 	}
 	ret = reply(rq, 200, TEXT_PLAIN, spam ? "true" : "false", spam ? 4 : 5,
 	            "X-Thresh-Verdict", thresh_verdict_name(v),

@@ -678,6 +678,11 @@ class RateLimitTest(DaemonTest):
         self.assertIn("rate_limited", second.headers["x-thresh-reasons"])
         self.assertGreater(float(second.headers["x-thresh-retry-after"]), 0)
         self.assertGreaterEqual(int(second.headers["retry-after"]), 1)
+        # printf's "%.6f", "%.3f" and "%.0f"; reasons joined by ", "
+        self.assertRegex(second.headers["x-thresh-score"], r"^[01]\.[0-9]{6}$")
+        self.assertRegex(second.headers["x-thresh-retry-after"], r"^[0-9]+\.[0-9]{3}$")
+        self.assertRegex(second.headers["retry-after"], r"^[1-9][0-9]*$")
+        self.assertRegex(second.headers["x-thresh-reasons"], r"^[a-z_]+(, [a-z_]+)*$")
         j = self.post_json("/v1/check", {"content": HAM_TEXT, "email": "fast@example.org"})
         self.assertIn("rate_limited", j.json()["reasons"])
         self.assertGreater(j.json()["retry_after"], 0)
