@@ -648,11 +648,15 @@ int thresh_db_warm(thresh_db *db)
 struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *tot)
 {
 	uint64_t id = store_txn_id(t);
-	if (!cache_on(db))
-		return NULL;
+	/* every check asks: the configuration's word and the cache under one
+	 * hold of the lock */
 	pthread_mutex_lock(&db->lock);
-	struct tok_cache *c = db->cache && cache_fits(db->cache, id, tot) ? cache_ref(db->cache) : NULL;
+	int on = db->cf && db->cf->memory_cache;
+	struct tok_cache *c =
+		on && db->cache && cache_fits(db->cache, id, tot) ? cache_ref(db->cache) : NULL;
 	pthread_mutex_unlock(&db->lock);
+	if (!on)
+		return NULL;
 	if (c)
 		return c;
 	/* Stale or missing: read LMDB for now, and have a new cache filled in
