@@ -27,11 +27,15 @@ typedef enum thresh_verdict {
 typedef struct thresh_result thresh_result;
 typedef struct thresh_view thresh_view;
 
-/* thresh_check - score a comment and decide what to do with it.
+/* thresh_check - score a comment and decide what to do with it, against
+ * the newest snapshot of the model and the configuration in force.
  * [in]  db     the database.
  * [in]  c      the comment.
  * [in]  flags  THRESH_CHECK_*.
  * [out] out    the result, released with thresh_result_free().
+ * Between checks the handle keeps up to 8 of the read transactions checks
+ * read in (each holds one of the 510 slots of LMDB's reader table, which
+ * every process with the folder open shares) until thresh_db_close().
  * Returns 0, THRESH_EINVAL, THRESH_ENOMEM or a store error. Added in 0.1. */
 THRESH_API int thresh_check(thresh_db *db, const thresh_comment *c,
                             unsigned flags, thresh_result **out);

@@ -80,3 +80,39 @@ const char *fmt_double(char *buf, size_t size, double v)
 	}
 	return buf;
 }
+
+const char *fmt_fixed(char *buf, size_t size, double v, int prec)
+{
+	static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+	static const uint64_t unit[10] = {1,      10,      100,      1000,      10000,
+	                                  100000, 1000000, 10000000, 100000000, 1000000000};
+	if (prec >= 0 && prec <= 9 && size >= 32 && v >= 0 && !signbit(v) && v < 1e15 / scale[prec]) {
+		/* t is the exact product v * 10^prec rounded once, and rounding
+		 * is monotonic, and k + 1/2 is a double (t < 2^50): t's fraction
+		 * is below one half exactly when the product's is, above exactly
+		 * when the product's is, so t rounds to the whole printf rounds
+		 * the product to. At one half it could be either: snprintf. */
+		double t = v * scale[prec], k = floor(t), f = t - k;
+		if (f != 0.5) {
+			uint64_t r = (uint64_t)k + (f > 0.5), whole = r / unit[prec];
+			char digits[24];
+			size_t n = 0, o = 0;
+			do
+				digits[n++] = (char)('0' + whole % 10);
+			while ((whole /= 10) != 0);
+			while (n)
+				buf[o++] = digits[--n];
+			if (prec) {
+				uint64_t part = r % unit[prec];
+				buf[o++] = '.';
+				for (int i = prec - 1; i >= 0; i--, part /= 10)
+					buf[o + (size_t)i] = (char)('0' + part % 10);
+				o += (size_t)prec;
+			}
+			buf[o] = '\0';
+			return buf;
+		}
+	}
+	snprintf(buf, size, "%.*f", prec, v);
+	return buf;
+}

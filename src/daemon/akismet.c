@@ -75,32 +75,38 @@ enum {
 	W_RECHECK, W_FROM, W_COUNT
 };
 
-static const char *const wanted[W_COUNT] = {
-	[W_CONTENT] = "comment_content",
-	[W_AUTHOR] = "comment_author",
-	[W_EMAIL] = "comment_author_email",
-	[W_URL] = "comment_author_url",
-	[W_USER_IP] = "user_ip",
-	[W_AUTHOR_IP] = "comment_author_IP",
-	[W_USER_AGENT] = "user_agent",
-	[W_AGENT] = "comment_agent",
-	[W_REFERRER] = "referrer",
-	[W_REFERER] = "referer",
-	[W_PERMALINK] = "permalink",
-	[W_TYPE] = "comment_type",
-	[W_BLOG_LANG] = "blog_lang",
-	[W_API_KEY] = "api_key",
-	[W_KEY] = "key",
-	[W_BLOG] = "blog",
-	[W_HONEYPOT_NAME] = "honeypot_field_name",
-	[W_BLOG_CHARSET] = "blog_charset",
-	[W_IS_TEST] = "is_test",
-	[W_USER_ROLE] = "user_role",
-	[W_USER_ID] = "user_id",
-	[W_USER_ID2] = "user_ID",
-	[W_RECHECK] = "recheck_reason",
-	[W_FROM] = "from",
+/* Each name with its length: want() is asked of every field, twice. */
+#define W(id, name) [id] = {name, sizeof name - 1}
+static const struct {
+	const char *name;
+	size_t len;
+} wanted[W_COUNT] = {
+	W(W_CONTENT, "comment_content"),
+	W(W_AUTHOR, "comment_author"),
+	W(W_EMAIL, "comment_author_email"),
+	W(W_URL, "comment_author_url"),
+	W(W_USER_IP, "user_ip"),
+	W(W_AUTHOR_IP, "comment_author_IP"),
+	W(W_USER_AGENT, "user_agent"),
+	W(W_AGENT, "comment_agent"),
+	W(W_REFERRER, "referrer"),
+	W(W_REFERER, "referer"),
+	W(W_PERMALINK, "permalink"),
+	W(W_TYPE, "comment_type"),
+	W(W_BLOG_LANG, "blog_lang"),
+	W(W_API_KEY, "api_key"),
+	W(W_KEY, "key"),
+	W(W_BLOG, "blog"),
+	W(W_HONEYPOT_NAME, "honeypot_field_name"),
+	W(W_BLOG_CHARSET, "blog_charset"),
+	W(W_IS_TEST, "is_test"),
+	W(W_USER_ROLE, "user_role"),
+	W(W_USER_ID, "user_id"),
+	W(W_USER_ID2, "user_ID"),
+	W(W_RECHECK, "recheck_reason"),
+	W(W_FROM, "from"),
 };
+#undef W
 
 _Static_assert(W_COUNT <= FORM_WANT_MAX, "FORM_WANT_MAX");
 
@@ -138,7 +144,7 @@ static const struct {
 static int want(const char *name, size_t len)
 {
 	for (int i = 0; i < W_COUNT; i++)
-		if (strlen(wanted[i]) == len && !memcmp(wanted[i], name, len))
+		if (wanted[i].len == len && !memcmp(wanted[i].name, name, len))
 			return i;
 	return -1;
 }
@@ -302,10 +308,19 @@ static int need_blog(struct request *rq, struct ak *a, enum MHD_Result *ret)
 static int make_comment(struct request *rq, struct ak *a, thresh_comment **c, enum MHD_Result *ret)
 {
 	struct server *s = rq->srv;
-	unsigned char *buf = malloc(THRESH_CONTENT_MAX);
+	/* Decoded, a value takes at most 3 bytes a byte (charset_to_utf8), and
+	 * a URL 7 more ("http://"): room for the body's length in all cuts no
+	 * field its own limit would not cut. Most comments' room is on the
+	 * stack: a request took and freed 64 KiB, and glibc sweeps its fast
+	 * bins (malloc_consolidate) for every allocation of 1 KiB or more
+	 * while any are in use, and for every free of 64 KiB. */
+	size_t room = rq->len < (THRESH_CONTENT_MAX - 7) / 3 ? 3 * rq->len + 7 : THRESH_CONTENT_MAX;
+	unsigned char small[8192];
+	unsigned char *buf = room <= sizeof small ? small : malloc(room);
 	*c = NULL;
 	if (!buf || thresh_comment_new(c)) {
-		free(buf);
+		if (buf != small)
+			free(buf);
 		*ret = reply_error(rq, 503, "unavailable", NULL, "out of memory");
 		return -1;
 	}
@@ -335,6 +350,8 @@ static int make_comment(struct request *rq, struct ak *a, thresh_comment **c, en
 		if (!x)
 			continue;
 		size_t cap = strcmp(field, "comment_content") ? THRESH_FIELD_MAX : THRESH_CONTENT_MAX;
+		if (cap > room)
+			cap = room;
 		size_t repaired = 0;
 		int cut = 0;
 		size_t n = charset_to_utf8(&a->cs, (const unsigned char *)x->value, x->value_len, buf,
@@ -357,10 +374,12 @@ static int make_comment(struct request *rq, struct ak *a, thresh_comment **c, en
 		if (rc)
 			atomic_fetch_add_explicit(&s->metrics.ak_dropped, 1, memory_order_relaxed);
 	}
-	free(buf);
+	if (buf != small)
+		free(buf);
 	return 0;
 fail:
-	free(buf);
+	if (buf != small)
+		free(buf);
 	thresh_comment_free(*c);
 	*c = NULL;
 	return -1;
@@ -440,11 +459,16 @@ enum MHD_Result ak_comment_check(struct request *rq)
 	size_t o = 0;
 	reasons[0] = '\0';
 	for (size_t i = 0; i < thresh_result_reason_count(res); i++) {
-		int n = snprintf(reasons + o, sizeof reasons - o, "%s%s", i ? ", " : "",
-		                 thresh_result_reason(res, i));
-		if (n < 0 || (size_t)n >= sizeof reasons - o)
+		const char *r = thresh_result_reason(res, i), *sep = i ? ", " : "";
+		size_t ns = strlen(sep), nr = strlen(r);
+		if (ns + nr >= sizeof reasons - o) {
+			/* what fits, as snprintf cuts it, and no more reasons */
+			snprintf(reasons + o, sizeof reasons - o, "%s%s", sep, r);
 			break;
-		o += (size_t)n;
+		}
+		memcpy(reasons + o, sep, ns);
+		memcpy(reasons + o + ns, r, nr + 1);
+		o += ns + nr;
 	}
 	if (a.admin) {
 		/* Akismet's convention: an administrator's comment is ham. */
@@ -467,11 +491,11 @@ enum MHD_Result ak_comment_check(struct request *rq)
 		if (pending)
 			atomic_fetch_add_explicit(&s->metrics.ak_pending, 1, memory_order_relaxed);
 	}
-	snprintf(score, sizeof score, "%.6f", rq->score);
+	fmt_fixed(score, sizeof score, rq->score, 6);
 	double ra = a.admin ? 0 : thresh_result_retry_after(res);
 	if (ra > 0) {
-		snprintf(retry, sizeof retry, "%.3f", ra);
-		snprintf(retry_s, sizeof retry_s, "%.0f", ra < 1 ? 1 : ra + 0.999);
+		fmt_fixed(retry, sizeof retry, ra, 3);
+		fmt_fixed(retry_s, sizeof retry_s, ra < 1 ? 1 : ra + 0.999, 0);
 	}
 	ret = reply(rq, 200, TEXT_PLAIN, spam ? "true" : "false", spam ? 4 : 5,
 	            "X-Thresh-Verdict", thresh_verdict_name(v),

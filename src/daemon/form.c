@@ -103,12 +103,18 @@ int form_parse_lenient(const char *body, size_t len, struct form *out, size_t ma
                        int (*want)(const char *name, size_t len))
 {
 	unsigned char seen[FORM_WANT_MAX];
-	size_t slots = max + FORM_WANT_MAX;
+	/* The fields kept: no more than the body's pairs (one more than its
+	 * '&'), nor than max and, past them, one of each wanted name. */
+	size_t slots = 1;
+	for (const char *p = body, *end = body + len; (p = memchr(p, '&', (size_t)(end - p))); p++)
+		slots++;
+	if (slots > max + FORM_WANT_MAX)
+		slots = max + FORM_WANT_MAX;
 	memset(out, 0, sizeof *out);
 	memset(seen, 0, sizeof seen);
 	/* Every kept field decodes into at most its own length plus two NULs;
 	 * a name decoded and then dropped is overwritten by the next one. */
-	if (!(out->buf = malloc(len + 2 * slots + 1)) || !(out->f = calloc(slots, sizeof *out->f))) {
+	if (!(out->buf = malloc(len + 2 * slots + 1)) || !(out->f = malloc(slots * sizeof *out->f))) {
 		form_free(out);
 		return FORM_NOMEM;
 	}

@@ -44,6 +44,12 @@ struct thresh_view {
 	thresh_db *db;
 	int readonly; /* a view of the caller's: no state changes */
 	store_txn *t;
+	/* what m, keys, legacy and tot were read from: the snapshot's
+	 * transaction id and the handle's db->gen (a pooled view reads them
+	 * again when either changed), and, for a pooled view, the
+	 * configuration of that generation */
+	uint64_t txn_id, gen;
+	struct conf *cf;
 	model_meta m;
 	site_keys keys;    /* the site's keys (hash.h), when has_keys */
 	int has_keys;
@@ -58,25 +64,56 @@ struct thresh_view {
 	struct tok_cache *cache; /* the counts of this view's snapshot in memory, or NULL */
 };
 
-int thresh_view_open(thresh_db *db, thresh_view **out)
+/* view_new - a read-only view of db in a read transaction of its own, on
+ * the newest snapshot, with nothing read yet (view_load). Returns 0 or a
+ * THRESH_E* code. */
+static int view_new(thresh_db *db, thresh_view **out)
 {
 	int rc;
-	if (!db || !out)
-		return THRESH_EINVAL;
 	thresh_view *v = calloc(1, sizeof *v);
 	if (!v)
 		return THRESH_ENOMEM;
 	v->db = db;
 	v->readonly = 1;
 	tok_list_init(&v->tl);
-	if ((rc = store_read_begin(db->st, &v->t)) || (rc = db_meta_load(db, v->t, &v->m)) ||
-	    (rc = db_view_legacy(db, v->t, &v->legacy))) {
+	if ((rc = store_read_begin(db->st, &v->t))) {
 		thresh_view_close(v);
 		return rc;
 	}
+	*out = v;
+	return 0;
+}
+
+/* view_load - what a check needs of the view's snapshot and of the handle:
+ * the model's meta with the configuration's overrides, the site's keys,
+ * the calibration and cutoffs in force, the totals; gen is db->gen, read
+ * before. Returns 0 or a store error. */
+static int view_load(thresh_view *v, uint64_t gen)
+{
+	thresh_db *db = v->db;
+	int rc;
+	if ((rc = db_meta_load(db, v->t, &v->m)) || (rc = db_view_legacy(db, v->t, &v->legacy)))
+		return rc;
 	v->has_keys = db_keys(db, &v->keys);
 	model_force_apply(&v->m); /* the site's calibration and cutoffs, unless pinned */
 	model_totals(&v->m, &v->tot, NULL);
+	v->txn_id = store_txn_id(v->t);
+	v->gen = gen;
+	return 0;
+}
+
+int thresh_view_open(thresh_db *db, thresh_view **out)
+{
+	thresh_view *v;
+	int rc;
+	if (!db || !out)
+		return THRESH_EINVAL;
+	if ((rc = view_new(db, &v)))
+		return rc;
+	if ((rc = view_load(v, atomic_load(&db->gen)))) {
+		thresh_view_close(v);
+		return rc;
+	}
 	*out = v;
 	return 0;
 }
@@ -86,6 +123,7 @@ void thresh_view_close(thresh_view *v)
 	if (!v)
 		return;
 	cache_unref(v->cache);
+	conf_unref(v->cf);
 	store_read_end(v->t);
 	hash_wipe(v->m.key, sizeof v->m.key);
 	hash_wipe(&v->keys, sizeof v->keys);
@@ -356,7 +394,9 @@ static int gather(thresh_view *v, const thresh_comment *c, struct author *a, mod
 	return 0;
 }
 
-int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, thresh_result **out)
+/* view_check - thresh_view_check under the configuration cf. */
+static int view_check(thresh_view *v, conf *cf, const thresh_comment *c, unsigned flags,
+                      thresh_result **out)
 {
 	thresh_result *r;
 	mod_in in;
@@ -364,16 +404,10 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	double score;
 	int rc;
 	struct author a;
-	if (!v || !c || !out)
-		return THRESH_EINVAL;
-	conf *cf = db_conf(v->db);
-	if ((rc = author_begin(v, c, flags, cf, &a))) {
-		conf_unref(cf);
+	if ((rc = author_begin(v, c, flags, cf, &a)))
 		return rc;
-	}
 	if ((rc = score_comment(v, c, (flags & THRESH_CHECK_EXPLAIN) != 0, &score))) {
 		author_drop(&a);
-		conf_unref(cf);
 		return rc;
 	}
 	memset(&in, 0, sizeof in);
@@ -388,13 +422,11 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	in.learned = -1;
 	if ((rc = learned_label(v, c, &in.learned))) {
 		author_drop(&a);
-		conf_unref(cf);
 		return rc;
 	}
 	in.links = (unsigned)v->tl.links;
 	if (!(rc = gather(v, c, &a, &in)))
 		rc = moderate_decide(&in, &mo);
-	conf_unref(cf);
 	if (rc)
 		return rc;
 	if (!(r = calloc(1, sizeof *r)))
@@ -413,13 +445,89 @@ int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, t
 	return 0;
 }
 
-/* view_begin - a view for one check (thresh_check), which may change state. */
-static int view_begin(thresh_db *db, thresh_view **out)
+int thresh_view_check(thresh_view *v, const thresh_comment *c, unsigned flags, thresh_result **out)
 {
-	int rc = thresh_view_open(db, out);
-	if (!rc)
-		(*out)->readonly = 0;
+	if (!v || !c || !out)
+		return THRESH_EINVAL;
+	conf *cf = db_conf(v->db);
+	int rc = view_check(v, cf, c, flags, out);
+	conf_unref(cf);
 	return rc;
+}
+
+/* The views of thresh_check. A check in a view of its own would begin a
+ * read transaction, read some thirty meta values and copy the keys, each
+ * time; on the default model that was about a fifth of the library's time
+ * in a check. So the handle keeps up to DB_VIEW_POOL views between checks,
+ * their read transactions reset (store_read_reset), with their tokenizer's
+ * list and scratch arrays. A check takes the newest, renews its
+ * transaction on the newest snapshot, and reads the meta, the keys and the
+ * configuration again only when the snapshot (its transaction id) or the
+ * handle's configuration or keys (db->gen) changed since that view last
+ * read them: so it scores with exactly what a new view would read. A view
+ * goes back without the in-memory copy of the counts (score_comment takes
+ * the one of its snapshot again), so no pooled view keeps an old copy
+ * alive; one a comment left larger than VIEW_KEEP_TOKENS is closed
+ * instead, so the pool holds little memory. Each pooled view holds a slot
+ * of LMDB's reader table (MDB_NOTLS: the slot is the transaction's). */
+#define VIEW_KEEP_TOKENS 4096
+
+/* view_get - a view for one check by thresh_check, which may change state:
+ * the pool's newest, renewed, else a new one. Returns 0 or a THRESH_E*
+ * code. */
+static int view_get(thresh_db *db, thresh_view **out)
+{
+	thresh_view *v = NULL;
+	int rc;
+	pthread_mutex_lock(&db->pool_lock);
+	if (db->npool)
+		v = db->pool[--db->npool];
+	pthread_mutex_unlock(&db->pool_lock);
+	if (v)
+		rc = store_read_renew(v->t);
+	else if (!(rc = view_new(db, &v)))
+		v->readonly = 0;
+	if (rc) {
+		thresh_view_close(v);
+		return rc;
+	}
+	/* db->gen first: a configuration replaced after it was read is one of
+	 * a later generation, read again by the next check. */
+	uint64_t gen = atomic_load(&db->gen);
+	if (!v->cf || gen != v->gen || store_txn_id(v->t) != v->txn_id) {
+		conf_unref(v->cf);
+		v->cf = db_conf(db);
+		if ((rc = view_load(v, gen))) {
+			thresh_view_close(v);
+			return rc;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+/* view_put - a view back in the pool after its check, or closed. */
+static void view_put(thresh_view *v)
+{
+	thresh_db *db = v->db;
+	cache_unref(v->cache);
+	v->cache = NULL;
+	if (v->cap <= VIEW_KEEP_TOKENS && v->tl.cap <= VIEW_KEEP_TOKENS) {
+		store_read_reset(v->t);
+		pthread_mutex_lock(&db->pool_lock);
+		if (db->npool < DB_VIEW_POOL) {
+			db->pool[db->npool++] = v;
+			v = NULL;
+		}
+		pthread_mutex_unlock(&db->pool_lock);
+	}
+	thresh_view_close(v);
+}
+
+void view_pool_free(thresh_db *db)
+{
+	while (db->npool)
+		thresh_view_close(db->pool[--db->npool]);
 }
 
 int thresh_check(thresh_db *db, const thresh_comment *c, unsigned flags, thresh_result **out)
@@ -428,10 +536,10 @@ int thresh_check(thresh_db *db, const thresh_comment *c, unsigned flags, thresh_
 	int rc;
 	if (!db || !c || !out)
 		return THRESH_EINVAL;
-	if ((rc = view_begin(db, &v)))
+	if ((rc = view_get(db, &v)))
 		return rc;
-	rc = thresh_view_check(v, c, flags, out);
-	thresh_view_close(v);
+	rc = view_check(v, v->cf, c, flags, out);
+	view_put(v);
 	return rc;
 }
 

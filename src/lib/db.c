@@ -82,6 +82,7 @@ void db_set_keys(thresh_db *db, const site_keys *k)
 	pthread_mutex_lock(&db->lock);
 	db->keys = *k;
 	db->has_secret = 1;
+	atomic_fetch_add(&db->gen, 1);
 	pthread_mutex_unlock(&db->lock);
 }
 
@@ -445,6 +446,7 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 	}
 	db->flags = flags;
 	pthread_mutex_init(&db->lock, NULL);
+	pthread_mutex_init(&db->pool_lock, NULL);
 	if ((rc = store_open(dir, (flags & THRESH_DB_RDONLY) ? STORE_RDONLY : 0, 0, &db->st)))
 		goto fail_mutex;
 	/* The secret first: an upgrade to format 3 re-keys by it. */
@@ -501,6 +503,7 @@ static int db_open(const char *dir_in, const thresh_db_options *opts, thresh_db 
 	return 0;
 fail_mutex:
 	pthread_mutex_destroy(&db->lock);
+	pthread_mutex_destroy(&db->pool_lock);
 fail:
 	if (db) {
 		store_close(db->rate);
@@ -536,6 +539,7 @@ void thresh_db_close(thresh_db *db)
 		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);
 	}
+	view_pool_free(db);
 	cluster_free(db->cl);
 	for (size_t i = 0; i < db->nclover; i++) {
 		free(db->clover[i][0]);
@@ -547,6 +551,7 @@ void thresh_db_close(thresh_db *db)
 	cache_unref(db->cache);
 	hash_wipe(&db->keys, sizeof db->keys);
 	pthread_mutex_destroy(&db->lock);
+	pthread_mutex_destroy(&db->pool_lock);
 	free(db->config_buf);
 	free(db->dir);
 	free(db);
@@ -643,11 +648,15 @@ int thresh_db_warm(thresh_db *db)
 struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *tot)
 {
 	uint64_t id = store_txn_id(t);
-	if (!cache_on(db))
-		return NULL;
+	/* every check asks: the configuration's word and the cache under one
+	 * hold of the lock */
 	pthread_mutex_lock(&db->lock);
-	struct tok_cache *c = db->cache && cache_fits(db->cache, id, tot) ? cache_ref(db->cache) : NULL;
+	int on = db->cf && db->cf->memory_cache;
+	struct tok_cache *c =
+		on && db->cache && cache_fits(db->cache, id, tot) ? cache_ref(db->cache) : NULL;
 	pthread_mutex_unlock(&db->lock);
+	if (!on)
+		return NULL;
 	if (c)
 		return c;
 	/* Stale or missing: read LMDB for now, and have a new cache filled in
@@ -698,6 +707,7 @@ int thresh_db_config_reload(thresh_db *db, char *errbuf, size_t errbuf_size)
 		db->keys = keys;
 		db->has_secret = 1;
 	}
+	atomic_fetch_add(&db->gen, 1);
 	pthread_mutex_unlock(&db->lock);
 	hash_wipe(&keys, sizeof keys);
 	conf_unref(old);

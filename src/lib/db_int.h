@@ -15,8 +15,11 @@
 
 struct conf;
 struct cluster;
+struct thresh_view;
 
 #define DB_CLUSTER_OVERRIDES 16
+/* thresh_check's views kept between checks (check.c) */
+#define DB_VIEW_POOL 8
 
 struct thresh_db {
 	char *dir;
@@ -30,6 +33,10 @@ struct thresh_db {
 	struct conf *cf;            /* the configuration in force (reference counted) */
 	site_keys keys;             /* the identity secret and what derives from it (hash.h) */
 	int has_secret;             /* 0 on a read-only database without a secret file */
+	_Atomic uint64_t gen;       /* counts changes of cf and keys, made under lock */
+	pthread_mutex_t pool_lock;  /* guards pool and npool */
+	struct thresh_view *pool[DB_VIEW_POOL]; /* views between checks, reset (check.c) */
+	size_t npool;
 	_Atomic unsigned long checks; /* counts rate-limited checks, to prune now and then */
 	struct tok_cache *cache;    /* token counts of one snapshot in memory (under lock) */
 	_Atomic unsigned misses;    /* checks since the cache went stale */
@@ -62,6 +69,10 @@ void db_cluster_refresh(thresh_db *db);
  * the latest snapshot. */
 struct tok_cache *db_cache_for(thresh_db *db, store_txn *t, const bayes_totals *tot);
 #define DB_CACHE_AFTER 32
+
+/* view_pool_free - close the views thresh_check keeps (check.c); by
+ * thresh_db_close, before the store closes. */
+void view_pool_free(thresh_db *db);
 
 /* db_conf - a reference to the configuration in force (conf_unref it). */
 struct conf *db_conf(thresh_db *db);

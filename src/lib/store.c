@@ -4,7 +4,9 @@
  * grows by itself: a write that fills it is aborted, the map doubled and the
  * write run again; a process that finds another has grown it adopts the new
  * size. mdb_env_set_mapsize() needs no transaction open in this process, so
- * transactions hold a read lock on `grow` and growing takes it exclusively. */
+ * transactions hold a read lock on `grow` and growing takes it exclusively; a
+ * read transaction that is reset (store_read_reset) reads nothing until it
+ * is renewed, and holds no lock meanwhile. */
 #include <errno.h>
 #include <lmdb.h>
 #include <sys/statvfs.h>
@@ -41,6 +43,7 @@ struct store_txn {
 	store *s;
 	MDB_txn *txn;
 	int write;
+	int reset; /* a read transaction between store_read_reset and store_read_renew */
 };
 
 /* map_err - a THRESH_E* code for an LMDB or errno code. */
@@ -233,6 +236,7 @@ static int txn_begin(store *s, int write, store_txn **out)
 	}
 	t->s = s;
 	t->write = write;
+	t->reset = 0;
 	*out = t;
 	return 0;
 }
@@ -255,7 +259,40 @@ void store_read_end(store_txn *t)
 	if (!t)
 		return;
 	mdb_txn_abort(t->txn);
-	txn_release(t);
+	if (t->reset)
+		free(t); /* it holds no grow lock */
+	else
+		txn_release(t);
+}
+
+void store_read_reset(store_txn *t)
+{
+	if (!t || t->write || t->reset)
+		return;
+	mdb_txn_reset(t->txn);
+	t->reset = 1;
+	pthread_rwlock_unlock(&t->s->grow);
+}
+
+int store_read_renew(store_txn *t)
+{
+	if (!t || !t->reset)
+		return THRESH_EINVAL;
+	store *s = t->s;
+	for (int tries = 0;; tries++) {
+		pthread_rwlock_rdlock(&s->grow);
+		int rc = mdb_txn_renew(t->txn);
+		if (rc == 0) {
+			t->reset = 0;
+			return 0;
+		}
+		pthread_rwlock_unlock(&s->grow);
+		/* A failed renew leaves the handle reset, to renew again or end. */
+		if (rc != MDB_MAP_RESIZED || tries > 3)
+			return map_err(rc);
+		if ((rc = adopt_size(s)) != 0)
+			return map_err(rc);
+	}
 }
 
 uint64_t store_txn_id(store_txn *t)

@@ -38,8 +38,20 @@ void store_close(store *s);
 /* store_read_begin - start a read transaction (a snapshot).
  * Returns 0 or a THRESH_E* code. */
 int store_read_begin(store *s, store_txn **out);
-/* store_read_end - end a read transaction. Accepts NULL. */
+/* store_read_end - end a read transaction, also a reset one. Accepts NULL. */
 void store_read_end(store_txn *t);
+/* store_read_reset - let go of a read transaction's snapshot but keep the
+ * transaction, and its slot in LMDB's reader table, for store_read_renew:
+ * a reader that starts again and again saves the allocation and the reader
+ * table's lock each time. A reset transaction pins no pages and holds no
+ * grow lock; it may be renewed by any thread. Accepts NULL; does nothing to
+ * a write transaction or one already reset. */
+void store_read_reset(store_txn *t);
+/* store_read_renew - a reset read transaction made a read transaction on
+ * the newest snapshot again, as store_read_begin would start one. Returns 0,
+ * or a THRESH_E* code with t still reset (THRESH_EINVAL when t is not a
+ * reset read transaction). */
+int store_read_renew(store_txn *t);
 /* store_txn_id - the id of the last transaction the snapshot sees. */
 uint64_t store_txn_id(store_txn *t);
 

@@ -678,6 +678,11 @@ class RateLimitTest(DaemonTest):
         self.assertIn("rate_limited", second.headers["x-thresh-reasons"])
         self.assertGreater(float(second.headers["x-thresh-retry-after"]), 0)
         self.assertGreaterEqual(int(second.headers["retry-after"]), 1)
+        # printf's "%.6f", "%.3f" and "%.0f"; reasons joined by ", "
+        self.assertRegex(second.headers["x-thresh-score"], r"^[01]\.[0-9]{6}$")
+        self.assertRegex(second.headers["x-thresh-retry-after"], r"^[0-9]+\.[0-9]{3}$")
+        self.assertRegex(second.headers["retry-after"], r"^[1-9][0-9]*$")
+        self.assertRegex(second.headers["x-thresh-reasons"], r"^[a-z_]+(, [a-z_]+)*$")
         j = self.post_json("/v1/check", {"content": HAM_TEXT, "email": "fast@example.org"})
         self.assertIn("rate_limited", j.json()["reasons"])
         self.assertGreater(j.json()["retry_after"], 0)
@@ -1934,6 +1939,26 @@ class AkismetTextTest(DaemonTest):
         self.assertEqual(r.status, 200)
         r = self.post_form("/1.1/submit-ham", comment_form(NEW_TEXT + " 5 €"))
         self.assertEqual(r.headers["x-thresh-learned"], "duplicate", r)
+
+    def test_decoded_fields_are_cut_where_their_limit_cuts_them(self):
+        # windows-1252's 0x80 sent as a raw byte is one byte of the body and
+        # three of UTF-8 ("\u20ac"): a comment of such bytes and nothing
+        # else is what makes a field grow most in decoding. Whatever the
+        # body's size, each field holds what the library's limit lets it
+        # hold (content 65,536 bytes, others 4,096: 21,845 and 1,365 euro
+        # signs), the same comment as sent in UTF-8.
+        ctype = ["Content-Type: application/x-www-form-urlencoded; charset=windows-1252"]
+        for n, author in ((7, 3), (30000, 2000)):
+            body = (b"blog=b&api_key=" + KEY.encode() + b"&comment_author=" + b"\x80" * author +
+                    b"&comment_content=" + b"\x80" * n + b"+%d" % n)
+            r = self.post_form("/1.1/submit-spam", body, headers=ctype)
+            self.assertEqual(r.headers.get("x-thresh-learned"), "learned", (n, r))
+            kept = min(3 * n + 1 + len(str(n)), 65535)  # bytes of UTF-8
+            content = ("\u20ac" * n + " %d" % n).encode()[:kept].decode("utf-8", "ignore")
+            same = {"blog": "b", "api_key": KEY, "comment_author": "\u20ac" * min(author, 1365),
+                    "comment_content": content}
+            r = self.post_form("/1.1/submit-spam", urllib.parse.urlencode(same).encode())
+            self.assertEqual(r.headers.get("x-thresh-learned"), "duplicate", (n, r))
 
     def test_other_charsets_through_iconv_and_unknown_ones(self):
         text = "このレシピはとても分かりやすいです " + NEW_TEXT

@@ -1,9 +1,13 @@
 /* Concurrency: many threads on one handle, many processes on one database.
  * LMDB serialises writers across threads and processes; these check that
  * the library's counts stay exact when they race (moved here from the unit
- * suites: src/lib/db.c's shared handle, src/lib/ratelimit.c's GCRA). */
+ * suites: src/lib/db.c's shared handle, src/lib/ratelimit.c's GCRA), and
+ * that the views src/lib/check.c keeps between checks never serve an older
+ * snapshot or configuration than the newest. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "../unit/testutil.h"
@@ -56,6 +60,200 @@ Test(db, one_handle_many_threads, .timeout = 120)
 	cr_expect_eq(st.spam_messages, 100, "every learn counted exactly once");
 	cr_expect_eq(st.ham_messages, 100);
 	cr_expect_eq(st.learned, 200);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* ---------- checks while another thread learns or reloads (check.c) ---------- */
+
+/* thresh_check keeps views between checks. Each check must still see the
+ * newest snapshot and configuration: one that began after learn k (or
+ * reload k) returned sees it or a later one, never an earlier one. The
+ * learner (or reloader) counts a change as begun before its call and as
+ * done once the call returned; a checker reads the changes done before a
+ * check and those begun after it, so its result must be that of one of
+ * the changes between. The copy of the counts in memory is off, so that
+ * every check reads the counts as the learner's own view does. */
+#define CHANGES 40
+#define CHECKERS 6
+#define PER_CHANGE 100 /* checks recorded per change, per checker */
+#define RECORDS ((CHANGES + 1) * PER_CHANGE)
+
+struct checks {
+	thresh_db *db;
+	atomic_int begun, done;     /* changes (learns or reloads) begun, and done */
+	double score[CHANGES + 1];  /* the probe's score after change k */
+};
+
+struct checker {
+	struct checks *x;
+	int failures, n;
+	int per[CHANGES + 1];       /* checks recorded begun after change k */
+	int before[RECORDS], after[RECORDS];
+	double score[RECORDS];
+	int held[RECORDS];          /* the reason moderation_word fired */
+};
+
+static void *checker_main(void *arg)
+{
+	struct checker *k = arg;
+	thresh_comment *c;
+	thresh_comment_new(&c);
+	thresh_comment_set(c, "content", "alpha beta gamma", (size_t)-1);
+	while (atomic_load(&k->x->done) < CHANGES) {
+		thresh_result *r = NULL;
+		int before = atomic_load(&k->x->done);
+		if (thresh_check(k->x->db, c, THRESH_CHECK_READONLY, &r)) {
+			k->failures++;
+			continue;
+		}
+		int after = atomic_load(&k->x->begun);
+		if (k->per[before] < PER_CHANGE) {
+			k->per[before]++;
+			k->before[k->n] = before;
+			k->after[k->n] = after;
+			k->score[k->n] = thresh_result_score(r);
+			k->held[k->n] = tu_has_reason(r, "moderation_word");
+			k->n++;
+		}
+		thresh_result_free(r);
+	}
+	thresh_comment_free(c);
+	return NULL;
+}
+
+static double probe_score(thresh_db *db)
+{
+	thresh_view *v;
+	thresh_result *r;
+	thresh_comment *c;
+	thresh_comment_new(&c);
+	thresh_comment_set(c, "content", "alpha beta gamma", (size_t)-1);
+	cr_assert_eq(thresh_view_open(db, &v), 0);
+	cr_assert_eq(thresh_view_check(v, c, THRESH_CHECK_READONLY, &r), 0);
+	double s = thresh_result_score(r);
+	thresh_result_free(r);
+	thresh_view_close(v);
+	thresh_comment_free(c);
+	return s;
+}
+
+static void run_checkers(struct checks *x, struct checker *k, pthread_t *th)
+{
+	for (int i = 0; i < CHECKERS; i++) {
+		k[i].x = x;
+		k[i].failures = k[i].n = 0;
+		memset(k[i].per, 0, sizeof k[i].per);
+		cr_assert_eq(pthread_create(&th[i], NULL, checker_main, &k[i]), 0);
+	}
+}
+
+Test(check, kept_views_see_the_newest_snapshot_while_another_thread_learns, .timeout = 120)
+{
+	char *dir;
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_db_close(db);
+	db = tu_open_with_conf(dir, "memory_cache = no\n");
+	tu_plain(db);
+	tu_learn_numbered(db, "alpha beta gamma delta %d", 5, THRESH_HAM);
+	tu_learn_numbered(db, "cheap pills %d", 5, THRESH_SPAM);
+	static struct checks x;
+	static struct checker k[CHECKERS];
+	pthread_t th[CHECKERS];
+	x.db = db;
+	atomic_store(&x.begun, 0);
+	atomic_store(&x.done, 0);
+	x.score[0] = probe_score(db);
+	run_checkers(&x, k, th);
+	for (int i = 1; i <= CHANGES; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "alpha beta gamma %d", i);
+		thresh_comment *c;
+		thresh_comment_new(&c);
+		thresh_comment_set(c, "content", text, (size_t)-1);
+		atomic_store(&x.begun, i);
+		cr_assert_eq(thresh_learn(db, c, i % 3 ? THRESH_SPAM : THRESH_HAM, NULL), 0);
+		thresh_comment_free(c);
+		atomic_store(&x.done, i);
+		x.score[i] = probe_score(db); /* nothing else learns meanwhile */
+	}
+	size_t checked = 0;
+	for (int i = 0; i < CHECKERS; i++) {
+		pthread_join(th[i], NULL);
+		cr_expect_eq(k[i].failures, 0, "checker %d", i);
+		for (int j = 0; j < k[i].n; j++) {
+			int seen = 0;
+			for (int s = k[i].before[j]; s <= k[i].after[j] && !seen; s++)
+				seen = k[i].score[j] == x.score[s];
+			cr_expect(seen, "checker %d: a check begun after learn %d, done before learn %d "
+			          "began, scored %.17g, the score of none of them", i, k[i].before[j],
+			          k[i].after[j] + 1, k[i].score[j]);
+			checked++;
+		}
+	}
+	cr_log_info("%zu checks against %d learns", checked, CHANGES);
+	cr_expect_neq(x.score[0], x.score[CHANGES], "the learns move the probe's score");
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* write_conf - dir/db/thresh.conf holds text. */
+static void write_conf(const char *dir, const char *text)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	snprintf(path, sizeof path, "%s/db/thresh.conf", dir);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	FILE *f = fopen(tmp, "w");
+	cr_assert_not_null(f, "%s", tmp);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(rename(tmp, path), 0);
+}
+
+/* Reload k holds "beta" for moderation when k is odd: a check begun after
+ * reload k and done before reload k + 1 began held the probe exactly then. */
+Test(check, kept_views_see_the_newest_configuration_while_another_thread_reloads,
+     .timeout = 120)
+{
+	char *dir, err[256];
+	thresh_db *db = tu_empty_db(&dir);
+	thresh_db_close(db);
+	db = tu_open_with_conf(dir, "memory_cache = no\n");
+	static struct checks x;
+	static struct checker k[CHECKERS];
+	pthread_t th[CHECKERS];
+	x.db = db;
+	atomic_store(&x.begun, 0);
+	atomic_store(&x.done, 0);
+	run_checkers(&x, k, th);
+	for (int i = 1; i <= CHANGES; i++) {
+		atomic_store(&x.begun, i);
+		write_conf(dir, i % 2 ? "memory_cache = no\nmoderation_words = beta\n"
+		                      : "memory_cache = no\n");
+		cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);
+		atomic_store(&x.done, i);
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL); /* some checks between two reloads */
+	}
+	size_t checked = 0, held = 0;
+	for (int i = 0; i < CHECKERS; i++) {
+		pthread_join(th[i], NULL);
+		cr_expect_eq(k[i].failures, 0, "checker %d", i);
+		for (int j = 0; j < k[i].n; j++) {
+			if (k[i].before[j] != k[i].after[j])
+				continue; /* a reload during the check: either is right */
+			cr_expect_eq(k[i].held[j], k[i].before[j] % 2,
+			             "checker %d: a check made under reload %d %s held", i,
+			             k[i].before[j], k[i].held[j] ? "was" : "was not");
+			checked++;
+			held += k[i].held[j];
+		}
+	}
+	cr_log_info("%zu checks under one configuration, %zu of them held", checked, held);
+	cr_expect_gt(held, 0);
+	cr_expect_lt(held, checked);
 	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);

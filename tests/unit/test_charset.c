@@ -81,3 +81,52 @@ Test(charset, iconv_with_invalid_bytes)
 	cr_expect_eq(n, 3);
 	cr_expect_eq(cut, 1);
 }
+
+/* UTF-8 in, whatever its bytes: the same text as utf8_repair makes (each
+ * NUL and each byte that starts no sequence as U+FFFD, cut before the
+ * first character that does not fit), with the replacements counted and
+ * the cut told; well-formed text that fits is copied whole. */
+Test(charset, utf8_as_utf8_repair_makes_it)
+{
+	static const unsigned char alphabet[] = {'a', ' ', 0, 0x7f, 0x80, 0xbf, 0xc3, 0xa9,
+	                                         0xe2, 0x82, 0xac, 0xed, 0xa0, 0xf0, 0x9f, 0xff};
+	unsigned char in[24], want[sizeof out];
+	struct charset cs;
+	charset_lookup("utf-8", 5, &cs);
+	unsigned seed = 1;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 24);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly one of a few characters, now and then any byte */
+			in[i] = (seed >> 16) % 4 ? alphabet[(seed >> 8) % sizeof alphabet]
+			                         : (unsigned char)(seed >> 20);
+		}
+		size_t cap = (size_t)(round / 24) % 80, rep = 99;
+		int cut = 9;
+		size_t got = charset_to_utf8(&cs, in, n, out, cap, &rep, &cut);
+		size_t exp = utf8_repair(in, n, want, cap);
+		cr_assert_eq(got, exp, "round %d: %zu bytes, utf8_repair %zu", round, got, exp);
+		cr_assert(!memcmp(out, want, got), "round %d", round);
+		size_t bad = 0, used = 0, i = 0;
+		while (i < n) {
+			size_t k = in[i] ? utf8_seq(in + i, n - i) : 0;
+			if (used + (k ? k : 3) > cap)
+				break; /* cut here */
+			used += k ? k : 3;
+			bad += !k;
+			i += k ? k : 1;
+		}
+		cr_assert_eq(rep, bad, "round %d: %zu replaced, expected %zu", round, rep, bad);
+		cr_assert_eq(cut, i < n, "round %d", round);
+	}
+	/* fits exactly, and one byte short */
+	size_t rep;
+	int cut;
+	cr_expect_eq(conv("utf-8", "caf\xc3\xa9", 5, 5, &rep, &cut), 5);
+	cr_expect_eq(cut, 0);
+	cr_expect_eq(rep, 0);
+	cr_expect(!memcmp(out, "caf\xc3\xa9", 5));
+	cr_expect_eq(conv("utf-8", "abcdef", 6, 4, &rep, &cut), 4);
+	cr_expect_eq(cut, 1);
+}

@@ -3,6 +3,7 @@
  * what a new site sees: an unfamiliar comment held, not rejected, and the
  * site's own decisions outweighing the default model. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
@@ -77,6 +78,169 @@ Test(check, view_sees_one_snapshot)
 	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);
+}
+
+/* same_result - thresh_check's result for text (read-only, explained)
+ * against that of a view opened now, which reads the newest snapshot, the
+ * configuration and the keys afresh: thresh_check keeps views between
+ * checks (check.c) and must score exactly as a new one would. Returns the
+ * verdict; its reasons joined by spaces into reasons (256 bytes). */
+static thresh_verdict same_result(thresh_db *db, const char *text, char reasons[256])
+{
+	thresh_comment *c = tu_comment(text, NULL);
+	thresh_result *r, *f;
+	thresh_view *v;
+	unsigned flags = THRESH_CHECK_READONLY | THRESH_CHECK_EXPLAIN;
+	cr_assert_eq(thresh_check(db, c, flags, &r), 0);
+	cr_assert_eq(thresh_view_open(db, &v), 0);
+	cr_assert_eq(thresh_view_check(v, c, flags, &f), 0);
+	thresh_view_close(v);
+	cr_expect_eq(thresh_result_score(r), thresh_result_score(f), "\"%s\": %.17g, a new view %.17g",
+	             text, thresh_result_score(r), thresh_result_score(f));
+	cr_expect_eq(thresh_result_verdict(r), thresh_result_verdict(f), "\"%s\"", text);
+	cr_assert_eq(thresh_result_reason_count(r), thresh_result_reason_count(f), "\"%s\"", text);
+	reasons[0] = '\0';
+	for (size_t k = 0; k < thresh_result_reason_count(r); k++) {
+		cr_expect_str_eq(thresh_result_reason(r, k), thresh_result_reason(f, k));
+		if (k)
+			strncat(reasons, " ", 255 - strlen(reasons));
+		strncat(reasons, thresh_result_reason(r, k), 255 - strlen(reasons));
+	}
+	cr_assert_eq(thresh_result_token_count(r), thresh_result_token_count(f), "\"%s\"", text);
+	for (size_t k = 0; k < thresh_result_token_count(r); k++) {
+		const char *a, *b;
+		uint64_t sa, ha, sb, hb;
+		cr_assert_eq(thresh_result_token(r, k, &a, NULL, &sa, &ha), 0);
+		cr_assert_eq(thresh_result_token(f, k, &b, NULL, &sb, &hb), 0);
+		cr_expect(!strcmp(a, b) && sa == sb && ha == hb, "token %zu: %s %" PRIu64 "/%" PRIu64
+		          ", a new view's %s %" PRIu64 "/%" PRIu64, k, a, sa, ha, b, sb, hb);
+	}
+	thresh_verdict verdict = thresh_result_verdict(r);
+	thresh_result_free(r);
+	thresh_result_free(f);
+	thresh_comment_free(c);
+	return verdict;
+}
+
+/* thresh_check keeps its views between checks: each check still sees the
+ * newest snapshot, so a learn, a parameter set or a pin shows in the next
+ * check, exactly as a new view sees it; so does the copy of the counts in
+ * memory once it is filled. A comment too large for a kept view (over 4096
+ * tokens: check.c closes that view) changes nothing either. */
+Test(check, kept_views_see_each_new_snapshot)
+{
+	char *dir, reasons[256];
+	thresh_db *db = tu_empty_db(&dir);
+	tu_plain(db);
+	tu_learn_numbered(db, "great song love this melody %d", 10, THRESH_HAM);
+	tu_learn_numbered(db, "buy viagra now %d", 10, THRESH_SPAM);
+	double first = tu_score(db, "cheap pills casino offer");
+	for (int i = 0; i < 12; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "cheap pills casino offer %d", i);
+		tu_learn(db, text, THRESH_SPAM);
+		same_result(db, "cheap pills casino offer", reasons);
+		same_result(db, "love this melody", reasons);
+	}
+	cr_expect_gt(tu_score(db, "cheap pills casino offer"), first, "the learned spam counts");
+	cr_expect_eq(same_result(db, "cheap pills casino offer", reasons), THRESH_REJECT, "%s", reasons);
+	cr_assert_eq(thresh_db_param_set(db, "reject_cutoff", 0.9999), 0);
+	cr_assert_eq(thresh_db_param_set(db, "hold_cutoff", 0.9998), 0);
+	cr_expect_eq(same_result(db, "cheap pills casino offer", reasons), THRESH_ACCEPT, "%s", reasons);
+	cr_assert_eq(thresh_db_param_set(db, "hold_cutoff", 0.5), 0);
+	cr_assert_eq(thresh_db_param_set(db, "reject_cutoff", 0.7), 0);
+	cr_expect_eq(same_result(db, "cheap pills casino offer", reasons), THRESH_REJECT, "%s", reasons);
+
+	/* the in-memory copy, filled now, and learning that makes it stale */
+	cr_assert_eq(thresh_db_warm(db), 0);
+	same_result(db, "cheap pills casino offer", reasons);
+	double spam = tu_score(db, "cheap pills casino offer");
+	tu_learn_numbered(db, "cheap pills casino offer is a fine melody %d", 30, THRESH_HAM);
+	same_result(db, "cheap pills casino offer", reasons);
+	cr_expect_lt(tu_score(db, "cheap pills casino offer"), spam, "the learned ham counts");
+
+	/* a comment of some 20,000 distinct tokens, then the usual again */
+	char *big = malloc(200000), *p = big;
+	cr_assert_not_null(big);
+	for (int i = 0; i < 6000; i++)
+		p += sprintf(p, "w%d ", i);
+	same_result(db, big, reasons);
+	free(big);
+	same_result(db, "cheap pills casino offer", reasons);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* write_conf - dir/db/thresh.conf (tu_empty_db's layout) holds text. */
+static void write_conf(const char *dir, const char *text)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/db/thresh.conf", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* A configuration reloaded is the next check's, whatever thresh_check
+ * kept: its word lists and the parameters it overrides, though the model
+ * has not changed (the same snapshot). */
+Test(check, kept_views_follow_a_reloaded_configuration)
+{
+	char *dir, reasons[256], err[256];
+	thresh_db *db = tu_empty_db(&dir);
+	tu_plain(db);
+	tu_learn_numbered(db, "cheap pills %d", 10, THRESH_SPAM);
+	tu_learn_numbered(db, "great song love this melody %d", 10, THRESH_HAM);
+	thresh_db_close(db);
+	db = tu_open_with_conf(dir, "");
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(same_result(db, "a great song, buy it at the casino", reasons), THRESH_ACCEPT,
+		             "%s", reasons);
+	write_conf(dir, "moderation_words = casino\n");
+	cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(same_result(db, "a great song, buy it at the casino", reasons), THRESH_HOLD);
+	cr_expect_str_eq(reasons, "moderation_word");
+	/* a parameter of the model, overridden by the file */
+	write_conf(dir, "hold_cutoff = 0.0001\nreject_cutoff = 0.0002\n");
+	cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(same_result(db, "a great song, buy it at the casino", reasons), THRESH_REJECT,
+	             "%s", reasons);
+	write_conf(dir, "");
+	cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(same_result(db, "a great song, buy it at the casino", reasons), THRESH_ACCEPT,
+	             "%s", reasons);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A secret rotated by another process, taken on by a reload, is the next
+ * check's: a comment learned under the old secret is no longer found by
+ * its digest, though nothing in this database changed. */
+Test(check, kept_views_follow_a_new_secret)
+{
+	char *dir, *other_dir, reasons[256], err[256], path[PATH_MAX], from[PATH_MAX];
+	thresh_db *db = tu_empty_db(&dir), *other = tu_empty_db(&other_dir);
+	thresh_db_close(other);
+	tu_plain(db);
+	tu_learn(db, "a comment the moderator marked", THRESH_SPAM);
+	for (int i = 0; i < 3; i++) {
+		same_result(db, "a comment the moderator marked", reasons);
+		cr_expect(strstr(reasons, "learned_spam"), "%s", reasons);
+	}
+	snprintf(from, sizeof from, "%s/db", other_dir);
+	snprintf(path, sizeof path, "%s/db", dir);
+	tu_copy_secret(from, path);
+	cr_assert_eq(thresh_db_config_reload(db, err, sizeof err), 0, "%s", err);
+	same_result(db, "a comment the moderator marked", reasons);
+	cr_expect(!strstr(reasons, "learned_spam"), "%s", reasons);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	tu_rmtree(other_dir);
+	free(dir);
+	free(other_dir);
 }
 
 /* The default model is sure of "check my channel" (a score of 1) but has

@@ -1,5 +1,6 @@
 /* src/lib/moderate.c: every rule and reason of moderate_decide from a table,
  * and how identity_normalize spells an author's identity. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -292,6 +293,18 @@ Test(moderate, identities_are_normalized)
 	expect_identity("ip", "2001:DB8:1:2::9", "i:2001:db8:1:2::/64");
 	expect_identity("ip", "::ffff:192.0.2.7", "i:192.0.2.7");
 	expect_identity("ip", "not an ip", "i:not an ip");
+	/* IPv4, plain and mapped, spelled as inet_ntop spells it */
+	static const unsigned char octets[] = {0, 1, 9, 10, 42, 99, 100, 101, 199, 200, 255};
+	for (size_t i = 0; i < sizeof octets * sizeof octets; i++) {
+		unsigned char a[4] = {octets[i % sizeof octets], octets[i / sizeof octets],
+		                      octets[(i * 7) % sizeof octets], octets[(i * 5 + 3) % sizeof octets]};
+		char ip[INET_ADDRSTRLEN], text[64], want[64];
+		cr_assert_not_null(inet_ntop(AF_INET, a, ip, sizeof ip));
+		snprintf(want, sizeof want, "i:%s", ip);
+		expect_identity("ip", ip, want);
+		snprintf(text, sizeof text, "::ffff:%s", ip);
+		expect_identity("ip", text, want);
+	}
 	/* the e-mail wins over the IP */
 	thresh_comment *c;
 	char buf[256];

@@ -1,6 +1,7 @@
 /* src/common/num.c: numbers as text: parse_u64 (bounds, overflow),
  * parse_double (finite, the whole string), parse_size (K and M, 1 to max),
- * parse_bool, and fmt_double (the shortest text that reads back exactly). */
+ * parse_bool, fmt_double (the shortest text that reads back exactly) and
+ * fmt_fixed (printf's fixed decimals). */
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -245,4 +246,44 @@ Test(num, parse_double_refuses_leading_space)
 	expect_double(" 1", 0, 0);
 	expect_double("\t0.5", 0, 0);
 	expect_double("\n2", 0, 0);
+}
+
+/* fmt_fixed writes what snprintf's "%.*f" writes, whatever the value:
+ * random values over many scales, those a hair either side of halfway
+ * between two outputs (where rounding the product would go wrong), the
+ * halfway values themselves, and those it leaves to snprintf. */
+static void expect_fixed(double v, int prec)
+{
+	char got[40], want[40];
+	snprintf(want, sizeof want, "%.*f", prec, v);
+	fmt_fixed(got, 32, v, prec);
+	cr_assert_str_eq(got, want, "%.17g with %d decimals", v, prec);
+}
+
+Test(num, fmt_fixed_writes_what_printf_writes)
+{
+	unsigned long long seed = 42;
+	for (int round = 0; round < 300000; round++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		int prec = (int)(seed >> 60) % 10;
+		double unit = (double)(seed >> 11) / 9007199254740992.0; /* [0, 1) */
+		double v = ldexp(unit, (int)((seed >> 4) % 60) - 20);   /* 2^-20 .. 2^40 */
+		expect_fixed(v, prec);
+		/* halfway between two outputs, and its neighbours */
+		double half = (floor(v * pow(10, prec)) + 0.5) / pow(10, prec);
+		expect_fixed(half, prec);
+		expect_fixed(nextafter(half, 0), prec);
+		expect_fixed(nextafter(half, INFINITY), prec);
+	}
+	static const double edge[] = {0, 1, 0.5, 1.5, 2.5, 0.125, 0.0000005, 0.0000015, 0.9999995,
+	                              0.99999949999999994, 1e15, 1e20, 123456789012345.6};
+	for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+		for (int prec = 0; prec <= 9; prec++)
+			expect_fixed(edge[i], prec);
+	/* left to snprintf: negative, -0, not finite, more decimals */
+	expect_fixed(-0.0, 6);
+	expect_fixed(-1.25, 3);
+	expect_fixed(INFINITY, 3);
+	expect_fixed(NAN, 3);
+	expect_fixed(0.1234567890123, 12);
 }

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <lmdb.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "store.h"
 #include "thresh/error.h"
@@ -79,6 +80,84 @@ Test(store, reader_keeps_its_snapshot)
 	cr_assert_eq(store_meta_get(r, "n", &n, sizeof n), 0);
 	cr_expect_eq(n, 20);
 	cr_expect_gt(store_txn_id(r), before);
+	store_read_end(r);
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A reset reader renewed reads the newest snapshot, as a new one would;
+ * ended while reset, it leaves nothing behind (the sanitizers' builds
+ * would see a leak). */
+Test(store, reset_reader_renews_on_the_newest_snapshot)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *r;
+	uint64_t n = 0;
+	cr_assert_eq(store_open(dir, 0, 0, &s), 0);
+	struct add_ctx a = {1, 10, 1};
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	uint64_t before = store_txn_id(r);
+	cr_expect_eq(store_read_renew(r), THRESH_EINVAL, "only a reset reader renews");
+	store_read_reset(r);
+	a.n = 20;
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_assert_eq(store_read_renew(r), 0);
+	cr_assert_eq(store_meta_get(r, "n", &n, sizeof n), 0);
+	cr_expect_eq(n, 20, "renewed, it sees the write made while it was reset");
+	cr_expect_gt(store_txn_id(r), before);
+	store_read_reset(r);
+	store_read_reset(r); /* twice does nothing */
+	cr_assert_eq(store_read_renew(r), 0);
+	cr_assert_eq(store_meta_get(r, "n", &n, sizeof n), 0);
+	cr_expect_eq(n, 20);
+	store_read_reset(r);
+	store_read_end(r); /* a reset reader ends too */
+	store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A reset reader holds the map at no size: a write that must grow the map
+ * goes through while it waits (an active reader would have it wait for the
+ * grow lock), and renewed it reads the grown map; so it does when another
+ * process grew the map (LMDB's MDB_MAP_RESIZED on renew, adopted). */
+Test(store, reset_reader_lets_the_map_grow)
+{
+	char *dir = tu_tmpdir();
+	store *s;
+	store_txn *r;
+	store_info info;
+	uint64_t n = 0;
+	cr_assert_eq(store_open(dir, 0, 64 * 1024, &s), 0);
+	cr_assert_eq(store_read_begin(s, &r), 0);
+	store_read_reset(r);
+	struct add_ctx a = {3, 50000, 1};
+	cr_assert_eq(store_write(s, add_fn, &a), 0);
+	cr_assert_eq(store_read_renew(r), 0);
+	cr_assert_eq(store_info_get(r, &info), 0);
+	cr_expect_eq(info.tokens, 50000);
+	cr_expect_gt(info.map_size, 64 * 1024);
+	store_read_reset(r);
+
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		/* its own environment, as another process has */
+		store *o;
+		struct add_ctx b = {7, 200000, 1};
+		_exit(store_open(dir, 0, 0, &o) == 0 && store_write(o, add_fn, &b) == 0 ? 0 : 1);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the other process grew the map");
+	cr_assert_eq(store_read_renew(r), 0);
+	cr_assert_eq(store_meta_get(r, "n", &n, sizeof n), 0);
+	cr_expect_eq(n, 200000, "renewed, it reads the other process's write");
+	cr_assert_eq(store_info_get(r, &info), 0);
+	cr_expect_eq(info.tokens, 250000);
 	store_read_end(r);
 	store_close(s);
 	tu_rmtree(dir);
