@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "comment_json.h"
+#include "num.h"
 
 /* The most a single check reads from stdin: room for every field at its
  * limit, written with JSON escapes. */
@@ -211,8 +212,12 @@ static int check_tsv(struct cli *cli, const char *path)
 			cli_warn("%s:%zu: %s", lr.name, lr.lineno, thresh_strerror(rc));
 			goto out;
 		}
-		printf("%.6f\t%s\n", thresh_result_score(res),
-		       thresh_verdict_name(thresh_result_verdict(res)));
+		/* printf's "%.6f", without its exact arithmetic for every line */
+		char num[32];
+		fputs(fmt_fixed(num, sizeof num, thresh_result_score(res), 6), stdout);
+		putchar('\t');
+		fputs(thresh_verdict_name(thresh_result_verdict(res)), stdout);
+		putchar('\n');
 		thresh_result_free(res);
 	}
 	if (got < 0) {

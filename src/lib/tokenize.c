@@ -240,8 +240,13 @@ static int tok_flush(tok_list *t, const unsigned char *key)
  * THRESH_ENOMEM. */
 static int tok_grow_slow(tok_list *t)
 {
-	if (!t->batch && !(t->batch = calloc(1, sizeof *t->batch)))
-		return THRESH_ENOMEM;
+	if (!t->batch) {
+		/* 23 KiB, of which only the counts need be zero: a list used for
+		 * one comment (a view of its own) does not clear the rest */
+		if (!(t->batch = malloc(sizeof *t->batch)))
+			return THRESH_ENOMEM;
+		memset(t->batch->count, 0, sizeof t->batch->count);
+	}
 	if (t->n < t->cap)
 		return 0;
 	size_t cap = t->cap ? t->cap * 2 : 64;
