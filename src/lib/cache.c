@@ -124,6 +124,11 @@ static int learned_build(store_txn *t, tok_cache *c, uint64_t n)
 	return store_rec_foreach(t, "learned", put_learned, c);
 }
 
+void cache_learned_prefetch(const tok_cache *c, const unsigned char digest[16])
+{
+	__builtin_prefetch(&c->learned[learned_slot(c, digest_key(digest))]);
+}
+
 int cache_maybe_learned(const tok_cache *c, const unsigned char digest[16])
 {
 	uint64_t k = digest_key(digest);

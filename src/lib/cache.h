@@ -62,6 +62,10 @@ int cache_get(const tok_cache *c, const uint64_t *ids, size_t n, tok_counts *out
  * (its first 8 bytes match one's: LMDB says which). Cannot fail. */
 int cache_maybe_learned(const tok_cache *c, const unsigned char digest[16]);
 
+/* cache_learned_prefetch - ask the memory system for the slot
+ * cache_maybe_learned will read for this digest. Cannot fail. */
+void cache_learned_prefetch(const tok_cache *c, const unsigned char digest[16]);
+
 /* cache_get_llr - each token's ratio, NaN for an unknown one: what a
  * naive-Bayes check reads. Cannot fail. */
 void cache_get_llr(const tok_cache *c, const uint64_t *ids, size_t n, double *llr);

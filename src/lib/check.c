@@ -238,9 +238,6 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 	if ((rc = tok_comment(&v->tl, c, m->tokenizer, m->key, v->has_keys ? v->keys.ident : NULL)) ||
 	    (rc = grow_scratch(v, v->tl.n)))
 		return rc;
-	/* Every check without a cache counts towards building one. */
-	if (!v->cache)
-		v->cache = db_cache_for(v->db, v->t, &v->tot);
 	double *probs = explain ? v->probs : NULL;
 	if (v->cache && bp.kind == BAYES_NB) {
 		/* the ratios made when the cache was filled; the counts only for
@@ -260,18 +257,19 @@ static int score_comment(thresh_view *v, const thresh_comment *c, int explain, d
 }
 
 /* learned_label - the label this exact comment (its digest: content,
- * author, e-mail, URL) was learned under, or -1; while the snapshot holds
+ * author, e-mail, URL; computed by the caller when the view has keys) was
+ * learned under, or -1; while the snapshot holds
  * digests of format 2, by its digest of that format too. Returns 0 or a
  * store error. */
-static int learned_label(thresh_view *v, const thresh_comment *c, int *label)
+static int learned_label(thresh_view *v, const thresh_comment *c,
+                         const unsigned char digest[HASH_DIGEST_BYTES], int *label)
 {
 	unsigned char d[HASH_DIGEST_BYTES], l;
 	int rc = THRESH_ENOTFOUND;
 	if (v->has_keys) {
-		hash_comment_digest(&v->keys, c, d);
 		/* the snapshot's digests in memory say "not learned" at once */
-		if (!v->cache || cache_maybe_learned(v->cache, d))
-			rc = store_learned_get(v->t, d, label);
+		if (!v->cache || cache_maybe_learned(v->cache, digest))
+			rc = store_learned_get(v->t, digest, label);
 	}
 	if (rc == THRESH_ENOTFOUND && v->legacy) {
 		hash_comment_digest_b2(v->m.key, c, d);
@@ -404,8 +402,19 @@ static int view_check(thresh_view *v, conf *cf, const thresh_comment *c, unsigne
 	double score;
 	int rc;
 	struct author a;
+	unsigned char digest[HASH_DIGEST_BYTES];
 	if ((rc = author_begin(v, c, flags, cf, &a)))
 		return rc;
+	/* Every check without a cache counts towards building one. */
+	if (!v->cache)
+		v->cache = db_cache_for(v->db, v->t, &v->tot);
+	if (v->has_keys) {
+		/* the digest's slot in the memory copy is fetched while the comment
+		 * is scored, not waited for after */
+		hash_comment_digest(&v->keys, c, digest);
+		if (v->cache)
+			cache_learned_prefetch(v->cache, digest);
+	}
 	if ((rc = score_comment(v, c, (flags & THRESH_CHECK_EXPLAIN) != 0, &score))) {
 		author_drop(&a);
 		return rc;
@@ -420,7 +429,7 @@ static int view_check(thresh_view *v, conf *cf, const thresh_comment *c, unsigne
 	in.seen = v->seen;
 	in.min_seen = v->m.param[P_MIN_TOKENS];
 	in.learned = -1;
-	if ((rc = learned_label(v, c, &in.learned))) {
+	if ((rc = learned_label(v, c, digest, &in.learned))) {
 		author_drop(&a);
 		return rc;
 	}
