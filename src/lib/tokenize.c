@@ -302,28 +302,6 @@ static int tok_text(tok_list *t, size_t i, const char *s, size_t n)
 	return 0;
 }
 
-/* tok_new - room for token t->n, made with no id and no text yet.
- * Returns 0 or THRESH_ENOMEM. */
-static inline int tok_new(tok_list *t, int gram, int ident)
-{
-	if (tok_grow(t))
-		return THRESH_ENOMEM;
-	size_t i = t->n;
-	t->ids[i] = 0;
-	t->gram[i] = (unsigned char)gram;
-	t->ident[i] = (unsigned char)ident;
-	t->off[i] = t->len[i] = 0;
-	return 0;
-}
-
-/* tok_push - token t->n appended; a full batch flushed under key. Returns
- * 0 or THRESH_ENOMEM. */
-static inline int tok_push(tok_list *t, const unsigned char *key)
-{
-	t->n++;
-	return t->n - t->done >= TOK_BATCH ? tok_flush(t, key) : 0;
-}
-
 /* tok_add - append the token s[0..n), of which room bytes can be read.
  * Its id is made under ikey now for an identity token (whose text is then
  * only its prefix up to the first ':' and IDENT_MARK), under key now for a
@@ -332,9 +310,13 @@ static inline int tok_push(tok_list *t, const unsigned char *key)
 static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t n, size_t room,
                    const unsigned char *ikey, int gram)
 {
-	size_t i = t->n;
-	if (tok_new(t, gram, ikey != NULL))
+	if (tok_grow(t))
 		return THRESH_ENOMEM;
+	size_t i = t->n;
+	t->ids[i] = 0;
+	t->gram[i] = (unsigned char)gram;
+	t->ident[i] = ikey != NULL;
+	t->off[i] = t->len[i] = 0;
 	if (ikey) {
 		t->ids[i] = hash_token(ikey, s, n);
 		if (!t->notext) {
@@ -361,7 +343,8 @@ static int tok_add(tok_list *t, const unsigned char *key, const char *s, size_t 
 			b->at[g][j] = (uint32_t)i;
 		}
 	}
-	return tok_push(t, key);
+	t->n++;
+	return t->n - t->done >= TOK_BATCH ? tok_flush(t, key) : 0;
 }
 
 /* tok_add_gram4 - tok_add of the gram "cx:" + four ASCII characters, the
@@ -371,9 +354,13 @@ static int tok_add_gram4(tok_list *t, const unsigned char *key, uint32_t four)
 {
 	/* "cx:" in the low bytes, the text's length (7) in the top one */
 	const uint64_t cx = 0x63 | 0x78 << 8 | 0x3a << 16 | (uint64_t)7 << 56;
-	size_t i = t->n;
-	if (tok_new(t, 1, 0))
+	if (tok_grow(t))
 		return THRESH_ENOMEM;
+	size_t i = t->n;
+	t->ids[i] = 0;
+	t->gram[i] = 1;
+	t->ident[i] = 0;
+	t->off[i] = t->len[i] = 0;
 	if (!t->notext) {
 		char s[7] = {'c', 'x', ':', (char)(four & 0x7f), (char)(four >> 8 & 0x7f),
 		             (char)(four >> 16 & 0x7f), (char)(four >> 24 & 0x7f)};
@@ -384,7 +371,8 @@ static int tok_add_gram4(tok_list *t, const unsigned char *key, uint32_t four)
 	unsigned j = b->count[0]++;
 	b->pack[0][j].w[0] = cx | (uint64_t)four << 24;
 	b->at[0][j] = (uint32_t)i;
-	return tok_push(t, key);
+	t->n++;
+	return t->n - t->done >= TOK_BATCH ? tok_flush(t, key) : 0;
 }
 
 /* ------------------------------------------------------- token text buffer */
