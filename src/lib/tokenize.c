@@ -923,9 +923,9 @@ static void url_found(tctx *x, const int32_t *u, size_t s, size_t hs, size_t e)
 static size_t try_url(tctx *x, const int32_t *u, size_t n, size_t i)
 {
 	size_t hs = i, e;
-	if (url_lit(u, n, i, "http://"))
+	if (u[i] == 'h' && url_lit(u, n, i, "http://"))
 		hs = i + 7;
-	else if (url_lit(u, n, i, "https://"))
+	else if (u[i] == 'h' && url_lit(u, n, i, "https://"))
 		hs = i + 8;
 	if (hs > i) {
 		for (e = hs; e < n && is_urlch(u[e]); e++)
@@ -936,7 +936,16 @@ static size_t try_url(tctx *x, const int32_t *u, size_t n, size_t i)
 	} else {
 		if (i < x->no_domain)
 			return i;
-		size_t dots, last, h = url_host_run(u, n, i, &dots, &last);
+		/* most words: a label not followed by a dot, no host at all */
+		size_t h = i;
+		while (h < n && url_label_char(u[h]))
+			h++;
+		if (h >= n || u[h] != '.') {
+			x->no_domain = h;
+			return i;
+		}
+		size_t dots, last;
+		h = url_host_run(u, n, i, &dots, &last);
 		bool ok = dots > 0 && (h >= n || (klass(u[h]) != K_WORD && u[h] != '@' && u[h] != '_'));
 		if (ok) {
 			bool path = h < n && u[h] == '/';

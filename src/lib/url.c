@@ -7,11 +7,6 @@
 #include "ascii.h"
 #include "url.h"
 
-bool url_label_char(int32_t c)
-{
-	return (c >= 'a' && c <= 'z') || a_digit(c) || c == '-';
-}
-
 size_t url_host_run(const int32_t *u, size_t n, size_t i, size_t *dots, size_t *last)
 {
 	size_t j = i;
