@@ -139,8 +139,12 @@ static double probe_score(thresh_db *db)
 	return s;
 }
 
-static void run_checkers(struct checks *x, struct checker *k, pthread_t *th)
+/* run_checkers - CHECKERS threads checking in db, no change begun yet. */
+static void run_checkers(struct checks *x, thresh_db *db, struct checker *k, pthread_t *th)
 {
+	x->db = db;
+	atomic_store(&x->begun, 0);
+	atomic_store(&x->done, 0);
 	for (int i = 0; i < CHECKERS; i++) {
 		k[i].x = x;
 		k[i].failures = k[i].n = 0;
@@ -161,11 +165,8 @@ Test(check, kept_views_see_the_newest_snapshot_while_another_thread_learns, .tim
 	static struct checks x;
 	static struct checker k[CHECKERS];
 	pthread_t th[CHECKERS];
-	x.db = db;
-	atomic_store(&x.begun, 0);
-	atomic_store(&x.done, 0);
 	x.score[0] = probe_score(db);
-	run_checkers(&x, k, th);
+	run_checkers(&x, db, k, th);
 	for (int i = 1; i <= CHANGES; i++) {
 		char text[64];
 		snprintf(text, sizeof text, "alpha beta gamma %d", i);
@@ -224,10 +225,7 @@ Test(check, kept_views_see_the_newest_configuration_while_another_thread_reloads
 	static struct checks x;
 	static struct checker k[CHECKERS];
 	pthread_t th[CHECKERS];
-	x.db = db;
-	atomic_store(&x.begun, 0);
-	atomic_store(&x.done, 0);
-	run_checkers(&x, k, th);
+	run_checkers(&x, db, k, th);
 	for (int i = 1; i <= CHANGES; i++) {
 		atomic_store(&x.begun, i);
 		write_conf(dir, i % 2 ? "memory_cache = no\nmoderation_words = beta\n"
