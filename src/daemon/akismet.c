@@ -445,10 +445,13 @@ enum MHD_Result ak_comment_check(struct request *rq)
 		ret = answer_test_spam(rq, &a);
 		goto out;
 	}
+	thresh_db *db;
+	if (!request_db(rq, a.w[W_BLOG]->value, a.w[W_BLOG]->value_len, &db, &ret))
+		goto out;
 	if (make_comment(rq, &a, &c, &ret))
 		goto out;
 	unsigned flags = a.is_test || a.recheck || a.logged_in ? THRESH_CHECK_READONLY : 0;
-	rc = thresh_check(s->db, c, flags, &res);
+	rc = thresh_check(db, c, flags, &res);
 	thresh_comment_free(c);
 	if (rc) {
 		ret = reply_lib_error(rq, rc, "check");
@@ -534,11 +537,14 @@ static enum MHD_Result submit(struct request *rq, int label)
 		            "test", NULL);
 		goto out;
 	}
+	thresh_db *db;
+	if (!request_db(rq, a.w[W_BLOG]->value, a.w[W_BLOG]->value_len, &db, &ret))
+		goto out;
 	if (make_comment(rq, &a, &c, &ret))
 		goto out;
 	memset(&sum, 0, sizeof sum);
 	sum.size = sizeof sum;
-	rc = thresh_learn(s->db, c, label, &sum);
+	rc = thresh_learn(db, c, label, &sum);
 	thresh_comment_free(c);
 	if (rc) {
 		ret = reply_lib_error(rq, rc, label == THRESH_SPAM ? "submit-spam" : "submit-ham");

@@ -270,13 +270,14 @@ enum MHD_Result api_check(struct request *rq)
 	struct sbuf b;
 	int rc;
 
-	if (read_comment(rq, &x, &ret)) {
+	thresh_db *db;
+	if (read_comment(rq, &x, &ret) || !request_db(rq, NULL, 0, &db, &ret)) {
 		thresh_comment_free(x.st.c);
 		return ret;
 	}
 	unsigned flags = (x.explain ? THRESH_CHECK_EXPLAIN : 0) |
 	                 (x.dry_run ? THRESH_CHECK_READONLY : 0);
-	rc = thresh_check(s->db, x.st.c, flags, &res);
+	rc = thresh_check(db, x.st.c, flags, &res);
 	thresh_comment_free(x.st.c);
 	if (rc)
 		return reply_lib_error(rq, rc, "check");
@@ -299,14 +300,15 @@ static enum MHD_Result learn(struct request *rq, int undo)
 	struct sbuf b;
 	int rc;
 
-	if (read_comment(rq, &x, &ret)) {
+	thresh_db *db;
+	if (read_comment(rq, &x, &ret) || !request_db(rq, NULL, 0, &db, &ret)) {
 		thresh_comment_free(x.st.c);
 		return ret;
 	}
 	memset(&sum, 0, sizeof sum);
 	sum.size = sizeof sum;
-	rc = undo ? thresh_unlearn(s->db, x.st.c, x.st.label, &sum)
-	          : thresh_learn(s->db, x.st.c, x.st.label, &sum);
+	rc = undo ? thresh_unlearn(db, x.st.c, x.st.label, &sum)
+	          : thresh_learn(db, x.st.c, x.st.label, &sum);
 	thresh_comment_free(x.st.c);
 	if (rc)
 		return reply_lib_error(rq, rc, undo ? "unlearn" : "learn");
@@ -341,17 +343,26 @@ enum MHD_Result api_stats(struct request *rq)
 	struct server *s = rq->srv;
 	thresh_stats st;
 	struct sbuf b;
+	thresh_db *db;
+	enum MHD_Result ret;
 	int rc;
 
+	if (!request_db(rq, NULL, 0, &db, &ret))
+		return ret;
 	memset(&st, 0, sizeof st);
 	st.size = sizeof st;
-	if ((rc = thresh_db_stats(s->db, &st)))
+	if ((rc = thresh_db_stats(db, &st)))
 		return reply_lib_error(rq, rc, "stats");
 	sb_init(&b);
 	sb_printf(&b, "{\"version\":\"%s\",", thresh_version());
+	if (rq->site) {
+		sb_puts(&b, "\"site\":");
+		json_put_string(&b, site_name(rq->site), strlen(site_name(rq->site)));
+		sb_puts(&b, ",");
+	}
 	json_put_stats(&b, &st);
 	sb_puts(&b, ",");
-	if ((rc = json_put_params(&b, s->db))) {
+	if ((rc = json_put_params(&b, db))) {
 		sb_free(&b);
 		return reply_lib_error(rq, rc, "stats");
 	}

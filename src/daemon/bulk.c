@@ -147,7 +147,6 @@ static int ctype_ok(struct request *rq)
 
 enum MHD_Result api_learn_bulk(struct request *rq)
 {
-	struct server *s = rq->srv;
 	struct bulk k;
 	struct line_ctx x;
 	thresh_batch *b = NULL;
@@ -166,7 +165,10 @@ enum MHD_Result api_learn_bulk(struct request *rq)
 		return reply_error(rq, 400, "bad_request", "form",
 		                   "form must be \"wordpress\" (or left out)");
 	wordpress = form != NULL;
-	if ((rc = thresh_batch_begin(s->db, &b)))
+	thresh_db *db;
+	if (!request_db(rq, NULL, 0, &db, &ret))
+		return ret;
+	if ((rc = thresh_batch_begin(db, &b)))
 		return reply_lib_error(rq, rc, "learn");
 	if ((rc = thresh_comment_new(&c))) {
 		thresh_batch_abort(b);

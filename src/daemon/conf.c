@@ -39,6 +39,7 @@ static const struct conf_key {
 	{"header_timeout", G_HEADER_TIMEOUT, 0},
 	{"max_connections_per_ip", G_PER_IP, 0},
 	{"body_budget", G_BODY_BUDGET, 0},
+	{"open_sites", G_OPEN_SITES, 1},
 };
 
 _Static_assert(sizeof conf_keys / sizeof conf_keys[0] == CONF_KEYS, "CONF_KEYS");
@@ -198,6 +199,13 @@ static int apply_conf_key(struct server *s, struct config *cfg, size_t i, const 
 		}
 		cfg->hold_as_spam = b;
 		return 0;
+	case G_OPEN_SITES:
+		if (parse_u64(v, 1, MAX_OPEN_SITES, &n)) {
+			what = "1 to 100000 sites";
+			break;
+		}
+		cfg->open_sites = (unsigned)n;
+		return 0;
 	}
 	say("thresh.conf: [threshd] %s = %s: expected %s", conf_keys[i].name, v,
 	    what ? what : "a value");
@@ -239,6 +247,31 @@ static int unknown_conf_keys(struct server *s)
 	return bad;
 }
 
+/* load_site_map - [sites] from the configuration in force into
+ * s->site_map. Returns 0, or -1 (reported; the map in force stays). */
+static int load_site_map(struct server *s, int at_start)
+{
+	char *text = NULL, why[1200];
+	struct site_map *m = NULL, *old;
+	int rc = thresh_db_config_text(s->db, &text);
+	if (rc) {
+		say("thresh.conf: %s", thresh_strerror(rc));
+		return -1;
+	}
+	rc = site_map_parse(text, &m, why, sizeof why);
+	thresh_free(text);
+	if (rc) {
+		say("thresh.conf: %s%s", why, at_start ? "" : " (keeping [sites] as it was)");
+		return -1;
+	}
+	pthread_rwlock_wrlock(&s->keys_lock);
+	old = s->site_map;
+	s->site_map = m;
+	pthread_rwlock_unlock(&s->keys_lock);
+	site_map_free(old);
+	return 0;
+}
+
 int conf_apply(struct server *s, struct conf_state *cs)
 {
 	unsigned given = cs->given;
@@ -264,7 +297,7 @@ int conf_apply(struct server *s, struct conf_state *cs)
 		if (apply_conf_key(s, &s->cfg, i, cs->value[i], &cs->owned[i]))
 			return -1;
 	}
-	return 0;
+	return s->sites ? load_site_map(s, 1) : 0;
 }
 
 void conf_reload(struct server *s, struct conf_state *cs)
@@ -282,7 +315,7 @@ void conf_reload(struct server *s, struct conf_state *cs)
 		int got = conf_value(s, conf_keys[i].name, v, sizeof v);
 		if (got < 0 || (given & conf_keys[i].given))
 			continue;
-		if (conf_keys[i].live) {
+		if (conf_keys[i].live && conf_keys[i].given == G_HOLD) {
 			int b = s->cfg.hold_as_spam;
 			if (got && parse_bool(v, &b))
 				say("thresh.conf: [threshd] hold_as_spam = %s: expected yes or no", v);
@@ -290,9 +323,21 @@ void conf_reload(struct server *s, struct conf_state *cs)
 				atomic_store(&s->hold_as_spam, b);
 			continue;
 		}
+		if (conf_keys[i].live) { /* open_sites */
+			uint64_t n = DEFAULT_OPEN_SITES;
+			if (got && parse_u64(v, 1, MAX_OPEN_SITES, &n))
+				say("thresh.conf: [threshd] open_sites = %s: expected 1 to 100000 sites", v);
+			else if (s->sites)
+				sites_set_max_open(s->sites, (size_t)n);
+			continue;
+		}
 		if (got != cs->found[i] || (got && strcmp(v, cs->value[i])))
 			say("thresh.conf: [threshd] %s changed: it takes effect when threshd restarts",
 			    conf_keys[i].name);
+	}
+	if (s->sites) {
+		load_site_map(s, 0);
+		sites_reload(s->sites);
 	}
 	say("reloaded thresh.conf");
 }

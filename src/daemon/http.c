@@ -133,13 +133,48 @@ int keys_configured(struct server *s)
 int key_ok(struct request *rq, const char *cand, size_t len, int fold, int learning)
 {
 	struct server *s = rq->srv;
-	int ok;
+	size_t which;
 	if (!keys_configured(s))
 		return !learning;
 	pthread_rwlock_rdlock(&s->keys_lock);
-	ok = keyring_match(s->keys, cand, len, fold);
+	which = keyring_find(s->keys, cand, len, fold);
+	const char *site = keyring_site(s->keys, which);
+	if (site) /* copied: a SIGHUP may free the key file's text */
+		snprintf(rq->key_site, sizeof rq->key_site, "%s", site);
 	pthread_rwlock_unlock(&s->keys_lock);
-	return ok;
+	return which != 0;
+}
+
+int request_db(struct request *rq, const char *blog, size_t len, thresh_db **db,
+               enum MHD_Result *ret)
+{
+	struct server *s = rq->srv;
+	char name[SITE_NAME_MAX + 1], why[1024];
+	if (!s->sites) {
+		*db = s->db;
+		return 1;
+	}
+	if (rq->site) { /* asked before for this request */
+		*db = site_db(rq->site);
+		return 1;
+	}
+	if (!rq->key_site[0]) { /* no key passed key_ok: not reached by a keyed route */
+		*ret = reply_error(rq, 401, "unauthorized", NULL, "no API key");
+		return 0;
+	}
+	pthread_rwlock_rdlock(&s->keys_lock);
+	const char *to = site_map_find(s->site_map, rq->key_site, blog, len);
+	snprintf(name, sizeof name, "%s", to ? to : rq->key_site);
+	pthread_rwlock_unlock(&s->keys_lock);
+	int rc = sites_acquire(s->sites, name, &rq->site, why, sizeof why);
+	if (rc) {
+		say("site %s: %s", name, why);
+		*ret = reply_error(rq, 503, "unavailable", NULL, "the site's database could not be "
+		                   "opened: %s", thresh_strerror(rc));
+		return 0;
+	}
+	*db = site_db(rq->site);
+	return 1;
 }
 
 /* ---------- replies ---------- */
@@ -630,6 +665,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	metrics_request(&s->metrics, rq->route ? rq->route->ep : EP_UNKNOWN,
 	                rq->responded ? rq->status : 0, secs);
 	log_request(rq, secs);
+	if (rq->site)
+		sites_release(s->sites, rq->site);
 	free(rq->body);
 	guard_release(s->guard, rq->gc);
 	/* A connection kept alive has --header-timeout for its next request. */

@@ -4,6 +4,10 @@
  *   3f9c2a7be61d
  *   blog-example-org-4b1d9e
  *
+ *   # with --sites DIR: each key names its site (several keys may share one)
+ *   3f9c2a7be61d            blog.example.org
+ *   9d0e4f6a1b2c7d8e        shop-example-com
+ *
  * libsodium (sodium_memcmp) is the library's business, not the daemon's, so
  * the comparison is the short loop below: it reads every byte of every key
  * whatever the candidate, and only its final result decides anything. */
@@ -19,6 +23,7 @@ struct keyring {
 	size_t n;
 	char **key;
 	size_t *len;
+	char **site; /* each key's site, or NULL (not in sites mode) */
 };
 
 size_t keyring_count(const struct keyring *k)
@@ -36,9 +41,12 @@ void keyring_free(struct keyring *k)
 		for (size_t j = 0; j < k->len[i]; j++)
 			p[j] = 0;
 		free(k->key[i]);
+		if (k->site)
+			free(k->site[i]);
 	}
 	free(k->key);
 	free(k->len);
+	free(k->site);
 	free(k);
 }
 
@@ -48,7 +56,20 @@ static int key_char(unsigned char c)
 	       c == '-' || c == '_';
 }
 
-static int add_key(struct keyring *k, const char *s, size_t n)
+int site_name_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > SITE_NAME_MAX || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int add_key(struct keyring *k, const char *s, size_t n, const char *site, size_t sn)
 {
 	char **nk = realloc(k->key, (k->n + 1) * sizeof *nk);
 	if (!nk)
@@ -58,8 +79,19 @@ static int add_key(struct keyring *k, const char *s, size_t n)
 	if (!nl)
 		return -1;
 	k->len = nl;
-	if (!(k->key[k->n] = malloc(n + 1)))
+	if (site) {
+		char **ns = realloc(k->site, (k->n + 1) * sizeof *ns);
+		if (!ns)
+			return -1;
+		k->site = ns;
+		if (!(k->site[k->n] = strndup(site, sn)))
+			return -1;
+	}
+	if (!(k->key[k->n] = malloc(n + 1))) {
+		if (site)
+			free(k->site[k->n]);
 		return -1;
+	}
 	memcpy(k->key[k->n], s, n);
 	k->key[k->n][n] = '\0';
 	k->len[k->n] = n;
@@ -67,7 +99,16 @@ static int add_key(struct keyring *k, const char *s, size_t n)
 	return 0;
 }
 
-int keyring_load(const char *path, struct keyring **out, char *why, size_t whysize)
+/* key_index - the index of key s[0..n) in k, or -1 (loading: not secret yet). */
+static long key_index(const struct keyring *k, const char *s, size_t n)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (k->len[i] == n && !memcmp(k->key[i], s, n))
+			return (long)i;
+	return -1;
+}
+
+int keyring_load(const char *path, int sites, struct keyring **out, char *why, size_t whysize)
 {
 	struct keyring *k = calloc(1, sizeof *k);
 	FILE *f = NULL;
@@ -112,6 +153,35 @@ int keyring_load(const char *path, struct keyring **out, char *why, size_t whysi
 			b--;
 		if (a == b || line[a] == '#')
 			continue;
+		/* KEY, then with --sites white space and SITE */
+		size_t e = a, sa = b, sb = b;
+		while (sites && e < b && line[e] != ' ' && line[e] != '\t')
+			e++;
+		if (!sites)
+			e = b; /* the whole line is the key */
+		if (e < b) {
+			for (sa = e; sa < b && (line[sa] == ' ' || line[sa] == '\t'); sa++)
+				;
+			for (sb = sa; sb < b && line[sb] != ' ' && line[sb] != '\t'; sb++)
+				;
+			if (sb < b) {
+				snprintf(why, whysize, "%s:%zu: expected \"KEY SITE\" and nothing after the "
+				         "site", path, lineno);
+				goto fail;
+			}
+		}
+		if (sites && sa == b) {
+			snprintf(why, whysize, "%s:%zu: a key without a site: with --sites each line is "
+			         "\"KEY SITE\"", path, lineno);
+			goto fail;
+		}
+		if (sites && !site_name_ok(line + sa, sb - sa)) {
+			snprintf(why, whysize, "%s:%zu: a site name is 1 to %d lower-case letters, digits, "
+			         "'.', '_' or '-', and does not start with '.'", path, lineno,
+			         SITE_NAME_MAX);
+			goto fail;
+		}
+		b = e;
 		size_t n = b - a;
 		for (size_t i = a; i < b; i++)
 			if (!key_char((unsigned char)line[i])) {
@@ -125,7 +195,16 @@ int keyring_load(const char *path, struct keyring **out, char *why, size_t whysi
 			         lineno, KEY_MIN_LEN, KEY_MAX_LEN);
 			goto fail;
 		}
-		if (add_key(k, line + a, n)) {
+		long dup = key_index(k, line + a, n);
+		if (dup >= 0) {
+			if (!sites || (strncmp(k->site[dup], line + sa, sb - sa) == 0 &&
+			               !k->site[dup][sb - sa]))
+				continue; /* the same line twice */
+			snprintf(why, whysize, "%s:%zu: a key given before for site %s", path, lineno,
+			         k->site[dup]);
+			goto fail;
+		}
+		if (add_key(k, line + a, n, sites ? line + sa : NULL, sb - sa)) {
 			snprintf(why, whysize, "%s: out of memory", path);
 			goto fail;
 		}
@@ -180,13 +259,26 @@ int ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t
 	return diff == 0;
 }
 
-int keyring_match(const struct keyring *k, const char *cand, size_t len, int fold)
+size_t keyring_find(const struct keyring *k, const char *cand, size_t len, int fold)
 {
-	volatile int found = 0;
+	volatile size_t found = 0;
 	if (!k || !cand || !len)
 		return 0;
-	for (size_t i = 0; i < k->n; i++)
-		found |= ct_equal((const unsigned char *)k->key[i], k->len[i],
-		                  (const unsigned char *)cand, len, fold);
+	/* every key is compared, and the match's number is taken by a mask */
+	for (size_t i = 0; i < k->n; i++) {
+		size_t eq = (size_t)ct_equal((const unsigned char *)k->key[i], k->len[i],
+		                             (const unsigned char *)cand, len, fold);
+		found |= (i + 1) & ((size_t)0 - eq);
+	}
 	return found;
+}
+
+int keyring_match(const struct keyring *k, const char *cand, size_t len, int fold)
+{
+	return keyring_find(k, cand, len, fold) != 0;
+}
+
+const char *keyring_site(const struct keyring *k, size_t which)
+{
+	return k && k->site && which >= 1 && which <= k->n ? k->site[which - 1] : NULL;
 }

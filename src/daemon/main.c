@@ -56,11 +56,17 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -d, --db DIR             the database folder (default: $THRESH_DB, else\n"
 	"                           " DEFAULT_DB ")\n"
+	"      --sites DIR          serve many sites instead, a database each: DIR/SITE,\n"
+	"                           made from the default model on its first request.\n"
+	"                           Needs --keys, whose lines are \"KEY SITE\"; thresh.conf\n"
+	"                           is --config or DIR/thresh.conf ([sites] maps a key's\n"
+	"                           site and a request's blog to another site)\n"
 	"      --create             create a missing database from the default model\n"
 	"                           (the dump named by $THRESH_MODEL, else the installed one;\n"
 	"                           run from its build folder: the one that build made)\n"
 	"  -c, --config FILE        the library's thresh.conf (default: DIR/thresh.conf\n"
-	"                           when it exists)\n"
+	"                           when it exists; with --sites a site's own\n"
+	"                           DIR/SITE/thresh.conf wins over it)\n"
 	"      --read-only          open the database read-only: learning answers 403\n"
 	"  -a, --address ADDR       the IPv4 or IPv6 address to listen on (default " DEFAULT_ADDRESS ")\n"
 	"  -p, --port N             the TCP port (default 8707; 0: any free port)\n"
@@ -371,7 +377,7 @@ static int load_keys(struct server *s, int at_start)
 	struct stat st;
 	if (!s->cfg.keys_path)
 		return 0;
-	if (keyring_load(s->cfg.keys_path, &k, why, sizeof why)) {
+	if (keyring_load(s->cfg.keys_path, s->sites != NULL, &k, why, sizeof why)) {
 		say("%s%s", why, at_start ? "" : " (keeping the keys loaded before)");
 		return -1;
 	}
@@ -440,6 +446,7 @@ enum {
 	O_HEADER_TIMEOUT,
 	O_PER_IP,
 	O_BODY_BUDGET,
+	O_SITES,
 };
 
 static const struct option long_opts[] = {
@@ -470,6 +477,7 @@ static const struct option long_opts[] = {
 	{"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
 	{"max-connections-per-ip", required_argument, NULL, O_PER_IP},
 	{"body-budget", required_argument, NULL, O_BODY_BUDGET},
+	{"sites", required_argument, NULL, O_SITES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -478,7 +486,7 @@ static const struct option long_opts[] = {
 static int parse_options(int argc, char **argv, struct config *cfg, unsigned *given)
 {
 	uint64_t v;
-	int o;
+	int o, db_given = 0;
 	const char *e = getenv("THRESH_DB");
 
 	memset(cfg, 0, sizeof *cfg);
@@ -496,6 +504,7 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 	cfg->max_connections_per_ip = PER_IP_DEFAULT;
 	cfg->body_budget = DEFAULT_BODY_BUDGET;
 	cfg->hold_as_spam = 0; /* a held first comment is not spam: see threshd(8) */
+	cfg->open_sites = DEFAULT_OPEN_SITES;
 
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":d:c:a:p:t:k:h", long_opts, NULL)) != -1) {
@@ -504,6 +513,12 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 			if (!*optarg)
 				return usage_error("--db: an empty folder name");
 			cfg->db_dir = optarg;
+			db_given = 1;
+			break;
+		case O_SITES:
+			if (!*optarg)
+				return usage_error("--sites: an empty folder name");
+			cfg->sites_dir = optarg;
 			break;
 		case O_CREATE:
 			cfg->create = 1;
@@ -643,6 +658,17 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cfg->sites_dir) {
+		if (db_given)
+			return usage_error("--db and --sites: one database, or a folder of sites");
+		if (cfg->read_only || cfg->create)
+			return usage_error("--sites: sites are made on their first request and learn; "
+			                   "--%s is for --db", cfg->read_only ? "read-only" : "create");
+		if (cfg->redis || cfg->node || cfg->nodes)
+			return usage_error("--sites: a cluster of nodes serving many sites is not "
+			                   "supported yet (threshd(8))");
+		cfg->db_dir = cfg->sites_dir;
+	}
 	return -1;
 }
 
@@ -679,6 +705,63 @@ static int check_limits(struct config *c)
 		say("warning: --body-budget %llu is not more than the body POST /v1/learn/bulk takes "
 		    "(%d times --body-limit: %zu): longer batches get 503",
 		    (unsigned long long)c->body_budget, BULK_FACTOR, bulk_body_limit(c));
+	return 0;
+}
+
+/* open_sites - --sites DIR: the folder (made 0700 when missing), the
+ * configuration of all sites, DIR/.prior (the default model, which keeps
+ * the prior every site shares loaded and reads that configuration), and
+ * the registry. Returns 0 or -1 (reported). */
+static int open_sites(struct server *s)
+{
+	static char conf[PATH_MAX];
+	thresh_db_options o;
+	char err[1024] = "", model[4096], prior[PATH_MAX];
+	struct stat st;
+	int rc;
+	const char *dir = s->cfg.sites_dir;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		say("--sites %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		say("--sites %s: not a folder", dir);
+		return -1;
+	}
+	if (!s->cfg.config && snprintf(conf, sizeof conf, "%s/thresh.conf", dir) < (int)sizeof conf &&
+	    access(conf, F_OK) == 0)
+		s->cfg.config = conf;
+	if (snprintf(prior, sizeof prior, "%s/.prior", dir) >= (int)sizeof prior) {
+		say("--sites %s: the folder name is too long", dir);
+		return -1;
+	}
+	thresh_db_options_init(&o);
+	o.config = s->cfg.config;
+	o.model = build_tree_model(model, sizeof model);
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	o.flags = THRESH_DB_CREATE | (s->cfg.config ? 0 : THRESH_DB_NOCONFIG);
+#ifdef THRESH_DB_SHARE_PRIOR
+	o.flags |= THRESH_DB_SHARE_PRIOR;
+#endif
+	if ((rc = thresh_db_open(prior, &o, &s->db))) {
+		say("%s: %s%s%s", prior, thresh_strerror(rc), err[0] ? ": " : "", err);
+		return -1;
+	}
+	thresh_stats st0;
+	memset(&st0, 0, sizeof st0);
+	st0.size = sizeof st0;
+	if (thresh_db_stats(s->db, &st0) == 0 && st0.cluster) {
+		say("--sites: thresh.conf has a [cluster] section; a cluster of nodes serving many "
+		    "sites is not supported yet (threshd(8))");
+		return -1;
+	}
+	if ((rc = thresh_db_warm(s->db)))
+		say("%s: the in-memory copy of the model was not made: %s", prior, thresh_strerror(rc));
+	if (sites_new(dir, s->cfg.config, s->cfg.open_sites, &s->sites)) {
+		say("out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -749,11 +832,19 @@ int main(int argc, char **argv)
 		return rc;
 	pthread_rwlock_init(&s.keys_lock, NULL);
 
-	if (open_db(&s))
+	if (s.cfg.sites_dir ? open_sites(&s) : open_db(&s))
 		goto out;
 	if (conf_apply(&s, &cs)) {
 		status = EXIT_USAGE;
 		goto out;
+	}
+	if (s.sites) {
+		sites_set_max_open(s.sites, s.cfg.open_sites);
+		if (!s.cfg.keys_path) {
+			say("--sites needs --keys FILE: each key names its site (\"KEY SITE\" lines)");
+			status = EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (check_limits(&s.cfg)) {
 		status = EXIT_USAGE;
@@ -849,10 +940,10 @@ int main(int argc, char **argv)
 	s.started = (double)now.tv_sec + now.tv_nsec / 1e9;
 	if (http_start(&s) || cluster_start(&s))
 		goto out;
-	say("listening on %s%s%s%s%s (%u thread%s, database %s, %s)", shown[0] ? shown : "",
+	say("listening on %s%s%s%s%s (%u thread%s, %s %s, %s)", shown[0] ? shown : "",
 	    shown[0] && tls_shown[0] ? ", " : "", tls_shown[0] ? "HTTPS on " : "", tls_shown,
 	    inherited ? ", inherited from systemd" : "", s.cfg.threads,
-	    s.cfg.threads == 1 ? "" : "s", s.cfg.db_dir,
+	    s.cfg.threads == 1 ? "" : "s", s.sites ? "sites under" : "database", s.cfg.db_dir,
 	    s.cfg.keys_path ? "API keys required" : "development mode: no keys, learning off");
 	notify("READY=1");
 
@@ -884,8 +975,10 @@ out:
 		close(s.tls_fd);
 	free(s.tls_cert_pem);
 	free(s.tls_key_pem);
+	sites_free(s.sites);
 	thresh_db_close(s.db);
 	keyring_free(s.keys);
+	site_map_free(s.site_map);
 	pthread_rwlock_destroy(&s.keys_lock);
 	if (s.log_fd > STDERR_FILENO)
 		close(s.log_fd);

@@ -130,6 +130,37 @@ static void metrics_cluster(struct server *s, const thresh_stats *st, struct sbu
 	sb_printf(b, "threshd_cluster_rounds_failed_total %" PRIu64 "\n", get(&s->cluster.failed));
 }
 
+/* The sites of --sites: totals, and the busiest few by name (a series a
+ * site would grow without bound on a host of thousands). */
+#define METRICS_TOP_SITES 10
+
+static void metrics_sites(struct server *s, struct sbuf *b)
+{
+	struct sites_stats ss;
+	struct site_count top[METRICS_TOP_SITES];
+	sites_stats(s->sites, &ss);
+	help(b, "threshd_sites", "gauge", "Sites asked for since threshd started (known), and of "
+	     "them those whose database is open (open).");
+	sb_printf(b, "threshd_sites{state=\"known\"} %zu\n", ss.known);
+	sb_printf(b, "threshd_sites{state=\"open\"} %zu\n", ss.open);
+	help(b, "threshd_sites_open_limit", "gauge", "[threshd] open_sites: idle sites past it are "
+	     "closed, the least recently used first.");
+	sb_printf(b, "threshd_sites_open_limit %zu\n", ss.max_open);
+	help(b, "threshd_site_events_total", "counter", "Site databases made from the default "
+	     "model (created), opened (opened), closed as least recently used (closed), and "
+	     "failed to open or make (failed).");
+	sb_printf(b, "threshd_site_events_total{event=\"created\"} %" PRIu64 "\n", ss.created);
+	sb_printf(b, "threshd_site_events_total{event=\"opened\"} %" PRIu64 "\n", ss.opens);
+	sb_printf(b, "threshd_site_events_total{event=\"closed\"} %" PRIu64 "\n", ss.closes);
+	sb_printf(b, "threshd_site_events_total{event=\"failed\"} %" PRIu64 "\n", ss.failed);
+	size_t n = sites_top(s->sites, top, METRICS_TOP_SITES);
+	help(b, "threshd_site_requests_total", "counter", "Requests that worked on a site's "
+	     "database, for the 10 sites with the most.");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(b, "threshd_site_requests_total{site=\"%s\"} %" PRIu64 "\n", top[i].name,
+		          top[i].requests);
+}
+
 void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 {
 	struct metrics *m = &s->metrics;
@@ -246,12 +277,23 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 	help(b, "threshd_api_keys", "gauge", "API keys loaded (0: development mode).");
 	sb_printf(b, "threshd_api_keys %zu\n", nkeys);
 
+	if (s->sites)
+		metrics_sites(s, b);
+
 	thresh_stats st;
 	memset(&st, 0, sizeof st);
 	st.size = sizeof st;
+	/* with --sites, each site's figures are its own (GET /v1/stats); the
+	 * database here is DIR/.prior: up or not is what counts */
 	int rc = thresh_db_stats(s->db, &st);
-	help(b, "threshd_db_up", "gauge", "1 when the database answered this scrape.");
-	sb_printf(b, "threshd_db_up %d\n", rc == 0);
+	if (s->sites) {
+		help(b, "threshd_db_up", "gauge", "1 when the sites' shared prior answered this scrape.");
+		sb_printf(b, "threshd_db_up %d\n", rc == 0);
+		rc = -1;
+	} else {
+		help(b, "threshd_db_up", "gauge", "1 when the database answered this scrape.");
+		sb_printf(b, "threshd_db_up %d\n", rc == 0);
+	}
 	if (rc == 0) {
 		help(b, "threshd_db_map_size_bytes", "gauge", "Bytes of the database's LMDB map.");
 		sb_printf(b, "threshd_db_map_size_bytes %" PRIu64 "\n", st.map_size);

@@ -91,22 +91,95 @@ void form_free(struct form *f);
 
 struct keyring;
 
+/* A site's name (threshd --sites): 1 to SITE_NAME_MAX of [a-z0-9._-], not
+ * starting with '.', so that it is a plain folder name of DIR. */
+#define SITE_NAME_MAX 64
+int site_name_ok(const char *s, size_t n);
+
 /* keyring_load - read a key file: one key per line, surrounding white space
  * trimmed, blank lines and lines starting with '#' ignored. A key is
- * KEY_MIN_LEN to KEY_MAX_LEN letters, digits, '-' or '_'. Returns 0, or -1
- * with why ("FILE:LINE: ..."). A file without a key is an error, and so is
- * one its group or other users may write (they could add a key). */
-int keyring_load(const char *path, struct keyring **out, char *why, size_t whysize);
+ * KEY_MIN_LEN to KEY_MAX_LEN letters, digits, '-' or '_'. With sites, each
+ * line is "KEY SITE" (site_name_ok); a key given twice for two sites is an
+ * error, the same line twice is not. Without sites a line with anything
+ * after its key is an error. Returns 0, or -1 with why ("FILE:LINE: ...").
+ * A file without a key is an error, and so is one its group or other users
+ * may write (they could add a key). */
+int keyring_load(const char *path, int sites, struct keyring **out, char *why, size_t whysize);
 void keyring_free(struct keyring *k);
 size_t keyring_count(const struct keyring *k);
-/* keyring_match - 1 when cand[0..len) is one of the keys, else 0. Every key
- * is compared in full, in time that does not depend on where a candidate
- * differs; fold compares ASCII letters without case (keys sent as a host
- * name, which clients and proxies may lower-case). */
+/* keyring_find - which key cand[0..len) is: its number from 1, or 0 when it
+ * is none. Every key is compared in full, in time that does not depend on
+ * where a candidate differs or which key it is; fold compares ASCII letters
+ * without case (keys sent as a host name, which clients and proxies may
+ * lower-case). */
+size_t keyring_find(const struct keyring *k, const char *cand, size_t len, int fold);
+/* keyring_match - keyring_find(...) != 0. */
 int keyring_match(const struct keyring *k, const char *cand, size_t len, int fold);
+/* keyring_site - the site of key number which (keyring_find), or NULL
+ * (no such key, or a key file read without sites). */
+const char *keyring_site(const struct keyring *k, size_t which);
 /* ct_equal - constant-time comparison of a[0..alen) and b[0..blen): the time
  * depends on alen only. Returns 1 when equal. */
 int ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen, int fold);
+
+/* ---- sites.c: --sites DIR, one database a site ---- */
+
+struct sites; /* the registry: every site asked for, the open ones */
+struct site;  /* one site: its name, its database while open */
+
+struct sites_stats {
+	size_t known;     /* sites asked for since threshd started */
+	size_t open;      /* ... whose database is open now */
+	size_t max_open;  /* [threshd] open_sites */
+	uint64_t created; /* databases made from the default model */
+	uint64_t opens, closes, failed;
+};
+
+struct site_count {
+	char name[SITE_NAME_MAX + 1];
+	uint64_t requests;
+};
+
+/* sites_new - a registry of the sites under dir, each opened with config
+ * (NULL: its own thresh.conf), at most max_open open and idle at once.
+ * Returns 0, or -1 (no memory). */
+int sites_new(const char *dir, const char *config, size_t max_open, struct sites **out);
+/* sites_free - close every site (no request may use one any more). */
+void sites_free(struct sites *r);
+void sites_set_max_open(struct sites *r, size_t max_open);
+/* sites_reload - thresh_db_config_reload on every open site; returns how
+ * many failed (each reported). */
+size_t sites_reload(struct sites *r);
+/* sites_acquire - site name (site_name_ok) for one request: opened, and
+ * made from the default model when its folder is missing. Threads asking
+ * for a site being opened wait for it. Past max_open, idle sites are
+ * closed, the least recently used first. Returns 0 with *out, to give back
+ * with sites_release, or a THRESH_E* code with why. */
+int sites_acquire(struct sites *r, const char *name, struct site **out, char *why, size_t whysize);
+void sites_release(struct sites *r, struct site *x);
+thresh_db *site_db(const struct site *x);
+const char *site_name(const struct site *x);
+/* sites_stats - the counts now. Cannot fail. */
+void sites_stats(struct sites *r, struct sites_stats *st);
+/* sites_top - the n sites with the most requests (none without), most
+ * first, into top. Returns how many. */
+size_t sites_top(struct sites *r, struct site_count *top, size_t n);
+
+/* [sites] of thresh.conf: "SITE BLOG = SITE2", a request whose key is
+ * SITE's and whose blog (Akismet's blog field) is BLOG goes to SITE2. BLOG
+ * is a lower-case host name, or a host name and the first folder of the
+ * path ("example.org/blog1", for a network of blogs in folders). */
+struct site_map;
+/* site_map_parse - the [sites] section of a configuration's text (as
+ * thresh_db_config_text gives it; none is an empty map). Returns 0, or -1
+ * with why. */
+int site_map_parse(const char *text, struct site_map **out, char *why, size_t whysize);
+void site_map_free(struct site_map *m);
+size_t site_map_count(const struct site_map *m);
+/* site_map_find - the site a request of site with blog url[0..len) goes
+ * to, "host/folder" before "host", or NULL (stays with site). */
+const char *site_map_find(const struct site_map *m, const char *site, const char *url,
+                          size_t len);
 
 /* ---- guard.c: connections per address, deadlines, the body budget ---- */
 
@@ -263,6 +336,8 @@ const char *endpoint_name(enum endpoint ep);
 
 struct config {
 	const char *db_dir;
+	const char *sites_dir;  /* --sites: a database a site under it, or NULL */
+	unsigned open_sites;    /* [threshd] open_sites: sites kept open at most */
 	const char *config;     /* thresh.conf for the library, or NULL */
 	const char *address;    /* the literal IP address to listen on */
 	unsigned port;
@@ -301,7 +376,9 @@ struct cluster_thread {
 
 struct server {
 	struct config cfg;
-	thresh_db *db;
+	thresh_db *db;              /* --db's; with --sites, DIR/.prior (read-only) */
+	struct sites *sites;        /* --sites: the registry, else NULL */
+	struct site_map *site_map;  /* --sites: [sites], under keys_lock */
 	struct MHD_Daemon *mhd;     /* plain HTTP */
 	struct MHD_Daemon *mhd_tls; /* HTTPS, when configured */
 	int listen_fd;              /* -1: none */
@@ -375,6 +452,8 @@ struct request {
 	int have_verdict;
 	thresh_verdict verdict;
 	double score;
+	char key_site[SITE_NAME_MAX + 1]; /* --sites: the key's site, once key_ok passed */
+	struct site *site;      /* --sites: the site in use (request_db), released at the end */
 };
 
 /* The handlers (akismet.c, api.c). Each queues exactly one response. */
@@ -444,6 +523,12 @@ enum MHD_Result reply_lib_error(struct request *rq, int rc, const char *what);
  * Without keys (development mode) checks need none and learning is refused;
  * with keys, cand must be one of them. */
 int key_ok(struct request *rq, const char *cand, size_t len, int fold, int learning);
+/* request_db - the database a request works on: --db's, or with --sites
+ * its key's site's (after key_ok), or the site [sites] maps it to with
+ * blog (url[0..len), may be NULL). Returns 1 with *db, or 0 having
+ * replied (503: the site could not be opened or made). */
+int request_db(struct request *rq, const char *blog, size_t len, thresh_db **db,
+               enum MHD_Result *ret);
 /* keys_configured - 1 unless in development mode. */
 int keys_configured(struct server *s);
 /* host_key - the first label of the Host header when it is a name of two
@@ -479,9 +564,13 @@ enum {
 	G_HEADER_TIMEOUT = 1 << 14,
 	G_PER_IP = 1 << 15,
 	G_BODY_BUDGET = 1 << 16,
+	G_OPEN_SITES = 1 << 17, /* no flag: thresh.conf's alone */
 };
 
-#define CONF_KEYS 17
+#define CONF_KEYS 18
+/* [threshd] open_sites: the default, and the most */
+#define DEFAULT_OPEN_SITES 256
+#define MAX_OPEN_SITES 100000
 /* --body-budget: at most 4 GiB (K and M suffixes) */
 #define MAX_BODY_BUDGET (4096ull << 20)
 #define CONF_VALUE_MAX 1024
@@ -493,12 +582,14 @@ struct conf_state {
 	char *owned[CONF_KEYS];               /* strings cfg points to */
 };
 
-/* conf_apply - the [threshd] values into s->cfg, under the flags. Returns 0
- * or -1 (reported). */
+/* conf_apply - the [threshd] values into s->cfg, under the flags, and with
+ * --sites the [sites] map. Returns 0 or -1 (reported). */
 int conf_apply(struct server *s, struct conf_state *cs);
-/* conf_reload - SIGHUP: thresh_db_config_reload, then hold_as_spam applied
- * and other [threshd] changes reported as waiting for a restart. Its last
- * line on stderr is "reloaded thresh.conf", or why it was not. */
+/* conf_reload - SIGHUP: thresh_db_config_reload, then hold_as_spam and
+ * open_sites applied, [sites] read again (--sites), every open site's
+ * configuration reloaded, and other [threshd] changes reported as waiting
+ * for a restart. Its last line on stderr is "reloaded thresh.conf", or why
+ * it was not. */
 void conf_reload(struct server *s, struct conf_state *cs);
 void conf_free(struct conf_state *cs);
 /* ---- cluster.c ---- */

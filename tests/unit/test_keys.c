@@ -53,7 +53,7 @@ Test(keys, load_trims_and_skips_comments_and_blank_lines)
 	                            "# 0123456789 commented out\n"
 	                            "UPPER_lower-09\r\n"
 	                            "no-newline-at-end");
-	cr_assert_eq(keyring_load(path, &k, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(keyring_load(path, 0, &k, why, sizeof why), 0, "%s", why);
 	cr_expect_eq(keyring_count(k), 4);
 	cr_expect(match(k, "3f9c2a7be61d", 0));
 	cr_expect(match(k, "blog-example-org-4b1d9e", 0), "surrounding white space trimmed");
@@ -70,7 +70,7 @@ Test(keys, length_limits)
 	char why[512] = "", text[600];
 	memset(text, 'k', KEY_MAX_LEN);
 	strcpy(text + KEY_MAX_LEN, "\nabcdefgh\n");
-	cr_assert_eq(keyring_load(key_file(text), &k, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(keyring_load(key_file(text), 0, &k, why, sizeof why), 0, "%s", why);
 	cr_expect_eq(keyring_count(k), 2, "%d and %d characters", KEY_MAX_LEN, KEY_MIN_LEN);
 	cr_expect(match(k, "abcdefgh", 0));
 	text[KEY_MAX_LEN] = '\0';
@@ -97,7 +97,7 @@ Test(keys, load_errors_name_file_and_line)
 		struct keyring *k = (struct keyring *)1;
 		char why[512] = "", want[PATH_MAX + 16];
 		const char *path = key_file(bad[i].text);
-		cr_expect_eq(keyring_load(path, &k, why, sizeof why), -1, "case %zu", i);
+		cr_expect_eq(keyring_load(path, 0, &k, why, sizeof why), -1, "case %zu", i);
 		snprintf(want, sizeof want, "%s%s", path, bad[i].where);
 		cr_expect(strncmp(why, want, strlen(want)) == 0, "[%s] should start with [%s]", why, want);
 		cr_expect(strstr(why, bad[i].what) != NULL, "[%s] should say [%s]", why, bad[i].what);
@@ -107,7 +107,7 @@ Test(keys, load_errors_name_file_and_line)
 	struct keyring *k;
 	memset(text, 'k', KEY_MAX_LEN + 1);
 	strcpy(text + KEY_MAX_LEN + 1, "\n");
-	cr_expect_eq(keyring_load(key_file(text), &k, why, sizeof why), -1);
+	cr_expect_eq(keyring_load(key_file(text), 0, &k, why, sizeof why), -1);
 	cr_expect(strstr(why, ":1: a key must be 8 to 256") != NULL, "%s", why);
 }
 
@@ -116,10 +116,10 @@ Test(keys, files_that_cannot_be_read)
 	struct keyring *k;
 	char why[512] = "", path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/none", dir);
-	cr_expect_eq(keyring_load(path, &k, why, sizeof why), -1);
+	cr_expect_eq(keyring_load(path, 0, &k, why, sizeof why), -1);
 	cr_expect(strstr(why, path) == why, "%s", why);
 	cr_expect(strstr(why, "No such file") != NULL, "%s", why);
-	cr_expect_eq(keyring_load(dir, &k, why, sizeof why), -1, "a folder");
+	cr_expect_eq(keyring_load(dir, 0, &k, why, sizeof why), -1, "a folder");
 	cr_expect(strstr(why, dir) == why, "%s", why);
 }
 
@@ -127,7 +127,7 @@ Test(keys, match_compares_every_key)
 {
 	struct keyring *k;
 	char why[512] = "";
-	cr_assert_eq(keyring_load(key_file("first-key-aaaa\nSecond-Key-BBBB\nthird_key_cccc\n"), &k, why,
+	cr_assert_eq(keyring_load(key_file("first-key-aaaa\nSecond-Key-BBBB\nthird_key_cccc\n"), 0, &k, why,
 	                          sizeof why), 0, "%s", why);
 	cr_expect(match(k, "first-key-aaaa", 0));
 	cr_expect(match(k, "Second-Key-BBBB", 0));
@@ -171,4 +171,75 @@ Test(keys, ct_equal)
 	cr_expect(!eq("^", "~", 1));
 	cr_expect(eq("\xc4", "\xc4", 1));
 	cr_expect(!eq("\xc4", "\xe4", 1), "bytes past ASCII are not folded");
+}
+
+/* threshd --sites: "KEY SITE" lines; the key picks its site. */
+Test(keys, sites_mode_maps_each_key_to_its_site)
+{
+	struct keyring *k;
+	char why[512] = "";
+	cr_assert_eq(keyring_load(key_file("# sites\n"
+	                                   "first-key-aaaa   blog.example.org\n"
+	                                   "\tSecond-Key-BBBB\tshop_2 \n"
+	                                   "third-key-cccc blog.example.org\n"
+	                                   "first-key-aaaa blog.example.org\n"),
+	                          1, &k, why, sizeof why),
+	             0, "%s", why);
+	cr_expect_eq(keyring_count(k), 3, "the same line twice is one key");
+	size_t a = keyring_find(k, "first-key-aaaa", 14, 0);
+	size_t b = keyring_find(k, "second-key-bbbb", 15, 1);
+	size_t c = keyring_find(k, "third-key-cccc", 14, 0);
+	cr_assert(a && b && c);
+	cr_expect(a != b && b != c && a != c);
+	cr_expect_str_eq(keyring_site(k, a), "blog.example.org");
+	cr_expect_str_eq(keyring_site(k, b), "shop_2");
+	cr_expect_str_eq(keyring_site(k, c), "blog.example.org", "two keys, one site");
+	cr_expect_eq(keyring_find(k, "second-key-bbbb", 15, 0), 0, "case counts without fold");
+	cr_expect_eq(keyring_find(k, "blog.example.org", 16, 0), 0, "a site is not a key");
+	cr_expect_null(keyring_site(k, 0));
+	cr_expect_null(keyring_site(k, 4));
+	keyring_free(k);
+
+	/* without --sites a site after the key is not taken */
+	cr_expect_eq(keyring_load(key_file("first-key-aaaa blog\n"), 0, &k, why, sizeof why), -1);
+	cr_expect(strstr(why, ":1: a key may hold only") != NULL, "%s", why);
+	cr_assert_eq(keyring_load(key_file("first-key-aaaa\n"), 0, &k, why, sizeof why), 0);
+	cr_expect_null(keyring_site(k, keyring_find(k, "first-key-aaaa", 14, 0)),
+	               "no sites: no site");
+	keyring_free(k);
+}
+
+Test(keys, sites_mode_errors_name_the_line)
+{
+	static const struct {
+		const char *text, *where, *what;
+	} bad[] = {
+		{"first-key-aaaa site1\nsecond-key-bbbb\n", ":2: ", "a key without a site"},
+		{"first-key-aaaa Site1\n", ":1: ", "a site name is 1 to 64 lower-case"},
+		{"first-key-aaaa ..\n", ":1: ", "does not start with '.'"},
+		{"first-key-aaaa .hidden\n", ":1: ", "does not start with '.'"},
+		{"first-key-aaaa a/b\n", ":1: ", "a site name"},
+		{"first-key-aaaa caf\xc3\xa9\n", ":1: ", "a site name"},
+		{"first-key-aaaa a b\n", ":1: ", "nothing after the site"},
+		{"x\n# c\nfirst-key-aaaa s\n", ":1: ", "a key without a site"},
+		{"first-key-aaaa one\nfirst-key-aaaa two\n", ":2: ", "given before for site one"},
+		{"short s\n", ":1: ", "a key must be 8 to 256"},
+		{"bad/key/x s\n", ":1: ", "only letters, digits"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct keyring *k = (struct keyring *)1;
+		char why[512] = "", want[PATH_MAX + 16];
+		const char *path = key_file(bad[i].text);
+		cr_expect_eq(keyring_load(path, 1, &k, why, sizeof why), -1, "case %zu", i);
+		snprintf(want, sizeof want, "%s%s", path, bad[i].where);
+		cr_expect(strncmp(why, want, strlen(want)) == 0, "[%s] should start with [%s]", why, want);
+		cr_expect(strstr(why, bad[i].what) != NULL, "[%s] should say [%s]", why, bad[i].what);
+		cr_expect_eq(k, (struct keyring *)1, "*out untouched on failure");
+	}
+	char name[80];
+	memset(name, 'a', sizeof name);
+	cr_expect(site_name_ok(name, 64));
+	cr_expect(!site_name_ok(name, 65));
+	cr_expect(!site_name_ok(name, 0));
+	cr_expect(site_name_ok("a.b_c-9", 7));
 }
