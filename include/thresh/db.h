@@ -52,6 +52,27 @@ THRESH_API void thresh_db_options_init(thresh_db_options *opts);
 THRESH_API int thresh_db_open(const char *dir, const thresh_db_options *opts,
                               thresh_db **out);
 
+/* thresh_db_clone - a new database folder, a copy of another's model.
+ * [in]  from  an open database (any thread may use it meanwhile).
+ * [in]  dir   the new folder; it must not exist.
+ * [in]  opts  how to open the copy, or NULL (its CREATE, EXCL and EMPTY
+ *             flags are ignored).
+ * [out] out   the copy, open, released with thresh_db_close().
+ * The copy holds from's newest snapshot: token counts (both layers),
+ * parameters, fitted cutoffs and calibration. It gets a secret of its own,
+ * so what from keyed by its secret is left out: authors, learned comments'
+ * digests (the copy may learn them again), identity tokens, rate-limit
+ * state, and a cluster node's place in its cluster. A database made from
+ * the default model and never learned into, cloned, is what creating one
+ * from the default model makes, in a fraction of the time (no dump to
+ * read): threshd --sites makes its sites so. Like creation it is atomic:
+ * the folder appears whole or not at all. Returns 0, THRESH_EINVAL,
+ * THRESH_EEXIST (dir exists, or appeared meanwhile), THRESH_EACCES,
+ * THRESH_EFULL, THRESH_EIO, THRESH_ENOMEM, or what thresh_db_open returns.
+ * Added in 0.4. */
+THRESH_API int thresh_db_clone(thresh_db *from, const char *dir, const thresh_db_options *opts,
+                               thresh_db **out);
+
 /* thresh_db_close - close a handle. No other thread may use it any more.
  * Accepts NULL. Added in 0.1. */
 THRESH_API void thresh_db_close(thresh_db *db);

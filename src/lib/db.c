@@ -530,6 +530,79 @@ int thresh_db_open(const char *dir, const thresh_db_options *opts, thresh_db **o
 	return rc;
 }
 
+/* ---------- clone ---------- */
+
+/* clone_fn - take out of a copy what its source keyed by its own secret
+ * (authors, learned digests, identity tokens: a new secret could never
+ * find them), its rate state, and its place in a cluster. */
+static int clone_fn(store_txn *t, void *ctx)
+{
+	static const char *const keyed[] = {"learned", "legacy", "authors", "rate", "outbox"};
+	uint64_t dropped;
+	int rc;
+	(void)ctx;
+	for (size_t i = 0; i < sizeof keyed / sizeof keyed[0]; i++)
+		if ((rc = store_rec_clear(t, keyed[i])))
+			return rc;
+	if ((rc = store_tokens_drop(t, COUNTS_IDENTITY, &dropped)))
+		return rc;
+	return store_meta_drop_prefix(t, "c:"); /* replica.c's keys */
+}
+
+int thresh_db_clone(thresh_db *from, const char *dir, const thresh_db_options *opts,
+                    thresh_db **out)
+{
+	char tmp[PATH_MAX];
+	char *errbuf = opts && opts->size >= sizeof *opts ? opts->errbuf : NULL;
+	size_t errsize = errbuf ? opts->errbuf_size : 0;
+	store *st = NULL;
+	struct stat sb;
+	int rc;
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	if (!from || !dir || !*dir || !out)
+		return THRESH_EINVAL;
+	if (stat(dir, &sb) == 0) {
+		set_err(errbuf, errsize, "%s: exists already", dir);
+		return THRESH_EEXIST;
+	}
+	if ((rc = mkdir_parents(dir)))
+		return rc;
+	if (snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", dir) >= (int)sizeof tmp)
+		return THRESH_EINVAL;
+	if (!mkdtemp(tmp))
+		return errno_code(errno);
+	if ((rc = store_copy(from->st, tmp)) || (rc = store_open(tmp, 0, 0, &st)) ||
+	    (rc = store_write(st, clone_fn, NULL)))
+		goto fail;
+	{
+		site_keys k;
+		rc = secret_write(tmp, NULL, &k);
+		hash_wipe(&k, sizeof k);
+		if (rc)
+			goto fail;
+	}
+	store_close(st);
+	st = NULL;
+	/* into place whole, as create_db: a folder made meanwhile stays */
+	if (rename(tmp, dir) != 0) {
+		rc = errno == ENOTEMPTY || errno == EEXIST ? THRESH_EEXIST : errno_code(errno);
+		goto fail;
+	}
+	thresh_db_options o;
+	thresh_db_options_init(&o);
+	if (opts && opts->size >= sizeof o)
+		o = *opts;
+	o.flags &= ~(THRESH_DB_CREATE | THRESH_DB_EXCL | THRESH_DB_EMPTY);
+	return thresh_db_open(dir, &o, out);
+fail:
+	store_close(st);
+	remove_tree(tmp);
+	if (errbuf && errsize && !errbuf[0])
+		set_err(errbuf, errsize, "%s: %s", dir, thresh_strerror(rc));
+	return rc;
+}
+
 void thresh_db_close(thresh_db *db)
 {
 	if (!db)

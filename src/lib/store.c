@@ -8,7 +8,10 @@
  * read transaction that is reset (store_read_reset) reads nothing until it
  * is renewed, and holds no lock meanwhile. */
 #include <errno.h>
+#include <limits.h>
 #include <lmdb.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -673,6 +676,50 @@ int store_rec_foreach_from(store_txn *t, const char *db, const void *from, size_
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int store_rec_clear(store_txn *t, const char *db)
+{
+	int i = db_index(db);
+	if (i < 0)
+		return THRESH_EINVAL;
+	if (!t->write)
+		return THRESH_EREADONLY;
+	return t->s->missing[i] ? 0 : map_err(mdb_drop(t->txn, t->s->dbi[i], 0));
+}
+
+int store_meta_drop_prefix(store_txn *t, const char *prefix)
+{
+	MDB_cursor *cur;
+	size_t n = strlen(prefix);
+	MDB_val key = {n, (void *)prefix}, val;
+	if (!t->write)
+		return THRESH_EREADONLY;
+	int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_META], &cur);
+	if (rc)
+		return map_err(rc);
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		if (key.mv_size < n || memcmp(key.mv_data, prefix, n) != 0)
+			break; /* past the keys that begin with prefix */
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int store_copy(store *s, const char *dir)
+{
+	char path[PATH_MAX];
+	/* a consistent snapshot, written compactly (free pages left out) */
+	int rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+	if (rc)
+		return map_err(rc);
+	/* LMDB makes the file as umask allows; a database's is its owner's */
+	if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path)
+		return THRESH_EINVAL;
+	return chmod(path, 0600) == 0 ? 0 : map_err(errno);
 }
 
 int store_rec_count(store_txn *t, const char *db, uint64_t *n)

@@ -129,6 +129,17 @@ int store_rec_foreach_from(store_txn *t, const char *db, const void *from, size_
                            void *ctx);
 /* store_rec_count - the records of a database. */
 int store_rec_count(store_txn *t, const char *db, uint64_t *n);
+/* store_rec_clear - delete every record of named database db. Returns 0,
+ * THRESH_EINVAL (no such database), THRESH_EREADONLY or a store error. */
+int store_rec_clear(store_txn *t, const char *db);
+/* store_meta_drop_prefix - delete every meta key that begins with prefix.
+ * Returns 0, THRESH_EREADONLY or a store error. */
+int store_meta_drop_prefix(store_txn *t, const char *prefix);
+/* store_copy - a copy of s's newest snapshot into the existing, empty
+ * folder dir (its data file alone, without free pages; the copy makes its
+ * own lock file when opened). Other threads may read and write s meanwhile.
+ * Returns 0 or a store error. */
+int store_copy(store *s, const char *dir);
 
 /* Sizes for stats. */
 typedef struct store_info {

@@ -2,6 +2,7 @@
  * the errors), and the in-memory copy of a snapshot's counts it keeps for
  * checks (db_cache_for, thresh_db_warm). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <lmdb.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -321,4 +322,117 @@ Test(db, a_format_1_database_is_upgraded_on_a_read_write_open)
 	thresh_db_close(db);
 	tu_rmtree(dir);
 	free(dir);
+}
+
+/* thresh_db_clone: the model copied, what the secret keyed left behind. */
+static uint64_t stat_of(thresh_db *db, int which)
+{
+	thresh_stats st;
+	memset(&st, 0, sizeof st);
+	st.size = sizeof st;
+	cr_assert_eq(thresh_db_stats(db, &st), 0);
+	return which == 0 ? st.spam_messages : which == 1 ? st.ham_messages
+	       : which == 2 ? st.tokens : st.learned;
+}
+
+Test(db, clone_copies_the_model_with_a_secret_of_its_own)
+{
+	char *dir, path[PATH_MAX], err[256] = "";
+	thresh_db *db = tu_empty_db(&dir), *copy = NULL, *again = (thresh_db *)1;
+	tu_learn_numbered(db, "lovely garden poem %d", 6, THRESH_HAM);
+	tu_learn_numbered(db, "cheap quasar pills %d", 6, THRESH_SPAM);
+	/* an author's comments: identity tokens and an author record */
+	for (int i = 0; i < 3; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "kind words on the garden %d", i);
+		thresh_comment *c = tu_comment(text, "pat@example.net");
+		cr_assert_eq(thresh_learn(db, c, THRESH_HAM, NULL), 0);
+		thresh_comment_free(c);
+	}
+	thresh_db_options o;
+	thresh_db_options_init(&o);
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	o.flags = THRESH_DB_CREATE | THRESH_DB_EXCL; /* ignored */
+	snprintf(path, sizeof path, "%s/copy", dir);
+	cr_assert_eq(thresh_db_clone(db, path, &o, &copy), 0, "%s", err);
+
+	cr_expect_eq(stat_of(copy, 0), stat_of(db, 0), "spam comments learned");
+	cr_expect_eq(stat_of(copy, 1), stat_of(db, 1), "ham comments learned");
+	cr_expect_lt(stat_of(copy, 2), stat_of(db, 2), "identity tokens left behind");
+	cr_expect_eq(stat_of(db, 3), 15);
+	cr_expect_eq(stat_of(copy, 3), 0, "learned digests left behind");
+	static const char *probe[] = {"cheap quasar pills", "lovely garden poem", "a new text"};
+	for (size_t i = 0; i < 3; i++) {
+		double a = tu_score(db, probe[i]), b = tu_score(copy, probe[i]);
+		cr_expect(memcmp(&a, &b, sizeof a) == 0, "%s: %.17g vs %.17g", probe[i], a, b);
+	}
+	/* its own secret: a file of its own, and the author unknown there */
+	char s1[PATH_MAX], s2[PATH_MAX];
+	size_t n1, n2;
+	snprintf(s1, sizeof s1, "%s/db/secret", dir);
+	snprintf(s2, sizeof s2, "%s/copy/secret", dir);
+	char *a = tu_slurp(s1, &n1), *b = tu_slurp(s2, &n2);
+	cr_expect(n1 == n2 && memcmp(a, b, n1) != 0, "a new secret");
+	free(a);
+	free(b);
+	struct stat sb;
+	snprintf(s2, sizeof s2, "%s/copy/data.mdb", dir);
+	cr_assert_eq(stat(s2, &sb), 0);
+	cr_expect_eq(sb.st_mode & 0777, 0600, "the data file is its owner's: %o", sb.st_mode & 0777);
+	/* it learns on its own, the source does not move */
+	tu_learn(copy, "cheap quasar pills again", THRESH_SPAM);
+	cr_expect_eq(stat_of(copy, 0), 7);
+	cr_expect_eq(stat_of(db, 0), 6);
+
+	/* an existing folder is not replaced, and nothing is left behind */
+	cr_expect_eq(thresh_db_clone(db, path, &o, &again), THRESH_EEXIST);
+	cr_expect_eq(again, (thresh_db *)1, "*out untouched");
+	cr_expect_eq(thresh_db_clone(NULL, path, &o, &again), THRESH_EINVAL);
+	cr_expect_eq(thresh_db_clone(db, NULL, &o, &again), THRESH_EINVAL);
+	thresh_db_close(copy);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			n++;
+			cr_expect(!strcmp(e->d_name, "db") || !strcmp(e->d_name, "copy"), "%s", e->d_name);
+		}
+	closedir(d);
+	cr_expect_eq(n, 2, "no temporary folder left");
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A clone of a database made from the default model and never learned
+ * into is what creating one from the default model makes. */
+Test(db, clone_of_the_default_model_is_a_new_database)
+{
+	char *dir, *dir2, path[PATH_MAX];
+	thresh_db *seed = tu_model_db(&dir), *made = tu_model_db(&dir2), *copy;
+	snprintf(path, sizeof path, "%s/copy", dir);
+	cr_assert_eq(thresh_db_clone(seed, path, NULL, &copy), 0);
+	for (int w = 0; w < 4; w++)
+		cr_expect_eq(stat_of(copy, w), stat_of(made, w), "stat %d", w);
+	static const char *probe[] = {"check out my channel subscribe", "great song love it",
+	                              "free iphone click http://x.example", "hello"};
+	for (size_t i = 0; i < 4; i++) {
+		double a = tu_score(made, probe[i]), b = tu_score(copy, probe[i]);
+		cr_expect(memcmp(&a, &b, sizeof a) == 0, "%s: %.17g vs %.17g", probe[i], a, b);
+	}
+	double va, vb;
+	for (size_t i = 0; thresh_db_param_name(i); i++) {
+		cr_assert_eq(thresh_db_param_get(made, thresh_db_param_name(i), &va), 0);
+		cr_assert_eq(thresh_db_param_get(copy, thresh_db_param_name(i), &vb), 0);
+		cr_expect(memcmp(&va, &vb, sizeof va) == 0, "%s", thresh_db_param_name(i));
+	}
+	thresh_db_close(copy);
+	thresh_db_close(made);
+	thresh_db_close(seed);
+	tu_rmtree(dir);
+	tu_rmtree(dir2);
+	free(dir);
+	free(dir2);
 }
