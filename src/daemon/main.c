@@ -758,7 +758,7 @@ static int open_sites(struct server *s)
 	}
 	if ((rc = thresh_db_warm(s->db)))
 		say("%s: the in-memory copy of the model was not made: %s", prior, thresh_strerror(rc));
-	if (sites_new(dir, s->cfg.config, s->cfg.open_sites, &s->sites)) {
+	if (sites_new(dir, s->cfg.config, s->db, s->cfg.open_sites, &s->sites)) {
 		say("out of memory");
 		return -1;
 	}

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "model_path.h"
 #include "threshd.h"
 
 struct site {
@@ -41,12 +40,11 @@ struct site {
 };
 
 struct sites {
+	thresh_db *seed; /* DIR/.prior: a new site is its copy */
 	pthread_mutex_t lock;
 	pthread_cond_t opened;
 	char *dir;
 	const char *config;
-	char model[4096];
-	const char *model_path;
 	size_t max_open;
 	size_t open;
 	uint64_t clock;
@@ -64,7 +62,8 @@ static uint64_t name_hash(const char *s)
 	return h;
 }
 
-int sites_new(const char *dir, const char *config, size_t max_open, struct sites **out)
+int sites_new(const char *dir, const char *config, thresh_db *seed, size_t max_open,
+              struct sites **out)
 {
 	struct sites *r = calloc(1, sizeof *r);
 	if (!r)
@@ -76,7 +75,7 @@ int sites_new(const char *dir, const char *config, size_t max_open, struct sites
 		return -1;
 	}
 	r->config = config;
-	r->model_path = build_tree_model(r->model, sizeof r->model);
+	r->seed = seed;
 	r->max_open = max_open ? max_open : 1;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->opened, NULL);
@@ -215,7 +214,6 @@ static int open_site(struct sites *r, const char *name, thresh_db **db, int *cre
 	snprintf(own, sizeof own, "%s/thresh.conf", path);
 	struct stat st;
 	o.config = stat(own, &st) == 0 ? NULL : r->config;
-	o.model = r->model_path;
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
 #ifdef THRESH_DB_SHARE_PRIOR
@@ -225,10 +223,14 @@ static int open_site(struct sites *r, const char *name, thresh_db **db, int *cre
 #endif
 	rc = thresh_db_open(path, &o, db);
 	if (rc == THRESH_ENOENT) {
-		o.flags |= THRESH_DB_CREATE;
+		/* a copy of DIR/.prior, the default model never learned into, is
+		 * what creating from the default model makes, without its dump to
+		 * read (a tenth of the time) */
 		err[0] = '\0';
-		if ((rc = thresh_db_open(path, &o, db)) == 0)
+		if ((rc = thresh_db_clone(r->seed, path, &o, db)) == 0)
 			*created = 1;
+		else if (rc == THRESH_EEXIST) /* another threshd made it first */
+			rc = thresh_db_open(path, &o, db);
 	}
 	if (rc) {
 		snprintf(why, whysize, "%s: %s%s%s", path, thresh_strerror(rc), err[0] ? ": " : "", err);

@@ -141,9 +141,11 @@ struct site_count {
 };
 
 /* sites_new - a registry of the sites under dir, each opened with config
- * (NULL: its own thresh.conf), at most max_open open and idle at once.
- * Returns 0, or -1 (no memory). */
-int sites_new(const char *dir, const char *config, size_t max_open, struct sites **out);
+ * (NULL: its own thresh.conf), a new one made as a copy of seed (DIR/.prior,
+ * the default model never learned into), at most max_open open and idle at
+ * once. Returns 0, or -1 (no memory). */
+int sites_new(const char *dir, const char *config, thresh_db *seed, size_t max_open,
+              struct sites **out);
 /* sites_free - close every site (no request may use one any more). */
 void sites_free(struct sites *r);
 void sites_set_max_open(struct sites *r, size_t max_open);
