@@ -397,7 +397,8 @@ class CommandLineTest(DaemonTest):
                   "shutdown-timeout": "1", "max-connections": "10", "log": "-",
                   "header-timeout": "1", "max-connections-per-ip": "2", "body-budget": "64M",
                   "tls-port": "0", "tls-cert": "/nonexistent.pem", "tls-key": "/nonexistent.pem",
-                  "redis": "unix:/nonexistent/redis.sock", "node": "n1", "nodes": "2"}
+                  "redis": "unix:/nonexistent/redis.sock", "node": "n1", "nodes": "2",
+                  "sites": os.path.join(self.tmp, "sites")}
         for name, arg in opts:
             args = ["--" + name] + ([values[name]] if arg else [])
             if name in ("help", "version"):
