@@ -5,7 +5,7 @@
  *   3f9c2a7be61d4b1d9e0a7c55e2f18d03  blog.example.org
  *   9d0e4f6a1b2c7d8e                  shop-example-com
  *
- * A line is read by threshd's rules (src/daemon/keys.c): "KEY SITE" with
+ * A line is read by threshd's rules (its keys.c, keyring_load): "KEY SITE" with
  * white space around and between, a key of KEY_MIN_LEN to KEY_MAX_LEN of
  * [A-Za-z0-9_-], a site as site_name_ok (src/common/site_key.c) says, one
  * key never given for two sites. A file threshd would refuse is refused

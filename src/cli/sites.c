@@ -472,6 +472,14 @@ static int sites_list(struct sites_cmd *s)
 
 /* ---------- add ---------- */
 
+/* forget - zero a key in a way the compiler keeps. */
+static void forget(char *key, size_t n)
+{
+	volatile char *v = key;
+	while (n--)
+		*v++ = 0;
+}
+
 /* new_key - KEY_BYTES random bytes as hex into buf (2 * KEY_BYTES + 1).
  * Returns 0 or -1 (reported). */
 static int new_key(char *buf)
@@ -490,9 +498,7 @@ static int new_key(char *buf)
 	}
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
-	volatile unsigned char *v = raw;
-	for (size_t i = 0; i < sizeof raw; i++)
-		v[i] = 0;
+	forget((char *)raw, sizeof raw);
 	return 0;
 }
 
@@ -578,9 +584,7 @@ static int sites_add(struct sites_cmd *s)
 		printf("next: give the site a key: add a line \"KEY %s\" to threshd's --keys file "
 		       "and send threshd SIGHUP\n", name);
 	}
-	volatile char *v = key;
-	for (size_t i = 0; i < sizeof key; i++)
-		v[i] = 0;
+	forget(key, sizeof key);
 	return CLI_OK;
 undo_site:
 	if ((rc = remove_tree(AT_FDCWD, path)))
@@ -591,6 +595,7 @@ undo_keys:
 undo_dir:
 	if (made_dir)
 		rmdir(s->dir);
+	forget(key, sizeof key);
 	return SITES_FAIL;
 }
 
@@ -648,7 +653,8 @@ static int sites_remove(struct sites_cmd *s)
 			kf_close(&kf);
 		return SITES_USAGE;
 	}
-	if (s->keys && kf_prepare(&kf, name, NULL, NULL, NULL, (uid_t)-1, (gid_t)-1)) {
+	int rewrite = s->keys && nkeys; /* a file without NAME's keys stays as it is */
+	if (rewrite && kf_prepare(&kf, name, NULL, NULL, NULL, (uid_t)-1, (gid_t)-1)) {
 		kf_close(&kf);
 		return SITES_FAIL;
 	}
@@ -668,7 +674,7 @@ static int sites_remove(struct sites_cmd *s)
 			goto fail;
 		}
 	}
-	if (s->keys && kf_install(&kf)) {
+	if (rewrite && kf_install(&kf)) {
 		if (folder && rename(inner, path) != 0)
 			cli_warn("%s: moving it back from %s: %s", path, inner, strerror(errno));
 		else if (folder)
@@ -684,13 +690,16 @@ static int sites_remove(struct sites_cmd *s)
 		}
 		printf("removed %s (%s)\n", path, what);
 	}
-	if (s->keys) {
+	if (s->keys && !rewrite)
+		printf("no key of %s in %s\n", name, kf.path);
+	if (rewrite) {
 		printf("removed %zu key%s of %s from %s\n", nkeys, nkeys == 1 ? "" : "s", name, kf.path);
 		if (!kf.new_keys)
 			cli_warn("note: %s holds no key now: threshd refuses a key file without keys (and "
 			         "keeps the keys it has on SIGHUP); stop threshd instead", kf.path);
-		kf_close(&kf);
 	}
+	if (s->keys)
+		kf_close(&kf);
 	printf("next: send threshd SIGHUP (systemctl reload threshd) so that it refuses %s's keys "
 	       "at once; a threshd that has the site open keeps it (and its disk space) until it "
 	       "closes it among the least recently used past open_sites, or restarts\n", name);
@@ -747,7 +756,7 @@ static int sites_rename(struct sites_cmd *s)
 			return SITES_FAIL;
 		}
 		nkeys = kf_count(&kf, from);
-		if (kf_prepare(&kf, from, to, NULL, NULL, (uid_t)-1, (gid_t)-1)) {
+		if (nkeys && kf_prepare(&kf, from, to, NULL, NULL, (uid_t)-1, (gid_t)-1)) {
 			kf_close(&kf);
 			return SITES_FAIL;
 		}
@@ -759,18 +768,20 @@ static int sites_rename(struct sites_cmd *s)
 		         errno == ENOTEMPTY || errno == EEXIST ? "that exists already" : strerror(errno));
 		goto fail;
 	}
-	if (s->keys && kf_install(&kf)) {
+	if (nkeys && kf_install(&kf)) {
 		if (rename(new, old) != 0)
 			cli_warn("%s: moving it back to %s: %s", new, old, strerror(errno));
 		goto fail;
 	}
 	sync_dir(s->dir);
 	printf("renamed %s to %s\n", old, new);
-	if (s->keys) {
+	if (nkeys)
 		printf("gave %zu key%s of %s to %s in %s\n", nkeys, nkeys == 1 ? "" : "s", from, to,
 		       kf.path);
+	else if (s->keys)
+		printf("no key of %s in %s\n", from, kf.path);
+	if (s->keys)
 		kf_close(&kf);
-	}
 	printf("next: restart threshd (systemctl restart threshd): one that has %s open keeps "
 	       "using it, and must not open the same database a second time as %s\n", from, to);
 	conf_note(s, from, "is now called something else");

@@ -1751,6 +1751,36 @@ class TestSites(CliTest):
         self.assertTrue(os.path.islink(self.keys))
         self.assertNotIn(" added", self.key_lines())
 
+    def test_a_site_without_keys_leaves_the_key_file_alone(self):
+        self.add("keyed")
+        self.sites("add", "bare", keys=False)
+        ino = os.stat(self.keys).st_ino
+        out, _ = self.sites("rename", "bare", "bare2")
+        self.assertIn("no key of bare in %s\n" % self.keys, out)
+        out, _ = self.sites("remove", "bare2", "--yes")
+        self.assertIn("no key of bare2 in %s\n" % self.keys, out)
+        self.assertEqual(os.stat(self.keys).st_ino, ino, "not rewritten")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["keyed"])
+
+    @unittest.skipUnless(hasattr(os, "geteuid") and os.geteuid() == 0, "needs root")
+    def test_root_gives_new_files_to_the_owner_of_dir(self):
+        nobody = 65534
+        os.mkdir(self.dir, 0o700)
+        os.chown(self.dir, nobody, nobody)
+        self.add("site")
+        for root, dirs, files in os.walk(os.path.join(self.dir, "site")):
+            for n in [root] + [os.path.join(root, f) for f in files]:
+                st = os.lstat(n)
+                self.assertEqual((st.st_uid, st.st_gid), (nobody, nobody), n)
+        st = os.stat(self.keys)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (nobody, nobody, 0o600))
+        # an existing key file keeps its own owner
+        os.chown(self.keys, 0, nobody)
+        os.chmod(self.keys, 0o640)
+        self.add("other")
+        st = os.stat(self.keys)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (0, nobody, 0o640))
+
     def test_a_key_file_threshd_would_refuse_is_refused(self):
         os.mkdir(self.dir)
         for text, why in (("short x\n", ":1: a key must be 8 to 256"),
