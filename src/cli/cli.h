@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <thresh/thresh.h>
 
@@ -66,6 +68,51 @@ int write_plot(const char *path, const struct scored *s, size_t n, size_t nspam,
 int cmd_rotate_secret(struct cli *cli, int argc, char **argv);
 /* replicate.c: the cluster's replicator, for nodes without threshd */
 int cmd_replicate(struct cli *cli, int argc, char **argv);
+
+/* sites.c: the sites of a threshd --sites folder */
+int cmd_sites(struct cli *cli, int argc, char **argv);
+
+/* ---- keyfile.c: threshd's key file with --sites ("KEY SITE" lines) ---- */
+struct kf_line {
+	size_t off, len;       /* the line in text, without its newline */
+	int is_key;            /* 0: blank or a comment */
+	size_t key, key_len;   /* the key's place in text */
+	size_t site, site_len; /* the site's */
+};
+
+struct keyfile {
+	char *path;       /* the file (a symbolic link's target) */
+	int create_ok;    /* a missing file reads as an empty one */
+	int exists;
+	struct stat st;   /* when it exists */
+	char *text;       /* its contents, NUL-terminated (wiped when closed) */
+	size_t len, cap;
+	struct kf_line *line;
+	size_t nline;
+	int dir_fd;       /* its folder, locked */
+	char *tmp;        /* a prepared new file, not installed yet */
+	size_t new_keys;  /* the keys of the prepared file */
+};
+
+/* kf_open - lock the folder of path, read the file and check it by
+ * threshd's rules (a missing file is an empty one with create_ok). A
+ * symbolic link is resolved. Returns 0 or -1 (reported: "FILE:LINE: ..."). */
+int kf_open(struct keyfile *kf, const char *path, int create_ok);
+/* kf_count - how many keys site has. */
+size_t kf_count(const struct keyfile *kf, const char *site);
+/* kf_has_key - 1 when key is in the file. */
+int kf_has_key(const struct keyfile *kf, const char *key);
+/* kf_prepare - write the new file beside the old, flushed: the lines of
+ * site dropped (to NULL) or given to site `to`, and "add_key add_site"
+ * appended (add_key NULL: none); all else as it was. It gets the old file's
+ * mode and owner, or 0600 and new_uid:new_gid (-1: ours) when new.
+ * Returns 0 or -1 (reported; nothing is left behind). */
+int kf_prepare(struct keyfile *kf, const char *site, const char *to, const char *add_key,
+               const char *add_site, uid_t new_uid, gid_t new_gid);
+/* kf_install - rename the prepared file into place. 0 or -1 (reported). */
+int kf_install(struct keyfile *kf);
+/* kf_close - remove a prepared file not installed, unlock, wipe. */
+void kf_close(struct keyfile *kf);
 
 /* ---- help.c ---- */
 /* help_text - the --help text of a command (NULL: the general help), or

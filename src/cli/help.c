@@ -52,6 +52,7 @@ static const char general_help[] =
 	"  config    show the configuration in force (thresh.conf)\n"
 	"  rotate-secret  replace the secret that identities are hashed with\n"
 	"  replicate publish and apply the cluster's training log (a node without threshd)\n"
+	"  sites     list, add, remove or rename the sites of a threshd --sites folder\n"
 	"  help      show the help of a command (as COMMAND --help does)\n"
 	"\n"
 	"Global options:\n"
@@ -61,16 +62,19 @@ static const char general_help[] =
 	"\n"
 	"The database folder is --db DIR, else $THRESH_DB, else $XDG_DATA_HOME/thresh,\n"
 	"else ~/.local/share/thresh. Every command but init and eval creates a missing\n"
-	"database from the default model first, with a note on stderr.\n"
+	"database from the default model first, with a note on stderr. sites works on\n"
+	"the folder of many databases that threshd --sites serves instead (no --db).\n"
 	"\n" ENV_DB ENV_NOW
 	"  TMPDIR         where eval makes its temporary databases (default /tmp)\n"
+	"  THRESH_SITES   the folder of threshd's sites, for sites\n"
 	"\n"
 	"Exit status:\n"
 	"  0  success; for check: the verdict is accept\n"
 	"  1  check: hold\n"
 	"  2  check: reject\n" EXIT_FAIL
 	"  4  bad input: a line or comment was refused (the other lines were used)\n"
-	"  130  interrupted by SIGINT or SIGTERM (train, untrain, eval)\n";
+	"  130  interrupted by SIGINT or SIGTERM (train, untrain, eval)\n"
+	"sites exits 1 on a failure and 2 on a usage error (see 'thresh sites --help').\n";
 
 static const char init_help[] =
 	"usage: thresh [--db DIR] init [--empty]\n"
@@ -529,6 +533,73 @@ static const char replicate_help[] =
 	"  0  stopped by a signal, or drained\n" EXIT_FAIL
 	"     (also no [cluster] configured)\n";
 
+static const char sites_help[] =
+	"usage: thresh sites [--sites DIR] [--keys FILE] list [--json]\n"
+	"       thresh sites [--sites DIR] [--keys FILE] add NAME\n"
+	"       thresh sites [--sites DIR] [--keys FILE] remove NAME --yes\n"
+	"       thresh sites [--sites DIR] [--keys FILE] rename OLD NEW\n"
+	"\n"
+	"Look after the sites of a folder that threshd --sites DIR serves: each site's\n"
+	"database is DIR/NAME, and threshd's key file (its --keys FILE) has lines\n"
+	"\"KEY NAME\" that give each key its site. A site's NAME is 1 to 64 lower-case\n"
+	"letters, digits, '.', '_' or '-', not starting with '.' (DIR/.prior and other\n"
+	"dot names are threshd's own). Give the folder and the key file threshd is\n"
+	"given.\n"
+	"\n"
+	"  list    every site of DIR, sorted by name, under a header: SITE, its own\n"
+	"          comments learned as SPAM and HAM (not the default model's), TOKENS,\n"
+	"          the comments remembered for duplicate detection (LEARNED), the BYTES\n"
+	"          of its folder, and with --keys how many KEYS name it (never the\n"
+	"          keys themselves).\n"
+	"          With --json one array of objects: site, spam_messages, ham_messages,\n"
+	"          tokens, learned, bytes (and keys). Databases are opened read-only,\n"
+	"          without thresh.conf. Folders that are not databases, or not site\n"
+	"          names, are skipped with a note on stderr, and so are sites the key\n"
+	"          file names that have no folder yet.\n"
+	"  add     make DIR/NAME from the default model now (as init does), refusing\n"
+	"          one that exists. With --keys, append a line \"KEY NAME\" with a new\n"
+	"          random key (32 hex digits) to FILE, made with mode 0600 if missing,\n"
+	"          and print the key: it is shown only this once. Then send threshd\n"
+	"          SIGHUP so that it reads the key file. A missing DIR is made (0700).\n"
+	"  remove  delete DIR/NAME and all it holds, and with --keys the lines of NAME\n"
+	"          from FILE. Without --yes it says what it would delete and changes\n"
+	"          nothing. A symbolic link, or a folder that is not a database, is left\n"
+	"          alone; no link is followed. Then send threshd SIGHUP so that it\n"
+	"          refuses the site's keys at once; a threshd that has the site open\n"
+	"          keeps it (and its disk space) until it closes it among the least\n"
+	"          recently used past open_sites, or restarts.\n"
+	"  rename  rename DIR/OLD to DIR/NEW, refusing a NEW that exists, and with\n"
+	"          --keys give OLD's key lines to NEW. Then restart threshd: one that\n"
+	"          has OLD open must not open the same database again as NEW.\n"
+	"\n"
+	"A change is whole or none: the key file is written beside itself, flushed and\n"
+	"renamed into place (keeping its mode and owner), and the folder's change is\n"
+	"undone when that fails; comments and other sites' lines stay as they were. A\n"
+	"key file threshd would refuse (a bad line, a key of two sites) is refused.\n"
+	"Run as root on a DIR that another user owns (threshd's), a new site folder and\n"
+	"a new key file are given to that user. DIR/thresh.conf is never changed: a\n"
+	"[sites] line naming a removed or renamed site gets a note.\n"
+	"\n"
+	"Options:\n"
+	"  --sites DIR  the sites' folder (default: $THRESH_SITES)\n"
+	"  --keys FILE  threshd's key file, to count, add, drop or rename keys in\n"
+	"  --json       list: print one JSON array\n"
+	"  --yes        remove: really delete\n"
+	"  -h, --help   this help\n"
+	"\n"
+	"Environment:\n"
+	"  THRESH_SITES   the sites' folder when --sites is not given\n"
+	"  THRESH_MODEL   the model dump a new site starts from (default: the model\n"
+	"                 installed with thresh; a thresh run from its build folder\n"
+	"                 uses that build's models/default.dump)\n"
+	"\n"
+	"Exit status (not the 3 of the other commands):\n"
+	"  0  success\n"
+	"  1  failure: a folder or file that cannot be read or written, a site that\n"
+	"     exists (add, rename) or does not (remove, rename), a bad key file;\n"
+	"     list: a site whose database cannot be read (the others are listed)\n"
+	"  2  usage error, a bad site name, or remove without --yes\n";
+
 static const struct {
 	const char *cmd;
 	const char *text;
@@ -538,6 +609,7 @@ static const struct {
 	{"check", check_help},   {"eval", eval_help},     {"stats", stats_help},
 	{"export", export_help}, {"import", import_help}, {"prune", prune_help},
 	{"set", set_help},       {"get", get_help},       {"replicate", replicate_help},
+	{"sites", sites_help},
 };
 
 const char *help_text(const char *cmd)

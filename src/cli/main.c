@@ -19,6 +19,7 @@ static const struct {
 	{"export", cmd_export}, {"import", cmd_import}, {"prune", cmd_prune},
 	{"set", cmd_set},       {"get", cmd_get},       {"config", cmd_config},
 	{"rotate-secret", cmd_rotate_secret}, {"replicate", cmd_replicate},
+	{"sites", cmd_sites},
 };
 
 static cli_cmd_fn find_command(const char *name)

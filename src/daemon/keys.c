@@ -50,25 +50,6 @@ void keyring_free(struct keyring *k)
 	free(k);
 }
 
-static int key_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
-
-int site_name_ok(const char *s, size_t n)
-{
-	if (n < 1 || n > SITE_NAME_MAX || s[0] == '.')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static int add_key(struct keyring *k, const char *s, size_t n, const char *site, size_t sn)
 {
 	char **nk = realloc(k->key, (k->n + 1) * sizeof *nk);
@@ -184,7 +165,7 @@ int keyring_load(const char *path, int sites, struct keyring **out, char *why, s
 		b = e;
 		size_t n = b - a;
 		for (size_t i = a; i < b; i++)
-			if (!key_char((unsigned char)line[i])) {
+			if (!api_key_char((unsigned char)line[i])) {
 				snprintf(why, whysize,
 				         "%s:%zu: a key may hold only letters, digits, '-' and '_'", path,
 				         lineno);

@@ -37,6 +37,7 @@
 #include "json.h"
 #include "num.h"
 #include "sbuf.h"
+#include "site_key.h"
 #include "text.h"
 #include "utf8.h"
 
@@ -86,15 +87,9 @@ void form_free(struct form *f);
 
 /* ---- keys.c: API keys ---- */
 
-#define KEY_MIN_LEN 8
-#define KEY_MAX_LEN 256
-
+/* KEY_MIN_LEN, KEY_MAX_LEN, SITE_NAME_MAX, api_key_char and site_name_ok
+ * are src/common's site_key.h, shared with `thresh sites`. */
 struct keyring;
-
-/* A site's name (threshd --sites): 1 to SITE_NAME_MAX of [a-z0-9._-], not
- * starting with '.', so that it is a plain folder name of DIR. */
-#define SITE_NAME_MAX 64
-int site_name_ok(const char *s, size_t n);
 
 /* keyring_load - read a key file: one key per line, surrounding white space
  * trimmed, blank lines and lines starting with '#' ignored. A key is

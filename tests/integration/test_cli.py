@@ -6,7 +6,8 @@
 
 THRESH_BIN names the binary to test (required). THRESH_MODEL, when set, is
 the default model dump; only the tests that need a database made from the
-default model use it (they are skipped without it). Every other test makes
+default model use it (they are skipped without it). THRESHD_BIN, when set,
+is a threshd to run on the key file `thresh sites` writes. Every other test makes
 its databases with `init --empty` and trains them on small fixtures it writes
 itself, so the outcomes are certain. Each test runs in a fresh temporary
 folder, with HOME, XDG_DATA_HOME, THRESH_DB and THRESH_NOW under its control.
@@ -23,11 +24,14 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 BIN = os.environ.get("THRESH_BIN", "")
 MODEL = os.environ.get("THRESH_MODEL", "")
+THRESHD = os.environ.get("THRESHD_BIN", "")
 COMMANDS = ["init", "train", "untrain", "check", "eval", "stats", "export", "import",
-            "prune", "set", "get", "config", "rotate-secret"]
+            "prune", "set", "get", "config", "rotate-secret", "sites"]
 
 SPAM_WORDS = ["cheap", "pills", "casino", "viagra", "lottery", "winner", "prize", "bitcoin",
               "jackpot", "discount"]
@@ -1554,6 +1558,367 @@ class TestModeration(CliTest):
             self.assertEqual(len(f.read()), 32)
         out, _ = self.ok("train", "--jsonl", self.write("c.jsonl", line))
         self.assertEqual(self.summary(out), [1, 1, 0, 0, 0])
+
+
+KEY_LINE_RE = re.compile(r"^key ([a-z0-9._-]+): ([0-9a-f]{32}) \(added to (.+); shown only now\)$",
+                         re.M)
+NOT_A_NAME = re.compile(r"^thresh: sites: '.*' is not a site name: ")
+
+
+@unittest.skipUnless(MODEL, "THRESH_MODEL not set: a site starts from the default model")
+class TestSites(CliTest):
+    """`thresh sites`: the sites of a threshd --sites folder, and its key file."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["THRESH_MODEL"] = MODEL
+        self.dir = self.path("sites")
+        self.keys = self.path("keys")
+
+    def sites(self, *args, code=0, keys=True, **kw):
+        argv = ["sites", "--sites", self.dir] + (["--keys", self.keys] if keys else []) + list(args)
+        return self.ok(*argv, code=code, db=False, **kw)
+
+    def add(self, name):
+        """Add a site with a key; its key."""
+        out, err = self.sites("add", name)
+        self.assertEqual(err, "")
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "created %s/%s from the default model" % (self.dir, name))
+        m = KEY_LINE_RE.search(out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual((m.group(1), m.group(3)), (name, self.keys))
+        self.assertRegex(lines[-1], r"^next: send threshd SIGHUP")
+        return m.group(2)
+
+    def key_lines(self):
+        with open(self.keys) as f:
+            return f.read()
+
+    def listing(self, keys=True):
+        out, err = self.sites("list", "--json", keys=keys)
+        return {d["site"]: d for d in json.loads(out)}, err
+
+    def snapshot(self):
+        """Every path under the test's folder, with each file's bytes and mode."""
+        snap = {}
+        for root, dirs, files in os.walk(self.tmp):
+            for n in dirs + files:
+                p = os.path.join(root, n)
+                st = os.lstat(p)
+                data = None
+                if os.path.isfile(p) and not os.path.islink(p) and n != "lock.mdb":
+                    with open(p, "rb") as f:
+                        data = f.read()
+                snap[p] = (st.st_mode, data)
+        return snap
+
+    def test_add_list_rename_remove(self):
+        k1 = self.add("blog.example.org")
+        st = os.stat(self.keys)
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(self.dir).st_mode & 0o777, 0o700)
+        self.assertEqual(self.key_lines(), "%s blog.example.org\n" % k1)
+        k2 = self.add("shop")
+        self.assertNotEqual(k1, k2)
+        self.assertEqual(self.key_lines(), "%s blog.example.org\n%s shop\n" % (k1, k2))
+        # a comment learned into a site shows in its own counts, not the other's
+        shop = os.path.join(self.dir, "shop")
+        self.ok("--db", shop, "train", "spam", self.write("s.txt", "\n".join(SPAM[:3]) + "\n"),
+                db=False)
+        self.ok("--db", shop, "train", "ham", self.write("h.txt", HAM[0] + "\n"), db=False)
+        d, err = self.listing()
+        self.assertEqual(err, "")
+        self.assertEqual(sorted(d), ["blog.example.org", "shop"])
+        self.assertEqual((d["shop"]["spam_messages"], d["shop"]["ham_messages"],
+                          d["shop"]["learned"], d["shop"]["keys"]), (3, 1, 4, 1))
+        self.assertEqual((d["blog.example.org"]["spam_messages"],
+                          d["blog.example.org"]["ham_messages"]), (0, 0))
+        self.assertGreater(d["shop"]["tokens"], d["blog.example.org"]["tokens"])
+        self.assertGreater(d["shop"]["bytes"], 0)
+        self.assertEqual(set(d["shop"]), {"site", "spam_messages", "ham_messages", "tokens",
+                                          "learned", "bytes", "keys"})
+        # without --keys no key count; the plain table says the same
+        d2, _ = self.listing(keys=False)
+        self.assertNotIn("keys", d2["shop"])
+        out, _ = self.sites("list")
+        rows = [line.split() for line in out.splitlines()]
+        self.assertEqual(rows[0], ["SITE", "SPAM", "HAM", "TOKENS", "LEARNED", "BYTES", "KEYS"])
+        self.assertEqual(rows[2], ["shop", "3", "1", str(d["shop"]["tokens"]), "4",
+                                   str(d["shop"]["bytes"]), "1"])
+        self.assertNotIn(k1, out)
+        # rename: the folder and its key lines; the key itself stays
+        out, _ = self.sites("rename", "shop", "shop2")
+        self.assertIn("renamed %s to %s/shop2\n" % (shop, self.dir), out)
+        self.assertIn("gave 1 key of shop to shop2 in %s\n" % self.keys, out)
+        self.assertIn("next: restart threshd", out)
+        self.assertFalse(os.path.exists(shop))
+        self.assertEqual(self.key_lines(), "%s blog.example.org\n%s shop2\n" % (k1, k2))
+        self.assertEqual(self.listing()[0]["shop2"]["spam_messages"], 3)
+        # remove: refused without --yes, saying what it would delete
+        before = self.snapshot()
+        r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, "remove", "shop2",
+                         db=False)
+        self.assertEqual(r.returncode, 2)
+        err = r.stderr.decode()
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertRegex(err, r"^thresh: sites: remove shop2 would delete %s/shop2 \(3 spam and "
+                         r"1 ham comments learned, \d+ bytes\) and its 1 key of %s; give --yes"
+                         % (re.escape(self.dir), re.escape(self.keys)))
+        self.assertEqual(r.stdout, b"")
+        self.assertEqual(self.snapshot(), before, "nothing changed")
+        out, err = self.sites("remove", "shop2", "--yes")
+        self.assertIn("removed %s/shop2 (3 spam and 1 ham comments learned" % self.dir, out)
+        self.assertIn("removed 1 key of shop2 from %s\n" % self.keys, out)
+        self.assertIn("next: send threshd SIGHUP", out)
+        self.assertEqual(err, "")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["blog.example.org"], "no leftovers")
+        self.assertEqual(self.key_lines(), "%s blog.example.org\n" % k1)
+        self.assertEqual(os.stat(self.keys).st_mode & 0o777, 0o600)
+        self.assertEqual(sorted(self.listing()[0]), ["blog.example.org"])
+
+    def test_bad_names_change_nothing(self):
+        self.add("good")
+        os.mkdir(os.path.join(self.dir, ".prior"))
+        before = self.snapshot()
+        bad = ["..", ".", ".prior", "A", "Blog", "a/b", "../good", "a" * 65, "", "a b", "é"]
+        for name in bad:
+            for args in (["add", name], ["remove", name, "--yes"], ["rename", "good", name],
+                         ["rename", name, "good"]):
+                r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, *args,
+                                 db=False)
+                self.assertEqual(r.returncode, 2, (args, r.stderr))
+                self.assertRegex(r.stderr.decode().splitlines()[0], NOT_A_NAME, args)
+                self.assertEqual(r.stdout, b"", args)
+        self.assertEqual(self.snapshot(), before)
+        self.add("a" * 64)  # the longest name is a name
+
+    def test_existing_and_missing_sites(self):
+        self.add("one")
+        self.add("two")
+        before = self.snapshot()
+        for args in (["add", "one"], ["rename", "one", "two"], ["rename", "three", "four"],
+                     ["remove", "three", "--yes"]):
+            r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, *args, db=False)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            err = r.stderr.decode()
+            self.assertEqual(len(err.splitlines()), 1, err)
+            self.assertIn("(nothing was changed)", err)
+        self.assertEqual(self.snapshot(), before)
+        # keys in the file already for NEW: a rename would merge two sites
+        with open(self.keys, "a") as f:
+            f.write("lonely-key-0001 three\n")
+        r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, "rename", "one",
+                         "three", db=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"has keys of three already", r.stderr)
+        self.assertTrue(os.path.isdir(os.path.join(self.dir, "one")))
+        # ... and the site without a folder: a note in list, its keys removable
+        d, err = self.listing()
+        self.assertIn("1 key of site three, which has no folder yet", err)
+        self.assertEqual(sorted(d), ["one", "two"])
+        out, _ = self.sites("remove", "three", "--yes")
+        self.assertIn("removed 1 key of three", out)
+        self.assertNotIn("three", self.key_lines())
+
+    def test_key_file_lines_mode_and_owner_kept(self):
+        text = ("# the keys of threshd --sites\n\n"
+                "  first-key-0001   old   \n"
+                "\tsecond-key-002\tkeep\n"
+                "first-key-0001 old\n"       # the same line twice: one key
+                "third-key-0003 old")        # no newline at the end
+        self.write("keys", text)
+        os.chmod(self.keys, 0o640)
+        os.mkdir(self.dir)
+        for name in ("old", "keep"):
+            self.ok("--db", os.path.join(self.dir, name), "init", db=False)
+        self.assertEqual(self.listing()[0]["old"]["keys"], 2)
+        self.sites("rename", "old", "new")
+        self.assertEqual(self.key_lines(), text.replace(" old", " new"))
+        self.assertEqual(os.stat(self.keys).st_mode & 0o777, 0o640)
+        k = self.add("added")
+        self.assertEqual(self.key_lines(), text.replace(" old", " new") + "\n%s added\n" % k)
+        self.sites("remove", "new", "--yes")
+        self.assertEqual(self.key_lines(),
+                         "# the keys of threshd --sites\n\n\tsecond-key-002\tkeep\n%s added\n" % k)
+        self.assertEqual(os.stat(self.keys).st_mode & 0o777, 0o640)
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith("keys.")], [],
+                         "no temporary file left")
+        # a symbolic link to the key file stays a link; its target is rewritten
+        os.rename(self.keys, self.path("real-keys"))
+        os.symlink("real-keys", self.keys)
+        self.sites("remove", "added", "--yes")
+        self.assertTrue(os.path.islink(self.keys))
+        self.assertNotIn(" added", self.key_lines())
+
+    def test_a_site_without_keys_leaves_the_key_file_alone(self):
+        self.add("keyed")
+        self.sites("add", "bare", keys=False)
+        ino = os.stat(self.keys).st_ino
+        out, _ = self.sites("rename", "bare", "bare2")
+        self.assertIn("no key of bare in %s\n" % self.keys, out)
+        out, _ = self.sites("remove", "bare2", "--yes")
+        self.assertIn("no key of bare2 in %s\n" % self.keys, out)
+        self.assertEqual(os.stat(self.keys).st_ino, ino, "not rewritten")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["keyed"])
+
+    @unittest.skipUnless(hasattr(os, "geteuid") and os.geteuid() == 0, "needs root")
+    def test_root_gives_new_files_to_the_owner_of_dir(self):
+        nobody = 65534
+        os.mkdir(self.dir, 0o700)
+        os.chown(self.dir, nobody, nobody)
+        self.add("site")
+        for root, dirs, files in os.walk(os.path.join(self.dir, "site")):
+            for n in [root] + [os.path.join(root, f) for f in files]:
+                st = os.lstat(n)
+                self.assertEqual((st.st_uid, st.st_gid), (nobody, nobody), n)
+        st = os.stat(self.keys)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (nobody, nobody, 0o600))
+        # an existing key file keeps its own owner
+        os.chown(self.keys, 0, nobody)
+        os.chmod(self.keys, 0o640)
+        self.add("other")
+        st = os.stat(self.keys)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (0, nobody, 0o640))
+
+    def test_a_key_file_threshd_would_refuse_is_refused(self):
+        os.mkdir(self.dir)
+        for text, why in (("short x\n", ":1: a key must be 8 to 256"),
+                          ("okay-key-0001\n", ":1: a key without a site"),
+                          ("okay-key-0001 Site\n", ":1: a site name is"),
+                          ("okay-key-0001 a b\n", ":1: expected \"KEY SITE\""),
+                          ("# c\nokay-key-0001 a\nokay-key-0001 b\n", ":3: a key given before")):
+            self.write("keys", text)
+            before = self.snapshot()
+            for args in (["add", "new"], ["list"], ["remove", "a", "--yes"]):
+                r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, *args,
+                                 db=False)
+                self.assertEqual(r.returncode, 1, (text, args))
+                self.assertIn((self.keys + why).encode(), r.stderr, (text, args))
+            self.assertEqual(self.snapshot(), before, text)
+
+    def test_list_skips_what_is_not_a_site(self):
+        self.add("real")
+        for name in (".prior", ".removed-x", "Upper", "empty"):
+            os.mkdir(os.path.join(self.dir, name))
+        self.write("sites/notes.txt", "x")
+        self.write("sites/thresh.conf", "")
+        os.mkdir(os.path.join(self.dir, "junk"))
+        self.write("sites/junk/file", "x")
+        out, err = self.sites("list", "--json")
+        self.assertEqual([d["site"] for d in json.loads(out)], ["real"])
+        notes = err.splitlines()
+        self.assertEqual(len(notes), 4, err)
+        for name, why in (("Upper", "not a site name"), ("empty", "not a thresh database"),
+                          ("junk", "not a thresh database"), ("notes.txt", "not a folder")):
+            self.assertTrue(any(n.startswith("thresh: note: %s/%s: " % (self.dir, name)) and
+                                why in n for n in notes), (name, err))
+        # no site at all: a header, or an empty array
+        empty = self.path("none")
+        os.mkdir(empty)
+        out, _ = self.ok("sites", "--sites", empty, "list", db=False)
+        self.assertEqual(out, "SITE  SPAM  HAM  TOKENS  LEARNED  BYTES\n")
+        out, _ = self.ok("sites", "--sites", empty, "list", "--json", db=False)
+        self.assertEqual(json.loads(out), [])
+
+    def test_remove_follows_no_link(self):
+        self.add("site")
+        outside = self.path("outside")
+        os.mkdir(outside)
+        self.write("outside/precious", "keep me")
+        # a link named like a site, and a link inside a site
+        os.symlink(outside, os.path.join(self.dir, "link"))
+        os.symlink(outside, os.path.join(self.dir, "site", "escape"))
+        r = self.run_cli("sites", "--sites", self.dir, "remove", "link", "--yes", db=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"a symbolic link", r.stderr)
+        self.assertTrue(os.path.islink(os.path.join(self.dir, "link")))
+        self.sites("remove", "site", "--yes")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "site")))
+        self.assertEqual(os.listdir(outside), ["precious"])
+        # a folder that is not a database is not removed either
+        os.mkdir(os.path.join(self.dir, "plain"))
+        self.write("sites/plain/data", "x")
+        r = self.run_cli("sites", "--sites", self.dir, "remove", "plain", "--yes", db=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"not a thresh database", r.stderr)
+        self.assertTrue(os.path.exists(self.path("sites/plain/data")))
+
+    def test_usage(self):
+        self.add("s1")
+        before = self.snapshot()
+        for args in ([], ["frob"], ["list", "x"], ["add"], ["rename", "s1"], ["add", "a", "b"],
+                     ["add", "s2", "--json"], ["list", "--yes"], ["list", "--bogus"],
+                     ["--keys", "", "list"], ["--sites", "", "list"]):
+            r = self.run_cli("sites", "--sites", self.dir, *args, db=False)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith(b"thresh: sites: "), (args, r.stderr))
+            self.assertIn(b"usage: thresh sites", r.stderr)
+        r = self.run_cli("sites", "list", db=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"give --sites DIR or set THRESH_SITES", r.stderr)
+        r = self.run_cli("--db", self.db, "sites", "--sites", self.dir, "list", db=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(self.snapshot(), before)
+        self.assertFalse(os.path.exists(self.db))
+        # $THRESH_SITES, and a missing folder
+        out, _ = self.ok("sites", "list", db=False, env={"THRESH_SITES": self.dir})
+        self.assertIn("\ns1 ", out)
+        r = self.run_cli("sites", "--sites", self.path("nope"), "list", db=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"nope: No such file", r.stderr)
+
+    @unittest.skipUnless(THRESHD and os.access(THRESHD, os.X_OK), "THRESHD_BIN not set")
+    def test_threshd_serves_the_sites_with_their_keys(self):
+        k1 = self.add("blog")
+        err_path = self.path("threshd.err")
+        with open(err_path, "wb") as err:
+            proc = subprocess.Popen([THRESHD, "--sites", self.dir, "--keys", self.keys,
+                                     "--port", "0", "--threads", "1"],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err, env=self.env)
+
+        def stderr():
+            with open(err_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+
+        def wait_for(pattern):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                m = re.search(pattern, stderr())
+                if m:
+                    return m
+                self.assertIsNone(proc.poll(), stderr())
+                time.sleep(0.05)
+            self.fail("no %r in threshd's stderr: %s" % (pattern, stderr()))
+
+        def stats(key):
+            req = urllib.request.Request("http://127.0.0.1:%d/v1/stats" % port,
+                                         headers={"Authorization": "Bearer " + key})
+            try:
+                with urllib.request.urlopen(req, timeout=20) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, None
+
+        try:
+            port = int(wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+            status, d = stats(k1)
+            self.assertEqual((status, d["site"]), (200, "blog"))
+            k2 = self.add("shop")
+            self.assertNotEqual(stats(k2)[0], 200, "a new key waits for SIGHUP")
+            proc.send_signal(signal.SIGHUP)
+            wait_for(r"reloaded 2 API keys")
+            status, d = stats(k2)
+            self.assertEqual((status, d["site"], d["spam_messages"]), (200, "shop", 0))
+            self.sites("remove", "blog", "--yes")
+            proc.send_signal(signal.SIGHUP)
+            wait_for(r"reloaded 1 API key\b")
+            self.assertNotEqual(stats(k1)[0], 200, "a removed key is refused")
+            self.assertEqual(stats(k2)[0], 200)
+        finally:
+            proc.terminate()
+            proc.wait(20)
 
 
 class TestDocs(CliTest):

@@ -236,10 +236,4 @@ Test(keys, sites_mode_errors_name_the_line)
 		cr_expect(strstr(why, bad[i].what) != NULL, "[%s] should say [%s]", why, bad[i].what);
 		cr_expect_eq(k, (struct keyring *)1, "*out untouched on failure");
 	}
-	char name[80];
-	memset(name, 'a', sizeof name);
-	cr_expect(site_name_ok(name, 64));
-	cr_expect(!site_name_ok(name, 65));
-	cr_expect(!site_name_ok(name, 0));
-	cr_expect(site_name_ok("a.b_c-9", 7));
 }
