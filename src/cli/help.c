@@ -73,8 +73,7 @@ static const char general_help[] =
 	"  1  check: hold\n"
 	"  2  check: reject\n" EXIT_FAIL
 	"  4  bad input: a line or comment was refused (the other lines were used)\n"
-	"  130  interrupted by SIGINT or SIGTERM (train, untrain, eval)\n"
-	"sites exits 1 on a failure and 2 on a usage error (see 'thresh sites --help').\n";
+	"  130  interrupted by SIGINT or SIGTERM (train, untrain, eval)\n";
 
 static const char init_help[] =
 	"usage: thresh [--db DIR] init [--empty]\n"
@@ -593,12 +592,12 @@ static const char sites_help[] =
 	"                 installed with thresh; a thresh run from its build folder\n"
 	"                 uses that build's models/default.dump)\n"
 	"\n"
-	"Exit status (not the 3 of the other commands):\n"
+	"Exit status:\n"
 	"  0  success\n"
-	"  1  failure: a folder or file that cannot be read or written, a site that\n"
-	"     exists (add, rename) or does not (remove, rename), a bad key file;\n"
-	"     list: a site whose database cannot be read (the others are listed)\n"
-	"  2  usage error, a bad site name, or remove without --yes\n";
+	"  3  a usage error, a bad site name, remove without --yes; a folder or file\n"
+	"     that cannot be read or written, a site that exists (add, rename) or\n"
+	"     does not (remove, rename), a bad key file; list: a site whose database\n"
+	"     cannot be read (the others are listed)\n";
 
 static const struct {
 	const char *cmd;

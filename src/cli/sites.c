@@ -13,8 +13,8 @@
  * the folder changed, then the file renamed into place, and the folder
  * change undone when that fails.
  *
- * Unlike the other commands, which keep 1 and 2 for check's verdicts, this
- * one exits 1 on a failure and 2 on a usage error. */
+ * It exits 3 on a usage error or a failure, as every command but check's
+ * verdicts does. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,8 +31,8 @@
 #include "site_key.h"
 #include "text.h"
 
-#define SITES_FAIL 1
-#define SITES_USAGE 2
+#define SITES_FAIL 3  /* thresh(1): a database error, a file that cannot be written */
+#define SITES_USAGE 3 /* ... and a usage error, alike */
 
 #define KEY_BYTES 16 /* a new key: 128 random bits, 32 hex digits */
 

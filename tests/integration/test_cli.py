@@ -1659,7 +1659,7 @@ class TestSites(CliTest):
         before = self.snapshot()
         r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, "remove", "shop2",
                          db=False)
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 3)
         err = r.stderr.decode()
         self.assertEqual(len(err.splitlines()), 1, err)
         self.assertRegex(err, r"^thresh: sites: remove shop2 would delete %s/shop2 \(3 spam and "
@@ -1687,7 +1687,7 @@ class TestSites(CliTest):
                          ["rename", name, "good"]):
                 r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, *args,
                                  db=False)
-                self.assertEqual(r.returncode, 2, (args, r.stderr))
+                self.assertEqual(r.returncode, 3, (args, r.stderr))
                 self.assertRegex(r.stderr.decode().splitlines()[0], NOT_A_NAME, args)
                 self.assertEqual(r.stdout, b"", args)
         self.assertEqual(self.snapshot(), before)
@@ -1700,7 +1700,7 @@ class TestSites(CliTest):
         for args in (["add", "one"], ["rename", "one", "two"], ["rename", "three", "four"],
                      ["remove", "three", "--yes"]):
             r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, *args, db=False)
-            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertEqual(r.returncode, 3, (args, r.stderr))
             err = r.stderr.decode()
             self.assertEqual(len(err.splitlines()), 1, err)
             self.assertIn("(nothing was changed)", err)
@@ -1710,7 +1710,7 @@ class TestSites(CliTest):
             f.write("lonely-key-0001 three\n")
         r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, "rename", "one",
                          "three", db=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)
         self.assertIn(b"has keys of three already", r.stderr)
         self.assertTrue(os.path.isdir(os.path.join(self.dir, "one")))
         # ... and the site without a folder: a note in list, its keys removable
@@ -1793,7 +1793,7 @@ class TestSites(CliTest):
             for args in (["add", "new"], ["list"], ["remove", "a", "--yes"]):
                 r = self.run_cli("sites", "--sites", self.dir, "--keys", self.keys, *args,
                                  db=False)
-                self.assertEqual(r.returncode, 1, (text, args))
+                self.assertEqual(r.returncode, 3, (text, args))
                 self.assertIn((self.keys + why).encode(), r.stderr, (text, args))
             self.assertEqual(self.snapshot(), before, text)
 
@@ -1830,7 +1830,7 @@ class TestSites(CliTest):
         os.symlink(outside, os.path.join(self.dir, "link"))
         os.symlink(outside, os.path.join(self.dir, "site", "escape"))
         r = self.run_cli("sites", "--sites", self.dir, "remove", "link", "--yes", db=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)
         self.assertIn(b"a symbolic link", r.stderr)
         self.assertTrue(os.path.islink(os.path.join(self.dir, "link")))
         self.sites("remove", "site", "--yes")
@@ -1840,7 +1840,7 @@ class TestSites(CliTest):
         os.mkdir(os.path.join(self.dir, "plain"))
         self.write("sites/plain/data", "x")
         r = self.run_cli("sites", "--sites", self.dir, "remove", "plain", "--yes", db=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)
         self.assertIn(b"not a thresh database", r.stderr)
         self.assertTrue(os.path.exists(self.path("sites/plain/data")))
 
@@ -1851,21 +1851,21 @@ class TestSites(CliTest):
                      ["add", "s2", "--json"], ["list", "--yes"], ["list", "--bogus"],
                      ["--keys", "", "list"], ["--sites", "", "list"]):
             r = self.run_cli("sites", "--sites", self.dir, *args, db=False)
-            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertEqual(r.returncode, 3, (args, r.stderr))
             self.assertTrue(r.stderr.startswith(b"thresh: sites: "), (args, r.stderr))
             self.assertIn(b"usage: thresh sites", r.stderr)
         r = self.run_cli("sites", "list", db=False)
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 3)
         self.assertIn(b"give --sites DIR or set THRESH_SITES", r.stderr)
         r = self.run_cli("--db", self.db, "sites", "--sites", self.dir, "list", db=False)
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 3)
         self.assertEqual(self.snapshot(), before)
         self.assertFalse(os.path.exists(self.db))
         # $THRESH_SITES, and a missing folder
         out, _ = self.ok("sites", "list", db=False, env={"THRESH_SITES": self.dir})
         self.assertIn("\ns1 ", out)
         r = self.run_cli("sites", "--sites", self.path("nope"), "list", db=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)
         self.assertIn(b"nope: No such file", r.stderr)
 
     @unittest.skipUnless(THRESHD and os.access(THRESHD, os.X_OK), "THRESHD_BIN not set")
