@@ -6,6 +6,9 @@ with one start of Apache, and the modules' TestCases run in one unittest run:
   test_akismet.py        blog.test, latin1.test: WordPress's Akismet against threshd
   test_thresh_plugin.py  thresh.test: thresh's own plugin over PHP FFI
   test_thresh_history.py history.thresh.test: the plugin learning the site's history
+  test_multisite.py      net.test (a multisite network, on 127.0.0.2:80): Akismet's
+                         network key against a second threshd, in --sites mode; thresh's
+                         plugin with a setting per sub-site
   test_history.py        history.test: a site's history into thresh (CLI, threshd's
                          bulk endpoint), then Akismet's reports of it (runs last:
                          it learns into the shared threshd's database)
@@ -33,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import stack  # noqa: E402
 
-MODULES = ["test_akismet", "test_thresh_plugin", "test_thresh_history", "test_history"]
+MODULES = ["test_akismet", "test_thresh_plugin", "test_thresh_history", "test_multisite", "test_history"]
 
 
 class TimedResult(unittest.TextTestResult):

@@ -38,6 +38,11 @@ is never touched):
     bundle Debian's WordPress trusts) through a bind mount in this mount
     namespace only. Akismet 5.0.2 tries https:// first (Akismet::http_post)
     and checks connectivity over https:// alone.
+  - start_threshd(): another threshd (--sites DIR, say) on other ports of
+    127.0.0.1, for a site whose must-use plugin sends its connections to
+    rest.akismet.com there (tests/wordpress/multisite/akismet-route.php).
+  - A site may have an address and port of its own (a multisite network
+    needs port 80), and Site.subsite() is a sub-site of a network.
 
 Python's standard library only. Every wait is bounded; stop() ends every
 process and removes the temporary folder, and the PID namespace takes with it
@@ -566,16 +571,35 @@ class Site:
     """One WordPress site of the stack: a host name, its database, its config
     file in the private /etc/wordpress, its own wp-content."""
 
-    def __init__(self, stack, host, db, content):
+    def __init__(self, stack, host, db, content, address="127.0.0.1", port=HTTP_PORT):
         self.stack = stack
         self.host = host
         self.db = db
         self.content = content
-        self.base = "http://%s:%d" % (host, HTTP_PORT)
+        self.address = address
+        self.port = port
+        self.base = "http://%s%s" % (host, "" if port == 80 else ":%d" % port)
         self.debug_log = os.path.join(stack.tmp, "wp-debug-%s.log" % host)
         self.admin = None
         self.first_post_id = None
         self.post_urls = {}   # post ID: its permalink
+        self.prefix = "wp_"   # the tables of this site (wp_N_ for a network's sub-site N)
+        self.blog_id = 1
+        self.apache_extra = ""
+
+    def subsite(self, path, blog_id):
+        """Sub-site `blog_id` of this site's multisite network, a subdirectory
+        install: http://HOST/PATH, its tables wp_BLOGID_*, the same database,
+        configuration, wp-content and debug log."""
+        sub = Site(self.stack, self.host, self.db, self.content, self.address, self.port)
+        sub.base = "%s/%s" % (self.base, path.strip("/"))
+        sub.prefix = "wp_%d_" % blog_id
+        sub.blog_id = blog_id
+        return sub
+
+    def table(self, name):
+        """The site's table `name` (options, comments, ...)."""
+        return self.prefix + name
 
     def agent(self, source="127.0.0.1", **kw):
         return UserAgent(self.base, source, **kw)
@@ -586,24 +610,25 @@ class Site:
         return self.stack.sql(query, self.db)
 
     def option(self, name):
-        rows = self.sql("SELECT option_value FROM wp_options WHERE option_name = %s" % quote(name))
+        rows = self.sql("SELECT option_value FROM %s WHERE option_name = %s"
+                        % (self.table("options"), quote(name)))
         return rows[0][0] if rows else None
 
     def comment(self, cid):
         rows = self.sql("SELECT comment_approved, comment_author, comment_content, comment_author_IP "
-                        "FROM wp_comments WHERE comment_ID = %d" % int(cid))
+                        "FROM %s WHERE comment_ID = %d" % (self.table("comments"), int(cid)))
         return rows[0] if rows else None
 
     def comment_meta(self, cid):
         """{meta_key: [values]} of one comment."""
         out = {}
-        for k, v in self.sql("SELECT meta_key, meta_value FROM wp_commentmeta WHERE comment_id = %d "
-                             "ORDER BY meta_id" % int(cid)):
+        for k, v in self.sql("SELECT meta_key, meta_value FROM %s WHERE comment_id = %d "
+                             "ORDER BY meta_id" % (self.table("commentmeta"), int(cid))):
             out.setdefault(k, []).append(v)
         return out
 
     def last_comment_id(self):
-        rows = self.sql("SELECT MAX(comment_ID) FROM wp_comments")
+        rows = self.sql("SELECT MAX(comment_ID) FROM %s" % self.table("comments"))
         return int(rows[0][0]) if rows and rows[0][0] not in (None, "NULL") else 0
 
     # ---- HTTP as the admin ----
@@ -754,7 +779,8 @@ class Site:
         searched for the comment's author e-mail (the screen's search box),
         so that the comment is on the first page."""
         ua = ua or self.admin_agent()
-        email = self.sql("SELECT comment_author_email FROM wp_comments WHERE comment_ID = %d" % cid)[0][0]
+        email = self.sql("SELECT comment_author_email FROM %s WHERE comment_ID = %d"
+                         % (self.table("comments"), cid))[0][0]
         page = ua.get("/wp-admin/edit-comments.php?comment_status=%s&s=%s"
                       % (view, urllib.parse.quote(email)), headers=headers)
         if page.status != 200:
@@ -825,8 +851,8 @@ class Site:
 
     def first_post(self):
         if self.first_post_id is None:
-            rows = self.sql("SELECT ID FROM wp_posts WHERE post_type = 'post' AND post_status = 'publish' "
-                            "ORDER BY ID LIMIT 1")
+            rows = self.sql("SELECT ID FROM %s WHERE post_type = 'post' AND post_status = 'publish' "
+                            "ORDER BY ID LIMIT 1" % self.table("posts"))
             self.first_post_id = int(rows[0][0])
         return self.first_post_id
 
@@ -915,6 +941,61 @@ class SqlSession:
             self.p.kill()
 
 
+def threshd_metrics(port):
+    """The /metrics of the threshd on 127.0.0.1:port, as {series: value}."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/metrics")
+    body = c.getresponse().read().decode()
+    c.close()
+    out = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
+def threshd_stats(port, key):
+    """GET /v1/stats of the threshd on 127.0.0.1:port with `key` (with
+    --sites: the stats of the key's site)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/v1/stats", headers={"Authorization": "Bearer " + key})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    if r.status != 200:
+        raise AssertionError("GET /v1/stats: %d %r" % (r.status, body))
+    return json.loads(body)
+
+
+class Threshd:
+    """A threshd that Stack.start_threshd() started: its folder, key file,
+    logs and ports."""
+
+    def __init__(self, name, d, port, tls_port):
+        self.name = name
+        self.dir = d
+        self.keys = os.path.join(d, "keys")
+        self.log = os.path.join(d, "requests.log")
+        self.err = os.path.join(d, "threshd.err")
+        self.port = port
+        self.tls_port = tls_port
+
+    def metrics(self):
+        return threshd_metrics(self.port)
+
+    def stats(self, key):
+        return threshd_stats(self.port, key)
+
+    def requests(self):
+        """The request log's lines."""
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return f.read().splitlines()
+        except FileNotFoundError:
+            return []
+
+
 class Stack:
     def __init__(self):
         self.tmp = None
@@ -924,6 +1005,8 @@ class Stack:
         self.sites = {}
         self.notes = []
         self.mounts = []
+        self.tls = None       # (certificate, key) of rest.akismet.com
+        self.threshds = {}    # start_threshd()'s, by name
 
     # ---- start ----
 
@@ -954,7 +1037,7 @@ class Stack:
         etc = self.path("etc")
         os.makedirs(etc)
         self.hosts = os.path.join(etc, "hosts")
-        self._write_hosts([])
+        self._write_hosts()
         subprocess.run(["mount", "--bind", self.hosts, "/etc/hosts"], check=True)
         self.wp_etc = self.path("etc", "wordpress")
         os.makedirs(self.wp_etc)
@@ -962,10 +1045,16 @@ class Stack:
         os.makedirs("/etc/wordpress", exist_ok=True) if not os.path.exists("/etc/wordpress") else None
         subprocess.run(["mount", "--bind", self.wp_etc, "/etc/wordpress"], check=True)
 
-    def _write_hosts(self, names):
+    def _write_hosts(self):
+        """/etc/hosts: rest.akismet.com and the sites on 127.0.0.1, a site with
+        an address of its own on that."""
+        names = {"127.0.0.1": ["localhost", AKISMET_HOST]}
+        for site in self.sites.values():
+            names.setdefault(site.address, []).append(site.host)
         with open(self.hosts, "w") as f:
-            f.write("127.0.0.1\tlocalhost %s %s\n::1\tlocalhost ip6-localhost\n" % (
-                AKISMET_HOST, " ".join(names)))
+            for address, hosts in names.items():
+                f.write("%s\t%s\n" % (address, " ".join(hosts)))
+            f.write("::1\tlocalhost ip6-localhost\n")
         os.chmod(self.hosts, 0o644)
 
     def _mariadb(self):
@@ -1028,18 +1117,18 @@ class Stack:
         site_blocks = []
         for site in self.sites.values():
             site_blocks.append("""
-<VirtualHost 127.0.0.1:%(port)d>
+<VirtualHost %(address)s:%(port)d>
     ServerName %(host)s
     DocumentRoot "%(root)s"
     Alias /wp-content "%(content)s"
     %(extra)s
 </VirtualHost>
-""" % {"port": HTTP_PORT, "host": site.host, "root": WP_ROOT, "content": site.content,
-       "extra": site.apache_extra})
+""" % {"address": site.address, "port": site.port, "host": site.host, "root": WP_ROOT,
+       "content": site.content, "extra": site.apache_extra})
         conf = """# written by tests/wordpress/stack.py
 ServerRoot "%(ap)s"
 ServerName localhost
-Listen 127.0.0.1:%(port)d
+%(listen)s
 PidFile "%(ap)s/run/httpd.pid"
 DefaultRuntimeDir "%(ap)s/run"
 Mutex file:%(ap)s/run default
@@ -1098,7 +1187,8 @@ php_admin_value opcache.revalidate_freq 0
     Require all granted
 </Directory>
 %(sites)s
-""" % {"ap": self.path("apache"), "port": HTTP_PORT, "mods": mods, "php": php_module(),
+""" % {"ap": self.path("apache"), "mods": mods, "php": php_module(),
+       "listen": "\n".join("Listen %s:%d" % a for a in self._listen()),
        "php_errors": self.php_errors, "tmp": self.tmp, "root": WP_ROOT,
        "sites": "\n".join(site_blocks)}
         os.makedirs(self.path("php-tmp"), exist_ok=True)
@@ -1106,12 +1196,22 @@ php_admin_value opcache.revalidate_freq 0
         with open(self.apache_conf, "w") as f:
             f.write(conf)
 
+    def _listen(self):
+        """The addresses Apache listens on: 127.0.0.1:8080, and those of the
+        sites with one of their own."""
+        out = [("127.0.0.1", HTTP_PORT)]
+        for site in self.sites.values():
+            if (site.address, site.port) not in out:
+                out.append((site.address, site.port))
+        return out
+
     def start_apache(self):
         """(Re)start Apache with a configuration written from the sites as
         they are now (a site's apache_extra, say)."""
         if "apache" in self.procs:
             self.procs.pop("apache").stop()
-            wait_for(lambda: not port_open("127.0.0.1", HTTP_PORT), 20, "Apache to close its port")
+            wait_for(lambda: not any(port_open(a, p) for a, p in self._listen()), 20,
+                     "Apache to close its ports")
         self._write_apache_conf()
         r = subprocess.run([APACHE_BIN, "-f", self.apache_conf, "-t"], capture_output=True, text=True)
         if r.returncode:
@@ -1122,8 +1222,10 @@ php_admin_value opcache.revalidate_freq 0
                "LANG": "C", "APACHE_RUN_DIR": self.path("apache", "run")}
         self.procs["apache"] = Proc("apache2", [APACHE_BIN, "-f", self.apache_conf, "-DFOREGROUND"],
                                     self.path("apache", "stdout.log"), env=env)
-        wait_for(lambda: self.procs["apache"].check_alive() and port_open("127.0.0.1", HTTP_PORT),
-                 30, "Apache on port %d" % HTTP_PORT, diagnose=lambda: tail(self.apache_error))
+        wait_for(lambda: self.procs["apache"].check_alive()
+                 and all(port_open(a, p) for a, p in self._listen()),
+                 30, "Apache on %s" % ", ".join("%s:%d" % a for a in self._listen()),
+                 diagnose=lambda: tail(self.apache_error))
 
     def _tls(self, d):
         """A test CA and a certificate for rest.akismet.com signed by it; the
@@ -1174,7 +1276,7 @@ php_admin_value opcache.revalidate_freq 0
         os.chmod(self.threshd_keys, 0o600)
         self.threshd_log = os.path.join(d, "requests.log")
         self.threshd_err = os.path.join(d, "threshd.err")
-        cert, key = self._tls(d)
+        cert, key = self.tls = self._tls(d)
         env = dict(os.environ)
         env["THRESH_MODEL"] = THRESH_MODEL
         # rest.akismet.com on port 80 and, with a certificate PHP trusts, on
@@ -1189,6 +1291,38 @@ php_admin_value opcache.revalidate_freq 0
                  and port_open("127.0.0.1", 443), 60,
                  "threshd on ports 80 and 443", diagnose=lambda: tail(self.threshd_err))
 
+    def start_threshd(self, name, args, keys, port, tls_port):
+        """Another threshd, beside the stack's own (which the other test
+        programs share, with its one database): THRESHD_BIN with `args`
+        (--sites DIR, say), the key file's text `keys`, on 127.0.0.1:`port`
+        and HTTPS on `tls_port` with the certificate of rest.akismet.com.
+        Akismet reaches it only from a site whose must-use plugin sends
+        rest.akismet.com's connections to those ports
+        (tests/wordpress/multisite/akismet-route.php). Its logs join the
+        stack's. Returns the Threshd; the stack stops it."""
+        if name in self.threshds:
+            return self.threshds[name]
+        t = Threshd(name, self.path("threshd-" + name), port, tls_port)
+        os.makedirs(t.dir)
+        with open(t.keys, "w") as f:
+            f.write(keys)
+        os.chmod(t.keys, 0o600)
+        if self.tls is None:
+            self.tls = self._tls(t.dir)
+        cert, key = self.tls
+        env = dict(os.environ)
+        env["THRESH_MODEL"] = THRESH_MODEL
+        self.procs["threshd-" + name] = p = Proc("threshd " + name, [
+            THRESHD, "--keys", t.keys, "--address", "127.0.0.1", "--port", str(port),
+            "--tls-port", str(tls_port), "--tls-cert", cert, "--tls-key", key, "--threads", "2",
+            "--log", t.log] + list(args), t.err, env=env)
+        self.threshds[name] = t
+        wait_for(lambda: p.check_alive() and port_open("127.0.0.1", port)
+                 and port_open("127.0.0.1", tls_port), 60,
+                 "threshd %s on ports %d and %d" % (name, port, tls_port),
+                 diagnose=lambda: tail(t.err))
+        return t
+
     # ---- sites ----
 
     def add_sites(self, sites):
@@ -1199,10 +1333,18 @@ php_admin_value opcache.revalidate_freq 0
         return out
 
     def add_site(self, host, plugins=(), extra_config="", apache_extra="", charset="utf8mb4",
-                 start_apache=True):
+                 start_apache=True, address="127.0.0.1", port=HTTP_PORT, fixed_home=True,
+                 mu_plugins=()):
         """A WordPress site at http://HOST:8080 (installed by install()), its
         database in `charset` (utf8mb4, or latin1 for a Latin-1 blog). Apache
-        is restarted to serve it, unless start_apache is false (add_sites)."""
+        is restarted to serve it, unless start_apache is false (add_sites).
+
+        A site may have an address and port of its own (address="127.0.0.2",
+        port=80: http://HOST/, which a multisite network needs: WordPress's
+        Network Setup refuses a port other than 80 and 443). fixed_home=False
+        leaves WP_HOME and WP_SITEURL out of its configuration (a network's
+        sub-sites each have their own home). mu_plugins: files copied into
+        its wp-content/mu-plugins besides tests/wordpress/mu-plugins."""
         if host in self.sites:
             raise AssertionError("the stack already has a site %s" % host)
         n = len(self.sites) + 1
@@ -1220,13 +1362,13 @@ php_admin_value opcache.revalidate_freq 0
             os.symlink(src, os.path.join(content, "plugins", os.path.basename(src)))
         os.symlink(os.path.join(WP_ROOT, "wp-content", "themes", "twentytwentyone"),
                    os.path.join(content, "themes", "twentytwentyone"))
-        for f in os.listdir(MU_PLUGINS):
-            shutil.copy(os.path.join(MU_PLUGINS, f), os.path.join(content, "mu-plugins", f))
+        for f in [os.path.join(MU_PLUGINS, f) for f in os.listdir(MU_PLUGINS)] + list(mu_plugins):
+            shutil.copy(f, os.path.join(content, "mu-plugins", os.path.basename(f)))
         for sub in ("uploads", "upgrade", "languages"):
             shutil.chown(os.path.join(content, sub), "www-data", "www-data")
         for dirpath in (self.path("sites"), self.path("sites", host), content):
             os.chmod(dirpath, 0o755)
-        site = Site(self, host, db, content)
+        site = Site(self, host, db, content, address, port)
         site.apache_extra = apache_extra
         open(site.debug_log, "a").close()
         os.chmod(site.debug_log, 0o666)
@@ -1242,9 +1384,7 @@ define('DB_CHARSET', '%(charset)s');
 define('DB_COLLATE', '');
 define('WP_CONTENT_DIR', '%(content)s');
 define('WP_CONTENT_URL', '%(base)s/wp-content');
-define('WP_HOME', '%(base)s');
-define('WP_SITEURL', '%(base)s');
-define('WP_DEBUG', true);
+%(home)sdefine('WP_DEBUG', true);
 define('WP_DEBUG_LOG', '%(debug_log)s');
 define('WP_DEBUG_DISPLAY', false);
 define('AKISMET_DEBUG', true);       /* Akismet::log(): every API request and answer to WP_DEBUG_LOG */
@@ -1267,14 +1407,16 @@ define('NONCE_SALT', '%(salt)s-8');
 %(extra)s
 """ % {"host": host, "db": db, "user": user, "password": password, "socket": self.socket,
        "content": content, "base": site.base, "debug_log": site.debug_log,
-       "salt": os.urandom(16).hex(), "extra": extra_config, "charset": charset}
+       "salt": os.urandom(16).hex(), "extra": extra_config, "charset": charset,
+       "home": "define('WP_HOME', '%s');\ndefine('WP_SITEURL', '%s');\n" % (site.base, site.base)
+               if fixed_home else ""}
         cfg = os.path.join(self.wp_etc, "config-%s.php" % host)
         with open(cfg, "w") as f:
             f.write(conf)
         os.chmod(cfg, 0o640)
         shutil.chown(cfg, "root", "www-data")
         self.sites[host] = site
-        self._write_hosts(list(self.sites))
+        self._write_hosts()
         if start_apache:
             self.start_apache()
         return site
@@ -1283,26 +1425,10 @@ define('NONCE_SALT', '%(salt)s-8');
 
     def metrics(self):
         """threshd's /metrics as {series: value}."""
-        c = http.client.HTTPConnection("127.0.0.1", 80, timeout=10)
-        c.request("GET", "/metrics")
-        body = c.getresponse().read().decode()
-        c.close()
-        out = {}
-        for line in body.splitlines():
-            if line and not line.startswith("#"):
-                k, _, v = line.rpartition(" ")
-                out[k] = float(v)
-        return out
+        return threshd_metrics(80)
 
     def threshd_stats(self):
-        c = http.client.HTTPConnection("127.0.0.1", 80, timeout=10)
-        c.request("GET", "/v1/stats", headers={"Authorization": "Bearer " + AKISMET_KEY})
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        if r.status != 200:
-            raise AssertionError("GET /v1/stats: %d %r" % (r.status, body))
-        return json.loads(body)
+        return threshd_stats(80, AKISMET_KEY)
 
     def threshd_requests(self):
         """The request log's lines."""
@@ -1321,6 +1447,8 @@ define('NONCE_SALT', '%(salt)s-8');
                  ("threshd stderr", getattr(self, "threshd_err", None)),
                  ("threshd request log", getattr(self, "threshd_log", None)),
                  ("MariaDB error log", getattr(self, "mysql_log", None))]
+        for t in self.threshds.values():
+            files += [("threshd %s stderr" % t.name, t.err), ("threshd %s request log" % t.name, t.log)]
         for site in self.sites.values():
             files.append(("WordPress debug log of %s (Akismet::log)" % site.host, site.debug_log))
         return [(n, p) for n, p in files if p]
@@ -1366,7 +1494,7 @@ define('NONCE_SALT', '%(salt)s-8');
         if self.sql_session is not None:
             self.sql_session.close()
             self.sql_session = None
-        for name in ("apache", "threshd", "mariadb"):
+        for name in ["apache"] + [n for n in self.procs if n not in ("apache", "mariadb")] + ["mariadb"]:
             p = self.procs.pop(name, None)
             if p is None:
                 continue
