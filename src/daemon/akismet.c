@@ -411,6 +411,22 @@ static int hold_is_pending(const thresh_result *res)
 	return 0;
 }
 
+/* count_answer - a comment-check's answer, in /metrics and, with --sites,
+ * in its site's get-stats. */
+static void count_answer(struct request *rq, int spam, int pending)
+{
+	struct metrics *m = &rq->srv->metrics;
+	struct ak_counts *c = rq->site ? site_ak_counts(rq->site) : NULL;
+	atomic_fetch_add_explicit(&m->ak_answers[spam], 1, memory_order_relaxed);
+	if (c)
+		atomic_fetch_add_explicit(&c->answers[spam], 1, memory_order_relaxed);
+	if (pending) {
+		atomic_fetch_add_explicit(&m->ak_pending, 1, memory_order_relaxed);
+		if (c)
+			atomic_fetch_add_explicit(&c->pending, 1, memory_order_relaxed);
+	}
+}
+
 static enum MHD_Result answer_test_spam(struct request *rq, struct ak *a)
 {
 	struct server *s = rq->srv;
@@ -419,7 +435,7 @@ static enum MHD_Result answer_test_spam(struct request *rq, struct ak *a)
 	rq->score = 1;
 	metrics_verdict(&s->metrics, THRESH_REJECT);
 	if (!a->is_test && !a->recheck)
-		atomic_fetch_add_explicit(&s->metrics.ak_answers[1], 1, memory_order_relaxed);
+		count_answer(rq, 1, 0);
 	return reply(rq, 200, TEXT_PLAIN, "true", 4, "X-Thresh-Verdict", "reject",
 	             "X-Thresh-Reasons", "akismet_test_spam", NULL);
 }
@@ -436,7 +452,9 @@ enum MHD_Result ak_comment_check(struct request *rq)
 
 	if (read_form(rq, &a, &ret))
 		return ret;
-	if (!check_key(rq, &a, 0, 0, &ret) || !need_blog(rq, &a, &ret))
+	thresh_db *db;
+	if (!check_key(rq, &a, 0, 0, &ret) || !need_blog(rq, &a, &ret) ||
+	    !request_db(rq, a.w[W_BLOG]->value, a.w[W_BLOG]->value_len, &db, &ret))
 		goto out;
 	atomic_fetch_add_explicit(&s->checks, 1, memory_order_relaxed);
 	if ((a.w[W_AUTHOR] && a.w[W_AUTHOR]->value_len == strlen(TEST_SPAM_AUTHOR) &&
@@ -445,9 +463,6 @@ enum MHD_Result ak_comment_check(struct request *rq)
 		ret = answer_test_spam(rq, &a);
 		goto out;
 	}
-	thresh_db *db;
-	if (!request_db(rq, a.w[W_BLOG]->value, a.w[W_BLOG]->value_len, &db, &ret))
-		goto out;
 	if (make_comment(rq, &a, &c, &ret))
 		goto out;
 	unsigned flags = a.is_test || a.recheck || a.logged_in ? THRESH_CHECK_READONLY : 0;
@@ -489,11 +504,8 @@ enum MHD_Result ak_comment_check(struct request *rq)
 	int pending = v == THRESH_HOLD && !hold_spam && hold_is_pending(res);
 	if (pending)
 		snprintf(error, sizeof error, "held for moderation by thresh (%s)", reasons);
-	if (!a.is_test && !a.recheck) {
-		atomic_fetch_add_explicit(&s->metrics.ak_answers[spam], 1, memory_order_relaxed);
-		if (pending)
-			atomic_fetch_add_explicit(&s->metrics.ak_pending, 1, memory_order_relaxed);
-	}
+	if (!a.is_test && !a.recheck)
+		count_answer(rq, spam, pending);
 	fmt_fixed(score, sizeof score, rq->score, 6);
 	double ra = a.admin ? 0 : thresh_result_retry_after(res);
 	if (ra > 0) {
@@ -553,6 +565,9 @@ static enum MHD_Result submit(struct request *rq, int label)
 	if (sum.learned || sum.moved)
 		atomic_fetch_add_explicit(&s->metrics.learned[label], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->metrics.ak_reports[label], 1, memory_order_relaxed);
+	if (rq->site)
+		atomic_fetch_add_explicit(&site_ak_counts(rq->site)->reports[label], 1,
+		                          memory_order_relaxed);
 	ret = reply(rq, 200, TEXT_PLAIN, THANKS, sizeof THANKS - 1, "X-Thresh-Learned",
 	            sum.moved ? "moved" : sum.duplicates ? "duplicate" : "learned", NULL);
 out:
@@ -607,11 +622,23 @@ enum MHD_Result ak_get_stats(struct request *rq)
 		return ret;
 	if (!check_key(rq, &a, 1, 0, &ret))
 		goto out;
-	uint64_t spam = atomic_load_explicit(&s->metrics.ak_answers[1], memory_order_relaxed);
-	uint64_t ham = atomic_load_explicit(&s->metrics.ak_answers[0], memory_order_relaxed);
-	uint64_t held = atomic_load_explicit(&s->metrics.ak_pending, memory_order_relaxed);
-	uint64_t missed = atomic_load_explicit(&s->metrics.ak_reports[1], memory_order_relaxed);
-	uint64_t fp = atomic_load_explicit(&s->metrics.ak_reports[0], memory_order_relaxed);
+	/* with --sites, the site's own counts: never another tenant's */
+	thresh_db *db;
+	const struct form_field *blog = a.w[W_BLOG];
+	if (s->sites && !request_db(rq, nonempty(blog) ? blog->value : NULL,
+	                            nonempty(blog) ? blog->value_len : 0, &db, &ret))
+		goto out;
+	struct ak_counts *sc = rq->site ? site_ak_counts(rq->site) : NULL;
+	uint64_t spam = atomic_load_explicit(sc ? &sc->answers[1] : &s->metrics.ak_answers[1],
+	                                     memory_order_relaxed);
+	uint64_t ham = atomic_load_explicit(sc ? &sc->answers[0] : &s->metrics.ak_answers[0],
+	                                    memory_order_relaxed);
+	uint64_t held = atomic_load_explicit(sc ? &sc->pending : &s->metrics.ak_pending,
+	                                     memory_order_relaxed);
+	uint64_t missed = atomic_load_explicit(sc ? &sc->reports[1] : &s->metrics.ak_reports[1],
+	                                       memory_order_relaxed);
+	uint64_t fp = atomic_load_explicit(sc ? &sc->reports[0] : &s->metrics.ak_reports[0],
+	                                   memory_order_relaxed);
 	double total = (double)spam + (double)ham, wrong = (double)missed + (double)fp;
 	double accuracy = total > 0 ? 100.0 * (total - (wrong < total ? wrong : total)) / total : 100;
 	snprintf(acc, sizeof acc, "%.1f", accuracy);

@@ -314,7 +314,7 @@ static void log_request(struct request *rq, double secs)
 	struct server *s = rq->srv;
 	struct timespec ts;
 	struct tm tm;
-	char line[256], when[32], verdict[48] = "";
+	char line[352], when[32], verdict[48] = "", site[SITE_NAME_MAX + 8] = "";
 	if (s->log_fd < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -323,12 +323,14 @@ static void log_request(struct request *rq, double secs)
 	if (rq->have_verdict)
 		snprintf(verdict, sizeof verdict, " %s %.4f", thresh_verdict_name(rq->verdict),
 		         rq->score);
+	if (rq->site) /* --sites: the operator's own name for it */
+		snprintf(site, sizeof site, " site=%s", site_name(rq->site));
 	char status[16] = "-";
 	if (rq->status)
 		snprintf(status, sizeof status, "%u", rq->status);
-	int n = snprintf(line, sizeof line, "%s.%03ldZ %s %s %s %.3fms%s\n", when,
+	int n = snprintf(line, sizeof line, "%s.%03ldZ %s %s %s %.3fms%s%s\n", when,
 	                 ts.tv_nsec / 1000000, rq->method_name,
-	                 rq->route ? rq->route->path : "-", status, secs * 1e3, verdict);
+	                 rq->route ? rq->route->path : "-", status, secs * 1e3, verdict, site);
 	if (n > 0) {
 		/* One write(2) per line on an O_APPEND file: lines never interleave. */
 		ssize_t w = write(s->log_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);

@@ -36,6 +36,7 @@ struct site {
 	int opening;             /* a thread is opening it */
 	uint64_t used;           /* the registry's clock when last acquired */
 	_Atomic uint64_t requests; /* requests served, since threshd started */
+	struct ak_counts ak;
 	struct site *next;       /* the hash chain */
 };
 
@@ -294,6 +295,11 @@ int sites_acquire(struct sites *r, const char *name, struct site **out, char *wh
 thresh_db *site_db(const struct site *x)
 {
 	return x->db;
+}
+
+struct ak_counts *site_ak_counts(struct site *x)
+{
+	return &x->ak;
 }
 
 const char *site_name(const struct site *x)

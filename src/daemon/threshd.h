@@ -130,6 +130,13 @@ struct sites_stats {
 	uint64_t opens, closes, failed;
 };
 
+/* Akismet's answers and reports of one site, for its get-stats. */
+struct ak_counts {
+	_Atomic uint64_t answers[2]; /* comment-check answered false, true */
+	_Atomic uint64_t pending;    /* ... false with X-akismet-error: held */
+	_Atomic uint64_t reports[2]; /* submit-ham, submit-spam */
+};
+
 struct site_count {
 	char name[SITE_NAME_MAX + 1];
 	uint64_t requests;
@@ -155,6 +162,9 @@ size_t sites_reload(struct sites *r);
 int sites_acquire(struct sites *r, const char *name, struct site **out, char *why, size_t whysize);
 void sites_release(struct sites *r, struct site *x);
 thresh_db *site_db(const struct site *x);
+/* site_ak_counts - the site's Akismet counts since threshd started (kept
+ * while the site is closed). */
+struct ak_counts *site_ak_counts(struct site *x);
 const char *site_name(const struct site *x);
 /* sites_stats - the counts now. Cannot fail. */
 void sites_stats(struct sites *r, struct sites_stats *st);

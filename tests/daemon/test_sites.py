@@ -192,6 +192,31 @@ class Test01Isolation(SitesTest):
         self.assertIn(r.text, ("true", "false"), r)
 
 
+class Test01bPerSiteReports(SitesTest):
+    def test_get_stats_and_the_log_tell_each_site_its_own(self):
+        self.start_sites(["--log", "-"])
+        for i in range(2):
+            r = self.post_form("/1.1/submit-spam", td.comment_form(SPAM_LIKE % i,
+                                                                   key=key_of("alpha")))
+            self.assertEqual(r.status, 200, r)
+        r = self.post_form("/1.1/comment-check", td.comment_form("a kind word",
+                                                                 key=key_of("beta")))
+        self.assertEqual(r.status, 200, r)
+        got = {}
+        for site in ("alpha", "beta"):
+            r = self.post_form("/1.1/get-stats", td.form(api_key=key_of(site),
+                                                         blog="https://blog.example/"))
+            self.assertEqual(r.status, 200, r)
+            got[site] = r.json()
+        self.assertEqual(got["alpha"]["missed_spam"], 2, got)
+        self.assertEqual(got["alpha"]["spam"] + got["alpha"]["ham"], 0, got)
+        self.assertEqual(got["beta"]["missed_spam"], 0, "another tenant's reports: %r" % got)
+        self.assertEqual(got["beta"]["spam"] + got["beta"]["ham"], 1, got)
+        self.d.wait_stderr(r"POST /1\.1/submit-spam 200 [0-9.]+ms site=alpha\n")
+        self.d.wait_stderr(r"POST /1\.1/comment-check 200 [0-9.]+ms \w+ [0-9.]+ site=beta\n")
+        self.assertNotIn(key_of("alpha"), self.d.stderr(), "no key is logged")
+
+
 class Test02RateLimits(SitesTest):
     SITES_CONF = CONF.replace("rate_limit = 0", "rate_limit = 2\nrate_period = 3600\n"
                               "rate_burst = 2")
