@@ -338,10 +338,25 @@ verdicts() {
 	curl -s --max-time 10 "$url/metrics" | awk '/^threshd_verdicts_total[{]/ { split($1, a, "\""); c[a[2]] = $2 }
 		END { print c["accept"] + 0, c["hold"] + 0, c["reject"] + 0 }'
 }
+# checks - POST /v1/check answered since threshd started
+checks() {
+	curl -s --max-time 10 "$url/metrics" |
+		awk '/^threshd_requests_total[{]endpoint="v1-check"/ { n += $2 } END { print n + 0 }'
+}
+# drain - wait until threshd has finished the requests wrk left in flight
+# (at most 60 s), so that they do not slow the next run
+drain() {
+	i=0
+	while [ "$(metric threshd_requests_in_flight)" -gt 1 ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 # run MODE [SECONDS] - one wrk run; prints its SITES line, with the shares
 # of the verdicts threshd gave meanwhile (verdicts=ACCEPT%/HOLD%/REJECT%)
+# and the checks threshd answered, those left in flight included (served=)
 run() {
-	v0=$(verdicts)
+	v0=$(verdicts) c0=$(checks)
 	wrk -t"$wthreads" -c"$conns" -d"${2:-$duration}s" --timeout 10s -s "$here/sites.lua" "$url" -- \
 		"$tmp/keys" "$tmp/comments.tsv" "$1" >"$tmp/wrk.out" 2>&1 || true
 	line=$(grep '^SITES ' "$tmp/wrk.out" || true)
@@ -350,9 +365,11 @@ run() {
 		cat "$tmp/wrk.out" >&2
 		exit 1
 	fi
+	drain
+	c1=$(checks)
 	v=$(echo "$v0 $(verdicts)" | awk '{ a = $4 - $1; h = $5 - $2; r = $6 - $3; n = a + h + r; if (!n) n = 1
 		printf "%.0f/%.0f/%.0f", 100 * a / n, 100 * h / n, 100 * r / n }')
-	echo "$line verdicts=$v"
+	echo "$line verdicts=$v served=$((c1 - c0))"
 }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # turns A B LABEL_A LABEL_B - R rounds of A and B, the order alternating;
@@ -361,6 +378,7 @@ turns() {
 	: >"$tmp/ra"
 	: >"$tmp/rb"
 	: >"$tmp/ratio"
+	: >"$tmp/nb" # the requests of B's runs
 	r=1
 	while [ $r -le "$rounds" ]; do
 		if [ $((r % 2)) -eq 1 ]; then order="$1 $2"; else order="$2 $1"; fi
@@ -372,7 +390,12 @@ turns() {
 			printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$r" "$label" "$rps" \
 				"$(field p50 "$line")" "$(field p99 "$line")" "$(field max "$line")" \
 				"$(field verdicts "$line")" "$(field non2xx "$line")" "$(field errors "$line")"
-			if [ "$label" = "$3" ]; then echo "$rps" >>"$tmp/ra"; else echo "$rps" >>"$tmp/rb"; fi
+			if [ "$label" = "$3" ]; then
+				echo "$rps" >>"$tmp/ra"
+			else
+				echo "$rps" >>"$tmp/rb"
+				field served "$line" >>"$tmp/nb"
+			fi
 		done
 		a=$(sed -n "${r}p" "$tmp/ra") b=$(sed -n "${r}p" "$tmp/rb")
 		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", (a > 0) ? b / a : 0 }' >>"$tmp/ratio"
@@ -448,6 +471,10 @@ if [ "$churn" -gt 0 ] && [ "$churn" -lt "$nsites" ]; then
 	echo '```'
 	awk 'NR == FNR { a[$1] = $2; next } { printf "%-50s %10d  (%s)\n", $1, $2 - a[$1], $2 }' "$tmp/ev0" "$tmp/ev1"
 	echo '```'
+	echo
+	awk -v q="$(awk '{ n += $1 } END { print n + 0 }' "$tmp/nb")" '
+		NR == FNR { a[$1] = $2; next } /opened/ { o = $2 - a[$1] }
+		END { printf "Sites opened per churn check threshd answered (those wrk left in flight included): %d / %d = %.2f.\n", o, q, q ? o / q : 0 }' "$tmp/ev0" "$tmp/ev1"
 	echo
 	rss_rows="$rss_rows
 $(rss_row "after the churn runs ($(metric 'threshd_sites{state="open"}') open)")"
