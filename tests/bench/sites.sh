@@ -124,7 +124,7 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/thresh-sites.XXXXXX")
 pid=
 cleanup() {
-	trap - EXIT INT TERM HUP
+	trap - EXIT INT TERM HUP PIPE
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
 		i=0
@@ -139,6 +139,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "$0: interrupted" >&2; exit 130' INT HUP
 trap 'exit 143' TERM
+trap 'exit 141' PIPE # the reader went away (| head): stop, and clean up
 
 t_start=$(date +%s)
 now() { date +%s.%N; }
