@@ -55,12 +55,17 @@ THRESH_API int thresh_db_open(const char *dir, const thresh_db_options *opts,
 /* thresh_db_clone - a new database folder, a copy of another's model.
  * [in]  from  an open database (any thread may use it meanwhile).
  * [in]  dir   the new folder; it must not exist.
+ * [in]  derive  NULL for a random secret; else (1 to 256 bytes) the copy's
+ *             secret is derived from from's secret and derive, so that
+ *             machines holding copies of one database make the same copy
+ *             (the nodes of a cluster making one site alike: derive is
+ *             the site's name). from must have a secret.
  * [in]  opts  how to open the copy, or NULL (its CREATE, EXCL and EMPTY
  *             flags are ignored).
  * [out] out   the copy, open, released with thresh_db_close().
  * The copy holds from's newest snapshot: token counts (both layers),
- * parameters, fitted cutoffs and calibration. It gets a secret of its own,
- * so what from keyed by its secret is left out: authors, learned comments'
+ * parameters, fitted cutoffs and calibration. It gets a secret of its own
+ * (random, or derived), so what from keyed by its secret is left out: authors, learned comments'
  * digests (the copy may learn them again), identity tokens, rate-limit
  * state, and a cluster node's place in its cluster. A database made from
  * the default model and never learned into, cloned, is what creating one
@@ -70,8 +75,8 @@ THRESH_API int thresh_db_open(const char *dir, const thresh_db_options *opts,
  * THRESH_EEXIST (dir exists, or appeared meanwhile), THRESH_EACCES,
  * THRESH_EFULL, THRESH_EIO, THRESH_ENOMEM, or what thresh_db_open returns.
  * Added in 0.4. */
-THRESH_API int thresh_db_clone(thresh_db *from, const char *dir, const thresh_db_options *opts,
-                               thresh_db **out);
+THRESH_API int thresh_db_clone(thresh_db *from, const char *dir, const char *derive,
+                               const thresh_db_options *opts, thresh_db **out);
 
 /* thresh_db_close - close a handle. No other thread may use it any more.
  * Accepts NULL. Added in 0.1. */

@@ -664,9 +664,6 @@ static int parse_options(int argc, char **argv, struct config *cfg, unsigned *gi
 		if (cfg->read_only || cfg->create)
 			return usage_error("--sites: sites are made on their first request and learn; "
 			                   "--%s is for --db", cfg->read_only ? "read-only" : "create");
-		if (cfg->redis || cfg->node || cfg->nodes)
-			return usage_error("--sites: a cluster of nodes serving many sites is not "
-			                   "supported yet (threshd(8))");
 		cfg->db_dir = cfg->sites_dir;
 	}
 	return -1;
@@ -748,19 +745,26 @@ static int open_sites(struct server *s)
 		say("%s: %s%s%s", prior, thresh_strerror(rc), err[0] ? ": " : "", err);
 		return -1;
 	}
-	thresh_stats st0;
-	memset(&st0, 0, sizeof st0);
-	st0.size = sizeof st0;
-	if (thresh_db_stats(s->db, &st0) == 0 && st0.cluster) {
-		say("--sites: thresh.conf has a [cluster] section; a cluster of nodes serving many "
-		    "sites is not supported yet (threshd(8))");
-		return -1;
-	}
 	if ((rc = thresh_db_warm(s->db)))
 		say("%s: the in-memory copy of the model was not made: %s", prior, thresh_strerror(rc));
 	if (sites_new(dir, s->cfg.config, s->db, s->cfg.open_sites, &s->sites)) {
 		say("out of memory");
 		return -1;
+	}
+	/* A cluster ([cluster] in thresh.conf, or --redis): every site a node
+	 * in a namespace of its own. DIR/.prior itself never learns, so it is
+	 * never a node (its stats are read without the cluster's part). */
+	char ns[64] = "thresh";
+	int cl = s->cfg.redis != NULL;
+	if (thresh_db_config_get(s->db, "cluster.redis", err, sizeof err) == 0)
+		cl = 1;
+	if (cl) {
+		const char *const over[3][2] = {{"redis", s->cfg.redis}, {"node", s->cfg.node},
+		                                {"nodes", s->cfg.nodes}};
+		if (thresh_db_config_get(s->db, "cluster.namespace", ns, sizeof ns) != 0)
+			snprintf(ns, sizeof ns, "thresh");
+		sites_set_cluster(s->sites, ns, over);
+		s->sites_cluster = 1;
 	}
 	return 0;
 }

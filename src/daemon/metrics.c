@@ -153,6 +153,20 @@ static void metrics_sites(struct server *s, struct sbuf *b)
 	sb_printf(b, "threshd_site_events_total{event=\"opened\"} %" PRIu64 "\n", ss.opens);
 	sb_printf(b, "threshd_site_events_total{event=\"closed\"} %" PRIu64 "\n", ss.closes);
 	sb_printf(b, "threshd_site_events_total{event=\"failed\"} %" PRIu64 "\n", ss.failed);
+	if (s->sites_cluster) {
+		/* every site a node: the replicator's rounds over all of them */
+		help(b, "threshd_cluster_redis_up", "gauge",
+		     "1 when the last replication pass over the open sites reached Redis.");
+		sb_printf(b, "threshd_cluster_redis_up %d\n",
+		          atomic_load_explicit(&s->cluster.redis_up, memory_order_relaxed));
+		help(b, "threshd_cluster_rounds_total", "counter",
+		     "Replication passes run, each a round on every open site.");
+		sb_printf(b, "threshd_cluster_rounds_total %" PRIu64 "\n", get(&s->cluster.rounds));
+		help(b, "threshd_cluster_rounds_failed_total", "counter",
+		     "Passes in which a site's round did not complete (Redis away, refused, ...).");
+		sb_printf(b, "threshd_cluster_rounds_failed_total %" PRIu64 "\n",
+		          get(&s->cluster.failed));
+	}
 	size_t n = sites_top(s->sites, top, METRICS_TOP_SITES);
 	help(b, "threshd_site_requests_total", "counter", "Requests that worked on a site's "
 	     "database, for the 10 sites with the most.");
@@ -284,7 +298,10 @@ void metrics_render(struct server *s, struct MHD_Daemon *d, struct sbuf *b)
 	memset(&st, 0, sizeof st);
 	st.size = sizeof st;
 	/* with --sites, each site's figures are its own (GET /v1/stats); the
-	 * database here is DIR/.prior: up or not is what counts */
+	 * database here is DIR/.prior: up or not is what counts, and it is
+	 * never a node of a cluster (its part is not asked for) */
+	if (s->sites)
+		st.size = offsetof(thresh_stats, cluster);
 	int rc = thresh_db_stats(s->db, &st);
 	if (s->sites) {
 		help(b, "threshd_db_up", "gauge", "1 when the sites' shared prior answered this scrape.");

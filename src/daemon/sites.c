@@ -42,6 +42,11 @@ struct site {
 
 struct sites {
 	thresh_db *seed; /* DIR/.prior: a new site is its copy */
+	/* a cluster: every site a node, in a namespace of its own, its secret
+	 * derived from DIR/.prior's, which the nodes hold copies of */
+	int cluster;
+	char ns[64];
+	const char *over[3][2]; /* --redis, --node, --nodes */
 	pthread_mutex_t lock;
 	pthread_cond_t opened;
 	char *dir;
@@ -84,6 +89,25 @@ int sites_new(const char *dir, const char *config, thresh_db *seed, size_t max_o
 	return 0;
 }
 
+void sites_set_cluster(struct sites *r, const char *ns, const char *const over[3][2])
+{
+	r->cluster = 1;
+	snprintf(r->ns, sizeof r->ns, "%s", ns);
+	for (int i = 0; i < 3; i++) {
+		r->over[i][0] = over[i][0];
+		r->over[i][1] = over[i][1];
+	}
+}
+
+void site_namespace(const char *ns, const char *name, char *out, size_t size)
+{
+	/* "NS.SITE", or "NS.hHASH" past the 63 characters a namespace holds */
+	if (strlen(ns) + 1 + strlen(name) <= 63)
+		snprintf(out, size, "%s.%s", ns, name);
+	else
+		snprintf(out, size, "%s.h%016" PRIx64, ns, name_hash(name));
+}
+
 void sites_set_max_open(struct sites *r, size_t max_open)
 {
 	pthread_mutex_lock(&r->lock);
@@ -91,9 +115,9 @@ void sites_set_max_open(struct sites *r, size_t max_open)
 	pthread_mutex_unlock(&r->lock);
 }
 
-size_t sites_reload(struct sites *r)
+size_t sites_foreach_open(struct sites *r, void (*fn)(struct site *x, void *ctx), void *ctx)
 {
-	size_t n = 0, cap = 0, failed = 0;
+	size_t n = 0, cap = 0;
 	struct site **open = NULL;
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->buckets; i++)
@@ -104,26 +128,44 @@ size_t sites_reload(struct sites *r)
 				size_t nc = cap ? 2 * cap : 64;
 				struct site **g = realloc(open, nc * sizeof *g);
 				if (!g)
-					continue; /* reported below as not reloaded */
+					goto full; /* the rest next time */
 				open = g;
 				cap = nc;
 			}
-			x->refs++; /* kept open while its file is read */
+			x->refs++; /* kept open while fn works on it */
 			open[n++] = x;
 		}
+full:
 	pthread_mutex_unlock(&r->lock);
 	for (size_t i = 0; i < n; i++) {
-		char err[1024] = "";
-		int rc = thresh_db_config_reload(open[i]->db, err, sizeof err);
-		if (rc) {
-			say("site %s: thresh.conf not reloaded: %s%s%s", open[i]->name, thresh_strerror(rc),
-			    err[0] ? ": " : "", err);
-			failed++;
-		}
+		fn(open[i], ctx);
 		sites_release(r, open[i]);
 	}
 	free(open);
-	return failed;
+	return n;
+}
+
+struct reload {
+	size_t failed;
+};
+
+static void reload_one(struct site *x, void *ctx)
+{
+	struct reload *rl = ctx;
+	char err[1024] = "";
+	int rc = thresh_db_config_reload(x->db, err, sizeof err);
+	if (rc) {
+		say("site %s: thresh.conf not reloaded: %s%s%s", x->name, thresh_strerror(rc),
+		    err[0] ? ": " : "", err);
+		rl->failed++;
+	}
+}
+
+size_t sites_reload(struct sites *r)
+{
+	struct reload rl = {0};
+	sites_foreach_open(r, reload_one, &rl);
+	return rl.failed;
 }
 
 void sites_free(struct sites *r)
@@ -228,7 +270,7 @@ static int open_site(struct sites *r, const char *name, thresh_db **db, int *cre
 		 * what creating from the default model makes, without its dump to
 		 * read (a tenth of the time) */
 		err[0] = '\0';
-		if ((rc = thresh_db_clone(r->seed, path, &o, db)) == 0)
+		if ((rc = thresh_db_clone(r->seed, path, r->cluster ? name : NULL, &o, db)) == 0)
 			*created = 1;
 		else if (rc == THRESH_EEXIST) /* another threshd made it first */
 			rc = thresh_db_open(path, &o, db);
@@ -236,6 +278,21 @@ static int open_site(struct sites *r, const char *name, thresh_db **db, int *cre
 	if (rc) {
 		snprintf(why, whysize, "%s: %s%s%s", path, thresh_strerror(rc), err[0] ? ": " : "", err);
 		return rc;
+	}
+	if (r->cluster) {
+		char ns[80];
+		site_namespace(r->ns, name, ns, sizeof ns);
+		rc = thresh_db_cluster_set(*db, "namespace", ns);
+		for (int i = 0; i < 3 && !rc; i++)
+			if (r->over[i][1])
+				rc = thresh_db_cluster_set(*db, r->over[i][0], r->over[i][1]);
+		if (rc) {
+			snprintf(why, whysize, "%s: [cluster] namespace %s: %s", path, ns,
+			         thresh_strerror(rc));
+			thresh_db_close(*db);
+			*db = NULL;
+			return rc;
+		}
 	}
 	/* Only speed: without the copy in memory, checks read LMDB. */
 	if ((rc = thresh_db_warm(*db)))

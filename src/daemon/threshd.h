@@ -151,6 +151,18 @@ int sites_new(const char *dir, const char *config, thresh_db *seed, size_t max_o
 /* sites_free - close every site (no request may use one any more). */
 void sites_free(struct sites *r);
 void sites_set_max_open(struct sites *r, size_t max_open);
+/* sites_set_cluster - make every site opened from now on a node of a
+ * cluster: in namespace site_namespace(ns, SITE), with the [cluster] keys
+ * over[i][0] set to over[i][1] where that is not NULL (--redis, --node,
+ * --nodes), and a new site's secret derived from DIR/.prior's and its name,
+ * so that nodes holding copies of one DIR/.prior make each site alike. */
+void sites_set_cluster(struct sites *r, const char *ns, const char *const over[3][2]);
+/* site_namespace - a site's namespace in Redis: "NS.SITE", or "NS.hHASH"
+ * when that is longer than a namespace may be (63). */
+void site_namespace(const char *ns, const char *name, char *out, size_t size);
+/* sites_foreach_open - fn on every open site, kept open meanwhile (without
+ * the registry's lock: fn may take its time). Returns how many. */
+size_t sites_foreach_open(struct sites *r, void (*fn)(struct site *x, void *ctx), void *ctx);
 /* sites_reload - thresh_db_config_reload on every open site; returns how
  * many failed (each reported). */
 size_t sites_reload(struct sites *r);
@@ -386,6 +398,7 @@ struct server {
 	thresh_db *db;              /* --db's; with --sites, DIR/.prior (read-only) */
 	struct sites *sites;        /* --sites: the registry, else NULL */
 	struct site_map *site_map;  /* --sites: [sites], under keys_lock */
+	int sites_cluster;          /* --sites: every site a node of a cluster */
 	struct MHD_Daemon *mhd;     /* plain HTTP */
 	struct MHD_Daemon *mhd_tls; /* HTTPS, when configured */
 	int listen_fd;              /* -1: none */

@@ -549,8 +549,11 @@ static int clone_fn(store_txn *t, void *ctx)
 	return store_meta_drop_prefix(t, "c:"); /* replica.c's keys */
 }
 
-int thresh_db_clone(thresh_db *from, const char *dir, const thresh_db_options *opts,
-                    thresh_db **out)
+/* The context of a secret derived for a clone (thresh_db_clone's derive). */
+static const char clone_ctx[] = "thresh clone secret v1";
+
+int thresh_db_clone(thresh_db *from, const char *dir, const char *derive,
+                    const thresh_db_options *opts, thresh_db **out)
 {
 	char tmp[PATH_MAX];
 	char *errbuf = opts && opts->size >= sizeof *opts ? opts->errbuf : NULL;
@@ -560,7 +563,7 @@ int thresh_db_clone(thresh_db *from, const char *dir, const thresh_db_options *o
 	int rc;
 	if (errbuf && errsize)
 		errbuf[0] = '\0';
-	if (!from || !dir || !*dir || !out)
+	if (!from || !dir || !*dir || !out || (derive && (!*derive || !from->has_secret)))
 		return THRESH_EINVAL;
 	if (stat(dir, &sb) == 0) {
 		set_err(errbuf, errsize, "%s: exists already", dir);
@@ -577,7 +580,24 @@ int thresh_db_clone(thresh_db *from, const char *dir, const thresh_db_options *o
 		goto fail;
 	{
 		site_keys k;
-		rc = secret_write(tmp, NULL, &k);
+		if (derive) {
+			/* BLAKE2b keyed by from's secret, of the context and derive */
+			size_t cn = sizeof clone_ctx, dn = strlen(derive);
+			unsigned char msg[sizeof clone_ctx + 256], secret[HASH_SECRET_BYTES];
+			if (dn > 256) {
+				rc = THRESH_EINVAL;
+				goto fail;
+			}
+			memcpy(msg, clone_ctx, cn); /* its NUL ends the context */
+			memcpy(msg + cn, derive, dn);
+			pthread_mutex_lock(&from->lock);
+			hash_bytes(from->keys.secret, HASH_SECRET_BYTES, msg, cn + dn, secret, sizeof secret);
+			pthread_mutex_unlock(&from->lock);
+			rc = secret_write_as(tmp, secret, &k);
+			hash_wipe(secret, sizeof secret);
+		} else {
+			rc = secret_write(tmp, NULL, &k);
+		}
 		hash_wipe(&k, sizeof k);
 		if (rc)
 			goto fail;

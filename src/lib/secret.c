@@ -17,7 +17,10 @@
 
 /* secret_write - a new random secret, written beside its final name and
  * renamed into place, so a crash leaves the old one or the new one. */
-int secret_write(const char *dir, const unsigned char *root, site_keys *k)
+/* write_secret - secret (NULL: a random one) and root (NULL: none kept)
+ * into dir, as secret_write says. */
+static int write_secret(const char *dir, const unsigned char *secret, const unsigned char *root,
+                        site_keys *k)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	unsigned char s[2 * HASH_SECRET_BYTES];
@@ -26,7 +29,10 @@ int secret_write(const char *dir, const unsigned char *root, site_keys *k)
 	if (snprintf(path, sizeof path, "%s/" SECRET_FILE, dir) >= (int)sizeof path ||
 	    snprintf(tmp, sizeof tmp, "%s/" SECRET_FILE ".tmp-%ld", dir, (long)getpid()) >= (int)sizeof tmp)
 		return THRESH_EINVAL;
-	hash_random(s, HASH_SECRET_BYTES);
+	if (secret)
+		memcpy(s, secret, HASH_SECRET_BYTES);
+	else
+		hash_random(s, HASH_SECRET_BYTES);
 	if (root)
 		memcpy(s + HASH_SECRET_BYTES, root, HASH_SECRET_BYTES);
 	unlink(tmp);
@@ -51,6 +57,16 @@ int secret_write(const char *dir, const unsigned char *root, site_keys *k)
 	}
 	hash_wipe(s, sizeof s);
 	return rc;
+}
+
+int secret_write(const char *dir, const unsigned char *root, site_keys *k)
+{
+	return write_secret(dir, NULL, root, k);
+}
+
+int secret_write_as(const char *dir, const unsigned char secret[HASH_SECRET_BYTES], site_keys *k)
+{
+	return write_secret(dir, secret, NULL, k);
 }
 
 /* secret_read - load DIR/secret; THRESH_ENOENT when missing, THRESH_EACCES

@@ -17,6 +17,10 @@
  * Returns 0 or a THRESH_E* code of the file operation that failed. */
 int secret_write(const char *dir, const unsigned char *root, site_keys *k);
 
+/* secret_write_as - the same with the given secret (its digests' root
+ * derived from it): a secret derived where several machines must agree. */
+int secret_write_as(const char *dir, const unsigned char secret[HASH_SECRET_BYTES], site_keys *k);
+
 /* secret_read - load dir's secret into k with every key derived from it.
  * Returns 0, THRESH_ENOENT when there is none, THRESH_EACCES when others may
  * read it (it must stay the installation's own; errbuf says how to fix it),

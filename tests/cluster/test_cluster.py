@@ -979,5 +979,146 @@ class PrivacyTest(ClusterTest):
         self.assertNotIn(socket.inet_pton(socket.AF_INET6, "2001:db8:77::5")[:8], data)
 
 
+# ---------------------------------------------------------------------------
+SITES_MODEL = os.environ.get("THRESH_SITES_MODEL", "")
+SITE_SPAM = ("quorvex zantrium pellicode tablets shipped overnight from quorvex pharmacy "
+             "zantrium discount code pellicode %d visit quorvex-zantrium.example")
+SITE_PROBE = ("quorvex zantrium pellicode tablets from quorvex pharmacy zantrium "
+              "pellicode offer visit quorvex-zantrium.example")
+
+
+class SitesNode:
+    """threshd --sites DIR, a node of a cluster: every site in its own
+    namespace of the one Redis."""
+
+    def __init__(self, tmp, name, redis_addr):
+        self.name = name
+        self.tmp = tmp
+        self.dir = os.path.join(tmp, "sites-" + name)
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        self.keys = os.path.join(tmp, "site-keys")
+        with open(os.path.join(self.dir, "thresh.conf"), "w") as f:
+            f.write("rate_limit = 1\nrate_period = 3600\nrate_burst = 1\nfirst_comment = off\n"
+                    "\n[cluster]\nredis = %s\nnamespace = t\nnodes = 2\ntimeout = 200\n"
+                    % redis_addr)
+        self.err = os.path.join(tmp, "sites-%s.err" % name)
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        self.starts = len(LISTEN_RE.findall(self.stderr())) if os.path.exists(self.err) else 0
+        with open(self.err, "ab") as err:
+            self.proc = subprocess.Popen(
+                [THRESHD, "--sites", self.dir, "--port", "0", "--threads", "2", "--keys",
+                 self.keys, "--node", self.name],
+                stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL,
+                env=dict(os.environ, THRESH_MODEL=SITES_MODEL))
+        self.port = int(wait_for(lambda: self._port(), 20, "threshd %s to listen" % self.name))
+        return self
+
+    def _port(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("threshd %s exited: %s" % (self.name, self.stderr()))
+        m = LISTEN_RE.findall(self.stderr())
+        return m[-1] if len(m) > self.starts else None
+
+    def stderr(self):
+        with open(self.err, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(20)
+
+    def request(self, site, method, path, body=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            hdr = {"Authorization": "Bearer key-%s-0123456789" % site}
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                hdr["Content-Type"] = "application/json"
+            c.request(method, path, data, hdr)
+            r = c.getresponse()
+            out = r.read()
+            assert r.status == 200, (r.status, out)
+            return json.loads(out) if out[:1] == b"{" else out.decode()
+        finally:
+            c.close()
+
+
+class SitesClusterTest(unittest.TestCase):
+    """Two nodes of threshd --sites on copies of one DIR/.prior: a site made
+    on each node alike (its secret derived from .prior's and its name), the
+    sites in namespaces of their own, learning replicated site by site."""
+
+    def setUp(self):
+        if not SITES_MODEL or not os.path.exists(SITES_MODEL):
+            self.skipTest("set THRESH_SITES_MODEL to the default model's dump")
+        self.tmp = tempfile.mkdtemp(prefix="cluster-sites-")
+        self.redis = Redis(os.path.join(self.tmp, "redis")).start()
+        with open(os.path.join(self.tmp, "site-keys"), "w") as f:
+            f.write("key-alpha-0123456789 alpha\nkey-beta-0123456789 beta\n")
+        os.chmod(os.path.join(self.tmp, "site-keys"), 0o600)
+        self.a = SitesNode(self.tmp, "a", self.redis.addr)
+        self.b = SitesNode(self.tmp, "b", self.redis.addr)
+        self.nodes = [self.a, self.b]
+        # node a makes DIR/.prior; node b gets a copy of it, as README says
+        self.a.start().stop()
+        shutil.copytree(os.path.join(self.a.dir, ".prior"), os.path.join(self.b.dir, ".prior"))
+        self.a.start()
+        self.b.start()
+
+    def tearDown(self):
+        problems = []
+        for n in self.nodes:
+            try:
+                n.stop()
+            except subprocess.TimeoutExpired:
+                problems.append("threshd %s did not stop" % n.name)
+            if "runtime error:" in n.stderr() or "Sanitizer" in n.stderr():
+                problems.append(n.stderr())
+        self.redis.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            self.fail("\n".join(problems))
+
+    def test_each_site_replicates_in_its_own_namespace(self):
+        before = self.b.request("alpha", "POST", "/v1/check", {"content": SITE_PROBE})
+        self.b.request("beta", "POST", "/v1/check", {"content": "hello there"})
+        for i in range(20):
+            got = self.a.request("alpha", "POST", "/v1/learn",
+                                 {"content": SITE_SPAM % i, "label": "spam"})
+            self.assertEqual(got["learned"], 1, got)
+
+        def replicated():
+            st = self.b.request("alpha", "GET", "/v1/stats")
+            return st["spam_messages"] == 20 and st
+        st = wait_for(replicated, 30, "node b's alpha to apply node a's learns", step=0.1)
+        self.assertEqual(st["site"], "alpha")
+        self.assertEqual(self.b.request("beta", "GET", "/v1/stats")["spam_messages"], 0,
+                         "another site's log is its own")
+        after = self.b.request("alpha", "POST", "/v1/check", {"content": SITE_PROBE})
+        self.assertEqual(after["verdict"], "reject", after)
+        self.assertGreater(after["score"], before["score"])
+        self.assertNotIn("refuse", self.a.stderr() + self.b.stderr(),
+                         "a site made on each node alike joins: " + self.b.stderr())
+        keys = self.redis.cli("--scan").split()
+        self.assertTrue(any(k.startswith("t.alpha:") for k in keys), keys)
+        self.assertTrue(any(k.startswith("t.beta:") for k in keys), keys)
+        self.assertFalse(any(k.startswith("t:") for k in keys), "no site in the bare namespace")
+
+    def test_an_authors_rate_is_counted_per_site_across_nodes(self):
+        who = {"author": "Pat", "email": "pat@example.net", "ip": "198.51.100.7"}
+        first = self.a.request("alpha", "POST", "/v1/check", dict(who, content="a kind word"))
+        second = self.b.request("alpha", "POST", "/v1/check", dict(who, content="more words"))
+        other = self.b.request("beta", "POST", "/v1/check", dict(who, content="a kind word"))
+        self.assertNotIn("rate_limited", first["reasons"], first)
+        self.assertIn("rate_limited", second["reasons"],
+                      "one site, two nodes: one rate in Redis (%r)" % second)
+        self.assertNotIn("rate_limited", other["reasons"], "another site: a rate of its own")
+
+
 if __name__ == "__main__":
     unittest.main()

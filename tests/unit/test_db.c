@@ -355,7 +355,7 @@ Test(db, clone_copies_the_model_with_a_secret_of_its_own)
 	o.errbuf_size = sizeof err;
 	o.flags = THRESH_DB_CREATE | THRESH_DB_EXCL; /* ignored */
 	snprintf(path, sizeof path, "%s/copy", dir);
-	cr_assert_eq(thresh_db_clone(db, path, &o, &copy), 0, "%s", err);
+	cr_assert_eq(thresh_db_clone(db, path, NULL, &o, &copy), 0, "%s", err);
 
 	cr_expect_eq(stat_of(copy, 0), stat_of(db, 0), "spam comments learned");
 	cr_expect_eq(stat_of(copy, 1), stat_of(db, 1), "ham comments learned");
@@ -386,10 +386,10 @@ Test(db, clone_copies_the_model_with_a_secret_of_its_own)
 	cr_expect_eq(stat_of(db, 0), 6);
 
 	/* an existing folder is not replaced, and nothing is left behind */
-	cr_expect_eq(thresh_db_clone(db, path, &o, &again), THRESH_EEXIST);
+	cr_expect_eq(thresh_db_clone(db, path, NULL, &o, &again), THRESH_EEXIST);
 	cr_expect_eq(again, (thresh_db *)1, "*out untouched");
-	cr_expect_eq(thresh_db_clone(NULL, path, &o, &again), THRESH_EINVAL);
-	cr_expect_eq(thresh_db_clone(db, NULL, &o, &again), THRESH_EINVAL);
+	cr_expect_eq(thresh_db_clone(NULL, path, NULL, &o, &again), THRESH_EINVAL);
+	cr_expect_eq(thresh_db_clone(db, NULL, NULL, &o, &again), THRESH_EINVAL);
 	thresh_db_close(copy);
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -413,7 +413,7 @@ Test(db, clone_of_the_default_model_is_a_new_database)
 	char *dir, *dir2, path[PATH_MAX];
 	thresh_db *seed = tu_model_db(&dir), *made = tu_model_db(&dir2), *copy;
 	snprintf(path, sizeof path, "%s/copy", dir);
-	cr_assert_eq(thresh_db_clone(seed, path, NULL, &copy), 0);
+	cr_assert_eq(thresh_db_clone(seed, path, NULL, NULL, &copy), 0);
 	for (int w = 0; w < 4; w++)
 		cr_expect_eq(stat_of(copy, w), stat_of(made, w), "stat %d", w);
 	static const char *probe[] = {"check out my channel subscribe", "great song love it",
@@ -435,4 +435,38 @@ Test(db, clone_of_the_default_model_is_a_new_database)
 	tu_rmtree(dir2);
 	free(dir);
 	free(dir2);
+}
+
+/* A derived secret: the same from one database and one name, on every
+ * machine holding a copy of that database; another name, another secret. */
+Test(db, clone_derives_the_same_secret_from_the_same_source_and_name)
+{
+	char *dir, path[4][PATH_MAX], file[PATH_MAX];
+	thresh_db *db = tu_empty_db(&dir), *c[4];
+	const char *derive[4] = {"blog1", "blog1", "blog2", NULL};
+	char *secret[4];
+	size_t n[4];
+	for (int i = 0; i < 4; i++) {
+		snprintf(path[i], sizeof path[i], "%s/c%d", dir, i);
+		cr_assert_eq(thresh_db_clone(db, path[i], derive[i], NULL, &c[i]), 0, "clone %d", i);
+		snprintf(file, sizeof file, "%s/secret", path[i]);
+		secret[i] = tu_slurp(file, &n[i]);
+		thresh_db_close(c[i]);
+	}
+	snprintf(file, sizeof file, "%s/db/secret", dir);
+	size_t n0;
+	char *own = tu_slurp(file, &n0);
+	cr_expect(n[0] == n[1] && !memcmp(secret[0], secret[1], n[0]), "one name, one secret");
+	cr_expect(memcmp(secret[0], secret[2], n[0]) != 0, "another name, another secret");
+	cr_expect(memcmp(secret[0], secret[3], n[0]) != 0, "NULL: a random one");
+	cr_expect(memcmp(secret[0], own, n[0]) != 0, "not the source's own");
+	thresh_db *a = (thresh_db *)1;
+	cr_expect_eq(thresh_db_clone(db, path[0], "", NULL, &a), THRESH_EINVAL, "an empty name");
+	cr_expect_eq(a, (thresh_db *)1);
+	for (int i = 0; i < 4; i++)
+		free(secret[i]);
+	free(own);
+	thresh_db_close(db);
+	tu_rmtree(dir);
+	free(dir);
 }
