@@ -103,10 +103,10 @@ int keyring_load(const char *path, int sites, struct keyring **out, char *why, s
 void keyring_free(struct keyring *k);
 size_t keyring_count(const struct keyring *k);
 /* keyring_find - which key cand[0..len) is: its number from 1, or 0 when it
- * is none. Every key is compared in full, in time that does not depend on
- * where a candidate differs or which key it is; fold compares ASCII letters
- * without case (keys sent as a host name, which clients and proxies may
- * lower-case). */
+ * is none. The key is looked up by a SipHash of the candidate under a key
+ * made at load, and compared in time that does not depend on where a
+ * candidate differs; fold compares ASCII letters without case (keys sent as
+ * a host name, which clients and proxies may lower-case). */
 size_t keyring_find(const struct keyring *k, const char *cand, size_t len, int fold);
 /* keyring_match - keyring_find(...) != 0. */
 int keyring_match(const struct keyring *k, const char *cand, size_t len, int fold);

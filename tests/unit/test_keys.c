@@ -237,3 +237,40 @@ Test(keys, sites_mode_errors_name_the_line)
 		cr_expect_eq(k, (struct keyring *)1, "*out untouched on failure");
 	}
 }
+
+/* A host's many keys: each found by its table, none of the near misses, at
+ * any number of keys (the lookup hashes; it no longer walks the file). */
+Test(keys, many_keys_are_each_found_and_near_misses_are_not)
+{
+	enum { N = 3000 };
+	char path[PATH_MAX], why[512] = "", key[64], site[32];
+	snprintf(path, sizeof path, "%s/many", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < N; i++)
+		fprintf(f, "Key-%05d-abcdefgh site%d\n", i, i % 7);
+	fclose(f);
+	chmod(path, 0600);
+	struct keyring *k;
+	cr_assert_eq(keyring_load(path, 1, &k, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(keyring_count(k), N);
+	size_t seen = 0;
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof key, "Key-%05d-abcdefgh", i);
+		snprintf(site, sizeof site, "site%d", i % 7);
+		size_t w = keyring_find(k, key, strlen(key), 0);
+		cr_assert(w, "%s", key);
+		cr_expect_str_eq(keyring_site(k, w), site);
+		seen += keyring_find(k, key, strlen(key), 1) == w; /* and folded */
+		for (char *p = key; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		cr_expect_eq(keyring_find(k, key, strlen(key), 0), 0, "case counts: %s", key);
+		cr_expect_eq(keyring_find(k, key, strlen(key), 1), w, "fold: %s", key);
+		key[strlen(key) - 1] = 'x';
+		cr_expect_eq(keyring_find(k, key, strlen(key), 1), 0, "%s", key);
+	}
+	cr_expect_eq(seen, N);
+	cr_expect_eq(keyring_find(k, "Key-00001-abcdefg", 17, 0), 0, "a prefix");
+	cr_expect_eq(keyring_find(k, "Key-00001-abcdefghh", 19, 0), 0, "a key and more");
+	keyring_free(k);
+}
