@@ -23,6 +23,25 @@ typedef struct thresh_db thresh_db;
 #define THRESH_DB_RDONLY 0x4u   /* open read-only: learning returns THRESH_EREADONLY */
 #define THRESH_DB_NOCONFIG 0x8u /* do not read thresh.conf */
 #define THRESH_DB_EXCL 0x10u    /* with CREATE: fail with THRESH_EEXIST if it exists */
+#define THRESH_DB_SHARE_PRIOR 0x20u /* share the prior's counts in memory with other handles
+                                     * (below); added in 0.4 */
+
+/* THRESH_DB_SHARE_PRIOR - for a process that opens many databases made from
+ * the same default model (a server of many sites). Each handle's in-memory
+ * copy of the model (thresh_db_warm) then holds only the tokens its site
+ * has learned itself; the prior's counts, which every such database holds
+ * alike (~124,000 tokens, ~4 MiB of memory each), are held once in the
+ * process and shared by every handle whose prior is exactly the same,
+ * which is checked token by token as the copy is filled (a handle whose
+ * prior differs, changed by an import say, gets a whole copy of its own,
+ * as without the flag). And once a copy is filled, the handle lets go of
+ * the database file's pages that filling it read (they stay in the
+ * system's file cache). An open, warmed site then costs well under 1 MiB
+ * of memory instead of ~9 MB (tests/bench/share-prior.sh: 0.4 against 9.0
+ * MiB). Scores are exactly the same (to the bit); a check costs more CPU,
+ * a logarithm for each token of the prior alone, made when it is read
+ * (about 0.83 times the checks per second). Nothing changes with the
+ * Fisher classifier, whose copy keeps the counts. Added in 0.4. */
 
 /* Options of thresh_db_open(). Initialise with thresh_db_options_init(),
  * then change what you need; the size field lets later versions grow it. */

@@ -738,9 +738,7 @@ static int open_sites(struct server *s)
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
 	o.flags = THRESH_DB_CREATE | (s->cfg.config ? 0 : THRESH_DB_NOCONFIG);
-#ifdef THRESH_DB_SHARE_PRIOR
-	o.flags |= THRESH_DB_SHARE_PRIOR;
-#endif
+	o.flags |= THRESH_DB_SHARE_PRIOR; /* the table every site's copy shares, kept loaded */
 	if ((rc = thresh_db_open(prior, &o, &s->db))) {
 		say("%s: %s%s%s", prior, thresh_strerror(rc), err[0] ? ": " : "", err);
 		return -1;

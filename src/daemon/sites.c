@@ -259,11 +259,8 @@ static int open_site(struct sites *r, const char *name, thresh_db **db, int *cre
 	o.config = stat(own, &st) == 0 ? NULL : r->config;
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
-#ifdef THRESH_DB_SHARE_PRIOR
+	/* the default model's counts in memory once for all the sites */
 	o.flags = THRESH_DB_SHARE_PRIOR;
-#else
-	o.flags = 0;
-#endif
 	rc = thresh_db_open(path, &o, db);
 	if (rc == THRESH_ENOENT) {
 		/* a copy of DIR/.prior, the default model never learned into, is

@@ -667,9 +667,11 @@ static void cache_install(thresh_db *db, struct tok_cache *c)
 }
 
 /* snapshot_totals - the totals a check of t's snapshot reads (the
- * configuration's overrides applied), and whether its classifier scores
- * from the counts (Fisher) rather than from the ratios alone. */
-static int snapshot_totals(thresh_db *db, store_txn *t, bayes_totals *tot, int *counts)
+ * configuration's overrides applied), whether its classifier scores from
+ * the counts (Fisher) rather than from the ratios alone, and what its prior
+ * layer is known by (cache_build_share). */
+static int snapshot_totals(thresh_db *db, store_txn *t, bayes_totals *tot, int *counts,
+                           cache_prior_sig *sig)
 {
 	model_meta m;
 	bayes_params p;
@@ -679,8 +681,30 @@ static int snapshot_totals(thresh_db *db, store_txn *t, bayes_totals *tot, int *
 		model_totals(&m, tot, NULL);
 		model_params(&m, &p);
 		*counts = p.kind != BAYES_NB;
+		*sig = (cache_prior_sig){m.prior.spam, m.prior.ham, m.prior.spam_tok, m.prior.ham_tok};
 	}
 	return rc;
+}
+
+/* snapshot_cache - a cache of t's snapshot, its prior layer shared with
+ * other handles' when the handle was opened with THRESH_DB_SHARE_PRIOR and
+ * the classifier needs no counts. Returns as cache_build. */
+static int snapshot_cache(thresh_db *db, store_txn *t, const bayes_totals *tot, int counts,
+                          const cache_prior_sig *sig, struct tok_cache **out)
+{
+	if (!counts && (db->flags & THRESH_DB_SHARE_PRIOR))
+		return cache_build_share(t, tot, sig, out);
+	return cache_build(t, tot, counts, out);
+}
+
+/* release_pages - with THRESH_DB_SHARE_PRIOR, once a cache is filled, the
+ * map pages its filling read are let go of: a site the cache answers for
+ * has no use for them, and hundreds of sites would keep ~5 MB each. They
+ * stay in the kernel's page cache. */
+static void release_pages(thresh_db *db)
+{
+	if (db->flags & THRESH_DB_SHARE_PRIOR)
+		(void)store_release_pages(db->st); /* advice: a failure changes nothing */
 }
 
 /* cache_builder - fill a cache from a snapshot of its own and install it,
@@ -693,14 +717,18 @@ static void *cache_builder(void *arg)
 	store_txn *t;
 	struct tok_cache *c = NULL;
 	bayes_totals tot;
+	cache_prior_sig sig;
 	int counts;
 	if (store_read_begin(db->st, &t) == 0) {
-		if (snapshot_totals(db, t, &tot, &counts) != 0 || cache_build(t, &tot, counts, &c) != 0)
+		if (snapshot_totals(db, t, &tot, &counts, &sig) != 0 ||
+		    snapshot_cache(db, t, &tot, counts, &sig, &c) != 0)
 			c = NULL;
 		store_read_end(t);
 	}
-	if (c)
+	if (c) {
+		release_pages(db);
 		cache_install(db, c);
+	}
 	atomic_store(&db->building, 0);
 	return NULL;
 }
@@ -718,6 +746,7 @@ int thresh_db_warm(thresh_db *db)
 	store_txn *t;
 	struct tok_cache *c = NULL;
 	bayes_totals tot;
+	cache_prior_sig sig;
 	int rc, counts;
 	if (!db)
 		return THRESH_EINVAL;
@@ -725,16 +754,18 @@ int thresh_db_warm(thresh_db *db)
 		return 0;
 	if ((rc = store_read_begin(db->st, &t)))
 		return rc;
-	if (!(rc = snapshot_totals(db, t, &tot, &counts))) {
+	if (!(rc = snapshot_totals(db, t, &tot, &counts, &sig))) {
 		pthread_mutex_lock(&db->lock);
 		int fresh = db->cache && cache_fits(db->cache, store_txn_id(t), &tot);
 		pthread_mutex_unlock(&db->lock);
 		if (!fresh)
-			rc = cache_build(t, &tot, counts, &c);
+			rc = snapshot_cache(db, t, &tot, counts, &sig, &c);
 	}
 	store_read_end(t);
-	if (c)
+	if (c) {
+		release_pages(db);
 		cache_install(db, c);
+	}
 	return rc;
 }
 

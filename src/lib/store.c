@@ -10,12 +10,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <lmdb.h>
-#include <stdio.h>
+#include <stdio.h> /* /proc/self/maps */
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h> /* madvise */
 
 #include "thresh/error.h"
 #include "store.h"
@@ -301,6 +302,72 @@ int store_read_renew(store_txn *t)
 uint64_t store_txn_id(store_txn *t)
 {
 	return (uint64_t)mdb_txn_id(t->txn);
+}
+
+/* map_of - the bounds of the mapping of this process that holds p, from
+ * /proc/self/maps, and whether it is a shared mapping that cannot be
+ * written. Returns 0, or THRESH_ENOTFOUND (no such mapping) or THRESH_ENOTSUP
+ * (no /proc). */
+static int map_of(const void *p, uintptr_t *lo, uintptr_t *hi, int *readonly_shared)
+{
+	uintptr_t a = (uintptr_t)p;
+	char line[256];
+	int rc = THRESH_ENOTFOUND, bol = 1;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return THRESH_ENOTSUP;
+	while (fgets(line, sizeof line, f)) {
+		/* a line longer than the buffer (a long path) goes on in the next */
+		int start = bol;
+		bol = strchr(line, '\n') != NULL;
+		unsigned long b, e;
+		char perms[5];
+		if (!start || sscanf(line, "%lx-%lx %4s", &b, &e, perms) != 3 || a < b || a >= e)
+			continue;
+		*lo = b;
+		*hi = e;
+		*readonly_shared = perms[1] == '-' && perms[3] == 's';
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
+int store_release_pages(store *s)
+{
+	unsigned envflags = 0;
+	store_txn *t;
+	MDB_cursor *cur;
+	MDB_val key, val;
+	uintptr_t lo, hi;
+	int rc, ro;
+	if (!s)
+		return THRESH_EINVAL;
+	/* MADV_DONTNEED on a writable shared map is not advice any more: keep
+	 * off one (no environment here is opened so) */
+	if (mdb_env_get_flags(s->env, &envflags) != 0 || (envflags & MDB_WRITEMAP))
+		return THRESH_ENOTSUP;
+	/* LMDB tells where its map is only when it is fixed (me_mapaddr of
+	 * mdb_env_info): a record read in a read transaction lies in it, and
+	 * the process's mapping that holds it is the map. The transaction
+	 * holds the grow lock, so the map does not move meanwhile. */
+	if ((rc = txn_begin(s, 0, &t)))
+		return rc;
+	if ((rc = mdb_cursor_open(t->txn, s->dbi[DB_META], &cur)) == 0) {
+		rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+		mdb_cursor_close(cur);
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0; /* an empty store: nothing read, nothing to let go of */
+	else if (rc)
+		rc = map_err(rc);
+	else if (!(rc = map_of(key.mv_data, &lo, &hi, &ro)) && !ro)
+		rc = THRESH_ENOTSUP; /* writable after all: leave it */
+	else if (!rc && madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
+		rc = map_err(errno);
+	store_read_end(t);
+	return rc;
 }
 
 /* commit_err - the code of a failed commit. LMDB reports a short write

@@ -55,6 +55,19 @@ int store_read_renew(store_txn *t);
 /* store_txn_id - the id of the last transaction the snapshot sees. */
 uint64_t store_txn_id(store_txn *t);
 
+/* store_release_pages - let go of this process's mapping of every page of
+ * the environment's map (madvise MADV_DONTNEED), so the pages a walk read
+ * (a cache filled from a whole table) stop counting in the process's
+ * resident memory. The map is shared and read-only, so only the page-table
+ * entries go: the pages stay in the kernel's page cache, and the next read
+ * of one maps it again, from memory. Safe while other threads read; it
+ * reads a record (in a read transaction of its own) to find the map, and
+ * /proc/self/maps. Returns 0, THRESH_EINVAL (s NULL), THRESH_ENOTSUP (a
+ * writable map: an environment opened with MDB_WRITEMAP, which store_open
+ * never does; or no /proc), a store error, or THRESH_ENOMEM / THRESH_EIO
+ * from madvise. */
+int store_release_pages(store *s);
+
 /* store_write - run fn(txn, ctx) in a write transaction and commit it when
  * fn returns 0. When the map is full the transaction is dropped, the map
  * grown and fn run again from the start, so fn must not keep state between

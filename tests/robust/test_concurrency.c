@@ -1,9 +1,11 @@
 /* Concurrency: many threads on one handle, many processes on one database.
  * LMDB serialises writers across threads and processes; these check that
  * the library's counts stay exact when they race (moved here from the unit
- * suites: src/lib/db.c's shared handle, src/lib/ratelimit.c's GCRA), and
- * that the views src/lib/check.c keeps between checks never serve an older
- * snapshot or configuration than the newest. */
+ * suites: src/lib/db.c's shared handle, src/lib/ratelimit.c's GCRA), that
+ * the views src/lib/check.c keeps between checks never serve an older
+ * snapshot or configuration than the newest, and that handles sharing the
+ * prior's counts (src/lib/cache.c, THRESH_DB_SHARE_PRIOR) score on while
+ * others open and close. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "../unit/testutil.h"
+#include "cache.h"
 
 /* ---------- one handle, many threads (db.c) ---------- */
 
@@ -352,6 +355,177 @@ Test(ratelimit, exact_across_processes_per_ip, .timeout = 120)
 	snprintf(path, sizeof path, "%s/db", dir);
 	int total = flood(path, five_authors, "198.51.100.23");
 	cr_expect_eq(total, 10, "60 simultaneous comments, the address's burst 10: got %d", total);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* ---------- handles sharing the prior's counts (cache.c) ---------- */
+
+#define SHARE_SITES 4
+static const char *const share_texts[] = {
+	"Check out my channel, subscribe and win a free iPhone http://bit.ly/free-phone",
+	"I love this song, it reminds me of summer with my family",
+	"cheap pills online buy now discount http://pharma.example.com/buy",
+	"quasar zyxwv plumbago frobnicate",
+	"FREE entry in 2 a wkly comp to win FA Cup final tkts text FA to 87121",
+	"The recipe worked perfectly, though I used less sugar than you suggested",
+};
+#define SHARE_N (sizeof share_texts / sizeof share_texts[0])
+
+/* Every site is a copy of one database made from the default model: each
+ * comment scores the same on every one, to the bit (want). */
+struct share {
+	char path[SHARE_SITES][PATH_MAX];
+	double want[SHARE_N];
+	atomic_int stop;
+};
+
+/* share_failures - the checks of every comment on db that fail or score
+ * other than want. */
+static int share_failures(const struct share *x, thresh_db *db)
+{
+	int failures = 0;
+	for (size_t i = 0; i < SHARE_N; i++) {
+		thresh_comment *c;
+		thresh_result *r = NULL;
+		thresh_comment_new(&c);
+		thresh_comment_set(c, "content", share_texts[i], (size_t)-1);
+		if (thresh_check(db, c, THRESH_CHECK_READONLY, &r) != 0)
+			failures++;
+		else if (memcmp(&(double){thresh_result_score(r)}, &x->want[i], sizeof(double)))
+			failures++;
+		thresh_result_free(r);
+		thresh_comment_free(c);
+	}
+	return failures;
+}
+
+static thresh_db *share_open(const struct share *x, int site, unsigned flags)
+{
+	thresh_db_options o;
+	thresh_db *db = NULL;
+	thresh_db_options_init(&o);
+	o.flags = flags;
+	int rc = thresh_db_open(x->path[site], &o, &db);
+	return rc || thresh_db_warm(db) ? (thresh_db_close(db), NULL) : db;
+}
+
+struct share_checker {
+	struct share *x;
+	thresh_db *db;
+	int site; /* share_cycle: the site it opens and closes */
+	int failures, rounds;
+};
+
+/* share_check - check on a handle until told to stop. */
+static void *share_check(void *arg)
+{
+	struct share_checker *k = arg;
+	while (!atomic_load(&k->x->stop)) {
+		k->failures += share_failures(k->x, k->db);
+		k->rounds++;
+	}
+	return NULL;
+}
+
+/* share_cycle - open a handle of its site, warm it, check, close, again. */
+static void *share_cycle(void *arg)
+{
+	struct share_checker *k = arg;
+	for (; k->rounds < 6; k->rounds++) {
+		thresh_db *db = share_open(k->x, k->site, THRESH_DB_SHARE_PRIOR);
+		if (!db) {
+			k->failures++;
+			continue;
+		}
+		k->failures += share_failures(k->x, db);
+		thresh_db_close(db);
+	}
+	return NULL;
+}
+
+/* share_setup - the sites, and the scores of a handle without the flag. */
+static char *share_setup(struct share *x)
+{
+	char *dir;
+	thresh_db *db = tu_model_db(&dir);
+	thresh_db_close(db);
+	for (int i = 0; i < SHARE_SITES; i++) {
+		snprintf(x->path[i], sizeof x->path[i], i ? "%s/db%d" : "%s/db", dir, i);
+		if (i)
+			tu_copy_db(x->path[0], x->path[i]);
+	}
+	db = share_open(x, 0, 0);
+	cr_assert_not_null(db);
+	for (size_t i = 0; i < SHARE_N; i++)
+		x->want[i] = tu_score(db, share_texts[i]);
+	thresh_db_close(db);
+	atomic_store(&x->stop, 0);
+	return dir;
+}
+
+/* Threads check on two handles sharing one table of prior counts while
+ * another handle of a third site is closed and opened again and again: it
+ * drops its reference to the table and takes one again, and nobody's
+ * scores move. */
+Test(share, checks_go_on_while_a_handle_closes_and_opens, .timeout = 180)
+{
+	static struct share x;
+	char *dir = share_setup(&x);
+	thresh_db *a = share_open(&x, 0, THRESH_DB_SHARE_PRIOR);
+	thresh_db *b = share_open(&x, 1, THRESH_DB_SHARE_PRIOR);
+	cr_assert(a && b);
+	struct share_checker k[3] = {{&x, a, 0, 0, 0}, {&x, a, 0, 0, 0}, {&x, b, 0, 0, 0}};
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, share_check, &k[i]), 0);
+	int failures = 0;
+	for (int r = 0; r < 10; r++) {
+		thresh_db *c = share_open(&x, 2, THRESH_DB_SHARE_PRIOR);
+		if (!c) {
+			failures++;
+			continue;
+		}
+		size_t users;
+		if (cache_shared_count(&users) != 1 || users < 3)
+			failures++;
+		failures += share_failures(&x, c);
+		thresh_db_close(c);
+	}
+	atomic_store(&x.stop, 1);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		cr_expect_eq(k[i].failures, 0, "checker %d: %d of %d rounds failed", i, k[i].failures,
+		             k[i].rounds);
+		cr_expect_gt(k[i].rounds, 0, "checker %d", i);
+	}
+	cr_expect_eq(failures, 0, "the handle opened and closed: %d failures", failures);
+	cr_expect_eq(cache_shared_count(NULL), 1);
+	thresh_db_close(a);
+	thresh_db_close(b);
+	cr_expect_eq(cache_shared_count(NULL), 0, "freed with the last handle");
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Threads open, warm, check and close handles of their own sites at once:
+ * the table of prior counts is made, found, made twice and kept once,
+ * freed and made again as they race, and every score stays the same. */
+Test(share, handles_open_and_close_at_once, .timeout = 180)
+{
+	static struct share x;
+	char *dir = share_setup(&x);
+	struct share_checker k[SHARE_SITES - 1];
+	pthread_t th[SHARE_SITES - 1];
+	for (int i = 0; i < SHARE_SITES - 1; i++) {
+		k[i] = (struct share_checker){&x, NULL, i + 1, 0, 0};
+		cr_assert_eq(pthread_create(&th[i], NULL, share_cycle, &k[i]), 0);
+	}
+	for (int i = 0; i < SHARE_SITES - 1; i++) {
+		pthread_join(th[i], NULL);
+		cr_expect_eq(k[i].failures, 0, "thread %d: %d failures", i, k[i].failures);
+	}
+	cr_expect_eq(cache_shared_count(NULL), 0, "freed with the last handle");
 	tu_rmtree(dir);
 	free(dir);
 }

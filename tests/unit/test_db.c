@@ -470,3 +470,281 @@ Test(db, clone_derives_the_same_secret_from_the_same_source_and_name)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+/* ---------- THRESH_DB_SHARE_PRIOR: the prior's counts shared ---------- */
+
+/* Comments of every kind: spam, ham, links, an author's e-mail (identity
+ * tokens), words the default model never saw. */
+static const char *const SHARE_TEXTS[] = {
+	"Check out my channel, subscribe and win a free iPhone http://bit.ly/free-phone",
+	"I love this song, it reminds me of summer with my family",
+	"cheap pills online buy now discount viagra http://pharma.example.com/buy",
+	"Great explanation, the part about the second law finally makes sense to me",
+	"Make money fast working from home!!! Click here http://money.example.net",
+	"quasar zyxwv plumbago frobnicate",
+	"Thanks for sharing. What camera did you use for the sunset shots?",
+	"FREE entry in 2 a wkly comp to win FA Cup final tkts text FA to 87121",
+	"",
+	"Hello everyone please visit my website www.example.org for more videos like this",
+	"The recipe worked perfectly, though I used less sugar than you suggested",
+	"URGENT! You have won a 1 week FREE membership call 09061701461 now",
+};
+#define NSHARE (sizeof SHARE_TEXTS / sizeof SHARE_TEXTS[0])
+
+struct outcome {
+	double score;
+	thresh_verdict verdict;
+};
+
+/* share_comment - comment i of SHARE_TEXTS, every third with an e-mail. */
+static thresh_comment *share_comment(size_t i)
+{
+	char email[64];
+	snprintf(email, sizeof email, "author%zu@example.org", i % 4);
+	return tu_comment(SHARE_TEXTS[i], i % 3 == 0 ? email : NULL);
+}
+
+static void outcomes(thresh_db *db, struct outcome *out)
+{
+	for (size_t i = 0; i < NSHARE; i++) {
+		thresh_comment *c = share_comment(i);
+		thresh_result *r;
+		int rc = thresh_check(db, c, THRESH_CHECK_READONLY, &r);
+		cr_assert_eq(rc, 0, "check: %s", thresh_strerror(rc));
+		out[i].score = thresh_result_score(r);
+		out[i].verdict = thresh_result_verdict(r);
+		thresh_result_free(r);
+		thresh_comment_free(c);
+	}
+}
+
+/* same_outcomes - a and b's checks of every comment give the same score,
+ * to the bit, and the same verdict. */
+static void same_outcomes(thresh_db *a, thresh_db *b, const char *when)
+{
+	struct outcome x[NSHARE], y[NSHARE];
+	outcomes(a, x);
+	outcomes(b, y);
+	for (size_t i = 0; i < NSHARE; i++) {
+		cr_expect(!memcmp(&x[i].score, &y[i].score, sizeof x[i].score),
+		          "%s: comment %zu scores %.17g shared, %.17g not", when, i, x[i].score,
+		          y[i].score);
+		cr_expect_eq(x[i].verdict, y[i].verdict, "%s: comment %zu", when, i);
+	}
+}
+
+static thresh_db *open_flags(const char *path, unsigned flags)
+{
+	thresh_db_options o;
+	thresh_db *db;
+	char err[256] = "";
+	thresh_db_options_init(&o);
+	o.flags = flags;
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	int rc = thresh_db_open(path, &o, &db);
+	cr_assert_eq(rc, 0, "open %s: %s", path, err);
+	return db;
+}
+
+/* learn_some - the same comments learned on db, some with an e-mail. */
+static void learn_some(thresh_db *db)
+{
+	for (size_t i = 0; i < NSHARE; i++) {
+		if (!SHARE_TEXTS[i][0])
+			continue;
+		thresh_comment *c = share_comment(i);
+		int label = strstr(SHARE_TEXTS[i], "http") || strstr(SHARE_TEXTS[i], "FREE") ||
+		            strstr(SHARE_TEXTS[i], "cheap") ? THRESH_SPAM : THRESH_HAM;
+		int rc = thresh_learn(db, c, label, NULL);
+		cr_assert_eq(rc, 0, "learn %zu: %s", i, thresh_strerror(rc));
+		thresh_comment_free(c);
+	}
+	tu_learn_numbered(db, "my own site's word zorblax number %d", 6, THRESH_HAM);
+}
+
+/* A handle opened with THRESH_DB_SHARE_PRIOR scores every comment as one
+ * without it on a copy of the same folder, to the bit: on the default
+ * model as it came, after the site learned (its own tokens, identity
+ * tokens among them, and another weight of the prior), and with the
+ * Fisher classifier, whose copy keeps the counts and shares nothing. */
+Test(db, share_prior_scores_bit_for_bit, .timeout = 120)
+{
+	char *dir, a[PATH_MAX], b[PATH_MAX];
+	thresh_db *db = tu_model_db(&dir);
+	thresh_db_close(db);
+	snprintf(a, sizeof a, "%s/db", dir);
+	snprintf(b, sizeof b, "%s/copy", dir);
+	tu_copy_db(a, b);
+	thresh_db *sh = open_flags(a, THRESH_DB_SHARE_PRIOR), *whole = open_flags(b, 0);
+	cr_assert_eq(thresh_db_warm(sh), 0);
+	cr_assert_eq(thresh_db_warm(whole), 0);
+	cr_assert(cache_shares(sh->cache), "the flag shares the prior");
+	cr_assert(!cache_shares(whole->cache), "without it, nothing is shared");
+	cr_expect_eq(cache_shared_count(NULL), 1);
+	thresh_stats st = {.size = sizeof st};
+	cr_assert_eq(thresh_db_stats(sh, &st), 0);
+	cr_expect_eq(cache_tokens(sh->cache), st.tokens, "%zu tokens, %llu stored",
+	             cache_tokens(sh->cache), (unsigned long long)st.tokens);
+	cr_expect_eq(cache_tokens(whole->cache), st.tokens);
+	same_outcomes(sh, whole, "the default model");
+	struct outcome before[NSHARE], after[NSHARE];
+	outcomes(whole, before);
+
+	/* the site learns, and counts its prior as 60 comments: w < 1 */
+	learn_some(sh);
+	learn_some(whole);
+	cr_assert_eq(thresh_db_param_set(sh, "prior_comments", 60), 0);
+	cr_assert_eq(thresh_db_param_set(whole, "prior_comments", 60), 0);
+	cr_assert_eq(thresh_db_warm(sh), 0);
+	cr_assert_eq(thresh_db_warm(whole), 0);
+	cr_assert(cache_shares(sh->cache), "the same prior after learning");
+	cr_assert_eq(thresh_db_stats(sh, &st), 0);
+	cr_expect_lt(st.prior_weight, 0.5, "w %g", st.prior_weight);
+	cr_expect_eq(cache_tokens(sh->cache), st.tokens);
+	cr_expect_eq(cache_shared_count(NULL), 1, "the old copy let go of its table");
+	same_outcomes(sh, whole, "after learning");
+	outcomes(whole, after);
+	int moved = 0;
+	for (size_t i = 0; i < NSHARE; i++)
+		moved += before[i].score != after[i].score;
+	cr_expect_gt(moved, NSHARE / 2, "learning and w moved the scores");
+
+	/* Fisher: the counts are kept, nothing shared, the same scores */
+	cr_assert_eq(thresh_db_param_set(sh, "classifier", 1), 0);
+	cr_assert_eq(thresh_db_param_set(whole, "classifier", 1), 0);
+	cr_assert_eq(thresh_db_warm(sh), 0);
+	cr_assert_eq(thresh_db_warm(whole), 0);
+	cr_expect(!cache_shares(sh->cache) && cache_has_counts(sh->cache));
+	cr_expect_eq(cache_shared_count(NULL), 0);
+	same_outcomes(sh, whole, "Fisher");
+	thresh_db_close(sh);
+	thresh_db_close(whole);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Two sites made apart from the same default model (each its own secret)
+ * share one table of prior counts, whatever each learned; it is freed when
+ * the last of them closes. */
+Test(db, share_prior_two_sites_share_one_table, .timeout = 120)
+{
+	char *d1, *d2, p1[PATH_MAX], p2[PATH_MAX], p2c[PATH_MAX];
+	size_t users;
+	thresh_db *db = tu_model_db(&d1);
+	learn_some(db);
+	thresh_db_close(db);
+	db = tu_model_db(&d2);
+	tu_learn_numbered(db, "cheap quasar pills %d", 4, THRESH_SPAM);
+	thresh_db_close(db);
+	snprintf(p1, sizeof p1, "%s/db", d1);
+	snprintf(p2, sizeof p2, "%s/db", d2);
+	snprintf(p2c, sizeof p2c, "%s/copy", d2);
+	tu_copy_db(p2, p2c);
+	thresh_db *s1 = open_flags(p1, THRESH_DB_SHARE_PRIOR);
+	thresh_db *s2 = open_flags(p2, THRESH_DB_SHARE_PRIOR | THRESH_DB_RDONLY);
+	thresh_db *w2 = open_flags(p2c, 0);
+	cr_expect_eq(cache_shared_count(NULL), 0, "nothing before a copy is filled");
+	cr_assert_eq(thresh_db_warm(s1), 0);
+	cr_assert_eq(thresh_db_warm(s2), 0);
+	cr_assert_eq(thresh_db_warm(w2), 0);
+	cr_expect(cache_shares(s1->cache) && cache_shares(s2->cache));
+	cr_expect_eq(cache_shared_count(&users), 1, "one table for both sites");
+	cr_expect_eq(users, 2);
+	same_outcomes(s2, w2, "the second site");
+	thresh_db_close(s1);
+	cr_expect_eq(cache_shared_count(&users), 1, "the second site holds it");
+	cr_expect_eq(users, 1);
+	same_outcomes(s2, w2, "the second site alone");
+	thresh_db_close(s2);
+	cr_expect_eq(cache_shared_count(&users), 0, "freed with its last handle");
+	cr_expect_eq(users, 0);
+	thresh_db_close(w2);
+	tu_rmtree(d1);
+	tu_rmtree(d2);
+	free(d1);
+	free(d2);
+}
+
+static int bump_first_prior(uint64_t id, const tok_counts *c, void *ctx)
+{
+	if (!c->pspam && !c->pham)
+		return 0;
+	*(uint64_t *)ctx = id;
+	return 1; /* found: stop */
+}
+
+/* bump_fn - one more prior spam on the first token of the prior, the
+ * meta's totals left alone: a prior its signature does not tell apart. */
+static int bump_fn(store_txn *t, void *ctx)
+{
+	uint64_t id = 0;
+	int rc = store_tokens_foreach(t, bump_first_prior, &id);
+	if (rc != 1)
+		return rc ? rc : THRESH_ENOTFOUND;
+	*(uint64_t *)ctx = id;
+	return store_token_add(t, id, 0, 0, 0, 1, 0);
+}
+
+/* A site whose prior is not the shared table's (a database created empty
+ * and trained; one whose prior token was changed in the store) holds all
+ * of its ratios itself, and scores as without the flag. */
+Test(db, share_prior_a_different_prior_is_not_shared, .timeout = 120)
+{
+	char *dir, a[PATH_MAX], b[PATH_MAX];
+	/* created empty, trained: no prior at all */
+	thresh_db *db = tu_empty_db(&dir);
+	learn_some(db);
+	thresh_db_close(db);
+	snprintf(a, sizeof a, "%s/db", dir);
+	snprintf(b, sizeof b, "%s/copy", dir);
+	tu_copy_db(a, b);
+	thresh_db *sh = open_flags(a, THRESH_DB_SHARE_PRIOR), *whole = open_flags(b, 0);
+	cr_assert_eq(thresh_db_warm(sh), 0);
+	cr_assert_eq(thresh_db_warm(whole), 0);
+	cr_expect(!cache_shares(sh->cache));
+	cr_expect_eq(cache_shared_count(NULL), 0);
+	same_outcomes(sh, whole, "an empty database, trained");
+	thresh_db_close(sh);
+	thresh_db_close(whole);
+	tu_rmtree(dir);
+	free(dir);
+
+	/* the default model, and a copy with one prior count changed */
+	char c[PATH_MAX], cc[PATH_MAX];
+	db = tu_model_db(&dir);
+	thresh_db_close(db);
+	snprintf(a, sizeof a, "%s/db", dir);
+	snprintf(c, sizeof c, "%s/changed", dir);
+	snprintf(cc, sizeof cc, "%s/changed-copy", dir);
+	tu_copy_db(a, c);
+	store *st;
+	uint64_t id = 0;
+	cr_assert_eq(store_open(c, 0, 0, &st), 0);
+	cr_assert_eq(store_write(st, bump_fn, &id), 0);
+	store_close(st);
+	tu_copy_db(c, cc);
+	thresh_db *ref = open_flags(a, THRESH_DB_SHARE_PRIOR);
+	sh = open_flags(c, THRESH_DB_SHARE_PRIOR);
+	whole = open_flags(cc, 0);
+	cr_assert_eq(thresh_db_warm(ref), 0);
+	cr_assert_eq(thresh_db_warm(sh), 0);
+	cr_assert_eq(thresh_db_warm(whole), 0);
+	cr_expect(cache_shares(ref->cache), "the model as it came shares");
+	cr_expect(!cache_shares(sh->cache), "a changed prior token is found out");
+	cr_expect_eq(cache_shared_count(NULL), 1);
+	/* the changed token's own ratio, and the ones around it */
+	double r1, r2;
+	cache_get_llr(sh->cache, &id, 1, &r1);
+	cache_get_llr(whole->cache, &id, 1, &r2);
+	cr_expect(!memcmp(&r1, &r2, sizeof r1));
+	cache_get_llr(ref->cache, &id, 1, &r2);
+	cr_expect_neq(r1, r2, "the changed count is read");
+	same_outcomes(sh, whole, "a changed prior");
+	thresh_db_close(ref);
+	thresh_db_close(sh);
+	thresh_db_close(whole);
+	cr_expect_eq(cache_shared_count(NULL), 0);
+	tu_rmtree(dir);
+	free(dir);
+}

@@ -201,6 +201,34 @@ static inline thresh_db *tu_copy_model(thresh_db *db, const char *dir, const cha
 	return copy;
 }
 
+/* tu_copy_file - the file from copied to to (mode 0600). */
+static inline void tu_copy_file(const char *from, const char *to)
+{
+	char buf[1 << 16];
+	size_t n;
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	cr_assert(in && out, "%s, %s", from, to);
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+	cr_assert_eq(chmod(to, 0600), 0);
+}
+
+/* tu_copy_db - a copy of the closed database folder from as the new
+ * folder to: the same model, secret and all (its data file and secret). */
+static inline void tu_copy_db(const char *from, const char *to)
+{
+	char a[PATH_MAX + 16], b[PATH_MAX + 16];
+	cr_assert_eq(mkdir(to, 0700), 0, "%s", to);
+	snprintf(a, sizeof a, "%s/data.mdb", from);
+	snprintf(b, sizeof b, "%s/data.mdb", to);
+	tu_copy_file(a, b);
+	snprintf(a, sizeof a, "%s/secret", from);
+	snprintf(b, sizeof b, "%s/secret", to);
+	tu_copy_file(a, b);
+}
+
 static inline double tu_score(thresh_db *db, const char *text)
 {
 	thresh_comment *c = tu_comment(text, NULL);
