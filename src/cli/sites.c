@@ -35,14 +35,18 @@
 #define SITES_USAGE 3 /* ... and a usage error, alike */
 
 #define KEY_BYTES 16 /* a new key: 128 random bits, 32 hex digits */
+/* WordPress's Akismet plugin keeps only 0-9a-f of a key typed on its
+ * settings page and refuses one that is not 12 of them long */
+#define AKISMET_KEY_BYTES 6
 
-enum { O_SITES, O_KEYS, O_JSON, O_YES };
+enum { O_SITES, O_KEYS, O_JSON, O_YES, O_AKISMET };
 
 struct sites_cmd {
 	const char *cmd;    /* "sites", for messages */
 	char dir[PATH_MAX]; /* --sites or $THRESH_SITES, without trailing '/' */
 	const char *keys;   /* --keys FILE, or NULL */
 	int json, yes;
+	int akismet;        /* add --akismet-key: 12 hex digits, as Akismet's form takes */
 	const char *arg[2]; /* the action's arguments */
 };
 
@@ -480,14 +484,15 @@ static void forget(char *key, size_t n)
 		*v++ = 0;
 }
 
-/* new_key - KEY_BYTES random bytes as hex into buf (2 * KEY_BYTES + 1).
- * Returns 0 or -1 (reported). */
-static int new_key(char *buf)
+/* new_key - KEY_BYTES random bytes as hex into buf (2 * KEY_BYTES + 1),
+ * or with akismet AKISMET_KEY_BYTES. Returns 0 or -1 (reported). */
+static int new_key(char *buf, int akismet)
 {
 	unsigned char raw[KEY_BYTES];
+	size_t want = akismet ? AKISMET_KEY_BYTES : KEY_BYTES;
 	size_t got = 0;
-	while (got < sizeof raw) {
-		ssize_t k = getrandom(raw + got, sizeof raw - got, 0);
+	while (got < want) {
+		ssize_t k = getrandom(raw + got, want - got, 0);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -496,7 +501,7 @@ static int new_key(char *buf)
 		}
 		got += (size_t)k;
 	}
-	for (size_t i = 0; i < sizeof raw; i++)
+	for (size_t i = 0; i < want; i++)
 		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
 	forget((char *)raw, sizeof raw);
 	return 0;
@@ -537,18 +542,45 @@ static int sites_add(struct sites_cmd *s)
 		if (kf_open(&kf, s->keys, 1))
 			goto undo_dir;
 		do {
-			if (new_key(key)) {
+			if (new_key(key, s->akismet)) {
 				kf_close(&kf);
 				goto undo_dir;
 			}
 		} while (kf_has_key(&kf, key));
 	}
+	/* As threshd makes a site: a copy of DIR/.prior (made from the default
+	 * model when missing) with a secret derived from .prior's and the
+	 * name, so that the nodes of a cluster, holding copies of one .prior,
+	 * make the site alike. */
+	char prior_path[PATH_MAX];
+	thresh_db *prior = NULL;
+	int made_prior = 0;
+	if (site_path(s, ".prior", prior_path, sizeof prior_path))
+		goto undo_keys;
 	thresh_db_options_init(&o);
-	o.flags = THRESH_DB_CREATE | THRESH_DB_EXCL | THRESH_DB_NOCONFIG;
+	o.flags = THRESH_DB_RDONLY | THRESH_DB_NOCONFIG;
 	o.model = build_tree_model(model, sizeof model);
 	o.errbuf = err;
 	o.errbuf_size = sizeof err;
-	if ((rc = thresh_db_open(path, &o, &db))) {
+	rc = thresh_db_open(prior_path, &o, &prior);
+	if (rc == THRESH_ENOENT) {
+		o.flags = THRESH_DB_CREATE | THRESH_DB_NOCONFIG;
+		err[0] = '\0';
+		made_prior = (rc = thresh_db_open(prior_path, &o, &prior)) == 0;
+	}
+	if (rc) {
+		cli_warn("%s: %s%s%s (nothing was changed)", prior_path, thresh_strerror(rc),
+		         err[0] ? ": " : "", err);
+		goto undo_keys;
+	}
+	if (made_prior && give && (rc = chown_tree(AT_FDCWD, prior_path, dst.st_uid, dst.st_gid)))
+		cli_warn("%s: giving it to %ld:%ld, the owner of %s: %s", prior_path,
+		         (long)dst.st_uid, (long)dst.st_gid, s->dir, strerror(rc));
+	o.flags = THRESH_DB_NOCONFIG;
+	err[0] = '\0';
+	rc = thresh_db_clone(prior, path, name, &o, &db);
+	thresh_db_close(prior);
+	if (rc) {
 		if (rc == THRESH_EEXIST)
 			cli_warn("%s: the site exists already (nothing was changed)", path);
 		else
@@ -811,6 +843,7 @@ int cmd_sites(struct cli *cli, int argc, char **argv)
 	                                      {"keys", OPT_ARG, O_KEYS},
 	                                      {"json", OPT_NOARG, O_JSON},
 	                                      {"yes", OPT_NOARG, O_YES},
+	                                      {"akismet-key", OPT_NOARG, O_AKISMET},
 	                                      {NULL, 0, 0}};
 	struct sites_cmd s;
 	const char *arg, *dir = NULL, *pos[4] = {NULL, NULL, NULL, NULL};
@@ -840,6 +873,9 @@ int cmd_sites(struct cli *cli, int argc, char **argv)
 		case O_YES:
 			s.yes = 1;
 			break;
+		case O_AKISMET:
+			s.akismet = 1;
+			break;
 		case OPT_POSITIONAL:
 			if (n == 4)
 				return usage_error(s.cmd, "unexpected argument '%s'", arg), SITES_USAGE;
@@ -859,6 +895,8 @@ int cmd_sites(struct cli *cli, int argc, char **argv)
 	if (a == sizeof actions / sizeof actions[0])
 		return usage_error(s.cmd, "unknown action '%s' (list, add, remove or rename)", pos[0]),
 		       SITES_USAGE;
+	if (s.akismet && (actions[a].fn != sites_add || !s.keys))
+		return usage_error(s.cmd, "--akismet-key is for add with --keys FILE"), SITES_USAGE;
 	if (n - 1 != actions[a].nargs)
 		return usage_error(s.cmd, "%s takes %s", pos[0],
 		                   actions[a].nargs == 0   ? "no argument"

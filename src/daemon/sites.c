@@ -42,8 +42,7 @@ struct site {
 
 struct sites {
 	thresh_db *seed; /* DIR/.prior: a new site is its copy */
-	/* a cluster: every site a node, in a namespace of its own, its secret
-	 * derived from DIR/.prior's, which the nodes hold copies of */
+	/* a cluster: every site a node, in a namespace of its own */
 	int cluster;
 	char ns[64];
 	const char *over[3][2]; /* --redis, --node, --nodes */
@@ -265,9 +264,11 @@ static int open_site(struct sites *r, const char *name, thresh_db **db, int *cre
 	if (rc == THRESH_ENOENT) {
 		/* a copy of DIR/.prior, the default model never learned into, is
 		 * what creating from the default model makes, without its dump to
-		 * read (a tenth of the time) */
+		 * read (a tenth of the time); its secret is derived from .prior's
+		 * and the name, so machines holding copies of one .prior (a
+		 * cluster's nodes) make the site alike, and so does thresh sites */
 		err[0] = '\0';
-		if ((rc = thresh_db_clone(r->seed, path, r->cluster ? name : NULL, &o, db)) == 0)
+		if ((rc = thresh_db_clone(r->seed, path, name, &o, db)) == 0)
 			*created = 1;
 		else if (rc == THRESH_EEXIST) /* another threshd made it first */
 			rc = thresh_db_open(path, &o, db);

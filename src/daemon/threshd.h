@@ -154,8 +154,9 @@ void sites_set_max_open(struct sites *r, size_t max_open);
 /* sites_set_cluster - make every site opened from now on a node of a
  * cluster: in namespace site_namespace(ns, SITE), with the [cluster] keys
  * over[i][0] set to over[i][1] where that is not NULL (--redis, --node,
- * --nodes), and a new site's secret derived from DIR/.prior's and its name,
- * so that nodes holding copies of one DIR/.prior make each site alike. */
+ * --nodes). (A new site's secret is derived from DIR/.prior's and its name
+ * in any case, so that nodes holding copies of one DIR/.prior make each
+ * site alike.) */
 void sites_set_cluster(struct sites *r, const char *ns, const char *const over[3][2]);
 /* site_namespace - a site's namespace in Redis: "NS.SITE", or "NS.hHASH"
  * when that is longer than a namespace may be (63). */

@@ -1672,14 +1672,15 @@ class TestSites(CliTest):
         self.assertIn("removed 1 key of shop2 from %s\n" % self.keys, out)
         self.assertIn("next: send threshd SIGHUP", out)
         self.assertEqual(err, "")
-        self.assertEqual(sorted(os.listdir(self.dir)), ["blog.example.org"], "no leftovers")
+        self.assertEqual(sorted(os.listdir(self.dir)), [".prior", "blog.example.org"],
+                         "no leftovers")
         self.assertEqual(self.key_lines(), "%s blog.example.org\n" % k1)
         self.assertEqual(os.stat(self.keys).st_mode & 0o777, 0o600)
         self.assertEqual(sorted(self.listing()[0]), ["blog.example.org"])
 
     def test_bad_names_change_nothing(self):
         self.add("good")
-        os.mkdir(os.path.join(self.dir, ".prior"))
+        self.assertTrue(os.path.isdir(os.path.join(self.dir, ".prior")), "made by add")
         before = self.snapshot()
         bad = ["..", ".", ".prior", "A", "Blog", "a/b", "../good", "a" * 65, "", "a b", "é"]
         for name in bad:
@@ -1760,7 +1761,7 @@ class TestSites(CliTest):
         out, _ = self.sites("remove", "bare2", "--yes")
         self.assertIn("no key of bare2 in %s\n" % self.keys, out)
         self.assertEqual(os.stat(self.keys).st_ino, ino, "not rewritten")
-        self.assertEqual(sorted(os.listdir(self.dir)), ["keyed"])
+        self.assertEqual(sorted(os.listdir(self.dir)), [".prior", "keyed"])
 
     @unittest.skipUnless(hasattr(os, "geteuid") and os.geteuid() == 0, "needs root")
     def test_root_gives_new_files_to_the_owner_of_dir(self):
@@ -1797,9 +1798,48 @@ class TestSites(CliTest):
                 self.assertIn((self.keys + why).encode(), r.stderr, (text, args))
             self.assertEqual(self.snapshot(), before, text)
 
+    def test_a_site_is_made_as_threshd_makes_it(self):
+        """A copy of DIR/.prior with a secret derived from .prior's and the
+        name: two machines holding copies of one .prior make a site alike
+        (a cluster's nodes), and a site's scores are the default model's."""
+        self.add("one")
+        other = self.path("other")
+        os.mkdir(other, 0o700)
+        shutil.copytree(os.path.join(self.dir, ".prior"), os.path.join(other, ".prior"))
+        self.ok("sites", "--sites", other, "add", "one", db=False)
+        self.ok("sites", "--sites", other, "add", "two", db=False)
+        secret = {}
+        for d, n in ((self.dir, "one"), (other, "one"), (other, "two")):
+            with open(os.path.join(d, n, "secret"), "rb") as f:
+                secret[(d, n)] = f.read()
+        self.assertEqual(secret[(self.dir, "one")], secret[(other, "one")])
+        self.assertNotEqual(secret[(other, "one")], secret[(other, "two")])
+        with open(os.path.join(self.dir, ".prior", "secret"), "rb") as f:
+            self.assertNotEqual(f.read(), secret[(self.dir, "one")], "not .prior's own")
+        # scored as a database made from the default model
+        made = self.path("made")
+        self.ok("--db", made, "init", db=False)
+        for text in (SPAM[0], HAM[0]):
+            a = self.run_cli("--db", os.path.join(self.dir, "one"), "check", "--format", "json",
+                             db=False, stdin=text + "\n")
+            b = self.run_cli("--db", made, "check", "--format", "json", db=False,
+                             stdin=text + "\n")
+            self.assertIn(a.returncode, (0, 1, 2), a.stderr)
+            self.assertEqual(json.loads(a.stdout)["score"], json.loads(b.stdout)["score"], text)
+
+    def test_an_akismet_key_is_twelve_hex_digits(self):
+        out, _ = self.sites("--akismet-key", "add", "wp")
+        m = re.search(r"^key wp: ([0-9a-f]+) \(added to ", out, re.M)
+        self.assertIsNotNone(m, out)
+        self.assertRegex(m.group(1), r"^[0-9a-f]{12}$")
+        self.assertEqual(self.key_lines(), "%s wp\n" % m.group(1))
+        r = self.run_cli("sites", "--sites", self.dir, "--akismet-key", "list", db=False)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("--akismet-key is for add with --keys FILE", r.stderr.decode())
+
     def test_list_skips_what_is_not_a_site(self):
         self.add("real")
-        for name in (".prior", ".removed-x", "Upper", "empty"):
+        for name in (".removed-x", "Upper", "empty"):
             os.mkdir(os.path.join(self.dir, name))
         self.write("sites/notes.txt", "x")
         self.write("sites/thresh.conf", "")
