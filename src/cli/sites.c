@@ -70,17 +70,20 @@ static int site_path(const struct sites_cmd *s, const char *name, char *buf, siz
 	return 0;
 }
 
-/* tree_bytes - the bytes of the regular files under the folder name of
- * dfd, following no symbolic link, added to *sum. Returns 0 or an errno. */
-static int tree_bytes(int dfd, const char *name, uint64_t *sum)
+/* walk_tree - visit name under the folder dfd and all it holds, depth
+ * first, following no symbolic link: fn(dfd, name, st, 1, ctx) before a
+ * folder's contents (and for anything else), fn(dfd, name, st, 0, ctx)
+ * after them. Stops at the first error. Returns 0 or an errno. */
+typedef int (*tree_fn)(int dfd, const char *name, const struct stat *st, int before, void *ctx);
+
+static int walk_tree(int dfd, const char *name, tree_fn fn, void *ctx)
 {
 	struct stat st;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno;
-	if (S_ISREG(st.st_mode))
-		*sum += (uint64_t)st.st_size;
-	if (!S_ISDIR(st.st_mode))
-		return 0;
+	int rc = fn(dfd, name, &st, 1, ctx);
+	if (rc || !S_ISDIR(st.st_mode))
+		return rc;
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
@@ -91,12 +94,35 @@ static int tree_bytes(int dfd, const char *name, uint64_t *sum)
 		return e;
 	}
 	struct dirent *e;
-	int rc = 0;
 	while (!rc && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			rc = tree_bytes(dirfd(d), e->d_name, sum);
+			rc = walk_tree(dirfd(d), e->d_name, fn, ctx);
 	closedir(d);
-	return rc;
+	return rc ? rc : fn(dfd, name, &st, 0, ctx);
+}
+
+static int add_bytes(int dfd, const char *name, const struct stat *st, int before, void *ctx)
+{
+	(void)dfd, (void)name;
+	if (before && S_ISREG(st->st_mode))
+		*(uint64_t *)ctx += (uint64_t)st->st_size;
+	return 0;
+}
+
+/* tree_bytes - the bytes of the regular files under name (dfd), links not
+ * followed, added to *sum. Returns 0 or an errno. */
+static int tree_bytes(int dfd, const char *name, uint64_t *sum)
+{
+	return walk_tree(dfd, name, add_bytes, sum);
+}
+
+static int remove_one(int dfd, const char *name, const struct stat *st, int before, void *ctx)
+{
+	(void)ctx;
+	int folder = S_ISDIR(st->st_mode) != 0;
+	if (folder == before) /* a folder once emptied; the rest at once */
+		return 0;
+	return unlinkat(dfd, name, before ? 0 : AT_REMOVEDIR) == 0 ? 0 : errno;
 }
 
 /* remove_tree - remove name under the folder dfd and all it holds, following
@@ -104,58 +130,29 @@ static int tree_bytes(int dfd, const char *name, uint64_t *sum)
  * or an errno. */
 static int remove_tree(int dfd, const char *name)
 {
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) == 0 ? 0 : errno;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return e;
-	}
-	struct dirent *e;
-	int rc = 0;
-	while (!rc && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			rc = remove_tree(dirfd(d), e->d_name);
-	closedir(d);
-	if (!rc && unlinkat(dfd, name, AT_REMOVEDIR) != 0)
-		rc = errno;
-	return rc;
+	return walk_tree(dfd, name, remove_one, NULL);
+}
+
+struct owner {
+	uid_t uid;
+	gid_t gid;
+};
+
+static int chown_one(int dfd, const char *name, const struct stat *st, int before, void *ctx)
+{
+	const struct owner *o = ctx;
+	(void)st;
+	if (!before)
+		return 0;
+	return fchownat(dfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
 }
 
 /* chown_tree - give name under dfd and all it holds to uid:gid, following
  * no symbolic link. Returns 0 or an errno. */
 static int chown_tree(int dfd, const char *name, uid_t uid, gid_t gid)
 {
-	struct stat st;
-	if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno;
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return e;
-	}
-	struct dirent *e;
-	int rc = 0;
-	while (!rc && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			rc = chown_tree(dirfd(d), e->d_name, uid, gid);
-	closedir(d);
-	return rc;
+	struct owner o = {uid, gid};
+	return walk_tree(dfd, name, chown_one, &o);
 }
 
 /* sync_dir - flush DIR's entries (a rename in it) to disk; a failure only
