@@ -22,18 +22,8 @@
 
 #include <thresh/thresh.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+#define BENCH_NAME "thresh-clusterbench"
+#include "benchutil.h"
 
 struct shared {
 	thresh_db *db;

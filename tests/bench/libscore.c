@@ -35,81 +35,14 @@
 
 #include <thresh/thresh.h>
 
-static double now(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+#define BENCH_NAME "thresh-libscore"
+#include "benchutil.h"
 
 static void usage(void)
 {
 	fputs("usage: thresh-libscore [--min-seconds S] [--passes N] [--check] DB FILE.tsv\n",
 	      stderr);
 	exit(2);
-}
-
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "thresh-libscore: %s: %s (%s)\n", what, thresh_strerror(rc),
-	        thresh_errname(rc));
-	exit(1);
-}
-
-/* load - one comment per non-empty line of path. */
-static thresh_comment **load(const char *path, size_t *count)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	thresh_comment **cs = NULL;
-	size_t n = 0, cap = 0, lcap = 0, lineno = 0;
-	char *line = NULL;
-	ssize_t len;
-	if (!f) {
-		fprintf(stderr, "thresh-libscore: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	while ((len = getline(&line, &lcap, f)) >= 0) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			len--;
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		char *text = line, *tab = memchr(line, '\t', (size_t)len);
-		if (tab)
-			text = tab + 1;
-		size_t tlen = (size_t)(line + len - text);
-		if (tlen == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			thresh_comment **p = realloc(cs, cap * sizeof *p);
-			if (!p)
-				die("load", THRESH_ENOMEM);
-			cs = p;
-		}
-		thresh_comment *c;
-		int rc = thresh_comment_new(&c);
-		if (rc)
-			die("thresh_comment_new", rc);
-		if ((rc = thresh_comment_set(c, "content", text, tlen))) {
-			fprintf(stderr, "thresh-libscore: %s:%zu: skipped: %s\n", path, lineno,
-			        thresh_strerror(rc));
-			thresh_comment_free(c);
-			continue;
-		}
-		cs[n++] = c;
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	*count = n;
-	return cs;
 }
 
 int main(int argc, char **argv)
@@ -153,8 +86,8 @@ int main(int argc, char **argv)
 	thresh_view *v;
 	if ((rc = thresh_view_open(db, &v)))
 		die("thresh_view_open", rc);
-	double *pass_s = NULL, sum = 0, t0 = now(CLOCK_MONOTONIC),
-	       c0 = now(CLOCK_PROCESS_CPUTIME_ID), t1 = t0;
+	double *pass_s = NULL, sum = 0, t0 = bench_clock(CLOCK_MONOTONIC),
+	       c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID), t1 = t0;
 	size_t passes = 0, pcap = 0, rejected = 0, held = 0;
 	do {
 		double p0 = t1;
@@ -170,7 +103,7 @@ int main(int argc, char **argv)
 			held += vd == THRESH_HOLD;
 			thresh_result_free(r);
 		}
-		t1 = now(CLOCK_MONOTONIC);
+		t1 = bench_clock(CLOCK_MONOTONIC);
 		if (passes == pcap) {
 			pcap = pcap ? pcap * 2 : 64;
 			double *p = realloc(pass_s, pcap * sizeof *p);
@@ -180,7 +113,7 @@ int main(int argc, char **argv)
 		}
 		pass_s[passes++] = t1 - p0;
 	} while (passes_wanted > 0 ? passes < (size_t)passes_wanted : t1 - t0 < min_seconds);
-	double cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = t1 - t0;
+	double cpu = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = t1 - t0;
 	thresh_view_close(v);
 	double total = (double)n * (double)passes;
 	qsort(pass_s, passes, sizeof *pass_s, cmp_double);
@@ -191,7 +124,7 @@ int main(int argc, char **argv)
 
 	double check_rate = -1;
 	if (with_check) {
-		double s0 = now(CLOCK_MONOTONIC), s1;
+		double s0 = bench_clock(CLOCK_MONOTONIC), s1;
 		size_t cp = 0;
 		do {
 			for (size_t k = 0; k < n; k++) {
@@ -201,7 +134,7 @@ int main(int argc, char **argv)
 				thresh_result_free(r);
 			}
 			cp++;
-			s1 = now(CLOCK_MONOTONIC);
+			s1 = bench_clock(CLOCK_MONOTONIC);
 		} while (passes_wanted > 0 ? cp < (size_t)passes_wanted : s1 - s0 < min_seconds);
 		check_rate = (double)n * (double)cp / (s1 - s0);
 	}

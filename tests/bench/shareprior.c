@@ -32,31 +32,14 @@
 
 #include <thresh/thresh.h>
 
+#define BENCH_NAME "thresh-shareprior"
+#include "benchutil.h"
+
 static void usage(void)
 {
 	fputs("usage: thresh-shareprior [--sites N] [--seconds S] [--checks K] WORKDIR FILE.tsv\n",
 	      stderr);
 	exit(2);
-}
-
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "thresh-shareprior: %s: %s (%s)\n", what, thresh_strerror(rc),
-	        thresh_errname(rc));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* Memory of the process, in KiB, from /proc/self/status. */
@@ -80,50 +63,6 @@ static struct mem mem_now(void)
 	}
 	fclose(f);
 	return m;
-}
-
-/* load - one comment per non-empty line of path (text after the first tab). */
-static thresh_comment **load(const char *path, size_t *count)
-{
-	FILE *f = fopen(path, "rb");
-	thresh_comment **cs = NULL;
-	size_t n = 0, cap = 0, lcap = 0;
-	char *line = NULL;
-	ssize_t len;
-	if (!f) {
-		fprintf(stderr, "thresh-shareprior: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	while ((len = getline(&line, &lcap, f)) >= 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		char *text = line, *tab = memchr(line, '\t', (size_t)len);
-		if (tab)
-			text = tab + 1;
-		size_t tlen = (size_t)(line + len - text);
-		if (tlen == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			thresh_comment **p = realloc(cs, cap * sizeof *p);
-			if (!p)
-				die("load", THRESH_ENOMEM);
-			cs = p;
-		}
-		thresh_comment *c;
-		int rc = thresh_comment_new(&c);
-		if (rc)
-			die("thresh_comment_new", rc);
-		if (thresh_comment_set(c, "content", text, tlen)) {
-			thresh_comment_free(c);
-			continue;
-		}
-		cs[n++] = c;
-	}
-	free(line);
-	fclose(f);
-	*count = n;
-	return cs;
 }
 
 static void site_path(char *buf, size_t size, const char *work, int i)
