@@ -298,17 +298,33 @@ static const char *model_path(const thresh_db_options *o)
  * it into place, so no reader ever sees half a database and a crash leaves
  * at worst a stray temporary folder. Returns 0, THRESH_EEXIST when another
  * process created dir first, or another code. */
+/* folder_begin - a new temporary folder beside dir, "DIR.new-XXXXXX", into
+ * tmp: a new database is made there and renamed into place whole
+ * (folder_commit). Returns 0 or a THRESH_E* code. */
+static int folder_begin(const char *dir, char *tmp, size_t size)
+{
+	int rc = mkdir_parents(dir);
+	if (rc)
+		return rc;
+	if (snprintf(tmp, size, "%s.new-XXXXXX", dir) >= (int)size)
+		return THRESH_EINVAL;
+	return mkdtemp(tmp) ? 0 : errno_code(errno);
+}
+
+/* folder_commit - tmp renamed to dir. Returns 0, THRESH_EEXIST when dir
+ * appeared meanwhile (another process made it first), or another code. */
+static int folder_commit(const char *tmp, const char *dir)
+{
+	return rename(tmp, dir) == 0 ? 0 : errno_code(errno); /* ENOTEMPTY: THRESH_EEXIST */
+}
+
 static int create_db(const char *dir, const thresh_db_options *o, unsigned flags)
 {
 	char tmp[PATH_MAX];
 	store *st = NULL;
 	int rc;
-	if ((rc = mkdir_parents(dir)))
+	if ((rc = folder_begin(dir, tmp, sizeof tmp)))
 		return rc;
-	if (snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", dir) >= (int)sizeof tmp)
-		return THRESH_EINVAL;
-	if (!mkdtemp(tmp))
-		return errno_code(errno);
 	if ((rc = store_open(tmp, 0, 0, &st)))
 		goto fail;
 	if ((rc = store_write(st, init_meta_fn, NULL)))
@@ -336,10 +352,8 @@ static int create_db(const char *dir, const thresh_db_options *o, unsigned flags
 	}
 	store_close(st);
 	st = NULL;
-	if (rename(tmp, dir) != 0) {
-		rc = errno_code(errno);
+	if ((rc = folder_commit(tmp, dir)))
 		goto fail;
-	}
 	return 0;
 fail:
 	store_close(st);
@@ -569,12 +583,8 @@ int thresh_db_clone(thresh_db *from, const char *dir, const char *derive,
 		set_err(errbuf, errsize, "%s: exists already", dir);
 		return THRESH_EEXIST;
 	}
-	if ((rc = mkdir_parents(dir)))
+	if ((rc = folder_begin(dir, tmp, sizeof tmp)))
 		return rc;
-	if (snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", dir) >= (int)sizeof tmp)
-		return THRESH_EINVAL;
-	if (!mkdtemp(tmp))
-		return errno_code(errno);
 	if ((rc = store_copy(from->st, tmp)) || (rc = store_open(tmp, 0, 0, &st)) ||
 	    (rc = store_write(st, clone_fn, NULL)))
 		goto fail;
@@ -605,10 +615,8 @@ int thresh_db_clone(thresh_db *from, const char *dir, const char *derive,
 	store_close(st);
 	st = NULL;
 	/* into place whole, as create_db: a folder made meanwhile stays */
-	if (rename(tmp, dir) != 0) {
-		rc = errno == ENOTEMPTY || errno == EEXIST ? THRESH_EEXIST : errno_code(errno);
+	if ((rc = folder_commit(tmp, dir)))
 		goto fail;
-	}
 	thresh_db_options o;
 	thresh_db_options_init(&o);
 	if (opts && opts->size >= sizeof o)
