@@ -58,6 +58,8 @@ usage() {
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=threshd-port.sh
+. "$here/threshd-port.sh"
 root=$(cd "$here/../.." && pwd)
 build=
 threshd=
@@ -219,24 +221,7 @@ awk -v step="$step" 'NR % step == 1' "$corpus" | head -n 200 >"$tmp/comments.tsv
 	${THRESHD_SITES_ARGS:-} 2>"$tmp/threshd.err" &
 pid=$!
 t0=$(now)
-port=
-i=0
-while [ $i -lt 600 ]; do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/threshd.err")
-	[ -n "$port" ] && break
-	if ! kill -0 "$pid" 2>/dev/null; then
-		cat "$tmp/threshd.err" >&2
-		pid=
-		exit 1
-	fi
-	sleep 0.05
-	i=$((i + 1))
-done
-if [ -z "$port" ]; then
-	echo "$0: threshd did not start" >&2
-	cat "$tmp/threshd.err" >&2
-	exit 1
-fi
+port=$(threshd_port "$tmp/threshd.err" "$pid" 30) || exit 1
 url="http://127.0.0.1:$port"
 t_listen=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 echo "- threshd started in about $t_listen s: $(sed -n 's/^threshd: \(listening on .*\)/\1/p' "$tmp/threshd.err")"

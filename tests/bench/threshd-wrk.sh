@@ -32,6 +32,8 @@ fi
 build=$(cd "$1" && pwd)
 shift
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=threshd-port.sh
+. "$here/threshd-port.sh"
 root=$(cd "$here/../.." && pwd)
 threshd="$build/src/daemon/threshd"
 thresh="$build/src/cli/thresh"
@@ -87,23 +89,7 @@ awk -v step="$step" 'NR % step == 1' "$corpus" | head -n 200 >"$tmp/comments.tsv
 "$threshd" --db "$tmp/db" --keys "$tmp/keys" --port 0 ${THRESHD_WRK_ARGS:-} \
 	2>"$tmp/threshd.err" &
 pid=$!
-port=
-i=0
-while [ $i -lt 200 ]; do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/threshd.err")
-	[ -n "$port" ] && break
-	if ! kill -0 "$pid" 2>/dev/null; then
-		cat "$tmp/threshd.err" >&2
-		exit 1
-	fi
-	sleep 0.05
-	i=$((i + 1))
-done
-if [ -z "$port" ]; then
-	echo "$0: threshd did not start" >&2
-	cat "$tmp/threshd.err" >&2
-	exit 1
-fi
+port=$(threshd_port "$tmp/threshd.err" "$pid" 10) || exit 1
 url="http://127.0.0.1:$port"
 sed 's/^threshd: //' "$tmp/threshd.err"
 echo "comments: $(wc -l <"$tmp/comments.tsv") from $corpus"
