@@ -17,8 +17,9 @@
  *
  * Sites are opened on demand and closed, the least recently used first,
  * once more than max_open are open and idle ([threshd] open_sites). A
- * site in use by a request is never closed; a site being opened is opened
- * by one thread while the others asking for it wait. */
+ * site in use by a request is never closed; a site being opened or closed
+ * is worked on by one thread while the others asking for it wait (LMDB
+ * forbids opening an environment a process has open already). */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -33,7 +34,8 @@ struct site {
 	char name[SITE_NAME_MAX + 1];
 	thresh_db *db;           /* NULL: closed */
 	unsigned refs;           /* requests using db */
-	int opening;             /* a thread is opening it */
+	int opening;             /* a thread is opening or closing it: the others wait, since
+	                          * LMDB forbids one environment open twice in a process */
 	uint64_t used;           /* the registry's clock when last acquired */
 	_Atomic uint64_t requests; /* requests served, since threshd started */
 	struct ak_counts ak;
@@ -228,6 +230,7 @@ static void close_idle(struct sites *r)
 		if (v) {
 			db = v->db;
 			v->db = NULL;
+			v->opening = 1; /* until it is closed: no second open meanwhile */
 			r->open--;
 			r->closes++;
 		}
@@ -235,6 +238,10 @@ static void close_idle(struct sites *r)
 		if (!db)
 			return;
 		thresh_db_close(db);
+		pthread_mutex_lock(&r->lock);
+		v->opening = 0;
+		pthread_cond_broadcast(&r->opened);
+		pthread_mutex_unlock(&r->lock);
 	}
 }
 
