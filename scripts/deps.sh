@@ -11,7 +11,8 @@ pkgs=(meson ninja-build pkg-config gcc liblmdb-dev libsodium-dev libutf8proc-dev
       # the tests start their own servers in their own namespaces (unshare, ip)
       mariadb-server mariadb-client libapache2-mod-php php-mysql wordpress
       wordpress-theme-twentytwentyone chromium fonts-dejavu-core util-linux iproute2
-      libhiredis-dev redis-server)   # the cluster (shared rate limits, the training log) and its tests
+      libhiredis-dev redis-server     # the cluster (shared rate limits, the training log) and its tests
+      dpkg-dev debhelper fakeroot lintian)   # the Debian packages (debian/, tests/packaging)
 # node and npm (the Akismet clients of tests/daemon, playwright-core of
 # tests/wordpress): Debian's, unless a node with its npm is already there
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

@@ -3,7 +3,10 @@
 
 Every function declared THRESH_API in include/thresh/*.h (and *.h.in) must be listed in
 src/lib/libthresh.map and exported by the built shared library, and the
-library must export nothing else (no internal helper leaks out).
+library must export nothing else (no internal helper leaks out). The Debian
+package's symbols file (debian/libthresh0.symbols) lists every symbol of the
+map under its version node, and nothing else (dpkg-gensymbols -c4 holds it
+to the built library when the package is made).
 
 usage: check_symbols.py SOURCE_ROOT LIBTHRESH.so
 """
@@ -34,6 +37,26 @@ def map_symbols(root):
     return names
 
 
+def map_nodes(root):
+    """{symbol@NODE} of libthresh.map, version nodes included (THRESH_0.1@THRESH_0.1)."""
+    text = (root / "src" / "lib" / "libthresh.map").read_text()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    names = set()
+    for node in re.finditer(r"(THRESH_[\w.]+)\s*\{(.*?)\}", text, flags=re.S):
+        names.add("%s@%s" % (node.group(1), node.group(1)))
+        body = re.split(r"local:", node.group(2))[0]
+        names.update("%s@%s" % (n, node.group(1)) for n in re.findall(r"\b(thresh_\w+)\s*;", body))
+    return names
+
+
+def debian_symbols(root):
+    """{symbol@NODE} of debian/libthresh0.symbols, or None without one."""
+    path = root / "debian" / "libthresh0.symbols"
+    if not path.exists():
+        return None
+    return set(re.findall(r"^ (\S+@\S+) ", path.read_text(), flags=re.M))
+
+
 def exported_symbols(lib):
     out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
@@ -50,16 +73,22 @@ def exported_symbols(lib):
 def main():
     root, lib = Path(sys.argv[1]), sys.argv[2]
     hdr, mp, exp = header_symbols(root), map_symbols(root), exported_symbols(lib)
+    checks = [("declared in headers but not in libthresh.map", hdr, mp),
+              ("in libthresh.map but not declared in a header", mp, hdr),
+              ("declared but not exported by the library", hdr, exp),
+              ("exported by the library but not public", exp, hdr)]
+    deb = debian_symbols(root)
+    if deb is not None:
+        nodes = map_nodes(root)
+        checks += [("in libthresh.map but not in debian/libthresh0.symbols", nodes, deb),
+                   ("in debian/libthresh0.symbols but not in libthresh.map", deb, nodes)]
     failed = 0
-    for what, a, b in (("declared in headers but not in libthresh.map", hdr, mp),
-                       ("in libthresh.map but not declared in a header", mp, hdr),
-                       ("declared but not exported by the library", hdr, exp),
-                       ("exported by the library but not public", exp, hdr)):
+    for what, a, b in checks:
         extra = sorted(a - b)
         if extra:
             failed += 1
             print("FAIL: %s: %s" % (what, ", ".join(extra)))
-    ok = 4 - failed
+    ok = len(checks) - failed
     print("%d public functions; headers, version script and library agree" % len(hdr)
           if not failed else "symbol lists disagree")
     print("%d passed, %d failed" % (ok, failed))
