@@ -38,9 +38,11 @@ export THRESH_ROBUST_SECONDS=${THRESH_ROBUST_SECONDS:-20}
 # (Apache httpd, php, python3, a program compiled by the install test) cannot
 # run here: ASan must be the first library of a process. The normal run
 # covers them; everything else runs instrumented.
-hosted='^(apache|plugin-php|plugin-python|install|wordpress)$'
+# packaging builds the Debian packages from the source with a build of its
+# own: the instrumented build is not in it, and the suite's run covers it
+hosted='^(apache|plugin-php|plugin-python|install|wordpress|packaging)$'
 mapfile -t tests < <(meson test -C "$builddir" --list 2>/dev/null | sed -n 's/^thresh:[^ ]* \/ //p' | grep -Ev "$hosted")
-echo "sanitize.sh: ${#tests[@]} test programs; not here (hosted by an uninstrumented process): apache, plugin-php, plugin-python, install, wordpress (Apache's mod_php)"
+echo "sanitize.sh: ${#tests[@]} test programs; not here (hosted by an uninstrumented process): apache, plugin-php, plugin-python, install, wordpress (Apache's mod_php); packaging (its own build)"
 meson test -C "$builddir" --print-errorlogs --num-processes "$(nproc 2>/dev/null || echo 2)" "${tests[@]}"
 rc=$?
 
