@@ -1567,11 +1567,41 @@ NOT_A_NAME = re.compile(r"^thresh: sites: '.*' is not a site name: ")
 
 @unittest.skipUnless(MODEL, "THRESH_MODEL not set: a site starts from the default model")
 class TestSites(CliTest):
-    """`thresh sites`: the sites of a threshd --sites folder, and its key file."""
+    """`thresh sites`: the sites of a threshd --sites folder, and its key file.
+
+    The sites start from a small model made here (the fixture's comments),
+    not the default one: every test makes DIR/.prior, and reading the
+    default model's 124,000 tokens takes 5 s under valgrind
+    (tests/robust/valgrind.sh runs these tests so)."""
+
+    small_model = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.model_dir = tempfile.mkdtemp(prefix="thresh-sites-model-")
+        db = os.path.join(cls.model_dir, "db")
+        tsv = os.path.join(cls.model_dir, "train.tsv")
+        # words of their own: what the tests learn into a site stays new there
+        model_spam = comments(["subscribe", "channel", "giveaway", "followers", "promo",
+                               "crypto", "clickhere", "offer", "limited", "bonus"], 20, 3)
+        model_ham = comments(["melody", "chorus", "memories", "beautiful", "voice", "guitar",
+                              "lyrics", "concert", "childhood", "summer"], 20, 4)
+        with open(tsv, "w") as f:
+            f.writelines("spam\t%s\n" % t for t in model_spam)
+            f.writelines("ham\t%s\n" % t for t in model_ham)
+        cls.small_model = os.path.join(cls.model_dir, "small.dump")
+        env = dict(os.environ, THRESH_MODEL=os.path.join(cls.model_dir, "none.dump"))
+        for args in (["init", "--empty"], ["train", "--tsv", tsv], ["export", cls.small_model]):
+            subprocess.run([BIN, "--db", db] + args, check=True, env=env, timeout=120,
+                           stdout=subprocess.DEVNULL)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.model_dir, ignore_errors=True)
 
     def setUp(self):
         super().setUp()
-        self.env["THRESH_MODEL"] = MODEL
+        self.env["THRESH_MODEL"] = self.small_model
         self.dir = self.path("sites")
         self.keys = self.path("keys")
 

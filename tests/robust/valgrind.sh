@@ -26,9 +26,12 @@
 # tests are dealt round-robin to VALGRIND_JOBS runners (default: twice the
 # processors), each a test_cli.py process of its own. VALGRIND_ORIGINS=1
 # adds --track-origins=yes (twice as slow; for chasing an uninitialised value).
-# One test is left out: TestTrain.test_sigint_stores_whole_batches sends
-# SIGINT after a fixed 1 s, before a thresh slowed down by valgrind has
-# started reading; it is about timing, not memory.
+# Two tests are left out: TestTrain.test_sigint_stores_whole_batches and
+# TestWordPress.test_sigint_stores_what_was_read send SIGINT after a fixed
+# 1 s, which on a loaded machine comes before a thresh slowed down by
+# valgrind has started reading (the second ended 0, not 130, in a CI run on
+# a loaded machine); they are about timing, not memory, and the
+# sanitizers' run keeps them.
 #
 # Ends with "N passed, N failed": N failed counts the failed tests plus the
 # thresh runs valgrind complained about. About 3 minutes on 2 cores.
@@ -39,7 +42,7 @@ unit=0
 [ "${1:-}" = --unit ] && { unit=1; shift; }
 builddir=${1:-build-valgrind}
 jobs=${VALGRIND_JOBS:-$((2 * $(nproc 2>/dev/null || echo 1)))}
-skip="TestTrain.test_sigint_stores_whole_batches"
+skip="TestTrain.test_sigint_stores_whole_batches TestWordPress.test_sigint_stores_what_was_read"
 
 fail() { echo "valgrind.sh: $*"; echo "0 passed, 1 failed"; exit 1; }
 command -v valgrind >/dev/null || fail "valgrind is not installed"
@@ -115,7 +118,7 @@ def ids(suite):
             yield t.id().split(".", 1)[1]
 shards = [[] for _ in range(max(1, jobs))]
 for i, name in enumerate(n for n in ids(unittest.defaultTestLoader.loadTestsFromModule(test_cli))
-                         if n != skip):
+                         if n not in skip.split()):
     shards[i % len(shards)].append(name)
 for k, names in enumerate(shards):
     with open("%s/shard.%d" % (work, k), "w") as f:
