@@ -12,34 +12,6 @@
 
 #include "testutil.h"
 
-/* cu_copy_file - src to dst, byte for byte. */
-static inline void cu_copy_file(const char *src, const char *dst)
-{
-	FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-	cr_assert(in && out, "copy %s to %s", src, dst);
-	char buf[1 << 16];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-		cr_assert_eq(fwrite(buf, 1, n, out), n);
-	fclose(in);
-	cr_assert_eq(fclose(out), 0);
-	chmod(dst, 0600);
-}
-
-/* cu_copy_db - the closed database folder src copied to dst (its data and
- * secret; thresh.conf is written by the test). */
-static inline void cu_copy_db(const char *src, const char *dst)
-{
-	char a[PATH_MAX + 16], b[PATH_MAX + 16];
-	cr_assert_eq(mkdir(dst, 0700), 0, "mkdir %s", dst);
-	snprintf(a, sizeof a, "%s/data.mdb", src);
-	snprintf(b, sizeof b, "%s/data.mdb", dst);
-	cu_copy_file(a, b);
-	snprintf(a, sizeof a, "%s/secret", src);
-	snprintf(b, sizeof b, "%s/secret", dst);
-	cu_copy_file(a, b);
-}
-
 /* cu_open - open folder path with conf as its thresh.conf (NULL: none). */
 static inline thresh_db *cu_open(const char *path, const char *conf)
 {

@@ -146,7 +146,7 @@ static thresh_db *node(const char *seed, const char *name, const char *addr)
 {
 	char path[PATH_MAX], conf[PATH_MAX + 64];
 	snprintf(path, sizeof path, "%s/node-%s", tmp, name);
-	cu_copy_db(seed, path);
+	tu_copy_db(seed, path);
 	snprintf(conf, sizeof conf, "[cluster]\nredis = %s\nnode = %s\nnodes = 2\n", addr, name);
 	return cu_open(path, conf);
 }

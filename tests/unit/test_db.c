@@ -547,6 +547,20 @@ static thresh_db *open_flags(const char *path, unsigned flags)
 	return db;
 }
 
+/* both_ways - dir/db (closed) copied to dir/copy, and the two opened and
+ * warmed: *sh with THRESH_DB_SHARE_PRIOR, *whole without; a and b (PATH_MAX)
+ * receive their paths. */
+static void both_ways(const char *dir, char *a, char *b, thresh_db **sh, thresh_db **whole)
+{
+	snprintf(a, PATH_MAX, "%s/db", dir);
+	snprintf(b, PATH_MAX, "%s/copy", dir);
+	tu_copy_db(a, b);
+	*sh = open_flags(a, THRESH_DB_SHARE_PRIOR);
+	*whole = open_flags(b, 0);
+	cr_assert_eq(thresh_db_warm(*sh), 0);
+	cr_assert_eq(thresh_db_warm(*whole), 0);
+}
+
 /* learn_some - the same comments learned on db, some with an e-mail. */
 static void learn_some(thresh_db *db)
 {
@@ -571,14 +585,9 @@ static void learn_some(thresh_db *db)
 Test(db, share_prior_scores_bit_for_bit, .timeout = 120)
 {
 	char *dir, a[PATH_MAX], b[PATH_MAX];
-	thresh_db *db = tu_model_db(&dir);
+	thresh_db *db = tu_model_db(&dir), *sh, *whole;
 	thresh_db_close(db);
-	snprintf(a, sizeof a, "%s/db", dir);
-	snprintf(b, sizeof b, "%s/copy", dir);
-	tu_copy_db(a, b);
-	thresh_db *sh = open_flags(a, THRESH_DB_SHARE_PRIOR), *whole = open_flags(b, 0);
-	cr_assert_eq(thresh_db_warm(sh), 0);
-	cr_assert_eq(thresh_db_warm(whole), 0);
+	both_ways(dir, a, b, &sh, &whole);
 	cr_assert(cache_shares(sh->cache), "the flag shares the prior");
 	cr_assert(!cache_shares(whole->cache), "without it, nothing is shared");
 	cr_expect_eq(cache_shared_count(NULL), 1);
@@ -693,15 +702,10 @@ Test(db, share_prior_a_different_prior_is_not_shared, .timeout = 120)
 {
 	char *dir, a[PATH_MAX], b[PATH_MAX];
 	/* created empty, trained: no prior at all */
-	thresh_db *db = tu_empty_db(&dir);
+	thresh_db *db = tu_empty_db(&dir), *sh, *whole;
 	learn_some(db);
 	thresh_db_close(db);
-	snprintf(a, sizeof a, "%s/db", dir);
-	snprintf(b, sizeof b, "%s/copy", dir);
-	tu_copy_db(a, b);
-	thresh_db *sh = open_flags(a, THRESH_DB_SHARE_PRIOR), *whole = open_flags(b, 0);
-	cr_assert_eq(thresh_db_warm(sh), 0);
-	cr_assert_eq(thresh_db_warm(whole), 0);
+	both_ways(dir, a, b, &sh, &whole);
 	cr_expect(!cache_shares(sh->cache));
 	cr_expect_eq(cache_shared_count(NULL), 0);
 	same_outcomes(sh, whole, "an empty database, trained");

@@ -34,7 +34,7 @@ static void setup(void)
 	dir = tu_tmpdir();
 	snprintf(path, sizeof path, "%s/db", dir);
 	snprintf(src, sizeof src, "%s/format2", FIXTURE_DIR);
-	cu_copy_db(src, path);
+	tu_copy_db(src, path);
 }
 
 static void teardown(void)

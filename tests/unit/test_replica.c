@@ -30,7 +30,7 @@ static void start(struct nodes *n)
 		char src[PATH_MAX];
 		snprintf(src, sizeof src, "%s/db", dir);
 		snprintf(n->path[i], sizeof n->path[i], "%s/node-%c", dir, 'a' + i);
-		cu_copy_db(src, n->path[i]);
+		tu_copy_db(src, n->path[i]);
 		n->db[i] = cu_open(n->path[i], node_conf);
 		char name[2] = {(char)('a' + i), 0};
 		cr_assert_eq(thresh_db_cluster_set(n->db[i], "node", name), 0);
