@@ -17,7 +17,8 @@
 # and "no crash" or the crash file (BUILDDIR/fuzz/artifacts-TARGET/crash-...)
 # followed by the end of libFuzzer's report. Exits 1 when a target crashed.
 # A crash input belongs in tests/fuzz/corpus/TARGET/ (named after the bug),
-# where fuzz-replay-TARGET runs it in every build from then on.
+# where fuzz-replay-TARGET runs it in every build from then on; an input too
+# slow to be a good seed (see tests/fuzz/meson.build) in tests/fuzz/replay/TARGET/.
 #
 # A longer run, e.g. an hour per target: tests/fuzz/run.sh all 3600
 set -uo pipefail
