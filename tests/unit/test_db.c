@@ -441,7 +441,7 @@ Test(db, clone_of_the_default_model_is_a_new_database)
  * machine holding a copy of that database; another name, another secret. */
 Test(db, clone_derives_the_same_secret_from_the_same_source_and_name)
 {
-	char *dir, path[4][PATH_MAX], file[PATH_MAX];
+	char *dir, path[4][PATH_MAX], file[PATH_MAX + 16];
 	thresh_db *db = tu_empty_db(&dir), *c[4];
 	const char *derive[4] = {"blog1", "blog1", "blog2", NULL};
 	char *secret[4];
