@@ -44,6 +44,7 @@
 # symbols (the frames in thresh, libthresh and their libraries keep their
 # files and lines). VALGRIND_LIBC_DEBUG=1 keeps libc's, for chasing an
 # error inside libc. Without root the tests run as before, only slower.
+# --unit runs in the same namespace.
 #
 # Ends with "N passed, N failed": N failed counts the failed tests plus the
 # thresh runs valgrind complained about. About 1.5 minutes on 2 cores.
@@ -66,10 +67,24 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/thresh-valgrind-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/logs"
 
+# ld.so's separate debugging information alone, for the namespace (above)
+ns=()
+if [ "${VALGRIND_LIBC_DEBUG:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+  ldso=$(readelf -l /bin/true 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
+  id=$(readelf -n "$ldso" 2>/dev/null | awk '/Build ID:/ { print $3 }')
+  dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+  if [ -n "$id" ] && [ -f "$dbg" ] && mkdir -p "$work/debug/.build-id/${id:0:2}" &&
+     cp "$dbg" "$work/debug/.build-id/${id:0:2}/" &&
+     unshare -m --propagation private mount --bind "$work/debug" /usr/lib/debug 2>/dev/null; then
+    # shellcheck disable=SC2016
+    ns=(unshare -m --propagation private sh -c 'mount --bind "$0" /usr/lib/debug && exec "$@"' "$work/debug")
+  fi
+fi
+[ ${#ns[@]} -gt 0 ] || echo "valgrind.sh: libc's debugging information is read in every run (not root, no unshare, or VALGRIND_LIBC_DEBUG=1)"
 if [ "$unit" = 1 ]; then
   ninja -C "$builddir" >/dev/null || fail "build failed"
   meson introspect "$builddir" --tests >"$work/tests.json" || fail "meson introspect failed"
-  python3 - "$builddir" "$work" "$jobs" <<'PY'
+  "${ns[@]}" python3 - "$builddir" "$work" "$jobs" <<'PY'
 import json, os, subprocess, sys, concurrent.futures as cf
 build, work, jobs = os.path.realpath(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 vg = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
@@ -136,20 +151,6 @@ for k, names in enumerate(shards):
     with open("%s/shard.%d" % (work, k), "w") as f:
         f.write("\n".join(names))
 PY
-# ld.so's separate debugging information alone, for the namespace (above)
-ns=()
-if [ "${VALGRIND_LIBC_DEBUG:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-  ldso=$(readelf -l "$builddir/src/cli/thresh" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
-  id=$(readelf -n "$ldso" 2>/dev/null | awk '/Build ID:/ { print $3 }')
-  dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
-  if [ -n "$id" ] && [ -f "$dbg" ] && mkdir -p "$work/debug/.build-id/${id:0:2}" &&
-     cp "$dbg" "$work/debug/.build-id/${id:0:2}/" &&
-     unshare -m --propagation private mount --bind "$work/debug" /usr/lib/debug 2>/dev/null; then
-    # shellcheck disable=SC2016
-    ns=(unshare -m --propagation private sh -c 'mount --bind "$0" /usr/lib/debug && exec "$@"' "$work/debug")
-  fi
-fi
-[ ${#ns[@]} -gt 0 ] || echo "valgrind.sh: libc's debugging information is read in every run (not root, no unshare, or VALGRIND_LIBC_DEBUG=1)"
 pids=()
 for shard in "$work"/shard.*; do
   [ -s "$shard" ] || continue
