@@ -196,6 +196,7 @@ class TestGeneral(CliTest):
         for word in ("THRESH_DB", "XDG_DATA_HOME", "THRESH_MODEL", "THRESH_NOW", "Exit status"):
             self.assertIn(word, out)
         for cmd in COMMANDS:
+            outs = []
             for args in ([cmd, "--help"], [cmd, "-h"], ["help", cmd]):
                 out, err = self.ok(*args, db=False)
                 self.assertEqual(err, "")
@@ -203,8 +204,9 @@ class TestGeneral(CliTest):
                 self.assertIn(" %s" % cmd, out.splitlines()[0])
                 self.assertIn("Exit status", out)
                 self.assertIn("--help", out)
-            self.assertEqual(self.ok(cmd, "--help", db=False)[0],
-                             self.ok("help", cmd, db=False)[0])
+                outs.append(out)
+            self.assertEqual(outs[0], outs[1], "%s --help and -h" % cmd)
+            self.assertEqual(outs[0], outs[2], "%s --help and help %s" % (cmd, cmd))
         r = self.run_cli("help", "nosuch", db=False)
         self.assertEqual(r.returncode, 3)
 
