@@ -6,6 +6,8 @@
 #
 # BUILDDIR is configured (or reconfigured) with
 #   meson setup BUILDDIR -Db_sanitize=address,undefined -Db_lundef=false
+# with the compiler CC names when it is first set up (.ci/run: CC=clang, so
+# the same folder also holds the libFuzzer targets tests/fuzz/run.sh runs),
 # built, and `meson test` runs with
 #   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 #   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
