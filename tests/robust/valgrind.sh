@@ -47,7 +47,7 @@
 # --unit runs in the same namespace.
 #
 # Ends with "N passed, N failed": N failed counts the failed tests plus the
-# thresh runs valgrind complained about. About 1.5 minutes on 2 cores.
+# thresh runs valgrind complained about. About 3 minutes on 2 cores.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
