@@ -154,17 +154,16 @@ class CliTest(unittest.TestCase):
         which under valgrind (tests/robust/valgrind.sh) cost 0.4 s each."""
         spam = self.write("spam.txt", "\n".join(SPAM) + "\n")
         ham = self.write("ham.txt", "\n".join(HAM) + "\n")
-        if FIXTURE_DB:
-            shutil.copytree(FIXTURE_DB[0], self.db, ignore=shutil.ignore_patterns("lock.mdb"))
-            return
-        self.init_empty()
-        self.plain()
-        self.ok("train", "spam", spam)
-        self.ok("train", "ham", ham)
-        keep = tempfile.mkdtemp(prefix="thresh-cli-fixture-")
-        atexit.register(shutil.rmtree, keep, True)
-        shutil.copytree(self.db, os.path.join(keep, "db"), ignore=shutil.ignore_patterns("lock.mdb"))
-        FIXTURE_DB.append(os.path.join(keep, "db"))
+        if not FIXTURE_DB:
+            self.init_empty()
+            self.plain()
+            self.ok("train", "spam", spam)
+            self.ok("train", "ham", ham)
+            keep = tempfile.mkdtemp(prefix="thresh-cli-fixture-")
+            atexit.register(shutil.rmtree, keep, True)
+            os.rename(self.db, os.path.join(keep, "db"))
+            FIXTURE_DB.append(os.path.join(keep, "db"))
+        shutil.copytree(FIXTURE_DB[0], self.db, ignore=shutil.ignore_patterns("lock.mdb"))
 
     def summary(self, out):
         m = SUMMARY_RE.match(out.strip())
