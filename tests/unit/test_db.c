@@ -533,20 +533,6 @@ static void same_outcomes(thresh_db *a, thresh_db *b, const char *when)
 	}
 }
 
-static thresh_db *open_flags(const char *path, unsigned flags)
-{
-	thresh_db_options o;
-	thresh_db *db;
-	char err[256] = "";
-	thresh_db_options_init(&o);
-	o.flags = flags;
-	o.errbuf = err;
-	o.errbuf_size = sizeof err;
-	int rc = thresh_db_open(path, &o, &db);
-	cr_assert_eq(rc, 0, "open %s: %s", path, err);
-	return db;
-}
-
 /* both_ways - dir/db (closed) copied to dir/copy, and the two opened and
  * warmed: *sh with THRESH_DB_SHARE_PRIOR, *whole without; a and b (PATH_MAX)
  * receive their paths. */
@@ -555,8 +541,8 @@ static void both_ways(const char *dir, char *a, char *b, thresh_db **sh, thresh_
 	snprintf(a, PATH_MAX, "%s/db", dir);
 	snprintf(b, PATH_MAX, "%s/copy", dir);
 	tu_copy_db(a, b);
-	*sh = open_flags(a, THRESH_DB_SHARE_PRIOR);
-	*whole = open_flags(b, 0);
+	*sh = tu_open(a, THRESH_DB_SHARE_PRIOR);
+	*whole = tu_open(b, 0);
 	cr_assert_eq(thresh_db_warm(*sh), 0);
 	cr_assert_eq(thresh_db_warm(*whole), 0);
 }
@@ -650,9 +636,9 @@ Test(db, share_prior_two_sites_share_one_table, .timeout = 120)
 	snprintf(p2, sizeof p2, "%s/db", d2);
 	snprintf(p2c, sizeof p2c, "%s/copy", d2);
 	tu_copy_db(p2, p2c);
-	thresh_db *s1 = open_flags(p1, THRESH_DB_SHARE_PRIOR);
-	thresh_db *s2 = open_flags(p2, THRESH_DB_SHARE_PRIOR | THRESH_DB_RDONLY);
-	thresh_db *w2 = open_flags(p2c, 0);
+	thresh_db *s1 = tu_open(p1, THRESH_DB_SHARE_PRIOR);
+	thresh_db *s2 = tu_open(p2, THRESH_DB_SHARE_PRIOR | THRESH_DB_RDONLY);
+	thresh_db *w2 = tu_open(p2c, 0);
 	cr_expect_eq(cache_shared_count(NULL), 0, "nothing before a copy is filled");
 	cr_assert_eq(thresh_db_warm(s1), 0);
 	cr_assert_eq(thresh_db_warm(s2), 0);
@@ -728,9 +714,9 @@ Test(db, share_prior_a_different_prior_is_not_shared, .timeout = 120)
 	cr_assert_eq(store_write(st, bump_fn, &id), 0);
 	store_close(st);
 	tu_copy_db(c, cc);
-	thresh_db *ref = open_flags(a, THRESH_DB_SHARE_PRIOR);
-	sh = open_flags(c, THRESH_DB_SHARE_PRIOR);
-	whole = open_flags(cc, 0);
+	thresh_db *ref = tu_open(a, THRESH_DB_SHARE_PRIOR);
+	sh = tu_open(c, THRESH_DB_SHARE_PRIOR);
+	whole = tu_open(cc, 0);
 	cr_assert_eq(thresh_db_warm(ref), 0);
 	cr_assert_eq(thresh_db_warm(sh), 0);
 	cr_assert_eq(thresh_db_warm(whole), 0);

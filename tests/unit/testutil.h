@@ -95,22 +95,30 @@ static inline thresh_db *tu_empty_db(char **dir_out)
 	return db;
 }
 
+/* tu_open - the database at path opened with flags (THRESH_DB_*); the test
+ * stops, with the library's message, when it cannot be. */
+static inline thresh_db *tu_open(const char *path, unsigned flags)
+{
+	char err[512] = "";
+	thresh_db_options o;
+	thresh_db *db = NULL;
+	thresh_db_options_init(&o);
+	o.flags = flags;
+	o.errbuf = err;
+	o.errbuf_size = sizeof err;
+	int rc = thresh_db_open(path, &o, &db);
+	cr_assert_eq(rc, 0, "open %s: %s (%s)", path, thresh_strerror(rc), err);
+	return db;
+}
+
 /* tu_model_db - a new database from the default model ($THRESH_MODEL, which
  * the suite sets to the build's model), in a new folder (dir/db). */
 static inline thresh_db *tu_model_db(char **dir_out)
 {
-	char *dir = tu_tmpdir(), path[PATH_MAX], err[512] = "";
-	thresh_db_options o;
-	thresh_db *db = NULL;
-	thresh_db_options_init(&o);
-	o.flags = THRESH_DB_CREATE;
-	o.errbuf = err;
-	o.errbuf_size = sizeof err;
+	char *dir = tu_tmpdir(), path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/db", dir);
-	int rc = thresh_db_open(path, &o, &db);
-	cr_assert_eq(rc, 0, "open %s from the default model: %s (%s)", path, thresh_strerror(rc), err);
 	*dir_out = dir;
-	return db;
+	return tu_open(path, THRESH_DB_CREATE);
 }
 
 /* tu_comment - a comment with content text (and optionally an author e-mail). */
